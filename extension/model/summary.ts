@@ -1,0 +1,366 @@
+/**
+ * The run summary (`forkscope.summary/1`): the stable, documented JSON other
+ * tools read (docs/summary-schema.md), derived from a reduced `RunModel`.
+ * Times are seconds from the run's start.
+ */
+
+import { HELPER_ROLES, RunModel, stateSeconds, type ChannelKind, type ProcessRole } from './model';
+
+export const SUMMARY_SCHEMA = 'forkscope.summary/1';
+
+export interface SummaryProcess {
+  pid: number;
+  ppid: number | null;
+  parentPid: number | null;
+  name: string;
+  role: ProcessRole;
+  startMethod: string | null;
+  target: string | null;
+  file: string | null;
+  line: number | null;
+  exitCode: number | null;
+  error: string | null;
+  joined: boolean;
+  joinedBy: number[];
+  orphaned: boolean;
+  zombieSeconds: number;
+  startedAt: number;
+  endedAt: number | null;
+  cpuSeconds: number;
+  peakRssBytes: number;
+  stateSeconds: { running: number; waiting: number; zombie: number };
+  waits: Record<string, number>;
+}
+
+export interface SummaryFlow {
+  from: number;
+  to: number;
+  messages: number;
+  bytes: number;
+  latencyMeanSeconds: number | null;
+  latencyMaxSeconds: number | null;
+}
+
+export interface SummaryChannel {
+  id: string;
+  kind: ChannelKind;
+  name: string | null;
+  file: string | null;
+  line: number | null;
+  createdBy: number | null;
+  /** Messages put/sent (or received, if more were received than senders reported). */
+  messages: number;
+  bytes: number;
+  received: number;
+  flows: SummaryFlow[];
+  /** Manager channels: calls per method name. */
+  methods?: Record<string, number>;
+}
+
+export interface SummaryLock {
+  id: string;
+  kind: string;
+  name: string | null;
+  acquisitions: number;
+  contended: number;
+  contendedSeconds: number;
+}
+
+export interface SummaryPool {
+  id: string;
+  kind: 'pool' | 'executor';
+  name: string | null;
+  processes: number | null;
+  workers: number[];
+  tasks: number;
+  chunks: number;
+  tasksByWorker: Record<string, number>;
+  chunksByWorker: Record<string, number>;
+  busySecondsByWorker: Record<string, number>;
+  calls: { method: string; tasks: number | null; chunksize: number | null; at: number }[];
+}
+
+export interface SummaryWarning {
+  kind: string;
+  pid: number | null;
+  message: string;
+}
+
+export interface Summary {
+  schema: typeof SUMMARY_SCHEMA;
+  run: {
+    exitCode: number | null;
+    signal: string | null;
+    stopped: boolean;
+    wallSeconds: number;
+    cpuCount: number;
+    python: string;
+    script: string | null;
+    module: string | null;
+    args: string[];
+    startedAt: string;
+    cpuSeconds: number;
+    speedup: number | null;
+    processes: number;
+    messages: number;
+    detail: {
+      /** Messages and tasks whose individual detail (times, sizes) was recorded. */
+      recorded: number;
+      /** Detail events the runtime skipped to stay within its budget (counts stay exact). */
+      sampledOut: number;
+      /** Event batches lost because the supervisor could not keep up or was gone. */
+      droppedBatches: number;
+      /** Detail the model did not keep (size caps). */
+      notKept: number;
+    };
+  };
+  processes: SummaryProcess[];
+  channels: SummaryChannel[];
+  locks: SummaryLock[];
+  pools: SummaryPool[];
+  shared: { kind: string; typecode: string | null; length: number | null; name: string | null; createdBy: number }[];
+  warnings: SummaryWarning[];
+}
+
+const round = (n: number, digits = 6): number => {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+};
+
+/** Builds the `forkscope.summary/1` document for a model. */
+export function summarize(model: RunModel): Summary {
+  const now = model.run.wallSeconds;
+  const processes: SummaryProcess[] = model.processes.map((p) => {
+    const s = stateSeconds(p, now);
+    return {
+      pid: p.pid,
+      ppid: p.ppid,
+      parentPid: p.parentPid,
+      name: p.name,
+      role: p.role,
+      startMethod: p.startMethod,
+      target: p.target,
+      file: p.file,
+      line: p.line,
+      exitCode: p.exitCode,
+      error: p.error,
+      joined: p.joins.length > 0,
+      joinedBy: [...new Set(p.joins.map((j) => j.by))],
+      orphaned: p.orphanedAt !== null,
+      zombieSeconds: round(s.zombie),
+      startedAt: round(p.startedAt),
+      endedAt: p.endedAt === null ? null : round(p.endedAt),
+      cpuSeconds: round(p.cpuSeconds, 3),
+      peakRssBytes: p.peakRssBytes,
+      stateSeconds: { running: round(s.running), waiting: round(s.waiting), zombie: round(s.zombie) },
+      waits: waitTotals(p.waits, p.counters.waits, now),
+    };
+  });
+
+  const channels = summarizeChannels(model);
+  const locks = summarizeLocks(model);
+  const pools = summarizePools(model);
+
+  let recorded = 0;
+  let sampledOut = 0;
+  let droppedBatches = 0;
+  let cpuSeconds = 0;
+  for (const p of model.processes) {
+    recorded += p.counters.detail;
+    sampledOut += p.counters.dropped;
+    droppedBatches += p.counters.droppedBatches;
+    cpuSeconds += p.cpuSeconds;
+  }
+  const messages = channels.reduce((n, c) => n + c.messages, 0);
+  const h = model.run.header;
+  const warnings: SummaryWarning[] = model.warnings.map((w) => ({ kind: w.kind, pid: w.pid, message: w.message }));
+  if (sampledOut > 0) {
+    warnings.push({
+      kind: 'detail-sampled',
+      pid: null,
+      message: `Per-message detail was sampled: ${recorded} messages/tasks were recorded in detail and ${sampledOut} were only counted. Counts and flows are exact.`,
+    });
+  }
+  if (droppedBatches > 0 || model.run.supervisorDropped > 0) {
+    warnings.push({
+      kind: 'events-dropped',
+      pid: null,
+      message: `${droppedBatches + model.run.supervisorDropped} batches of events were dropped because the recorder could not keep up; counts from the affected processes may be low.`,
+    });
+  }
+  return {
+    schema: SUMMARY_SCHEMA,
+    run: {
+      exitCode: model.run.exitCode,
+      signal: model.run.signal,
+      stopped: model.run.stopped,
+      wallSeconds: round(model.run.wallSeconds),
+      cpuCount: h.cpuCount,
+      python: h.python,
+      script: h.script,
+      module: h.module,
+      args: h.args,
+      startedAt: new Date(h.startedAt * 1000).toISOString(),
+      cpuSeconds: round(cpuSeconds, 3),
+      speedup: model.run.wallSeconds > 0 ? round(cpuSeconds / model.run.wallSeconds, 3) : null,
+      processes: model.processes.length,
+      messages,
+      detail: { recorded, sampledOut, droppedBatches: droppedBatches + model.run.supervisorDropped, notKept: model.modelDropped },
+    },
+    processes,
+    channels,
+    locks,
+    pools,
+    shared: model.shared.map((s) => ({ kind: s.kind, typecode: s.typecode, length: s.length, name: s.name, createdBy: s.createdBy })),
+    warnings,
+  };
+}
+
+function waitTotals(waits: { begin: number; end: number | null; what: string }[], short: Record<string, number>, now: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const w of waits) out[w.what] = (out[w.what] ?? 0) + Math.max(0, (w.end ?? now) - w.begin);
+  for (const [what, s] of Object.entries(short)) out[what] = (out[what] ?? 0) + (typeof s === 'number' ? s : 0);
+  for (const k of Object.keys(out)) out[k] = round(out[k]);
+  return out;
+}
+
+function summarizeChannels(model: RunModel): SummaryChannel[] {
+  interface Acc {
+    sent: number;
+    sentBytes: number;
+    flows: Map<string, { from: number; to: number; messages: number; bytes: number; latSum: number; latMax: number }>;
+    methods: Record<string, number>;
+  }
+  const acc = new Map<string, Acc>();
+  const get = (ref: string): Acc | undefined => {
+    const ch = model.channelOf(ref);
+    if (!ch) return undefined;
+    let a = acc.get(ch.id);
+    if (!a) acc.set(ch.id, (a = { sent: 0, sentBytes: 0, flows: new Map(), methods: {} }));
+    return a;
+  };
+  for (const p of model.processes) {
+    for (const [ref, [msgs, bytes]] of Object.entries(p.counters.sent)) {
+      const a = get(ref);
+      if (!a) continue;
+      a.sent += msgs;
+      a.sentBytes += bytes;
+    }
+    for (const [key, [msgs, bytes, latSum, latMax]] of Object.entries(p.counters.recv)) {
+      const [ref, fromText] = key.split(' ');
+      const a = get(ref);
+      const from = Number(fromText);
+      if (!a || !Number.isFinite(from)) continue;
+      const fk = `${from}>${p.pid}`;
+      const f = a.flows.get(fk) ?? { from, to: p.pid, messages: 0, bytes: 0, latSum: 0, latMax: 0 };
+      f.messages += msgs;
+      f.bytes += bytes;
+      f.latSum += latSum;
+      f.latMax = Math.max(f.latMax, latMax);
+      a.flows.set(fk, f);
+    }
+    for (const [key, n] of Object.entries(p.counters.calls)) {
+      const space = key.indexOf(' ');
+      const a = get(key.slice(0, space));
+      if (!a) continue;
+      const method = key.slice(space + 1);
+      a.methods[method] = (a.methods[method] ?? 0) + n;
+    }
+  }
+  const out: SummaryChannel[] = [];
+  for (const ch of model.channels.values()) {
+    const a = acc.get(ch.id) ?? { sent: 0, sentBytes: 0, flows: new Map(), methods: {} };
+    const flows = [...a.flows.values()]
+      .sort((x, y) => x.from - y.from || x.to - y.to)
+      .map((f) => ({
+        from: f.from,
+        to: f.to,
+        messages: f.messages,
+        bytes: f.bytes,
+        latencyMeanSeconds: f.messages ? round(f.latSum / f.messages) : null,
+        latencyMaxSeconds: f.messages ? round(f.latMax) : null,
+      }));
+    const received = flows.reduce((n, f) => n + f.messages, 0);
+    const receivedBytes = flows.reduce((n, f) => n + f.bytes, 0);
+    const c: SummaryChannel = {
+      id: ch.id,
+      kind: ch.kind,
+      name: ch.name,
+      file: ch.file,
+      line: ch.line,
+      createdBy: ch.createdBy,
+      messages: Math.max(a.sent, received),
+      bytes: Math.max(a.sentBytes, receivedBytes),
+      received,
+      flows,
+    };
+    if (Object.keys(a.methods).length) c.methods = a.methods;
+    out.push(c);
+  }
+  return out;
+}
+
+function summarizeLocks(model: RunModel): SummaryLock[] {
+  const totals = new Map<string, [number, number, number]>();
+  for (const p of model.processes) {
+    for (const [ref, [acq, contended, secs]] of Object.entries(p.counters.locks)) {
+      const t = totals.get(ref) ?? [0, 0, 0];
+      totals.set(ref, [t[0] + acq, t[1] + contended, t[2] + secs]);
+    }
+  }
+  const ids = new Set([...model.locks.keys(), ...totals.keys()]);
+  return [...ids].map((id) => {
+    const l = model.locks.get(id);
+    const t = totals.get(id) ?? [0, 0, 0];
+    return { id, kind: l?.kind ?? 'Lock', name: l?.name ?? null, acquisitions: t[0], contended: t[1], contendedSeconds: round(t[2]) };
+  });
+}
+
+function summarizePools(model: RunModel): SummaryPool[] {
+  const out: SummaryPool[] = [];
+  for (const pool of model.pools.values()) {
+    const tasksChannel = pool.tasksChannel !== null ? model.channelOf(pool.tasksChannel)?.id ?? pool.tasksChannel : null;
+    const tasksByWorker: Record<string, number> = {};
+    const chunksByWorker: Record<string, number> = {};
+    const busy: Record<string, number> = {};
+    const workers = new Set<number>();
+    let tasks = 0;
+    let chunks = 0;
+    for (const p of model.processes) {
+      for (const [key, [c, items, secs]] of Object.entries(p.counters.tasks)) {
+        const ref = key.split(' ')[0];
+        const id = model.channelOf(ref)?.id ?? ref;
+        if (id !== tasksChannel) continue;
+        workers.add(p.pid);
+        tasksByWorker[p.pid] = (tasksByWorker[p.pid] ?? 0) + items;
+        chunksByWorker[p.pid] = (chunksByWorker[p.pid] ?? 0) + c;
+        busy[p.pid] = round((busy[p.pid] ?? 0) + secs);
+        tasks += items;
+        chunks += c;
+      }
+    }
+    // Workers that ran nothing still belong to the pool: the creator's children of the pool's role.
+    const role = pool.kind === 'executor' ? 'executor-worker' : 'pool-worker';
+    const sameKind = [...model.pools.values()].filter((q) => q.createdBy === pool.createdBy && q.kind === pool.kind);
+    if (sameKind.length === 1) {
+      for (const p of model.processes) if (p.parentPid === pool.createdBy && p.role === role) workers.add(p.pid);
+    }
+    out.push({
+      id: pool.id,
+      kind: pool.kind,
+      name: pool.name,
+      processes: pool.processes,
+      workers: [...workers].sort((a, b) => a - b),
+      tasks,
+      chunks,
+      tasksByWorker,
+      chunksByWorker,
+      busySecondsByWorker: busy,
+      calls: pool.calls.map((c) => ({ method: c.method, tasks: c.tasks, chunksize: c.chunksize, at: round(c.at) })),
+    });
+  }
+  return out;
+}
+
+/** Helper roles are shown quieter; exported for the text view and the webview. */
+export const isHelperRole = (role: ProcessRole): boolean => HELPER_ROLES.has(role);

@@ -1,0 +1,101 @@
+/** The readable form of a summary: what `forkscope summary FILE` prints without `--json`. */
+
+import type { Summary, SummaryProcess } from './summary';
+
+const secs = (s: number | null): string => (s === null ? '?' : s < 10 ? `${s.toFixed(3)} s` : `${s.toFixed(1)} s`);
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** Exit code in words: 0, 1 (ValueError: …), -9 (SIGKILL). */
+export function describeExit(code: number | null, error?: string | null): string {
+  if (code === null) return 'still running or unknown';
+  if (code < 0) {
+    const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' };
+    return `${code} (killed by ${names[-code] ?? `signal ${-code}`})`;
+  }
+  return error ? `${code} (${error})` : String(code);
+}
+
+function processLine(p: SummaryProcess): string {
+  const parts = [`${p.name} [pid ${p.pid}]`, p.role];
+  if (p.startMethod && p.role !== 'main') parts.push(p.startMethod);
+  if (p.target) parts.push(`target ${p.target}`);
+  parts.push(`exit ${describeExit(p.exitCode, p.error)}`);
+  const s = p.stateSeconds;
+  parts.push(`running ${secs(s.running)}, waiting ${secs(s.waiting)}${s.zombie > 0.0005 ? `, zombie ${secs(s.zombie)}` : ''}`);
+  if (p.cpuSeconds) parts.push(`cpu ${secs(p.cpuSeconds)}`);
+  if (p.peakRssBytes) parts.push(`rss ${formatBytes(p.peakRssBytes)}`);
+  const flags: string[] = [];
+  if (p.orphaned) flags.push('ORPHAN');
+  if (!p.joined && p.role === 'process') flags.push('never joined');
+  if (flags.length) parts.push(flags.join(', '));
+  return parts.join(' · ');
+}
+
+export function formatSummary(s: Summary): string {
+  const out: string[] = [];
+  const r = s.run;
+  const what = r.module !== null ? `-m ${r.module}` : r.script ?? '?';
+  out.push(`${what} ${r.args.join(' ')}`.trim());
+  out.push(
+    `  exit ${r.signal ? `signal ${r.signal}` : describeExit(r.exitCode)}${r.stopped ? ' (stopped)' : ''} · wall ${secs(r.wallSeconds)} · cpu ${secs(r.cpuSeconds)} · speedup ${r.speedup ?? '?'} on ${r.cpuCount} cores · ${r.processes} processes · ${r.messages} messages`,
+  );
+  out.push('');
+  out.push('Processes');
+  const byParent = new Map<number | null, SummaryProcess[]>();
+  const pids = new Set(s.processes.map((p) => p.pid));
+  for (const p of s.processes) {
+    const parent = p.parentPid !== null && pids.has(p.parentPid) ? p.parentPid : p.ppid !== null && pids.has(p.ppid) && p.ppid !== p.pid ? p.ppid : null;
+    const list = byParent.get(parent) ?? [];
+    list.push(p);
+    byParent.set(parent, list);
+  }
+  const walk = (parent: number | null, prefix: string) => {
+    const kids = byParent.get(parent) ?? [];
+    kids.forEach((p, i) => {
+      const last = i === kids.length - 1;
+      out.push(`${prefix}${parent === null ? '' : last ? '└─ ' : '├─ '}${processLine(p)}`);
+      walk(p.pid, parent === null ? prefix : prefix + (last ? '   ' : '│  '));
+    });
+  };
+  walk(null, '  ');
+
+  const busy = s.channels.filter((c) => c.messages > 0 || c.name);
+  if (busy.length) {
+    out.push('');
+    out.push('Channels');
+    for (const c of busy) {
+      out.push(`  ${c.kind} ${c.name ?? c.id}: ${c.messages} messages, ${formatBytes(c.bytes)}`);
+      for (const f of c.flows) {
+        const lat = f.latencyMeanSeconds !== null ? `, latency mean ${(f.latencyMeanSeconds * 1000).toFixed(2)} ms` : '';
+        out.push(`    ${f.from} → ${f.to}: ${f.messages} messages, ${formatBytes(f.bytes)}${lat}`);
+      }
+      if (c.methods) out.push(`    calls: ${Object.entries(c.methods).map(([m, n]) => `${m}×${n}`).join(', ')}`);
+    }
+  }
+  if (s.pools.length) {
+    out.push('');
+    out.push('Pools');
+    for (const p of s.pools) {
+      out.push(`  ${p.kind} ${p.name ?? p.id}: ${p.workers.length} workers, ${p.tasks} tasks in ${p.chunks} chunks`);
+      for (const w of p.workers) out.push(`    worker ${w}: ${p.tasksByWorker[w] ?? 0} tasks, ${p.chunksByWorker[w] ?? 0} chunks, busy ${secs(p.busySecondsByWorker[w] ?? 0)}`);
+    }
+  }
+  const locks = s.locks.filter((l) => l.acquisitions > 0);
+  if (locks.length) {
+    out.push('');
+    out.push('Locks');
+    for (const l of locks) out.push(`  ${l.kind} ${l.name ?? l.id}: ${l.acquisitions} acquisitions, ${l.contended} contended, ${secs(l.contendedSeconds)} waiting`);
+  }
+  if (s.warnings.length) {
+    out.push('');
+    out.push('Warnings');
+    for (const w of s.warnings) out.push(`  [${w.kind}]${w.pid !== null ? ` pid ${w.pid}` : ''} ${w.message}`);
+  }
+  return out.join('\n') + '\n';
+}

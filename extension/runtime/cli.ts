@@ -1,0 +1,313 @@
+/**
+ * The `forkscope` command line (docs/cli.md):
+ *
+ *   forkscope record [--out FILE] [--python EXE] [--sample-ms N] [--max-processes N] [--quiet] -- SCRIPT.py [ARGS…]
+ *   forkscope record [options] -- -m MODULE [ARGS…]
+ *   forkscope summary FILE [--json]
+ *
+ * `record --ipc` is the mode the VS Code extension forks: output and live
+ * records go to the parent over IPC, and a `stop` message stops the run.
+ */
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RunReducer } from '../model/model';
+import { parseRecording, RecordingError, RECORDING_EXTENSION, type RecordLine } from '../model/recording';
+import { summarize } from '../model/summary';
+import { formatSummary } from '../model/summaryText';
+import { FORKSCOPE_VERSION } from './paths';
+import { RunSupervisor, type RunOptions } from './supervisor';
+
+const USAGE = `Forkscope ${FORKSCOPE_VERSION}: see a Python multiprocessing run.
+
+Usage:
+  forkscope record [options] -- SCRIPT.py [ARGS…]
+  forkscope record [options] -- -m MODULE [ARGS…]
+  forkscope summary FILE [--json]
+
+record options:
+  --out FILE            where to write the recording (default: SCRIPT${RECORDING_EXTENSION} in this folder)
+  --python EXE          the interpreter (default: python3, else python)
+  --sample-ms N         CPU/memory sampling interval in ms (default 100)
+  --max-processes N     stop tracking new processes beyond N (default 1000)
+  --quiet               say nothing on stderr, even in a terminal
+`;
+
+export class UsageError extends Error {}
+
+export interface RecordArgs {
+  out: string | null;
+  python: string | null;
+  sampleMs: number;
+  maxProcesses: number;
+  quiet: boolean;
+  ipc: boolean;
+  flushMs: number | undefined;
+  detailRate: number | undefined;
+  script: string | null;
+  module: string | null;
+  args: string[];
+}
+
+function intOption(name: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < min) throw new UsageError(`${name} takes a whole number ≥ ${min}.`);
+  return n;
+}
+
+/** Parses `record`'s arguments (everything after the word `record`). */
+export function parseRecordArgs(argv: string[]): RecordArgs {
+  const a: RecordArgs = {
+    out: null,
+    python: null,
+    sampleMs: 100,
+    maxProcesses: 1000,
+    quiet: false,
+    ipc: false,
+    flushMs: undefined,
+    detailRate: undefined,
+    script: null,
+    module: null,
+    args: [],
+  };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+    const value = () => {
+      if (inline !== undefined) return inline;
+      i++;
+      if (i >= argv.length) throw new UsageError(`${flag} needs a value.`);
+      return argv[i];
+    };
+    if (flag === '--') {
+      i++;
+      break;
+    } else if (flag === '--out' || flag === '-o') a.out = value();
+    else if (flag === '--python') a.python = value();
+    else if (flag === '--sample-ms') a.sampleMs = intOption('--sample-ms', value(), 10);
+    else if (flag === '--max-processes') a.maxProcesses = intOption('--max-processes', value(), 1);
+    else if (flag === '--flush-ms') a.flushMs = intOption('--flush-ms', value(), 1);
+    else if (flag === '--detail-rate') a.detailRate = intOption('--detail-rate', value(), 0);
+    else if (flag === '--quiet' || flag === '-q') a.quiet = true;
+    else if (flag === '--ipc') a.ipc = true;
+    else if (flag === '-m') break;
+    else if (flag.startsWith('-')) throw new UsageError(`Unknown option ${flag}.`);
+    else break;
+  }
+  const rest = argv.slice(i);
+  if (rest[0] === '-m') {
+    if (!rest[1]) throw new UsageError('-m needs a module name.');
+    a.module = rest[1];
+    a.args = rest.slice(2);
+  } else if (rest.length) {
+    a.script = rest[0];
+    a.args = rest.slice(1);
+  } else {
+    throw new UsageError('Name the script to run: forkscope record -- SCRIPT.py [ARGS…]');
+  }
+  return a;
+}
+
+/** The recording's default name: the script's (or module's) name in the current folder. */
+export function defaultOut(a: Pick<RecordArgs, 'script' | 'module'>, cwd: string): string {
+  const base = a.module !== null ? a.module.replace(/[^\w.-]/g, '_') : path.basename(a.script ?? 'run').replace(/\.pyw?$/, '');
+  return path.join(cwd, base + RECORDING_EXTENSION);
+}
+
+/** The interpreter to use when none is named: python3 on PATH, else python. */
+export function defaultPython(env: NodeJS.ProcessEnv = process.env): string {
+  const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  for (const name of ['python3', 'python']) {
+    for (const d of dirs) {
+      try {
+        fs.accessSync(path.join(d, name), fs.constants.X_OK);
+        return name;
+      } catch {
+        /* next */
+      }
+    }
+  }
+  return 'python3';
+}
+
+async function record(argv: string[]): Promise<number> {
+  const a = parseRecordArgs(argv);
+  const cwd = process.cwd();
+  const out = path.resolve(cwd, a.out ?? defaultOut(a, cwd));
+  const ipc = a.ipc && typeof process.send === 'function';
+  const say = (msg: string) => {
+    if (!a.quiet && !ipc && process.stderr.isTTY) process.stderr.write(`forkscope: ${msg}\n`);
+  };
+
+  let pendingRecords: RecordLine[] = [];
+  let flushTimer: NodeJS.Timeout | null = null;
+  const send = (m: unknown) => {
+    try {
+      if (process.connected) process.send!(m);
+    } catch {
+      /* parent gone */
+    }
+  };
+  const flushRecords = () => {
+    flushTimer = null;
+    if (!pendingRecords.length) return;
+    send({ type: 'records', records: pendingRecords });
+    pendingRecords = [];
+  };
+
+  const options: RunOptions = {
+    script: a.script,
+    module: a.module,
+    args: a.args,
+    python: a.python ?? defaultPython(),
+    cwd,
+    out,
+    sampleMs: a.sampleMs,
+    maxProcesses: a.maxProcesses,
+    stdio: ipc ? 'pipe' : 'inherit',
+    flushMs: a.flushMs,
+    detailRate: a.detailRate,
+  };
+  if (ipc) {
+    options.onRecord = (r) => {
+      pendingRecords.push(r);
+      if (!flushTimer) flushTimer = setTimeout(flushRecords, 50);
+    };
+    options.onOutput = (stream, data) => send({ type: 'output', stream, data: data.toString('base64') });
+  }
+  const supervisor = new RunSupervisor(options);
+  if (ipc) {
+    process.on('message', (m: { type?: string }) => {
+      if (m && m.type === 'stop') void supervisor.stop();
+    });
+    // The extension host went away (VS Code closed, extension disabled): end the run rather than orphan it.
+    process.on('disconnect', () => void supervisor.stop());
+  }
+
+  // Ctrl-C in a terminal reaches the script's process group too; give it a moment to end by itself,
+  // then pass the interrupt on, then stop the tree. A second Ctrl-C stops at once. SIGTERM/SIGHUP stop at once.
+  let interrupts = 0;
+  const onInt = () => {
+    interrupts++;
+    if (interrupts > 1) {
+      void supervisor.stop();
+      return;
+    }
+    setTimeout(() => {
+      if (!supervisor.mainRunning) return;
+      supervisor.signalMain('SIGINT');
+      setTimeout(() => supervisor.mainRunning && void supervisor.stop(), 3000).unref();
+    }, 500).unref();
+  };
+  const onTerm = () => void supervisor.stop();
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onTerm);
+
+  const result = await supervisor.run();
+  if (flushTimer) clearTimeout(flushTimer);
+  flushRecords();
+  process.off('SIGINT', onInt);
+  process.off('SIGTERM', onTerm);
+  process.off('SIGHUP', onTerm);
+
+  if (result.launchError) {
+    process.stderr.write(`forkscope: ${result.launchError}\n`);
+  } else {
+    say(`recorded ${result.summary.run.processes} processes, ${result.summary.run.messages} messages → ${path.relative(cwd, out) || out}`);
+  }
+  if (ipc) {
+    send({
+      type: 'end',
+      result: { exitCode: result.exitCode, signal: result.signal, stopped: result.stopped, recording: result.recording, launchError: result.launchError, summary: result.summary },
+    });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (result.launchError) return 127;
+  if (result.signal) {
+    // End the way the script ended, so a shell sees the same status.
+    process.removeAllListeners(result.signal);
+    process.kill(process.pid, result.signal);
+    await new Promise((r) => setTimeout(r, 1000));
+    return 128 + (os_signal(result.signal) ?? 1);
+  }
+  return result.exitCode ?? 1;
+}
+
+function os_signal(sig: NodeJS.Signals): number | undefined {
+  return (require('node:os') as typeof import('node:os')).constants.signals[sig];
+}
+
+function summary(argv: string[]): number {
+  const json = argv.includes('--json');
+  const files = argv.filter((x) => !x.startsWith('--'));
+  const unknown = argv.filter((x) => x.startsWith('--') && x !== '--json');
+  if (unknown.length) throw new UsageError(`Unknown option ${unknown[0]}.`);
+  if (files.length !== 1) throw new UsageError('Usage: forkscope summary FILE [--json]');
+  const file = files[0];
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new RecordingError(err.code === 'ENOENT' ? `${file}: no such file.` : `${file}: cannot be read (${err.code ?? err.message}).`);
+  }
+  const rec = parseRecording(text, file);
+  const model = RunReducer.fromRecords(rec.header, rec.records);
+  const s = summarize(model);
+  if (rec.truncated) s.warnings.push({ kind: 'recording-truncated', pid: null, message: `${file} ends mid-line (the recorder was cut off); everything before the cut was loaded.` });
+  if (!rec.records.some((r) => r[0] === 'end')) {
+    s.warnings.push({ kind: 'recording-unfinished', pid: null, message: `${file} has no end record: the run was still going or the recorder was killed. It shows the run up to the last record.` });
+  }
+  process.stdout.write(json ? JSON.stringify(s, null, 2) + '\n' : formatSummary(s));
+  return 0;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'record':
+        return await record(rest);
+      case 'summary':
+        return summary(rest);
+      case '--version':
+      case '-V':
+        process.stdout.write(`${FORKSCOPE_VERSION}\n`);
+        return 0;
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`forkscope: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof RecordingError) {
+      process.stderr.write(`forkscope: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`forkscope: internal error: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * The per-run event socket: a Unix socket in a private (0700) directory that
+ * accepts only connections that open with a hello carrying the run's secret
+ * (docs/runtime-protocol.md). Each accepted connection is one Python process;
+ * its lines are batches of events. Anything else is refused without crashing.
+ */
+
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { RuntimeEvent } from '../model/recording';
+
+/** Longest hello line accepted; a client that sends more without a newline is cut off. */
+const MAX_HELLO_BYTES = 4096;
+/** Longest batch line accepted (a runtime batch is far smaller). */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+/** A client that has not said hello by then is cut off. */
+const HELLO_TIMEOUT_MS = 10_000;
+
+export interface EventServerHandlers {
+  /** A process connected with the right secret. Return false to refuse it (process cap). */
+  onHello(pid: number, ppid: number | null): boolean;
+  /** A batch of events from a process; `raw` is the line as received (valid JSON). */
+  onBatch(pid: number, events: RuntimeEvent[], raw: string): void;
+  /** The process's connection ended. */
+  onBye(pid: number): void;
+  /** A connection was refused (wrong secret, garbage, too long). */
+  onRefused(reason: string): void;
+}
+
+export class EventServer {
+  readonly dir: string;
+  readonly socketPath: string;
+  readonly secret: string;
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private closed = false;
+
+  private constructor(private readonly handlers: EventServerHandlers) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-'));
+    fs.chmodSync(this.dir, 0o700);
+    this.socketPath = path.join(this.dir, 'events.sock');
+    this.secret = crypto.randomBytes(24).toString('hex');
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  /** Creates the private directory and starts listening. */
+  static async listen(handlers: EventServerHandlers): Promise<EventServer> {
+    const s = new EventServer(handlers);
+    await new Promise<void>((resolve, reject) => {
+      s.server.once('error', reject);
+      s.server.listen(s.socketPath, () => {
+        s.server.off('error', reject);
+        resolve();
+      });
+    });
+    fs.chmodSync(s.socketPath, 0o600);
+    return s;
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.setEncoding('utf8');
+    let pending = '';
+    let pid: number | null = null;
+    const refuse = (reason: string) => {
+      this.handlers.onRefused(reason);
+      socket.destroy();
+    };
+    const timer = setTimeout(() => refuse('no hello in time'), HELLO_TIMEOUT_MS);
+    timer.unref();
+
+    const handleLine = (line: string): boolean => {
+      if (pid === null) {
+        clearTimeout(timer);
+        let hello: { hello?: unknown; secret?: unknown; pid?: unknown; ppid?: unknown };
+        try {
+          hello = JSON.parse(line);
+        } catch {
+          refuse('first line is not a hello');
+          return false;
+        }
+        if (!hello || hello.hello !== 1 || typeof hello.secret !== 'string' || !safeEqual(hello.secret, this.secret)) {
+          refuse('wrong or missing secret');
+          return false;
+        }
+        if (typeof hello.pid !== 'number' || !Number.isInteger(hello.pid) || hello.pid <= 0) {
+          refuse('hello without a pid');
+          return false;
+        }
+        pid = hello.pid;
+        const ppid = typeof hello.ppid === 'number' ? hello.ppid : null;
+        if (!this.handlers.onHello(pid, ppid)) {
+          pid = null;
+          socket.destroy();
+          return false;
+        }
+        return true;
+      }
+      let events: unknown;
+      try {
+        events = JSON.parse(line);
+      } catch {
+        this.handlers.onRefused(`unreadable batch from pid ${pid}`);
+        return true;
+      }
+      if (Array.isArray(events)) this.handlers.onBatch(pid, events as RuntimeEvent[], line);
+      return true;
+    };
+
+    socket.on('data', (chunk: string) => {
+      let start = 0;
+      let nl = chunk.indexOf('\n');
+      if (nl === -1) {
+        pending += chunk;
+      } else {
+        while (nl !== -1) {
+          const line = pending ? pending + chunk.slice(start, nl) : chunk.slice(start, nl);
+          pending = '';
+          if (line && !handleLine(line)) return;
+          start = nl + 1;
+          nl = chunk.indexOf('\n', start);
+        }
+        pending = chunk.slice(start);
+      }
+      const limit = pid === null ? MAX_HELLO_BYTES : MAX_LINE_BYTES;
+      if (pending.length > limit) {
+        if (pid === null) refuse('hello too long');
+        else {
+          this.handlers.onRefused(`line too long from pid ${pid}`);
+          pending = '';
+        }
+      }
+    });
+    const done = () => {
+      clearTimeout(timer);
+      this.sockets.delete(socket);
+      if (pid !== null) {
+        const p = pid;
+        pid = null;
+        this.handlers.onBye(p);
+      }
+    };
+    socket.on('close', done);
+    socket.on('error', () => socket.destroy());
+  }
+
+  /** Number of processes connected now. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /** Stops accepting, ends every connection, and removes the private directory. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}

@@ -1,0 +1,105 @@
+/**
+ * Linux /proc readers: a process's state letter, parent pid, start time and
+ * CPU ticks from /proc/<pid>/stat (kept-open descriptors, read at offset 0),
+ * and the descendants of a process. On other platforms every reader answers
+ * "unknown" and the callers fall back to what pidusage and the events say.
+ */
+
+import * as fs from 'node:fs';
+
+export const hasProcfs = process.platform === 'linux' && fs.existsSync('/proc/self/stat');
+
+export interface ProcStat {
+  state: string;
+  ppid: number;
+  /** Start time in clock ticks since boot: with the pid, identifies a process across pid reuse. */
+  startTicks: number;
+}
+
+/** Parses the fields after the command name of /proc/<pid>/stat (the name may hold spaces and parentheses). */
+export function parseStat(text: string): ProcStat | null {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return null;
+  const f = text.slice(close + 2).split(' ');
+  // After ") ": state(0) ppid(1) pgrp(2) … starttime is field 22 of the whole line, index 19 here.
+  const ppid = Number(f[1]);
+  const startTicks = Number(f[19]);
+  if (!f[0] || !Number.isFinite(ppid)) return null;
+  return { state: f[0], ppid, startTicks };
+}
+
+/** Reads /proc/<pid>/stat through descriptors kept open between calls. */
+export class StatReader {
+  private readonly fds = new Map<number, number>();
+  private readonly buf = Buffer.alloc(1024);
+
+  read(pid: number): ProcStat | null {
+    if (!hasProcfs) return null;
+    let fd = this.fds.get(pid);
+    try {
+      if (fd === undefined) {
+        fd = fs.openSync(`/proc/${pid}/stat`, 'r');
+        this.fds.set(pid, fd);
+      }
+      const n = fs.readSync(fd, this.buf, 0, this.buf.length, 0);
+      return parseStat(this.buf.toString('latin1', 0, n));
+    } catch {
+      this.forget(pid);
+      return null;
+    }
+  }
+
+  forget(pid: number): void {
+    const fd = this.fds.get(pid);
+    if (fd !== undefined) {
+      this.fds.delete(pid);
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already closed */
+      }
+    }
+  }
+
+  close(): void {
+    for (const pid of [...this.fds.keys()]) this.forget(pid);
+  }
+}
+
+/** One-shot read of a process's stat (no kept descriptor). */
+export function readStat(pid: number): ProcStat | null {
+  if (!hasProcfs) return null;
+  try {
+    return parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return null;
+  }
+}
+
+/** Every live process whose chain of parents leads to one of `roots` (roots excluded). */
+export function descendantsOf(roots: Iterable<number>): number[] {
+  if (!hasProcfs) return [];
+  const children = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const st = readStat(pid);
+    if (!st) continue;
+    const list = children.get(st.ppid);
+    if (list) list.push(pid);
+    else children.set(st.ppid, [pid]);
+  }
+  const out: number[] = [];
+  const seen = new Set<number>(roots);
+  const stack = [...seen];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    for (const c of children.get(pid) ?? []) {
+      if (seen.has(c)) continue;
+      seen.add(c);
+      out.push(c);
+      stack.push(c);
+    }
+  }
+  return out;
+}

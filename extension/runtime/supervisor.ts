@@ -1,0 +1,338 @@
+/**
+ * The run supervisor: starts the user's script under the Python runtime, owns
+ * the event socket, samples every known process, reduces events into the run
+ * model, writes the recording as it goes, and stops the whole process tree on
+ * request. It runs as the `forkscope` CLI and in a process forked by the
+ * extension (never inside the extension host).
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RunReducer, type RunModel } from '../model/model';
+import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../model/recording';
+import { summarize, type Summary } from '../model/summary';
+import { EventServer } from './eventServer';
+import { descendantsOf, hasProcfs } from './procfs';
+import { RecordingWriter } from './recordingWriter';
+import { ProcessSampler } from './sampler';
+import { FORKSCOPE_VERSION, pythonRoot } from './paths';
+
+export interface RunOptions {
+  /** Script to run (`python SCRIPT`), or null with `module`. */
+  script: string | null;
+  /** Module to run (`python -m MODULE`). */
+  module: string | null;
+  args: string[];
+  python: string;
+  cwd: string;
+  /** The script's environment (default: this process's); Forkscope adds only FORKSCOPE_RUNTIME. */
+  env?: NodeJS.ProcessEnv;
+  /** Where the recording goes. */
+  out: string;
+  sampleMs: number;
+  maxProcesses: number;
+  /** `inherit`: the script shares this process's stdin/stdout/stderr. `pipe`: output arrives through `onOutput`. */
+  stdio: 'inherit' | 'pipe';
+  /** Runtime tuning (docs/runtime-protocol.md). */
+  flushMs?: number;
+  detailRate?: number;
+  /** Every record, as it is written (live views). */
+  onRecord?: (record: RecordLine) => void;
+  onOutput?: (stream: 'stdout' | 'stderr', data: Buffer) => void;
+}
+
+export interface RunResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stopped: boolean;
+  recording: string;
+  /** Set when the interpreter could not be started at all. */
+  launchError: string | null;
+  summary: Summary;
+  model: RunModel;
+}
+
+/** How long processes still connected after the main process ended get to send their last events. */
+const LINGER_MS = 2000;
+/** SIGTERM, then SIGKILL after this long. */
+const KILL_GRACE_MS = 2500;
+
+export class RunSupervisor {
+  private readonly reducer: RunReducer;
+  private readonly header: RecordingHeader;
+  private writer: RecordingWriter | null = null;
+  private server: EventServer | null = null;
+  private readonly sampler = new ProcessSampler();
+  private child: ChildProcess | null = null;
+  private sampleTimer: NodeJS.Timeout | null = null;
+  private readonly gone = new Set<number>();
+  private stopping: Promise<void> | null = null;
+  private stopped = false;
+  private refusedWarned = false;
+  private capWarned = false;
+  private mainExited = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly options: RunOptions) {
+    this.header = {
+      format: RECORDING_FORMAT,
+      version: RECORDING_VERSION,
+      startedAt: Date.now() / 1000,
+      script: options.script,
+      module: options.module,
+      args: options.args,
+      python: options.python,
+      cwd: options.cwd,
+      cpuCount: os.cpus().length,
+      sampleMs: options.sampleMs,
+      platform: process.platform,
+      maxProcesses: options.maxProcesses,
+      forkscope: FORKSCOPE_VERSION,
+    };
+    this.reducer = new RunReducer(this.header);
+  }
+
+  /** The live model (updated as records arrive). */
+  get model(): RunModel {
+    return this.reducer.model;
+  }
+
+  private record(r: RecordLine): void {
+    this.writer?.write(r);
+    this.reducer.apply(r);
+    this.options.onRecord?.(r);
+  }
+
+  private now(): number {
+    return Date.now() / 1000;
+  }
+
+  /** Runs the script to its end (or until stopped) and resolves with the result. */
+  async run(): Promise<RunResult> {
+    this.writer = new RecordingWriter(this.options.out, this.header);
+    this.server = await EventServer.listen({
+      onHello: (pid, ppid) => this.onHello(pid, ppid),
+      onBatch: (pid, events, raw) => {
+        this.writer?.writeBatch(pid, raw);
+        const r: RecordLine = ['ev', pid, events];
+        this.reducer.apply(r);
+        this.options.onRecord?.(r);
+      },
+      onBye: (pid) => {
+        this.record(['bye', this.now(), pid]);
+        this.notify();
+      },
+      onRefused: (reason) => {
+        if (this.refusedWarned) return;
+        this.refusedWarned = true;
+        this.record(['warn', this.now(), 'refused-connection', null, `A connection to the event socket was refused (${reason}); nothing it sent was recorded.`]);
+      },
+    });
+
+    const runtimeConfig = {
+      v: 1,
+      socket: this.server.socketPath,
+      secret: this.server.secret,
+      root: pythonRoot(),
+      flushMs: this.options.flushMs ?? 20,
+      detailRate: this.options.detailRate ?? 2000,
+      waitMs: 1,
+      maxProcesses: this.options.maxProcesses,
+    };
+    const launcher = path.join(pythonRoot(), 'forkscope_launch.py');
+    const argv = this.options.module !== null ? [launcher, '-m', this.options.module, ...this.options.args] : [launcher, this.options.script ?? '', ...this.options.args];
+    const env = { ...(this.options.env ?? process.env), FORKSCOPE_RUNTIME: JSON.stringify(runtimeConfig) };
+
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error: string | null }>((resolve) => {
+      let child: ChildProcess;
+      try {
+        child = spawn(this.options.python, argv, {
+          cwd: this.options.cwd,
+          env,
+          stdio: this.options.stdio === 'inherit' ? 'inherit' : ['pipe', 'pipe', 'pipe'],
+          // In a terminal the script stays in the terminal's process group, so Ctrl-C reaches it as it would plainly.
+          detached: this.options.stdio === 'pipe',
+        });
+      } catch (e) {
+        resolve({ code: null, signal: null, error: launchMessage(this.options.python, e as NodeJS.ErrnoException) });
+        return;
+      }
+      this.child = child;
+      child.once('error', (e: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error: launchMessage(this.options.python, e) }));
+      child.once('exit', (code, signal) => resolve({ code, signal, error: null }));
+      if (this.options.stdio === 'pipe') {
+        child.stdout?.on('data', (d: Buffer) => this.options.onOutput?.('stdout', d));
+        child.stderr?.on('data', (d: Buffer) => this.options.onOutput?.('stderr', d));
+      }
+      if (child.pid !== undefined) this.record(['spawned', this.now(), child.pid]);
+    });
+
+    this.sampleTimer = setInterval(() => void this.sampleOnce(), this.options.sampleMs);
+
+    const result = await exited;
+    this.mainExited = true;
+    if (result.error) {
+      this.record(['warn', this.now(), 'launch-failed', null, result.error]);
+    } else {
+      this.record(['exited', this.now(), result.code, result.signal]);
+    }
+    // Let processes that are still connected (helpers shutting down, late flushes) say their last words.
+    await this.waitFor(() => this.server!.connections === 0, this.stopped ? 300 : LINGER_MS);
+    if (this.stopped) await this.stop();
+    await this.sampleOnce();
+    if (this.sampleTimer) clearInterval(this.sampleTimer);
+    const leftover = this.liveKnownPids().filter((pid) => pid !== this.child?.pid);
+    if (leftover.length && !this.stopped) {
+      this.record([
+        'warn',
+        this.now(),
+        'left-running',
+        null,
+        `${leftover.length} process(es) were still running when the script ended (pid ${leftover.join(', ')}); they were left running, as without Forkscope, and are not recorded further.`,
+      ]);
+    }
+    this.record(['end', this.now(), { exitCode: result.code, signal: result.signal, stopped: this.stopped }]);
+    this.writer.close();
+    if (this.writer.error) {
+      this.reducer.apply(['warn', this.now(), 'recording-incomplete', null, `Writing ${this.options.out} failed (${this.writer.error.message}); the recording holds what was written before.`]);
+    }
+    this.sampler.close();
+    await this.server.close();
+    this.reducer.finish();
+    return {
+      exitCode: result.code,
+      signal: result.signal,
+      stopped: this.stopped,
+      recording: this.options.out,
+      launchError: result.error,
+      summary: summarize(this.reducer.model),
+      model: this.reducer.model,
+    };
+  }
+
+  private onHello(pid: number, ppid: number | null): boolean {
+    const known = this.reducer.model.byPid.has(pid);
+    if (!known && this.reducer.model.processes.length >= this.options.maxProcesses) {
+      if (!this.capWarned) {
+        this.capWarned = true;
+        this.record([
+          'warn',
+          this.now(),
+          'process-cap',
+          pid,
+          `More than ${this.options.maxProcesses} processes: Forkscope stopped tracking new ones (raise the limit with --max-processes). The script runs on unchanged.`,
+        ]);
+      }
+      return false;
+    }
+    this.record(['hello', this.now(), pid, ppid ?? 0]);
+    return true;
+  }
+
+  /** Pids the run knows about that have not been seen gone. */
+  private liveKnownPids(): number[] {
+    const out: number[] = [];
+    for (const p of this.reducer.model.processes) {
+      if (this.gone.has(p.pid)) continue;
+      if (p.reapedAt !== null && p.endedAt !== null && !p.connected) continue;
+      out.push(p.pid);
+    }
+    return out;
+  }
+
+  private async sampleOnce(): Promise<void> {
+    const pids = this.liveKnownPids();
+    if (!pids.length) return;
+    const rows = await this.sampler.sample(pids);
+    if (!rows.length && !pids.length) return;
+    const seen = new Set(rows.map((r) => r[0]));
+    for (const pid of pids) {
+      if (!seen.has(pid) && !this.reducer.model.byPid.get(pid)?.connected) {
+        this.gone.add(pid);
+        this.sampler.forget(pid);
+      }
+    }
+    if (rows.length) this.record(['sample', this.now(), rows]);
+  }
+
+  private notify(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private async waitFor(cond: () => boolean, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!cond() && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now())));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Every process of the run that is alive now: the interpreter, every known pid, and their descendants. */
+  treePids(): number[] {
+    const roots = new Set<number>();
+    if (this.child?.pid !== undefined && !this.mainExited) roots.add(this.child.pid);
+    for (const pid of this.liveKnownPids()) if (this.sampler.isSameProcess(pid) || !hasProcfs) roots.add(pid);
+    roots.delete(process.pid);
+    return [...roots, ...descendantsOf(roots)];
+  }
+
+  /**
+   * Stops the run: SIGTERM to every process of the tree, SIGKILL to what is
+   * left after a grace period. The recording keeps everything up to now.
+   */
+  stop(): Promise<void> {
+    this.stopped = true;
+    if (!this.stopping) {
+      this.stopping = (async () => {
+        const signalAll = (sig: NodeJS.Signals) => {
+          const pids = this.treePids();
+          for (const pid of pids) {
+            try {
+              process.kill(pid, sig);
+            } catch {
+              /* already gone */
+            }
+          }
+          return pids.length;
+        };
+        if (signalAll('SIGTERM') === 0) return;
+        await this.waitFor(() => this.treePids().length === 0, KILL_GRACE_MS);
+        signalAll('SIGKILL');
+        await this.waitFor(() => this.treePids().length === 0, 1000);
+      })().finally(() => {
+        this.stopping = null;
+      });
+    }
+    return this.stopping;
+  }
+
+  /** Sends a signal to the interpreter only (the CLI forwards a lone Ctrl-C this way). */
+  signalMain(sig: NodeJS.Signals): void {
+    if (this.child?.pid === undefined || this.mainExited) return;
+    try {
+      process.kill(this.child.pid, sig);
+    } catch {
+      /* gone */
+    }
+  }
+
+  get mainRunning(): boolean {
+    return this.child !== null && !this.mainExited;
+  }
+}
+
+function launchMessage(python: string, e: NodeJS.ErrnoException): string {
+  if (e.code === 'ENOENT') {
+    return `Python interpreter "${python}" was not found. Install Python 3.9 or newer, or name one with --python /path/to/python (in VS Code: the forkscope.pythonPath setting).`;
+  }
+  if (e.code === 'EACCES') return `Python interpreter "${python}" cannot be executed (permission denied). Name another with --python.`;
+  return `Could not start "${python}": ${e.message}`;
+}

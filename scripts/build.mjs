@@ -1,0 +1,56 @@
+// One build for every bundle: the extension (VS Code host), the CLI / run
+// supervisor (plain Node), and the webview (browser). `--watch` rebuilds on change.
+import * as esbuild from 'esbuild';
+import { readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'info',
+  define: { __FORKSCOPE_VERSION__: JSON.stringify(pkg.version) },
+  absWorkingDir: root,
+};
+
+const builds = [
+  {
+    ...common,
+    entryPoints: ['extension/vscode/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    ...common,
+    entryPoints: ['extension/runtime/cli.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    ...common,
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+].filter((b) => existsSync(join(root, b.entryPoints[0])));
+
+mkdirSync(join(root, 'dist'), { recursive: true });
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}
