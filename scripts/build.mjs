@@ -1,7 +1,7 @@
 // One build for every bundle: the extension (VS Code host), the CLI / run
 // supervisor (plain Node), and the webview (browser). `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,6 +47,26 @@ const builds = [
     target: 'es2022',
   },
 ].filter((b) => existsSync(join(root, b.entryPoints[0])));
+
+// `--tests`: every test/**/*.test.ts becomes out/test/**/*.test.js (one bundle each, for `node --test`).
+if (process.argv.includes('--tests')) {
+  const entries = readdirSync(join(root, 'test'), { recursive: true })
+    .filter((f) => String(f).endsWith('.test.ts'))
+    .map((f) => join('test', String(f)));
+  if (entries.length) {
+    builds.push({
+      ...common,
+      logLevel: 'warning',
+      entryPoints: entries,
+      outdir: 'out/test',
+      outbase: 'test',
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: ['vscode', 'playwright-core', 'mocha', '@vscode/test-electron'],
+    });
+  }
+}
 
 mkdirSync(join(root, 'dist'), { recursive: true });
 if (watch) {

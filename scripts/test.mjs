@@ -1,0 +1,85 @@
+// `npm test`: every test layer of the project, in order, with one closing
+// count. Installs what it needs itself (npm dependencies, Debian packages).
+//   node scripts/test.mjs [--only LAYER[,LAYER]]   layers: unit, python, browser, vscode
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ensureNodeModules, root, run } from './lib/ensure.mjs';
+
+const only = (() => {
+  const i = process.argv.indexOf('--only');
+  return i > 0 ? new Set(process.argv[i + 1].split(',')) : null;
+})();
+
+/** Runs a command, echoing its output, and returns [exitCode, output]. */
+function capture(cmd, args, opts = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let out = '';
+    const take = (stream, sink) =>
+      stream.on('data', (d) => {
+        out += d.toString();
+        sink.write(d);
+      });
+    take(child.stdout, process.stdout);
+    take(child.stderr, process.stderr);
+    child.on('error', (e) => resolve([127, String(e)]));
+    child.on('close', (code, signal) => resolve([code ?? (signal ? 128 : 1), out]));
+  });
+}
+
+/** Counts from node's spec reporter ("ℹ pass 12"). */
+function nodeCounts(out) {
+  const n = (w) => Number((out.match(new RegExp(`^ℹ ${w} (\\d+)`, 'm')) ?? [])[1] ?? 0);
+  return { passed: n('pass'), failed: n('fail') + n('cancelled'), skipped: n('skipped') + n('todo') };
+}
+
+/** Counts from unittest ("Ran 12 tests", "FAILED (failures=1, errors=2, skipped=3)", "OK (skipped=1)"). */
+function unittestCounts(out) {
+  const ran = Number((out.match(/^Ran (\d+) tests?/m) ?? [])[1] ?? 0);
+  const get = (k) => Number((out.match(new RegExp(`${k}=(\\d+)`)) ?? [])[1] ?? 0);
+  const failed = get('failures') + get('errors') + get('unexpected successes');
+  const skipped = get('skipped') + get('expected failures');
+  return { passed: ran - failed - skipped, failed, skipped };
+}
+
+const layers = [
+  {
+    name: 'unit',
+    title: 'Model, supervisor and CLI in plain Node (real Python runs included)',
+    async run() {
+      const [code, out] = await capture(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', 'out/test/node/']);
+      const c = nodeCounts(out);
+      if (code !== 0 && c.failed === 0) c.failed = 1;
+      return c;
+    },
+  },
+  {
+    name: 'python',
+    title: 'Python runtime under fork, spawn and forkserver',
+    async run() {
+      const [code, out] = await capture(process.env.FORKSCOPE_TEST_PYTHON || 'python3', ['-m', 'unittest', 'discover', '-s', 'test/python', '-t', '.', '-p', 'test_*.py']);
+      const c = unittestCounts(out);
+      if (code !== 0 && c.failed === 0) c.failed = 1;
+      return c;
+    },
+  },
+];
+
+ensureNodeModules();
+run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--tests']);
+run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.', '--noEmit']);
+
+const total = { passed: 0, failed: 0, skipped: 0 };
+const lines = [];
+for (const layer of layers) {
+  if (only && !only.has(layer.name)) continue;
+  console.log(`\n=== ${layer.name}: ${layer.title} ===\n`);
+  const started = Date.now();
+  const c = await layer.run();
+  for (const k of Object.keys(total)) total[k] += c[k];
+  lines.push(`${layer.name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+}
+console.log('\n=== summary ===');
+for (const l of lines) console.log(l);
+console.log(`total: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+process.exitCode = total.failed > 0 || total.passed === 0 ? 1 : 0;

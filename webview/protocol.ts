@@ -1,0 +1,56 @@
+/**
+ * The one message protocol between the inspector webview and its host (the
+ * VS Code extension, or the standalone report page). Imported by both
+ * bundles. `type` strings stay readable in devtools.
+ */
+
+import type { RecordingHeader, RecordLine } from '../extension/model/recording';
+
+/** Host → webview: the whole run so far (sent after `ready`, and again when a hidden view is shown). */
+export interface InitMessage {
+  type: 'init';
+  header: RecordingHeader;
+  records: RecordLine[];
+  /** True while the run is still going: more `records` will follow. */
+  live: boolean;
+  title: string;
+}
+
+/** Host → webview: records that arrived since the last message (live runs). */
+export interface RecordsMessage {
+  type: 'records';
+  records: RecordLine[];
+}
+
+/** Host → webview: select (and reveal) a process, e.g. from the Processes tree. */
+export interface SelectMessage {
+  type: 'select';
+  pid: number;
+}
+
+export type ToWebview = InitMessage | RecordsMessage | SelectMessage;
+
+/** Webview → host: the page is loaded and listening. */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/** Webview → host: the user selected a process. */
+export interface SelectedMessage {
+  type: 'selected';
+  pid: number | null;
+}
+
+/** Webview → host: open a source location (a process's target function, a channel's creation line). */
+export interface OpenSourceMessage {
+  type: 'openSource';
+  file: string;
+  line: number;
+}
+
+export type FromWebview = ReadyMessage | SelectedMessage | OpenSourceMessage;
+
+/** Narrows an unknown posted value to a message of the protocol (both sides validate what they receive). */
+export function isMessage<T extends { type: string }>(value: unknown, types: readonly T['type'][]): value is T {
+  return !!value && typeof value === 'object' && types.includes((value as { type?: unknown }).type as T['type']);
+}
