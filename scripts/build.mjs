@@ -31,7 +31,7 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: ['extension/runtime/cli.ts'],
+    entryPoints: ['extension/runtime/cliEntry.ts'],
     outfile: 'dist/cli.js',
     platform: 'node',
     format: 'cjs',

@@ -340,7 +340,7 @@ export class RunReducer {
       case 'hello': {
         const t = this.rel(record[1]);
         this.touch(t);
-        const p = this.processFor(record[2], t);
+        const p = this.processFor(record[2], t, true);
         p.connected = true;
         if (p.ppid === null) p.ppid = num(record[3]);
         break;
@@ -425,12 +425,14 @@ export class RunReducer {
     this.resolveOrphans();
   }
 
-  private processFor(pid: number, t: number): ProcessModel {
+  /**
+   * The process with this pid. With `fresh` (a new connection, a new start),
+   * a pid whose process already ended and was reaped names a new process:
+   * the OS reused it.
+   */
+  private processFor(pid: number, t: number, fresh = false): ProcessModel {
     let p = this.model.byPid.get(pid);
-    if (p && p.endedAt !== null && !p.connected && t > p.endedAt + 0.05 && p.reapedAt !== null) {
-      // The pid was reused by a new process after the old one was reaped.
-      p = undefined;
-    }
+    if (fresh && p && p.endedAt !== null && !p.connected && p.reapedAt !== null && t > p.reapedAt) p = undefined;
     if (!p) {
       p = {
         pid,
@@ -498,6 +500,7 @@ export class RunReducer {
 
   private applyEvent(pid: number, ev: RuntimeEvent): void {
     const type = ev[0];
+    if (typeof type !== 'string' || typeof ev[1] !== 'number' || !Number.isInteger(pid)) return;
     const t = this.rel(ev[1]);
     this.touch(t);
     const p = this.processFor(pid, t);
@@ -528,7 +531,7 @@ export class RunReducer {
         const childPid = num(ev[3]);
         if (!key || childPid === null) break;
         this.keyToPid.set(key, childPid);
-        const child = this.processFor(childPid, t);
+        const child = this.processFor(childPid, t, this.model.byPid.get(childPid)?.key !== key);
         child.key = key;
         const pending = this.pendingCreates.get(key) ?? { parentPid: pid, at: t, info: {} };
         this.applyCreateInfo(child, pending);

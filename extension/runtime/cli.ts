@@ -299,15 +299,3 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
 }
-
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e) => {
-      process.stderr.write(`forkscope: internal error: ${(e as Error).stack ?? e}\n`);
-      process.exitCode = 70;
-    },
-  );
-}
