@@ -68,6 +68,11 @@ if (process.argv.includes('--tests')) {
   }
 }
 
+// `--bench`: the in-process benchmarks (bench/main.ts → out/bench/main.js).
+if (process.argv.includes('--bench')) {
+  builds.push({ ...common, logLevel: 'warning', entryPoints: ['bench/main.ts'], outfile: 'out/bench/main.js', platform: 'node', format: 'cjs', target: 'node20' });
+}
+
 mkdirSync(join(root, 'dist'), { recursive: true });
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -5,6 +5,7 @@
  * "unknown" and the callers fall back to what pidusage and the events say.
  */
 
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
 export const hasProcfs = process.platform === 'linux' && fs.existsSync('/proc/self/stat');
@@ -14,7 +15,28 @@ export interface ProcStat {
   ppid: number;
   /** Start time in clock ticks since boot: with the pid, identifies a process across pid reuse. */
   startTicks: number;
+  /** User + system CPU time, in clock ticks. */
+  cpuTicks: number;
+  /** Resident set size, in pages. */
+  rssPages: number;
 }
+
+/** Clock ticks per second and page size, as the kernel reports them to user space. */
+export const procUnits = (() => {
+  let ticks = 100;
+  let page = 4096;
+  if (hasProcfs) {
+    try {
+      const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+      ticks = Number(r.stdout.trim()) || ticks;
+      const p = spawnSync('getconf', ['PAGESIZE'], { encoding: 'utf8' });
+      page = Number(p.stdout.trim()) || page;
+    } catch {
+      /* keep the usual values */
+    }
+  }
+  return { ticks, page };
+})();
 
 /** Parses the fields after the command name of /proc/<pid>/stat (the name may hold spaces and parentheses). */
 export function parseStat(text: string): ProcStat | null {
@@ -22,10 +44,10 @@ export function parseStat(text: string): ProcStat | null {
   if (close < 0) return null;
   const f = text.slice(close + 2).split(' ');
   // After ") ": state(0) ppid(1) pgrp(2) … starttime is field 22 of the whole line, index 19 here.
+  // utime(11) stime(12) starttime(19) rss(21), see proc(5).
   const ppid = Number(f[1]);
-  const startTicks = Number(f[19]);
   if (!f[0] || !Number.isFinite(ppid)) return null;
-  return { state: f[0], ppid, startTicks };
+  return { state: f[0], ppid, startTicks: Number(f[19]), cpuTicks: Number(f[11]) + Number(f[12]), rssPages: Number(f[21]) };
 }
 
 /** Reads /proc/<pid>/stat through descriptors kept open between calls. */

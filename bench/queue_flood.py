@@ -1,0 +1,24 @@
+"""Benchmark: N producer processes put small messages on one Queue read by the
+main process. argv: total messages (default 100000), producers (default 4)."""
+import multiprocessing as mp
+import sys
+
+
+def produce(q, n):
+    for i in range(n):
+        q.put(i)
+
+
+if __name__ == "__main__":
+    total = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    producers = int(sys.argv[2]) if len(sys.argv) > 2 else 4
+    q = mp.Queue()
+    ps = [mp.Process(target=produce, args=(q, total // producers)) for _ in range(producers)]
+    for p in ps:
+        p.start()
+    s = 0
+    for _ in range(total // producers * producers):
+        s += q.get()
+    for p in ps:
+        p.join()
+    print(s)

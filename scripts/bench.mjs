@@ -1,0 +1,105 @@
+// `npm run bench`: what instrumentation costs, measured in one run and written
+// to bench-results/runtime.json. Plain and recorded runs are interleaved
+// (alternating which goes first) so machine noise hits both alike.
+//   node scripts/bench.mjs [--rounds N] [--quick]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { ensureNodeModules, root, run } from './lib/ensure.mjs';
+
+const quick = process.argv.includes('--quick');
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || (quick ? 3 : 7);
+const python = process.env.FORKSCOPE_PYTHON || 'python3';
+const cli = join(root, 'dist', 'cli.js');
+const work = mkdtempSync(join(tmpdir(), 'forkscope-bench-'));
+
+ensureNodeModules();
+run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--bench']);
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Runs a command and returns its wall seconds and, if asked, the peak RSS of its own process. */
+function timed(cmd, args, { peakRss = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { cwd: join(root, 'bench'), stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    let peak = 0;
+    child.stdout.on('data', (d) => (out += d));
+    const poll = peakRss
+      ? setInterval(() => {
+          try {
+            const m = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
+            if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+          } catch {}
+        }, 50)
+      : null;
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (poll) clearInterval(poll);
+      if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`));
+      resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, out, peakRss: peak });
+    });
+  });
+}
+
+const recordArgs = (script, args) => [cli, 'record', '--quiet', '--out', join(work, 'b.forkscope'), '--python', python, '--', script, ...args];
+
+async function compare(name, script, args, target) {
+  const plain = [];
+  const recorded = [];
+  const ratios = [];
+  // One warm-up of each (page cache, pyc files).
+  await timed(python, [script, ...args]);
+  await timed(process.execPath, recordArgs(script, args));
+  for (let i = 0; i < rounds; i++) {
+    const order = i % 2 ? ['rec', 'plain'] : ['plain', 'rec'];
+    const pair = {};
+    for (const which of order) {
+      const r = which === 'plain' ? await timed(python, [script, ...args]) : await timed(process.execPath, recordArgs(script, args));
+      pair[which] = r.seconds;
+    }
+    plain.push(pair.plain);
+    recorded.push(pair.rec);
+    ratios.push(pair.rec / pair.plain);
+  }
+  const summary = { name, script, args, rounds, plainSeconds: plain, recordedSeconds: recorded, medianPlain: median(plain), medianRecorded: median(recorded), ratio: median(recorded) / median(plain), medianPairRatio: median(ratios), target };
+  console.log(`${name}: plain ${summary.medianPlain.toFixed(3)} s, recorded ${summary.medianRecorded.toFixed(3)} s → ratio ${summary.ratio.toFixed(3)} (median of pairs ${summary.medianPairRatio.toFixed(3)}; target ≤ ${target})`);
+  return summary;
+}
+
+function inProcess(what) {
+  const r = spawnSync(process.execPath, [join(root, 'out', 'bench', 'main.js'), what], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`bench ${what} failed`);
+  return JSON.parse(r.stdout);
+}
+
+const results = { when: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, python: spawnSync(python, ['--version'], { encoding: 'utf8' }).stdout.trim() }, rounds };
+try {
+  results.queueFlood = await compare('Queue flood (4 producers, 100,000 messages)', 'queue_flood.py', ['100000', '4'], 1.15);
+  results.poolCpu = await compare('CPU-bound Pool.map (2 workers)', 'pool_cpu.py', ['2'], 1.03);
+
+  const ingest = inProcess('ingest');
+  results.ingest = { ...ingest, target: 300000 };
+  console.log(`supervisor ingest: ${Math.round(ingest.eventsPerCpuSecond).toLocaleString('en')} events per CPU second (${Math.round(ingest.eventsPerWallSecond).toLocaleString('en')}/s wall; target ≥ 300,000/s on one core)`);
+
+  const sampler = inProcess('sampler');
+  results.sampler = { ...sampler, target: 0.1 };
+  console.log(`sampler: ${sampler.processes} processes every ${sampler.intervalMs} ms: ${(sampler.cpuShareOfOneCore * 100).toFixed(1)} % of one core (mean sample ${sampler.meanSampleMs.toFixed(2)} ms; target ≤ 10 %)`);
+
+  if (!quick) {
+    const flood = await timed(process.execPath, recordArgs('queue_flood.py', ['1000000', '4']), { peakRss: true });
+    const summary = JSON.parse(spawnSync(process.execPath, [cli, 'summary', join(work, 'b.forkscope'), '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout);
+    results.million = { seconds: flood.seconds, supervisorPeakRssBytes: flood.peakRss, target: 400 * 1024 * 1024, messages: summary.run.messages, detail: summary.run.detail };
+    console.log(`1,000,000 messages: supervisor peak RSS ${(flood.peakRss / 1048576).toFixed(0)} MB (target < 400 MB); ${summary.run.messages} messages counted; detail recorded ${summary.run.detail.recorded}, sampled out ${summary.run.detail.sampledOut}, batches dropped ${summary.run.detail.droppedBatches}`);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+mkdirSync(join(root, 'bench-results'), { recursive: true });
+writeFileSync(join(root, 'bench-results', 'runtime.json'), JSON.stringify(results, null, 2) + '\n');
+console.log('written to bench-results/runtime.json');

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { hasProcfs, parseStat } from '../../extension/runtime/procfs';
+import { ProcessSampler, type SampleSource } from '../../extension/runtime/sampler';
+
+test('stat lines are parsed after the last parenthesis (names with spaces and parentheses)', () => {
+  const line = '4242 (my (odd) name) S 4241 4242 4242 0 -1 4194560 100 0 0 0 150 50 0 0 20 0 1 0 987654 10000000 2500 18446744073709551615';
+  const st = parseStat(line)!;
+  assert.equal(st.state, 'S');
+  assert.equal(st.ppid, 4241);
+  assert.equal(st.cpuTicks, 200);
+  assert.equal(st.startTicks, 987654);
+  assert.equal(st.rssPages, 2500);
+});
+
+const sources: SampleSource[] = hasProcfs ? ['procfs', 'pidusage'] : ['pidusage'];
+for (const source of sources) {
+  test(`sampling with ${source}: a busy process shows CPU, an idle one none; gone pids are left out`, async () => {
+    const busy = spawn(process.execPath, ['-e', 'const t=Date.now()+8000; while(Date.now()<t){}'], { stdio: 'ignore' });
+    const idle = spawn('sleep', ['8'], { stdio: 'ignore' });
+    const sampler = new ProcessSampler(source);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      await sampler.sample([busy.pid!, idle.pid!]);
+      await new Promise((r) => setTimeout(r, 600));
+      const rows = await sampler.sample([busy.pid!, idle.pid!, 999_999_99]);
+      const byPid = new Map(rows.map((r) => [r[0], r]));
+      assert.equal(rows.length, 2, 'the nonexistent pid is left out');
+      const b = byPid.get(busy.pid!)!;
+      const i = byPid.get(idle.pid!)!;
+      assert.ok(b[1] > 40, `busy cpu ${b[1]}`);
+      assert.ok(i[1] < 10, `idle cpu ${i[1]}`);
+      assert.ok(b[2] > 1_000_000, 'rss in bytes');
+      assert.ok((b[5] ?? 0) > 0.3, 'cpu seconds');
+      if (hasProcfs) {
+        assert.equal(b[3], 'R');
+        assert.equal(i[3], 'S');
+        assert.equal(b[4], process.pid);
+      }
+      busy.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 200));
+      const after = await sampler.sample([busy.pid!]);
+      // Killed but not yet reaped by us: a zombie where /proc tells, else gone.
+      if (after.length) assert.equal(after[0][3], 'Z');
+    } finally {
+      busy.kill('SIGKILL');
+      idle.kill('SIGKILL');
+      sampler.close();
+    }
+  });
+}
