@@ -1,0 +1,79 @@
+/**
+ * `record --ipc`, the mode the extension forks: live records, the script's
+ * output as bytes, the final summary, and stop / parent-disconnect ending the
+ * whole tree.
+ */
+
+import assert from 'node:assert/strict';
+import { fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import type { RecordLine } from '../../extension/model/recording';
+import type { Summary } from '../../extension/model/summary';
+import { alive, CLI, PYTHON, SCRIPTS, startMethods } from './support/run';
+
+interface EndMessage {
+  type: 'end';
+  result: { exitCode: number | null; stopped: boolean; recording: string; launchError: string | null; summary: Summary };
+}
+
+function forkRecord(script: string, args: string[], out: string): { child: ChildProcess; records: RecordLine[]; output: Buffer[]; ended: Promise<EndMessage | null> } {
+  const child = fork(CLI, ['record', '--ipc', '--out', out, '--python', PYTHON, '--', script, ...args], { cwd: SCRIPTS, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const records: RecordLine[] = [];
+  const output: Buffer[] = [];
+  const ended = new Promise<EndMessage | null>((resolve) => {
+    child.on('message', (m: { type: string; records?: RecordLine[]; data?: string; stream?: string }) => {
+      if (m.type === 'records') records.push(...m.records!);
+      if (m.type === 'output' && m.stream === 'stdout') output.push(Buffer.from(m.data!, 'base64'));
+      if (m.type === 'end') resolve(m as EndMessage);
+    });
+    child.on('exit', () => setTimeout(() => resolve(null), 100));
+  });
+  return { child, records, output, ended };
+}
+
+const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-ipc-')), 'run.forkscope');
+
+test('--ipc streams records and output bytes, then the summary', async () => {
+  const out = tmp();
+  const r = forkRecord('hello_children.py', [], out);
+  const end = await r.ended;
+  assert.ok(end, 'an end message arrived');
+  assert.equal(end!.result.exitCode, 0);
+  assert.equal(end!.result.recording, out);
+  assert.equal(end!.result.summary.schema, 'forkscope.summary/1');
+  assert.equal(end!.result.summary.processes.filter((p) => p.role === 'process').length, 2);
+  const text = Buffer.concat(r.output);
+  assert.ok(text.includes(Buffer.from('raw \xff\xfe bytes\n', 'latin1')), 'non-UTF-8 bytes pass through untouched');
+  assert.match(text.toString('latin1'), /child 0\nchild 1\n/);
+  const kinds = new Set(r.records.map((x) => x[0]));
+  for (const k of ['spawned', 'hello', 'ev', 'exited', 'end']) assert.ok(kinds.has(k as never), `streamed ${k}`);
+  // The stream and the file hold the same records.
+  const fileLines = fs.readFileSync(out, 'utf8').trim().split('\n').length - 1;
+  assert.equal(r.records.length, fileLines);
+});
+
+for (const how of ['stop message', 'parent disconnect'] as const) {
+  test(`--ipc: a ${how} stops the whole tree`, async () => {
+    const out = tmp();
+    const r = forkRecord('forever.py', [startMethods()[0]], out);
+    const deadline = Date.now() + 60_000;
+    while (!Buffer.concat(r.output).toString().includes('ready')) {
+      assert.ok(Date.now() < deadline, 'never ready');
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await new Promise((res) => setTimeout(res, 300));
+    const pids = new Set<number>();
+    for (const rec of r.records) if (rec[0] === 'hello') pids.add(rec[2]);
+    assert.ok(pids.size >= 5, `pids seen: ${[...pids]}`);
+    if (how === 'stop message') r.child.send({ type: 'stop' });
+    else r.child.disconnect();
+    await new Promise<void>((res) => r.child.once('exit', () => res()));
+    await new Promise((res) => setTimeout(res, 300));
+    assert.deepEqual([...pids].filter(alive), [], 'no process left');
+    const last = fs.readFileSync(out, 'utf8').trim().split('\n').pop()!;
+    assert.match(last, /^\["end",[\d.]+,\{"exitCode":.*"stopped":true\}\]$/);
+  });
+}
