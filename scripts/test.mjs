@@ -3,7 +3,7 @@
 //   node scripts/test.mjs [--only LAYER[,LAYER]]   layers: unit, python, browser, vscode
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureNodeModules, root, run } from './lib/ensure.mjs';
+import { ensureApt, ensureNodeModules, root, run } from './lib/ensure.mjs';
 
 const only = (() => {
   const i = process.argv.indexOf('--only');
@@ -59,6 +59,17 @@ const layers = [
     async run() {
       const [code, out] = await capture(process.env.FORKSCOPE_TEST_PYTHON || 'python3', ['-m', 'unittest', 'discover', '-s', 'test/python', '-t', '.', '-p', 'test_*.py']);
       const c = unittestCounts(out);
+      if (code !== 0 && c.failed === 0) c.failed = 1;
+      return c;
+    },
+  },
+  {
+    name: 'browser',
+    title: 'Inspector in headless Chromium, on reports of real recorded runs',
+    async run() {
+      ensureApt({ '/usr/bin/chromium': 'chromium' });
+      const [code, out] = await capture(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', 'out/test/browser/']);
+      const c = nodeCounts(out);
       if (code !== 0 && c.failed === 0) c.failed = 1;
       return c;
     },

@@ -1,0 +1,184 @@
+/**
+ * How the inspector words things: process states, what a wait is on, exit
+ * codes, sizes and durations. Pure code (no DOM) so Node tests and the Chrome
+ * trace export use the same words as the webview.
+ */
+
+import { stateBands, type ProcessModel, type RunModel, type StateBand } from '../extension/model/model';
+
+const SIGNAL_NAMES: Record<number, string> = {
+  1: 'SIGHUP',
+  2: 'SIGINT',
+  3: 'SIGQUIT',
+  4: 'SIGILL',
+  6: 'SIGABRT',
+  7: 'SIGBUS',
+  8: 'SIGFPE',
+  9: 'SIGKILL',
+  10: 'SIGUSR1',
+  11: 'SIGSEGV',
+  12: 'SIGUSR2',
+  13: 'SIGPIPE',
+  14: 'SIGALRM',
+  15: 'SIGTERM',
+};
+
+/** `exit 0`, `exit 1`, `killed by SIGKILL`, `raised ValueError: bad` (multiprocessing: signal N ⇒ exit code −N). */
+export function describeExit(p: Pick<ProcessModel, 'exitCode' | 'error' | 'endedAt'>): string | null {
+  if (p.exitCode === null) return p.endedAt !== null ? 'ended' : null;
+  if (p.exitCode < 0) {
+    const sig = SIGNAL_NAMES[-p.exitCode];
+    return `killed by ${sig ?? `signal ${-p.exitCode}`}`;
+  }
+  if (p.error) return `exit ${p.exitCode}: ${p.error}`;
+  return `exit ${p.exitCode}`;
+}
+
+/** True when the exit code says something went wrong (non-zero, a signal, an exception). */
+export function exitIsBad(p: Pick<ProcessModel, 'exitCode' | 'error'>): boolean {
+  return (p.exitCode !== null && p.exitCode !== 0) || !!p.error;
+}
+
+const WAIT_VERBS: Record<string, string> = {
+  join: 'join',
+  'queue.get': 'Queue.get',
+  'queue.put': 'Queue.put',
+  recv: 'Pipe.recv',
+  lock: 'Lock.acquire',
+  semaphore: 'Semaphore.acquire',
+  condition: 'Condition.wait',
+  event: 'Event.wait',
+  barrier: 'Barrier.wait',
+  'pool.result': 'AsyncResult.get',
+  'future.result': 'Future.result',
+  sleep: 'sleep',
+  manager: 'Manager call',
+};
+
+/** Resolves refs to the names people gave things: process keys, channel refs, lock refs. */
+export class RefNames {
+  private readonly byKey = new Map<string, ProcessModel>();
+  private keysSeen = 0;
+
+  constructor(private readonly model: RunModel) {}
+
+  /** The process a process key (`"<creatorPid>:<n>"`) names, if known. */
+  processByKey(key: string): ProcessModel | undefined {
+    if (this.keysSeen !== this.model.processes.length) {
+      for (const p of this.model.processes) if (p.key) this.byKey.set(p.key, p);
+      this.keysSeen = this.model.processes.length;
+    }
+    let p = this.byKey.get(key);
+    if (!p) {
+      // A key may become known after the process was first seen.
+      for (const q of this.model.processes) if (q.key) this.byKey.set(q.key, q);
+      p = this.byKey.get(key);
+    }
+    return p;
+  }
+
+  /** A channel's display name: its variable name, else its kind and ref. */
+  channelName(ref: string): string {
+    const ch = this.model.channelOf(ref);
+    if (!ch) return ref;
+    if (ch.name) return ch.name;
+    if (ch.pool) {
+      const pool = this.model.pools.get(ch.pool);
+      if (pool) return `${pool.name ?? pool.kind} tasks`;
+    }
+    return `${ch.kind} ${ch.id}`;
+  }
+
+  /** The channel kind word used in a wait: `Queue`, `SimpleQueue`, `Pipe`, … */
+  channelKind(ref: string): string | null {
+    const ch = this.model.channelOf(ref);
+    if (!ch) return null;
+    return { queue: 'Queue', simplequeue: 'SimpleQueue', joinablequeue: 'JoinableQueue', pipe: 'Pipe', pool: 'Pool', manager: 'Manager' }[ch.kind];
+  }
+
+  lockName(ref: string): string {
+    const l = this.model.locks.get(ref);
+    return l ? l.name ?? l.kind : ref;
+  }
+
+  /** The name of whatever a wait's ref points at. */
+  refName(what: string, ref: string | null): string | null {
+    if (ref === null) return null;
+    if (what === 'join') return this.processByKey(ref)?.name ?? ref;
+    if (['lock', 'semaphore', 'condition', 'event', 'barrier'].includes(what)) return this.lockName(ref);
+    return this.channelName(ref);
+  }
+
+  /** `join(Process-2)`, `Queue.get(tasks)`, `Lock.acquire(lock)`, `sleep`. */
+  describeWait(what: string, ref: string | null, detail: string | null = null): string {
+    let verb = WAIT_VERBS[what] ?? what;
+    if (ref !== null && (what === 'queue.get' || what === 'queue.put' || what === 'recv')) {
+      const kind = this.channelKind(ref);
+      if (kind && kind !== 'Pool' && kind !== 'Manager') verb = `${kind}.${what === 'recv' ? (kind === 'Pipe' ? 'recv' : 'get') : what.slice(6)}`;
+    }
+    const name = this.refName(what, ref);
+    const arg = name ?? (detail && detail.length <= 40 ? detail : null);
+    return arg !== null ? `${verb}(${arg})` : verb;
+  }
+}
+
+export type StateName = StateBand['state'];
+
+export interface ProcessStatus {
+  state: StateName;
+  /** `running`, `waiting: join(Process-2)`, `exited`, `zombie`, `created`. */
+  label: string;
+  band: StateBand | null;
+}
+
+/** A process's current (live) or last state, worded for a badge. */
+export function processStatus(p: ProcessModel, model: RunModel, names: RefNames, bands = stateBands(p, model.run.now)): ProcessStatus {
+  const band = bands.length ? bands[bands.length - 1] : null;
+  if (!band) return { state: 'created', label: 'created', band };
+  if (band.state === 'waiting') return { state: 'waiting', label: `waiting: ${names.describeWait(band.what ?? 'wait', band.ref ?? null, band.detail ?? null)}`, band };
+  if (band.state === 'exited') return { state: 'exited', label: 'exited', band };
+  if (band.state === 'zombie') return { state: 'zombie', label: 'zombie (not joined)', band };
+  return { state: band.state, label: band.state, band };
+}
+
+/** `1.2 KiB`, `3.4 MiB`. */
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
+  if (n < 1024) return `${Math.round(n)} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+/** Seconds as `850 µs`, `12.3 ms`, `4.56 s`, `2 min 5 s`. */
+export function formatSeconds(s: number | null | undefined): string {
+  if (s === null || s === undefined || !Number.isFinite(s)) return '–';
+  const a = Math.abs(s);
+  if (a === 0) return '0 s';
+  if (a < 1e-3) return `${(s * 1e6).toFixed(0)} µs`;
+  if (a < 1) return `${(s * 1e3).toFixed(a < 0.01 ? 2 : 1)} ms`;
+  if (a < 60) return `${s.toFixed(a < 10 ? 2 : 1)} s`;
+  const m = Math.floor(a / 60);
+  return `${s < 0 ? '-' : ''}${m} min ${Math.round(a - m * 60)} s`;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** Role words for the tree. */
+export const ROLE_LABELS: Record<string, string> = {
+  main: 'main',
+  process: 'process',
+  'pool-worker': 'pool worker',
+  'executor-worker': 'executor worker',
+  manager: 'manager',
+  forkserver: 'forkserver',
+  'resource-tracker': 'resource tracker',
+  fork: 'os.fork',
+};

@@ -1,0 +1,117 @@
+/**
+ * The inspector's HTML shell, for both hosts of the one webview bundle:
+ *
+ * - VS Code: the panel passes the bundle's webview URI and `webview.cspSource`;
+ *   the page posts `ready` and the host sends `init`/`records`/`select`.
+ * - Standalone report: the bundle and the recording are inlined, so the file
+ *   opens in any browser with no network at all.
+ *
+ * Strict CSP: no inline script or style without the nonce, nothing remote.
+ * Pure string code (no DOM, no Node imports): the extension and the CLI call it.
+ */
+
+import { INSPECTOR_CSS } from './styles';
+
+/** Id of the `<script type="application/json">` that carries a standalone report's recording. */
+export const RECORDING_ELEMENT_ID = 'forkscope-recording';
+
+export interface VsCodePageOptions {
+  kind: 'vscode';
+  /** `webview.asWebviewUri(dist/webview.js)` as a string. */
+  scriptUri: string;
+  /** `webview.cspSource`. */
+  cspSource: string;
+  title?: string;
+  nonce?: string;
+}
+
+export interface StandalonePageOptions {
+  kind: 'standalone';
+  /** The text of dist/webview.js. */
+  bundle: string;
+  /** The recording file's text (header line + records). */
+  recording: string;
+  title?: string;
+  nonce?: string;
+}
+
+export type PageOptions = VsCodePageOptions | StandalonePageOptions;
+
+/** A fresh base64 nonce (128 bits). */
+export function makeNonce(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+/** Escapes text for HTML element content and double-quoted attributes. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/**
+ * A JSON value that is safe inside `<script type="application/json">`: every
+ * `<` (so no `</script>` or `<!--`) and the line separators become escapes.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** Keeps an inlined bundle from closing its own `<script>` element. */
+export function scriptForInline(code: string): string {
+  return code.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+}
+
+/** The Content-Security-Policy of the page. */
+export function contentSecurityPolicy(o: PageOptions, nonce: string): string {
+  const src = o.kind === 'vscode' ? ` ${o.cspSource}` : '';
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src 'nonce-${nonce}'${src}`,
+    `img-src data:${src}`,
+    `font-src${src || " 'none'"}`,
+    "connect-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-src 'none'",
+    "object-src 'none'",
+  ].join('; ');
+}
+
+/** Renders the inspector page. */
+export function renderInspectorPage(o: PageOptions): string {
+  const nonce = o.nonce ?? makeNonce();
+  const title = escapeHtml(o.title ?? 'Forkscope inspector');
+  const csp = escapeHtml(contentSecurityPolicy(o, nonce));
+  const data =
+    o.kind === 'standalone' ? `<script type="application/json" id="${RECORDING_ELEMENT_ID}">${jsonForScript(o.recording)}</script>\n` : '';
+  const script =
+    o.kind === 'vscode'
+      ? `<script nonce="${nonce}" src="${escapeHtml(o.scriptUri)}"></script>`
+      : `<script nonce="${nonce}">${scriptForInline(o.bundle)}</script>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title}</title>
+<style nonce="${nonce}">${INSPECTOR_CSS}</style>
+</head>
+<body data-host="${o.kind}">
+<div id="app" class="fs-app"><p class="fs-empty">Loading the inspector…</p></div>
+<noscript><p class="fs-error">The Forkscope inspector needs JavaScript.</p></noscript>
+${data}${script}
+</body>
+</html>
+`;
+}

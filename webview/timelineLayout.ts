@@ -1,0 +1,450 @@
+/**
+ * The timeline's geometry, kept apart from drawing so it is testable in plain
+ * Node: the visible time window (zoom, pan, follow "now"), tick marks, a
+ * time-sorted index of messages that finds the visible ones without scanning
+ * them all, and the binning that bundles dense arrows into counts.
+ */
+
+import type { MessageModel } from '../extension/model/model';
+
+/** The visible stretch of time, mapped onto `width` pixels. */
+export class TimeWindow {
+  t0 = 0;
+  t1 = 1;
+  width = 1;
+  /** Follow the run's "now" (live runs) until the user pans or zooms away from it. */
+  follow = true;
+  /** Narrowest window (seconds). */
+  static readonly MIN_SPAN = 1e-6;
+
+  get span(): number {
+    return this.t1 - this.t0;
+  }
+
+  x(t: number): number {
+    return ((t - this.t0) / (this.t1 - this.t0)) * this.width;
+  }
+
+  t(x: number): number {
+    return this.t0 + (x / this.width) * (this.t1 - this.t0);
+  }
+
+  /** Shows all of [0, end] with a small margin. */
+  fit(end: number): void {
+    const e = Math.max(end, 1e-3);
+    this.t0 = -e * 0.01;
+    this.t1 = e * 1.02;
+  }
+
+  /** Zooms by `factor` (> 1 zooms in) keeping the time under pixel `x` in place. */
+  zoomAt(factor: number, x: number, end: number): void {
+    const at = this.t(x);
+    let span = this.span / factor;
+    const maxSpan = Math.max(end, 1e-3) * 1.5;
+    span = Math.min(Math.max(span, TimeWindow.MIN_SPAN), maxSpan);
+    const frac = x / this.width;
+    this.t0 = at - frac * span;
+    this.t1 = this.t0 + span;
+    this.clamp(end);
+  }
+
+  /** Pans by `dx` pixels (positive moves later in time into view). */
+  panBy(dx: number, end: number): void {
+    const dt = (dx / this.width) * this.span;
+    this.t0 += dt;
+    this.t1 += dt;
+    this.clamp(end);
+  }
+
+  /** Keeps some of the run on screen. */
+  clamp(end: number): void {
+    const span = this.span;
+    const e = Math.max(end, 1e-3);
+    const lo = -span * 0.5;
+    const hi = e + span * 0.5;
+    if (this.t0 < lo) {
+      this.t0 = lo;
+      this.t1 = lo + span;
+    }
+    if (this.t1 > hi) {
+      this.t1 = hi;
+      this.t0 = hi - span;
+    }
+  }
+
+  /** Whether the window currently shows the run's end (so a live view keeps following it). */
+  showsEnd(end: number): boolean {
+    return this.t1 >= end - this.span * 0.02;
+  }
+
+  /** Live: keeps "now" in view, either by fitting (when the whole run was shown) or by sliding. */
+  followNow(now: number, wasFitted: boolean): void {
+    if (wasFitted) {
+      this.fit(now);
+      return;
+    }
+    const span = this.span;
+    this.t1 = now + span * 0.02;
+    this.t0 = this.t1 - span;
+  }
+
+  /** True when the window is (about) the fitted view of [0, end]. */
+  isFitted(end: number): boolean {
+    const e = Math.max(end, 1e-3);
+    return this.t0 <= 0 && this.t1 >= e && this.span <= e * 1.1;
+  }
+}
+
+/** Tick marks for a window: round steps (1, 2, 5 × 10ⁿ seconds), about one per `minPx` pixels. */
+export function niceTicks(t0: number, t1: number, width: number, minPx = 80): { step: number; ticks: number[] } {
+  const span = t1 - t0;
+  if (!(span > 0) || width <= 0) return { step: 1, ticks: [] };
+  const raw = (span * minPx) / width;
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? 10 * pow;
+  const ticks: number[] = [];
+  const first = Math.ceil(t0 / step) * step;
+  for (let t = first; t <= t1 + step * 1e-9 && ticks.length < 1000; t += step) ticks.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+  return { step, ticks };
+}
+
+/** A tick's label, with as many decimals as the step needs. */
+export function tickLabel(t: number, step: number): string {
+  if (step >= 1) return `${+t.toFixed(0)} s`;
+  if (step >= 1e-3) {
+    const d = Math.max(0, Math.ceil(-Math.log10(step * 1e3) - 1e-9));
+    return `${(t * 1e3).toFixed(d)} ms`;
+  }
+  const d = Math.max(0, Math.ceil(-Math.log10(step * 1e6) - 1e-9));
+  return `${(t * 1e6).toFixed(d)} µs`;
+}
+
+/**
+ * Messages in columns (typed arrays) with an index sorted by receive time.
+ * `sync()` takes messages appended to the model since the last call; the
+ * index keeps a few sorted runs and merges them when they add up, so live
+ * updates never re-sort everything each frame.
+ */
+export class MessageIndex {
+  n = 0;
+  t = new Float64Array(1024);
+  sent = new Float64Array(1024);
+  from = new Int32Array(1024);
+  to = new Int32Array(1024);
+  chan = new Int32Array(1024);
+  bytes = new Float64Array(1024);
+  /** Largest receive − send time seen (so a window query knows how far past its end to look). */
+  maxLatency = 0;
+  /** Sorted runs over `order`: [start, end) index ranges, each sorted by receive time. */
+  private order = new Int32Array(1024);
+  private runs: [number, number][] = [];
+
+  /**
+   * @param procIndex maps a pid to a stable small integer (its process index)
+   * @param chanIndex maps a raw channel ref to a stable small integer
+   */
+  constructor(
+    private readonly procIndex: (pid: number) => number,
+    private readonly chanIndex: (ref: string) => number,
+  ) {}
+
+  private grow(min: number): void {
+    let cap = this.t.length;
+    if (cap >= min) return;
+    while (cap < min) cap *= 2;
+    const g64 = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a.subarray(0, this.n));
+      return b;
+    };
+    const g32 = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a.subarray(0, this.n));
+      return b;
+    };
+    this.t = g64(this.t);
+    this.sent = g64(this.sent);
+    this.bytes = g64(this.bytes);
+    this.from = g32(this.from);
+    this.to = g32(this.to);
+    this.chan = g32(this.chan);
+    this.order = g32(this.order);
+  }
+
+  /** Indexes messages[n…]. Returns how many were added. */
+  sync(messages: readonly MessageModel[]): number {
+    const start = this.n;
+    const end = messages.length;
+    if (end <= start) return 0;
+    this.grow(end);
+    let sorted = true;
+    let prev = start > 0 ? this.t[this.order[start - 1]] : -Infinity;
+    for (let i = start; i < end; i++) {
+      const m = messages[i];
+      this.t[i] = m.t;
+      this.sent[i] = Math.min(m.sentAt, m.t);
+      this.from[i] = this.procIndex(m.from);
+      this.to[i] = this.procIndex(m.to);
+      this.chan[i] = this.chanIndex(m.ref);
+      this.bytes[i] = m.bytes;
+      const lat = m.t - this.sent[i];
+      if (lat > this.maxLatency) this.maxLatency = lat;
+      this.order[i] = i;
+      if (m.t < prev) sorted = false;
+      prev = m.t;
+    }
+    this.n = end;
+    const last = this.runs[this.runs.length - 1];
+    const lastT = last ? this.t[this.order[last[1] - 1]] : -Infinity;
+    if (sorted && last && this.t[start] >= lastT) {
+      last[1] = end; // still one sorted run: extend it
+    } else {
+      if (!sorted) this.sortRange(start, end);
+      this.runs.push([start, end]);
+    }
+    if (this.runs.length > 8) {
+      this.sortRange(0, end);
+      this.runs = [[0, end]];
+    }
+    return end - start;
+  }
+
+  private sortRange(a: number, b: number): void {
+    const t = this.t;
+    const part = Array.from(this.order.subarray(a, b)).sort((x, y) => t[x] - t[y] || x - y);
+    this.order.set(part, a);
+  }
+
+  /** Calls `fn(i)` for every message whose arrow crosses [t0, t1] (sent ≤ t1 and received ≥ t0). */
+  forEachIn(t0: number, t1: number, fn: (i: number) => void): void {
+    const t = this.t;
+    const sent = this.sent;
+    const order = this.order;
+    const tMax = t1 + this.maxLatency;
+    for (const [a, b] of this.runs) {
+      let lo = a;
+      let hi = b;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (t[order[mid]] < t0) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let k = lo; k < b; k++) {
+        const i = order[k];
+        if (t[i] > tMax) break;
+        if (sent[i] <= t1) fn(i);
+      }
+    }
+  }
+}
+
+/** What the timeline draws for messages in one frame: single arrows, or bins that bundle many. */
+export interface ArrowBatch {
+  /** Number of arrows (or bins) in the arrays. */
+  n: number;
+  x0: Float32Array;
+  x1: Float32Array;
+  fromLane: Int32Array;
+  toLane: Int32Array;
+  chan: Int32Array;
+  count: Int32Array;
+  bytes: Float64Array;
+  /** A representative message index (the first one in the bin). */
+  first: Int32Array;
+  /** True when arrows were bundled. */
+  binned: boolean;
+  /** Messages considered (visible in time and crossing the visible lanes). */
+  considered: number;
+}
+
+export function newArrowBatch(cap = 4096): ArrowBatch {
+  return {
+    n: 0,
+    x0: new Float32Array(cap),
+    x1: new Float32Array(cap),
+    fromLane: new Int32Array(cap),
+    toLane: new Int32Array(cap),
+    chan: new Int32Array(cap),
+    count: new Int32Array(cap),
+    bytes: new Float64Array(cap),
+    first: new Int32Array(cap),
+    binned: false,
+    considered: 0,
+  };
+}
+
+function ensureCap(b: ArrowBatch, need: number): ArrowBatch {
+  if (b.x0.length >= need) return b;
+  let cap = b.x0.length;
+  while (cap < need) cap *= 2;
+  const nb = newArrowBatch(cap);
+  nb.n = b.n;
+  nb.binned = b.binned;
+  nb.considered = b.considered;
+  nb.x0.set(b.x0.subarray(0, b.n));
+  nb.x1.set(b.x1.subarray(0, b.n));
+  nb.fromLane.set(b.fromLane.subarray(0, b.n));
+  nb.toLane.set(b.toLane.subarray(0, b.n));
+  nb.chan.set(b.chan.subarray(0, b.n));
+  nb.count.set(b.count.subarray(0, b.n));
+  nb.bytes.set(b.bytes.subarray(0, b.n));
+  nb.first.set(b.first.subarray(0, b.n));
+  return nb;
+}
+
+export interface ArrowQuery {
+  win: Pick<TimeWindow, 't0' | 't1' | 'x'>;
+  /** Lane of each process index, −1 when the process has no lane (collapsed away, filtered out). */
+  laneOf: Int32Array;
+  /** Visible lanes [firstLane, lastLane]. */
+  firstLane: number;
+  lastLane: number;
+  /** Up to this many arrows are drawn one by one; beyond, they are bundled. */
+  directLimit: number;
+  /** Width of a bin's pixel column. */
+  binPx: number;
+}
+
+/**
+ * The arrows to draw: every visible message one by one when there are few,
+ * else bins keyed by (pixel column of the receive end, sender lane, receiver
+ * lane, channel) holding a count, mean endpoints and bytes.
+ */
+export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBatch): ArrowBatch {
+  let out = reuse ?? newArrowBatch();
+  out.n = 0;
+  out.binned = false;
+  out.considered = 0;
+  const { laneOf, firstLane, lastLane, win } = q;
+  const cand: number[] = [];
+  let considered = 0;
+  let overflow = false;
+  index.forEachIn(win.t0, win.t1, (i) => {
+    const a = laneOf[index.from[i]];
+    const b = laneOf[index.to[i]];
+    if (a < 0 || b < 0) return;
+    if ((a < firstLane && b < firstLane) || (a > lastLane && b > lastLane)) return;
+    considered++;
+    if (!overflow) {
+      if (cand.length < q.directLimit) cand.push(i);
+      else overflow = true;
+    }
+  });
+  out.considered = considered;
+  if (!overflow) {
+    out = ensureCap(out, cand.length);
+    for (let k = 0; k < cand.length; k++) {
+      const i = cand[k];
+      out.x0[k] = win.x(index.sent[i]);
+      out.x1[k] = win.x(index.t[i]);
+      out.fromLane[k] = laneOf[index.from[i]];
+      out.toLane[k] = laneOf[index.to[i]];
+      out.chan[k] = index.chan[i];
+      out.count[k] = 1;
+      out.bytes[k] = index.bytes[i];
+      out.first[k] = i;
+    }
+    out.n = cand.length;
+    return out;
+  }
+  // Bundle: one bin per (column, from lane, to lane, channel).
+  out.binned = true;
+  const bins = new Map<number, number>();
+  const sx0: number[] = [];
+  const sx1: number[] = [];
+  let n = 0;
+  const lanes = laneOf.length + 1;
+  index.forEachIn(win.t0, win.t1, (i) => {
+    const a = laneOf[index.from[i]];
+    const b = laneOf[index.to[i]];
+    if (a < 0 || b < 0) return;
+    if ((a < firstLane && b < firstLane) || (a > lastLane && b > lastLane)) return;
+    const x1 = win.x(index.t[i]);
+    const col = Math.floor(x1 / q.binPx) + 1; // column 0 holds arrows received left of the window
+    const key = ((Math.max(0, col) * lanes + a) * lanes + b) * 4096 + (index.chan[i] & 4095);
+    let k = bins.get(key);
+    if (k === undefined) {
+      k = n++;
+      bins.set(key, k);
+      out = ensureCap(out, n);
+      out.fromLane[k] = a;
+      out.toLane[k] = b;
+      out.chan[k] = index.chan[i];
+      out.count[k] = 0;
+      out.bytes[k] = 0;
+      out.first[k] = i;
+      sx0[k] = 0;
+      sx1[k] = 0;
+    }
+    out.count[k]++;
+    out.bytes[k] += index.bytes[i];
+    sx0[k] += win.x(index.sent[i]);
+    sx1[k] += x1;
+  });
+  for (let k = 0; k < n; k++) {
+    out.x0[k] = sx0[k] / out.count[k];
+    out.x1[k] = sx1[k] / out.count[k];
+  }
+  out.n = n;
+  return out;
+}
+
+/** Distance from point (px, py) to the segment (ax, ay)–(bx, by). */
+export function segmentDistance(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
+  const dx = bx - ax;
+  const dy = by - ay;
+  const len2 = dx * dx + dy * dy;
+  let u = len2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / len2 : 0;
+  u = Math.max(0, Math.min(1, u));
+  const cx = ax + u * dx;
+  const cy = ay + u * dy;
+  return Math.hypot(px - cx, py - cy);
+}
+
+/** Index of the first band whose end is after `t` (bands sorted, non-overlapping). */
+export function firstBandEndingAfter(bands: readonly { begin: number; end: number }[], t: number): number {
+  let lo = 0;
+  let hi = bands.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (bands[mid].end <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Queue depth over time for each channel from recorded detail messages:
+ * cumulative sent minus received, as step points, thinned to at most
+ * `maxPoints` per channel.
+ */
+export function queueDepth(messages: readonly MessageModel[], channelOf: (ref: string) => string | null, maxPoints = 2000): Map<string, { t: number[]; depth: number[] }> {
+  const events = new Map<string, { t: number; d: number }[]>();
+  for (const m of messages) {
+    const id = channelOf(m.ref);
+    if (id === null) continue;
+    let list = events.get(id);
+    if (!list) events.set(id, (list = []));
+    list.push({ t: Math.min(m.sentAt, m.t), d: 1 }, { t: m.t, d: -1 });
+  }
+  const out = new Map<string, { t: number[]; depth: number[] }>();
+  for (const [id, list] of events) {
+    list.sort((a, b) => a.t - b.t || b.d - a.d);
+    const t: number[] = [0];
+    const depth: number[] = [0];
+    let cur = 0;
+    const stride = Math.max(1, Math.ceil(list.length / maxPoints));
+    let peakInStride = 0;
+    for (let k = 0; k < list.length; k++) {
+      cur += list[k].d;
+      peakInStride = Math.max(peakInStride, cur);
+      if ((k + 1) % stride === 0 || k === list.length - 1) {
+        t.push(list[k].t);
+        depth.push(stride > 1 ? peakInStride : cur); // keep peaks visible when thinned
+        peakInStride = cur;
+      }
+    }
+    out.set(id, { t, depth });
+  }
+  return out;
+}
