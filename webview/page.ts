@@ -29,8 +29,8 @@ export interface StandalonePageOptions {
   kind: 'standalone';
   /** The text of dist/webview.js. */
   bundle: string;
-  /** The recording file's text (header line + records). */
-  recording: string;
+  /** The recording file's text (header line + records); null for a page that waits for protocol messages instead. */
+  recording: string | null;
   title?: string;
   nonce?: string;
 }
@@ -92,7 +92,7 @@ export function renderInspectorPage(o: PageOptions): string {
   const title = escapeHtml(o.title ?? 'Forkscope inspector');
   const csp = escapeHtml(contentSecurityPolicy(o, nonce));
   const data =
-    o.kind === 'standalone' ? `<script type="application/json" id="${RECORDING_ELEMENT_ID}">${jsonForScript(o.recording)}</script>\n` : '';
+    o.kind === 'standalone' && o.recording !== null ? `<script type="application/json" id="${RECORDING_ELEMENT_ID}">${jsonForScript(o.recording)}</script>\n` : '';
   const script =
     o.kind === 'vscode'
       ? `<script nonce="${nonce}" src="${escapeHtml(o.scriptUri)}"></script>`

@@ -81,11 +81,15 @@ button, input { font: inherit; color: inherit; }
 [role=treeitem]:focus { outline: none; }
 [role=treeitem]:focus-visible > .fs-row, [role=treeitem].kbd-focus:focus > .fs-row { outline: 1px solid var(--c-focus); outline-offset: -1px; }
 .fs-twisty { width: 14px; flex: none; text-align: center; color: var(--c-muted); font-size: 0.8em; }
-.fs-name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; max-width: 16em; }
+.fs-row > * { flex: none; }
+.fs-name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; max-width: 14em; flex: 0 0 auto; }
+.fs-row > .fs-role { flex: 0 2 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
 .fs-pid { color: var(--c-muted); font-family: var(--mono); font-size: 0.9em; }
 .fs-role { color: var(--c-muted); font-size: 0.85em; }
 .fs-target { font-family: var(--mono); font-size: 0.85em; color: var(--c-muted); overflow: hidden; text-overflow: ellipsis; max-width: 14em; }
+.fs-row > .fs-target { flex: 0 3 auto; min-width: 0; }
 button.fs-target { background: none; border: none; padding: 0; cursor: pointer; color: var(--c-accent); text-decoration: underline dotted; }
+.fs-row > .fs-badge { flex: 0 1 auto; min-width: 4em; }
 .fs-badge { padding: 0 6px; border-radius: 8px; font-size: 0.85em; border: 1px solid transparent; overflow: hidden; text-overflow: ellipsis; max-width: 22em; }
 .fs-badge.running { background: color-mix(in srgb, var(--c-running) 22%, transparent); border-color: var(--c-running); }
 .fs-badge.waiting { background: color-mix(in srgb, var(--c-waiting) 22%, transparent); border-color: var(--c-waiting); }
@@ -97,7 +101,7 @@ button.fs-target { background: none; border: none; padding: 0; cursor: pointer; 
 .fs-num { font-variant-numeric: tabular-nums; font-size: 0.85em; color: var(--c-muted); }
 .fs-exit { font-size: 0.85em; }
 .fs-exit.bad { color: var(--c-error); font-weight: 600; }
-.fs-spacer { flex: 1; }
+.fs-row > .fs-spacer { flex: 1 1 0; }
 .helper > .fs-row { opacity: 0.62; }
 .fs-context > .fs-row { opacity: 0.55; }
 .fs-right { flex: 1; display: flex; flex-direction: column; min-width: 0; }
@@ -108,10 +112,11 @@ button.fs-target { background: none; border: none; padding: 0; cursor: pointer; 
 .fs-legend span::before { content: ""; display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; background: var(--sw); border-radius: 2px; }
 .fs-sw-running { --sw: var(--c-running); } .fs-sw-waiting { --sw: var(--c-waiting); } .fs-sw-join { --sw: var(--c-wait-join); }
 .fs-sw-chan { --sw: var(--c-wait-chan); } .fs-sw-lock { --sw: var(--c-wait-lock); } .fs-sw-zombie { --sw: var(--c-zombie); } .fs-sw-created { --sw: var(--c-border); }
-.fs-timeline { position: relative; flex: 1 1 55%; min-height: 160px; overflow: hidden; }
+.fs-timeline-pane { flex: 1 1 60%; display: flex; flex-direction: column; min-height: 200px; }
+.fs-timeline { position: relative; flex: 1; min-height: 160px; overflow: hidden; }
 .fs-timeline canvas { position: absolute; inset: 0; width: 100%; height: 100%; display: block; outline: none; }
 .fs-timeline canvas:focus-visible { outline: 1px solid var(--c-focus); outline-offset: -1px; }
-.fs-tabs { flex: 1 1 45%; display: flex; flex-direction: column; min-height: 140px; border-top: 1px solid var(--c-border); }
+.fs-tabs { flex: 0 0 40%; display: flex; flex-direction: column; min-height: 140px; border-top: 1px solid var(--c-border); }
 .fs-tablist { display: flex; gap: 2px; padding: 4px 8px 0; }
 .fs-tabs [role=tab] { border-bottom: none; border-radius: 3px 3px 0 0; }
 .fs-tabs [role=tab][aria-selected=true] { background: var(--c-bg); font-weight: 600; border-bottom: 1px solid var(--c-bg); margin-bottom: -1px; }
@@ -120,12 +125,13 @@ button.fs-target { background: none; border: none; padding: 0; cursor: pointer; 
 [role=tabpanel][hidden] { display: none; }
 .fs-charts { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; height: 100%; min-height: 200px; }
 .fs-chart { position: relative; min-height: 180px; }
-.fs-flows { display: grid; grid-template-columns: minmax(320px, 1fr) minmax(280px, 1fr); gap: 12px; }
+.fs-flows { display: grid; grid-template-columns: minmax(0, 1fr) minmax(260px, 1fr); gap: 12px; }
+.fs-flow-list { overflow: auto; }
 .fs-channel { margin-bottom: 10px; }
 .fs-channel h3, .fs-pool h3 { margin: 0 0 4px; font-size: 1em; display: flex; gap: 8px; align-items: baseline; }
 .fs-channel h3 .sw { width: 10px; height: 10px; border-radius: 2px; display: inline-block; background: var(--sw); }
 table.fs-table { border-collapse: collapse; font-size: 0.92em; font-variant-numeric: tabular-nums; }
-.fs-table th, .fs-table td { text-align: left; padding: 1px 10px 1px 0; }
+.fs-table th, .fs-table td { text-align: left; padding: 1px 10px 1px 0; white-space: nowrap; }
 .fs-table th { color: var(--c-muted); font-weight: normal; }
 .fs-table td.n { text-align: right; }
 .fs-bar { display: inline-block; height: 8px; background: var(--sw, var(--c-accent)); vertical-align: middle; border-radius: 1px; }

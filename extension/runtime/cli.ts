@@ -4,6 +4,8 @@
  *   forkscope record [--out FILE] [--python EXE] [--sample-ms N] [--max-processes N] [--quiet] -- SCRIPT.py [ARGS…]
  *   forkscope record [options] -- -m MODULE [ARGS…]
  *   forkscope summary FILE [--json]
+ *   forkscope report FILE --html OUT.html
+ *   forkscope export FILE --chrome-trace OUT.json
  *
  * `record --ipc` is the mode the VS Code extension forks: output and live
  * records go to the parent over IPC, and a `stop` message stops the run.
@@ -15,7 +17,9 @@ import { RunReducer } from '../model/model';
 import { parseRecording, RecordingError, RECORDING_EXTENSION, type RecordLine } from '../model/recording';
 import { summarize } from '../model/summary';
 import { formatSummary } from '../model/summaryText';
+import { chromeTrace } from './chromeTrace';
 import { FORKSCOPE_VERSION } from './paths';
+import { readRecordingText, writeReport } from './report';
 import { RunSupervisor, type RunOptions } from './supervisor';
 
 const USAGE = `Forkscope ${FORKSCOPE_VERSION}: see a Python multiprocessing run.
@@ -24,6 +28,8 @@ Usage:
   forkscope record [options] -- SCRIPT.py [ARGS…]
   forkscope record [options] -- -m MODULE [ARGS…]
   forkscope summary FILE [--json]
+  forkscope report FILE --html OUT.html           one self-contained HTML inspector (no network)
+  forkscope export FILE --chrome-trace OUT.json   Chrome Trace Event JSON for Perfetto
 
 record options:
   --out FILE            where to write the recording (default: SCRIPT${RECORDING_EXTENSION} in this folder)
@@ -265,6 +271,39 @@ function summary(argv: string[]): number {
   return 0;
 }
 
+/** Parses `FILE --FLAG OUT` (in any order) for report/export. */
+function fileAndOutput(argv: string[], flag: string, usage: string): { file: string; out: string } {
+  let out: string | null = null;
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === flag) {
+      out = argv[++i] ?? null;
+      if (out === null) throw new UsageError(`${flag} needs a file name.`);
+    } else if (a.startsWith(`${flag}=`)) out = a.slice(flag.length + 1);
+    else if (a.startsWith('--')) throw new UsageError(`Unknown option ${a}.`);
+    else files.push(a);
+  }
+  if (files.length !== 1 || !out) throw new UsageError(usage);
+  return { file: files[0], out };
+}
+
+function report(argv: string[]): number {
+  const { file, out } = fileAndOutput(argv, '--html', 'Usage: forkscope report FILE --html OUT.html');
+  const bytes = writeReport(file, out);
+  if (process.stderr.isTTY) process.stderr.write(`forkscope: report of ${file} → ${out} (${Math.round(bytes / 1024)} KiB, opens offline in any browser)\n`);
+  return 0;
+}
+
+function exportTrace(argv: string[]): number {
+  const { file, out } = fileAndOutput(argv, '--chrome-trace', 'Usage: forkscope export FILE --chrome-trace OUT.json');
+  const rec = parseRecording(readRecordingText(file), file);
+  const model = RunReducer.fromRecords(rec.header, rec.records);
+  fs.writeFileSync(out, JSON.stringify(chromeTrace(model)));
+  if (process.stderr.isTTY) process.stderr.write(`forkscope: Chrome trace of ${file} → ${out} (open it in ui.perfetto.dev or chrome://tracing)\n`);
+  return 0;
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -274,6 +313,10 @@ export async function main(argv: string[]): Promise<number> {
         return await record(rest);
       case 'summary':
         return summary(rest);
+      case 'report':
+        return report(rest);
+      case 'export':
+        return exportTrace(rest);
       case '--version':
       case '-V':
         process.stdout.write(`${FORKSCOPE_VERSION}\n`);

@@ -1,0 +1,50 @@
+/**
+ * `forkscope report FILE --html OUT.html`: one self-contained HTML file that
+ * shows the inspector for a saved run in any browser, offline: the webview
+ * bundle and the recording are inlined (webview/page.ts), nothing is fetched.
+ */
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseRecording, RecordingError } from '../model/recording';
+import { renderInspectorPage } from '../../webview/page';
+
+/** Where the webview bundle is: next to the CLI bundle (dist/), or named by FORKSCOPE_WEBVIEW_BUNDLE. */
+export function webviewBundlePath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.FORKSCOPE_WEBVIEW_BUNDLE) return env.FORKSCOPE_WEBVIEW_BUNDLE;
+  const candidates = [path.join(__dirname, 'webview.js'), path.join(__dirname, '..', '..', 'dist', 'webview.js'), path.join(__dirname, '..', 'dist', 'webview.js')];
+  return candidates.find((c) => fs.existsSync(c)) ?? candidates[0];
+}
+
+/** Reads a recording file's text, with one-line errors for a missing or unreadable file. */
+export function readRecordingText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new RecordingError(err.code === 'ENOENT' ? `${file}: no such file.` : `${file}: cannot be read (${err.code ?? err.message}).`);
+  }
+}
+
+/** The report page for a recording's text (checked to be a recording first). */
+export function renderReport(recordingText: string, bundle: string, source = 'the file'): string {
+  const rec = parseRecording(recordingText, source);
+  const h = rec.header;
+  const what = h.script ?? (h.module ? `-m ${h.module}` : 'run');
+  return renderInspectorPage({ kind: 'standalone', bundle, recording: recordingText, title: `${path.basename(what)} — Forkscope report` });
+}
+
+/** Writes the report of `file` to `out`. Returns the number of bytes written. */
+export function writeReport(file: string, out: string, bundlePath = webviewBundlePath()): number {
+  const text = readRecordingText(file);
+  let bundle: string;
+  try {
+    bundle = fs.readFileSync(bundlePath, 'utf8');
+  } catch {
+    throw new Error(`The inspector bundle ${bundlePath} is missing: run \`npm run build\` first.`);
+  }
+  const html = renderReport(text, bundle, file);
+  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  fs.writeFileSync(out, html);
+  return Buffer.byteLength(html);
+}

@@ -1,0 +1,134 @@
+/**
+ * CPU and memory over time, drawn with chart.js (only the pieces registered
+ * below are bundled). CPU per process for the busiest few and the selected
+ * process, the total, and a line at the number of cores (100 % = one core).
+ * Long runs are thinned by chart.js's decimation plugin (LTTB).
+ */
+
+import { Chart, Decimation, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
+import type { ProcessModel, RunModel } from '../extension/model/model';
+import { cssVar, el } from './dom';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Decimation);
+
+type XY = { x: number; y: number };
+type LineDataset = ChartDataset<'line', XY[]>;
+
+/** How many of the busiest processes get their own line. */
+export const TOP_PROCESSES = 6;
+
+/** The theme's chart colours (same order as the channel colours of the timeline). */
+export function chartColors(): string[] {
+  return [1, 2, 3, 4, 5, 6].map((i) => cssVar(`--c-ch${i}`, '#27d'));
+}
+
+/** A line chart with the inspector's defaults: no animation, linear x in seconds, decimation on. */
+export function lineChart(canvas: HTMLCanvasElement, yTitle: string, yFormat: (v: number) => string): Chart<'line', XY[]> {
+  const fg = cssVar('--c-muted', '#777');
+  const grid = cssVar('--c-border', '#ccc');
+  return new Chart<'line', XY[]>(canvas, {
+    type: 'line',
+    data: { datasets: [] },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: false,
+      normalized: true,
+      spanGaps: true,
+      interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      elements: { point: { radius: 0, hitRadius: 4 }, line: { borderWidth: 1.5, tension: 0 } },
+      scales: {
+        x: { type: 'linear', min: 0, ticks: { color: fg, callback: (v) => `${Number(v).toFixed(Number(v) < 10 ? 1 : 0)} s` }, grid: { color: grid } },
+        y: { type: 'linear', min: 0, title: { display: true, text: yTitle, color: fg }, ticks: { color: fg, callback: (v) => yFormat(Number(v)) }, grid: { color: grid } },
+      },
+      plugins: {
+        legend: { labels: { color: fg, boxWidth: 8, boxHeight: 8, font: { size: 10 } } },
+        tooltip: { callbacks: { label: (c) => `${c.dataset.label ?? ''}: ${yFormat(c.parsed.y ?? 0)}` } },
+        decimation: { enabled: true, algorithm: 'lttb', samples: 600, threshold: 800 },
+      },
+    },
+  });
+}
+
+function series(t: number[], v: number[], scale = 1): XY[] {
+  const out: XY[] = new Array(t.length);
+  for (let i = 0; i < t.length; i++) out[i] = { x: t[i], y: v[i] * scale };
+  return out;
+}
+
+/** The processes that get a line: the busiest by CPU seconds, plus the selected one. */
+export function chartedProcesses(model: RunModel, selected: number | null, top = TOP_PROCESSES): ProcessModel[] {
+  const withSamples = model.processes.filter((p) => p.samples.t.length > 0);
+  const busiest = [...withSamples].sort((a, b) => b.cpuSeconds - a.cpuSeconds || a.pid - b.pid).slice(0, top);
+  const sel = selected !== null ? model.byPid.get(selected) : undefined;
+  if (sel && !busiest.includes(sel)) busiest.push(sel);
+  return busiest;
+}
+
+export class CpuMemoryView {
+  readonly root: HTMLElement;
+  private cpu: Chart<'line', XY[]> | null = null;
+  private mem: Chart<'line', XY[]> | null = null;
+  private readonly cpuCanvas: HTMLCanvasElement;
+  private readonly memCanvas: HTMLCanvasElement;
+  private lastKey = '';
+
+  constructor() {
+    this.root = el('div', 'fs-charts');
+    const box = (label: string, id: string) => {
+      const div = el('div', 'fs-chart');
+      const c = el('canvas');
+      c.id = id;
+      c.setAttribute('role', 'img');
+      c.setAttribute('aria-label', label);
+      div.append(c);
+      this.root.append(div);
+      return c;
+    };
+    this.cpuCanvas = box('CPU per process over time; 100 % is one core', 'fs-cpu-chart');
+    this.memCanvas = box('Memory (RSS) per process over time', 'fs-mem-chart');
+  }
+
+  /** Redraws the charts for the model (cheap when nothing changed). */
+  update(model: RunModel, selected: number | null): void {
+    const key = `${model.version}|${selected}`;
+    if (key === this.lastKey && this.cpu) return;
+    this.lastKey = key;
+    if (!this.cpu) this.cpu = lineChart(this.cpuCanvas, 'CPU (100 % = one core)', (v) => `${Math.round(v)} %`);
+    if (!this.mem) this.mem = lineChart(this.memCanvas, 'memory (RSS)', (v) => `${v < 10 ? v.toFixed(1) : Math.round(v)} MiB`);
+    const colors = chartColors();
+    const procs = chartedProcesses(model, selected);
+    const end = Math.max(model.run.now, 1e-3);
+    const cores = model.run.header.cpuCount || 1;
+    const muted = cssVar('--c-muted', '#777');
+    const fg = cssVar('--c-fg', '#222');
+    const cpuSets: LineDataset[] = [
+      { label: `${cores} cores`, data: [{ x: 0, y: cores * 100 }, { x: end, y: cores * 100 }], borderColor: muted, borderDash: [6, 4], borderWidth: 1 },
+      { label: 'total', data: series(model.totalCpu.t, model.totalCpu.cpu), borderColor: fg, borderWidth: 2 },
+    ];
+    const memSets: LineDataset[] = [];
+    procs.forEach((p, i) => {
+      const color = colors[i % colors.length];
+      const label = `${p.name} (${p.pid})`;
+      const width = p.pid === selected ? 3 : 1.5;
+      cpuSets.push({ label, data: series(p.samples.t, p.samples.cpu), borderColor: color, borderWidth: width });
+      memSets.push({ label, data: series(p.samples.t, p.samples.rss, 1 / (1024 * 1024)), borderColor: color, borderWidth: width });
+    });
+    this.cpu.data.datasets = cpuSets;
+    this.mem.data.datasets = memSets;
+    (this.cpu.options.scales!.x as { max?: number }).max = end;
+    (this.mem.options.scales!.x as { max?: number }).max = end;
+    this.cpu.update('none');
+    this.mem.update('none');
+  }
+
+  /** Theme changed: rebuild with the new colours. */
+  retheme(): void {
+    this.cpu?.destroy();
+    this.mem?.destroy();
+    this.cpu = null;
+    this.mem = null;
+    this.lastKey = '';
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Who talks to whom: per channel, the edges between processes with their
+ * exact message counts and bytes (the summary's `channels[].flows`), and the
+ * depth of each channel over time (cumulative sent − received, from the
+ * recorded message detail).
+ */
+
+import type { Chart } from 'chart.js';
+import type { RunModel } from '../extension/model/model';
+import type { Summary } from '../extension/model/summary';
+import { chartColors, lineChart } from './charts';
+import { el } from './dom';
+import { formatBytes, formatCount, formatSeconds } from './format';
+import { TimelineView } from './timeline';
+import { queueDepth } from './timelineLayout';
+
+export interface FlowsEvents {
+  select(pid: number): void;
+}
+
+export class FlowsView {
+  readonly root: HTMLElement;
+  private readonly list: HTMLElement;
+  private readonly depthCanvas: HTMLCanvasElement;
+  private readonly depthNote: HTMLElement;
+  private depth: Chart<'line', { x: number; y: number }[]> | null = null;
+  private lastVersion = -1;
+
+  constructor(private readonly events: FlowsEvents) {
+    this.root = el('div', 'fs-flows');
+    this.list = el('div', 'fs-flow-list');
+    const right = el('div', 'fs-depth');
+    right.append(el('h3', '', 'Channel depth over time'));
+    this.depthNote = el('p', 'fs-muted');
+    const box = el('div', 'fs-chart');
+    this.depthCanvas = el('canvas');
+    this.depthCanvas.id = 'fs-depth-chart';
+    this.depthCanvas.setAttribute('role', 'img');
+    this.depthCanvas.setAttribute('aria-label', 'Messages waiting in each channel over time');
+    box.append(this.depthCanvas);
+    right.append(box, this.depthNote);
+    this.root.append(this.list, right);
+    this.list.addEventListener('click', (e) => {
+      const cell = (e.target as HTMLElement).closest<HTMLElement>('[data-pid]');
+      if (cell) this.events.select(Number(cell.dataset.pid));
+    });
+  }
+
+  update(model: RunModel, summary: Summary): void {
+    if (model.version === this.lastVersion) return;
+    this.lastVersion = model.version;
+    const colors = chartColors();
+    const name = (pid: number) => {
+      const p = model.byPid.get(pid);
+      return p ? `${p.name} (${pid})` : `pid ${pid}`;
+    };
+    const channels = summary.channels.filter((c) => c.messages > 0 || c.flows.length > 0);
+    const nodes: HTMLElement[] = [];
+    if (!channels.length) nodes.push(el('p', 'fs-empty', 'No messages between processes (yet).'));
+    for (const c of channels) {
+      const color = colors[TimelineView.channelColorIndex(model, c.id) % colors.length];
+      const sec = el('section', 'fs-channel');
+      sec.dataset.channel = c.id;
+      const h = el('h3');
+      const sw = el('span', 'sw');
+      sw.style.setProperty('--sw', color);
+      const title = el('span', 'fs-channel-name', c.name ?? c.id);
+      const meta = el('span', 'fs-muted', `${c.kind} · ${formatCount(c.messages)} messages · ${formatBytes(c.bytes)}${c.file ? ` · ${basename(c.file)}${c.line ? `:${c.line}` : ''}` : ''}`);
+      h.append(sw, title, meta);
+      sec.append(h);
+      if (c.flows.length) {
+        const table = el('table', 'fs-table');
+        const head = el('tr');
+        for (const t of ['from', 'to', 'messages', 'bytes', 'latency (mean)', '']) head.append(el('th', '', t));
+        table.append(head);
+        const max = Math.max(...c.flows.map((f) => f.messages));
+        for (const f of c.flows) {
+          const tr = el('tr', 'fs-flow');
+          tr.dataset.from = String(f.from);
+          tr.dataset.to = String(f.to);
+          tr.dataset.messages = String(f.messages);
+          tr.dataset.bytes = String(f.bytes);
+          const from = el('td', '', name(f.from));
+          from.dataset.pid = String(f.from);
+          const to = el('td', '', name(f.to));
+          to.dataset.pid = String(f.to);
+          const bar = el('span', 'fs-bar');
+          bar.style.setProperty('--sw', color);
+          bar.style.width = `${Math.max(2, Math.round((f.messages / max) * 120))}px`;
+          const barCell = el('td');
+          barCell.append(bar);
+          tr.append(from, to, el('td', 'n fs-flow-messages', formatCount(f.messages)), el('td', 'n', formatBytes(f.bytes)), el('td', 'n', formatSeconds(f.latencyMeanSeconds)), barCell);
+          table.append(tr);
+        }
+        sec.append(table);
+      }
+      if (c.methods) {
+        const m = Object.entries(c.methods)
+          .map(([k, v]) => `${k} ×${v}`)
+          .join(', ');
+        sec.append(el('p', 'fs-muted', `calls: ${m}`));
+      }
+      nodes.push(sec);
+    }
+    this.list.replaceChildren(...nodes);
+    this.updateDepth(model, colors);
+  }
+
+  private updateDepth(model: RunModel, colors: string[]): void {
+    if (!this.depth) this.depth = lineChart(this.depthCanvas, 'messages waiting', (v) => String(Math.round(v)));
+    const depth = queueDepth(model.messages, (ref) => model.channelOf(ref)?.id ?? null);
+    const sets = [...depth.entries()]
+      .filter(([id]) => model.channels.get(id)?.kind !== 'manager')
+      .map(([id, d]) => {
+        const ch = model.channels.get(id);
+        return {
+          label: ch?.name ?? id,
+          data: d.t.map((t, i) => ({ x: t, y: d.depth[i] })),
+          borderColor: colors[TimelineView.channelColorIndex(model, id) % colors.length],
+          stepped: true as const,
+        };
+      });
+    this.depth.data.datasets = sets;
+    this.depth.update('none');
+    let recorded = 0;
+    let sampledOut = 0;
+    for (const p of model.processes) {
+      recorded += p.counters.detail;
+      sampledOut += p.counters.dropped;
+    }
+    this.depthNote.textContent = sampledOut > 0 ? `From the ${formatCount(model.messages.length)} messages recorded in detail (${formatCount(sampledOut)} more were only counted): depth is a lower bound.` : `From ${formatCount(model.messages.length)} recorded messages.`;
+  }
+
+  retheme(): void {
+    this.depth?.destroy();
+    this.depth = null;
+    this.lastVersion = -1;
+  }
+}
+
+function basename(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return i >= 0 ? path.slice(i + 1) : path;
+}

@@ -1,0 +1,455 @@
+/**
+ * The inspector: header, process tree, timeline and the Flows / CPU & memory /
+ * Pools tabs, fed by one `RunReducer`. Live records are applied as they come;
+ * the canvas redraws on the next animation frame when the model changed, the
+ * DOM panels at most every 200 ms. A run that ends freezes in its final state.
+ */
+
+import { RunReducer, type RunModel } from '../extension/model/model';
+import type { RecordingHeader, RecordLine } from '../extension/model/recording';
+import { summarize, type Summary } from '../extension/model/summary';
+import { CpuMemoryView } from './charts';
+import { el, setText } from './dom';
+import { FlowsView } from './flows';
+import { formatBytes, formatCount, formatSeconds, RefNames } from './format';
+import { PoolsView } from './pools';
+import { ProcessTreeView } from './processTree';
+import type { FromWebview, ToWebview } from './protocol';
+import { TimelineView, type TimelineViewState } from './timeline';
+import { ancestorsOf, defaultExpanded, treeRows, type TreeRow } from './treeRows';
+
+export interface InspectorHost {
+  post(message: FromWebview): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+  /** True inside VS Code (targets link to their source). */
+  canOpenSource: boolean;
+}
+
+type TabId = 'flows' | 'cpu' | 'pools';
+
+interface SavedState {
+  selected?: number | null;
+  tab?: TabId;
+  filter?: string;
+  expanded?: [number, boolean][];
+  view?: TimelineViewState;
+}
+
+/** DOM panels refresh at most this often while live (ms). */
+const PANEL_INTERVAL_MS = 200;
+
+export class Inspector {
+  private reducer: RunReducer | null = null;
+  private model: RunModel | null = null;
+  private names: RefNames | null = null;
+  private live = false;
+  private title = '';
+  private rows: TreeRow[] = [];
+  private rowsFor = { processes: -1, version: -1 };
+  private rowsDirty = true;
+  private readonly expanded = new Map<number, boolean>();
+  private filter = '';
+  private selected: number | null = null;
+  private tab: TabId = 'flows';
+  private frameRequested = false;
+  private panelTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastPanelAt = 0;
+  private panelVersion = -1;
+  private summary: Summary | null = null;
+  private summaryVersion = -1;
+  private saveTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly saved: SavedState;
+
+  readonly tree: ProcessTreeView;
+  readonly timeline: TimelineView;
+  private readonly flows: FlowsView;
+  private readonly charts: CpuMemoryView;
+  private readonly pools: PoolsView;
+  private readonly headerTitle: HTMLElement;
+  private readonly headerName: HTMLElement;
+  private readonly headerStatus: HTMLElement;
+  private readonly facts: HTMLElement;
+  private readonly warnings: HTMLElement;
+  private readonly filterInput: HTMLInputElement;
+  private readonly tabs = new Map<TabId, { tab: HTMLButtonElement; panel: HTMLElement }>();
+  private readonly tooltip: HTMLElement;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly host: InspectorHost,
+  ) {
+    const s = host.getState();
+    this.saved = s && typeof s === 'object' ? (s as SavedState) : {};
+    root.replaceChildren();
+    this.tooltip = el('div', 'fs-tooltip');
+    this.tooltip.id = 'fs-tooltip';
+    this.tooltip.setAttribute('role', 'tooltip');
+    this.tooltip.hidden = true;
+
+    const header = el('header', 'fs-header');
+    header.id = 'fs-header';
+    this.headerTitle = el('h1', 'fs-title');
+    this.headerName = el('span', 'fs-run-name');
+    this.headerStatus = el('span', 'fs-status');
+    this.headerStatus.id = 'fs-status';
+    this.headerTitle.append(this.headerName, this.headerStatus);
+    this.facts = el('ul', 'fs-facts');
+    this.facts.id = 'fs-facts';
+    this.facts.setAttribute('aria-label', 'Run facts');
+    this.warnings = el('ul', 'fs-warnings');
+    this.warnings.id = 'fs-warnings';
+    header.append(this.headerTitle, this.facts, this.warnings);
+
+    const main = el('main', 'fs-main');
+    const treePane = el('section', 'fs-tree-pane');
+    treePane.setAttribute('aria-label', 'Process tree');
+    this.filterInput = el('input', 'fs-filter');
+    this.filterInput.id = 'fs-filter';
+    this.filterInput.type = 'search';
+    this.filterInput.placeholder = 'Filter by name or PID';
+    this.filterInput.setAttribute('aria-label', 'Filter processes by name or PID');
+    this.filterInput.addEventListener('input', () => {
+      this.filter = this.filterInput.value;
+      this.rowsDirty = true;
+      this.schedule();
+      this.save();
+    });
+    this.tree = new ProcessTreeView({
+      select: (pid) => this.select(pid, { from: 'tree' }),
+      toggle: (pid, open) => {
+        this.expanded.set(pid, open);
+        this.rowsDirty = true;
+        this.schedule();
+        this.save();
+      },
+      openSource: host.canOpenSource ? (file, line) => host.post({ type: 'openSource', file, line }) : undefined,
+    });
+    treePane.append(this.filterInput, this.tree.root);
+
+    const right = el('section', 'fs-right');
+    this.timeline = new TimelineView(
+      {
+        model: () => this.model!,
+        rows: () => this.rows,
+        names: () => this.names!,
+        selected: () => this.selected,
+        select: (pid) => this.select(pid, { from: 'timeline' }),
+        viewChanged: () => {
+          this.schedule();
+          this.save();
+        },
+        live: () => this.live,
+      },
+      this.tooltip,
+    );
+    const tabBox = el('section', 'fs-tabs');
+    const tablist = el('div', 'fs-tablist');
+    tablist.setAttribute('role', 'tablist');
+    tablist.setAttribute('aria-label', 'Details');
+    const panels = el('div', 'fs-panels');
+    this.flows = new FlowsView({ select: (pid) => this.select(pid, { from: 'flows' }) });
+    this.charts = new CpuMemoryView();
+    this.pools = new PoolsView({ select: (pid) => this.select(pid, { from: 'pools' }) });
+    const addTab = (id: TabId, label: string, content: HTMLElement) => {
+      const tab = el('button', '', label);
+      tab.type = 'button';
+      tab.id = `fs-tab-${id}`;
+      tab.setAttribute('role', 'tab');
+      tab.setAttribute('aria-controls', `fs-panel-${id}`);
+      tab.addEventListener('click', () => this.showTab(id));
+      const panel = el('div');
+      panel.id = `fs-panel-${id}`;
+      panel.setAttribute('role', 'tabpanel');
+      panel.setAttribute('aria-labelledby', tab.id);
+      panel.append(content);
+      tablist.append(tab);
+      panels.append(panel);
+      this.tabs.set(id, { tab, panel });
+    };
+    addTab('flows', 'Flows', this.flows.root);
+    addTab('cpu', 'CPU & memory', this.charts.root);
+    addTab('pools', 'Pools', this.pools.root);
+    tablist.addEventListener('keydown', (e) => {
+      const ids = [...this.tabs.keys()];
+      const i = ids.indexOf(this.tab);
+      if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+        const next = ids[(i + (e.key === 'ArrowRight' ? 1 : ids.length - 1)) % ids.length];
+        this.showTab(next);
+        this.tabs.get(next)!.tab.focus();
+        e.preventDefault();
+      }
+    });
+    tabBox.append(tablist, panels);
+    right.append(this.timeline.root, tabBox);
+    main.append(treePane, right);
+    root.append(header, main, this.tooltip);
+
+    this.showTab(this.saved.tab ?? 'flows', false);
+    this.filter = typeof this.saved.filter === 'string' ? this.saved.filter : '';
+    this.filterInput.value = this.filter;
+    if (Array.isArray(this.saved.expanded)) for (const [pid, open] of this.saved.expanded) this.expanded.set(pid, open);
+    if (typeof this.saved.selected === 'number') this.selected = this.saved.selected;
+
+    const retheme = () => {
+      this.timeline.retheme();
+      this.charts.retheme();
+      this.flows.retheme();
+      this.panelVersion = -1;
+      this.schedule();
+    };
+    new MutationObserver(retheme).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    window.matchMedia?.('(prefers-color-scheme: dark)').addEventListener?.('change', retheme);
+    this.showEmpty('Waiting for the run…');
+  }
+
+  private showEmpty(text: string): void {
+    setText(this.headerName, text);
+  }
+
+  /** Handles a message from the host. */
+  handle(msg: ToWebview): void {
+    switch (msg.type) {
+      case 'init':
+        this.load(msg.header, msg.records, msg.live, msg.title);
+        break;
+      case 'records':
+        this.append(msg.records);
+        break;
+      case 'select':
+        this.select(msg.pid, { from: 'host' });
+        break;
+    }
+  }
+
+  /** Starts over with a whole recording (or the run so far, when live). */
+  load(header: RecordingHeader, records: RecordLine[], live: boolean, title: string): void {
+    this.reducer = new RunReducer(header);
+    for (const r of records) this.reducer.apply(r);
+    this.model = this.reducer.model;
+    this.names = new RefNames(this.model);
+    this.live = live && !this.model.run.ended;
+    if (!this.live) this.reducer.finish();
+    this.title = title;
+    this.rowsDirty = true;
+    this.panelVersion = -1;
+    if (this.saved.view) this.timeline.restore(this.saved.view);
+    else this.timeline.fit();
+    this.saved.view = undefined;
+    this.schedule();
+  }
+
+  /** Applies records that arrived since the last message (live). */
+  append(records: RecordLine[]): void {
+    if (!this.reducer || !this.model) return;
+    for (const r of records) this.reducer.apply(r);
+    if (this.live && this.model.run.ended) {
+      // The run is over: close what is open and freeze in the final state.
+      this.reducer.finish();
+      this.model.version++;
+      this.live = false;
+      this.panelVersion = -1;
+      this.rowsDirty = true;
+    }
+    this.schedule();
+  }
+
+  select(pid: number | null, opts: { from: 'tree' | 'timeline' | 'host' | 'flows' | 'pools' | 'restore' }): void {
+    if (pid !== null && this.model && !this.model.byPid.has(pid)) return;
+    const changed = pid !== this.selected;
+    this.selected = pid;
+    if (pid !== null && this.model) {
+      let opened = false;
+      for (const a of ancestorsOf(this.model, pid)) {
+        if (!this.isExpanded(a)) {
+          this.expanded.set(a, true);
+          opened = true;
+        }
+      }
+      if (opened) this.rowsDirty = true;
+    }
+    this.ensureRows();
+    this.tree.setSelected(pid, opts.from === 'timeline');
+    if (pid !== null) this.timeline.reveal(pid);
+    this.timeline.invalidate();
+    this.panelVersion = -1;
+    if (changed && opts.from !== 'host' && opts.from !== 'restore') this.host.post({ type: 'selected', pid });
+    this.schedule();
+    this.save();
+  }
+
+  private isExpanded(pid: number): boolean {
+    return this.expanded.get(pid) ?? (this.model ? defaultExpanded(this.model, pid) : true);
+  }
+
+  private showTab(id: TabId, persist = true): void {
+    if (!this.tabs.has(id)) id = 'flows';
+    this.tab = id;
+    for (const [k, { tab, panel }] of this.tabs) {
+      tab.setAttribute('aria-selected', String(k === id));
+      tab.tabIndex = k === id ? 0 : -1;
+      panel.hidden = k !== id;
+    }
+    this.panelVersion = -1;
+    this.schedule();
+    if (persist) this.save();
+  }
+
+  private schedule(): void {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(() => {
+      this.frameRequested = false;
+      this.frame();
+    });
+  }
+
+  private ensureRows(): boolean {
+    const m = this.model;
+    if (!m) return false;
+    if (!this.rowsDirty && this.rowsFor.processes === m.processes.length && (this.rowsFor.version === m.version || this.live)) return false;
+    this.rows = treeRows(m, (pid) => this.isExpanded(pid), this.filter);
+    this.rowsFor = { processes: m.processes.length, version: m.version };
+    this.rowsDirty = false;
+    this.tree.render(this.rows, m, this.names!, this.host.canOpenSource);
+    if (this.selected !== null) this.tree.setSelected(this.selected);
+    return true;
+  }
+
+  /** One animation frame: lay out rows if needed, draw the canvas, refresh panels (throttled while live). */
+  private frame(): void {
+    const m = this.model;
+    if (!m) return;
+    const laidOut = this.ensureRows();
+    this.timeline.draw();
+    if (this.panelVersion !== m.version || laidOut) {
+      const since = performance.now() - this.lastPanelAt;
+      if (!this.live || since >= PANEL_INTERVAL_MS) this.updatePanels(laidOut);
+      else if (!this.panelTimer) {
+        this.panelTimer = setTimeout(() => {
+          this.panelTimer = null;
+          this.rowsDirty = true;
+          this.schedule();
+        }, PANEL_INTERVAL_MS - since);
+      }
+    }
+  }
+
+  private getSummary(): Summary {
+    const m = this.model!;
+    if (!this.summary || this.summaryVersion !== m.version) {
+      this.summary = summarize(m);
+      this.summaryVersion = m.version;
+    }
+    return this.summary;
+  }
+
+  private updatePanels(laidOut: boolean): void {
+    const m = this.model!;
+    this.lastPanelAt = performance.now();
+    this.panelVersion = m.version;
+    if (!laidOut) this.tree.refresh(m, this.names!);
+    const s = this.getSummary();
+    this.updateHeader(m, s);
+    if (this.tab === 'flows') this.flows.update(m, s);
+    else if (this.tab === 'cpu') this.charts.update(m, this.selected);
+    else this.pools.update(m, s, this.selected);
+  }
+
+  private updateHeader(m: RunModel, s: Summary): void {
+    const h = m.run.header;
+    const what = h.script ?? (h.module ? `-m ${h.module}` : 'run');
+    setText(this.headerName, this.title || basename(what));
+    let status: string;
+    let cls = 'fs-status';
+    if (this.live) {
+      status = 'live';
+      cls += ' live';
+    } else if (m.run.stopped) status = 'stopped';
+    else if (!m.run.ended) status = 'unfinished recording';
+    else if (m.run.signal) {
+      status = `killed by ${m.run.signal}`;
+      cls += ' bad';
+    } else {
+      status = `exit ${m.run.exitCode ?? '?'}`;
+      if (m.run.exitCode !== 0) cls += ' bad';
+    }
+    setText(this.headerStatus, status);
+    this.headerStatus.className = cls;
+    const parallelism = m.run.wallSeconds > 0 ? s.run.cpuSeconds / m.run.wallSeconds : null;
+    const d = s.run.detail;
+    const facts: [string, string, string][] = [
+      ['script', 'script', [what, ...h.args].join(' ')],
+      ['python', 'interpreter', h.python],
+      ['wall', 'wall time', formatSeconds(m.run.wallSeconds)],
+      ['exit', 'exit code', m.run.signal ? `${m.run.exitCode ?? ''} (${m.run.signal})`.trim() : m.run.exitCode === null ? (this.live ? 'running' : '–') : String(m.run.exitCode)],
+      ['processes', 'processes', formatCount(m.processes.length)],
+      ['cores', 'cores', String(h.cpuCount)],
+      ['parallelism', 'effective parallelism', parallelism === null ? '–' : `${parallelism.toFixed(2)}× (${formatSeconds(s.run.cpuSeconds)} CPU)`],
+      ['messages', 'messages', formatCount(s.run.messages)],
+      [
+        'detail',
+        'detail',
+        `${formatCount(d.recorded)} recorded${d.sampledOut ? `, ${formatCount(d.sampledOut)} sampled out` : ''}${d.droppedBatches ? `, ${formatCount(d.droppedBatches)} batches dropped` : ''}${d.notKept ? `, ${formatCount(d.notKept)} not kept` : ''}`,
+      ],
+      ['warnings', 'warnings', formatCount(s.warnings.length)],
+    ];
+    if (this.facts.childElementCount !== facts.length) {
+      this.facts.replaceChildren(
+        ...facts.map(([id, k]) => {
+          const li = el('li');
+          li.dataset.fact = id;
+          li.append(el('span', 'k', k), el('span', 'v'));
+          return li;
+        }),
+      );
+    }
+    facts.forEach(([, , v], i) => {
+      const vEl = this.facts.children[i].lastElementChild as HTMLElement;
+      setText(vEl, v);
+      vEl.title = v;
+    });
+    const shown = s.warnings.slice(0, 4);
+    const key = s.warnings.map((w) => w.message).join('\n');
+    if (this.warnings.dataset.key !== key) {
+      this.warnings.dataset.key = key;
+      const items = shown.map((w) => el('li', '', w.message));
+      if (s.warnings.length > shown.length) items.push(el('li', '', `and ${s.warnings.length - shown.length} more (forkscope summary lists them all)`));
+      this.warnings.replaceChildren(...items);
+    }
+    document.title = `${this.title || basename(what)} — Forkscope`;
+  }
+
+  private save(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      const state: SavedState = {
+        selected: this.selected,
+        tab: this.tab,
+        filter: this.filter,
+        expanded: [...this.expanded.entries()],
+        view: this.timeline.viewState(),
+      };
+      this.host.setState(state);
+    }, 300);
+  }
+
+  /** For tests and the benchmark. */
+  debugInfo(): { processes: number; messages: number; version: number; rows: number; live: boolean } {
+    const m = this.model;
+    return { processes: m?.processes.length ?? 0, messages: m?.messages.length ?? 0, version: m?.version ?? -1, rows: this.rows.length, live: this.live };
+  }
+
+  showError(text: string): void {
+    this.root.replaceChildren(el('p', 'fs-error', text));
+  }
+
+  /** Formats bytes the same way everywhere (re-exported for tests). */
+  static formatBytes = formatBytes;
+}
+
+function basename(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return i >= 0 ? path.slice(i + 1) : path;
+}

@@ -1,0 +1,84 @@
+/**
+ * The webview bundle's entry (dist/webview.js), for both hosts:
+ *
+ * - inside VS Code: posts `ready`, then handles `init` / `records` / `select`
+ *   from the extension and posts `selected` / `openSource`; view state is kept
+ *   with `acquireVsCodeApi().getState/setState`;
+ * - standalone report: reads the recording inlined in the page and shows it.
+ *   A standalone page without an inlined recording takes the same protocol
+ *   messages through `window.postMessage` (the benchmark feeds live runs so).
+ */
+
+import { parseRecording } from '../extension/model/recording';
+import { Inspector, type InspectorHost } from './inspector';
+import { RECORDING_ELEMENT_ID } from './page';
+import { isMessage, type FromWebview, type ToWebview } from './protocol';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+declare global {
+  interface Window {
+    /** Test and benchmark hook: the running inspector. */
+    __forkscope?: { inspector: Inspector; ready: boolean; error: string | null };
+  }
+}
+
+function start(): void {
+  const app = document.getElementById('app');
+  if (!app) return;
+  const vscode = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : null;
+  let memoryState: unknown = undefined;
+  const host: InspectorHost = vscode
+    ? {
+        post: (m: FromWebview) => vscode.postMessage(m),
+        getState: () => vscode.getState(),
+        setState: (s) => vscode.setState(s),
+        canOpenSource: true,
+      }
+    : {
+        post: () => undefined,
+        getState: () => memoryState,
+        setState: (s) => {
+          memoryState = s;
+        },
+        canOpenSource: false,
+      };
+  const inspector = new Inspector(app, host);
+  const hook = { inspector, ready: false, error: null as string | null };
+  window.__forkscope = hook;
+
+  window.addEventListener('message', (e: MessageEvent) => {
+    const msg = e.data as unknown;
+    if (!isMessage<ToWebview>(msg, ['init', 'records', 'select'])) return;
+    try {
+      inspector.handle(msg);
+      hook.ready = true;
+    } catch (err) {
+      hook.error = String(err);
+      console.error(err);
+    }
+  });
+
+  const embedded = document.getElementById(RECORDING_ELEMENT_ID);
+  if (embedded) {
+    try {
+      const text = JSON.parse(embedded.textContent ?? '""') as string;
+      const rec = parseRecording(text, 'the report');
+      const title = rec.header.script ?? (rec.header.module ? `-m ${rec.header.module}` : 'run');
+      inspector.load(rec.header, rec.records, false, title.split(/[\\/]/).pop() ?? title);
+      hook.ready = true;
+    } catch (err) {
+      hook.error = String(err);
+      inspector.showError(`This report could not be read: ${String(err instanceof Error ? err.message : err)}`);
+    }
+  }
+  host.post({ type: 'ready' });
+}
+
+start();

@@ -1,0 +1,167 @@
+/**
+ * The pool view: for each Pool / ProcessPoolExecutor, which worker ran which
+ * chunks of which call over time (one row per worker, a bar per chunk with
+ * its item count) and how many tasks and chunks each worker took — where the
+ * effect of `chunksize` shows.
+ */
+
+import type { RunModel, TaskModel } from '../extension/model/model';
+import type { Summary, SummaryPool } from '../extension/model/summary';
+import { chartColors } from './charts';
+import { cssVar, el } from './dom';
+import { formatCount, formatSeconds } from './format';
+import { niceTicks, tickLabel } from './timelineLayout';
+
+export interface PoolsEvents {
+  select(pid: number): void;
+}
+
+export class PoolsView {
+  readonly root: HTMLElement;
+  private lastKey = '';
+
+  constructor(private readonly events: PoolsEvents) {
+    this.root = el('div', 'fs-pools');
+    this.root.addEventListener('click', (e) => {
+      const cell = (e.target as HTMLElement).closest<HTMLElement>('[data-pid]');
+      if (cell) this.events.select(Number(cell.dataset.pid));
+    });
+  }
+
+  update(model: RunModel, summary: Summary, selected: number | null): void {
+    const key = `${model.version}|${selected}|${this.root.clientWidth}`;
+    if (key === this.lastKey) return;
+    this.lastKey = key;
+    if (!summary.pools.length) {
+      this.root.replaceChildren(el('p', 'fs-empty', 'No Pool or ProcessPoolExecutor in this run.'));
+      return;
+    }
+    const byChannel = new Map<string, TaskModel[]>();
+    for (const t of model.tasks) {
+      const id = model.channelOf(t.ref)?.id ?? t.ref;
+      let list = byChannel.get(id);
+      if (!list) byChannel.set(id, (list = []));
+      list.push(t);
+    }
+    this.root.replaceChildren(...summary.pools.map((pool) => this.renderPool(model, pool, byChannel, selected)));
+  }
+
+  private renderPool(model: RunModel, pool: SummaryPool, byChannel: Map<string, TaskModel[]>, selected: number | null): HTMLElement {
+    const pm = model.pools.get(pool.id);
+    const tasksChannel = pm?.tasksChannel ? model.channelOf(pm.tasksChannel)?.id ?? pm.tasksChannel : null;
+    const tasks = tasksChannel ? byChannel.get(tasksChannel) ?? [] : [];
+    const sec = el('section', 'fs-pool');
+    sec.dataset.pool = pool.id;
+    const h = el('h3');
+    const title = pool.name ?? (pool.kind === 'executor' ? 'ProcessPoolExecutor' : 'Pool');
+    h.append(el('span', '', title), el('span', 'fs-muted', `${pool.kind} · ${pool.processes ?? pool.workers.length} workers · ${formatCount(pool.tasks)} tasks in ${formatCount(pool.chunks)} chunks`));
+    sec.append(h);
+    if (pool.calls.length) {
+      const calls = pool.calls
+        .slice(0, 12)
+        .map((c) => `${c.method}(${c.tasks ?? '?'} tasks${c.chunksize !== null ? `, chunksize ${c.chunksize}` : ''}) at ${formatSeconds(c.at)}`)
+        .join(' · ');
+      sec.append(el('p', 'fs-muted', `calls: ${calls}${pool.calls.length > 12 ? ` · and ${pool.calls.length - 12} more` : ''}`));
+    }
+    const workers = [...new Set([...pool.workers, ...tasks.map((t) => t.worker)])];
+    const table = el('table', 'fs-table');
+    const head = el('tr');
+    for (const t of ['worker', 'tasks', 'chunks', 'busy', '']) head.append(el('th', '', t));
+    table.append(head);
+    const max = Math.max(1, ...workers.map((w) => pool.tasksByWorker[w] ?? 0));
+    for (const w of workers) {
+      const p = model.byPid.get(w);
+      const tr = el('tr', 'fs-pool-worker');
+      tr.dataset.pid = String(w);
+      tr.dataset.tasks = String(pool.tasksByWorker[w] ?? 0);
+      const n = pool.tasksByWorker[w] ?? 0;
+      const bar = el('span', 'fs-bar');
+      bar.style.width = `${Math.max(2, Math.round((n / max) * 120))}px`;
+      const barCell = el('td');
+      barCell.append(bar);
+      const nameCell = el('td', '', p ? `${p.name} (${w})` : `pid ${w}`);
+      if (w === selected) nameCell.style.fontWeight = '700';
+      tr.append(nameCell, el('td', 'n', formatCount(n)), el('td', 'n', formatCount(pool.chunksByWorker[w] ?? 0)), el('td', 'n', formatSeconds(pool.busySecondsByWorker[w] ?? 0)), barCell);
+      table.append(tr);
+    }
+    sec.append(table);
+    if (tasks.length) {
+      const canvas = el('canvas');
+      canvas.className = 'fs-pool-gantt';
+      canvas.setAttribute('role', 'img');
+      canvas.setAttribute('aria-label', `${title}: chunks run by each worker over time`);
+      sec.append(canvas);
+      requestAnimationFrame(() => drawGantt(canvas, model, workers, tasks, selected));
+    } else if (pool.tasks > 0) {
+      sec.append(el('p', 'fs-muted', 'Per-chunk detail was not recorded for this pool (counts above are exact).'));
+    }
+    return sec;
+  }
+}
+
+function drawGantt(canvas: HTMLCanvasElement, model: RunModel, workers: number[], tasks: TaskModel[], selected: number | null): void {
+  const rowH = 18;
+  const axis = 18;
+  const gutter = 150;
+  const width = Math.max(200, canvas.parentElement?.clientWidth ?? 600);
+  const height = axis + workers.length * rowH + 4;
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * dpr);
+  canvas.height = Math.round(height * dpr);
+  canvas.style.height = `${height}px`;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const fg = cssVar('--c-fg', '#222');
+  const muted = cssVar('--c-muted', '#777');
+  const border = cssVar('--c-border', '#ccc');
+  const sel = cssVar('--c-sel', '#ddf');
+  const colors = chartColors();
+  ctx.font = `11px ${cssVar('--font', 'sans-serif')}`;
+  ctx.textBaseline = 'middle';
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (const t of tasks) {
+    t0 = Math.min(t0, t.begin);
+    t1 = Math.max(t1, t.end);
+  }
+  const span = Math.max(t1 - t0, 1e-6);
+  t0 -= span * 0.02;
+  t1 += span * 0.02;
+  const plotW = width - gutter - 4;
+  const x = (t: number) => gutter + ((t - t0) / (t1 - t0)) * plotW;
+  const { step, ticks } = niceTicks(t0, t1, plotW, 90);
+  ctx.fillStyle = muted;
+  for (const t of ticks) ctx.fillText(tickLabel(t, step), x(t) + 2, axis / 2);
+  ctx.fillStyle = border;
+  for (const t of ticks) ctx.fillRect(Math.round(x(t)), axis, 1, height - axis);
+  const row = new Map(workers.map((w, i) => [w, i]));
+  workers.forEach((w, i) => {
+    const y = axis + i * rowH;
+    if (w === selected) {
+      ctx.fillStyle = sel;
+      ctx.fillRect(0, y, width, rowH);
+    }
+    const p = model.byPid.get(w);
+    ctx.fillStyle = fg;
+    ctx.fillText(`${p?.name ?? 'pid'} ${w}`.slice(0, 26), 4, y + rowH / 2);
+  });
+  const jobs = new Map<string, number>();
+  for (const t of tasks) {
+    const lane = row.get(t.worker);
+    if (lane === undefined) continue;
+    const jk = String(t.job);
+    if (!jobs.has(jk)) jobs.set(jk, jobs.size);
+    const xa = x(t.begin);
+    const w = Math.max(1, x(t.end) - xa);
+    const y = axis + lane * rowH + 2;
+    ctx.fillStyle = colors[jobs.get(jk)! % colors.length];
+    ctx.globalAlpha = t.ok ? 0.85 : 0.4;
+    ctx.fillRect(xa, y, w, rowH - 4);
+    ctx.globalAlpha = 1;
+    if (t.items !== null && w > 22) {
+      ctx.fillStyle = cssVar('--c-bg', '#fff');
+      ctx.fillText(`×${t.items}`, xa + 3, y + (rowH - 4) / 2);
+    }
+  }
+}

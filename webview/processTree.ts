@@ -1,0 +1,259 @@
+/**
+ * The process tree: parent → children with PID, name, role, start method,
+ * target, a state badge saying what the process waits on, CPU, memory and
+ * exit. An ARIA tree (tree/treeitem, aria-level/expanded/selected) with a
+ * roving tabindex and the usual arrow keys; collapsible and filterable.
+ * The rows are flat (aria-level carries depth) so updates reuse elements.
+ */
+
+import { HELPER_ROLES, stateBands, type ProcessModel, type RunModel } from '../extension/model/model';
+import { el, setAttr, setClass, setText } from './dom';
+import { describeExit, exitIsBad, formatBytes, formatSeconds, processStatus, ROLE_LABELS, type RefNames } from './format';
+import type { TreeRow } from './treeRows';
+
+interface RowEls {
+  li: HTMLLIElement;
+  twisty: HTMLSpanElement;
+  name: HTMLSpanElement;
+  pid: HTMLSpanElement;
+  role: HTMLSpanElement;
+  target: HTMLElement;
+  badge: HTMLSpanElement;
+  flags: HTMLSpanElement;
+  cpu: HTMLSpanElement;
+  rss: HTMLSpanElement;
+  exit: HTMLSpanElement;
+}
+
+export interface ProcessTreeEvents {
+  select(pid: number): void;
+  toggle(pid: number, open: boolean): void;
+  openSource?(file: string, line: number): void;
+}
+
+export class ProcessTreeView {
+  readonly root: HTMLUListElement;
+  private readonly rows = new Map<number, RowEls>();
+  private order: TreeRow[] = [];
+  private focusedPid: number | null = null;
+  private selectedPid: number | null = null;
+
+  constructor(private readonly events: ProcessTreeEvents) {
+    this.root = el('ul', 'fs-tree');
+    this.root.id = 'fs-tree';
+    this.root.setAttribute('role', 'tree');
+    this.root.setAttribute('aria-label', 'Processes');
+    this.root.addEventListener('keydown', (e) => this.onKey(e));
+    this.root.addEventListener('click', (e) => this.onClick(e));
+    this.root.addEventListener('focusin', (e) => {
+      const li = (e.target as HTMLElement).closest<HTMLLIElement>('[role=treeitem]');
+      if (li) this.focusedPid = Number(li.dataset.pid);
+    });
+  }
+
+  /** Lays out the rows (new processes, expand/collapse, filter) and refreshes their contents. */
+  render(rows: TreeRow[], model: RunModel, names: RefNames, canOpenSource: boolean): void {
+    this.order = rows;
+    const wanted: HTMLLIElement[] = [];
+    const siblings = new Map<number | null, number>();
+    for (const r of rows) {
+      const parent = r.parent?.pid ?? null;
+      siblings.set(parent, (siblings.get(parent) ?? 0) + 1);
+    }
+    const pos = new Map<number | null, number>();
+    for (const r of rows) {
+      const els = this.rowFor(r.p, canOpenSource);
+      const parent = r.parent?.pid ?? null;
+      const n = (pos.get(parent) ?? 0) + 1;
+      pos.set(parent, n);
+      setAttr(els.li, 'aria-level', String(r.level));
+      setAttr(els.li, 'aria-setsize', String(siblings.get(parent)));
+      setAttr(els.li, 'aria-posinset', String(n));
+      setAttr(els.li, 'aria-expanded', r.hasChildren ? String(r.expanded) : null);
+      els.li.style.setProperty('--level', String(r.level));
+      (els.li.firstElementChild as HTMLElement).style.paddingLeft = `${(r.level - 1) * 14 + 4}px`;
+      setText(els.twisty, r.hasChildren ? (r.expanded ? '▾' : '▸') : '');
+      setClass(els.li, `${HELPER_ROLES.has(r.p.role) ? 'helper' : ''}${r.context ? ' fs-context' : ''}`);
+      this.update(els, r.p, model, names);
+      wanted.push(els.li);
+    }
+    const current = this.root.children;
+    let same = current.length === wanted.length;
+    for (let i = 0; same && i < wanted.length; i++) if (current[i] !== wanted[i]) same = false;
+    if (!same) this.root.replaceChildren(...wanted);
+    this.fixTabStop();
+  }
+
+  /** Refreshes row contents only (live updates between layout changes). */
+  refresh(model: RunModel, names: RefNames): void {
+    for (const r of this.order) {
+      const els = this.rows.get(r.p.pid);
+      if (els) this.update(els, r.p, model, names);
+    }
+  }
+
+  setSelected(pid: number | null, focus = false): void {
+    if (this.selectedPid !== null) {
+      const old = this.rows.get(this.selectedPid);
+      if (old) old.li.setAttribute('aria-selected', 'false');
+    }
+    this.selectedPid = pid;
+    const els = pid !== null ? this.rows.get(pid) : undefined;
+    if (els) {
+      els.li.setAttribute('aria-selected', 'true');
+      this.focusedPid = pid;
+      this.fixTabStop();
+      if (focus) els.li.focus();
+      els.li.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  private rowFor(p: ProcessModel, canOpenSource: boolean): RowEls {
+    let els = this.rows.get(p.pid);
+    if (els) return els;
+    const li = el('li');
+    li.setAttribute('role', 'treeitem');
+    li.setAttribute('aria-selected', 'false');
+    li.tabIndex = -1;
+    li.dataset.pid = String(p.pid);
+    const row = el('div', 'fs-row');
+    const twisty = el('span', 'fs-twisty');
+    twisty.setAttribute('aria-hidden', 'true');
+    const name = el('span', 'fs-name');
+    const pid = el('span', 'fs-pid', `pid ${p.pid}`);
+    const role = el('span', 'fs-role');
+    let target: HTMLElement;
+    if (canOpenSource) {
+      target = el('button', 'fs-target');
+      (target as HTMLButtonElement).type = 'button';
+      target.tabIndex = -1;
+    } else target = el('span', 'fs-target');
+    const badge = el('span', 'fs-badge');
+    const flags = el('span', 'fs-flags');
+    const spacer = el('span', 'fs-spacer');
+    const cpu = el('span', 'fs-num fs-cpu');
+    const rss = el('span', 'fs-num fs-rss');
+    const exit = el('span', 'fs-exit');
+    row.append(twisty, name, pid, role, target, badge, flags, spacer, cpu, rss, exit);
+    li.append(row);
+    els = { li, twisty, name, pid, role, target, badge, flags, cpu, rss, exit };
+    this.rows.set(p.pid, els);
+    return els;
+  }
+
+  private update(els: RowEls, p: ProcessModel, model: RunModel, names: RefNames): void {
+    setText(els.name, p.name);
+    els.name.title = p.name;
+    const method = p.startMethod ? ` · ${p.startMethod}` : '';
+    setText(els.role, `${ROLE_LABELS[p.role] ?? p.role}${method}`);
+    setText(els.target, p.target ?? '');
+    els.target.title = p.target ? (p.file ? `${p.target} — ${p.file}${p.line ? `:${p.line}` : ''}` : p.target) : '';
+    if (els.target instanceof HTMLButtonElement) els.target.disabled = !(p.file && p.line);
+    const bands = stateBands(p, model.run.now);
+    const status = processStatus(p, model, names, bands);
+    let zombie = 0;
+    for (const b of bands) if (b.state === 'zombie') zombie += b.end - b.begin;
+    setText(els.badge, status.label);
+    setClass(els.badge, `fs-badge ${status.state}`);
+    els.badge.title = status.label;
+    const flags: [string, string][] = [];
+    if (status.state !== 'zombie' && zombie >= 0.05) flags.push(['zombie', `zombie ${formatSeconds(zombie)}`]);
+    if (p.orphanedAt !== null) flags.push(['orphan', 'orphan']);
+    const flagText = flags.map((f) => f[1]).join(' ');
+    if (els.flags.dataset.flags !== flagText) {
+      els.flags.dataset.flags = flagText;
+      els.flags.replaceChildren(...flags.map(([cls, text]) => el('span', `fs-flag ${cls}`, text)));
+    }
+    const ended = p.endedAt !== null;
+    setText(els.cpu, !ended && p.cpuPercent !== null ? `${p.cpuPercent.toFixed(0)} % cpu` : p.cpuSeconds > 0 ? `${p.cpuSeconds.toFixed(2)} s cpu` : '');
+    setText(els.rss, !ended && p.rssBytes ? formatBytes(p.rssBytes) : p.peakRssBytes ? `peak ${formatBytes(p.peakRssBytes)}` : '');
+    const exit = describeExit(p);
+    setText(els.exit, exit ?? '');
+    setClass(els.exit, exitIsBad(p) ? 'fs-exit bad' : 'fs-exit');
+    els.li.dataset.state = status.state;
+    setAttr(els.li, 'aria-label', `${p.name}, pid ${p.pid}, ${ROLE_LABELS[p.role] ?? p.role}, ${status.label}${exit ? `, ${exit}` : ''}${p.orphanedAt !== null ? ', orphan' : ''}`);
+  }
+
+  private fixTabStop(): void {
+    const target = this.focusedPid !== null && this.rows.has(this.focusedPid) && this.order.some((r) => r.p.pid === this.focusedPid) ? this.focusedPid : this.order[0]?.p.pid ?? null;
+    for (const r of this.order) {
+      const els = this.rows.get(r.p.pid)!;
+      const ti = r.p.pid === target ? 0 : -1;
+      if (els.li.tabIndex !== ti) els.li.tabIndex = ti;
+    }
+  }
+
+  private indexOfPid(pid: number | null): number {
+    return pid === null ? -1 : this.order.findIndex((r) => r.p.pid === pid);
+  }
+
+  private moveTo(i: number): void {
+    const r = this.order[Math.max(0, Math.min(this.order.length - 1, i))];
+    if (!r) return;
+    this.focusedPid = r.p.pid;
+    this.events.select(r.p.pid);
+    const els = this.rows.get(r.p.pid);
+    if (els) {
+      this.fixTabStop();
+      els.li.classList.add('kbd-focus');
+      els.li.focus();
+    }
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const i = this.indexOfPid(this.focusedPid);
+    const row = this.order[i];
+    switch (e.key) {
+      case 'ArrowDown':
+        this.moveTo(i + 1);
+        break;
+      case 'ArrowUp':
+        this.moveTo(i - 1);
+        break;
+      case 'Home':
+        this.moveTo(0);
+        break;
+      case 'End':
+        this.moveTo(this.order.length - 1);
+        break;
+      case 'ArrowRight':
+        if (!row) return;
+        if (row.hasChildren && !row.expanded) this.events.toggle(row.p.pid, true);
+        else if (row.hasChildren) this.moveTo(i + 1);
+        break;
+      case 'ArrowLeft':
+        if (!row) return;
+        if (row.hasChildren && row.expanded) this.events.toggle(row.p.pid, false);
+        else if (row.parent) this.moveTo(this.indexOfPid(row.parent.pid));
+        break;
+      case 'Enter':
+      case ' ':
+        if (row) this.events.select(row.p.pid);
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+  }
+
+  private onClick(e: MouseEvent): void {
+    const target = e.target as HTMLElement;
+    const li = target.closest<HTMLLIElement>('[role=treeitem]');
+    if (!li) return;
+    const pid = Number(li.dataset.pid);
+    const row = this.order.find((r) => r.p.pid === pid);
+    if (!row) return;
+    if (target.closest('.fs-twisty') && row.hasChildren) {
+      this.events.toggle(pid, !row.expanded);
+      return;
+    }
+    if (target.closest('button.fs-target') && row.p.file && row.p.line && this.events.openSource) {
+      this.events.openSource(row.p.file, row.p.line);
+    }
+    this.focusedPid = pid;
+    li.classList.remove('kbd-focus');
+    this.events.select(pid);
+    this.fixTabStop();
+    li.focus({ preventScroll: true });
+  }
+}
