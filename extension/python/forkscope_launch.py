@@ -1,0 +1,159 @@
+"""Forkscope launcher: `python forkscope_launch.py SCRIPT [ARGS...]` or
+`python forkscope_launch.py -m MODULE [ARGS...]` (docs/runtime-protocol.md).
+
+Installs the runtime when FORKSCOPE_RUNTIME is set, then runs the script the
+way plain `python SCRIPT` / `python -m MODULE` would: a fresh `__main__`
+module kept in sys.modules, the same `__file__`, `sys.argv` and `sys.path[0]`,
+the same exit code, and tracebacks without this launcher's frames.
+"""
+
+import os
+import sys
+
+_LAUNCHER = os.path.abspath(__file__)
+
+
+def _usage():
+    sys.stderr.write("usage: forkscope_launch.py SCRIPT [ARGS...] | -m MODULE [ARGS...]\n")
+    raise SystemExit(2)
+
+
+def _prepare():
+    """Sets argv/path like plain Python; installs the runtime; returns (mode, target)."""
+    args = sys.argv[1:]
+    if not args:
+        _usage()
+    if args[0] == "-m":
+        if len(args) < 2:
+            _usage()
+        mode, target, rest = "module", args[1], args[2:]
+        sys.argv = ["-m"] + rest
+        path0 = os.getcwd()
+    else:
+        mode, target, rest = "script", args[0], args[1:]
+        sys.argv = [target] + rest
+        path0 = os.path.dirname(os.path.realpath(target))
+    runtime = None
+    if os.environ.get("FORKSCOPE_RUNTIME"):
+        try:
+            import forkscope_runtime.bootstrap as runtime
+
+            if not runtime.install_main():
+                runtime = None
+        except Exception:
+            runtime = None
+    if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(_LAUNCHER):
+        sys.path[0] = path0
+    else:
+        sys.path.insert(0, path0)
+    if mode == "script" and (os.path.isdir(target) or _is_zip(target)):
+        sys.path[0] = target
+        mode = "package"
+    return mode, target, runtime
+
+
+def _is_zip(path):
+    try:
+        import zipfile
+
+        return os.path.isfile(path) and zipfile.is_zipfile(path)
+    except Exception:
+        return False
+
+
+def _fresh_main(path):
+    import types
+
+    main = types.ModuleType("__main__")
+    main.__annotations__ = {}
+    main.__builtins__ = __builtins__
+    if path is not None:
+        from importlib.machinery import SourceFileLoader
+
+        main.__file__ = path
+        main.__cached__ = None
+        main.__loader__ = SourceFileLoader("__main__", path)
+    else:
+        main.__loader__ = None
+    main.__spec__ = None
+    main.__package__ = None
+    sys.modules["__main__"] = main
+    return main
+
+
+def _cannot_open(target, e):
+    prog = getattr(sys, "orig_argv", [os.path.basename(sys.executable)])[0]
+    sys.stderr.write("%s: can't open file %r: [Errno %d] %s\n" % (prog, os.path.abspath(target), e.errno, e.strerror))
+    raise SystemExit(2)
+
+
+def _compile_script(target):
+    path = os.path.abspath(target)
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as e:
+        _cannot_open(target, e)
+    return path, source
+
+
+def _strip(tb):
+    """Drops this launcher's leading frames from a traceback."""
+    while tb is not None and tb.tb_frame.f_code.co_filename == _LAUNCHER:
+        tb = tb.tb_next
+    return tb
+
+
+def _exit_code(e):
+    if isinstance(e, SystemExit):
+        c = e.code
+        if c is None:
+            return 0
+        return c if isinstance(c, int) else 1
+    if isinstance(e, KeyboardInterrupt):
+        return -2
+    return 1
+
+
+def _old_python_hook(runtime):
+    """Python < 3.11 re-raises the traceback it saved, so the printing hook drops our frames."""
+    previous = sys.excepthook
+
+    def excepthook(t, v, tb):
+        tb = _strip(tb)
+        if runtime is not None:
+            try:
+                from forkscope_runtime import sites
+
+                tb = sites.splice(tb)
+            except Exception:
+                pass
+        return previous(t, v, tb)
+
+    sys.excepthook = excepthook
+
+
+_mode, _target, _runtime = _prepare()
+try:
+    if _mode == "script":
+        _path, _source = _compile_script(_target)
+        _main = _fresh_main(_path)
+        del _path
+        exec(compile(_source, _main.__file__, "exec", dont_inherit=True), _main.__dict__)
+    else:
+        import runpy
+
+        _fresh_main(None)
+        runpy._run_module_as_main(_target if _mode == "module" else "__main__", alter_argv=_mode == "module")
+except BaseException as _e:
+    if _runtime is not None:
+        _runtime.set_main_exit(_exit_code(_e))
+    if not isinstance(_e, SystemExit):
+        _e.__traceback__ = _strip(_e.__traceback__)
+        if sys.version_info < (3, 11):
+            _old_python_hook(_runtime)
+    del _e
+    raise
+else:
+    if _runtime is not None:
+        _runtime.set_main_exit(0)

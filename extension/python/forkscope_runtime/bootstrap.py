@@ -1,0 +1,142 @@
+"""Installing the runtime in a process, once, and taking it out again.
+
+`install_main()` is called by the launcher in the main process,
+`install_spawned(role)` by the `-c` prefix in spawn children, the forkserver
+and the resource tracker; fork children inherit everything and are reset by
+the at-fork hook. Both read FORKSCOPE_RUNTIME through `config.load()` and
+install nothing without it. Importing this module twice, or calling an
+install twice, patches once. `uninstall()` undoes every patch (tests).
+
+The runtime's atexit hook is registered before `multiprocessing` is imported,
+so it runs after multiprocessing's own (which joins children), and the
+process's `exit` event comes last.
+"""
+
+import sys
+
+from . import config
+from . import emitter as E
+from . import processes
+from . import sites
+from .patching import replace, undo_all
+
+_state = {"installed": False}
+
+
+def _install_patches():
+    import atexit
+
+    atexit.register(processes._at_exit)  # before multiprocessing.util registers its own
+    import multiprocessing  # noqa: F401
+    import multiprocessing.connection  # noqa: F401
+    import multiprocessing.managers  # noqa: F401
+    import multiprocessing.pool  # noqa: F401
+    import multiprocessing.queues  # noqa: F401
+    import multiprocessing.sharedctypes  # noqa: F401
+    import multiprocessing.synchronize  # noqa: F401
+    import concurrent.futures.process  # noqa: F401
+
+    from . import channels, locks, managers, pools
+
+    sites.init()
+    processes.install()
+    channels.install()
+    locks.install()
+    pools.install()
+    managers.install()
+    if not sites.NEW_RERAISE:
+        _install_old_traceback_filter()
+
+
+def _install_old_traceback_filter():
+    """Python 3.9/3.10: cut the runtime's wrapper frames out of printed tracebacks."""
+    import traceback
+
+    orig_walk = traceback.walk_tb
+
+    def walk_tb(tb):
+        for f, lineno in orig_walk(tb):
+            if f.f_code not in sites.HIDDEN:
+                yield f, lineno
+
+    replace(traceback, "walk_tb", walk_tb)
+    orig_hook = sys.excepthook
+
+    def excepthook(t, v, tb):
+        try:
+            tb = sites.splice(tb)
+            sites._splice_exc(v.__context__, set())
+            sites._splice_exc(v.__cause__, set())
+        except Exception:
+            pass
+        return orig_hook(t, v, tb)
+
+    if orig_hook is sys.__excepthook__:
+        replace(sys, "excepthook", excepthook)
+
+
+def _start(role_hint):
+    if _state["installed"]:
+        return False
+    cfg = config.load()
+    if cfg is None:
+        return False
+    try:
+        E.start(cfg)
+        processes.identity["role"] = role_hint
+        _install_patches()
+        _state["installed"] = True
+        return True
+    except Exception as e:  # noqa: BLE001
+        try:
+            E.fail("install", e)
+            uninstall()
+        except Exception:
+            pass
+        return False
+
+
+def install_main():
+    """Installs the runtime in the main process and announces it; returns True when active."""
+    if not _start("main"):
+        return False
+    try:
+        processes.announce_main()
+    except Exception as e:  # noqa: BLE001
+        E.fail("install", e)
+    return True
+
+
+def install_spawned(role):
+    """Installs the runtime in a process started with `python -c` by multiprocessing."""
+    if not _start(role):
+        return False
+    if role in ("forkserver", "resource-tracker"):
+        try:
+            name = "ForkServer" if role == "forkserver" else "ResourceTracker"
+            processes.announce({"key": None, "name": name, "role": role, "startMethod": None, "target": None, "file": None, "line": None, "daemon": True})
+            E.flush()
+        except Exception as e:  # noqa: BLE001
+            E.fail("install", e)
+    return True
+
+
+def set_main_exit(code):
+    """The launcher tells the exit code the main script ended with."""
+    processes.identity["main_exit"] = code
+
+
+def active():
+    """True while the runtime is installed in this process."""
+    return _state["installed"]
+
+
+def uninstall():
+    """Undoes every patch and stops recording in this process."""
+    try:
+        E.stop()
+    except Exception:
+        pass
+    processes.uninstall()
+    undo_all()
+    _state["installed"] = False

@@ -1,0 +1,62 @@
+"""The runtime's configuration: one JSON object in the FORKSCOPE_RUNTIME
+environment variable (docs/runtime-protocol.md, "Launch"), parsed here and
+nowhere else. Children inherit the variable, so every process of a run reads
+the same settings. Without the variable, or with a malformed one, `load()`
+returns None and the runtime installs nothing.
+"""
+
+import json
+import os
+
+ENV = "FORKSCOPE_RUNTIME"
+
+
+class Config:
+    """Typed view of the FORKSCOPE_RUNTIME payload, with the protocol's defaults."""
+
+    __slots__ = ("socket", "secret", "root", "flush_ms", "detail_rate", "wait_ms", "max_processes")
+
+    def __init__(self, socket, secret, root, flush_ms=20, detail_rate=2000, wait_ms=1, max_processes=1000):
+        self.socket = socket
+        self.secret = secret
+        self.root = root
+        self.flush_ms = flush_ms
+        self.detail_rate = detail_rate
+        self.wait_ms = wait_ms
+        self.max_processes = max_processes
+
+
+def _number(value, default, low, high):
+    """A finite number from the payload clamped to [low, high], else the default."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return default
+    return min(max(value, low), high)
+
+
+def parse(text):
+    """Parses the payload text; returns a Config, or None when it is missing or malformed."""
+    if not text:
+        return None
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(raw, dict) or raw.get("v") != 1:
+        return None
+    sock, secret, root = raw.get("socket"), raw.get("secret"), raw.get("root")
+    if not isinstance(sock, str) or not sock or not isinstance(secret, str) or not isinstance(root, str):
+        return None
+    return Config(
+        socket=sock,
+        secret=secret,
+        root=root,
+        flush_ms=_number(raw.get("flushMs"), 20, 1, 10000),
+        detail_rate=_number(raw.get("detailRate"), 2000, 0, 10**9),
+        wait_ms=_number(raw.get("waitMs"), 1, 0, 10**6),
+        max_processes=int(_number(raw.get("maxProcesses"), 1000, 1, 10**9)),
+    )
+
+
+def load():
+    """Reads FORKSCOPE_RUNTIME from the environment (see `parse`)."""
+    return parse(os.environ.get(ENV))

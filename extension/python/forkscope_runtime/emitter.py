@@ -1,0 +1,415 @@
+"""How events leave a process: the buffer, the counters, the lazy waits, the
+flusher thread and the Unix-socket transport (docs/runtime-protocol.md,
+"Connection" and "Events").
+
+Hot paths only append to a deque or bump a counter list; a daemon thread
+flushes every `flushMs` (and lifecycle hooks flush at once from their own
+thread). The socket is non-blocking: a bounded backlog, whole batches dropped
+and counted beyond it, and once the supervisor is gone nothing is tried again.
+Every lock here is taken with a timeout. After `fork` everything is rebuilt in
+the child (`reset_after_fork`), before its first event. The flusher thread is
+stopped around `os.fork()` when it is the only other thread, so Python 3.12+
+does not warn about forking a multi-threaded process because of us.
+"""
+
+import collections
+import json
+import os
+import socket as _socket
+import sys
+import threading
+import time as _time
+
+time = _time.time
+sleep = _time.sleep  # the real one, for the runtime's own use (time.sleep may be patched)
+get_ident = threading.get_ident
+
+MAX_BACKLOG = 8 * 1024 * 1024
+LOCK_TIMEOUT = 0.5
+
+cfg = None  # config.Config once started
+pid = os.getpid()
+main_ident = get_ident()
+enabled = False  # events are recorded only while True
+
+buf = collections.deque()
+append = buf.append
+
+# Counters (exact, cumulative). Values are lists mutated in place.
+sent = {}  # ref -> [msgs, bytes]
+recv = {}  # (ref, fromPid) -> [msgs, bytes, latSum, latMax]
+locks = {}  # ref -> [acquisitions, contended, contendedSeconds]
+waits = {}  # what -> [seconds]
+tasks = {}  # (ref, job) -> [chunks, items, busySeconds]
+calls = {}  # (ref, method) -> [count]
+misc = {"detail": 0, "dropped": 0, "droppedBatches": 0}
+_last = {("misc", "detail"): 0, ("misc", "dropped"): 0, ("misc", "droppedBatches"): 0}  # (section, key) -> last value emitted
+
+# Detail budget, refilled by the flusher: budget[0] is what may still be emitted.
+budget = [0.0]
+
+# The main thread's current wait: [what, ref, detail, tBegin, emitted] or None.
+cur_wait = [None]
+_wait_lock = threading.Lock()
+_flush_lock = threading.Lock()
+
+failures = {}  # where -> count (hook failures, each warned once)
+
+_transport = None
+_thread = None
+_stop = None
+_ticks = 0
+
+
+class Transport:
+    """One non-blocking stream connection to the supervisor, opened lazily with the hello."""
+
+    def __init__(self):
+        self.sock = None
+        self.dead = False
+        self.backlog = bytearray()
+
+    def _connect(self):
+        s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        try:
+            s.settimeout(1.0)
+            s.connect(cfg.socket)
+            hello = {"hello": 1, "secret": cfg.secret, "pid": pid, "ppid": os.getppid()}
+            s.sendall(json.dumps(hello).encode() + b"\n")
+            s.setblocking(False)
+        except OSError:
+            s.close()
+            raise
+        self.sock = s
+
+    def send(self, data):
+        """Queues one batch line and writes what the socket takes now; never blocks after the hello."""
+        if self.dead:
+            return
+        if self.sock is None:
+            try:
+                self._connect()
+            except OSError:
+                self.dead = True
+                return
+        if len(self.backlog) + len(data) > MAX_BACKLOG:
+            misc["droppedBatches"] += 1
+            _forget_counters()  # counters in the lost batch are sent again in full
+        else:
+            self.backlog += data
+        self.drain()
+
+    def drain(self):
+        """Writes as much of the backlog as the socket accepts without blocking."""
+        b = self.backlog
+        while b:
+            try:
+                n = self.sock.send(b)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                self.dead = True
+                self.close()
+                b.clear()
+                return
+            if n <= 0:
+                return
+            del b[:n]
+
+    def close(self):
+        """Closes this process's descriptor (after fork: the parent's connection lives on)."""
+        s, self.sock = self.sock, None
+        if s is not None:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+
+def _forget_counters():
+    _last.clear()
+    for k in misc:
+        _last[("misc", k)] = 0
+
+
+def fail(where, exc=None):
+    """A hook failed: count it and warn once per place; never raise."""
+    try:
+        n = failures.get(where, 0)
+        failures[where] = n + 1
+        if n == 0 and enabled:
+            text = "%s: %s" % (type(exc).__name__, exc) if exc is not None else "failed"
+            append(["warn", time(), "runtime-error", "Forkscope hook %s failed (%s); the script was not affected." % (where, text[:300])])
+    except Exception:
+        pass
+
+
+def emit(ev):
+    """Appends one event (a list starting with its type and time)."""
+    if enabled:
+        append(ev)
+
+
+def detail(ev):
+    """Appends a detail event when the per-process budget allows it, else counts it as dropped."""
+    if budget[0] >= 1.0:
+        budget[0] -= 1.0
+        misc["detail"] += 1
+        append(ev)
+    else:
+        misc["dropped"] += 1
+
+
+# ---- waits of the main thread ------------------------------------------------------------
+
+
+def wait_begin(what, ref=None, text=None):
+    """Marks the main thread as waiting; returns a token for wait_end, or None (nested, other thread, off)."""
+    if cur_wait[0] is not None or not enabled or get_ident() != main_ident:
+        return None
+    w = [what, ref, text, time(), False]
+    cur_wait[0] = w
+    return w
+
+
+def wait_end(w):
+    """Ends a wait: `we` when the flusher already emitted its `w`, else adds its time to the counter."""
+    if w is None:
+        return
+    t = time()
+    got = _wait_lock.acquire(True, LOCK_TIMEOUT)
+    try:
+        cur_wait[0] = None
+        emitted = w[4]
+    finally:
+        if got:
+            _wait_lock.release()
+    if emitted:
+        append(["we", t])
+    elif t - w[3] >= cfg.wait_ms / 1000.0:
+        append(["w", w[3], w[0], w[1], w[2]])
+        append(["we", t])
+    else:
+        c = waits.get(w[0])
+        if c is None:
+            waits[w[0]] = [t - w[3]]
+        else:
+            c[0] += t - w[3]
+
+
+def _check_wait(now):
+    """Flusher side of the lazy waits: emit `w` (with its real start) for a wait that has lasted."""
+    w = cur_wait[0]
+    if w is None or w[4] or now - w[3] < cfg.wait_ms / 1000.0:
+        return
+    if not _wait_lock.acquire(True, LOCK_TIMEOUT):
+        return
+    try:
+        if cur_wait[0] is w and not w[4]:
+            append(["w", w[3], w[0], w[1], w[2]])
+            w[4] = True
+    finally:
+        _wait_lock.release()
+
+
+# ---- counters ------------------------------------------------------------------------------
+
+
+def _section(name, table, keyfmt, out, now_rounding=None):
+    part = None
+    for k, v in list(table.items()):
+        val = tuple(v)
+        lk = (name, k)
+        if _last.get(lk) != val:
+            _last[lk] = val
+            if part is None:
+                part = out[name] = {}
+            if now_rounding:
+                val = [round(x, 6) if isinstance(x, float) else x for x in val]
+            part[keyfmt(k)] = list(val) if len(val) > 1 else val[0]
+
+
+def _str_key(k):
+    return k
+
+
+def _pair_key(k):
+    return "%s %s" % k
+
+
+def counters_event(now):
+    """A `ctr` event with the counters that changed since the last one, or None."""
+    out = {}
+    _section("sent", sent, _str_key, out)
+    _section("recv", recv, _pair_key, out, True)
+    _section("locks", locks, _str_key, out, True)
+    _section("waits", waits, _str_key, out, True)
+    _section("tasks", tasks, _pair_key, out, True)
+    _section("calls", calls, _pair_key, out)
+    for k in ("detail", "dropped", "droppedBatches"):
+        v = misc[k]
+        if _last.get(("misc", k)) != v:
+            _last[("misc", k)] = v
+            out[k] = v
+    return ["ctr", now, out] if out else None
+
+
+# ---- flushing ------------------------------------------------------------------------------
+
+
+def flush():
+    """Sends everything buffered (and changed counters) as one batch line. Safe from any thread."""
+    if not enabled or _transport is None or _transport.dead:
+        return
+    if not _flush_lock.acquire(True, LOCK_TIMEOUT):
+        return
+    try:
+        now = time()
+        events = []
+        pop = buf.popleft
+        try:
+            while True:
+                events.append(pop())
+        except IndexError:
+            pass
+        c = counters_event(now)
+        if c is not None:
+            events.append(c)
+        if events:
+            line = json.dumps(events, separators=(",", ":"), default=str)
+            _transport.send(line.encode("utf-8", "replace") + b"\n")
+        elif _transport.backlog:
+            _transport.drain()
+    except Exception as e:  # noqa: BLE001 - the flusher must survive anything
+        fail("flush", e)
+    finally:
+        _flush_lock.release()
+
+
+def _run_flusher(stop):
+    """The flusher thread: refills the detail budget, emits lasting waits, flushes every flushMs."""
+    interval = cfg.flush_ms / 1000.0
+    per_tick = cfg.detail_rate * interval
+    cap = max(cfg.detail_rate * 1.0, 1.0) if cfg.detail_rate else 0.0
+    while not stop.wait(interval):
+        try:
+            b = budget[0] + per_tick
+            budget[0] = b if b < cap else cap
+            _check_wait(time())
+            flush()
+            if _transport is not None and _transport.dead:
+                return
+        except Exception as e:  # noqa: BLE001
+            fail("flusher", e)
+
+
+def start_flusher():
+    """Starts the flusher thread if it is not running (idempotent)."""
+    global _thread, _stop
+    if _thread is not None or not enabled:
+        return
+    _stop = threading.Event()
+    t = threading.Thread(target=_run_flusher, args=(_stop,), name="forkscope-flusher", daemon=True)
+    _thread = t
+    t.start()
+
+
+def stop_flusher(timeout=1.0):
+    """Stops the flusher thread and waits for it (used around fork and by uninstall)."""
+    global _thread, _stop
+    t, s = _thread, _stop
+    _thread = _stop = None
+    if t is None:
+        return False
+    s.set()
+    if t is not threading.current_thread():
+        t.join(timeout)
+    return True
+
+
+def _os_threads():
+    """Number of OS threads of this process (Linux), or None."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            data = f.read()
+        return int(data[data.rindex(b")") + 2 :].split()[17])
+    except Exception:
+        return None
+
+
+_paused = [False]
+
+
+def before_fork():
+    """Stops the flusher when it is the process's only other thread (3.12+ warns about forking threads)."""
+    _paused[0] = False
+    try:
+        if _thread is None or sys.version_info < (3, 12) or threading.active_count() != 2:
+            return
+        if stop_flusher(0.5):
+            _paused[0] = True
+            deadline = time() + 0.05
+            while time() < deadline:
+                n = _os_threads()
+                if n is None or n <= 1:
+                    break
+                sleep(0.0005)
+    except Exception as e:  # noqa: BLE001
+        fail("before-fork", e)
+
+
+def after_fork_parent():
+    """Restarts the flusher paused by before_fork."""
+    if _paused[0]:
+        _paused[0] = False
+        try:
+            start_flusher()
+        except Exception as e:  # noqa: BLE001
+            fail("after-fork", e)
+
+
+def reset_after_fork():
+    """In a fork child: fresh buffer, counters, locks and connection; no thread until it is needed."""
+    global pid, main_ident, _transport, _thread, _stop, _wait_lock, _flush_lock, buf, append
+    pid = os.getpid()
+    main_ident = get_ident()
+    old = _transport
+    _transport = Transport()
+    if old is not None:
+        old.close()
+    _thread = None
+    _stop = None
+    _paused[0] = False
+    _wait_lock = threading.Lock()
+    _flush_lock = threading.Lock()
+    buf.clear()
+    for table in (sent, recv, locks, waits, tasks, calls):
+        table.clear()
+    for k in misc:
+        misc[k] = 0
+    _forget_counters()
+    failures.clear()
+    cur_wait[0] = None
+    budget[0] = float(cfg.detail_rate) * 0.1 if cfg else 0.0
+
+
+def start(config):
+    """Turns recording on in this process (no connection until the first flush)."""
+    global cfg, enabled, _transport, pid, main_ident
+    cfg = config
+    pid = os.getpid()
+    main_ident = threading.main_thread().ident
+    _transport = Transport()
+    budget[0] = float(cfg.detail_rate) * 0.1
+    enabled = True
+
+
+def stop():
+    """Turns recording off and closes the connection (uninstall, or a process beyond the cap)."""
+    global enabled
+    flush()
+    enabled = False
+    stop_flusher()
+    if _transport is not None:
+        _transport.close()
+        _transport.dead = True

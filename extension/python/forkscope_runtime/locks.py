@@ -1,0 +1,225 @@
+"""Locks, semaphores, conditions, events, barriers, shared values, sleep.
+
+`multiprocessing.Lock` is bound at import, and `acquire`/`release` of a
+SemLock are C methods set on each instance (`with lock:` goes through
+`SemLock.__enter__` to C). So the classes in `multiprocessing.synchronize`
+are replaced by subclasses (same module and name, so they pickle the same):
+the context factories import them at call time, user-created ones get an
+instrumented `acquire`/`__enter__` that first tries a non-blocking acquire (the
+uncontended path costs one extra C call) and only times contended waits.
+Locks made inside the standard library (a Queue's own locks) stay plain. A
+user lock's semaphore name carries a marker, so a spawn child that unpickles
+it knows it is a user lock too; under fork the object itself is inherited.
+
+Condition/Event/Barrier waits are recorded as waits; `sharedctypes`
+constructors declare `shared` events; `time.sleep` in the main thread is a
+`sleep` wait.
+"""
+
+import itertools
+import time as _time
+
+from . import emitter as E
+from . import sites
+from .patching import replace
+
+MARK = "fk"
+_n = itertools.count(1)
+_classes = {}
+_orig_sleep = _time.sleep
+
+
+def _new_ref():
+    return "l%d:%d" % (E.pid, next(_n))
+
+
+def _lock_ref(sl):
+    name = getattr(sl, "name", None)
+    return "l" + name if name else None
+
+
+def _make_acquire(sl, ref, what):
+    """An acquire for one SemLock that counts acquisitions and times contention."""
+    c_acquire = sl.acquire
+    table = E.locks
+
+    def acquire(block=True, timeout=None):
+        if c_acquire(False):
+            c = table.get(ref)
+            if c is None:
+                table[ref] = [1, 0, 0.0]
+            else:
+                c[0] += 1
+            return True
+        if not block:
+            return False
+        t0 = E.time()
+        w = E.wait_begin(what, ref, None)
+        try:
+            got = c_acquire(True, timeout)
+        finally:
+            E.wait_end(w)
+        if got:
+            c = table.get(ref)
+            if c is None:
+                table[ref] = c = [0, 0, 0.0]
+            c[0] += 1
+            c[1] += 1
+            c[2] += E.time() - t0
+        return got
+
+    sites.HIDDEN.add(acquire.__code__)
+    return acquire
+
+
+def _semlock_class(base, what):
+    class Instrumented(base):
+        def __init__(self, *args, **kwargs):
+            d = self.__dict__
+            site = None
+            if E.enabled:
+                try:
+                    site = sites.user_site(2)
+                    d["_fk_user"] = not site[3]
+                except Exception as e:  # noqa: BLE001
+                    E.fail("Lock", e)
+            base.__init__(self, *args, **kwargs)
+            if d.get("_fk_user") and E.enabled:
+                try:
+                    ref = d.get("_fk_ref")
+                    E.emit(["lock", E.time(), {"ref": ref, "kind": base.__name__, "name": site[2], "file": site[0], "line": site[1]}])
+                except Exception as e:  # noqa: BLE001
+                    E.fail("Lock", e)
+
+        def _make_name(self):
+            name = base._make_name()
+            if self.__dict__.get("_fk_user"):
+                name += MARK
+            return name
+
+        def _make_methods(self):
+            base._make_methods(self)
+            if not E.enabled:
+                return
+            try:
+                d = self.__dict__
+                sl = self._semlock
+                user = d.get("_fk_user")
+                if user is None:  # unpickled in a child: the name says whether it is a user lock
+                    name = getattr(sl, "name", None) or ""
+                    user = d["_fk_user"] = name.endswith(MARK)
+                if not user:
+                    return
+                ref = d.get("_fk_ref") or _lock_ref(sl) or _new_ref()
+                d["_fk_ref"] = ref
+                d["acquire"] = d["_fk_enter"] = _make_acquire(sl, ref, what)
+            except Exception as e:  # noqa: BLE001
+                E.fail("Lock", e)
+
+        @sites.hidden
+        def __enter__(self):
+            a = self.__dict__.get("_fk_enter")
+            if a is None:
+                return self._semlock.__enter__()
+            return a()
+
+    Instrumented.__name__ = base.__name__
+    Instrumented.__qualname__ = base.__qualname__
+    Instrumented.__module__ = base.__module__
+    Instrumented.__doc__ = base.__doc__
+    return Instrumented
+
+
+def _wait_class(base, what):
+    class Instrumented(base):
+        def __init__(self, *args, **kwargs):
+            base.__init__(self, *args, **kwargs)
+            if E.enabled:
+                try:
+                    site = sites.user_site(2)
+                    if not site[3]:
+                        ref = _new_ref()
+                        self.__dict__["_fk_ref"] = ref
+                        E.emit(["lock", E.time(), {"ref": ref, "kind": base.__name__, "name": site[2], "file": site[0], "line": site[1]}])
+                except Exception as e:  # noqa: BLE001
+                    E.fail(base.__name__, e)
+
+        @sites.hidden
+        def wait(self, *args, **kwargs):
+            w = E.wait_begin(what, self.__dict__.get("_fk_ref"), None)
+            try:
+                return base.wait(self, *args, **kwargs)
+            except BaseException as e:
+                sites.hide(e)
+                raise
+            finally:
+                E.wait_end(w)
+
+    Instrumented.__name__ = base.__name__
+    Instrumented.__qualname__ = base.__qualname__
+    Instrumented.__module__ = base.__module__
+    Instrumented.__doc__ = base.__doc__
+    return Instrumented
+
+
+def _make_shared(orig, kind):
+    @sites.hidden
+    def shared(typecode_or_type, *args, **kwargs):
+        try:
+            obj = orig(typecode_or_type, *args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        if E.enabled:
+            try:
+                site = sites.user_site(2)
+                if not site[3]:
+                    import ctypes
+
+                    tc = typecode_or_type if isinstance(typecode_or_type, str) else getattr(typecode_or_type, "__name__", str(typecode_or_type))
+                    raw = obj.get_obj() if hasattr(obj, "get_obj") else obj
+                    length = None
+                    if kind in ("Array", "RawArray"):
+                        length = len(raw)
+                    lock = kwargs.get("lock", True) if kind in ("Value", "Array") else False
+                    lockref = None
+                    if hasattr(obj, "get_lock"):
+                        lockref = obj.get_lock().__dict__.get("_fk_ref") or True
+                    E.emit(["shared", E.time(), {"kind": kind, "typecode": tc, "length": length, "bytes": ctypes.sizeof(raw), "name": site[2], "file": site[0], "line": site[1], "lock": lockref if lock else False}])
+            except Exception as e:  # noqa: BLE001
+                E.fail(kind, e)
+        return obj
+
+    return shared
+
+
+@sites.hidden
+def sleep(*args):
+    """time.sleep, recorded as a `sleep` wait when the main thread calls it."""
+    w = E.wait_begin("sleep", None, None)
+    try:
+        return _orig_sleep(*args)
+    except BaseException as e:
+        sites.hide(e)
+        raise
+    finally:
+        E.wait_end(w)
+
+
+def install():
+    """Replaces the synchronize classes, wraps sharedctypes constructors and time.sleep."""
+    from multiprocessing import sharedctypes, synchronize
+
+    for name, what in (("Lock", "lock"), ("RLock", "lock"), ("Semaphore", "semaphore"), ("BoundedSemaphore", "semaphore")):
+        base = getattr(synchronize, name)
+        cls = _semlock_class(base, what)
+        _classes[name] = cls
+        replace(synchronize, name, cls)
+    for name, what in (("Condition", "condition"), ("Event", "event"), ("Barrier", "barrier")):
+        base = getattr(synchronize, name)
+        cls = _wait_class(base, what)
+        _classes[name] = cls
+        replace(synchronize, name, cls)
+    for kind in ("Value", "Array", "RawValue", "RawArray"):
+        replace(sharedctypes, kind, _make_shared(getattr(sharedctypes, kind), kind))
+    replace(_time, "sleep", sleep)

@@ -1,0 +1,130 @@
+"""multiprocessing managers.
+
+A Manager's traffic is proxy calls over Connections. Both ends are tagged
+with the `m<address>` channel ref so they are counted as the Manager's
+channel, not as anonymous pipes: the client side through the `Client`
+function managers use (`listener_client`), the server side in
+`Server.handle_request` (every accepted connection passes there).
+`BaseProxy._callmethod` counts calls per method name (`calls` counters) and
+records a `manager` wait of the main thread; `BaseManager.start` declares the
+`manager` channel. The server process itself is recognised by its target
+(`_run_server`) as role `manager`.
+"""
+
+from . import emitter as E
+from . import sites
+from .patching import replace
+
+
+def address_ref(address):
+    """The channel ref of a Manager address: "m" + path, or "m" + host:port."""
+    if isinstance(address, (tuple, list)) and len(address) == 2:
+        return "m%s:%s" % (address[0], address[1])
+    if isinstance(address, bytes):
+        address = address.decode("utf-8", "replace")
+    return "m%s" % (address,)
+
+
+def _make_client(orig):
+    @sites.hidden
+    def Client(address, *args, **kwargs):
+        try:
+            c = orig(address, *args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        if E.enabled:
+            try:
+                d = c.__dict__
+                d["_fk_ref"] = address_ref(address)
+                d["_fk_mc"] = True
+            except Exception as e:  # noqa: BLE001
+                E.fail("manager.Client", e)
+        return c
+
+    return Client
+
+
+def _make_handle_request(orig):
+    def handle_request(self, c, *args, **kwargs):
+        if E.enabled:
+            try:
+                d = c.__dict__
+                d["_fk_ref"] = address_ref(self.address)
+                d["_fk_ms"] = True
+            except Exception as e:  # noqa: BLE001
+                E.fail("manager.Server", e)
+        return orig(self, c, *args, **kwargs)
+
+    return handle_request
+
+
+def _make_callmethod(orig):
+    @sites.hidden
+    def _callmethod(self, methodname, args=(), kwds={}):  # noqa: B006 - same signature as the original
+        w = None
+        if E.enabled:
+            try:
+                ref = address_ref(self._token.address)
+                key = (ref, methodname)
+                c = E.calls.get(key)
+                if c is None:
+                    E.calls[key] = [1]
+                else:
+                    c[0] += 1
+                w = E.wait_begin("manager", ref, methodname)
+            except Exception as e:  # noqa: BLE001
+                E.fail("manager.call", e)
+        try:
+            return orig(self, methodname, args, kwds)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            E.wait_end(w)
+
+    return _callmethod
+
+
+def _make_start(orig):
+    @sites.hidden
+    def start(self, *args, **kwargs):
+        site = None
+        if E.enabled:
+            try:
+                site = sites.user_site(2)
+            except Exception as e:  # noqa: BLE001
+                E.fail("Manager", e)
+        try:
+            r = orig(self, *args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        if site is not None and E.enabled:
+            try:
+                ref = address_ref(self._address)
+                E.emit(["chan", E.time(), {"ref": ref, "kind": "manager", "name": site[2], "file": site[0], "line": site[1], "refs": [ref], "pool": None}])
+                E.flush()
+            except Exception as e:  # noqa: BLE001
+                E.fail("Manager", e)
+        return r
+
+    return start
+
+
+def install():
+    """Patches the managers module."""
+    from multiprocessing import managers
+
+    lc = managers.listener_client
+    if "pickle" in lc:
+        listener, client = lc["pickle"]
+        new = (listener, _make_client(client))
+        replace(managers, "listener_client", dict(lc, pickle=new))
+        # BaseManager and BaseProxy read the dict at call time through the module global.
+    S = managers.Server
+    replace(S, "handle_request", _make_handle_request(S.handle_request))
+    BP = managers.BaseProxy
+    replace(BP, "_callmethod", _make_callmethod(BP._callmethod))
+    BM = managers.BaseManager
+    replace(BM, "start", _make_start(BM.start))

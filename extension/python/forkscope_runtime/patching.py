@@ -1,0 +1,37 @@
+"""The undo log: every attribute the runtime replaces goes through `replace`,
+which remembers what was there, so `undo_all()` (used by `uninstall()` and the
+tests) puts the standard library back exactly as it was.
+"""
+
+_MISSING = object()
+_log = []  # (obj, name, old value or _MISSING)
+
+
+def original(obj, name):
+    """The attribute as it was before the runtime replaced it (or as it is now)."""
+    for o, n, old in reversed(_log):
+        if o is obj and n == name:
+            return None if old is _MISSING else old
+    return getattr(obj, name)
+
+
+def replace(obj, name, value):
+    """Sets obj.name = value, recording the previous value for undo; returns the previous (effective) value."""
+    prev = getattr(obj, name, None)
+    old = obj.__dict__.get(name, _MISSING) if isinstance(obj, type) else getattr(obj, name, _MISSING)
+    _log.append((obj, name, old))
+    setattr(obj, name, value)
+    return prev
+
+
+def undo_all():
+    """Restores every replaced attribute, newest first."""
+    while _log:
+        obj, name, old = _log.pop()
+        try:
+            if old is _MISSING:
+                delattr(obj, name)
+            else:
+                setattr(obj, name, old)
+        except Exception:
+            pass

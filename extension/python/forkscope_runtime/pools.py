@@ -1,0 +1,408 @@
+"""multiprocessing.Pool and concurrent.futures.ProcessPoolExecutor.
+
+- `pool.worker` and `concurrent.futures.process._process_worker` are replaced
+  by module-level functions of the same module and name (so a spawn child
+  unpickles the replacement). They wrap the worker's task `get` and result
+  `put` on its own queue objects to count chunks, items and busy time per
+  job (`task` detail events, `tasks` counters), then run the original worker.
+  Workers get no signal handlers and the runtime takes no lock of theirs.
+- `Pool.__init__` / `ProcessPoolExecutor.__init__` declare the `pool` and its
+  task/result channels; the public call methods emit `pcall` (job id of the
+  first item, number of items, chunksize).
+- Result waits (`AsyncResult.get/wait`, `IMapIterator.next`,
+  `Future.result`) are recorded as waits of the main thread.
+"""
+
+import itertools
+import threading
+
+from . import emitter as E
+from . import processes
+from . import sites
+from .channels import conn_ref, sq_ref, inode_ref
+from .patching import replace
+
+_local = threading.local()
+_n = itertools.count(1)
+_orig = {}
+
+
+def _chan(kind, ref, name, site, pool):
+    E.emit(["chan", E.time(), {"ref": ref, "kind": kind, "name": name, "file": site[0], "line": site[1], "refs": [ref], "pool": pool}])
+
+
+def _task_done(state, ok):
+    """Counts the task the worker just finished (state: [ref, job, chunk, items, tBegin])."""
+    ref, job, chunk, items, t0 = state
+    now = E.time()
+    busy = now - t0
+    key = (ref, job)
+    c = E.tasks.get(key)
+    if c is None:
+        E.tasks[key] = [1, items, busy]
+    else:
+        c[0] += 1
+        c[1] += items
+        c[2] += busy
+    E.detail(["task", now, {"pool": ref, "job": job, "chunk": chunk, "items": items, "tBegin": t0, "ok": bool(ok)}])
+
+
+# ---- Pool ----------------------------------------------------------------------------------
+
+
+def _instrument_pool_worker(inqueue, outqueue):
+    from multiprocessing import pool as mpool
+
+    ref = sq_ref(inqueue)
+    inqueue._fk_tag = "task"
+    state = [None]
+    qget, qput = type(inqueue).get, type(outqueue).put
+    starfuncs = (mpool.mapstar, mpool.starmapstar)
+
+    def get():
+        task = qget(inqueue)
+        try:
+            if task is not None and E.enabled:
+                job, i, func, args, _kw = task
+                items = 1
+                if func in starfuncs and args:
+                    try:
+                        items = len(args[0][1])
+                    except Exception:
+                        items = 1
+                state[0] = [ref, job, i, items, E.time()]
+        except Exception as e:  # noqa: BLE001
+            E.fail("pool.worker", e)
+        return task
+
+    def put(obj):
+        s = state[0]
+        if s is not None:
+            state[0] = None
+            try:
+                _task_done(s, obj[2][0])
+            except Exception as e:  # noqa: BLE001
+                E.fail("pool.worker", e)
+        return qput(outqueue, obj)
+
+    sites.HIDDEN.add(get.__code__)
+    sites.HIDDEN.add(put.__code__)
+    inqueue.get = get
+    outqueue.put = put
+
+
+def worker(inqueue, outqueue, *args, **kwargs):
+    """multiprocessing.pool.worker, with the task/result accounting of Forkscope."""
+    if E.enabled:
+        try:
+            _instrument_pool_worker(inqueue, outqueue)
+        except Exception as e:  # noqa: BLE001
+            E.fail("pool.worker", e)
+    return _orig["worker"](inqueue, outqueue, *args, **kwargs)
+
+
+def _make_pool_init(orig):
+    def __init__(self, *args, **kwargs):
+        site = None
+        if E.enabled:
+            try:
+                site = sites.user_site(2)
+            except Exception as e:  # noqa: BLE001
+                E.fail("Pool", e)
+        orig(self, *args, **kwargs)
+        if site is not None and E.enabled:
+            try:
+                ref = "%d:pool%d" % (E.pid, next(_n))
+                self._fk_pool = ref
+                tref, rref = sq_ref(self._inqueue), sq_ref(self._outqueue)
+                self._outqueue._reader._fk_tag = "result"
+                E.emit(["pool", E.time(), {"ref": ref, "kind": "pool", "processes": self._processes, "maxtasksperchild": self._maxtasksperchild, "tasks": tref, "results": rref, "name": site[2], "file": site[0], "line": site[1]}])
+                _chan("pool", tref, (site[2] or "pool") + " tasks", site, ref)
+                _chan("pool", rref, (site[2] or "pool") + " results", site, ref)
+            except Exception as e:  # noqa: BLE001
+                E.fail("Pool", e)
+
+    return __init__
+
+
+def _pcall(pool, job, method, tasks, chunksize):
+    ref = pool.__dict__.get("_fk_pool")
+    if ref is not None:
+        E.emit(["pcall", E.time(), {"pool": ref, "job": job, "method": method, "tasks": tasks, "chunksize": chunksize}])
+
+
+def _make_public(orig, name):
+    @sites.hidden
+    def method(self, *args, **kwargs):
+        outer = getattr(_local, "method", None) is None
+        if outer:
+            _local.method = name
+        try:
+            r = orig(self, *args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            if outer:
+                _local.method = None
+        if outer and name in ("imap", "imap_unordered") and E.enabled:
+            try:
+                it = args[1] if len(args) > 1 else kwargs.get("iterable")
+                cs = args[2] if len(args) > 2 else kwargs.get("chunksize", 1)
+                n = len(it) if hasattr(it, "__len__") else None
+                _pcall(self, r._job, name, n, cs)
+            except Exception as e:  # noqa: BLE001
+                E.fail("Pool." + name, e)
+        return r
+
+    return method
+
+
+def _make_map_async(orig):
+    @sites.hidden
+    def _map_async(self, *args, **kwargs):
+        try:
+            r = orig(self, *args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        if E.enabled:
+            try:
+                _pcall(self, r._job, getattr(_local, "method", None) or "map_async", len(r._value), r._chunksize)
+            except Exception as e:  # noqa: BLE001
+                E.fail("Pool.map", e)
+        return r
+
+    return _map_async
+
+
+def _make_apply_async(orig):
+    @sites.hidden
+    def apply_async(self, *args, **kwargs):
+        outer = getattr(_local, "method", None) is None
+        if outer:
+            _local.method = "apply_async"
+        try:
+            r = orig(self, *args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            if outer:
+                _local.method = None
+        if E.enabled:
+            try:
+                _pcall(self, r._job, "apply_async" if outer else _local_method_or("apply"), 1, None)
+            except Exception as e:  # noqa: BLE001
+                E.fail("Pool.apply_async", e)
+        return r
+
+    return apply_async
+
+
+def _local_method_or(default):
+    return getattr(_local, "method", None) or default
+
+
+def _make_result_wait(orig, ref_attr="_pool"):
+    @sites.hidden
+    def wait_method(self, *args, **kwargs):
+        w = E.wait_begin("pool.result", None, None)
+        try:
+            return orig(self, *args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            E.wait_end(w)
+
+    return wait_method
+
+
+# ---- ProcessPoolExecutor -------------------------------------------------------------------
+
+
+def _instrument_executor_worker(call_queue, result_queue):
+    from concurrent.futures import process as cfp
+
+    ref = call_queue.__dict__.get("_fk_ref") or inode_ref(call_queue._reader.fileno())
+    cell = call_queue.__dict__.get("_fk_cell")
+    if cell is not None:
+        cell[0] = "task"
+    state = [None]
+    qget, qput = type(call_queue).get, type(result_queue).put
+    chunk_fn = getattr(cfp, "_process_chunk", None)
+
+    def get(*args, **kwargs):
+        item = qget(call_queue, *args, **kwargs)
+        try:
+            if item is not None and E.enabled:
+                items = 1
+                fn = getattr(item, "fn", None)
+                if chunk_fn is not None and getattr(fn, "func", None) is chunk_fn and item.args:
+                    try:
+                        items = len(item.args[0])
+                    except Exception:
+                        items = 1
+                state[0] = [ref, item.work_id, 0, items, E.time()]
+        except Exception as e:  # noqa: BLE001
+            E.fail("executor.worker", e)
+        return item
+
+    def put(obj):
+        s = state[0]
+        if s is not None:
+            state[0] = None
+            try:
+                _task_done(s, getattr(obj, "exception", None) is None)
+            except Exception as e:  # noqa: BLE001
+                E.fail("executor.worker", e)
+        return qput(result_queue, obj)
+
+    sites.HIDDEN.add(get.__code__)
+    sites.HIDDEN.add(put.__code__)
+    call_queue.get = get
+    result_queue.put = put
+
+
+def _process_worker(call_queue, result_queue, *args, **kwargs):
+    """concurrent.futures.process._process_worker, with Forkscope's task accounting."""
+    if E.enabled:
+        try:
+            _instrument_executor_worker(call_queue, result_queue)
+        except Exception as e:  # noqa: BLE001
+            E.fail("executor.worker", e)
+    return _orig["_process_worker"](call_queue, result_queue, *args, **kwargs)
+
+
+def _make_executor_init(orig):
+    def __init__(self, *args, **kwargs):
+        site = None
+        if E.enabled:
+            try:
+                site = sites.user_site(2)
+            except Exception as e:  # noqa: BLE001
+                E.fail("ProcessPoolExecutor", e)
+        orig(self, *args, **kwargs)
+        if site is not None and E.enabled:
+            try:
+                ref = "%d:pool%d" % (E.pid, next(_n))
+                self._fk_pool = ref
+                cq = self._call_queue
+                tref = cq.__dict__.get("_fk_ref") or inode_ref(cq._reader.fileno())
+                rref = sq_ref(self._result_queue)
+                self._result_queue._reader._fk_tag = "result"
+                E.emit(["pool", E.time(), {"ref": ref, "kind": "executor", "processes": self._max_workers, "maxtasksperchild": getattr(self, "_max_tasks_per_child", None), "tasks": tref, "results": rref, "name": site[2], "file": site[0], "line": site[1]}])
+                _chan("pool", tref, (site[2] or "executor") + " tasks", site, ref)
+                _chan("pool", rref, (site[2] or "executor") + " results", site, ref)
+            except Exception as e:  # noqa: BLE001
+                E.fail("ProcessPoolExecutor", e)
+
+    return __init__
+
+
+def _make_submit(orig):
+    @sites.hidden
+    def submit(self, *args, **kwargs):
+        job = getattr(self, "_queue_count", None)
+        try:
+            f = orig(self, *args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        if E.enabled:
+            try:
+                m = getattr(_local, "emap", None)
+                if m is not None:
+                    if m[0] is None:
+                        m[0] = job
+                    try:
+                        m[1] += len(args[1])
+                    except Exception:
+                        m[1] += 1
+                else:
+                    _pcall(self, job, "submit", 1, None)
+            except Exception as e:  # noqa: BLE001
+                E.fail("executor.submit", e)
+        return f
+
+    return submit
+
+
+def _make_emap(orig):
+    @sites.hidden
+    def map(self, *args, **kwargs):
+        outer = getattr(_local, "emap", None) is None
+        if outer:
+            _local.emap = [None, 0]
+        try:
+            r = orig(self, *args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            m = _local.emap
+            if outer:
+                _local.emap = None
+        if outer and E.enabled:
+            try:
+                _pcall(self, m[0], "map", m[1], kwargs.get("chunksize", 1))
+            except Exception as e:  # noqa: BLE001
+                E.fail("executor.map", e)
+        return r
+
+    return map
+
+
+def _make_future_result(orig, what):
+    @sites.hidden
+    def result(self, *args, **kwargs):
+        w = E.wait_begin(what, None, None)
+        try:
+            return orig(self, *args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            E.wait_end(w)
+
+    return result
+
+
+def install():
+    """Patches multiprocessing.pool and concurrent.futures.process."""
+    import concurrent.futures._base as cfb
+    import concurrent.futures.process as cfp
+    from multiprocessing import pool as mpool
+
+    _orig["worker"] = mpool.worker
+    worker.__module__ = "multiprocessing.pool"
+    worker.__qualname__ = worker.__name__ = "worker"
+    replace(mpool, "worker", worker)
+    processes.register_role(worker, "pool-worker")
+    processes.register_role(_orig["worker"], "pool-worker")
+    P = mpool.Pool
+    replace(P, "__init__", _make_pool_init(P.__init__))
+    for name in ("map", "starmap", "map_async", "starmap_async", "imap", "imap_unordered", "apply"):
+        replace(P, name, _make_public(getattr(P, name), name))
+    replace(P, "apply_async", _make_apply_async(P.apply_async))
+    replace(P, "_map_async", _make_map_async(P._map_async))
+    AR = mpool.ApplyResult
+    replace(AR, "get", _make_result_wait(AR.get))
+    replace(AR, "wait", _make_result_wait(AR.wait))
+    IT = mpool.IMapIterator
+    nxt = _make_result_wait(IT.next)
+    replace(IT, "next", nxt)
+    replace(IT, "__next__", nxt)
+
+    _orig["_process_worker"] = cfp._process_worker
+    _process_worker.__module__ = "concurrent.futures.process"
+    _process_worker.__qualname__ = _process_worker.__name__ = "_process_worker"
+    replace(cfp, "_process_worker", _process_worker)
+    processes.register_role(_process_worker, "executor-worker")
+    processes.register_role(_orig["_process_worker"], "executor-worker")
+    X = cfp.ProcessPoolExecutor
+    replace(X, "__init__", _make_executor_init(X.__init__))
+    replace(X, "submit", _make_submit(X.submit))
+    replace(X, "map", _make_emap(X.map))
+    replace(cfb.Future, "result", _make_future_result(cfb.Future.result, "future.result"))

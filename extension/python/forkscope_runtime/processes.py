@@ -1,0 +1,427 @@
+"""Process lifecycle, and following every process the script creates.
+
+Patches `BaseProcess.start` (the `create`/`started` events and the process
+key the child learns from its pickled or inherited object), `_bootstrap` (the
+child's identity, `run`/`runend`, and `exit` with a flush: fork children leave
+through `os._exit`, so nothing is left to atexit), `join`, and the Popen
+classes' `poll` (the moment a parent reaps a child's exit code).
+
+Spawn and forkserver children, the forkserver and the resource tracker are
+started by `multiprocessing.util.spawnv_passfds` with `python -c PROGRAM`:
+the program gets a guarded prefix that imports the runtime from `root` and
+takes `root` off `sys.path` again, so no PYTHONPATH is needed. Plain
+`os.fork()` children are followed through `os.register_at_fork`: the child
+resets the runtime's state before its first event and, unless it is a
+multiprocessing child (whose identity `_bootstrap` announces), says it is a
+`fork`.
+"""
+
+import itertools
+import os
+import sys
+import threading
+
+from . import emitter as E
+from . import sites
+from .patching import replace
+
+_counter = itertools.count(1)
+_local = threading.local()
+_installed = [False]
+identity = {"role": None, "announced": False, "exit_sent": False, "main_exit": None}
+_started_children = [0]
+_cap_warned = [False]
+_at_fork_registered = [False]
+_hook_roles = {}  # id(function) -> role, for targets whose role is known (pool workers...)
+
+PREFIX = (
+    "def _fk_boot():\n"
+    " import sys\n"
+    " try:\n"
+    "  sys.path.insert(0, %r)\n"
+    "  import forkscope_runtime.bootstrap as b\n"
+    "  b.install_spawned(%r)\n"
+    " except Exception:\n"
+    "  pass\n"
+    " finally:\n"
+    "  try:\n"
+    "   sys.path.remove(%r)\n"
+    "  except ValueError:\n"
+    "   pass\n"
+    "_fk_boot()\n"
+    "del _fk_boot\n"
+)
+
+
+def register_role(func, role):
+    """Says that a Process whose target is `func` plays `role` (pool-worker, executor-worker, manager)."""
+    _hook_roles[id(func)] = role
+
+
+def _role_of(target):
+    if target is None:
+        return "process"
+    role = _hook_roles.get(id(target))
+    if role is None:
+        role = _hook_roles.get(id(getattr(target, "__func__", None)))
+    if role is None and getattr(target, "__name__", None) == "_run_server":
+        if getattr(target, "__module__", "") == "multiprocessing.managers":
+            role = "manager"
+    return role or "process"
+
+
+def _start_method_of(proc):
+    m = getattr(proc, "_start_method", None)
+    if m:
+        return m
+    try:
+        from multiprocessing import context
+
+        dc = context._default_context
+        ctx = dc._actual_context or dc._default_context
+        return ctx._name
+    except Exception:
+        return None
+
+
+def _describe(proc):
+    target = proc.__dict__.get("_target")
+    if target is not None:
+        tname, tfile, tline = sites.code_site(target)
+    else:
+        run = getattr(type(proc), "run", None)
+        tname, tfile, tline = sites.code_site(run) if run is not None else (None, None, None)
+    return {
+        "key": None,
+        "name": proc.name,
+        "target": tname,
+        "file": tfile,
+        "line": tline,
+        "startMethod": _start_method_of(proc),
+        "daemon": bool(proc.daemon),
+        "role": _role_of(target),
+    }
+
+
+def _exc_text(e):
+    if isinstance(e, SystemExit):
+        return None
+    s = str(e)
+    return "%s: %s" % (type(e).__name__, s) if s else type(e).__name__
+
+
+# ---- parent side -----------------------------------------------------------------------------
+
+
+def _make_start(orig):
+    @sites.hidden
+    def start(self):
+        info = None
+        if E.enabled:
+            try:
+                t0 = E.time()
+                if _started_children[0] >= E.cfg.max_processes:
+                    self._fk_off = True
+                    if not _cap_warned[0]:
+                        _cap_warned[0] = True
+                        E.emit(["warn", t0, "max-processes", "More than %d processes were started from pid %d; the rest are not recorded." % (E.cfg.max_processes, E.pid)])
+                else:
+                    _started_children[0] += 1
+                    info = _describe(self)
+                    info["key"] = "%d:%d" % (E.pid, next(_counter))
+                    self._fk = info
+            except Exception as e:  # noqa: BLE001
+                E.fail("Process.start", e)
+                info = None
+        prev = getattr(_local, "starting", None)
+        _local.starting = self
+        try:
+            orig(self)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            _local.starting = prev
+        if info is not None:
+            try:
+                E.emit(["create", t0, info])
+                E.emit(["started", E.time(), info["key"], self.pid])
+                E.flush()
+            except Exception as e:  # noqa: BLE001
+                E.fail("Process.start", e)
+
+    return start
+
+
+def _make_join(orig):
+    @sites.hidden
+    def join(self, timeout=None):
+        info = self.__dict__.get("_fk")
+        if info is None or not E.enabled:
+            return orig(self, timeout)
+        t0 = E.time()
+        w = E.wait_begin("join", info["key"], self.name)
+        try:
+            orig(self, timeout)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            E.wait_end(w)
+        try:
+            popen = self.__dict__.get("_popen")
+            code = popen.returncode if popen is not None else None
+            E.emit(["join", E.time(), info["key"], t0, code])
+            E.flush()
+        except Exception as e:  # noqa: BLE001
+            E.fail("Process.join", e)
+
+    return join
+
+
+def _make_poll(orig):
+    @sites.hidden
+    def poll(self, *args, **kwargs):
+        try:
+            rc = orig(self, *args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        if rc is not None and E.enabled and not self.__dict__.get("_fk_reaped"):
+            try:
+                self._fk_reaped = True
+                E.emit(["reap", E.time(), self.pid, rc])
+                E.flush()
+            except Exception as e:  # noqa: BLE001
+                E.fail("Popen.poll", e)
+        return rc
+
+    return poll
+
+
+def _make_spawnv(orig):
+    @sites.hidden
+    def spawnv_passfds(path, args, passfds):
+        if E.enabled:
+            try:
+                args = prefix_args(args)
+            except Exception as e:  # noqa: BLE001
+                E.fail("spawnv_passfds", e)
+        return orig(path, args, passfds)
+
+    return spawnv_passfds
+
+
+def prefix_args(args):
+    """The argument list with the runtime's import prefixed to its `-c` program."""
+    args = list(args)
+    if "-c" not in args:
+        return args
+    i = args.index("-c")
+    if i + 1 >= len(args):
+        return args
+    prog = args[i + 1]
+    if "_fk_boot" in prog:
+        return args
+    if "multiprocessing.forkserver" in prog:
+        hint = "forkserver"
+    elif "resource_tracker" in prog:
+        hint = "resource-tracker"
+    else:
+        hint = "process"
+    root = E.cfg.root
+    args[i + 1] = PREFIX % (root, hint, root) + prog
+    return args
+
+
+# ---- child side ----------------------------------------------------------------------------
+
+
+def announce(info, extra=None):
+    """Emits this process's `proc` event (again, if its identity became known later)."""
+    d = {"pid": E.pid, "ppid": os.getppid()}
+    d.update(info)
+    if extra:
+        d.update(extra)
+    identity["role"] = d.get("role")
+    identity["announced"] = True
+    E.emit(["proc", E.time(), d])
+    E.start_flusher()
+
+
+def announce_main():
+    """The main process's `proc` event, with the run's facts."""
+    announce(
+        {"key": None, "name": "MainProcess", "role": "main", "startMethod": None, "target": None, "file": None, "line": None, "daemon": False},
+        {
+            "argv": list(sys.argv),
+            "executable": sys.executable,
+            "python": sys.version.split()[0],
+            "cwd": os.getcwd(),
+            "cpuCount": os.cpu_count(),
+        },
+    )
+    E.flush()
+
+
+def exit_event(code):
+    """Emits `exit` once, with CPU time and peak RSS, and flushes."""
+    if identity["exit_sent"] or not E.enabled:
+        return
+    identity["exit_sent"] = True
+    cpu = rss = None
+    try:
+        t = os.times()
+        cpu = round(t.user + t.system, 4)
+    except Exception:
+        pass
+    try:
+        import resource
+
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    except Exception:
+        pass
+    E.emit(["exit", E.time(), code, cpu, rss])
+    E.flush()
+
+
+def _make_run(real_run):
+    def run():
+        E.emit(["run", E.time(), identity.get("key")])
+        E.flush()
+        try:
+            r = real_run()
+        except BaseException as e:
+            try:
+                E.emit(["runend", E.time(), _exc_text(e)])
+                E.flush()
+            except Exception:
+                pass
+            sites.hide(e)
+            raise
+        try:
+            E.emit(["runend", E.time(), None])
+            E.flush()
+        except Exception:
+            pass
+        return r
+
+    sites.HIDDEN.add(run.__code__)
+    return run
+
+
+def _make_bootstrap(orig):
+    def _bootstrap(self, *args, **kwargs):
+        info = self.__dict__.get("_fk")
+        if self.__dict__.get("_fk_off"):
+            try:
+                from . import bootstrap
+
+                bootstrap.uninstall()
+            except Exception:
+                pass
+            return orig(self, *args, **kwargs)
+        if info is None or not E.enabled:
+            return orig(self, *args, **kwargs)
+        wrapped = False
+        try:
+            _local.starting = None
+            _started_children[0] = 0
+            identity["exit_sent"] = False
+            identity["key"] = info["key"]
+            announce(info)
+            if "run" not in self.__dict__:
+                self.run = _make_run(self.run)
+                wrapped = True
+        except Exception as e:  # noqa: BLE001
+            E.fail("Process._bootstrap", e)
+        code = orig(self, *args, **kwargs)
+        try:
+            if wrapped:
+                self.__dict__.pop("run", None)
+            exit_event(code)
+        except Exception as e:  # noqa: BLE001
+            E.fail("Process._bootstrap", e)
+        return code
+
+    return _bootstrap
+
+
+def after_fork_child():
+    """os.register_at_fork(after_in_child): rebuild the runtime's state; a plain fork says who it is."""
+    if not _installed[0] or not E.enabled:
+        return
+    try:
+        mp_child = getattr(_local, "starting", None) is not None or identity.get("role") == "forkserver"
+        E.reset_after_fork()
+        global _counter
+        _counter = itertools.count(1)
+        _started_children[0] = 0
+        identity["exit_sent"] = False
+        identity["announced"] = False
+        if not mp_child:
+            identity["key"] = None
+            announce({"key": None, "name": "Fork-%d" % E.pid, "role": "fork", "startMethod": "fork", "target": None, "file": None, "line": None, "daemon": False})
+        else:
+            identity["role"] = "process"
+    except Exception as e:  # noqa: BLE001
+        E.fail("after-fork", e)
+
+
+def _at_exit():
+    """atexit: the last words of a process that ends through normal interpreter exit."""
+    if not E.enabled:
+        return
+    try:
+        if not identity["announced"]:
+            announce({"key": None, "name": None, "role": identity.get("role") or "process"})
+        E.stop_flusher(0.3)
+        exit_event(identity.get("main_exit"))
+        E.flush()
+    except Exception:
+        pass
+
+
+def install():
+    """Patches multiprocessing's lifecycle points (once)."""
+    if _installed[0]:
+        return
+    from multiprocessing import popen_fork, process, util
+
+    _installed[0] = True
+    BP = process.BaseProcess
+    replace(BP, "start", _make_start(BP.start))
+    replace(BP, "join", _make_join(BP.join))
+    replace(BP, "_bootstrap", _make_bootstrap(BP._bootstrap))
+    replace(popen_fork.Popen, "poll", _make_poll(popen_fork.Popen.poll))
+    try:
+        from multiprocessing import popen_forkserver
+
+        replace(popen_forkserver.Popen, "poll", _make_poll(popen_forkserver.Popen.poll))
+    except Exception:
+        pass
+    replace(util, "spawnv_passfds", _make_spawnv(util.spawnv_passfds))
+    if not _at_fork_registered[0]:  # at-fork hooks cannot be removed: they check _installed
+        os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent, after_in_child=after_fork_child)
+        _at_fork_registered[0] = True
+
+
+def _before_fork():
+    if _installed[0] and E.enabled:
+        E.before_fork()
+
+
+def _after_fork_parent():
+    if _installed[0] and E.enabled:
+        E.after_fork_parent()
+
+
+def uninstall():
+    """Marks the lifecycle hooks off (patches are undone by the undo log)."""
+    _installed[0] = False
+    try:
+        import atexit
+
+        atexit.unregister(_at_exit)
+    except Exception:
+        pass
