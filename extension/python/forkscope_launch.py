@@ -128,6 +128,10 @@ def _old_python_hook(runtime):
                 tb = sites.splice(tb)
             except Exception:
                 pass
+        try:
+            v.__traceback__ = tb  # the default hook prints the exception's own traceback
+        except Exception:
+            pass
         return previous(t, v, tb)
 
     sys.excepthook = excepthook

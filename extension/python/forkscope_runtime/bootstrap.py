@@ -65,6 +65,7 @@ def _install_old_traceback_filter():
     def excepthook(t, v, tb):
         try:
             tb = sites.splice(tb)
+            v.__traceback__ = tb  # the default hook prints the exception's own traceback
             sites._splice_exc(v.__context__, set())
             sites._splice_exc(v.__cause__, set())
         except Exception:

@@ -211,7 +211,7 @@ def _make_qreset(orig):
         orig(self, *args, **kwargs)
         if E.enabled:
             try:
-                ref = inode_ref(self._reader.fileno())
+                ref = pipe_ref(self)
                 d = self.__dict__
                 d["_fk_ref"] = ref
                 cell = d.get("_fk_cell")
@@ -233,7 +233,7 @@ def _make_qinit(orig, kind):
                 site = sites.user_site(2)
                 if not site[3]:
                     self._fk_declared = True
-                    ref = self.__dict__.get("_fk_ref") or inode_ref(self._reader.fileno())
+                    ref = self.__dict__.get("_fk_ref") or pipe_ref(self)
                     _declare(kind, ref, [ref], site)
             except Exception as e:  # noqa: BLE001
                 E.fail("Queue", e)
@@ -281,8 +281,16 @@ def sq_ref(q):
     d = q.__dict__
     r = d.get("_fk_ref")
     if r is None:
-        r = d["_fk_ref"] = inode_ref(q._reader.fileno())
+        r = d["_fk_ref"] = pipe_ref(q)
     return r
+
+
+def pipe_ref(q):
+    """The ref of a queue's pipe from whichever end is still open here (both share one inode)."""
+    try:
+        return inode_ref(q._reader.fileno())
+    except OSError:
+        return inode_ref(q._writer.fileno())
 
 
 @sites.hidden

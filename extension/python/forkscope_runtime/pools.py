@@ -19,7 +19,7 @@ import threading
 from . import emitter as E
 from . import processes
 from . import sites
-from .channels import conn_ref, sq_ref, inode_ref
+from .channels import pipe_ref, sq_ref
 from .patching import replace
 
 _local = threading.local()
@@ -225,7 +225,7 @@ def _make_result_wait(orig, ref_attr="_pool"):
 def _instrument_executor_worker(call_queue, result_queue):
     from concurrent.futures import process as cfp
 
-    ref = call_queue.__dict__.get("_fk_ref") or inode_ref(call_queue._reader.fileno())
+    ref = call_queue.__dict__.get("_fk_ref") or pipe_ref(call_queue)
     cell = call_queue.__dict__.get("_fk_cell")
     if cell is not None:
         cell[0] = "task"
@@ -289,7 +289,7 @@ def _make_executor_init(orig):
                 ref = "%d:pool%d" % (E.pid, next(_n))
                 self._fk_pool = ref
                 cq = self._call_queue
-                tref = cq.__dict__.get("_fk_ref") or inode_ref(cq._reader.fileno())
+                tref = cq.__dict__.get("_fk_ref") or pipe_ref(cq)
                 rref = sq_ref(self._result_queue)
                 self._result_queue._reader._fk_tag = "result"
                 E.emit(["pool", E.time(), {"ref": ref, "kind": "executor", "processes": self._max_workers, "maxtasksperchild": getattr(self, "_max_tasks_per_child", None), "tasks": tref, "results": rref, "name": site[2], "file": site[0], "line": site[1]}])
