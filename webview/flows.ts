@@ -14,6 +14,9 @@ import { formatBytes, formatCount, formatSeconds } from './format';
 import { TimelineView } from './timeline';
 import { queueDepth } from './timelineLayout';
 
+/** Flows listed per channel (the busiest); the rest are counted in one line. */
+export const MAX_FLOWS = 40;
+
 export interface FlowsEvents {
   select(pid: number): void;
 }
@@ -73,8 +76,10 @@ export class FlowsView {
         const head = el('tr');
         for (const t of ['from', 'to', 'messages', 'bytes', 'latency (mean)', '']) head.append(el('th', '', t));
         table.append(head);
-        const max = Math.max(...c.flows.map((f) => f.messages));
-        for (const f of c.flows) {
+        // The busiest flows first; a run with many processes gets the top ones and a line for the rest.
+        const flows = c.flows.length > MAX_FLOWS ? [...c.flows].sort((a, b) => b.messages - a.messages || a.from - b.from).slice(0, MAX_FLOWS) : c.flows;
+        const max = Math.max(...flows.map((f) => f.messages));
+        for (const f of flows) {
           const tr = el('tr', 'fs-flow');
           tr.dataset.from = String(f.from);
           tr.dataset.to = String(f.to);
@@ -90,6 +95,15 @@ export class FlowsView {
           const barCell = el('td');
           barCell.append(bar);
           tr.append(from, to, el('td', 'n fs-flow-messages', formatCount(f.messages)), el('td', 'n', formatBytes(f.bytes)), el('td', 'n', formatSeconds(f.latencyMeanSeconds)), barCell);
+          table.append(tr);
+        }
+        if (flows.length < c.flows.length) {
+          const rest = c.flows.slice().sort((a, b) => b.messages - a.messages).slice(MAX_FLOWS);
+          const n = rest.reduce((k, f) => k + f.messages, 0);
+          const tr = el('tr', 'fs-more');
+          const td = el('td', 'fs-muted', `and ${formatCount(rest.length)} more flows with ${formatCount(n)} messages`);
+          td.colSpan = 6;
+          tr.append(td);
           table.append(tr);
         }
         sec.append(table);

@@ -60,6 +60,15 @@ export class Inspector {
   private summaryVersion = -1;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly saved: SavedState;
+  /** performance.now() when the first complete frame of the loaded run was on screen (benchmark). */
+  firstPaintAt: number | null = null;
+  private loadedAt = 0;
+  /** How long the last DOM panel update took (ms): slow panels update less often while live. */
+  private panelCost = 0;
+  private lastTabAt = 0;
+  private tabCost = 0;
+  private summaryCost = 0;
+  private tabTimer: ReturnType<typeof setTimeout> | null = null;
 
   readonly tree: ProcessTreeView;
   readonly timeline: TimelineView;
@@ -223,9 +232,12 @@ export class Inspector {
   }
 
   /** Starts over with a whole recording (or the run so far, when live). */
-  load(header: RecordingHeader, records: RecordLine[], live: boolean, title: string): void {
+  load(header: RecordingHeader, records: Iterable<RecordLine>, live: boolean, title: string): void {
+    const t0 = performance.now();
     this.reducer = new RunReducer(header);
     for (const r of records) this.reducer.apply(r);
+    performance.measure('fs:parse+reduce', { start: t0, end: performance.now() });
+    this.loadedAt = performance.now();
     this.model = this.reducer.model;
     this.names = new RefNames(this.model);
     this.live = live && !this.model.run.ended;
@@ -273,6 +285,7 @@ export class Inspector {
     if (pid !== null) this.timeline.reveal(pid);
     this.timeline.invalidate();
     this.panelVersion = -1;
+    this.lastTabAt = 0;
     if (changed && opts.from !== 'host' && opts.from !== 'restore') this.host.post({ type: 'selected', pid });
     this.schedule();
     this.save();
@@ -291,6 +304,7 @@ export class Inspector {
       panel.hidden = k !== id;
     }
     this.panelVersion = -1;
+    this.lastTabAt = 0;
     this.schedule();
     if (persist) this.save();
   }
@@ -321,42 +335,72 @@ export class Inspector {
     const m = this.model;
     if (!m) return;
     const laidOut = this.ensureRows();
-    this.timeline.draw();
-    if (this.panelVersion !== m.version || laidOut) {
-      const since = performance.now() - this.lastPanelAt;
-      if (!this.live || since >= PANEL_INTERVAL_MS) this.updatePanels(laidOut);
-      else if (!this.panelTimer) {
-        this.panelTimer = setTimeout(() => {
-          this.panelTimer = null;
-          this.rowsDirty = true;
-          this.schedule();
-        }, PANEL_INTERVAL_MS - since);
-      }
+    const t0 = performance.now();
+    if (this.timeline.draw() && this.firstPaintAt === null) {
+      performance.measure('fs:rows+panels', { start: this.loadedAt, end: t0 });
+      performance.measure('fs:first-draw', { start: t0, end: performance.now() });
+      // The frame after the first full draw has been painted: the moment the run is on screen.
+      requestAnimationFrame(() => (this.firstPaintAt ??= performance.now()));
+    }
+    if ((this.panelVersion !== m.version || laidOut) && !this.panelTimer) {
+      // DOM panels (header facts, tree contents, the open tab) update in a task of their own, after the
+      // canvas frame is on screen; while live at most every PANEL_INTERVAL_MS (longer if they are slow).
+      const interval = this.live ? Math.max(PANEL_INTERVAL_MS, this.panelCost * 4) : 0;
+      const wait = Math.max(0, interval - (performance.now() - this.lastPanelAt));
+      const run = () => {
+        this.panelTimer = null;
+        if (this.live) this.rowsDirty = true; // parents can become known after a process appears
+        const laid = this.ensureRows();
+        if (laid) this.timeline.invalidate();
+        this.updatePanels(laid);
+        this.timeline.draw();
+      };
+      // The first time, wait for the canvas frame to be painted (a task queued from the next frame runs after it).
+      this.panelTimer = this.firstPaintAt === null ? setTimeout(() => requestAnimationFrame(() => setTimeout(run, 0)), 0) : setTimeout(run, wait);
     }
   }
 
   private getSummary(): Summary {
     const m = this.model!;
     if (!this.summary || this.summaryVersion !== m.version) {
+      const t0 = performance.now();
       this.summary = summarize(m);
       this.summaryVersion = m.version;
+      this.summaryCost = performance.now() - t0;
     }
     return this.summary;
   }
 
   private updatePanels(laidOut: boolean): void {
     const m = this.model!;
-    this.lastPanelAt = performance.now();
+    const started = performance.now();
+    this.lastPanelAt = started;
     this.panelVersion = m.version;
     if (!laidOut) this.tree.refresh(m, this.names!);
-    const s = this.getSummary();
-    this.updateHeader(m, s);
-    if (this.tab === 'flows') this.flows.update(m, s);
+    // While live, the summary (exact flows, pools) is recomputed on a slower cadence than the tree.
+    const tabDue = !this.live || started - this.lastTabAt >= Math.max(1000, this.tabCost * 4);
+    const s = tabDue ? this.getSummary() : null;
+    this.updateHeader(m, s ?? lightSummary(m, this.summary));
+    this.panelCost = performance.now() - started;
+    if (!tabDue) {
+      if (!this.tabTimer) {
+        this.tabTimer = setTimeout(() => {
+          this.tabTimer = null;
+          this.panelVersion = -1;
+          this.schedule();
+        }, Math.max(1000, this.tabCost * 4) - (started - this.lastTabAt));
+      }
+      return;
+    }
+    const t0 = performance.now();
+    this.lastTabAt = t0;
+    if (this.tab === 'flows') this.flows.update(m, s!);
     else if (this.tab === 'cpu') this.charts.update(m, this.selected);
-    else this.pools.update(m, s, this.selected);
+    else this.pools.update(m, s!, this.selected);
+    this.tabCost = performance.now() - t0 + (s === this.summary ? this.summaryCost : 0);
   }
 
-  private updateHeader(m: RunModel, s: Summary): void {
+  private updateHeader(m: RunModel, s: HeaderStats): void {
     const h = m.run.header;
     const what = h.script ?? (h.module ? `-m ${h.module}` : 'run');
     setText(this.headerName, this.title || basename(what));
@@ -447,6 +491,32 @@ export class Inspector {
 
   /** Formats bytes the same way everywhere (re-exported for tests). */
   static formatBytes = formatBytes;
+}
+
+/** What the header shows; the full summary fits, and so does `lightSummary`. */
+type HeaderStats = Pick<Summary, 'warnings'> & { run: Pick<Summary['run'], 'cpuSeconds' | 'messages' | 'detail'> };
+
+/**
+ * Header figures without the full summary (live updates of big runs): sums of
+ * the exact counters; the last full summary's warnings.
+ */
+function lightSummary(m: RunModel, last: Summary | null): HeaderStats {
+  let cpuSeconds = 0;
+  let messages = 0;
+  let recorded = 0;
+  let sampledOut = 0;
+  let droppedBatches = 0;
+  for (const p of m.processes) {
+    cpuSeconds += p.cpuSeconds;
+    for (const k in p.counters.sent) messages += p.counters.sent[k][0];
+    recorded += p.counters.detail;
+    sampledOut += p.counters.dropped;
+    droppedBatches += p.counters.droppedBatches;
+  }
+  return {
+    run: { cpuSeconds, messages: Math.max(messages, last?.run.messages ?? 0), detail: { recorded, sampledOut, droppedBatches: droppedBatches + m.run.supervisorDropped, notKept: m.modelDropped } },
+    warnings: last?.warnings ?? m.warnings.map((w) => ({ kind: w.kind, pid: w.pid, message: w.message })),
+  };
 }
 
 function basename(path: string): string {

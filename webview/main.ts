@@ -9,7 +9,7 @@
  *   messages through `window.postMessage` (the benchmark feeds live runs so).
  */
 
-import { parseRecording } from '../extension/model/recording';
+import { parseHeader, type RecordLine } from '../extension/model/recording';
 import { Inspector, type InspectorHost } from './inspector';
 import { RECORDING_ELEMENT_ID } from './page';
 import { isMessage, type FromWebview, type ToWebview } from './protocol';
@@ -29,7 +29,28 @@ declare global {
   }
 }
 
+/**
+ * The records of a recording's text, parsed one line at a time (the same
+ * rules as parseRecording: a cut last line and unreadable lines are skipped).
+ */
+function* recordLines(text: string, headerEnd: number): Generator<RecordLine> {
+  let at = headerEnd < 0 ? text.length : headerEnd + 1;
+  while (at < text.length) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    if (end > at) {
+      try {
+        yield JSON.parse(text.slice(at, end)) as RecordLine;
+      } catch {
+        /* a cut last line, or a damaged one: skipped */
+      }
+    }
+    at = end + 1;
+  }
+}
+
 function start(): void {
+  performance.mark('fs:script-start');
   const app = document.getElementById('app');
   if (!app) return;
   const vscode = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : null;
@@ -68,10 +89,14 @@ function start(): void {
   const embedded = document.getElementById(RECORDING_ELEMENT_ID);
   if (embedded) {
     try {
+      const t0 = performance.now();
       const text = JSON.parse(embedded.textContent ?? '""') as string;
-      const rec = parseRecording(text, 'the report');
-      const title = rec.header.script ?? (rec.header.module ? `-m ${rec.header.module}` : 'run');
-      inspector.load(rec.header, rec.records, false, title.split(/[\\/]/).pop() ?? title);
+      performance.measure('fs:unembed', { start: t0, end: performance.now() });
+      const nl = text.indexOf('\n');
+      const header = parseHeader(nl < 0 ? text : text.slice(0, nl), 'the report');
+      const title = header.script ?? (header.module ? `-m ${header.module}` : 'run');
+      // Records are parsed as they are reduced: no array of every parsed record is kept (less garbage on big runs).
+      inspector.load(header, recordLines(text, nl), false, title.split(/[\\/]/).pop() ?? title);
       hook.ready = true;
     } catch (err) {
       hook.error = String(err);

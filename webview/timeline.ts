@@ -445,26 +445,25 @@ export class TimelineView {
     const batch = this.batch;
     const chanColor = this.channelColors(model, pal);
     const mid = (lane: number) => laneY(lane) + LH / 2;
-    const widthOf = (count: number) => (count <= 1 ? 1 : Math.min(5, 1 + Math.log10(count) * 1.5));
-    const groups = new Map<string, number[]>();
+    const widthOf = (count: number) => (count <= 1 ? 0 : Math.min(4, Math.round(Math.log10(count) * 1.5)));
+    // Group arrows by colour and width (numeric keys) so each group is one path.
+    const groups = new Map<number, number[]>();
     for (let k = 0; k < batch.n; k++) {
-      const key = `${chanColor[batch.chan[k]] ?? pal.accent}|${widthOf(batch.count[k]).toFixed(1)}`;
+      const key = (batch.chan[k] + 1) * 8 + widthOf(batch.count[k]);
       let g = groups.get(key);
       if (!g) groups.set(key, (g = []));
       g.push(k);
     }
     ctx.globalAlpha = batch.binned ? 0.75 : 0.85;
     for (const [key, ks] of groups) {
-      const [color, width] = key.split('|');
+      const color = chanColor[Math.floor(key / 8) - 1] ?? pal.accent;
       ctx.strokeStyle = color;
       ctx.fillStyle = color;
-      ctx.lineWidth = Number(width);
+      ctx.lineWidth = 1 + (key % 8);
       ctx.beginPath();
       for (const k of ks) {
-        const y0 = mid(batch.fromLane[k]);
-        const y1 = mid(batch.toLane[k]);
-        ctx.moveTo(batch.x0[k], y0);
-        ctx.lineTo(batch.x1[k], y1);
+        ctx.moveTo(batch.x0[k], mid(batch.fromLane[k]));
+        ctx.lineTo(batch.x1[k], mid(batch.toLane[k]));
       }
       ctx.stroke();
       if (!batch.binned && batch.n <= 1500) {
@@ -488,19 +487,19 @@ export class TimelineView {
     }
     ctx.globalAlpha = 1;
     if (batch.binned) {
-      // Counts on the busiest bundles.
+      // Counts on the bigger bundles, one label per 40×14 px cell, at most 120.
       ctx.fillStyle = pal.fg;
       ctx.textAlign = 'center';
-      const order: number[] = [];
-      for (let k = 0; k < batch.n; k++) if (batch.count[k] > 1) order.push(k);
-      order.sort((a, b) => batch.count[b] - batch.count[a]);
+      let maxCount = 0;
+      for (let k = 0; k < batch.n; k++) if (batch.count[k] > maxCount) maxCount = batch.count[k];
+      const minCount = Math.max(2, Math.floor(maxCount / 8));
       const taken = new Set<number>();
       let labels = 0;
-      for (const k of order) {
-        if (labels >= 120) break;
+      for (let k = 0; k < batch.n && labels < 120; k++) {
+        if (batch.count[k] < minCount) continue;
         const x = (batch.x0[k] + batch.x1[k]) / 2;
         const y = (mid(batch.fromLane[k]) + mid(batch.toLane[k])) / 2;
-        if (y < A || y > H) continue;
+        if (y < A || y > H || x < G || x > W) continue;
         const cell = Math.floor(x / 40) * 10000 + Math.floor(y / 14);
         if (taken.has(cell)) continue;
         taken.add(cell);

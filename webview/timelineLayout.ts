@@ -315,58 +315,25 @@ export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBa
   out.n = 0;
   out.binned = false;
   out.considered = 0;
-  const { laneOf, firstLane, lastLane, win } = q;
+  const { laneOf, firstLane, lastLane, win, directLimit, binPx } = q;
   const cand: number[] = [];
   let considered = 0;
-  let overflow = false;
-  index.forEachIn(win.t0, win.t1, (i) => {
-    const a = laneOf[index.from[i]];
-    const b = laneOf[index.to[i]];
-    if (a < 0 || b < 0) return;
-    if ((a < firstLane && b < firstLane) || (a > lastLane && b > lastLane)) return;
-    considered++;
-    if (!overflow) {
-      if (cand.length < q.directLimit) cand.push(i);
-      else overflow = true;
-    }
-  });
-  out.considered = considered;
-  if (!overflow) {
-    out = ensureCap(out, cand.length);
-    for (let k = 0; k < cand.length; k++) {
-      const i = cand[k];
-      out.x0[k] = win.x(index.sent[i]);
-      out.x1[k] = win.x(index.t[i]);
-      out.fromLane[k] = laneOf[index.from[i]];
-      out.toLane[k] = laneOf[index.to[i]];
-      out.chan[k] = index.chan[i];
-      out.count[k] = 1;
-      out.bytes[k] = index.bytes[i];
-      out.first[k] = i;
-    }
-    out.n = cand.length;
-    return out;
-  }
-  // Bundle: one bin per (column, from lane, to lane, channel).
-  out.binned = true;
-  const bins = new Map<number, number>();
-  const sx0: number[] = [];
-  const sx1: number[] = [];
+  let binned = false;
+  let bins: Map<number, number> | null = null;
+  let sx0: number[] = [];
+  let sx1: number[] = [];
   let n = 0;
   const lanes = laneOf.length + 1;
-  index.forEachIn(win.t0, win.t1, (i) => {
-    const a = laneOf[index.from[i]];
-    const b = laneOf[index.to[i]];
-    if (a < 0 || b < 0) return;
-    if ((a < firstLane && b < firstLane) || (a > lastLane && b > lastLane)) return;
+  // One pass: arrows are kept one by one until there are too many, then everything goes into bins.
+  const addToBin = (i: number, a: number, b: number) => {
     const x1 = win.x(index.t[i]);
-    const col = Math.floor(x1 / q.binPx) + 1; // column 0 holds arrows received left of the window
-    const key = ((Math.max(0, col) * lanes + a) * lanes + b) * 4096 + (index.chan[i] & 4095);
-    let k = bins.get(key);
+    const col = Math.max(0, Math.floor(x1 / binPx) + 1); // column 0 holds arrows received left of the window
+    const key = ((col * lanes + a) * lanes + b) * 4096 + (index.chan[i] & 4095);
+    let k = bins!.get(key);
     if (k === undefined) {
       k = n++;
-      bins.set(key, k);
-      out = ensureCap(out, n);
+      bins!.set(key, k);
+      if (k >= out.x0.length) out = ensureCap(out, k + 1);
       out.fromLane[k] = a;
       out.toLane[k] = b;
       out.chan[k] = index.chan[i];
@@ -380,12 +347,49 @@ export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBa
     out.bytes[k] += index.bytes[i];
     sx0[k] += win.x(index.sent[i]);
     sx1[k] += x1;
+  };
+  index.forEachIn(win.t0, win.t1, (i) => {
+    const a = laneOf[index.from[i]];
+    const b = laneOf[index.to[i]];
+    if (a < 0 || b < 0) return;
+    if ((a < firstLane && b < firstLane) || (a > lastLane && b > lastLane)) return;
+    considered++;
+    if (binned) {
+      addToBin(i, a, b);
+      return;
+    }
+    cand.push(i);
+    if (cand.length > directLimit) {
+      binned = true;
+      bins = new Map();
+      sx0 = [];
+      sx1 = [];
+      for (const j of cand) addToBin(j, laneOf[index.from[j]], laneOf[index.to[j]]);
+    }
   });
-  for (let k = 0; k < n; k++) {
-    out.x0[k] = sx0[k] / out.count[k];
-    out.x1[k] = sx1[k] / out.count[k];
+  out.considered = considered;
+  if (binned) {
+    for (let k = 0; k < n; k++) {
+      out.x0[k] = sx0[k] / out.count[k];
+      out.x1[k] = sx1[k] / out.count[k];
+    }
+    out.n = n;
+    out.binned = true;
+    return out;
   }
-  out.n = n;
+  out = ensureCap(out, cand.length);
+  for (let k = 0; k < cand.length; k++) {
+    const i = cand[k];
+    out.x0[k] = win.x(index.sent[i]);
+    out.x1[k] = win.x(index.t[i]);
+    out.fromLane[k] = laneOf[index.from[i]];
+    out.toLane[k] = laneOf[index.to[i]];
+    out.chan[k] = index.chan[i];
+    out.count[k] = 1;
+    out.bytes[k] = index.bytes[i];
+    out.first[k] = i;
+  }
+  out.n = cand.length;
   return out;
 }
 

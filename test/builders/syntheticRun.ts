@@ -35,7 +35,9 @@ export function syntheticRecording(o: SyntheticOptions): { header: ReturnType<ty
   const h = header({ script: 'synthetic_big_run.py', cpuCount: 8 });
   const recs: { t: number; r: RecordLine }[] = [];
   const push = (t: number, r: RecordLine) => recs.push({ t, r });
-  const ev = (pid: number, t: number, e: [string, number, ...unknown[]]) => push(t, ['ev', pid, [[e[0], T0 + e[1], ...e.slice(2)] as RuntimeEvent]]);
+  // Events are batched per process every 20 ms, as the runtime flushes them.
+  const events: { pid: number; t: number; e: RuntimeEvent }[] = [];
+  const ev = (pid: number, t: number, e: [string, number, ...unknown[]]) => events.push({ pid, t, e: [e[0], T0 + e[1], ...e.slice(2)] as RuntimeEvent });
   const main = 1000;
   const S = o.seconds;
   push(0, ['spawned', T0, main]);
@@ -88,8 +90,11 @@ export function syntheticRecording(o: SyntheticOptions): { header: ReturnType<ty
   const sent: Record<string, Record<string, [number, number]>> = {};
   const recv: Record<string, Record<string, [number, number, number, number]>> = {};
   for (let k = 0; k < o.messages; k++) {
-    const from = all[Math.floor(rnd() * all.length)];
-    const to = rnd() < 0.5 ? main : all[Math.floor(rnd() * all.length)];
+    // Traffic as real programs have it: workers report to main, main hands out work, neighbours in a pipeline.
+    const any = all[Math.floor(rnd() * all.length)];
+    const pick = rnd();
+    const from = pick < 0.5 ? any : pick < 0.8 ? main : any;
+    const to = pick < 0.5 ? main : pick < 0.8 ? any : all[Math.min(all.length - 1, all.indexOf(any) + 1)];
     const [a0, a1] = lifeOf(from);
     const [b0, b1] = lifeOf(to);
     const lo = Math.max(a0, b0);
@@ -124,13 +129,25 @@ export function syntheticRecording(o: SyntheticOptions): { header: ReturnType<ty
     for (const pid of all) {
       const [a, b] = lifeOf(pid);
       if (t < a || t > b) continue;
-      rows.push([pid, rnd() * 100, 20_000_000 + rnd() * 30_000_000, 'R', main, t * 0.5]);
+      rows.push([pid, Math.round(rnd() * 1000) / 10, 4096 * Math.round(5000 + rnd() * 7000), 'R', main, Math.round(t * 50) / 100]);
     }
     push(t, ['sample', T0 + t, rows]);
   }
   ev(main, S, ['exit', S, 0, 1, 30_000_000]);
   push(S + 0.001, ['exited', T0 + S + 0.001, 0, null]);
   push(S + 0.002, ['end', T0 + S + 0.002, { exitCode: 0, signal: null, stopped: false }]);
+  events.sort((a, b) => a.t - b.t);
+  const open = new Map<number, { t: number; batch: RuntimeEvent[] }>();
+  for (const x of events) {
+    let b = open.get(x.pid);
+    if (b && x.t - b.t > 0.02) {
+      push(b.t + 0.02, ['ev', x.pid, b.batch]);
+      b = undefined;
+    }
+    if (!b) open.set(x.pid, (b = { t: x.t, batch: [] }));
+    b.batch.push(x.e);
+  }
+  for (const [pid, b] of open) push(b.t + 0.02, ['ev', pid, b.batch]);
   recs.sort((a, b) => a.t - b.t);
   return { header: h, records: recs.map((x) => x.r) };
 }
