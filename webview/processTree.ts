@@ -80,7 +80,13 @@ export class ProcessTreeView {
     const current = this.root.children;
     let same = current.length === wanted.length;
     for (let i = 0; same && i < wanted.length; i++) if (current[i] !== wanted[i]) same = false;
-    if (!same) this.root.replaceChildren(...wanted);
+    if (!same) {
+      // Re-parenting the rows would drop keyboard focus: give it back to the same row.
+      const active = document.activeElement instanceof HTMLElement && this.root.contains(document.activeElement) ? document.activeElement : null;
+      this.root.replaceChildren(...wanted);
+      if (active && active.isConnected) active.focus({ preventScroll: true });
+      else if (active && this.order.length) this.rows.get(this.order[0].p.pid)?.li.focus({ preventScroll: true });
+    }
     this.fixTabStop();
   }
 

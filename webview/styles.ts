@@ -83,13 +83,13 @@ button, input { font: inherit; color: inherit; }
 .fs-twisty { width: 14px; flex: none; text-align: center; color: var(--c-muted); font-size: 0.8em; }
 .fs-row > * { flex: none; }
 .fs-name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; max-width: 14em; flex: 0 0 auto; }
-.fs-row > .fs-role { flex: 0 2 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
+.fs-row > .fs-role { flex: 0 2 auto; min-width: 2em; overflow: hidden; text-overflow: ellipsis; }
 .fs-pid { color: var(--c-muted); font-family: var(--mono); font-size: 0.9em; }
 .fs-role { color: var(--c-muted); font-size: 0.85em; }
 .fs-target { font-family: var(--mono); font-size: 0.85em; color: var(--c-muted); overflow: hidden; text-overflow: ellipsis; max-width: 14em; }
-.fs-row > .fs-target { flex: 0 3 auto; min-width: 0; }
+.fs-row > .fs-target { flex: 0 4 auto; min-width: 0; }
 button.fs-target { background: none; border: none; padding: 0; cursor: pointer; color: var(--c-accent); text-decoration: underline dotted; }
-.fs-row > .fs-badge { flex: 0 1 auto; min-width: 4em; }
+.fs-row > .fs-badge { flex: 0 0 auto; }
 .fs-badge { padding: 0 6px; border-radius: 8px; font-size: 0.85em; border: 1px solid transparent; overflow: hidden; text-overflow: ellipsis; max-width: 22em; }
 .fs-badge.running { background: color-mix(in srgb, var(--c-running) 22%, transparent); border-color: var(--c-running); }
 .fs-badge.waiting { background: color-mix(in srgb, var(--c-waiting) 22%, transparent); border-color: var(--c-waiting); }
