@@ -23,27 +23,44 @@ from .patching import replace, undo_all
 _state = {"installed": False}
 
 
+# module imported -> (runtime module, patch function); each runtime module is imported only
+# when the standard-library module it patches is (a script pays for what it uses).
+HOOKS = (
+    ("multiprocessing.process", "processes", "_patch_process"),
+    ("multiprocessing.popen_fork", "processes", "_patch_popen"),
+    ("multiprocessing.popen_forkserver", "processes", "_patch_popen"),
+    ("multiprocessing.util", "processes", "_patch_util"),
+    ("multiprocessing.connection", "channels", "_patch_connection"),
+    ("multiprocessing.queues", "channels", "_patch_queues"),
+    ("multiprocessing.synchronize", "locks", "_patch_synchronize"),
+    ("multiprocessing.sharedctypes", "locks", "_patch_sharedctypes"),
+    ("multiprocessing.pool", "pools", "_patch_pool"),
+    ("concurrent.futures.process", "pools", "_patch_executor"),
+    ("concurrent.futures._base", "pools", "_patch_future"),
+    ("multiprocessing.managers", "managers", "_patch"),
+)
+
+
+def _hook(runtime_module, function):
+    def run(module):
+        import importlib
+
+        getattr(importlib.import_module("forkscope_runtime." + runtime_module), function)(module)
+
+    return run
+
+
 def _install_patches():
     import atexit
 
+    from . import lazy, locks
+
     atexit.register(processes._at_exit)  # before multiprocessing.util registers its own
-    import multiprocessing  # noqa: F401
-    import multiprocessing.connection  # noqa: F401
-    import multiprocessing.managers  # noqa: F401
-    import multiprocessing.pool  # noqa: F401
-    import multiprocessing.queues  # noqa: F401
-    import multiprocessing.sharedctypes  # noqa: F401
-    import multiprocessing.synchronize  # noqa: F401
-    import concurrent.futures.process  # noqa: F401
-
-    from . import channels, locks, managers, pools
-
     sites.init()
     processes.install()
-    channels.install()
     locks.install()
-    pools.install()
-    managers.install()
+    for name, runtime_module, function in HOOKS:
+        lazy.when_imported(name, _hook(runtime_module, function))
     if not sites.NEW_RERAISE:
         _install_old_traceback_filter()
 
@@ -139,5 +156,11 @@ def uninstall():
     except Exception:
         pass
     processes.uninstall()
+    try:
+        from . import lazy
+
+        lazy.remove()
+    except Exception:
+        pass
     undo_all()
     _state["installed"] = False

@@ -64,36 +64,43 @@ def count_sent(ref, n):
         c[1] += n
 
 
-def count_recv(ref, data, n, tag):
-    """Reads the trailer of a received payload (n bytes incl. trailer) and counts it."""
-    if n >= TLEN and data[n - TLEN : n - TLEN + 4] == MAGIC:
-        _, frm, ts = unpack_from(data, n - TLEN)
-        n -= TLEN
+def count_recv(ref, data, n, tag, _unpack=unpack_from, _magic=MAGIC, _tl=TLEN, _time=E.time, _table=recv_table, _budget=E.budget, _misc=E.misc, _append=E.append):
+    """Reads the trailer of a received payload (n bytes incl. trailer) and counts it.
+
+    Hot path: everything it needs is bound as a default argument."""
+    now = _time()
+    if n >= _tl:
+        m, frm, ts = _unpack(data, n - _tl)
+        if m == _magic:
+            n -= _tl
+            lat = now - ts
+            if lat < 0.0:
+                lat = 0.0
+        else:
+            frm, ts, lat = 0, now, 0.0
     else:
-        frm, ts = 0, None
-    now = E.time()
-    lat = now - ts if ts is not None else 0.0
-    if lat < 0:
-        lat = 0.0
+        frm, ts, lat = 0, now, 0.0
     key = (ref, frm)
-    c = recv_table.get(key)
+    c = _table.get(key)
     if c is None:
-        recv_table[key] = [1, n, lat, lat]
+        _table[key] = [1, n, lat, lat]
     else:
         c[0] += 1
         c[1] += n
         c[2] += lat
         if lat > c[3]:
             c[3] = lat
-    if E.budget[0] >= 1.0:
-        E.detail(["m", now, ref, frm, ts if ts is not None else now, n, tag])
+    if _budget[0] >= 1.0:
+        _budget[0] -= 1.0
+        _misc["detail"] += 1
+        _append(["m", now, ref, frm, ts, n, tag])
     else:
-        E.misc["dropped"] += 1
+        _misc["dropped"] += 1
 
 
-def trailer():
+def trailer(_pack=pack, _magic=MAGIC, _time=E.time):
     """The 16 bytes that follow a payload sent now by this process."""
-    return pack(MAGIC, E.pid, E.time())
+    return _pack(_magic, E.pid, _time())
 
 
 # ---- Connection ----------------------------------------------------------------------------
@@ -180,30 +187,25 @@ def _make_pipe(orig):
 
 
 def _qsender(ref, send_bytes):
+    table = sent_table
+    join = b"".join
+
     def send(buf):
         if E.enabled:
             try:
                 n = len(buf)
-                count_sent(ref, n)
-                buf = b"".join((buf, trailer()))
+                c = table.get(ref)
+                if c is None:
+                    table[ref] = [1, n]
+                else:
+                    c[0] += 1
+                    c[1] += n
+                buf = join((buf, trailer()))
             except Exception as e:  # noqa: BLE001
                 E.fail("Queue.feed", e)
         return send_bytes(buf)
 
     return send
-
-
-def _qreceiver(ref, cell, recv_bytes):
-    def recv(*args):
-        res = recv_bytes(*args)
-        if E.enabled:
-            try:
-                count_recv(ref, res, len(res), cell[0])
-            except Exception as e:  # noqa: BLE001
-                E.fail("Queue.get", e)
-        return res
-
-    return recv
 
 
 def _make_qreset(orig):
@@ -218,7 +220,6 @@ def _make_qreset(orig):
                 if cell is None:
                     cell = d["_fk_cell"] = [None]
                 self._send_bytes = _qsender(ref, self._send_bytes)
-                self._recv_bytes = _qreceiver(ref, cell, self._recv_bytes)
             except Exception as e:  # noqa: BLE001
                 E.fail("Queue._reset", e)
 
@@ -241,17 +242,78 @@ def _make_qinit(orig, kind):
     return __init__
 
 
-def _make_qget(orig):
+def _make_qget(time_mod, Empty):
+    """Queue.get re-implemented (identical in 3.9-3.13) with the wait and the receive counted inline:
+    it is the hot path of a queue flood."""
+    monotonic = time_mod.monotonic
+    cur_wait = E.cur_wait
+    get_ident = E.get_ident
+    now = E.time
+    waits = E.waits
+    wait_s = E.wait_s
+    append = E.append
+
     @sites.hidden
     def get(self, block=True, timeout=None):
-        w = E.wait_begin("queue.get", self.__dict__.get("_fk_ref"), None) if block else None
+        if self._closed:
+            raise ValueError(f"Queue {self!r} is closed")
+        w = None
+        if block and cur_wait[0] is None and get_ident() == E.main_ident and E.enabled:
+            w = cur_wait[0] = ["queue.get", self.__dict__.get("_fk_ref"), None, now(), [1], False]
         try:
-            return orig(self, block, timeout)
+            if block and timeout is None:
+                with self._rlock:
+                    res = self._recv_bytes()
+                self._sem.release()
+            else:
+                if block:
+                    deadline = monotonic() + timeout
+                if not self._rlock.acquire(block, timeout):
+                    raise Empty
+                try:
+                    if block:
+                        timeout = deadline - monotonic()
+                        if not self._poll(timeout):
+                            raise Empty
+                    elif not self._poll():
+                        raise Empty
+                    res = self._recv_bytes()
+                    self._sem.release()
+                finally:
+                    self._rlock.release()
         except BaseException as e:
+            if w is not None:
+                E.wait_end(w)
+                w = None
             sites.hide(e)
             raise
-        finally:
-            E.wait_end(w)
+        if w is not None:
+            t = now()
+            cur_wait[0] = None
+            try:
+                w[4].pop()
+                d = t - w[3]
+                if d < wait_s[0]:
+                    c = waits.get("queue.get")
+                    if c is None:
+                        waits["queue.get"] = [d]
+                    else:
+                        c[0] += d
+                else:
+                    append(["w", w[3], "queue.get", w[1], None])
+                    append(["we", t])
+            except IndexError:
+                E.wait_end_claimed(w, t)
+        d = self.__dict__
+        ref = d.get("_fk_ref")
+        if ref is not None and E.enabled:
+            try:
+                cell = d.get("_fk_cell")
+                count_recv(ref, res, len(res), cell[0] if cell else None)
+            except Exception as e:  # noqa: BLE001
+                E.fail("Queue.get", e)
+        # unserialize the data after having released the lock
+        return _ForkingPickler.loads(res)
 
     return get
 
@@ -348,21 +410,31 @@ def _make_sqinit(orig):
     return __init__
 
 
-def install():
-    """Patches Connection, Pipe and the queue classes."""
-    global _ForkingPickler, _SEM_MAX
-    from multiprocessing import connection, queues, reduction, synchronize
+def _patch_connection(connection):
+    global _ForkingPickler
+    from multiprocessing import reduction
 
     _ForkingPickler = reduction.ForkingPickler
-    _SEM_MAX = synchronize.SEM_VALUE_MAX
     CB = connection._ConnectionBase
     replace(CB, "send", conn_send)
     replace(CB, "recv", conn_recv)
     replace(connection, "Pipe", _make_pipe(connection.Pipe))
+
+
+def _patch_queues(queues):
+    global _ForkingPickler, _SEM_MAX
+    import _multiprocessing
+    from multiprocessing import reduction
+
+    _ForkingPickler = reduction.ForkingPickler
+    _SEM_MAX = _multiprocessing.SemLock.SEM_VALUE_MAX
     Q = queues.Queue
     replace(Q, "_reset", _make_qreset(Q._reset))
     replace(Q, "__init__", _make_qinit(Q.__init__, "queue"))
-    replace(Q, "get", _make_qget(Q.get))
+    import queue
+    import time as time_mod
+
+    replace(Q, "get", _make_qget(time_mod, queue.Empty))
     replace(Q, "put", _make_qput(Q.put))
     JQ = queues.JoinableQueue
     replace(JQ, "__init__", _make_qinit(JQ.__init__, "joinablequeue"))

@@ -50,7 +50,7 @@ budget = [0.0]
 
 # The main thread's current wait: [what, ref, detail, tBegin, emitted] or None.
 cur_wait = [None]
-_wait_lock = threading.Lock()
+wait_s = [0.001]  # waitMs in seconds
 _flush_lock = threading.Lock()
 
 failures = {}  # where -> count (hook failures, each warned once)
@@ -165,51 +165,60 @@ def detail(ev):
 
 def wait_begin(what, ref=None, text=None):
     """Marks the main thread as waiting; returns a token for wait_end, or None (nested, other thread, off)."""
-    if cur_wait[0] is not None or not enabled or get_ident() != main_ident:
+    if cur_wait[0] is not None or get_ident() != main_ident or not enabled:
         return None
-    w = [what, ref, text, time(), False]
+    w = [what, ref, text, time(), [1], False]
     cur_wait[0] = w
     return w
 
 
 def wait_end(w):
-    """Ends a wait: `we` when the flusher already emitted its `w`, else adds its time to the counter."""
+    """Ends a wait: `we` when the flusher already emitted its `w`; a wait that lasted waitMs is
+    emitted here with both ends; a shorter one only adds its time to the `waits` counter.
+
+    Whoever pops the wait's claim token (this thread or the flusher) decides how it is reported,
+    so no lock is needed on this path."""
     if w is None:
         return
     t = time()
-    got = _wait_lock.acquire(True, LOCK_TIMEOUT)
+    cur_wait[0] = None
     try:
-        cur_wait[0] = None
-        emitted = w[4]
-    finally:
-        if got:
-            _wait_lock.release()
-    if emitted:
-        append(["we", t])
-    elif t - w[3] >= cfg.wait_ms / 1000.0:
+        w[4].pop()
+    except IndexError:  # the flusher claimed it
+        wait_end_claimed(w, t)
+        return
+    d = t - w[3]
+    if d >= wait_s[0]:
         append(["w", w[3], w[0], w[1], w[2]])
         append(["we", t])
     else:
         c = waits.get(w[0])
         if c is None:
-            waits[w[0]] = [t - w[3]]
+            waits[w[0]] = [d]
         else:
-            c[0] += t - w[3]
+            c[0] += d
+
+
+def wait_end_claimed(w, t):
+    """The flusher emitted this wait's `w`: wait until it is in the buffer, then end it."""
+    k = 0
+    while not w[5] and k < 200:
+        sleep(0.0001)
+        k += 1
+    append(["we", t])
 
 
 def _check_wait(now):
     """Flusher side of the lazy waits: emit `w` (with its real start) for a wait that has lasted."""
     w = cur_wait[0]
-    if w is None or w[4] or now - w[3] < cfg.wait_ms / 1000.0:
-        return
-    if not _wait_lock.acquire(True, LOCK_TIMEOUT):
+    if w is None or now - w[3] < wait_s[0]:
         return
     try:
-        if cur_wait[0] is w and not w[4]:
-            append(["w", w[3], w[0], w[1], w[2]])
-            w[4] = True
-    finally:
-        _wait_lock.release()
+        w[4].pop()
+    except IndexError:
+        return
+    append(["w", w[3], w[0], w[1], w[2]])
+    w[5] = True
 
 
 # ---- counters ------------------------------------------------------------------------------
@@ -370,7 +379,7 @@ def after_fork_parent():
 
 def reset_after_fork():
     """In a fork child: fresh buffer, counters, locks and connection; no thread until it is needed."""
-    global pid, main_ident, _transport, _thread, _stop, _wait_lock, _flush_lock, buf, append
+    global pid, main_ident, _transport, _thread, _stop, _flush_lock
     pid = os.getpid()
     main_ident = get_ident()
     old = _transport
@@ -380,7 +389,6 @@ def reset_after_fork():
     _thread = None
     _stop = None
     _paused[0] = False
-    _wait_lock = threading.Lock()
     _flush_lock = threading.Lock()
     buf.clear()
     for table in (sent, recv, locks, waits, tasks, calls):
@@ -401,6 +409,7 @@ def start(config):
     main_ident = threading.main_thread().ident
     _transport = Transport()
     budget[0] = float(cfg.detail_rate) * 0.1
+    wait_s[0] = cfg.wait_ms / 1000.0
     enabled = True
 
 

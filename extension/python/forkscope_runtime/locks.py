@@ -207,9 +207,11 @@ def sleep(*args):
 
 
 def install():
-    """Replaces the synchronize classes, wraps sharedctypes constructors and time.sleep."""
-    from multiprocessing import sharedctypes, synchronize
+    """Wraps time.sleep (the synchronize and sharedctypes patches wait for their imports)."""
+    replace(_time, "sleep", sleep)
 
+
+def _patch_synchronize(synchronize):
     for name, what in (("Lock", "lock"), ("RLock", "lock"), ("Semaphore", "semaphore"), ("BoundedSemaphore", "semaphore")):
         base = getattr(synchronize, name)
         cls = _semlock_class(base, what)
@@ -220,6 +222,8 @@ def install():
         cls = _wait_class(base, what)
         _classes[name] = cls
         replace(synchronize, name, cls)
+
+
+def _patch_sharedctypes(sharedctypes):
     for kind in ("Value", "Array", "RawValue", "RawArray"):
         replace(sharedctypes, kind, _make_shared(getattr(sharedctypes, kind), kind))
-    replace(_time, "sleep", sleep)

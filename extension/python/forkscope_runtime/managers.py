@@ -112,10 +112,7 @@ def _make_start(orig):
     return start
 
 
-def install():
-    """Patches the managers module."""
-    from multiprocessing import managers
-
+def _patch(managers):
     lc = managers.listener_client
     if "pickle" in lc:
         listener, client = lc["pickle"]

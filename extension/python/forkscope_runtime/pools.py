@@ -47,6 +47,16 @@ def _task_done(state, ok):
     E.detail(["task", now, {"pool": ref, "job": job, "chunk": chunk, "items": items, "tBegin": t0, "ok": bool(ok)}])
 
 
+def _flush_if_idle(q):
+    """Before a worker hands back what may be its last result, flush when no task is waiting:
+    `with Pool() as p:` terminates workers right after the last result arrives."""
+    try:
+        if not q._reader.poll():
+            E.flush()
+    except Exception:
+        E.flush()
+
+
 # ---- Pool ----------------------------------------------------------------------------------
 
 
@@ -81,6 +91,7 @@ def _instrument_pool_worker(inqueue, outqueue):
             state[0] = None
             try:
                 _task_done(s, obj[2][0])
+                _flush_if_idle(inqueue)
             except Exception as e:  # noqa: BLE001
                 E.fail("pool.worker", e)
         return qput(outqueue, obj)
@@ -255,6 +266,7 @@ def _instrument_executor_worker(call_queue, result_queue):
             state[0] = None
             try:
                 _task_done(s, getattr(obj, "exception", None) is None)
+                _flush_if_idle(call_queue)
             except Exception as e:  # noqa: BLE001
                 E.fail("executor.worker", e)
         return qput(result_queue, obj)
@@ -369,15 +381,11 @@ def _make_future_result(orig, what):
     return result
 
 
-def install():
-    """Patches multiprocessing.pool and concurrent.futures.process."""
-    import concurrent.futures._base as cfb
-    import concurrent.futures.process as cfp
-    from multiprocessing import pool as mpool
-
+def _patch_pool(mpool):
     _orig["worker"] = mpool.worker
     worker.__module__ = "multiprocessing.pool"
     worker.__qualname__ = worker.__name__ = "worker"
+    worker.__wrapped__ = _orig["worker"]
     replace(mpool, "worker", worker)
     processes.register_role(worker, "pool-worker")
     processes.register_role(_orig["worker"], "pool-worker")
@@ -395,9 +403,12 @@ def install():
     replace(IT, "next", nxt)
     replace(IT, "__next__", nxt)
 
+
+def _patch_executor(cfp):
     _orig["_process_worker"] = cfp._process_worker
     _process_worker.__module__ = "concurrent.futures.process"
     _process_worker.__qualname__ = _process_worker.__name__ = "_process_worker"
+    _process_worker.__wrapped__ = _orig["_process_worker"]
     replace(cfp, "_process_worker", _process_worker)
     processes.register_role(_process_worker, "executor-worker")
     processes.register_role(_orig["_process_worker"], "executor-worker")
@@ -405,4 +416,7 @@ def install():
     replace(X, "__init__", _make_executor_init(X.__init__))
     replace(X, "submit", _make_submit(X.submit))
     replace(X, "map", _make_emap(X.map))
+
+
+def _patch_future(cfb):
     replace(cfb.Future, "result", _make_future_result(cfb.Future.result, "future.result"))

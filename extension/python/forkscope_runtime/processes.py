@@ -383,27 +383,28 @@ def _at_exit():
 
 
 def install():
-    """Patches multiprocessing's lifecycle points (once)."""
+    """Registers the at-fork hooks (once); the patches are applied by bootstrap's import hooks."""
     if _installed[0]:
         return
-    from multiprocessing import popen_fork, process, util
-
     _installed[0] = True
+    if not _at_fork_registered[0]:  # at-fork hooks cannot be removed: they check _installed
+        os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent, after_in_child=after_fork_child)
+        _at_fork_registered[0] = True
+
+
+def _patch_process(process):
     BP = process.BaseProcess
     replace(BP, "start", _make_start(BP.start))
     replace(BP, "join", _make_join(BP.join))
     replace(BP, "_bootstrap", _make_bootstrap(BP._bootstrap))
-    replace(popen_fork.Popen, "poll", _make_poll(popen_fork.Popen.poll))
-    try:
-        from multiprocessing import popen_forkserver
 
-        replace(popen_forkserver.Popen, "poll", _make_poll(popen_forkserver.Popen.poll))
-    except Exception:
-        pass
+
+def _patch_popen(mod):
+    replace(mod.Popen, "poll", _make_poll(mod.Popen.poll))
+
+
+def _patch_util(util):
     replace(util, "spawnv_passfds", _make_spawnv(util.spawnv_passfds))
-    if not _at_fork_registered[0]:  # at-fork hooks cannot be removed: they check _installed
-        os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent, after_in_child=after_fork_child)
-        _at_fork_registered[0] = True
 
 
 def _before_fork():

@@ -30,17 +30,12 @@ HIDDEN = set()  # code objects of wrappers that must not show in tracebacks
 
 
 def init():
-    """Learns where multiprocessing and concurrent.futures live (after they are imported)."""
+    """Learns where multiprocessing and concurrent.futures live, without importing them."""
     global _STDLIB_DIRS, _CONTEXT_FILES
-    import concurrent.futures
-    import multiprocessing
-    import multiprocessing.context
-
-    _STDLIB_DIRS = (
-        os.path.dirname(os.path.abspath(multiprocessing.__file__)) + os.sep,
-        os.path.dirname(os.path.abspath(concurrent.futures.__file__)) + os.sep,
-    )
-    _CONTEXT_FILES = (multiprocessing.context.__file__,)
+    lib = os.path.dirname(os.path.abspath(os.__file__))
+    mp = os.path.join(lib, "multiprocessing") + os.sep
+    _STDLIB_DIRS = (mp, os.path.join(lib, "concurrent", "futures") + os.sep)
+    _CONTEXT_FILES = (mp + "context.py",)
 
 
 def _is_runtime(filename):
@@ -95,6 +90,7 @@ def code_site(func):
             break
         f = inner
     f = getattr(f, "__func__", f)
+    f = getattr(f, "__wrapped__", f)
     mod = getattr(f, "__module__", None)
     qual = getattr(f, "__qualname__", None) or getattr(f, "__name__", None)
     if qual is None:

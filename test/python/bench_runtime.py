@@ -1,0 +1,70 @@
+"""Cost of the runtime: wall time of two benchmark scripts under the
+launcher (with the test listener consuming the events) divided by their
+plain wall time, from interleaved runs; prints one line per benchmark and a
+JSON summary line. `python3 test/python/bench_runtime.py [--runs N] [--method M]`.
+
+Targets (docs/DESIGN, Performance): queue flood <= 1.15x, CPU-bound Pool.map <= 1.03x."""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import listener as L  # noqa: E402
+
+BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench")
+CASES = [("queue_flood", "queue_flood.py", 1.15), ("pool_map_cpu", "pool_cpu.py", 1.03)]
+
+
+def timed(cmd, env):
+    t = time.perf_counter()
+    r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    dt = time.perf_counter() - t
+    if r.returncode != 0:
+        raise SystemExit("benchmark failed: %s\n%s" % (cmd, r.stderr.decode()))
+    return dt, r.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--method", default="fork")
+    ap.add_argument("--python", default=sys.executable)
+    a = ap.parse_args()
+    plain_env = dict(os.environ)
+    plain_env.pop("FORKSCOPE_RUNTIME", None)
+    summary = {}
+    for name, script, target in CASES:
+        path = os.path.join(BENCH, script)
+        plain, inst, events = [], [], 0
+        timed([a.python, path, a.method], plain_env)  # warm the page cache
+        for i in range(a.runs):
+            lst = L.Listener(keep=False)
+            try:
+                order = [0, 1] if i % 2 == 0 else [1, 0]
+                for which in order:
+                    if which == 0:
+                        dt, out_p = timed([a.python, path, a.method], plain_env)
+                        plain.append(dt)
+                    else:
+                        dt, out_i = timed([a.python, L.LAUNCHER, path, a.method], lst.env(plain_env))
+                        inst.append(dt)
+                lst.wait_idle(5)
+                events += lst.count
+            finally:
+                lst.close()
+            if out_p != out_i:
+                raise SystemExit("%s: output differs under the runtime" % name)
+        mp_, mi = statistics.median(plain), statistics.median(inst)
+        ratio = mi / mp_
+        summary[name] = {"plainSeconds": round(mp_, 3), "instrumentedSeconds": round(mi, 3), "ratio": round(ratio, 3), "target": target, "eventsPerRun": events // a.runs}
+        print("%-14s plain %.3fs  instrumented %.3fs  ratio %.3f (target <= %.2f)  %d events/run" % (name, mp_, mi, ratio, target, events // a.runs))
+    print(json.dumps({"bench": "runtime", "method": a.method, "runs": a.runs, "results": summary}))
+
+
+if __name__ == "__main__":
+    main()
