@@ -185,6 +185,8 @@ async function record(argv: string[]): Promise<number> {
   }
   const supervisor = new RunSupervisor(options);
   if (ipc) {
+    // The header first, so the parent can reduce records without reading the file.
+    send({ type: 'header', header: supervisor.model.run.header });
     process.on('message', (m: { type?: string }) => {
       if (m && m.type === 'stop') void supervisor.stop();
     });

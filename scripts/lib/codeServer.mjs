@@ -1,0 +1,67 @@
+// code-server (VS Code's workbench served to a browser) for the real-VS-Code
+// test layer and `npm start` on machines without desktop VS Code. Installed
+// from the npm registry into .cache/code-server (reused by later runs), its
+// native modules built against Debian's packages; ripgrep comes from Debian's
+// `rg` instead of the download its install script would try.
+// See /work/shared/notes/real-vscode-tests.md for why this works.
+import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureApt, root, run } from './ensure.mjs';
+
+export const CODE_SERVER_VERSION = process.env.FORKSCOPE_CODE_SERVER_VERSION || '4.100.3';
+export const codeServerDir = join(root, '.cache', 'code-server', CODE_SERVER_VERSION);
+export const codeServerEntry = join(codeServerDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+const doneMarker = join(codeServerDir, '.installed');
+
+/** Debian packages code-server's native modules and our browser need. */
+export function ensureCodeServerApt() {
+  ensureApt({
+    '/usr/bin/chromium': 'chromium',
+    '/usr/bin/rg': 'ripgrep',
+    '/usr/bin/pkg-config': 'pkg-config',
+    '/usr/include/krb5.h': 'libkrb5-dev',
+    '/usr/include/libsecret-1/libsecret/secret.h': 'libsecret-1-dev',
+    '/usr/include/X11/Xlib.h': 'libx11-dev',
+    '/usr/include/X11/extensions/XKBfile.h': 'libxkbfile-dev',
+    '/usr/bin/make': 'make',
+    '/usr/bin/g++': 'g++',
+  });
+}
+
+/** Installs code-server into .cache/code-server/VERSION once; returns the path of its entry script. */
+export function ensureCodeServer() {
+  ensureCodeServerApt();
+  if (existsSync(doneMarker) && existsSync(codeServerEntry)) return codeServerEntry;
+  console.log(`forkscope: installing code-server@${CODE_SERVER_VERSION} into ${codeServerDir} (a few minutes, once)…`);
+  rmSync(codeServerDir, { recursive: true, force: true });
+  mkdirSync(codeServerDir, { recursive: true });
+  writeFileSync(join(codeServerDir, 'package.json'), JSON.stringify({ name: 'forkscope-code-server-cache', private: true }, null, 2));
+  // @vscode/ripgrep's postinstall looks in this cache before downloading: fill it from Debian's rg.
+  for (const v of ['1.15.11', '1.15.10', '1.15.9']) {
+    const cache = join(tmpdir(), `vscode-ripgrep-cache-${v}`);
+    mkdirSync(cache, { recursive: true });
+    for (const tag of ['v13.0.0-10', 'v13.0.0-13', 'v13.0.0-4']) {
+      run('tar', ['czf', join(cache, `ripgrep-${tag}-x86_64-unknown-linux-musl.tar.gz`), '-C', '/usr/bin', 'rg']);
+    }
+  }
+  const env = {
+    ...process.env,
+    npm_config_yes: 'true',
+    npm_config_unsafe_perm: 'true',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+    CI: 'true',
+  };
+  run('npm', ['install', '--no-save', '--no-package-lock', `code-server@${CODE_SERVER_VERSION}`], { cwd: codeServerDir, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (!existsSync(codeServerEntry)) throw new Error(`code-server did not install: ${codeServerEntry} is missing`);
+  writeFileSync(doneMarker, new Date().toISOString() + '\n');
+  return codeServerEntry;
+}
+
+if (process.argv[1] && process.argv[1].endsWith('codeServer.mjs')) {
+  const t = Date.now();
+  console.log(ensureCodeServer());
+  console.log(`code-server ready in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+}
