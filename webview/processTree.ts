@@ -33,7 +33,8 @@ export interface ProcessTreeEvents {
 
 export class ProcessTreeView {
   readonly root: HTMLUListElement;
-  private readonly rows = new Map<number, RowEls>();
+  /** Row elements per process (by object: a reused pid is another process with its own row). */
+  private readonly rows = new Map<ProcessModel, RowEls>();
   private order: TreeRow[] = [];
   private focusedPid: number | null = null;
   private selectedPid: number | null = null;
@@ -85,7 +86,7 @@ export class ProcessTreeView {
       const active = document.activeElement instanceof HTMLElement && this.root.contains(document.activeElement) ? document.activeElement : null;
       this.root.replaceChildren(...wanted);
       if (active && active.isConnected) active.focus({ preventScroll: true });
-      else if (active && this.order.length) this.rows.get(this.order[0].p.pid)?.li.focus({ preventScroll: true });
+      else if (active && this.order.length) this.rows.get(this.order[0].p)?.li.focus({ preventScroll: true });
     }
     this.fixTabStop();
   }
@@ -93,18 +94,18 @@ export class ProcessTreeView {
   /** Refreshes row contents only (live updates between layout changes). */
   refresh(model: RunModel, names: RefNames): void {
     for (const r of this.order) {
-      const els = this.rows.get(r.p.pid);
+      const els = this.rows.get(r.p);
       if (els) this.update(els, r.p, model, names);
     }
   }
 
   setSelected(pid: number | null, focus = false): void {
     if (this.selectedPid !== null) {
-      const old = this.rows.get(this.selectedPid);
+      const old = this.rowOfPid(this.selectedPid);
       if (old) old.li.setAttribute('aria-selected', 'false');
     }
     this.selectedPid = pid;
-    const els = pid !== null ? this.rows.get(pid) : undefined;
+    const els = pid !== null ? this.rowOfPid(pid) : undefined;
     if (els) {
       els.li.setAttribute('aria-selected', 'true');
       this.focusedPid = pid;
@@ -114,8 +115,15 @@ export class ProcessTreeView {
     }
   }
 
+  /** The row of the process that has `pid` now (the latest one when the OS reused the pid). */
+  private rowOfPid(pid: number): RowEls | undefined {
+    let found: RowEls | undefined;
+    for (const r of this.order) if (r.p.pid === pid) found = this.rows.get(r.p);
+    return found;
+  }
+
   private rowFor(p: ProcessModel, canOpenSource: boolean): RowEls {
-    let els = this.rows.get(p.pid);
+    let els = this.rows.get(p);
     if (els) return els;
     const li = el('li');
     li.setAttribute('role', 'treeitem');
@@ -143,7 +151,7 @@ export class ProcessTreeView {
     row.append(twisty, name, pid, role, target, badge, flags, spacer, cpu, rss, exit);
     li.append(row);
     els = { li, twisty, name, pid, role, target, badge, flags, cpu, rss, exit };
-    this.rows.set(p.pid, els);
+    this.rows.set(p, els);
     return els;
   }
 
@@ -181,10 +189,12 @@ export class ProcessTreeView {
   }
 
   private fixTabStop(): void {
-    const target = this.focusedPid !== null && this.rows.has(this.focusedPid) && this.order.some((r) => r.p.pid === this.focusedPid) ? this.focusedPid : this.order[0]?.p.pid ?? null;
+    const target = this.focusedPid !== null && this.order.some((r) => r.p.pid === this.focusedPid) ? this.focusedPid : this.order[0]?.p.pid ?? null;
+    let given = false;
     for (const r of this.order) {
-      const els = this.rows.get(r.p.pid)!;
-      const ti = r.p.pid === target ? 0 : -1;
+      const els = this.rows.get(r.p)!;
+      const ti = r.p.pid === target && !given ? 0 : -1;
+      if (ti === 0) given = true;
       if (els.li.tabIndex !== ti) els.li.tabIndex = ti;
     }
   }
@@ -198,7 +208,7 @@ export class ProcessTreeView {
     if (!r) return;
     this.focusedPid = r.p.pid;
     this.events.select(r.p.pid);
-    const els = this.rows.get(r.p.pid);
+    const els = this.rows.get(r.p);
     if (els) {
       this.fixTabStop();
       els.li.classList.add('kbd-focus');

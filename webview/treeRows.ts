@@ -34,6 +34,25 @@ export function childrenMap(model: RunModel): Map<number | null, ProcessModel[]>
   return map;
 }
 
+/** The roots: processes without a parent in the run, plus any no root leads to (a parent cycle after pid reuse). */
+function rootsOf(model: RunModel, kids: Map<number | null, ProcessModel[]>): ProcessModel[] {
+  const roots = [...(kids.get(null) ?? [])];
+  const reached = new Set<ProcessModel>();
+  const reach = (p: ProcessModel) => {
+    if (reached.has(p)) return;
+    reached.add(p);
+    for (const c of kids.get(p.pid) ?? []) reach(c);
+  };
+  roots.forEach(reach);
+  for (const p of model.processes) {
+    if (!reached.has(p)) {
+      roots.push(p);
+      reach(p);
+    }
+  }
+  return roots;
+}
+
 /** Does a process match the filter text (name, PID, target or role, case-insensitive)? */
 export function matchesFilter(p: ProcessModel, filter: string): boolean {
   const f = filter.trim().toLowerCase();
@@ -58,11 +77,11 @@ export function treeRows(model: RunModel, expanded: (pid: number) => boolean, fi
       if (any) keep.add(p.pid);
       return any;
     };
-    for (const r of kids.get(null) ?? []) visit(r);
+    for (const r of rootsOf(model, kids)) visit(r);
   }
-  const walk = (p: ProcessModel, level: number, parent: ProcessModel | null, seen: Set<number>) => {
-    if (seen.has(p.pid)) return; // a pid cycle (pid reuse): never loop
-    seen.add(p.pid);
+  const walk = (p: ProcessModel, level: number, parent: ProcessModel | null, seen: Set<ProcessModel>) => {
+    if (seen.has(p)) return; // a parent cycle (pid reuse): never loop
+    seen.add(p);
     if (filtering && !keep.has(p.pid)) return;
     const children = kids.get(p.pid) ?? [];
     const visibleChildren = filtering ? children.filter((c) => keep.has(c.pid)) : children;
@@ -70,8 +89,8 @@ export function treeRows(model: RunModel, expanded: (pid: number) => boolean, fi
     rows.push({ p, level, parent, hasChildren: visibleChildren.length > 0, expanded: open, context: filtering && !matchesFilter(p, filter) });
     if (open) for (const c of visibleChildren) walk(c, level + 1, p, seen);
   };
-  const seen = new Set<number>();
-  for (const r of kids.get(null) ?? []) walk(r, 1, null, seen);
+  const seen = new Set<ProcessModel>();
+  for (const r of rootsOf(model, kids)) walk(r, 1, null, seen);
   return rows;
 }
 

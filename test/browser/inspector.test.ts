@@ -66,6 +66,8 @@ const rowsOf = (page: Page) =>
     })),
   );
 
+const waitRows = (page: Page, n: number) => page.waitForFunction((n) => document.querySelectorAll('#fs-tree [role=treeitem]').length === n, n, { timeout: 5000 });
+
 const fact = (page: Page, id: string) => page.$eval(`#fs-facts [data-fact="${id}"] .v`, (e) => e.textContent ?? '');
 
 function expectedExit(code: number | null, error: string | null): string {
@@ -89,7 +91,7 @@ describe('inspector on real recorded runs', { skip: runtimeAvailable() ? false :
 
   after(async () => {
     await browser?.close();
-    for (const r of Object.values(runs)) fs.rmSync(r.dir, { recursive: true, force: true });
+    if (!process.env.FORKSCOPE_KEEP_TEST_DIRS) for (const r of Object.values(runs)) fs.rmSync(r.dir, { recursive: true, force: true });
   });
 
   it('shows every process of a Queue pipeline + Pool run with its state, exit code and the header facts', async () => {
@@ -203,6 +205,8 @@ describe('inspector on real recorded runs', { skip: runtimeAvailable() ? false :
     const run = runs.hostile;
     const page = await open(run);
     const rows = await rowsOf(page);
+    assert.equal(rows.length, run.summary.processes.length);
+    assert.equal(await fact(page, 'processes'), String(run.summary.run.processes));
     for (const p of run.summary.processes) {
       const row = rows.find((r) => r.pid === p.pid);
       assert.ok(row, `pid ${p.pid} shown`);
@@ -256,12 +260,12 @@ describe('inspector on real recorded runs', { skip: runtimeAvailable() ? false :
     await page.keyboard.press('ArrowLeft'); // a child: to its parent
     assert.equal(await focused(), rows0[0].pid);
     await page.keyboard.press('ArrowLeft'); // the parent: collapse
-    await page.waitForTimeout(50);
+    await waitRows(page, 1);
     let rows = await rowsOf(page);
     assert.equal(rows.length, 1);
     assert.equal(rows[0].expanded, 'false');
     await page.keyboard.press('ArrowRight'); // expand
-    await page.waitForTimeout(50);
+    await waitRows(page, rows0.length);
     rows = await rowsOf(page);
     assert.equal(rows.length, rows0.length);
     await page.keyboard.press('End');
@@ -273,14 +277,14 @@ describe('inspector on real recorded runs', { skip: runtimeAvailable() ? false :
     // Filter by PID: the match and its ancestors.
     const worker = run.summary.processes.find((p) => p.name === 'worker-1')!;
     await page.fill('#fs-filter', String(worker.pid));
-    await page.waitForTimeout(50);
+    await waitRows(page, 2);
     rows = await rowsOf(page);
     assert.deepEqual(
       rows.map((r) => r.pid),
       [run.summary.processes.find((p) => p.role === 'main')!.pid, worker.pid],
     );
     await page.fill('#fs-filter', 'ForkPoolWorker');
-    await page.waitForTimeout(50);
+    await waitRows(page, 1 + run.summary.processes.filter((p) => p.role === 'pool-worker').length);
     rows = await rowsOf(page);
     assert.equal(rows.filter((r) => r.name.startsWith('ForkPoolWorker')).length, run.summary.processes.filter((p) => p.role === 'pool-worker').length);
     // The timeline keyboard: focus it, zoom and pan, select lanes.
