@@ -29,6 +29,7 @@ from . import sites
 from .patching import replace
 
 MAGIC = b"FkS1"
+QUIET = "-"  # the ref of internal connections whose traffic is not counted
 TRAILER = struct.Struct("<4sId")
 TLEN = TRAILER.size
 pack = TRAILER.pack
@@ -119,7 +120,8 @@ def conn_send(self, obj):
             b.write(trailer())
             d = self.__dict__
             ref = d.get("_fk_ref") or conn_ref(self)
-            count_sent(ref, n)
+            if ref is not QUIET:
+                count_sent(ref, n)
             if d.get("_fk_mc") and type(obj) is tuple and len(obj) == 4:
                 d["_fk_call"] = obj[1]
         except Exception as e:  # noqa: BLE001
@@ -132,7 +134,7 @@ def conn_recv(self):
     """Connection.recv reading the trailer (same checks and unpickling as the original)."""
     self._check_closed()
     self._check_readable()
-    w = E.wait_begin("recv", self.__dict__.get("_fk_ref"), None) if E.cur_wait[0] is None else None
+    w = E.wait_begin("recv", self.__dict__.get("_fk_ref") or None, None) if E.cur_wait[0] is None else None
     try:
         buf = self._recv_bytes()
     except BaseException as e:
@@ -151,7 +153,8 @@ def conn_recv(self):
                 tag = obj[1] if isinstance(obj[1], str) else None
             elif d.get("_fk_mc"):
                 tag = d.get("_fk_call")
-            count_recv(ref, mv, len(mv), tag)
+            if ref is not QUIET:
+                count_recv(ref, mv, len(mv), tag)
         except Exception as e:  # noqa: BLE001
             E.fail("Connection.recv", e)
     return obj
@@ -176,6 +179,9 @@ def _make_pipe(orig):
                 if not site[3]:
                     r1, r2 = conn_ref(c1), conn_ref(c2)
                     _declare("pipe", r1, [r1, r2] if r2 != r1 else [r1], site)
+                elif site[0] and site[0].endswith("managers.py"):
+                    # BaseManager.start's private pipe (the server's address): plumbing, not counted
+                    c1.__dict__["_fk_ref"] = c2.__dict__["_fk_ref"] = QUIET
             except Exception as e:  # noqa: BLE001
                 E.fail("Pipe", e)
         return c1, c2

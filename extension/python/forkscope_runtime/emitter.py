@@ -53,6 +53,7 @@ cur_wait = [None]
 wait_s = [0.001]  # waitMs in seconds
 _flush_lock = threading.Lock()
 
+last_flush = [0.0]  # when the last flush started
 failures = {}  # where -> count (hook failures, each warned once)
 
 _transport = None
@@ -274,6 +275,7 @@ def flush():
         return
     try:
         now = time()
+        last_flush[0] = now
         events = []
         pop = buf.popleft
         try:

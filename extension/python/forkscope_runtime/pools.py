@@ -48,13 +48,23 @@ def _task_done(state, ok):
 
 
 def _flush_if_idle(q):
-    """Before a worker hands back what may be its last result, flush when no task is waiting:
-    `with Pool() as p:` terminates workers right after the last result arrives."""
+    """Before a worker hands back what may be its last result, flush when no task is waiting
+    (or the last flush is 5 ms old): `with Pool() as p:` terminates workers right after the
+    last result arrives, and a killed worker keeps nothing."""
     try:
-        if not q._reader.poll():
+        if E.time() - E.last_flush[0] > 0.005 or not q._reader.poll():
             E.flush()
     except Exception:
         E.flush()
+
+
+def _flush_before_blocking(q, done_at):
+    """A worker about to wait for its next task flushes what it did since the last flush."""
+    try:
+        if done_at > E.last_flush[0] and not q._reader.poll():
+            E.flush()
+    except Exception:
+        pass
 
 
 # ---- Pool ----------------------------------------------------------------------------------
@@ -66,10 +76,13 @@ def _instrument_pool_worker(inqueue, outqueue):
     ref = sq_ref(inqueue)
     inqueue._fk_tag = "task"
     state = [None]
+    done = [0.0]  # when the last task finished
     qget, qput = type(inqueue).get, type(outqueue).put
     starfuncs = (mpool.mapstar, mpool.starmapstar)
 
     def get():
+        if done[0]:
+            _flush_before_blocking(inqueue, done[0])
         task = qget(inqueue)
         try:
             if task is not None and E.enabled:
@@ -91,6 +104,7 @@ def _instrument_pool_worker(inqueue, outqueue):
             state[0] = None
             try:
                 _task_done(s, obj[2][0])
+                done[0] = E.time()
                 _flush_if_idle(inqueue)
             except Exception as e:  # noqa: BLE001
                 E.fail("pool.worker", e)
@@ -130,6 +144,9 @@ def _make_pool_init(orig):
                 E.emit(["pool", E.time(), {"ref": ref, "kind": "pool", "processes": self._processes, "maxtasksperchild": self._maxtasksperchild, "tasks": tref, "results": rref, "name": site[2], "file": site[0], "line": site[1]}])
                 _chan("pool", tref, (site[2] or "pool") + " tasks", site, ref)
                 _chan("pool", rref, (site[2] or "pool") + " results", site, ref)
+                notifier = getattr(self, "_change_notifier", None)  # the Pool's wake-up queue, main to main
+                if notifier is not None:
+                    _chan("pool", sq_ref(notifier), (site[2] or "pool") + " notifier", site, ref)
             except Exception as e:  # noqa: BLE001
                 E.fail("Pool", e)
 
@@ -161,12 +178,20 @@ def _make_public(orig, name):
                 it = args[1] if len(args) > 1 else kwargs.get("iterable")
                 cs = args[2] if len(args) > 2 else kwargs.get("chunksize", 1)
                 n = len(it) if hasattr(it, "__len__") else None
-                _pcall(self, r._job, name, n, cs)
+                _pcall(self, getattr(_local, "imap_job", None), name, n, cs)
             except Exception as e:  # noqa: BLE001
                 E.fail("Pool." + name, e)
         return r
 
     return method
+
+
+def _make_imap_init(orig):
+    def __init__(self, *args, **kwargs):
+        orig(self, *args, **kwargs)
+        _local.imap_job = getattr(self, "_job", None)  # imap with chunksize > 1 returns a generator
+
+    return __init__
 
 
 def _make_map_async(orig):
@@ -399,6 +424,7 @@ def _patch_pool(mpool):
     replace(AR, "get", _make_result_wait(AR.get))
     replace(AR, "wait", _make_result_wait(AR.wait))
     IT = mpool.IMapIterator
+    replace(IT, "__init__", _make_imap_init(IT.__init__))
     nxt = _make_result_wait(IT.next)
     replace(IT, "next", nxt)
     replace(IT, "__next__", nxt)

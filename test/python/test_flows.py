@@ -1,0 +1,181 @@
+"""Exact message counts, in each direction, on every kind of channel, and
+Pool/executor task accounting, under every start method (real runs)."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import METHODS, RuntimeCase  # noqa: E402
+
+
+class _Flows:
+    method = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rec = cls.record(cls, "flows.py", cls.method)
+
+    def setUp(self):
+        self.assertEqual(self.rec.result.returncode, 0, self.rec.result.stderr)
+
+    def test_output(self):
+        self.assertEqual(self.rec.stdout, "2450 7 10 [0, 1, 2, 3] 2470 140 (5, 3)\n")
+        self.assertEqual([w for w in self.rec.warns if w[1][2] == "runtime-error"], [])
+
+    def test_queue(self):
+        r = self.rec
+        q = r.chan("queue", "q")
+        self.assertEqual(os.path.basename(q["file"]), "flows.py")
+        main, p0, p1 = r.main(), r.by_name("producer-0"), r.by_name("producer-1")
+        self.assertEqual(r.flows(q["ref"]), {(p0, main): 50, (p1, main): 50})
+        self.assertEqual(r.sent(q["ref"]), {p0: 50, p1: 50})
+
+    def test_simplequeue(self):
+        r = self.rec
+        sq = r.chan("simplequeue", "sq")
+        s = r.by_name("simple")
+        self.assertEqual(r.flows(sq["ref"]), {(s, r.main()): 7})
+        self.assertEqual(r.sent(sq["ref"]), {s: 7})
+
+    def test_joinablequeue(self):
+        r = self.rec
+        jq = r.chan("joinablequeue", "jq")
+        j = r.by_name("joinable")
+        self.assertEqual(r.flows(jq["ref"]), {(r.main(), j): 5})
+
+    def test_duplex_pipe(self):
+        r = self.rec
+        here = r.chan("pipe", "here")
+        self.assertEqual(len(here["refs"]), 2)  # a socket pair: one inode per end
+        p = r.by_name("ponger")
+        main = r.main()
+        self.assertEqual(r.flows(here["ref"]), {(main, p): 10, (p, main): 10})
+        self.assertEqual(r.sent(here["ref"]), {main: 10, p: 10})
+
+    def test_simplex_pipe(self):
+        r = self.rec
+        rr = r.chan("pipe", "r")
+        self.assertEqual(len(rr["refs"]), 1)  # os.pipe(): both ends share one inode
+        s = r.by_name("simplex")
+        self.assertEqual(r.flows(rr["ref"]), {(s, r.main()): 4})
+
+    def test_pool_map(self):
+        r = self.rec
+        main = r.main()
+        pool = next(p for _, p in r.pools if p["kind"] == "pool")
+        self.assertEqual((pool["processes"], pool["name"]), (2, "pool"))
+        calls = [c for _, c in r.pcalls if c["pool"] == pool["ref"]]
+        self.assertEqual([(c["method"], c["tasks"], c["chunksize"]) for c in calls], [("map", 20, 5)])
+        tasks = r.tasks(pool["tasks"])
+        self.assertEqual(sum(v[0] for v in tasks.values()), 4)
+        self.assertEqual(sum(v[1] for v in tasks.values()), 20)
+        for pid in tasks:
+            self.assertEqual(r.procs[pid]["role"], "pool-worker")
+        results = {k: v for k, v in r.flows(pool["results"]).items() if k[0] != main}
+        self.assertEqual(sum(results.values()), 4)
+        self.assertTrue(all(to == main for _, to in results))
+        dispatched = {k: v for k, v in r.flows(pool["tasks"]).items() if k[0] == main}
+        self.assertGreaterEqual(sum(dispatched.values()), 4)
+        self.assertEqual(r.chan("pool", "pool tasks")["pool"], pool["ref"])
+
+    def test_executor(self):
+        r = self.rec
+        main = r.main()
+        ex = next(p for _, p in r.pools if p["kind"] == "executor")
+        calls = [c for _, c in r.pcalls if c["pool"] == ex["ref"]]
+        self.assertEqual([c["method"] for c in calls], ["submit"] * 8)
+        self.assertEqual([c["job"] for c in calls], list(range(8)))
+        tasks = r.tasks(ex["tasks"])
+        self.assertEqual(sum(v[1] for v in tasks.values()), 8)
+        for pid in tasks:
+            self.assertEqual(r.procs[pid]["role"], "executor-worker")
+        results = r.flows(ex["results"])
+        self.assertEqual(sum(v for (frm, to), v in results.items() if frm != main), 8)
+
+    def test_manager(self):
+        r = self.rec
+        main = r.main()
+        server = r.by_role("manager")[0]
+        m = r.chan("manager", "manager")
+        self.assertTrue(m["ref"].startswith("m"))
+        calls = {k.split(" ", 1)[1]: v for k, v in r.ctr[main]["calls"].items() if k.split(" ", 1)[0] == m["ref"]}
+        self.assertEqual(calls["__setitem__"], 5)
+        self.assertEqual(calls["append"], 3)
+        f = r.flows(m["ref"])
+        self.assertGreaterEqual(f[(main, server)], 10)
+        self.assertEqual(f[(main, server)], f[(server, main)])  # one reply per request
+        # Manager connections are not counted as anonymous pipes anywhere.
+        for pid, c in r.ctr.items():
+            for k in c.get("recv", {}):
+                ref = k.split(" ")[0]
+                self.assertTrue(ref.startswith("m") or ref in r.alias(), (pid, k))
+        tags = {e[6] for e in r.events[server] if e[0] == "m"}
+        self.assertIn("__setitem__", tags)
+
+
+class _Pools:
+    method = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rec = cls.record(cls, "pools.py", cls.method)
+
+    def setUp(self):
+        self.assertEqual(self.rec.result.returncode, 0, self.rec.result.stderr)
+
+    def test_output(self):
+        self.assertEqual(self.rec.stdout, "506 [0, 1, 4, 9, 16] [0, 1, 4, 9, 16, 25] [0, 1, 4] [3, 7, 11, 15] 81 3 [0, 1, 4, 9, 16, 25] [4, 9]\n")
+
+    def test_pool_calls_and_chunks(self):
+        r = self.rec
+        pools = [p for _, p in r.pools if p["kind"] == "pool"]
+        self.assertEqual(len(pools), 2)
+        big, small = pools
+        self.assertEqual(small["maxtasksperchild"], 2)
+        calls = [(c["method"], c["tasks"], c["chunksize"]) for _, c in r.pcalls if c["pool"] == big["ref"]]
+        self.assertEqual(calls, [("map", 12, 4), ("imap", 5, 1), ("imap_unordered", 6, 2), ("apply_async", 1, None), ("apply_async", 1, None), ("apply_async", 1, None), ("starmap", 4, 2), ("apply", 1, None)])
+        jobs = [c["job"] for _, c in r.pcalls if c["pool"] == big["ref"]]
+        self.assertEqual(len(set(jobs)), len(jobs))
+        per_job = {}
+        for pid, c in r.ctr.items():
+            for k, v in c.get("tasks", {}).items():
+                ref, job = k.split(" ")
+                if ref == big["tasks"]:
+                    a = per_job.setdefault(int(job), [0, 0])
+                    a[0] += v[0]
+                    a[1] += v[1]
+        self.assertEqual([per_job[j] for j in jobs], [[3, 12], [5, 5], [3, 6], [1, 1], [1, 1], [1, 1], [2, 4], [1, 1]])
+        task_events = [e[2] for p in r.events for e in r.events[p] if e[0] == "task" and e[2]["pool"] == big["tasks"]]
+        self.assertEqual(len(task_events), 17)
+        self.assertTrue(all(t["ok"] for t in task_events))
+        self.assertEqual(sorted(t["chunk"] for t in task_events if t["job"] == jobs[0]), [0, 1, 2])
+
+    def test_maxtasksperchild(self):
+        r = self.rec
+        small = [p for _, p in r.pools if p["kind"] == "pool"][1]
+        tasks = r.tasks(small["tasks"])
+        self.assertEqual(sum(v[1] for v in tasks.values()), 5)
+        self.assertGreaterEqual(len(tasks), 3)
+        self.assertTrue(all(v[0] <= 2 for v in tasks.values()))
+        for pid in tasks:
+            self.assertEqual(r.procs[pid]["role"], "pool-worker")
+
+    def test_executor_map(self):
+        r = self.rec
+        ex = next(p for _, p in r.pools if p["kind"] == "executor")
+        calls = [(c["method"], c["tasks"], c["chunksize"]) for _, c in r.pcalls if c["pool"] == ex["ref"]]
+        self.assertEqual(calls, [("map", 6, 3), ("submit", 1, None), ("submit", 1, None)])
+        tasks = r.tasks(ex["tasks"])
+        self.assertEqual(sum(v[0] for v in tasks.values()), 4)
+        self.assertEqual(sum(v[1] for v in tasks.values()), 8)
+
+
+for _m in METHODS:
+    for _base in (_Flows, _Pools):
+        _name = _base.__name__.strip("_") + "_" + _m
+        globals()[_name] = type(_name, (_base, RuntimeCase), {"method": _m})
+del _m, _base, _name
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,170 @@
+"""Process tree, roles, start methods, targets, exit codes, joins, reaping,
+zombie timing and orphans, under every start method, from real runs."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import METHODS, SCRIPTS, RuntimeCase  # noqa: E402
+
+
+class _Lifecycle:
+    method = None
+    rec = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rec = cls.record(cls, "lifecycle.py", cls.method)
+        cls.orphan = cls.record(cls, "orphan.py", cls.method)
+        cls.zombie = cls.record(cls, "zombie.py", cls.method)
+
+    def test_script_ran_unchanged(self):
+        r = self.rec
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        self.assertEqual(r.stdout.split(), "ok 0 boom 1 three 3 killed -9 termed -15 zombie 0 nested 0".split())
+        self.assertEqual(r.refused, 0)
+
+    def test_tree_and_identity(self):
+        r = self.rec
+        main = r.main()
+        self.assertEqual(r.procs[main]["role"], "main")
+        self.assertEqual(r.procs[main]["argv"][1:], [self.method])
+        for name in ("ok", "boom", "three", "zombie", "nested"):
+            pid = r.by_name(name)
+            info = r.procs[pid]
+            self.assertEqual(r.parent(pid), main, name)
+            self.assertEqual(info["role"], "process")
+            self.assertEqual(info["startMethod"], self.method)
+            self.assertRegex(info["target"], r"^(__main__|__mp_main__)\.")
+            self.assertEqual(os.path.basename(info["file"]), "lifecycle.py")
+            self.assertIsInstance(info["line"], int)
+            self.assertEqual(r.of_type(pid, "run")[0][2], info["key"])
+        self.assertEqual(r.procs[r.by_name("ok")]["target"].split(".")[-1], "ok")
+        grand = r.by_name("grandchild")
+        self.assertEqual(r.parent(grand), r.by_name("nested"))
+
+    def test_exit_codes_and_errors(self):
+        r = self.rec
+        main = r.main()
+        reaps = {e[2]: e[3] for e in r.of_type(main, "reap")}
+        started = {e[2]: e[3] for e in r.of_type(main, "started")}
+        creates = {e[2]["name"]: e[2]["key"] for e in r.of_type(main, "create")}
+        codes = {name: reaps[started[key]] for name, key in creates.items()}
+        self.assertEqual(codes, {"ok": 0, "boom": 1, "three": 3, "killed": -9, "termed": -15, "zombie": 0, "nested": 0})
+        boom = r.by_name("boom")
+        self.assertEqual(r.of_type(boom, "runend")[0][2], "ValueError: bad input")
+        self.assertEqual(r.of_type(boom, "exit")[0][2], 1)
+        three = r.by_name("three")
+        self.assertEqual(r.of_type(three, "runend")[0][2], None)
+        self.assertEqual(r.of_type(three, "exit")[0][2], 3)
+        self.assertEqual(r.of_type(r.by_name("ok"), "exit")[0][2], 0)
+        ex = r.of_type(main, "exit")
+        self.assertEqual(len(ex), 1)
+        self.assertEqual(ex[0][2], 0)
+        self.assertGreater(ex[0][3], 0)
+        self.assertGreater(ex[0][4], 1 << 20)
+
+    def test_joins_and_zombie_time(self):
+        r = self.rec
+        main = r.main()
+        joins = {e[2]: e for e in r.of_type(main, "join")}
+        creates = {e[2]["name"]: e[2]["key"] for e in r.of_type(main, "create")}
+        self.assertEqual(set(joins), set(creates.values()))
+        for name, key in creates.items():
+            j = joins[key]
+            self.assertLessEqual(j[3], j[1])
+        zr = self.zombie
+        self.assertEqual(zr.stdout, "0\n")
+        z = zr.by_name("zombie")
+        exited = zr.of_type(z, "exit")[0][1]
+        zjoin = zr.of_type(zr.main(), "join")
+        self.assertEqual(len(zjoin), 1)
+        self.assertGreater(zjoin[0][1] - exited, 0.9)  # exited, then joined 1 s later
+        self.assertLess(zjoin[0][1] - exited, 5)
+        self.assertEqual(zjoin[0][4], 0)
+        # The main process waited: sleeps were emitted as waits, the join of the killed ones too.
+        waits = r.waits(main)
+        self.assertIn("sleep", [w[0] for w in waits])
+        slept = sum(w[3] - w[2] for w in waits if w[0] == "sleep")
+        self.assertGreater(slept, 1.2)
+        nested = r.by_name("nested")
+        gj = r.of_type(nested, "join")
+        self.assertEqual(len(gj), 1)
+
+    def test_orphan(self):
+        r = self.orphan
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        self.assertEqual(r.stdout, "still here\n")
+        middle, grand = r.by_name("middle"), r.by_name("grandchild")
+        self.assertEqual(r.parent(grand), middle)
+        # The middle process left through os._exit: no exit event of its own, but its parent reaped it
+        # while the grandchild still ran, and the grandchild's exit comes later.
+        main = r.main()
+        reap = [e for e in r.of_type(main, "reap") if e[2] == middle]
+        self.assertEqual(len(reap), 1)
+        self.assertEqual(r.of_type(middle, "exit"), [])
+        gexit = r.of_type(grand, "exit")[0]
+        self.assertGreater(gexit[1], reap[0][1] + 0.5)
+        # Its create names the middle process as parent even if its own ppid already changed.
+        self.assertEqual(r.creates[r.procs[grand]["key"]][0], middle)
+
+
+class _Roles:
+    method = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rec = cls.record(cls, "pools.py", cls.method)
+
+    def test_roles(self):
+        r = self.rec
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        main = r.main()
+        pool_workers = r.by_role("pool-worker")
+        self.assertGreaterEqual(len(pool_workers), 3)  # 2 + replacements of the maxtasksperchild pool
+        for pid in pool_workers:
+            self.assertEqual(r.parent(pid), main)
+            self.assertEqual(r.procs[pid]["target"], "multiprocessing.pool.worker")
+            self.assertTrue(r.procs[pid]["file"].endswith(os.path.join("multiprocessing", "pool.py")))
+        self.assertTrue(1 <= len(r.by_role("executor-worker")) <= 2)
+        if self.method != "fork":
+            self.assertEqual(len(r.by_role("resource-tracker")), 1)
+        if self.method == "forkserver":
+            fs = r.by_role("forkserver")
+            self.assertEqual(len(fs), 1)
+            self.assertEqual(r.procs[fs[0]]["ppid"], main)
+
+
+class ManagerRoleTest(RuntimeCase):
+    def test_manager_role(self):
+        r = self.record("flows.py", "fork")
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        m = r.by_role("manager")
+        self.assertEqual(len(m), 1)
+        self.assertEqual(r.parent(m[0]), r.main())
+        self.assertTrue(r.procs[m[0]]["target"].endswith("_run_server"))
+
+
+class PlainForkTest(RuntimeCase):
+    def test_os_fork_children(self):
+        r = self.record("plainfork.py")
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        self.assertEqual(r.stdout, "[7, 8]\n")
+        forks = r.by_role("fork")
+        self.assertEqual(len(forks), 3)
+        main = r.main()
+        kids = [p for p in forks if r.procs[p]["ppid"] == main]
+        self.assertEqual(len(kids), 2)
+        grand = [p for p in forks if r.procs[p]["ppid"] in kids]
+        self.assertEqual(len(grand), 1)
+
+
+for _m in METHODS:
+    for _base in (_Lifecycle, _Roles):
+        _name = _base.__name__.strip("_") + "_" + _m
+        globals()[_name] = type(_name, (_base, RuntimeCase), {"method": _m})
+del _m, _base, _name
+
+if __name__ == "__main__":
+    unittest.main()
