@@ -278,17 +278,18 @@ function ensureCap(b: ArrowBatch, need: number): ArrowBatch {
   let cap = b.x0.length;
   while (cap < need) cap *= 2;
   const nb = newArrowBatch(cap);
+  // Everything is copied: while bins are being filled, `n` is not set yet.
   nb.n = b.n;
   nb.binned = b.binned;
   nb.considered = b.considered;
-  nb.x0.set(b.x0.subarray(0, b.n));
-  nb.x1.set(b.x1.subarray(0, b.n));
-  nb.fromLane.set(b.fromLane.subarray(0, b.n));
-  nb.toLane.set(b.toLane.subarray(0, b.n));
-  nb.chan.set(b.chan.subarray(0, b.n));
-  nb.count.set(b.count.subarray(0, b.n));
-  nb.bytes.set(b.bytes.subarray(0, b.n));
-  nb.first.set(b.first.subarray(0, b.n));
+  nb.x0.set(b.x0);
+  nb.x1.set(b.x1);
+  nb.fromLane.set(b.fromLane);
+  nb.toLane.set(b.toLane);
+  nb.chan.set(b.chan);
+  nb.count.set(b.count);
+  nb.bytes.set(b.bytes);
+  nb.first.set(b.first);
   return nb;
 }
 
@@ -444,7 +445,7 @@ export function queueDepth(messages: readonly MessageModel[], channelOf: (ref: s
       peakInStride = Math.max(peakInStride, cur);
       if ((k + 1) % stride === 0 || k === list.length - 1) {
         t.push(list[k].t);
-        depth.push(stride > 1 ? peakInStride : cur); // keep peaks visible when thinned
+        depth.push(stride > 1 && k < list.length - 1 ? peakInStride : cur); // keep peaks visible when thinned
         peakInStride = cur;
       }
     }

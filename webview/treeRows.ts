@@ -53,11 +53,11 @@ function rootsOf(model: RunModel, kids: Map<number | null, ProcessModel[]>): Pro
   return roots;
 }
 
-/** Does a process match the filter text (name, PID, target or role, case-insensitive)? */
+/** Does a process match the filter text (name, PID or target function, case-insensitive)? */
 export function matchesFilter(p: ProcessModel, filter: string): boolean {
   const f = filter.trim().toLowerCase();
   if (!f) return true;
-  return String(p.pid).includes(f) || p.name.toLowerCase().includes(f) || (p.target ?? '').toLowerCase().includes(f) || p.role.includes(f);
+  return String(p.pid).includes(f) || p.name.toLowerCase().includes(f) || (p.target ?? '').toLowerCase().includes(f);
 }
 
 /**
