@@ -53,7 +53,7 @@ export interface CommandArgs {
   [Commands.stop]: [];
   [Commands.openInspector]: [];
   [Commands.openRecording]: [uri?: vscode.Uri];
-  [Commands.openSamples]: [target?: vscode.Uri];
+  [Commands.openSamples]: [target?: vscode.Uri, options?: { open?: boolean }];
   [Commands.revealInInspector]: [item?: { pid: number }];
   [Commands.goToTarget]: [item?: { pid: number }];
   [Commands.terminateProcess]: [item?: { pid: number }];

@@ -1,0 +1,142 @@
+/**
+ * The Processes view (Run and Debug sidebar): a live tree of the shown run's
+ * processes, by multiprocessing parent. Fed one RunModel at a time (the
+ * current run, kept after it ends, or an opened recording); refreshes are
+ * coalesced so a busy run costs the extension host little.
+ */
+
+import * as vscode from 'vscode';
+import { HELPER_ROLES, type ProcessModel, type RunModel } from '../model/model';
+import { describeExit, exitIsBad, formatBytes, formatSeconds, processStatus, RefNames, type ProcessStatus } from '../../webview/format';
+import { Disposable } from './dispose';
+import { Commands } from './ids';
+
+/** One row: a process of the shown run. */
+export interface ProcessItem {
+  readonly pid: number;
+}
+
+const REFRESH_MS = 250;
+
+export class ProcessTreeProvider extends Disposable implements vscode.TreeDataProvider<ProcessItem> {
+  private model: RunModel | null = null;
+  private live = false;
+  private names: RefNames | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly items = new Map<number, ProcessItem>();
+
+  private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<ProcessItem | undefined | void>());
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+
+  /** Shows `model` (null: nothing, the welcome view appears). */
+  show(model: RunModel | null, live: boolean): void {
+    this.model = model;
+    this.live = live;
+    this.names = model ? new RefNames(model) : null;
+    this.items.clear();
+    this.refreshNow();
+  }
+
+  setLive(live: boolean): void {
+    this.live = live;
+    this.refreshNow();
+  }
+
+  get shownModel(): RunModel | null {
+    return this.model;
+  }
+
+  /** Asks for a refresh soon (coalesced). */
+  refreshSoon(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.refreshNow(), REFRESH_MS);
+  }
+
+  refreshNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this._onDidChangeTreeData.fire();
+  }
+
+  private item(pid: number): ProcessItem {
+    let it = this.items.get(pid);
+    if (!it) this.items.set(pid, (it = { pid }));
+    return it;
+  }
+
+  getChildren(element?: ProcessItem): ProcessItem[] {
+    const m = this.model;
+    if (!m) return [];
+    const list = element ? m.childrenOf(element.pid) : m.roots();
+    return list.sort((a, b) => a.startedAt - b.startedAt || a.pid - b.pid).map((p) => this.item(p.pid));
+  }
+
+  getParent(element: ProcessItem): ProcessItem | undefined {
+    const m = this.model;
+    const p = m?.byPid.get(element.pid);
+    if (!m || !p) return undefined;
+    const parent = p.parentPid ?? p.ppid;
+    return parent !== null && parent !== p.pid && m.byPid.has(parent) ? this.item(parent) : undefined;
+  }
+
+  /** The process behind an item, or undefined when the run no longer has it. */
+  process(pid: number): ProcessModel | undefined {
+    return this.model?.byPid.get(pid);
+  }
+
+  /** What a row says (also used by tests). */
+  describe(p: ProcessModel): { label: string; description: string; status: ProcessStatus; tooltip: string } {
+    const m = this.model!;
+    const status = processStatus(p, m, this.names!);
+    const bits = [`pid ${p.pid}`];
+    if (p.endedAt === null && p.cpuPercent !== null) bits.push(`${Math.round(p.cpuPercent)} %`);
+    if (status.state === 'exited') bits.push(describeExit(p) ?? 'exited');
+    else if (status.state === 'zombie') bits.push('zombie: not joined');
+    else bits.push(status.label);
+    if (p.orphanedAt !== null && !HELPER_ROLES.has(p.role)) bits.push('orphan');
+    const tooltip = [
+      `${p.name} (${p.role})`,
+      `pid ${p.pid}${p.ppid !== null ? `, parent pid ${p.ppid}` : ''}`,
+      p.startMethod ? `start method: ${p.startMethod}` : null,
+      p.target ? `target: ${p.target}${p.file ? ` (${p.file}:${p.line ?? 1})` : ''}` : null,
+      `state: ${status.label}`,
+      p.endedAt !== null ? `ended: ${describeExit(p) ?? 'ended'} at ${formatSeconds(p.endedAt)}` : null,
+      `CPU: ${p.cpuSeconds.toFixed(2)} s, peak memory ${formatBytes(p.peakRssBytes)}`,
+      p.orphanedAt !== null ? `orphaned at ${formatSeconds(p.orphanedAt)} (its parent died first)` : null,
+      p.error ? `error: ${p.error}` : null,
+    ]
+      .filter(Boolean)
+      .join('\n');
+    return { label: p.name, description: bits.join(' · '), status, tooltip };
+  }
+
+  getTreeItem(element: ProcessItem): vscode.TreeItem {
+    const p = this.model?.byPid.get(element.pid);
+    if (!p) return new vscode.TreeItem(`pid ${element.pid}`);
+    const d = this.describe(p);
+    const hasChildren = this.model!.childrenOf(p.pid).length > 0;
+    const item = new vscode.TreeItem(d.label, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    item.id = `${p.pid}:${p.startedAt}`;
+    item.description = d.description;
+    item.tooltip = d.tooltip;
+    item.iconPath = stateIcon(p, d.status);
+    const alive = p.endedAt === null && this.live;
+    item.contextValue = ['process', alive ? 'alive' : 'ended', p.file ? 'hasSource' : ''].filter(Boolean).join(' ');
+    item.command = { command: Commands.revealInInspector, title: 'Reveal in Inspector', arguments: [element] };
+    return item;
+  }
+}
+
+/** Codicon and theme colour for a process's state. */
+export function stateIcon(p: ProcessModel, s: ProcessStatus): vscode.ThemeIcon {
+  const c = (id: string) => new vscode.ThemeColor(id);
+  if (s.state === 'exited') {
+    if (p.exitCode !== null && p.exitCode < 0) return new vscode.ThemeIcon('circle-slash', c('errorForeground'));
+    return exitIsBad(p) ? new vscode.ThemeIcon('error', c('testing.iconFailed')) : new vscode.ThemeIcon('pass', c('testing.iconPassed'));
+  }
+  if (s.state === 'zombie') return new vscode.ThemeIcon('warning', c('editorWarning.foreground'));
+  if (p.orphanedAt !== null && !HELPER_ROLES.has(p.role)) return new vscode.ThemeIcon('debug-disconnect', c('editorWarning.foreground'));
+  if (s.state === 'waiting') return new vscode.ThemeIcon('watch', c('charts.yellow'));
+  if (s.state === 'created') return new vscode.ThemeIcon('circle-outline', c('charts.blue'));
+  return new vscode.ThemeIcon('play-circle', c('charts.green'));
+}

@@ -1,0 +1,298 @@
+/**
+ * Starting and following runs: the interpreter, the recording's place, the
+ * supervisor session, and everything that shows a run while it goes: the
+ * Processes view, the inspector panel, the status bar item and the output
+ * channel. One run is "shown" at a time (the latest); the view keeps it after
+ * it ends.
+ */
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { HELPER_ROLES, RunReducer } from '../model/model';
+import type { RecordingHeader, RecordLine } from '../model/recording';
+import type { Summary } from '../model/summary';
+import { Disposable } from './dispose';
+import { ContextKeys, Settings, setContext } from './ids';
+import { InspectorPanel, type InspectorSource } from './inspectorPanel';
+import { InterpreterError, reportInterpreterError, resolveInterpreter } from './interpreter';
+import type { ProcessTreeProvider } from './processTree';
+import { RunSession, type RunEnd } from './runSession';
+
+/** Options of `runFile` (the API and the debug type). */
+export interface RunFileOptions {
+  args?: string[];
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Interpreter to use instead of the usual choice. */
+  python?: string;
+  startMethod?: 'fork' | 'spawn' | 'forkserver';
+  /** Open the inspector panel (default: the `forkscope.openInspectorOnRun` setting). */
+  openInspector?: boolean;
+  /** Recording file (default: in the recordings folder). */
+  out?: string;
+  /** Set by the debug type: the session the run belongs to. */
+  debugSessionId?: string;
+  /** Show errors to the user (default true; the API passes false and rejects instead). */
+  interactive?: boolean;
+}
+
+export interface RunStartEvent {
+  id: number;
+  script: string;
+  recording: string;
+  debugSessionId: string | null;
+}
+
+export interface RunEndEvent extends RunStartEvent {
+  exitCode: number | null;
+  signal: string | null;
+  stopped: boolean;
+  summary: Summary | null;
+  error: string | null;
+}
+
+/** Output of a run, each line prefixed with where it came from. */
+class PrefixedOutput {
+  private partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
+  constructor(
+    private readonly channel: vscode.OutputChannel,
+    private readonly prefix: string,
+  ) {}
+
+  write(stream: 'stdout' | 'stderr', text: string): void {
+    const all = this.partial[stream] + text;
+    const lines = all.split('\n');
+    this.partial[stream] = lines.pop()!;
+    for (const l of lines) this.line(stream, l);
+  }
+
+  flush(): void {
+    for (const s of ['stdout', 'stderr'] as const) if (this.partial[s]) this.line(s, this.partial[s]);
+    this.partial = { stdout: '', stderr: '' };
+  }
+
+  private line(stream: 'stdout' | 'stderr', l: string): void {
+    this.channel.appendLine(`[${this.prefix}${stream === 'stderr' ? ' stderr' : ''}] ${l.replace(/\r$/, '')}`);
+  }
+}
+
+export class RunController extends Disposable {
+  private readonly sessions = new Set<RunSession>();
+  private shown: RunSession | null = null;
+  readonly output: vscode.OutputChannel;
+  private readonly status: vscode.StatusBarItem;
+  private statusTimer: NodeJS.Timeout | null = null;
+
+  private readonly _onDidStartRun = this._register(new vscode.EventEmitter<RunStartEvent>());
+  readonly onDidStartRun = this._onDidStartRun.event;
+  private readonly _onDidEndRun = this._register(new vscode.EventEmitter<RunEndEvent>());
+  readonly onDidEndRun = this._onDidEndRun.event;
+  private readonly _onDidOutput = this._register(new vscode.EventEmitter<{ session: RunSession; stream: 'stdout' | 'stderr'; text: string }>());
+  /** Raw output of every run (the debug adapter forwards it to the Debug Console). */
+  readonly onDidOutput = this._onDidOutput.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly tree: ProcessTreeProvider,
+    readonly inspector: InspectorPanel,
+  ) {
+    super();
+    this.output = this._register(vscode.window.createOutputChannel('Forkscope'));
+    this.status = this._register(vscode.window.createStatusBarItem('forkscope.run', vscode.StatusBarAlignment.Left, 50));
+    this.status.name = 'Forkscope run';
+    this.status.command = 'forkscope.openInspector';
+  }
+
+  /** Runs that have not ended. */
+  get liveSessions(): RunSession[] {
+    return [...this.sessions].filter((s) => !s.ended);
+  }
+
+  /** The run the views show (the latest; kept after it ends). */
+  get shownSession(): RunSession | null {
+    return this.shown;
+  }
+
+  /** Where a run's recording goes: the setting's folder, else the extension's storage. */
+  private recordingPath(script: string, resource: vscode.Uri): string {
+    const setting = vscode.workspace.getConfiguration(Settings.section, resource).get<string>(Settings.recordingsFolder, '').trim();
+    let dir: string;
+    if (setting) {
+      const folder = vscode.workspace.getWorkspaceFolder(resource)?.uri.fsPath ?? path.dirname(script);
+      dir = path.resolve(folder, setting.replace(/^\$\{workspaceFolder\}/, folder).replace(/^~(?=$|\/)/, process.env.HOME ?? '~'));
+    } else {
+      dir = path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, 'recordings');
+    }
+    fs.mkdirSync(dir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+    return path.join(dir, `${path.basename(script).replace(/\.pyw?$/, '')}-${stamp}-${process.pid % 1000}${Math.floor(Math.random() * 1000)}.forkscope`);
+  }
+
+  /**
+   * Starts a run of `uri`. Resolves to the session once it is started;
+   * rejects (after telling the user, when interactive) when it cannot start.
+   */
+  async start(uri: vscode.Uri, o: RunFileOptions = {}): Promise<RunSession> {
+    const interactive = o.interactive ?? true;
+    const fail = (msg: string): never => {
+      if (interactive) void vscode.window.showErrorMessage(msg);
+      throw new Error(msg);
+    };
+    if (!vscode.workspace.isTrusted) {
+      const msg = 'Forkscope runs scripts only in a trusted workspace. Saved recordings can still be opened.';
+      if (interactive) {
+        void vscode.window.showWarningMessage(msg, 'Manage Workspace Trust').then((c) => c && vscode.commands.executeCommand('workbench.trust.manage'));
+      }
+      throw new Error(msg);
+    }
+    if (uri.scheme !== 'file') fail(`Forkscope can only run files on this machine (got ${uri.toString()}).`);
+    const script = uri.fsPath;
+    if (!fs.existsSync(script)) fail(`Forkscope: ${script} does not exist.`);
+    const cfg = vscode.workspace.getConfiguration(Settings.section, uri);
+    const cwd = o.cwd ?? vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? path.dirname(script);
+    let python: string;
+    try {
+      python = (await resolveInterpreter(uri, o.python, cwd)).command;
+    } catch (e) {
+      if (e instanceof InterpreterError) {
+        if (interactive) void reportInterpreterError(e);
+        throw e;
+      }
+      throw e;
+    }
+    const session = new RunSession(
+      path.join(this.context.extensionPath, 'dist', 'cli.js'),
+      {
+        script,
+        args: o.args ?? [],
+        cwd,
+        env: o.env,
+        python,
+        sampleMs: Math.max(10, cfg.get<number>(Settings.sampleIntervalMs, 100)),
+        maxProcesses: Math.max(1, cfg.get<number>(Settings.maxProcesses, 1000)),
+        out: o.out ?? this.recordingPath(script, uri),
+        startMethod: o.startMethod,
+      },
+      o.debugSessionId ?? null,
+    );
+    this.sessions.add(session);
+    this.shown = session;
+    const out = new PrefixedOutput(this.output, path.basename(script));
+    this.output.appendLine(`▶ ${python} ${path.basename(script)} ${(o.args ?? []).join(' ')} (recording → ${session.request.out})`);
+    session.onDidOutput((e) => {
+      out.write(e.stream, e.text);
+      this._onDidOutput.fire({ session, ...e });
+    });
+    session.onDidReceiveRecords(() => {
+      if (this.shown === session) {
+        if (this.tree.shownModel !== session.model) this.tree.show(session.model, true);
+        else this.tree.refreshSoon();
+        this.updateStatusSoon();
+      }
+    });
+    session.onDidEnd((end) => {
+      out.flush();
+      this.onEnded(session, end, interactive);
+    });
+    session.start();
+    void setContext(ContextKeys.running, true);
+    void setContext(ContextKeys.hasRun, true);
+    this.tree.show(null, true);
+    this.updateStatusSoon();
+    const openInspector = o.openInspector ?? cfg.get<boolean>(Settings.openInspectorOnRun, true);
+    this.inspector.show(this.sourceOf(session), openInspector);
+    this._onDidStartRun.fire({ id: session.id, script, recording: session.request.out, debugSessionId: session.debugSessionId });
+    return session;
+  }
+
+  /** An inspector source following a session. */
+  sourceOf(session: RunSession): InspectorSource {
+    return {
+      title: session.title,
+      header: () => session.header,
+      records: () => session.records,
+      live: () => !session.ended,
+      onRecords: session.onDidReceiveRecords,
+      onEnd: session.onDidEnd,
+    };
+  }
+
+  private onEnded(session: RunSession, end: RunEnd, interactive: boolean): void {
+    const live = this.liveSessions;
+    void setContext(ContextKeys.running, live.length > 0);
+    if (this.shown === session) {
+      this.tree.show(session.model, false);
+    }
+    this.updateStatusSoon();
+    const error = end.supervisorError ?? end.launchError;
+    const how = error
+      ? `could not run: ${error}`
+      : end.stopped
+        ? 'stopped'
+        : end.signal
+          ? `killed by ${end.signal}`
+          : `exited with code ${end.exitCode}`;
+    this.output.appendLine(`■ ${session.title} ${how}${end.summary ? ` · ${end.summary.run.processes} processes, ${end.summary.run.messages} messages` : ''}`);
+    if (error && interactive) void vscode.window.showErrorMessage(`Forkscope: ${session.title} ${how}`, 'Show Output').then((c) => c && this.output.show());
+    this._onDidEndRun.fire({
+      id: session.id,
+      script: session.request.script,
+      recording: session.request.out,
+      debugSessionId: session.debugSessionId,
+      exitCode: end.exitCode,
+      signal: end.signal,
+      stopped: end.stopped,
+      summary: end.summary,
+      error,
+    });
+  }
+
+  /** Stops every live run (or just `session`); resolves when they have ended. */
+  async stop(session?: RunSession): Promise<void> {
+    const targets = session ? [session] : this.liveSessions;
+    await Promise.all(targets.map((s) => s.stop()));
+  }
+
+  /** Shows a saved recording in the Processes view (the custom editor shows it in the inspector). */
+  showRecording(header: RecordingHeader, records: RecordLine[]): void {
+    if (this.liveSessions.length) return; // a live run keeps the view
+    this.shown = null;
+    this.tree.show(RunReducer.fromRecords(header, records), false);
+    void setContext(ContextKeys.hasRun, true);
+  }
+
+  private updateStatusSoon(): void {
+    if (this.statusTimer) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = null;
+      this.updateStatus();
+    }, 500);
+  }
+
+  private updateStatus(): void {
+    const s = this.shown;
+    const m = s?.model;
+    if (!s || s.ended) {
+      this.status.hide();
+      return;
+    }
+    let alive = 0;
+    let cpu = 0;
+    for (const p of m?.processes ?? []) {
+      if (p.endedAt !== null || HELPER_ROLES.has(p.role)) continue;
+      alive++;
+      cpu += p.cpuPercent ?? 0;
+    }
+    this.status.text = `$(pulse) ${s.title}: ${alive} alive · ${Math.round(cpu)} % CPU`;
+    this.status.tooltip = `Forkscope is recording ${s.request.script}\n${alive} processes alive, ${Math.round(cpu)} % CPU in total (100 % = one core)\nClick to open the inspector.`;
+    this.status.show();
+    this.updateStatusSoon();
+  }
+
+  override dispose(): void {
+    for (const s of this.sessions) s.dispose();
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    super.dispose();
+  }
+}
