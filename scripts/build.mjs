@@ -53,6 +53,8 @@ if (process.argv.includes('--tests')) {
   const entries = readdirSync(join(root, 'test'), { recursive: true })
     .filter((f) => String(f).endsWith('.test.ts'))
     .map((f) => join('test', String(f)));
+  // The real-VS-Code suite's entry (loaded by VS Code through --extensionTestsPath).
+  if (existsSync(join(root, 'test', 'vscode', 'index.ts'))) entries.push(join('test', 'vscode', 'index.ts'));
   if (entries.length) {
     builds.push({
       ...common,

@@ -1,0 +1,223 @@
+#!/usr/bin/env node
+// A stand-in for the VS Code executable that @vscode/test-electron's runTests()
+// launches, for machines that cannot download desktop VS Code: it takes the
+// same arguments, serves VS Code's workbench with code-server on loopback,
+// opens it in headless Chromium with the extension under development and the
+// test suite, and exits with the suite's exit code. code-server and Chromium
+// are stopped by PID however the run ends.
+//
+//   code-server-launcher.mjs [FOLDER] --extensionDevelopmentPath=… --extensionTestsPath=…
+//                            --user-data-dir=… --extensions-dir=… [other VS Code flags, ignored]
+//
+// Environment: FORKSCOPE_VSCODE_TIMEOUT_S (default 420), FORKSCOPE_SCREENSHOT_DIR
+// (the suite logs "[screenshot] NAME" to ask for a picture of the workbench).
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { format } from 'node:util';
+import { codeServerEntry, ensureCodeServer } from './lib/codeServer.mjs';
+
+const require = createRequire(import.meta.url);
+
+function parseArgs(argv) {
+  const flags = {};
+  const positional = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) flags[a.slice(2, eq)] = a.slice(eq + 1);
+      else if (['--user-data-dir', '--extensions-dir', '--extensionTestsPath', '--extensionDevelopmentPath'].includes(a)) flags[a.slice(2)] = argv[++i];
+      else flags[a.slice(2)] = true;
+    } else positional.push(a);
+  }
+  return { flags, positional };
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** SIGTERM to a process group (or pid), SIGKILL after `graceMs`; resolves when it is gone. */
+async function stopPid(pid, { group = false, graceMs = 3000 } = {}) {
+  if (!pid) return;
+  const target = group ? -pid : pid;
+  const send = (sig) => {
+    try {
+      process.kill(target, sig);
+    } catch {
+      /* gone */
+    }
+  };
+  send('SIGTERM');
+  const until = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  send('SIGKILL');
+  if (group) send('SIGKILL');
+}
+
+/** Waits until code-server answers HTTP on the port. */
+async function waitForHttp(url, child, timeoutMs) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode} before serving`);
+    try {
+      const r = await fetch(url, { redirect: 'manual' });
+      if (r.status < 500) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`code-server did not answer on ${url} within ${timeoutMs / 1000} s`);
+}
+
+export async function launch(argv) {
+  const { flags, positional } = parseArgs(argv);
+  const devPath = resolve(flags.extensionDevelopmentPath ?? process.cwd());
+  const testsPath = flags.extensionTestsPath ? resolve(flags.extensionTestsPath) : null;
+  const folder = positional[0] ? resolve(positional[0]) : null;
+  const userDataDir = resolve(flags['user-data-dir'] ?? mkdtempSync(join(tmpdir(), 'forkscope-ud-')));
+  const extensionsDir = resolve(flags['extensions-dir'] ?? mkdtempSync(join(tmpdir(), 'forkscope-ext-')));
+  const timeoutS = Number(process.env.FORKSCOPE_VSCODE_TIMEOUT_S || 420);
+  const shots = process.env.FORKSCOPE_SCREENSHOT_DIR;
+
+  const settingsDir = join(userDataDir, 'User');
+  mkdirSync(settingsDir, { recursive: true });
+  const settingsFile = join(settingsDir, 'settings.json');
+  const settings = existsSync(settingsFile) ? JSON.parse(readFileSync(settingsFile, 'utf8') || '{}') : {};
+  Object.assign(settings, {
+    'security.workspace.trust.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'update.mode': 'none',
+    'extensions.autoUpdate': false,
+    'extensions.autoCheckUpdates': false,
+    'extensions.ignoreRecommendations': true,
+    'window.restoreWindows': 'none',
+  });
+  writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+  mkdirSync(extensionsDir, { recursive: true });
+
+  ensureCodeServer();
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const server = spawn(
+    process.execPath,
+    [
+      codeServerEntry,
+      '--auth', 'none',
+      '--bind-addr', host,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--user-data-dir', userDataDir,
+      '--extensions-dir', extensionsDir,
+      ...(folder ? [folder] : []),
+    ],
+    // Its own process group, so the extension host and everything it started can be stopped together.
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: process.env },
+  );
+  let serverLog = '';
+  const keep = (d) => {
+    serverLog = (serverLog + d.toString()).slice(-20000);
+    if (process.env.FORKSCOPE_VSCODE_VERBOSE) process.stderr.write(d);
+  };
+  server.stdout.on('data', keep);
+  server.stderr.on('data', keep);
+
+  let browserServer = null;
+  let browserPid = null;
+  let finished = false;
+  const cleanup = async () => {
+    if (finished) return;
+    finished = true;
+    if (browserServer) await Promise.race([browserServer.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
+    await stopPid(browserPid);
+    await stopPid(server.pid, { group: true });
+  };
+  const onSignal = (sig) => {
+    void cleanup().then(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    await waitForHttp(`http://${host}/healthz`, server, 60_000);
+    const { chromium } = require('playwright-core');
+    browserServer = await chromium.launchServer({
+      executablePath: process.env.FORKSCOPE_CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+    });
+    browserPid = browserServer.process().pid;
+    const browser = await chromium.connect(browserServer.wsEndpoint());
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    let settle;
+    const done = new Promise((r) => (settle = r));
+    let shotChain = Promise.resolve();
+    await page.exposeFunction('codeAutomationLog', (type, args) => {
+      const text = format(...(Array.isArray(args) ? args : [args]));
+      const m = /\[screenshot\] ([\w.-]+)/.exec(text);
+      if (m && shots) {
+        mkdirSync(shots, { recursive: true });
+        shotChain = shotChain.then(() => page.screenshot({ path: join(shots, `${m[1]}.png`) }).catch(() => undefined));
+      }
+      (type === 'error' ? process.stderr : process.stdout).write(text + '\n');
+    });
+    await page.exposeFunction('codeAutomationExit', (code, logs) => settle({ code: Number(code) || 0, logs }));
+    const payload = [['extensionDevelopmentPath', `vscode-remote://${host}${devPath}`]];
+    if (testsPath) payload.push(['extensionTestsPath', `vscode-remote://${host}${testsPath}`]);
+    const url = `http://${host}/?${folder ? `folder=${encodeURIComponent(folder)}&` : ''}payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    if (!testsPath) return await new Promise(() => undefined); // interactive use: run until killed
+    const timer = new Promise((r) => setTimeout(() => r({ code: 1, logs: null, timedOut: true }), timeoutS * 1000));
+    const result = await Promise.race([done, timer]);
+    await shotChain;
+    if (result.timedOut) {
+      process.stderr.write(`code-server-launcher: the suite did not finish within ${timeoutS} s\n`);
+      if (shots) await page.screenshot({ path: join(shots, 'timeout.png') }).catch(() => undefined);
+    }
+    if (result.code !== 0) {
+      process.stderr.write(`code-server-launcher: suite exit code ${result.code}; code-server log tail:\n${serverLog.slice(-4000)}\n`);
+      if (Array.isArray(result.logs)) {
+        for (const l of result.logs) {
+          if (/exthost|renderer|remoteagent/i.test(l.relativePath ?? '')) process.stderr.write(`--- ${l.relativePath}\n${String(l.contents).slice(-6000)}\n`);
+        }
+      }
+    }
+    return result.code;
+  } catch (e) {
+    process.stderr.write(`code-server-launcher: ${e?.stack ?? e}\ncode-server log tail:\n${serverLog.slice(-4000)}\n`);
+    return 1;
+  } finally {
+    await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  launch(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,28 @@
+/**
+ * Entry of the real-VS-Code suite (`--extensionTestsPath`): runs the mocha
+ * tests in this folder inside VS Code's extension host, and writes the counts
+ * to FORKSCOPE_TEST_RESULTS for `npm test`'s summary.
+ */
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+// mocha 10 is CommonJS; it stays external to the bundle.
+import Mocha = require('mocha');
+
+export async function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'spec' });
+  const grep = process.env.FORKSCOPE_TEST_GREP;
+  if (grep) mocha.grep(grep);
+  for (const f of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(path.join(__dirname, f));
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  const failures = await new Promise<number>((resolve) => {
+    const runner = mocha.run((n) => resolve(n));
+    runner.on('pass', () => counts.passed++);
+    runner.on('fail', () => counts.failed++);
+    runner.on('pending', () => counts.skipped++);
+  });
+  const out = process.env.FORKSCOPE_TEST_RESULTS;
+  if (out) fs.writeFileSync(out, JSON.stringify(counts));
+  console.log(`forkscope vscode suite: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+  if (failures > 0) throw new Error(`${failures} test(s) failed`);
+}
