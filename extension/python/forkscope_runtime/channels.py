@@ -5,17 +5,20 @@ sender pid, send time; pickle ignores bytes past STOP, so any reader gets the
 same object). The receiving process reads it, so its `recv` counters and `m`
 events name the true sender and the latency.
 
-- `Connection.send/recv` are replaced with equivalents that write and read the
-  trailer (`send_bytes`/`recv_bytes` are never touched). This carries Pipe
-  traffic, Pool task dispatch and results, and Manager calls. A connection's
-  channel ref is its descriptor's inode, or the `m<address>` ref a Manager
-  connection was tagged with.
-- `Queue._reset` (run on creation, unpickling and after fork) wraps the
-  queue's `_send_bytes` (called by the feeder thread, which pickles: real byte
-  counts) and `_recv_bytes`. `Queue.get`/`put` record waits (put only on
-  bounded queues, where it can block).
-- `SimpleQueue.get/put` pickle in the caller: they are re-implemented with the
-  same locking, plus the trailer.
+Nothing is re-implemented: every wrapper calls the original, so tracebacks
+show the standard library's own frames (the wrappers hide theirs).
+
+- The trailer: `connection` and `queues` pickle through their module global
+  `_ForkingPickler`; it is replaced by a subclass whose `dumps` calls the
+  original and appends the trailer. This covers Connection.send (Pipe, Pool
+  task dispatch, Manager calls), the Queue feeder thread and SimpleQueue.put.
+  `send_bytes`/`recv_bytes` payloads of the user are never changed.
+- The counting: `Connection._send_bytes` / `_recv_bytes` (every message of
+  every kind passes there) count payloads that carry a trailer, under the
+  connection's channel ref: its descriptor's inode (a queue's two ends share
+  one), or the `m<address>` ref of a Manager connection.
+- Waits: `Connection.recv`, `Queue.get`, `SimpleQueue.get` (and `put` of a
+  bounded queue).
 - `connection.Pipe` and the queues' constructors declare `chan` events for
   channels user code made (a duplex Pipe is a socket pair: both inodes).
 """
@@ -37,7 +40,6 @@ unpack_from = TRAILER.unpack_from
 recv_table = E.recv
 sent_table = E.sent
 
-_ForkingPickler = None
 _SEM_MAX = None
 
 
@@ -65,13 +67,13 @@ def count_sent(ref, n):
         c[1] += n
 
 
-def count_recv(ref, data, n, tag, _unpack=unpack_from, _magic=MAGIC, _tl=TLEN, _time=E.time, _table=recv_table, _budget=E.budget, _misc=E.misc, _append=E.append):
+def count_recv(ref, data, n, tag, off=-1, _unpack=unpack_from, _magic=MAGIC, _tl=TLEN, _time=E.time, _table=recv_table, _budget=E.budget, _misc=E.misc, _append=E.append):
     """Reads the trailer of a received payload (n bytes incl. trailer) and counts it.
 
     Hot path: everything it needs is bound as a default argument."""
     now = _time()
     if n >= _tl:
-        m, frm, ts = _unpack(data, n - _tl)
+        m, frm, ts = _unpack(data, n - _tl if off < 0 else off)
         if m == _magic:
             n -= _tl
             lat = now - ts
@@ -104,60 +106,121 @@ def trailer(_pack=pack, _magic=MAGIC, _time=E.time):
     return _pack(_magic, E.pid, _time())
 
 
-# ---- Connection ----------------------------------------------------------------------------
+# ---- the trailer and the counting ------------------------------------------------------------
 
 
-@sites.hidden
-def conn_send(self, obj):
-    """Connection.send with the trailer (same checks and pickling as the original)."""
-    self._check_closed()
-    self._check_writable()
-    b = io.BytesIO()
-    _ForkingPickler(b, None).dump(obj)
-    if E.enabled:
+def _make_pickler(base):
+    base_dumps = base.dumps
+    join = b"".join
+
+    class TrailedPickler(base):
+        """ForkingPickler whose dumps appends the sender trailer (used by connection and queues)."""
+
+        @classmethod
+        @sites.hidden
+        def dumps(cls, obj, protocol=None):
+            try:
+                buf = base_dumps(obj, protocol)
+            except BaseException as e:
+                sites.hide(e)
+                raise
+            if E.enabled:
+                try:
+                    return join((buf, trailer()))
+                except Exception as e:  # noqa: BLE001
+                    E.fail("pickle", e)
+            return buf
+
+    TrailedPickler.__module__ = base.__module__
+    TrailedPickler.__qualname__ = TrailedPickler.__name__ = base.__name__
+    return TrailedPickler
+
+
+def _make_send_bytes(orig):
+    magic = MAGIC
+    tl = TLEN
+
+    @sites.hidden
+    def _send_bytes(self, buf):
+        if E.enabled:
+            try:
+                n = len(buf)
+                if n >= tl and buf[n - tl : n - tl + 4] == magic:
+                    d = self.__dict__
+                    ref = d.get("_fk_ref") or conn_ref(self)
+                    if ref is not QUIET:
+                        count_sent(ref, n - tl)
+            except Exception as e:  # noqa: BLE001
+                E.fail("Connection.send", e)
         try:
-            n = b.tell()
-            b.write(trailer())
-            d = self.__dict__
-            ref = d.get("_fk_ref") or conn_ref(self)
-            if ref is not QUIET:
-                count_sent(ref, n)
-            if d.get("_fk_mc") and type(obj) is tuple and len(obj) == 4:
-                d["_fk_call"] = obj[1]
-        except Exception as e:  # noqa: BLE001
-            E.fail("Connection.send", e)
-    self._send_bytes(b.getbuffer())
+            return orig(self, buf)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+
+    return _send_bytes
 
 
-@sites.hidden
-def conn_recv(self):
-    """Connection.recv reading the trailer (same checks and unpickling as the original)."""
-    self._check_closed()
-    self._check_readable()
-    w = E.wait_begin("recv", self.__dict__.get("_fk_ref") or None, None) if E.cur_wait[0] is None else None
-    try:
-        buf = self._recv_bytes()
-    except BaseException as e:
-        sites.hide(e)
-        raise
-    finally:
-        E.wait_end(w)
-    mv = buf.getbuffer()
-    obj = _ForkingPickler.loads(mv)
-    if E.enabled:
+def _make_recv_bytes(orig):
+    tl = TLEN
+    magic = MAGIC
+
+    @sites.hidden
+    def _recv_bytes(self, maxsize=None):
         try:
-            d = self.__dict__
-            ref = d.get("_fk_ref") or conn_ref(self)
-            tag = d.get("_fk_tag")
-            if d.get("_fk_ms") and type(obj) is tuple and len(obj) == 4:
-                tag = obj[1] if isinstance(obj[1], str) else None
-            elif d.get("_fk_mc"):
+            buf = orig(self, maxsize)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        if E.enabled:
+            try:
+                d = self.__dict__
+                ref = d.get("_fk_ref") or conn_ref(self)
+                if ref is not QUIET:
+                    mv = buf.getbuffer()
+                    try:
+                        n = len(mv)
+                        if n >= tl and mv[n - tl : n - tl + 4] == magic:  # raw send_bytes payloads are not counted
+                            if d.get("_fk_ms") or d.get("_fk_mc"):
+                                d["_fk_last"] = (bytes(mv[n - tl :]), n)  # counted by recv, which knows the method
+                            else:
+                                count_recv(ref, mv, n, d.get("_fk_tag"))
+                    finally:
+                        mv.release()
+            except Exception as e:  # noqa: BLE001
+                E.fail("Connection.recv", e)
+        return buf
+
+    return _recv_bytes
+
+
+def _make_conn_recv(orig):
+    @sites.hidden
+    def recv(self):
+        d = self.__dict__
+        w = None
+        if E.cur_wait[0] is None:
+            r = d.get("_fk_ref")
+            w = E.wait_begin("recv", r if r and r is not QUIET else None, None)
+        try:
+            obj = orig(self)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            E.wait_end(w)
+        last = d.pop("_fk_last", None)
+        if last is not None and E.enabled:
+            try:
                 tag = d.get("_fk_call")
-            if ref is not QUIET:
-                count_recv(ref, mv, len(mv), tag)
-        except Exception as e:  # noqa: BLE001
-            E.fail("Connection.recv", e)
-    return obj
+                if d.get("_fk_ms"):
+                    tag = obj[1] if type(obj) is tuple and len(obj) == 4 and isinstance(obj[1], str) else None
+                count_recv(d.get("_fk_ref") or conn_ref(self), last[0], last[1], tag, 0)
+            except Exception as e:  # noqa: BLE001
+                E.fail("Connection.recv", e)
+        return obj
+
+    return recv
 
 
 def _declare(kind, ref, refs, site, pool=None, name=None):
@@ -192,26 +255,24 @@ def _make_pipe(orig):
 # ---- Queue / JoinableQueue -------------------------------------------------------------------
 
 
-def _qsender(ref, send_bytes):
-    table = sent_table
-    join = b"".join
+def pipe_ref(q):
+    """The ref of a queue's pipe from whichever end is still open here (both share one inode)."""
+    try:
+        return inode_ref(q._reader.fileno())
+    except OSError:
+        return inode_ref(q._writer.fileno())
 
-    def send(buf):
-        if E.enabled:
-            try:
-                n = len(buf)
-                c = table.get(ref)
-                if c is None:
-                    table[ref] = [1, n]
-                else:
-                    c[0] += 1
-                    c[1] += n
-                buf = join((buf, trailer()))
-            except Exception as e:  # noqa: BLE001
-                E.fail("Queue.feed", e)
-        return send_bytes(buf)
 
-    return send
+def queue_ref(q):
+    """A Queue's or SimpleQueue's channel ref, cached on the object (not pickled: explicit getstate)."""
+    d = q.__dict__
+    r = d.get("_fk_ref")
+    if r is None:
+        r = d["_fk_ref"] = pipe_ref(q)
+    return r
+
+
+sq_ref = queue_ref
 
 
 def _make_qreset(orig):
@@ -220,12 +281,9 @@ def _make_qreset(orig):
         if E.enabled:
             try:
                 ref = pipe_ref(self)
-                d = self.__dict__
-                d["_fk_ref"] = ref
-                cell = d.get("_fk_cell")
-                if cell is None:
-                    cell = d["_fk_cell"] = [None]
-                self._send_bytes = _qsender(ref, self._send_bytes)
+                self.__dict__["_fk_ref"] = ref
+                for c in (self._reader, self._writer):  # both ends count under the queue's ref
+                    c.__dict__["_fk_ref"] = ref
             except Exception as e:  # noqa: BLE001
                 E.fail("Queue._reset", e)
 
@@ -240,7 +298,7 @@ def _make_qinit(orig, kind):
                 site = sites.user_site(2)
                 if not site[3]:
                     self._fk_declared = True
-                    ref = self.__dict__.get("_fk_ref") or pipe_ref(self)
+                    ref = queue_ref(self)
                     _declare(kind, ref, [ref], site)
             except Exception as e:  # noqa: BLE001
                 E.fail("Queue", e)
@@ -248,78 +306,19 @@ def _make_qinit(orig, kind):
     return __init__
 
 
-def _make_qget(time_mod, Empty):
-    """Queue.get re-implemented (identical in 3.9-3.13) with the wait and the receive counted inline:
-    it is the hot path of a queue flood."""
-    monotonic = time_mod.monotonic
-    cur_wait = E.cur_wait
-    get_ident = E.get_ident
-    now = E.time
-    waits = E.waits
-    wait_s = E.wait_s
-    append = E.append
-
+def _make_qget(orig, what="queue.get"):
     @sites.hidden
-    def get(self, block=True, timeout=None):
-        if self._closed:
-            raise ValueError(f"Queue {self!r} is closed")
+    def get(self, *args, **kwargs):
         w = None
-        if block and cur_wait[0] is None and get_ident() == E.main_ident and E.enabled:
-            w = cur_wait[0] = ["queue.get", self.__dict__.get("_fk_ref"), None, now(), [1], False]
+        if E.cur_wait[0] is None and (not args or args[0]) and kwargs.get("block", True):
+            w = E.wait_begin(what, self.__dict__.get("_fk_ref"), None)
         try:
-            if block and timeout is None:
-                with self._rlock:
-                    res = self._recv_bytes()
-                self._sem.release()
-            else:
-                if block:
-                    deadline = monotonic() + timeout
-                if not self._rlock.acquire(block, timeout):
-                    raise Empty
-                try:
-                    if block:
-                        timeout = deadline - monotonic()
-                        if not self._poll(timeout):
-                            raise Empty
-                    elif not self._poll():
-                        raise Empty
-                    res = self._recv_bytes()
-                    self._sem.release()
-                finally:
-                    self._rlock.release()
+            return orig(self, *args, **kwargs)
         except BaseException as e:
-            if w is not None:
-                E.wait_end(w)
-                w = None
             sites.hide(e)
             raise
-        if w is not None:
-            t = now()
-            cur_wait[0] = None
-            try:
-                w[4].pop()
-                d = t - w[3]
-                if d < wait_s[0]:
-                    c = waits.get("queue.get")
-                    if c is None:
-                        waits["queue.get"] = [d]
-                    else:
-                        c[0] += d
-                else:
-                    append(["w", w[3], "queue.get", w[1], None])
-                    append(["we", t])
-            except IndexError:
-                E.wait_end_claimed(w, t)
-        d = self.__dict__
-        ref = d.get("_fk_ref")
-        if ref is not None and E.enabled:
-            try:
-                cell = d.get("_fk_cell")
-                count_recv(ref, res, len(res), cell[0] if cell else None)
-            except Exception as e:  # noqa: BLE001
-                E.fail("Queue.get", e)
-        # unserialize the data after having released the lock
-        return _ForkingPickler.loads(res)
+        finally:
+            E.wait_end(w)
 
     return get
 
@@ -341,72 +340,12 @@ def _make_qput(orig):
     return put
 
 
-# ---- SimpleQueue ---------------------------------------------------------------------------
-
-
-def sq_ref(q):
-    """A SimpleQueue's channel ref (its pipe's inode), cached on the object."""
-    d = q.__dict__
-    r = d.get("_fk_ref")
-    if r is None:
-        r = d["_fk_ref"] = pipe_ref(q)
-    return r
-
-
-def pipe_ref(q):
-    """The ref of a queue's pipe from whichever end is still open here (both share one inode)."""
-    try:
-        return inode_ref(q._reader.fileno())
-    except OSError:
-        return inode_ref(q._writer.fileno())
-
-
-@sites.hidden
-def sq_get(self):
-    """SimpleQueue.get: same locking as the original, plus the wait and the trailer."""
-    w = E.wait_begin("queue.get", self.__dict__.get("_fk_ref"), None)
-    try:
-        with self._rlock:
-            res = self._reader.recv_bytes()
-    except BaseException as e:
-        sites.hide(e)
-        raise
-    finally:
-        E.wait_end(w)
-    if E.enabled:
-        try:
-            count_recv(self.__dict__.get("_fk_ref") or sq_ref(self), res, len(res), self.__dict__.get("_fk_tag"))
-        except Exception as e:  # noqa: BLE001
-            E.fail("SimpleQueue.get", e)
-    return _ForkingPickler.loads(res)
-
-
-@sites.hidden
-def sq_put(self, obj):
-    """SimpleQueue.put: pickles before taking the lock, like the original, and adds the trailer."""
-    b = io.BytesIO()
-    _ForkingPickler(b, None).dump(obj)
-    if E.enabled:
-        try:
-            n = b.tell()
-            b.write(trailer())
-            count_sent(self.__dict__.get("_fk_ref") or sq_ref(self), n)
-        except Exception as e:  # noqa: BLE001
-            E.fail("SimpleQueue.put", e)
-    data = b.getbuffer()
-    if self._wlock is None:
-        self._writer.send_bytes(data)
-    else:
-        with self._wlock:
-            self._writer.send_bytes(data)
-
-
 def _make_sqinit(orig):
     def __init__(self, *args, **kwargs):
         orig(self, *args, **kwargs)
         if E.enabled:
             try:
-                ref = sq_ref(self)
+                ref = queue_ref(self)
                 site = sites.user_site(2)
                 if not site[3]:
                     _declare("simplequeue", ref, [ref], site)
@@ -417,35 +356,29 @@ def _make_sqinit(orig):
 
 
 def _patch_connection(connection):
-    global _ForkingPickler
-    from multiprocessing import reduction
-
-    _ForkingPickler = reduction.ForkingPickler
+    replace(connection, "_ForkingPickler", _make_pickler(connection._ForkingPickler))
+    C = connection.Connection
+    replace(C, "_send_bytes", _make_send_bytes(C._send_bytes))
+    replace(C, "_recv_bytes", _make_recv_bytes(C._recv_bytes))
     CB = connection._ConnectionBase
-    replace(CB, "send", conn_send)
-    replace(CB, "recv", conn_recv)
+    replace(CB, "recv", _make_conn_recv(CB.recv))
     replace(connection, "Pipe", _make_pipe(connection.Pipe))
 
 
 def _patch_queues(queues):
-    global _ForkingPickler, _SEM_MAX
+    global _SEM_MAX
     import _multiprocessing
-    from multiprocessing import reduction
 
-    _ForkingPickler = reduction.ForkingPickler
     _SEM_MAX = _multiprocessing.SemLock.SEM_VALUE_MAX
+    replace(queues, "_ForkingPickler", _make_pickler(queues._ForkingPickler))
     Q = queues.Queue
     replace(Q, "_reset", _make_qreset(Q._reset))
     replace(Q, "__init__", _make_qinit(Q.__init__, "queue"))
-    import queue
-    import time as time_mod
-
-    replace(Q, "get", _make_qget(time_mod, queue.Empty))
+    replace(Q, "get", _make_qget(Q.get))
     replace(Q, "put", _make_qput(Q.put))
     JQ = queues.JoinableQueue
     replace(JQ, "__init__", _make_qinit(JQ.__init__, "joinablequeue"))
     replace(JQ, "put", _make_qput(JQ.put))
     SQ = queues.SimpleQueue
     replace(SQ, "__init__", _make_sqinit(SQ.__init__))
-    replace(SQ, "get", sq_get)
-    replace(SQ, "put", sq_put)
+    replace(SQ, "get", _make_qget(SQ.get))

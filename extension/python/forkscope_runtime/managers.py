@@ -72,6 +72,9 @@ def _make_callmethod(orig):
                     E.calls[key] = [1]
                 else:
                     c[0] += 1
+                conn = getattr(self._tls, "connection", None)
+                if conn is not None:
+                    conn.__dict__["_fk_call"] = methodname  # the reply's tag
                 w = E.wait_begin("manager", ref, methodname)
             except Exception as e:  # noqa: BLE001
                 E.fail("manager.call", e)

@@ -49,10 +49,10 @@ def _task_done(state, ok):
 
 def _flush_if_idle(q):
     """Before a worker hands back what may be its last result, flush when no task is waiting
-    (or the last flush is 5 ms old): `with Pool() as p:` terminates workers right after the
+    (or the last flush is 1 ms old): `with Pool() as p:` terminates workers right after the
     last result arrives, and a killed worker keeps nothing."""
     try:
-        if E.time() - E.last_flush[0] > 0.005 or not q._reader.poll():
+        if E.time() - E.last_flush[0] >= 0.001 or not q._reader.poll():
             E.flush()
     except Exception:
         E.flush()
@@ -61,7 +61,7 @@ def _flush_if_idle(q):
 def _flush_before_blocking(q, done_at):
     """A worker about to wait for its next task flushes what it did since the last flush."""
     try:
-        if done_at > E.last_flush[0] and not q._reader.poll():
+        if done_at > E.last_flush[0] and (E.time() - E.last_flush[0] >= 0.001 or not q._reader.poll()):
             E.flush()
     except Exception:
         pass
@@ -74,7 +74,7 @@ def _instrument_pool_worker(inqueue, outqueue):
     from multiprocessing import pool as mpool
 
     ref = sq_ref(inqueue)
-    inqueue._fk_tag = "task"
+    inqueue._reader._fk_tag = "task"
     state = [None]
     done = [0.0]  # when the last task finished
     qget, qput = type(inqueue).get, type(outqueue).put
@@ -262,9 +262,7 @@ def _instrument_executor_worker(call_queue, result_queue):
     from concurrent.futures import process as cfp
 
     ref = call_queue.__dict__.get("_fk_ref") or pipe_ref(call_queue)
-    cell = call_queue.__dict__.get("_fk_cell")
-    if cell is not None:
-        cell[0] = "task"
+    call_queue._reader._fk_tag = "task"
     state = [None]
     qget, qput = type(call_queue).get, type(result_queue).put
     chunk_fn = getattr(cfp, "_process_chunk", None)

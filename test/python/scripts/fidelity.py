@@ -44,6 +44,9 @@ if __name__ == "__main__":
         pass
     time.sleep(0.01)
     sys.stderr.write("to stderr\n")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(b"raw \xff\xfe bytes\n")
+    sys.stdout.flush()
     how = sys.argv[2] if len(sys.argv) > 2 else "ok"
     if how == "raise":
         try:

@@ -1,0 +1,175 @@
+"""The script runs exactly as without Forkscope: same stdout/stderr bytes
+(tracebacks included), same exit code, `-m` too; the runtime is absent
+without FORKSCOPE_RUNTIME; the supervisor going away does not disturb the
+script; hook failures stay inside the runtime; install/uninstall are exact."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import listener as L  # noqa: E402
+from support import METHODS, SCRIPTS, RuntimeCase  # noqa: E402
+
+PY = os.environ.get("FORKSCOPE_TEST_PYTHON") or sys.executable
+
+
+class IdenticalOutputTest(RuntimeCase):
+    def compare(self, *args):
+        plain = self.plain(*args)
+        rec = self.record(*args)
+        r = rec.result
+        self.assertEqual(r.stdout, plain.stdout, args)
+        self.assertEqual(r.stderr.decode(errors="replace"), plain.stderr.decode(errors="replace"), args)
+        self.assertEqual(r.returncode, plain.returncode, args)
+        self.assertGreater(len(rec.events), 1, "the runtime recorded the run")
+        return rec
+
+    def test_raise_in_main_and_children(self):
+        for m in METHODS:
+            with self.subTest(method=m):
+                rec = self.compare("fidelity.py", m, "raise")
+                self.assertEqual(rec.result.returncode, 1)
+                self.assertIn(b"child 1 failed on purpose", rec.result.stderr)
+                self.assertIn(b'raise ValueError("main failed")', rec.result.stderr)
+                self.assertNotIn(b"forkscope", rec.result.stderr)
+
+    def test_other_endings(self):
+        for how in ("ok", "exit", "queue-empty", "pool-raise"):
+            with self.subTest(how=how):
+                rec = self.compare("fidelity.py", "fork", how)
+                self.assertNotIn(b"forkscope", rec.result.stderr)
+
+    def test_syntax_error_and_missing_script(self):
+        for script in ("syntax_error.py", "does_not_exist.py"):
+            with self.subTest(script=script):
+                plain = self.plain(script)
+                lst = L.Listener()
+                try:
+                    r = L.run([os.path.join(SCRIPTS, script)], lst, cwd=SCRIPTS)
+                finally:
+                    lst.close()
+                self.assertEqual(r.returncode, plain.returncode)
+                self.assertEqual(r.stdout, plain.stdout)
+                if script == "syntax_error.py":
+                    self.assertEqual(r.stderr, plain.stderr)
+                else:
+                    self.assertIn(b"can't open file", r.stderr)
+
+    def test_module_mode(self):
+        env = dict(os.environ)
+        env.pop("FORKSCOPE_RUNTIME", None)
+        plain = subprocess.run([PY, "-m", "fkmod", "a", "b"], cwd=SCRIPTS, env=env, capture_output=True, timeout=60)
+        lst = L.Listener()
+        try:
+            r = L.run(["-m", "fkmod", "a", "b"], lst, cwd=SCRIPTS)
+            lst.wait_idle(5)
+            evs = lst.events
+        finally:
+            lst.close()
+        self.assertEqual(r.stdout, plain.stdout)
+        self.assertEqual(r.stderr, plain.stderr)
+        self.assertEqual(r.returncode, 4)
+        self.assertEqual(r.returncode, plain.returncode)
+        roles = [e[2]["role"] for es in evs.values() for e in es if e[0] == "proc"]
+        self.assertIn("main", roles)
+        self.assertIn("process", roles)
+
+
+class WithoutRuntimeTest(RuntimeCase):
+    def test_no_runtime_without_variable(self):
+        r = L.run([os.path.join(SCRIPTS, "introspect.py")], None, cwd=SCRIPTS)
+        self.assertEqual(r.stdout.decode().split()[:2], ["plain", "multiprocessing.process"])
+
+    def test_malformed_variable(self):
+        for bad in ("{", "[]", '{"v": 2}', '{"v": 1, "socket": 3}'):
+            with self.subTest(value=bad):
+                env = dict(os.environ, FORKSCOPE_RUNTIME=bad)
+                r = subprocess.run([PY, L.LAUNCHER, os.path.join(SCRIPTS, "introspect.py")], env=env, capture_output=True, timeout=60)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(r.stdout.decode().split()[1], "multiprocessing.process")
+
+    def test_with_runtime_it_is_patched(self):
+        rec = self.record("introspect.py")
+        self.assertEqual(rec.stdout.split()[:2], ["runtime", "forkscope_runtime.processes"])
+
+
+class SupervisorGoneTest(RuntimeCase):
+    def test_supervisor_goes_away_mid_run(self):
+        for m in ("fork", "spawn"):
+            with self.subTest(method=m):
+                plain = self.plain("goaway.py", m)
+                lst = L.Listener()
+                proc = subprocess.Popen([PY, L.LAUNCHER, os.path.join(SCRIPTS, "goaway.py"), m], env=lst.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=SCRIPTS)
+                deadline = time.time() + 10
+                while time.time() < deadline and len(lst.hellos) < 3:
+                    time.sleep(0.02)
+                lst.close()  # every connection and the socket itself disappear
+                out, err = proc.communicate(timeout=60)
+                self.assertEqual(out, plain.stdout)
+                self.assertEqual(err, plain.stderr)
+                self.assertEqual(proc.returncode, 0)
+                self.assertGreaterEqual(len(lst.hellos), 3)
+
+
+class HookFailureTest(RuntimeCase):
+    def test_hook_failure_is_contained_and_warned_once(self):
+        plain = self.plain("broken_hook.py")
+        rec = self.record("broken_hook.py")
+        self.assertEqual(rec.result.stdout, plain.stdout)
+        self.assertEqual(rec.result.stderr, plain.stderr)
+        self.assertEqual(rec.result.returncode, 0)
+        warns = [(pid, w[3]) for pid, w in rec.warns if w[2] == "runtime-error"]
+        self.assertTrue(warns)
+        per_pid = {}
+        for pid, msg in warns:
+            key = (pid, msg.split(" failed")[0])
+            per_pid[key] = per_pid.get(key, 0) + 1
+        self.assertTrue(all(n == 1 for n in per_pid.values()), warns)
+
+
+INSTALL_CHECK = r"""
+import json, os, sys
+os.environ["FORKSCOPE_RUNTIME"] = json.dumps({"v": 1, "socket": "/nonexistent/x.sock", "secret": "s", "root": ROOT})
+sys.path.insert(0, ROOT)
+import multiprocessing, multiprocessing.process as mpp, multiprocessing.connection as mc, multiprocessing.queues as mq
+import multiprocessing.pool as mpool, multiprocessing.synchronize as ms, multiprocessing.util as mu, time, traceback
+def snapshot():
+    return [mpp.BaseProcess.start, mpp.BaseProcess.join, mpp.BaseProcess._bootstrap, mc._ConnectionBase.send,
+            mc._ConnectionBase.recv, mc.Pipe, mq.Queue.get, mq.Queue._reset, mq.SimpleQueue.put, mpool.worker,
+            mpool.Pool.map, ms.Lock, ms.Event, mu.spawnv_passfds, time.sleep, traceback.walk_tb, sys.excepthook, len(sys.meta_path)]
+before = snapshot()
+import forkscope_runtime.bootstrap as b
+assert b.install_main()
+import forkscope_runtime.bootstrap as b2
+assert b2 is b and not b.install_main() and not b.install_spawned("process")
+during = snapshot()
+changed = sum(1 for x, y in zip(before, during) if x is not y)
+import multiprocessing.managers as mm
+assert mm.BaseProxy._callmethod.__module__ == "forkscope_runtime.managers"
+lock = ms.Lock(ctx=multiprocessing.get_context("fork"))
+with lock:
+    pass
+b.uninstall()
+after = snapshot()
+restored = all(x is y or x == y for x, y in zip(before, after))
+assert mm.BaseProxy._callmethod.__module__ == "multiprocessing.managers"
+print(changed, restored)
+"""
+
+
+class InstallTest(unittest.TestCase):
+    def test_install_twice_and_uninstall(self):
+        code = INSTALL_CHECK.replace("ROOT", repr(L.PYTHON_ROOT))
+        r = subprocess.run([PY, "-c", code], capture_output=True, timeout=60, env={k: v for k, v in os.environ.items() if k != "FORKSCOPE_RUNTIME"})
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        changed, restored = r.stdout.decode().split()
+        self.assertGreaterEqual(int(changed), 14)
+        self.assertEqual(restored, "True")
+
+
+if __name__ == "__main__":
+    unittest.main()
