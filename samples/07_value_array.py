@@ -1,0 +1,34 @@
+"""07 · Shared memory: Value and Array.
+
+`Value` and `Array` live in shared memory: every process sees the same bytes,
+so no messages are sent. `counter.value += 1` is a read and a write: without
+the Value's own lock, two processes can read the same old value and one
+increment is lost.
+
+In the inspector, look at:
+  * the Flows tab: no messages at all — shared memory is not a channel;
+  * the Locks panel: the counter's lock, acquired 4 × 2000 times;
+  * the output: the safe counter is exactly 8000; the unsafe one is often less.
+"""
+import multiprocessing as mp
+
+
+def add(safe, unsafe, squares, index):
+    """Increments both counters 2000 times and fills one slot of the array."""
+    for _ in range(2000):
+        with safe.get_lock():
+            safe.value += 1
+        unsafe.value += 1  # a lost-update race: read, add, write
+    squares[index] = index * index
+
+
+if __name__ == "__main__":
+    safe = mp.Value("i", 0)
+    unsafe = mp.Value("i", 0, lock=False)
+    squares = mp.Array("i", 4)
+    workers = [mp.Process(target=add, args=(safe, unsafe, squares, i), name=f"adder-{i}") for i in range(4)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join()
+    print(f"safe counter: {safe.value} (expected 8000), unsafe: {unsafe.value}, squares: {list(squares)}")
