@@ -310,6 +310,33 @@ def _make_run(real_run):
     return run
 
 
+def _defer_exit_to_atexit(info):
+    """Python 3.13+ runs a fork/forkserver child's atexit handlers (multiprocessing's own exit
+    function, which flushes queue feeders) after `_bootstrap` returns: the `exit` event and the last
+    counters then go out from an atexit handler that runs after that one."""
+    if sys.version_info < (3, 13) or info.get("startMethod") not in ("fork", "forkserver"):
+        return False
+    try:
+        import atexit
+        from multiprocessing import util
+
+        atexit.unregister(util._exit_function)
+        atexit.register(_deferred_exit)
+        atexit.register(util._exit_function)
+        return True
+    except Exception as e:  # noqa: BLE001
+        E.fail("Process._bootstrap", e)
+        return False
+
+
+def _deferred_exit():
+    """atexit (3.13+ fork children): the exit event after multiprocessing's exit function."""
+    try:
+        exit_event(identity.get("child_exit"))
+    except Exception:
+        pass
+
+
 def _make_bootstrap(orig):
     def _bootstrap(self, *args, **kwargs):
         info = self.__dict__.get("_fk")
@@ -335,11 +362,15 @@ def _make_bootstrap(orig):
                 wrapped = True
         except Exception as e:  # noqa: BLE001
             E.fail("Process._bootstrap", e)
+        deferred = _defer_exit_to_atexit(info)
         code = orig(self, *args, **kwargs)
         try:
             if wrapped:
                 self.__dict__.pop("run", None)
-            exit_event(code)
+            if deferred:
+                identity["child_exit"] = code
+            else:
+                exit_event(code)
         except Exception as e:  # noqa: BLE001
             E.fail("Process._bootstrap", e)
         return code
