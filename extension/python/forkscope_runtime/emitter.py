@@ -149,6 +149,8 @@ def emit(ev):
     """Appends one event (a list starting with its type and time)."""
     if enabled:
         append(ev)
+        if _paused[0]:
+            resume()
 
 
 def detail(ev):
@@ -168,6 +170,8 @@ def wait_begin(what, ref=None, text=None):
     """Marks the main thread as waiting; returns a token for wait_end, or None (nested, other thread, off)."""
     if cur_wait[0] is not None or get_ident() != main_ident or not enabled:
         return None
+    if _paused[0]:
+        resume()
     w = [what, ref, text, time(), [1], False]
     cur_wait[0] = w
     return w
@@ -370,7 +374,14 @@ def before_fork():
 
 
 def after_fork_parent():
-    """Restarts the flusher paused by before_fork."""
+    """Restarts the flusher paused by before_fork. Python 3.13+ checks the thread count after the
+    after-fork hooks, so there the restart waits for the runtime's next event or wait."""
+    if _paused[0] and sys.version_info < (3, 13):
+        resume()
+
+
+def resume():
+    """Restarts a paused flusher."""
     if _paused[0]:
         _paused[0] = False
         try:

@@ -1,0 +1,178 @@
+"""Every event of real runs has the shape docs/runtime-protocol.md gives it;
+the hello carries the secret; detail events obey detailRate while counts stay
+exact."""
+
+import json
+import os
+import socket
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import METHODS, RuntimeCase  # noqa: E402
+
+ROLES = {"main", "process", "pool-worker", "executor-worker", "manager", "forkserver", "resource-tracker", "fork"}
+KINDS = {"queue", "simplequeue", "joinablequeue", "pipe", "pool", "manager"}
+WAITS = {"join", "queue.get", "queue.put", "recv", "lock", "semaphore", "condition", "event", "barrier", "pool.result", "future.result", "sleep", "manager"}
+CTR_KEYS = {"sent", "recv", "locks", "waits", "tasks", "calls", "detail", "dropped", "droppedBatches"}
+
+
+def num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def opt_num(v):
+    return v is None or num(v)
+
+
+def opt_str(v):
+    return v is None or isinstance(v, str)
+
+
+def is_ref(v):
+    return isinstance(v, str) and v[:1] in ("p", "m")
+
+
+def check(ev):
+    """None when the event is well-formed, else what is wrong."""
+    if not isinstance(ev, list) or len(ev) < 2 or not isinstance(ev[0], str) or not num(ev[1]):
+        return "not [type, t, ...]"
+    t = ev[0]
+    a = ev[2:]
+    if t == "proc":
+        i = a[0]
+        ok = isinstance(i, dict) and isinstance(i.get("pid"), int) and i.get("role") in ROLES and opt_str(i.get("name")) and opt_str(i.get("key"))
+        ok = ok and {"pid", "ppid", "key", "name", "role", "startMethod", "target", "file", "line", "daemon"} <= set(i)
+        return None if ok else "proc"
+    if t == "create":
+        i = a[0]
+        return None if isinstance(i, dict) and isinstance(i.get("key"), str) and {"key", "name", "target", "file", "line", "startMethod", "daemon", "role"} <= set(i) and i["role"] in ROLES else "create"
+    if t == "started":
+        return None if len(a) == 2 and isinstance(a[0], str) and isinstance(a[1], int) else "started"
+    if t == "run":
+        return None if len(a) == 1 and opt_str(a[0]) else "run"
+    if t == "runend":
+        return None if len(a) == 1 and opt_str(a[0]) else "runend"
+    if t == "exit":
+        return None if len(a) == 3 and all(opt_num(x) for x in a) else "exit"
+    if t == "reap":
+        return None if len(a) == 2 and isinstance(a[0], int) and opt_num(a[1]) else "reap"
+    if t == "join":
+        return None if len(a) == 3 and isinstance(a[0], str) and num(a[1]) and a[1] <= ev[1] and opt_num(a[2]) else "join"
+    if t == "w":
+        return None if len(a) == 3 and a[0] in WAITS and opt_str(a[1]) and opt_str(a[2]) else "w %r" % (a,)
+    if t == "we":
+        return None if not a else "we"
+    if t == "chan":
+        i = a[0]
+        return None if isinstance(i, dict) and is_ref(i.get("ref")) and i.get("kind") in KINDS and isinstance(i.get("refs"), list) and all(is_ref(r) for r in i["refs"]) and i["ref"] in i["refs"] and {"name", "file", "line", "pool"} <= set(i) else "chan"
+    if t == "lock":
+        i = a[0]
+        return None if isinstance(i, dict) and isinstance(i.get("ref"), str) and i["ref"].startswith("l") and isinstance(i.get("kind"), str) else "lock"
+    if t == "shared":
+        i = a[0]
+        return None if isinstance(i, dict) and isinstance(i.get("kind"), str) and {"typecode", "length", "bytes", "name", "file", "line", "lock"} <= set(i) else "shared"
+    if t == "pool":
+        i = a[0]
+        return None if isinstance(i, dict) and isinstance(i.get("ref"), str) and i.get("kind") in ("pool", "executor") and is_ref(i.get("tasks")) and is_ref(i.get("results")) else "pool"
+    if t == "pcall":
+        i = a[0]
+        return None if isinstance(i, dict) and isinstance(i.get("pool"), str) and isinstance(i.get("method"), str) and {"job", "tasks", "chunksize"} <= set(i) else "pcall"
+    if t == "task":
+        i = a[0]
+        return None if isinstance(i, dict) and is_ref(i.get("pool")) and num(i.get("tBegin")) and i["tBegin"] <= ev[1] and isinstance(i.get("ok"), bool) and {"job", "chunk", "items"} <= set(i) else "task"
+    if t == "m":
+        return None if len(a) == 5 and is_ref(a[0]) and isinstance(a[1], int) and num(a[2]) and isinstance(a[3], int) and opt_str(a[4]) else "m"
+    if t == "ctr":
+        c = a[0]
+        if not isinstance(c, dict) or not set(c) <= CTR_KEYS:
+            return "ctr keys"
+        for sec, n in (("sent", 2), ("recv", 4), ("locks", 3), ("tasks", 3)):
+            for k, v in c.get(sec, {}).items():
+                if not (isinstance(v, list) and len(v) == n and all(num(x) for x in v)):
+                    return "ctr %s shape" % sec
+        for k in c.get("recv", {}):
+            ref, _, pid = k.partition(" ")
+            if not (is_ref(ref) and pid.isdigit()):
+                return "ctr recv key"
+        for k, v in c.get("waits", {}).items():
+            if k not in WAITS or not num(v):
+                return "ctr waits"
+        for k, v in c.get("calls", {}).items():
+            if " " not in k or not isinstance(v, int):
+                return "ctr calls"
+        return None
+    if t == "warn":
+        return None if len(a) == 2 and isinstance(a[0], str) and isinstance(a[1], str) else "warn"
+    return "unknown type %s" % t
+
+
+class _Shapes:
+    method = None
+
+    def test_every_event_follows_the_protocol(self):
+        seen = set()
+        for script in ("flows.py", "sync.py", "pools.py"):
+            r = self.record(script, self.method)
+            self.assertEqual(r.result.returncode, 0, r.result.stderr)
+            problems = {}
+            for pid, evs in r.events.items():
+                self.assertTrue(evs and evs[0][0] == "proc", (script, pid, evs[:1]))
+                for ev in evs:
+                    seen.add(ev[0])
+                    p = check(ev)
+                    if p:
+                        problems[p] = problems.get(p, 0) + 1
+            self.assertEqual(problems, {}, script)
+        self.assertLessEqual({"proc", "create", "started", "run", "runend", "exit", "reap", "join", "w", "we", "chan", "lock", "shared", "pool", "pcall", "task", "m", "ctr"}, seen)
+
+
+class DetailRateTest(RuntimeCase):
+    def test_detail_is_limited_and_counts_stay_exact(self):
+        r = self.record("flows.py", "fork", detail_rate=20)
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        q = r.chan("queue", "q")
+        main = r.main()
+        self.assertEqual(sum(r.flows(q["ref"]).values()), 100)
+        c = r.ctr[main]
+        m_events = sum(1 for e in r.events[main] if e[0] in ("m", "task"))
+        self.assertEqual(c.get("detail", 0), m_events)
+        received = sum(v[0] for v in c["recv"].values())
+        self.assertEqual(c.get("detail", 0) + c.get("dropped", 0), received)
+        self.assertGreater(c.get("dropped", 0), 0)
+
+
+class HelloTest(unittest.TestCase):
+    def test_hello_carries_pid_and_secret(self):
+        import listener as L
+
+        lst = L.Listener()
+        try:
+            r = L.run([os.path.join(os.path.dirname(__file__), "scripts", "plainfork.py")], lst)
+            lst.wait_idle(5)
+            self.assertEqual(r.returncode, 0)
+            self.assertEqual(lst.refused, 0)
+            self.assertEqual(len(lst.hellos), 4)
+            for pid, h in lst.hellos.items():
+                self.assertEqual(h["secret"], lst.secret)
+                self.assertEqual(h["pid"], pid)
+                self.assertIsInstance(h["ppid"], int)
+            # A connection with the wrong secret is refused by the listener (the supervisor's rule).
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(lst.path)
+            s.sendall(json.dumps({"hello": 1, "secret": "wrong", "pid": 1, "ppid": 0}).encode() + b"\n")
+            s.settimeout(2)
+            self.assertEqual(s.recv(10), b"")
+            s.close()
+            self.assertEqual(lst.refused, 1)
+        finally:
+            lst.close()
+
+
+for _m in METHODS:
+    _name = "Shapes_" + _m
+    globals()[_name] = type(_name, (_Shapes, RuntimeCase), {"method": _m})
+del _m, _name
+
+if __name__ == "__main__":
+    unittest.main()
