@@ -33,6 +33,8 @@ export interface InspectorHooks {
 /** Binds a webview to a source: HTML, the protocol, and (re)sending state. */
 export class InspectorWebview extends Disposable {
   private ready = false;
+  /** Whether the page has had the current source's `init` (records before it would be lost). */
+  private initialized = false;
   private sourceSubs: vscode.Disposable[] = [];
   private source: InspectorSource | null = null;
   /** Test hooks: what the page told us and what it was sent. */
@@ -58,13 +60,16 @@ export class InspectorWebview extends Disposable {
   /** The page went away (hidden panel): it will post `ready` again when shown. */
   markNotReady(): void {
     this.ready = false;
+    this.initialized = false;
   }
 
   show(source: InspectorSource): void {
     for (const d of this.sourceSubs) d.dispose();
     this.sourceSubs = [];
     this.source = source;
-    if (source.onRecords) this.sourceSubs.push(source.onRecords((r) => this.post({ type: 'records', records: r }, r.length)));
+    this.initialized = false;
+    // A live run's header arrives with its first records: the first batch becomes the page's init.
+    if (source.onRecords) this.sourceSubs.push(source.onRecords((r) => (this.initialized ? this.post({ type: 'records', records: r }, r.length) : this.sendInit())));
     if (source.onEnd) this.sourceSubs.push(source.onEnd(() => this.sendInit()));
     this.sendInit();
   }
@@ -77,6 +82,7 @@ export class InspectorWebview extends Disposable {
     const s = this.source;
     const header = s?.header();
     if (!s || !header || !this.ready) return;
+    this.initialized = true;
     const records = s.records().slice();
     void this.webview.postMessage({ type: 'init', header, records, live: s.live(), title: s.title } satisfies ToWebview).then((ok) => {
       if (ok) {
