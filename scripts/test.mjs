@@ -74,6 +74,22 @@ const layers = [
       return c;
     },
   },
+  {
+    name: 'vscode',
+    title: 'The extension inside a real VS Code (desktop, or code-server in headless Chromium)',
+    async run() {
+      const [code, out] = await capture(process.execPath, [join(root, 'scripts', 'test-vscode.mjs')]);
+      const last = out.trim().split('\n').pop() ?? '';
+      let c = { passed: 0, failed: 0, skipped: 0 };
+      try {
+        c = JSON.parse(last);
+      } catch {
+        /* no counts: the run itself failed */
+      }
+      if (code !== 0 && c.failed === 0) c.failed = 1;
+      return c;
+    },
+  },
 ];
 
 ensureNodeModules();
