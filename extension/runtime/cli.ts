@@ -19,7 +19,7 @@ import { summarize } from '../model/summary';
 import { formatSummary } from '../model/summaryText';
 import { chromeTrace } from './chromeTrace';
 import { FORKSCOPE_VERSION } from './paths';
-import { readRecordingText, writeReport } from './report';
+import { readRecordingText, ReportError, writeReport } from './report';
 import { RunSupervisor, type RunOptions } from './supervisor';
 
 const USAGE = `Forkscope ${FORKSCOPE_VERSION}: see a Python multiprocessing run.
@@ -231,7 +231,9 @@ async function record(argv: string[]): Promise<number> {
       type: 'end',
       result: { exitCode: result.exitCode, signal: result.signal, stopped: result.stopped, recording: result.recording, launchError: result.launchError, summary: result.summary },
     });
+    // Let the end message leave, then let go of the channel (an open IPC channel keeps this process alive).
     await new Promise((r) => setTimeout(r, 20));
+    if (process.connected) process.disconnect();
   }
   if (result.launchError) return 127;
   if (result.signal) {
@@ -340,6 +342,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof RecordingError) {
       process.stderr.write(`forkscope: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof ReportError) {
+      process.stderr.write(`forkscope: ${e.message}\n`);
+      return 1;
     }
     throw e;
   }

@@ -9,6 +9,9 @@ import * as path from 'node:path';
 import { parseRecording, RecordingError } from '../model/recording';
 import { renderInspectorPage } from '../../webview/page';
 
+/** A report could not be written (bundle missing, output not writable): one line for the user. */
+export class ReportError extends Error {}
+
 /** Where the webview bundle is: next to the CLI bundle (dist/), or named by FORKSCOPE_WEBVIEW_BUNDLE. */
 export function webviewBundlePath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.FORKSCOPE_WEBVIEW_BUNDLE) return env.FORKSCOPE_WEBVIEW_BUNDLE;
@@ -41,10 +44,15 @@ export function writeReport(file: string, out: string, bundlePath = webviewBundl
   try {
     bundle = fs.readFileSync(bundlePath, 'utf8');
   } catch {
-    throw new Error(`The inspector bundle ${bundlePath} is missing: run \`npm run build\` first.`);
+    throw new ReportError(`the inspector bundle ${bundlePath} is missing: run \`npm run build\` first.`);
   }
   const html = renderReport(text, bundle, file);
-  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-  fs.writeFileSync(out, html);
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    fs.writeFileSync(out, html);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new ReportError(`${out}: cannot be written (${err.code ?? err.message}).`);
+  }
   return Buffer.byteLength(html);
 }
