@@ -154,7 +154,8 @@ export async function launch(argv) {
     if (finished) return;
     finished = true;
     if (browserServer) await Promise.race([browserServer.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
-    await stopPid(browserPid);
+    // Playwright starts Chromium in a process group of its own: end the zygotes and renderers with it.
+    await stopPid(browserPid, { group: true });
     await stopPid(server.pid, { group: true });
   };
   const onSignal = (sig) => {
@@ -169,7 +170,7 @@ export async function launch(argv) {
     browserServer = await chromium.launchServer({
       executablePath: process.env.FORKSCOPE_CHROMIUM || '/usr/bin/chromium',
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--disable-crash-reporter', '--disable-breakpad'],
     });
     browserPid = browserServer.process().pid;
     const browser = await chromium.connect(browserServer.wsEndpoint());
