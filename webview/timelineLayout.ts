@@ -251,6 +251,9 @@ export interface ArrowBatch {
   bytes: Float64Array;
   /** A representative message index (the first one in the bin). */
   first: Int32Array;
+  /** Sums of the bins' end points (scratch, reused between frames). */
+  sx0: Float64Array;
+  sx1: Float64Array;
   /** True when arrows were bundled. */
   binned: boolean;
   /** Messages considered (visible in time and crossing the visible lanes). */
@@ -268,6 +271,8 @@ export function newArrowBatch(cap = 4096): ArrowBatch {
     count: new Int32Array(cap),
     bytes: new Float64Array(cap),
     first: new Int32Array(cap),
+    sx0: new Float64Array(cap),
+    sx1: new Float64Array(cap),
     binned: false,
     considered: 0,
   };
@@ -290,6 +295,8 @@ function ensureCap(b: ArrowBatch, need: number): ArrowBatch {
   nb.count.set(b.count);
   nb.bytes.set(b.bytes);
   nb.first.set(b.first);
+  nb.sx0.set(b.sx0);
+  nb.sx1.set(b.sx1);
   return nb;
 }
 
@@ -311,6 +318,9 @@ export interface ArrowQuery {
  * else bins keyed by (pixel column of the receive end, sender lane, receiver
  * lane, channel) holding a count, mean endpoints and bytes.
  */
+/** The bins' key → index map, reused by every frame (no garbage per frame). */
+const BINS = new Map<number, number>();
+
 export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBatch): ArrowBatch {
   let out = reuse ?? newArrowBatch();
   out.n = 0;
@@ -320,9 +330,8 @@ export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBa
   const cand: number[] = [];
   let considered = 0;
   let binned = false;
-  let bins: Map<number, number> | null = null;
-  let sx0: number[] = [];
-  let sx1: number[] = [];
+  const bins = BINS;
+  bins.clear();
   let n = 0;
   const lanes = laneOf.length + 1;
   // One pass: arrows are kept one by one until there are too many, then everything goes into bins.
@@ -330,10 +339,10 @@ export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBa
     const x1 = win.x(index.t[i]);
     const col = Math.max(0, Math.floor(x1 / binPx) + 1); // column 0 holds arrows received left of the window
     const key = ((col * lanes + a) * lanes + b) * 4096 + (index.chan[i] & 4095);
-    let k = bins!.get(key);
+    let k = bins.get(key);
     if (k === undefined) {
       k = n++;
-      bins!.set(key, k);
+      bins.set(key, k);
       if (k >= out.x0.length) out = ensureCap(out, k + 1);
       out.fromLane[k] = a;
       out.toLane[k] = b;
@@ -341,13 +350,13 @@ export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBa
       out.count[k] = 0;
       out.bytes[k] = 0;
       out.first[k] = i;
-      sx0[k] = 0;
-      sx1[k] = 0;
+      out.sx0[k] = 0;
+      out.sx1[k] = 0;
     }
     out.count[k]++;
     out.bytes[k] += index.bytes[i];
-    sx0[k] += win.x(index.sent[i]);
-    sx1[k] += x1;
+    out.sx0[k] += win.x(index.sent[i]);
+    out.sx1[k] += x1;
   };
   index.forEachIn(win.t0, win.t1, (i) => {
     const a = laneOf[index.from[i]];
@@ -362,18 +371,16 @@ export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBa
     cand.push(i);
     if (cand.length > directLimit) {
       binned = true;
-      bins = new Map();
-      sx0 = [];
-      sx1 = [];
       for (const j of cand) addToBin(j, laneOf[index.from[j]], laneOf[index.to[j]]);
     }
   });
   out.considered = considered;
   if (binned) {
     for (let k = 0; k < n; k++) {
-      out.x0[k] = sx0[k] / out.count[k];
-      out.x1[k] = sx1[k] / out.count[k];
+      out.x0[k] = out.sx0[k] / out.count[k];
+      out.x1[k] = out.sx1[k] / out.count[k];
     }
+    bins.clear();
     out.n = n;
     out.binned = true;
     return out;
