@@ -199,6 +199,7 @@ async function record(argv: string[]): Promise<number> {
   let interrupts = 0;
   const onInt = () => {
     interrupts++;
+    supervisor.markStopped(); // whatever outlives the script's own handling of Ctrl-C is stopped
     if (interrupts > 1) {
       void supervisor.stop();
       return;

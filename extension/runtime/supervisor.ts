@@ -314,6 +314,15 @@ export class RunSupervisor {
     return this.stopping;
   }
 
+  /**
+   * Marks the run as stopped without signalling anything yet: the script gets
+   * the chance to end by itself (a Ctrl-C it already received), and whatever
+   * is still alive when its main process ends is stopped then.
+   */
+  markStopped(): void {
+    this.stopped = true;
+  }
+
   /** Sends a signal to the interpreter only (the CLI forwards a lone Ctrl-C this way). */
   signalMain(sig: NodeJS.Signals): void {
     if (this.child?.pid === undefined || this.mainExited) return;

@@ -45,7 +45,7 @@ for (const method of methods) {
     assert.ok(p.ok.endedAt !== null && p.ok.startedAt <= p.ok.endedAt);
     // The main process waited in join for the sleepers to die.
     assert.ok((main.waits.join ?? 0) + (main.waits.sleep ?? 0) > 1, JSON.stringify(main.waits));
-    assert.ok(main.waits.sleep >= 1.2, `main slept 1.3 s: ${JSON.stringify(main.waits)}`);
+    assert.ok(main.waits.sleep >= 0.95, `main slept 1 s: ${JSON.stringify(main.waits)}`);
     assert.equal(r.stdout.trim().split('\n').length, 7);
   });
 
@@ -64,7 +64,7 @@ for (const method of methods) {
   test(`flows under ${method}: exact counts on every kind of channel, in each direction`, async () => {
     const r = await record('flows.py', [method]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, '4950 7 10 [0, 1, 2, 3] 2470 140 (5, 3)\n');
+    assert.equal(r.stdout, '2450 7 10 [0, 1, 2, 3] 2470 140 (5, 3)\n');
     const s = r.summary;
     const p = byName(s.processes);
     const main = s.processes.find((x) => x.role === 'main')!;

@@ -29,10 +29,11 @@ for (const source of sources) {
       assert.equal(rows.length, 2, 'the nonexistent pid is left out');
       const b = byPid.get(busy.pid!)!;
       const i = byPid.get(idle.pid!)!;
-      assert.ok(b[1] > 40, `busy cpu ${b[1]}`);
-      assert.ok(i[1] < 10, `idle cpu ${i[1]}`);
+      // A spinning process against a sleeping one (generous bounds: the machine may be busy with other tests).
+      assert.ok(b[1] > 15 && b[1] > i[1] + 10, `busy cpu ${b[1]}, idle ${i[1]}`);
+      assert.ok(i[1] < 5, `idle cpu ${i[1]}`);
       assert.ok(b[2] > 1_000_000, 'rss in bytes');
-      assert.ok((b[5] ?? 0) > 0.3, 'cpu seconds');
+      assert.ok((b[5] ?? 0) > 0.1, 'cpu seconds');
       if (hasProcfs) {
         assert.equal(b[3], 'R');
         assert.equal(i[3], 'S');

@@ -28,7 +28,9 @@ async function stopRun(method: string, how: 'SIGTERM' | 'ctrl-c') {
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  // 'exit', not 'close': a leaked process holding our pipes must fail the test, not hang it.
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  let seen: number[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`never ready: ${stderr}`)), 60_000);
@@ -50,12 +52,16 @@ async function stopRun(method: string, how: 'SIGTERM' | 'ctrl-c') {
     const took = Date.now() - started;
     const rec = parseRecording(fs.readFileSync(out, 'utf8'));
     const model = RunReducer.fromRecords(rec.header, rec.records);
+    seen = model.processes.map((p) => p.pid);
     return { end, took, pidsBefore, model, summary: summarize(model), records: rec.records, stderr };
   } finally {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      /* already gone */
+    // Whatever a failing run left behind: its process group, and every pid it recorded that still lives.
+    for (const target of [-pgid, ...seen.filter(alive)]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -85,6 +91,7 @@ test('Ctrl-C (SIGINT to the process group) stops the run as it would plainly and
   await new Promise((res) => setTimeout(res, 200));
   assert.deepEqual(r.summary.processes.map((p) => p.pid).filter(alive), []);
   assert.ok(r.summary.processes.length >= 5);
+  assert.equal(r.summary.run.stopped, true, 'Ctrl-C counts as a stop');
   assert.ok(r.took < 10_000, `stopped in ${r.took} ms`);
   // Python ended by KeyboardInterrupt; forkscope ends the same way (signal or 128+2 / 1).
   assert.ok(r.end.signal === 'SIGINT' || r.end.code === 130 || r.end.code === 1, JSON.stringify(r.end));

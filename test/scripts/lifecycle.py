@@ -2,6 +2,7 @@
 sys.exit(3), kill(), terminate(), a child that exits 1 s before its join (a
 zombie for 1 s), and a child that starts a grandchild."""
 import multiprocessing as mp
+import multiprocessing.connection
 import sys
 import time
 
@@ -45,11 +46,12 @@ if __name__ == "__main__":
     }
     for p in procs.values():
         p.start()
+    # Wait until the zombie child has exited (its sentinel closes; nothing reaps it), then 1 s more before joining.
+    mp.connection.wait([procs["zombie"].sentinel], timeout=30)
     time.sleep(0.3)
     procs["killed"].kill()
     procs["termed"].terminate()
-    # The zombie child finished long ago; join it 1 s after its exit.
-    time.sleep(1.0)
+    time.sleep(0.7)
     for name, p in procs.items():
         p.join()
         print(name, p.exitcode)
