@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { Summary } from '../model/summary';
 import { ForkscopeDebugType } from './debugAdapter';
 import { Disposable } from './dispose';
-import { Commands, ContextKeys, CUSTOM_EDITOR, registerCommand, setContext, Views } from './ids';
+import { Commands, ContextKeys, CUSTOM_EDITOR, DEBUG_TYPE, registerCommand, setContext, Views } from './ids';
 import { InspectorPanel, openSource } from './inspectorPanel';
 import { ProcessTreeProvider, type ProcessItem } from './processTree';
 import { RecordingEditorProvider } from './recordingEditor';
@@ -56,6 +56,7 @@ class ForkscopeExtension extends Disposable {
     );
     this._register(this.recordings.onDidOpenRecording((e) => this.runs.showRecording(e.recording.header, e.recording.records)));
     this._register(new ForkscopeDebugType(this.runs));
+    this._register(vscode.debug.onDidChangeActiveDebugSession((s) => s?.type === DEBUG_TYPE && this.runs.follow(s.id)));
     this._register(this.runs.onDidEndRun(() => this.treeView && (this.treeView.message = undefined)));
     this.registerCommands();
     void setContext(ContextKeys.running, false);
@@ -64,7 +65,7 @@ class ForkscopeExtension extends Disposable {
 
   private revealInTree(pid: number): void {
     if (!this.treeView.visible || !this.tree.process(pid)) return;
-    void Promise.resolve(this.treeView.reveal({ pid }, { select: true, focus: false })).catch(() => undefined);
+    void Promise.resolve(this.treeView.reveal(this.tree.item(pid), { select: true, focus: false })).catch(() => undefined);
   }
 
   private registerCommands(): void {

@@ -58,7 +58,8 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
     this._onDidChangeTreeData.fire();
   }
 
-  private item(pid: number): ProcessItem {
+  /** The one element object for `pid` (the tree view must always get the same object for a row). */
+  item(pid: number): ProcessItem {
     let it = this.items.get(pid);
     if (!it) this.items.set(pid, (it = { pid }));
     return it;

@@ -15,6 +15,7 @@ import type { Summary } from '../model/summary';
 import { Disposable } from './dispose';
 import { ContextKeys, Settings, setContext } from './ids';
 import { InspectorPanel, type InspectorSource } from './inspectorPanel';
+import { PrefixedLines } from './outputLines';
 import { InterpreterError, reportInterpreterError, resolveInterpreter } from './interpreter';
 import type { ProcessTreeProvider } from './processTree';
 import { RunSession, type RunEnd } from './runSession';
@@ -50,31 +51,6 @@ export interface RunEndEvent extends RunStartEvent {
   stopped: boolean;
   summary: Summary | null;
   error: string | null;
-}
-
-/** Output of a run, each line prefixed with where it came from. */
-class PrefixedOutput {
-  private partial: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
-  constructor(
-    private readonly channel: vscode.OutputChannel,
-    private readonly prefix: string,
-  ) {}
-
-  write(stream: 'stdout' | 'stderr', text: string): void {
-    const all = this.partial[stream] + text;
-    const lines = all.split('\n');
-    this.partial[stream] = lines.pop()!;
-    for (const l of lines) this.line(stream, l);
-  }
-
-  flush(): void {
-    for (const s of ['stdout', 'stderr'] as const) if (this.partial[s]) this.line(s, this.partial[s]);
-    this.partial = { stdout: '', stderr: '' };
-  }
-
-  private line(stream: 'stdout' | 'stderr', l: string): void {
-    this.channel.appendLine(`[${this.prefix}${stream === 'stderr' ? ' stderr' : ''}] ${l.replace(/\r$/, '')}`);
-  }
 }
 
 export class RunController extends Disposable {
@@ -176,9 +152,16 @@ export class RunController extends Disposable {
       },
       o.debugSessionId ?? null,
     );
+    // Ended runs other than the one shown are let go (their records can be large).
+    for (const old of this.sessions) {
+      if (old.ended && old !== this.shown) {
+        this.sessions.delete(old);
+        old.dispose();
+      }
+    }
     this.sessions.add(session);
     this.shown = session;
-    const out = new PrefixedOutput(this.output, path.basename(script));
+    const out = new PrefixedLines(path.basename(script), (line) => this.output.appendLine(line));
     this.output.appendLine(`▶ ${python} ${path.basename(script)} ${(o.args ?? []).join(' ')} (recording → ${session.request.out})`);
     session.onDidOutput((e) => {
       out.write(e.stream, e.text);
@@ -246,6 +229,16 @@ export class RunController extends Disposable {
       summary: end.summary,
       error,
     });
+  }
+
+  /** Shows the run of a debug session (the Processes view follows the active session). */
+  follow(debugSessionId: string | undefined): void {
+    const s = [...this.sessions].find((x) => x.debugSessionId !== null && x.debugSessionId === debugSessionId);
+    if (!s || s === this.shown) return;
+    this.shown = s;
+    this.tree.show(s.model, !s.ended);
+    this.inspector.show(this.sourceOf(s), false);
+    this.updateStatusSoon();
   }
 
   /** Stops every live run (or just `session`); resolves when they have ended. */

@@ -1,10 +1,13 @@
 // code-server (VS Code's workbench served to a browser) for the real-VS-Code
 // test layer and `npm start` on machines without desktop VS Code. Installed
-// from the npm registry into .cache/code-server/VERSION (reused by later
-// runs). Its tarball carries prebuilt native modules and ripgrep, so no install
-// script runs (they would try to download from elsewhere).
+// from the npm registry into .cache/code-server/VERSION (reused by later runs);
+// its install scripts build the native modules against Debian's packages, and
+// ripgrep comes from Debian's `rg` (pre-filled into the download cache its
+// install script looks in), so nothing is fetched from outside the npm and
+// Debian registries.
 // See /work/shared/notes/real-vscode-tests.md for why this works.
-import { existsSync, mkdirSync, writeFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureApt, root, run } from './ensure.mjs';
 
@@ -13,13 +16,19 @@ export const codeServerDir = join(root, '.cache', 'code-server', CODE_SERVER_VER
 export const codeServerEntry = join(codeServerDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const doneMarker = join(codeServerDir, '.installed');
 
-/**
- * Debian packages the tests need next to code-server. code-server's npm
- * tarball ships its native modules prebuilt for linux-x64 / Node 20, so it is
- * installed with --ignore-scripts: no ripgrep or node-gyp download, no build.
- */
+/** Debian packages code-server's native modules and our browser need. */
 export function ensureCodeServerApt() {
-  ensureApt({ '/usr/bin/chromium': 'chromium' });
+  ensureApt({
+    '/usr/bin/chromium': 'chromium',
+    '/usr/bin/rg': 'ripgrep',
+    '/usr/bin/pkg-config': 'pkg-config',
+    '/usr/include/krb5.h': 'libkrb5-dev',
+    '/usr/include/libsecret-1/libsecret/secret.h': 'libsecret-1-dev',
+    '/usr/include/X11/Xlib.h': 'libx11-dev',
+    '/usr/include/X11/extensions/XKBfile.h': 'libxkbfile-dev',
+    '/usr/bin/make': 'make',
+    '/usr/bin/g++': 'g++',
+  });
 }
 
 /** Installs code-server into .cache/code-server/VERSION once; returns the path of its entry script. */
@@ -30,20 +39,24 @@ export function ensureCodeServer() {
   rmSync(codeServerDir, { recursive: true, force: true });
   mkdirSync(codeServerDir, { recursive: true });
   writeFileSync(join(codeServerDir, 'package.json'), JSON.stringify({ name: 'forkscope-code-server-cache', private: true }, null, 2));
+  // @vscode/ripgrep's postinstall looks in this cache before downloading: fill it from Debian's rg.
+  for (const v of ['1.15.11', '1.15.10', '1.15.9']) {
+    const cache = join(tmpdir(), `vscode-ripgrep-cache-${v}`);
+    mkdirSync(cache, { recursive: true });
+    for (const tag of ['v13.0.0-10', 'v13.0.0-13', 'v13.0.0-4']) {
+      run('tar', ['czf', join(cache, `ripgrep-${tag}-x86_64-unknown-linux-musl.tar.gz`), '-C', '/usr/bin', 'rg']);
+    }
+  }
   const env = {
     ...process.env,
     npm_config_yes: 'true',
+    npm_config_unsafe_perm: 'true',
     npm_config_audit: 'false',
     npm_config_fund: 'false',
     npm_config_update_notifier: 'false',
     CI: 'true',
   };
-  run('npm', ['install', '--no-save', '--no-package-lock', '--ignore-scripts', `code-server@${CODE_SERVER_VERSION}`], { cwd: codeServerDir, env, stdio: ['ignore', 'inherit', 'inherit'] });
-  // What its postinstall would do that matters here: VS Code looks for bundled modules under node_modules.asar.
-  for (const dir of ['lib/vscode']) {
-    const asar = join(codeServerDir, 'node_modules', 'code-server', dir, 'node_modules.asar');
-    if (!existsSync(asar)) symlinkSync('node_modules', asar);
-  }
+  run('npm', ['install', '--no-save', '--no-package-lock', `code-server@${CODE_SERVER_VERSION}`], { cwd: codeServerDir, env, stdio: ['ignore', 'inherit', 'inherit'] });
   if (!existsSync(codeServerEntry)) throw new Error(`code-server did not install: ${codeServerEntry} is missing`);
   writeFileSync(doneMarker, new Date().toISOString() + '\n');
   return codeServerEntry;

@@ -267,6 +267,24 @@ suite('Forkscope in VS Code', function () {
       assert.strictEqual(tree.getParent(kids[0])?.pid, roots[0].pid);
     });
 
+    test('tree-item commands: go to the target function, reveal in the inspector', async () => {
+      await run('01_first_process.py');
+      const tree = api._test.tree;
+      const greeter = tree.getChildren(tree.getChildren()[0])[0];
+      const p = tree.process(greeter.pid)!;
+      assert.strictEqual(p.target?.split('.').pop(), 'greet');
+      assert.match(String(tree.getTreeItem(greeter).contextValue), /\bhasSource\b/);
+      await vscode.commands.executeCommand(Commands.goToTarget, greeter);
+      const editor = await waitFor('the sample open at greet()', () => {
+        const e = vscode.window.activeTextEditor;
+        return e && e.document.uri.fsPath.endsWith('01_first_process.py') ? e : null;
+      });
+      assert.match(editor.document.lineAt(editor.selection.active.line).text, /def greet/);
+      await vscode.commands.executeCommand(Commands.revealInInspector, greeter);
+      await waitFor('the inspector to open', () => api._test.inspector.isOpen);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    });
+
     test('a live run: the tree, the status bar data and the inspector panel receive data; Stop ends every process', async () => {
       await vscode.commands.executeCommand(Commands.runFile, sample('forever_tree.py'));
       const session = await waitFor('the run to start', () => api._test.runs.shownSession);
