@@ -234,6 +234,7 @@ export class Inspector {
   /** Starts over with a whole recording (or the run so far, when live). */
   load(header: RecordingHeader, records: Iterable<RecordLine>, live: boolean, title: string): void {
     const t0 = performance.now();
+    if (this.model) this.tree.reset();
     this.reducer = new RunReducer(header);
     for (const r of records) this.reducer.apply(r);
     performance.measure('fs:parse+reduce', { start: t0, end: performance.now() });

@@ -91,6 +91,13 @@ export class ProcessTreeView {
     this.fixTabStop();
   }
 
+  /** Forgets every row (a new run was loaded). */
+  reset(): void {
+    this.rows.clear();
+    this.order = [];
+    this.root.replaceChildren();
+  }
+
   /** Refreshes row contents only (live updates between layout changes). */
   refresh(model: RunModel, names: RefNames): void {
     for (const r of this.order) {
@@ -180,7 +187,9 @@ export class ProcessTreeView {
     }
     const ended = p.endedAt !== null;
     setText(els.cpu, !ended && p.cpuPercent !== null ? `${p.cpuPercent.toFixed(0)} % cpu` : p.cpuSeconds > 0 ? `${p.cpuSeconds.toFixed(2)} s cpu` : '');
-    setText(els.rss, !ended && p.rssBytes ? formatBytes(p.rssBytes) : p.peakRssBytes ? `peak ${formatBytes(p.peakRssBytes)}` : '');
+    setText(els.rss, !ended && p.rssBytes ? formatBytes(p.rssBytes) : p.peakRssBytes ? formatBytes(p.peakRssBytes) : '');
+    els.rss.title = !ended && p.rssBytes ? 'memory (RSS) now' : 'peak memory (RSS)';
+    els.exit.title = describeExit(p) ?? '';
     const exit = describeExit(p);
     setText(els.exit, exit ?? '');
     setClass(els.exit, exitIsBad(p) ? 'fs-exit bad' : 'fs-exit');

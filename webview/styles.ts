@@ -71,7 +71,7 @@ button, input { font: inherit; color: inherit; }
 .fs-warnings { margin: 4px 0 0; padding: 0; list-style: none; color: var(--c-warn); font-size: 0.92em; }
 .fs-warnings li::before { content: "⚠ "; }
 .fs-main { flex: 1; display: flex; min-height: 0; }
-.fs-tree-pane { width: 42%; min-width: 280px; max-width: 720px; display: flex; flex-direction: column; border-right: 1px solid var(--c-border); background: var(--c-panel); }
+.fs-tree-pane { width: 45%; min-width: 280px; max-width: 760px; display: flex; flex-direction: column; border-right: 1px solid var(--c-border); background: var(--c-panel); }
 .fs-filter { margin: 6px; padding: 3px 6px; background: var(--c-input); color: var(--c-input-fg); border: 1px solid var(--c-border); border-radius: 2px; }
 .fs-tree { list-style: none; margin: 0; padding: 0 0 8px; overflow: auto; flex: 1; outline: none; }
 .fs-tree ul { list-style: none; margin: 0; padding: 0; }
@@ -83,11 +83,12 @@ button, input { font: inherit; color: inherit; }
 .fs-twisty { width: 14px; flex: none; text-align: center; color: var(--c-muted); font-size: 0.8em; }
 .fs-row > * { flex: none; }
 .fs-name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; max-width: 14em; flex: 0 0 auto; }
-.fs-row > .fs-role { flex: 0 2 auto; min-width: 2em; overflow: hidden; text-overflow: ellipsis; }
+.fs-row > .fs-role { flex: 0 3 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
 .fs-pid { color: var(--c-muted); font-family: var(--mono); font-size: 0.9em; }
 .fs-role { color: var(--c-muted); font-size: 0.85em; }
 .fs-target { font-family: var(--mono); font-size: 0.85em; color: var(--c-muted); overflow: hidden; text-overflow: ellipsis; max-width: 14em; }
-.fs-row > .fs-target { flex: 0 4 auto; min-width: 0; }
+.fs-row > .fs-target { flex: 0 5 auto; min-width: 0; }
+.fs-row > .fs-exit { flex: 0 1 auto; min-width: 4em; overflow: hidden; text-overflow: ellipsis; }
 button.fs-target { background: none; border: none; padding: 0; cursor: pointer; color: var(--c-accent); text-decoration: underline dotted; }
 .fs-row > .fs-badge { flex: 0 0 auto; }
 .fs-badge { padding: 0 6px; border-radius: 8px; font-size: 0.85em; border: 1px solid transparent; overflow: hidden; text-overflow: ellipsis; max-width: 22em; }
