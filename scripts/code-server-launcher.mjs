@@ -105,8 +105,12 @@ export async function launch(argv) {
   mkdirSync(settingsDir, { recursive: true });
   const settingsFile = join(settingsDir, 'settings.json');
   const settings = existsSync(settingsFile) ? JSON.parse(readFileSync(settingsFile, 'utf8') || '{}') : {};
+  // FORKSCOPE_TEST_UNTRUSTED=1: workspace trust on, no prompt: the folder opens in restricted mode.
+  const untrusted = process.env.FORKSCOPE_TEST_UNTRUSTED === '1';
   Object.assign(settings, {
-    'security.workspace.trust.enabled': false,
+    'security.workspace.trust.enabled': untrusted,
+    'security.workspace.trust.startupPrompt': 'never',
+    'security.workspace.trust.emptyWindow': false,
     'telemetry.telemetryLevel': 'off',
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,
@@ -130,7 +134,7 @@ export async function launch(argv) {
       '--bind-addr', host,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(untrusted ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--user-data-dir', userDataDir,
       '--extensions-dir', extensionsDir,
