@@ -1,13 +1,16 @@
-"""CPython's own multiprocessing test suite (test._test_multiprocessing), fork
-flavour, run plainly or under the Forkscope runtime, to show the runtime
-changes nothing that suite can observe.
+"""CPython's own multiprocessing test suite (test._test_multiprocessing), run
+plainly or under the Forkscope runtime, to show the runtime changes nothing
+that suite can observe.
 
-    python3 test/python/cpython_mp_suite.py [--runtime] [--method fork] [--all | --only NAME ...] [-v]
+    python3 test/python/cpython_mp_suite.py [--runtime] [--method fork] [--only NAME ...] [--quick] [-v]
 
 --runtime runs the same selection under forkscope_launch.py with the test
 listener as the supervisor (and says how many events it received). By default
-a subset is run (SUBSET below, chosen to stay under ~4 minutes on 2 cores);
---all runs every test class the start method installs.
+every test class the start method installs is run (fork: ~380 tests, about
+70 s plainly on 2 cores); --quick leaves out the slowest classes (QUICK_SKIP).
+The classes are installed when this module is imported, as CPython's own
+test_multiprocessing_fork does, so spawn children that re-import it as
+__mp_main__ find them.
 """
 
 import argparse
@@ -19,46 +22,55 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Everything of the "processes" type except the slowest classes, plus the
-# manager and misc classes that exercise what the runtime patches.
-SLOW = {
-    "WithProcessesTestPool",  # ~40 s: pool with many timeouts/terminate cycles (WithProcessesTestPoolWorkerLifetime and WithProcessesTestPoolWorkerErrors stay in)
-    "WithManagerTestPool",  # the same pool tests again through a manager
-    "WithThreadsTestPool",
-    "TestStartMethod",  # starts fresh interpreters for every start method
-    "TestResourceTracker",  # kills the tracker with signals and waits for warnings, ~20 s
-    "TestSyncManagerTypes",  # one manager per test
-    "TestForkAwareThreadLock",
-    "_TestProcess",
+# The slowest classes of the fork flavour (each 5-40 s: pools with timeouts and
+# terminate cycles, fresh interpreters per start method, signals to the
+# resource tracker, one manager per test).
+QUICK_SKIP = {"WithProcessesTestPool", "WithManagerTestPool", "WithThreadsTestPool", "TestStartMethod", "TestResourceTracker", "TestSyncManagerTypes"}
+
+
+# Tests left out of every run, with the reason.
+EXCLUDE = {
+    # Racy without Forkscope on 3.11 (fixed upstream later): a thread worker that starts one of the
+    # 300 s tasks before terminate() cannot be stopped; it hung 1 of 6 plain runs here.
+    "WithThreadsTestPool.test_terminate",
 }
 
 
-def selected_names(module_globals, args):
-    names = sorted(n for n, v in module_globals.items() if isinstance(v, type) and issubclass(v, unittest.TestCase))
+def _method_from_argv(argv):
+    for i, a in enumerate(argv):
+        if a == "--method" and i + 1 < len(argv):
+            return argv[i + 1]
+    return "fork"
+
+
+METHOD = _method_from_argv(sys.argv)
+if __name__ in ("__main__", "__mp_main__"):
+    import test._test_multiprocessing as _tmp
+
+    _tmp.install_tests_in_module_dict(globals(), METHOD)
+
+
+def selected(args):
+    names = sorted(n for n, v in globals().items() if isinstance(v, type) and issubclass(v, unittest.TestCase))
     if args.only:
         return [n for n in names if n in set(args.only)]
-    if args.all:
-        return names
-    keep = []
-    for n in names:
-        if n in SLOW:
-            continue
-        if n.startswith("WithThreads"):
-            continue  # thread flavour: the runtime does not change threads
-        keep.append(n)
-    return keep
+    if args.quick:
+        return [n for n in names if n not in QUICK_SKIP]
+    return names
 
 
 def run_inner(args):
-    """Installs the suite in this module (it is __main__, also under the launcher) and runs it."""
-    import test._test_multiprocessing as tmp
+    if os.environ.get("FK_SUITE_DUMP"):  # debugging hangs: dump every thread's stack periodically
+        import faulthandler
 
-    g = {"__name__": __name__}
-    tmp.install_tests_in_module_dict(g, args.method)
-    globals().update({k: v for k, v in g.items() if k not in ("setUpModule", "tearDownModule")})
-    names = selected_names(g, args)
+        faulthandler.dump_traceback_later(float(os.environ["FK_SUITE_DUMP"]), repeat=True)
     loader = unittest.TestLoader()
-    suite = unittest.TestSuite(loader.loadTestsFromTestCase(g[n]) for n in names)
+    g = globals()
+    suite = unittest.TestSuite()
+    for n in selected(args):
+        for t in loader.loadTestsFromTestCase(g[n]):
+            if "%s.%s" % (n, t._testMethodName) not in EXCLUDE:
+                suite.addTest(t)
     g["setUpModule"]()
     try:
         result = unittest.TextTestRunner(verbosity=2 if args.verbose else 1, stream=sys.stderr).run(suite)
@@ -73,7 +85,7 @@ def main():
     ap.add_argument("--runtime", action="store_true")
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--method", default="fork")
-    ap.add_argument("--all", action="store_true")
+    ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", nargs="*")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
@@ -83,7 +95,7 @@ def main():
     import listener as L
 
     lst = L.Listener(keep=False)
-    argv = [__file__, "--inner", "--method", args.method] + (["--all"] if args.all else []) + (["--only"] + args.only if args.only else []) + (["-v"] if args.verbose else [])
+    argv = [__file__, "--inner", "--method", args.method] + (["--quick"] if args.quick else []) + (["--only"] + args.only if args.only else []) + (["-v"] if args.verbose else [])
     t = time.time()
     try:
         r = subprocess.run([sys.executable, L.LAUNCHER] + argv, env=lst.env(), cwd=HERE)

@@ -68,21 +68,20 @@ def count_sent(ref, n):
 
 
 def count_recv(ref, data, n, tag, off=-1, _unpack=unpack_from, _magic=MAGIC, _tl=TLEN, _time=E.time, _table=recv_table, _budget=E.budget, _misc=E.misc, _append=E.append):
-    """Reads the trailer of a received payload (n bytes incl. trailer) and counts it.
+    """Counts a received payload of n bytes whose trailer is at `off` (default: its last 16
+    bytes). Payloads without a trailer (raw send_bytes) are not counted.
 
     Hot path: everything it needs is bound as a default argument."""
+    if n < _tl:
+        return
+    m, frm, ts = _unpack(data, n - _tl if off < 0 else off)
+    if m != _magic:
+        return
     now = _time()
-    if n >= _tl:
-        m, frm, ts = _unpack(data, n - _tl if off < 0 else off)
-        if m == _magic:
-            n -= _tl
-            lat = now - ts
-            if lat < 0.0:
-                lat = 0.0
-        else:
-            frm, ts, lat = 0, now, 0.0
-    else:
-        frm, ts, lat = 0, now, 0.0
+    n -= _tl
+    lat = now - ts
+    if lat < 0.0:
+        lat = 0.0
     key = (ref, frm)
     c = _table.get(key)
     if c is None:
@@ -180,11 +179,11 @@ def _make_recv_bytes(orig):
                     mv = buf.getbuffer()
                     try:
                         n = len(mv)
-                        if n >= tl and mv[n - tl : n - tl + 4] == magic:  # raw send_bytes payloads are not counted
-                            if d.get("_fk_ms") or d.get("_fk_mc"):
+                        if d.get("_fk_ms") or d.get("_fk_mc"):
+                            if n >= tl and mv[n - tl : n - tl + 4] == magic:
                                 d["_fk_last"] = (bytes(mv[n - tl :]), n)  # counted by recv, which knows the method
-                            else:
-                                count_recv(ref, mv, n, d.get("_fk_tag"))
+                        else:
+                            count_recv(ref, mv, n, d.get("_fk_tag"))  # raw send_bytes payloads are not counted
                     finally:
                         mv.release()
             except Exception as e:  # noqa: BLE001

@@ -118,7 +118,7 @@ def _instrument_pool_worker(inqueue, outqueue):
 
 def worker(inqueue, outqueue, *args, **kwargs):
     """multiprocessing.pool.worker, with the task/result accounting of Forkscope."""
-    if E.enabled:
+    if E.enabled and hasattr(inqueue, "_reader"):  # not a ThreadPool's thread
         try:
             _instrument_pool_worker(inqueue, outqueue)
         except Exception as e:  # noqa: BLE001
@@ -135,7 +135,7 @@ def _make_pool_init(orig):
             except Exception as e:  # noqa: BLE001
                 E.fail("Pool", e)
         orig(self, *args, **kwargs)
-        if site is not None and E.enabled:
+        if site is not None and E.enabled and hasattr(self._inqueue, "_reader"):  # ThreadPool: threads, not processes
             try:
                 ref = "%d:pool%d" % (E.pid, next(_n))
                 self._fk_pool = ref
@@ -162,6 +162,12 @@ def _pcall(pool, job, method, tasks, chunksize):
 def _make_public(orig, name):
     @sites.hidden
     def method(self, *args, **kwargs):
+        if "_fk_pool" not in self.__dict__:  # not recorded (a ThreadPool, or made before install)
+            try:
+                return orig(self, *args, **kwargs)
+            except BaseException as e:
+                sites.hide(e)
+                raise
         outer = getattr(_local, "method", None) is None
         if outer:
             _local.method = name
@@ -215,6 +221,12 @@ def _make_map_async(orig):
 def _make_apply_async(orig):
     @sites.hidden
     def apply_async(self, *args, **kwargs):
+        if "_fk_pool" not in self.__dict__:
+            try:
+                return orig(self, *args, **kwargs)
+            except BaseException as e:
+                sites.hide(e)
+                raise
         outer = getattr(_local, "method", None) is None
         if outer:
             _local.method = "apply_async"
