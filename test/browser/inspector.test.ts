@@ -375,6 +375,46 @@ describe('inspector on real recorded runs', { skip: runtimeAvailable() ? false :
     await page.close();
   });
 
+  it('hover tells the channel, payload and latency of a message and the process a join waits for; a click on a lane selects it everywhere', async () => {
+    const run = runs.pingpong;
+    const page = await open(run);
+    // Find, on the drawn canvas, a point over a message arrow and one over main's join wait.
+    const found = await page.evaluate(() => {
+      const tl = window.__forkscope!.inspector.timeline;
+      const c = document.getElementById('fs-timeline-canvas') as HTMLCanvasElement;
+      const w = c.getBoundingClientRect().width;
+      let arrow: [number, number, string] | null = null;
+      let join: [number, number, string] | null = null;
+      for (let y = 24; y < 70 && !(arrow && join); y += 2) {
+        for (let x = 182; x < w && !(arrow && join); x += 1) {
+          const text = tl.describeAt(x, y);
+          if (!text) continue;
+          if (!arrow && text.includes('latency')) arrow = [x, y, text];
+          if (!join && text.includes('joined process')) join = [x, y, text];
+        }
+      }
+      return { arrow, join };
+    });
+    assert.ok(found.arrow, 'an arrow can be hovered');
+    assert.match(found.arrow![2], /\(pipe\)/);
+    assert.match(found.arrow![2], /payload \d+ B/);
+    assert.match(found.arrow![2], /MainProcess \(pid \d+\) → ponger|ponger \(pid \d+\) → MainProcess/);
+    assert.ok(found.join, 'the join wait can be hovered');
+    assert.match(found.join![2], /waiting: join\(ponger\)/);
+    assert.match(found.join![2], /joined process: ponger \(pid \d+\), exit 0/);
+    // The real pointer shows the same words in the tooltip.
+    const box = (await page.locator('#fs-timeline-canvas').boundingBox())!;
+    await page.mouse.move(box.x + found.arrow![0], box.y + found.arrow![1]);
+    await page.waitForFunction(() => !(document.getElementById('fs-tooltip') as HTMLElement).hidden);
+    assert.equal(await page.$eval('#fs-tooltip', (e) => e.textContent), found.arrow![2]);
+    // Click the child's lane: selected in the tree too.
+    const child = run.summary.processes.find((p) => p.name === 'ponger')!;
+    await page.mouse.click(box.x + 60, box.y + 22 + 20 * 1.5);
+    await page.waitForFunction((pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true', child.pid);
+    await shot(page, 'pingpong-hover');
+    await page.close();
+  });
+
   it('exports a Chrome trace Perfetto reads: a track per process, state slices, a flow per message', () => {
     const run = runs.pipeline;
     const out = path.join(run.dir, 'trace.json');
