@@ -263,11 +263,18 @@ export class RunController extends Disposable {
     }, 500);
   }
 
+  /** What the status bar item shows (null: hidden); for tests. */
+  get statusText(): string | null {
+    return this.statusShown ? this.status.text : null;
+  }
+  private statusShown = false;
+
   private updateStatus(): void {
     const s = this.shown;
     const m = s?.model;
     if (!s || s.ended) {
       this.status.hide();
+      this.statusShown = false;
       return;
     }
     let alive = 0;
@@ -280,6 +287,7 @@ export class RunController extends Disposable {
     this.status.text = `$(pulse) ${s.title}: ${alive} alive · ${Math.round(cpu)} % CPU`;
     this.status.tooltip = `Forkscope is recording ${s.request.script}\n${alive} processes alive, ${Math.round(cpu)} % CPU in total (100 % = one core)\nClick to open the inspector.`;
     this.status.show();
+    this.statusShown = true;
     this.updateStatusSoon();
   }
 

@@ -151,6 +151,8 @@ suite('Forkscope in VS Code', function () {
       // The view can be shown (the welcome view or a run).
       await vscode.commands.executeCommand(`${Views.processes}.focus`);
       await waitFor('the Processes view to be visible', () => api._test.treeView.visible);
+      console.log('[screenshot] welcome');
+      await new Promise((r) => setTimeout(r, 500));
     });
 
     test('the sample workspace can be copied', async () => {
@@ -309,14 +311,18 @@ suite('Forkscope in VS Code', function () {
       });
       assert.ok(stats.lastInitRecords > 0);
       await waitFor('live records to reach the page', () => api._test.inspector.webviewStats!.recordsSent > 0);
-      console.log('[screenshot] inspector-live');
-      await new Promise((r) => setTimeout(r, 1500));
       assert.ok(pids.every(pidAlive), 'all alive before Stop');
+      await waitFor('the status bar to count 5 processes', () => /^\$\(pulse\) forever_tree\.py: 5 alive · \d+ % CPU$/.test(api._test.runs.statusText ?? ''));
+      await vscode.commands.executeCommand(`${Views.processes}.focus`);
+      await new Promise((r) => setTimeout(r, 1000));
+      console.log('[screenshot] inspector-live');
+      await new Promise((r) => setTimeout(r, 1000));
       await vscode.commands.executeCommand(Commands.stop);
       const end = await session.whenEnded();
       assert.ok(end.stopped);
       await waitFor('every process of the run to be gone', () => pids.every((pid) => !pidAlive(pid)), 15_000);
       assert.strictEqual(session.model!.processes.filter((p) => p.endedAt === null).length, 0);
+      await waitFor('the status bar item to go', () => api._test.runs.statusText === null);
     });
 
     test('terminating one process from the tree', async () => {
