@@ -23,7 +23,7 @@ export function chartColors(): string[] {
 }
 
 /** A line chart with the inspector's defaults: no animation, linear x in seconds, decimation on. */
-export function lineChart(canvas: HTMLCanvasElement, yTitle: string, yFormat: (v: number) => string): Chart<'line', XY[]> {
+export function lineChart(canvas: HTMLCanvasElement, yTitle: string, yFormat: (v: number) => string, integer = false): Chart<'line', XY[]> {
   const fg = cssVar('--c-muted', '#777');
   const grid = cssVar('--c-border', '#ccc');
   return new Chart<'line', XY[]>(canvas, {
@@ -40,7 +40,7 @@ export function lineChart(canvas: HTMLCanvasElement, yTitle: string, yFormat: (v
       elements: { point: { radius: 0, hitRadius: 4 }, line: { borderWidth: 1.5, tension: 0 } },
       scales: {
         x: { type: 'linear', min: 0, ticks: { color: fg, callback: (v) => `${Number(v).toFixed(Number(v) < 10 ? 1 : 0)} s` }, grid: { color: grid } },
-        y: { type: 'linear', min: 0, title: { display: true, text: yTitle, color: fg }, ticks: { color: fg, callback: (v) => yFormat(Number(v)) }, grid: { color: grid } },
+        y: { type: 'linear', min: 0, title: { display: true, text: yTitle, color: fg }, ticks: { color: fg, precision: integer ? 0 : undefined, callback: (v) => yFormat(Number(v)) }, grid: { color: grid } },
       },
       plugins: {
         legend: { labels: { color: fg, boxWidth: 8, boxHeight: 8, font: { size: 10 } } },

@@ -121,7 +121,7 @@ export class FlowsView {
   }
 
   private updateDepth(model: RunModel, colors: string[]): void {
-    if (!this.depth) this.depth = lineChart(this.depthCanvas, 'messages waiting', (v) => String(Math.round(v)));
+    if (!this.depth) this.depth = lineChart(this.depthCanvas, 'messages waiting', (v) => String(Math.round(v)), true);
     const depth = queueDepth(model.messages, (ref) => model.channelOf(ref)?.id ?? null);
     const sets = [...depth.entries()]
       .filter(([id]) => model.channels.get(id)?.kind !== 'manager')
