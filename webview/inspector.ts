@@ -336,6 +336,7 @@ export class Inspector {
     const m = this.model;
     if (!m) return;
     const laidOut = this.ensureRows();
+    if (laidOut) this.timeline.invalidate(); // lanes follow the tree's rows
     const t0 = performance.now();
     if (this.timeline.draw() && this.firstPaintAt === null) {
       performance.measure('fs:rows+panels', { start: this.loadedAt, end: t0 });

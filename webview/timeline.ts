@@ -11,7 +11,7 @@
  * previous/next lane, PageUp/PageDown scroll, F follows "now".
  */
 
-import { HELPER_ROLES, stateBands, type ProcessModel, type RunModel, type StateBand } from '../extension/model/model';
+import { HELPER_ROLES, parentOf, stateBands, type ProcessModel, type RunModel, type StateBand } from '../extension/model/model';
 import { cssVar, el } from './dom';
 import { formatBytes, formatSeconds, type RefNames } from './format';
 import { firstBandEndingAfter, layoutArrows, MessageIndex, newArrowBatch, niceTicks, segmentDistance, tickLabel, TimeWindow, type ArrowBatch } from './timelineLayout';
@@ -305,12 +305,23 @@ export class TimelineView {
     return bands;
   }
 
-  private updateLanes(rows: readonly TreeRow[]): void {
+  private updateLanes(rows: readonly TreeRow[], model: RunModel): void {
     if (this.laneOfFor === rows && this.laneOfProcs === this.procPids.length) return;
     const laneByPid = new Map<number, number>();
     rows.forEach((r, i) => laneByPid.set(r.p.pid, i));
+    // A process without a lane (inside a collapsed parent) sends and receives on its nearest shown ancestor's lane.
+    const laneOfPid = (pid: number): number => {
+      let cur: number | null = pid;
+      for (let hops = 0; cur !== null && hops < 64; hops++) {
+        const lane = laneByPid.get(cur);
+        if (lane !== undefined) return lane;
+        const p = model.byPid.get(cur);
+        cur = p ? parentOf(p, model) : null;
+      }
+      return -1;
+    };
     const laneOf = new Int32Array(this.procPids.length);
-    for (let i = 0; i < this.procPids.length; i++) laneOf[i] = laneByPid.get(this.procPids[i]) ?? -1;
+    for (let i = 0; i < this.procPids.length; i++) laneOf[i] = laneOfPid(this.procPids[i]);
     this.laneOf = laneOf;
     this.laneOfFor = rows;
     this.laneOfProcs = this.procPids.length;
@@ -345,7 +356,7 @@ export class TimelineView {
     const rows = this.host.rows();
     const index = this.syncIndex(model);
     for (const r of rows) this.procId(r.p.pid);
-    this.updateLanes(rows);
+    this.updateLanes(rows, model);
     const now = model.run.now;
     this.laneH = rows.length > 300 ? 14 : 20;
     this.followButton.hidden = !this.host.live();

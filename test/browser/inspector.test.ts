@@ -263,6 +263,9 @@ describe('inspector on real recorded runs', { skip: runtimeAvailable() ? false :
     await waitRows(page, 1);
     let rows = await rowsOf(page);
     assert.equal(rows.length, 1);
+    // Messages of collapsed processes are drawn on the lane of their shown ancestor.
+    await page.waitForFunction(() => window.__forkscope!.inspector.timeline.lastFrame.lanes === 1);
+    assert.ok((await page.evaluate(() => window.__forkscope!.inspector.timeline.lastFrame.considered)) > 0);
     assert.equal(rows[0].expanded, 'false');
     await page.keyboard.press('ArrowRight'); // expand
     await waitRows(page, rows0.length);
