@@ -88,7 +88,7 @@ class HelperThreadsTest(RuntimeCase):
         self.assertEqual(r.result.returncode, 0)
         main = r.main()
         for w in r.waits(main):
-            self.assertIn(w[0], {"join", "queue.get", "recv", "pool.result", "future.result", "manager", "sleep", "condition"}  # condition: JoinableQueue.join)
+            self.assertIn(w[0], {"join", "queue.get", "recv", "pool.result", "future.result", "manager", "sleep", "condition"})  # condition: JoinableQueue.join
         # The main thread waited for the pool's results once (map) and for futures.
         kinds = [w[0] for w in r.waits(main)] + list(r.ctr[main].get("waits", {}))
         self.assertIn("pool.result", kinds)

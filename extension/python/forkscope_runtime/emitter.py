@@ -426,6 +426,13 @@ def start(config):
     enabled = True
 
 
+def close_transport():
+    """Closes this process's connection at its very end (the supervisor sees end of stream)."""
+    if _transport is not None:
+        _transport.close()
+        _transport.dead = True
+
+
 def stop():
     """Turns recording off and closes the connection (uninstall, or a process beyond the cap)."""
     global enabled

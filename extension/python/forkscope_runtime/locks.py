@@ -193,17 +193,36 @@ def _make_shared(orig, kind):
     return shared
 
 
-@sites.hidden
-def sleep(*args):
-    """time.sleep, recorded as a `sleep` wait when the main thread calls it."""
-    w = E.wait_begin("sleep", None, None)
-    try:
-        return _orig_sleep(*args)
-    except BaseException as e:
-        sites.hide(e)
-        raise
-    finally:
-        E.wait_end(w)
+class _Sleep:
+    """Stands in for time.sleep: a `sleep` wait when the main thread calls it. A slotted callable
+    (no __dict__, pickles as `time.sleep`) so it behaves like the builtin where type matters
+    (xmlrpc marshalling, pickling)."""
+
+    __slots__ = ()
+    __module__ = "time"
+    __name__ = "sleep"
+    __qualname__ = "sleep"
+    __doc__ = _orig_sleep.__doc__
+
+    @sites.hidden
+    def __call__(self, *args):
+        w = E.wait_begin("sleep", None, None)
+        try:
+            return _orig_sleep(*args)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            E.wait_end(w)
+
+    def __reduce__(self):
+        return "sleep"
+
+    def __repr__(self):
+        return repr(_orig_sleep)
+
+
+sleep = _Sleep()
 
 
 def install():

@@ -4,6 +4,7 @@ tests) puts the standard library back exactly as it was.
 """
 
 _MISSING = object()
+_FunctionType = type(lambda: None)
 _log = []  # (obj, name, old value or _MISSING)
 
 
@@ -19,9 +20,25 @@ def replace(obj, name, value):
     """Sets obj.name = value, recording the previous value for undo; returns the previous (effective) value."""
     prev = getattr(obj, name, None)
     old = obj.__dict__.get(name, _MISSING) if isinstance(obj, type) else getattr(obj, name, _MISSING)
+    _look_like(value, prev)
     _log.append((obj, name, old))
     setattr(obj, name, value)
     return prev
+
+
+def _look_like(wrapper, orig):
+    """A wrapper function answers introspection like the function it replaces (name, docstring,
+    signature through __wrapped__); its __module__ still says it is Forkscope's."""
+    if not (isinstance(wrapper, _FunctionType) and isinstance(orig, _FunctionType)) or wrapper is orig:
+        return
+    try:
+        wrapper.__name__ = orig.__name__
+        wrapper.__qualname__ = orig.__qualname__
+        if wrapper.__doc__ is None:
+            wrapper.__doc__ = orig.__doc__
+        wrapper.__dict__.setdefault("__wrapped__", orig)
+    except Exception:
+        pass
 
 
 def undo_all():

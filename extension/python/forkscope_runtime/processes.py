@@ -409,6 +409,7 @@ def _at_exit():
         E.stop_flusher(0.3)
         exit_event(identity.get("main_exit"))
         E.flush()
+        E.close_transport()  # an open socket left to the garbage collector would warn (ResourceWarning)
     except Exception:
         pass
 
