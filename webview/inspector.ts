@@ -11,7 +11,7 @@ import { summarize, type Summary } from '../extension/model/summary';
 import { CpuMemoryView } from './charts';
 import { el, setText } from './dom';
 import { FlowsView } from './flows';
-import { formatBytes, formatCount, formatSeconds, RefNames } from './format';
+import { formatCount, formatSeconds, RefNames } from './format';
 import { PoolsView } from './pools';
 import { ProcessTreeView } from './processTree';
 import type { FromWebview, ToWebview } from './protocol';
@@ -490,9 +490,6 @@ export class Inspector {
   showError(text: string): void {
     this.root.replaceChildren(el('p', 'fs-error', text));
   }
-
-  /** Formats bytes the same way everywhere (re-exported for tests). */
-  static formatBytes = formatBytes;
 }
 
 /** What the header shows; the full summary fits, and so does `lightSummary`. */
