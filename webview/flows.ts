@@ -16,6 +16,8 @@ import { queueDepth } from './timelineLayout';
 
 /** Flows listed per channel (the busiest); the rest are counted in one line. */
 export const MAX_FLOWS = 40;
+/** While live, channel depth is drawn from this many of the latest messages. */
+export const LIVE_DEPTH_MESSAGES = 20_000;
 
 export interface FlowsEvents {
   select(pid: number): void;
@@ -49,7 +51,8 @@ export class FlowsView {
     });
   }
 
-  update(model: RunModel, summary: Summary): void {
+  /** `live`: depth is computed over the latest LIVE_DEPTH_MESSAGES messages only, to keep live updates short. */
+  update(model: RunModel, summary: Summary, live = false): void {
     if (model.version === this.lastVersion) return;
     this.lastVersion = model.version;
     const colors = chartColors();
@@ -117,12 +120,14 @@ export class FlowsView {
       nodes.push(sec);
     }
     this.list.replaceChildren(...nodes);
-    this.updateDepth(model, colors);
+    this.updateDepth(model, colors, live);
   }
 
-  private updateDepth(model: RunModel, colors: string[]): void {
+  private updateDepth(model: RunModel, colors: string[], live: boolean): void {
     if (!this.depth) this.depth = lineChart(this.depthCanvas, 'messages waiting', (v) => String(Math.round(v)), true);
-    const depth = queueDepth(model.messages, (ref) => model.channelOf(ref)?.id ?? null);
+    const recent = live && model.messages.length > LIVE_DEPTH_MESSAGES;
+    const messages = recent ? model.messages.slice(-LIVE_DEPTH_MESSAGES) : model.messages;
+    const depth = queueDepth(messages, (ref) => model.channelOf(ref)?.id ?? null);
     const sets = [...depth.entries()]
       .filter(([id]) => model.channels.get(id)?.kind !== 'manager')
       .map(([id, d]) => {
@@ -142,7 +147,9 @@ export class FlowsView {
       recorded += p.counters.detail;
       sampledOut += p.counters.dropped;
     }
-    this.depthNote.textContent = sampledOut > 0 ? `From the ${formatCount(model.messages.length)} messages recorded in detail (${formatCount(sampledOut)} more were only counted): depth is a lower bound.` : `From ${formatCount(model.messages.length)} recorded messages.`;
+    this.depthNote.textContent = recent
+      ? `While live: from the latest ${formatCount(LIVE_DEPTH_MESSAGES)} recorded messages (all of them when the run ends).`
+      : sampledOut > 0 ? `From the ${formatCount(model.messages.length)} messages recorded in detail (${formatCount(sampledOut)} more were only counted): depth is a lower bound.` : `From ${formatCount(model.messages.length)} recorded messages.`;
   }
 
   retheme(): void {

@@ -396,7 +396,7 @@ export class Inspector {
     }
     const t0 = performance.now();
     this.lastTabAt = t0;
-    if (this.tab === 'flows') this.flows.update(m, s!);
+    if (this.tab === 'flows') this.flows.update(m, s!, this.live);
     else if (this.tab === 'cpu') this.charts.update(m, this.selected);
     else this.pools.update(m, s!, this.selected);
     this.tabCost = performance.now() - t0 + (s === this.summary ? this.summaryCost : 0);
