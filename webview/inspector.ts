@@ -379,8 +379,10 @@ export class Inspector {
     this.lastPanelAt = started;
     this.panelVersion = m.version;
     if (!laidOut) this.tree.refresh(m, this.names!);
-    // While live, the summary (exact flows, pools) is recomputed on a slower cadence than the tree.
-    const tabDue = !this.live || started - this.lastTabAt >= Math.max(1000, this.tabCost * 4);
+    // While live, the summary (exact flows, pools) is recomputed on a slower cadence than the tree,
+    // slower still when it is expensive, so the timeline keeps drawing new events promptly.
+    const tabInterval = this.tabCost > 100 ? Math.max(2000, this.tabCost * 10) : Math.max(1000, this.tabCost * 4);
+    const tabDue = !this.live || started - this.lastTabAt >= tabInterval;
     const s = tabDue ? this.getSummary() : null;
     this.updateHeader(m, s ?? lightSummary(m, this.summary));
     this.panelCost = performance.now() - started;
@@ -390,7 +392,7 @@ export class Inspector {
           this.tabTimer = null;
           this.panelVersion = -1;
           this.schedule();
-        }, Math.max(1000, this.tabCost * 4) - (started - this.lastTabAt));
+        }, tabInterval - (started - this.lastTabAt));
       }
       return;
     }
