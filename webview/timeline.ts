@@ -82,6 +82,9 @@ export class TimelineView {
   private readonly chanIds = new Map<string, number>();
   private readonly chanRefs: string[] = [];
   private laneOf = new Int32Array(0);
+  private ownLane = new Uint8Array(0);
+  /** Pixel width of an arrow bin's column (adapts to density). */
+  private binPx = 6;
   private laneOfFor: readonly TreeRow[] | null = null;
   private laneOfProcs = -1;
   private readonly bandCache = new Map<ProcessModel, { version: number; bands: StateBand[] }>();
@@ -321,8 +324,13 @@ export class TimelineView {
       return -1;
     };
     const laneOf = new Int32Array(this.procPids.length);
-    for (let i = 0; i < this.procPids.length; i++) laneOf[i] = laneOfPid(this.procPids[i]);
+    const own = new Uint8Array(this.procPids.length);
+    for (let i = 0; i < this.procPids.length; i++) {
+      laneOf[i] = laneOfPid(this.procPids[i]);
+      own[i] = laneByPid.has(this.procPids[i]) ? 1 : 0;
+    }
     this.laneOf = laneOf;
+    this.ownLane = own;
     this.laneOfFor = rows;
     this.laneOfProcs = this.procPids.length;
   }
@@ -445,10 +453,21 @@ export class TimelineView {
       }
     }
 
-    // Arrows.
+    // Arrows. Bins get wider when the last frame had many of them, so the number of strokes stays bounded.
+    if (this.batch.binned && this.batch.n > 6000) this.binPx = Math.min(48, this.binPx * 2);
+    else if (!this.batch.binned || this.batch.n < 1500) this.binPx = Math.max(6, this.binPx / 2);
     this.batch = layoutArrows(
       index,
-      { win: { t0, t1, x: (t: number) => G + win.x(t) }, laneOf: this.laneOf, firstLane: first, lastLane: last, directLimit: DIRECT_ARROW_LIMIT, binPx: 6 },
+      {
+        win: { t0, t1, x: (t: number) => G + win.x(t) },
+        laneOf: this.laneOf,
+        ownLane: this.ownLane,
+        firstLane: first,
+        lastLane: last,
+        directLimit: DIRECT_ARROW_LIMIT,
+        binPx: this.binPx,
+        maxX: W,
+      },
       this.batch,
     );
     this.drawnFirstLane = first;

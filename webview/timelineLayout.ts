@@ -135,6 +135,8 @@ export class MessageIndex {
   bytes = new Float64Array(1024);
   /** Largest receive − send time seen (so a window query knows how far past its end to look). */
   maxLatency = 0;
+  /** 1 + the largest channel index seen. */
+  chanCount = 0;
   /** Sorted runs over `order`: [start, end) index ranges, each sorted by receive time. */
   private order = new Int32Array(1024);
   private runs: [number, number][] = [];
@@ -186,6 +188,7 @@ export class MessageIndex {
       this.from[i] = this.procIndex(m.from);
       this.to[i] = this.procIndex(m.to);
       this.chan[i] = this.chanIndex(m.ref);
+      if (this.chan[i] >= this.chanCount) this.chanCount = this.chan[i] + 1;
       this.bytes[i] = m.bytes;
       const lat = m.t - this.sent[i];
       if (lat > this.maxLatency) this.maxLatency = lat;
@@ -311,6 +314,14 @@ export interface ArrowQuery {
   directLimit: number;
   /** Width of a bin's pixel column. */
   binPx: number;
+  /** Right edge of the drawing in pixels: with it, bins live in a dense grid when that is small enough. */
+  maxX?: number;
+  /**
+   * 1 where a process index has a lane of its own, 0 where it borrows its
+   * ancestor's (collapsed): messages between two processes inside the same
+   * collapsed lane are not drawn.
+   */
+  ownLane?: Uint8Array;
 }
 
 /**
@@ -318,31 +329,52 @@ export interface ArrowQuery {
  * else bins keyed by (pixel column of the receive end, sender lane, receiver
  * lane, channel) holding a count, mean endpoints and bytes.
  */
-/** The bins' key → index map, reused by every frame (no garbage per frame). */
+/** The bins' key → index map and dense grid, reused by every frame (no garbage per frame). */
 const BINS = new Map<number, number>();
+let GRID = new Int32Array(0);
 
 export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBatch): ArrowBatch {
   let out = reuse ?? newArrowBatch();
   out.n = 0;
   out.binned = false;
   out.considered = 0;
-  const { laneOf, firstLane, lastLane, win, directLimit, binPx } = q;
+  const { laneOf, firstLane, lastLane, win, directLimit, binPx, ownLane } = q;
   const cand: number[] = [];
   let considered = 0;
   let binned = false;
   const bins = BINS;
   bins.clear();
   let n = 0;
-  const lanes = laneOf.length + 1;
-  // One pass: arrows are kept one by one until there are too many, then everything goes into bins.
+  // x(t) is linear: one multiply-add per end point instead of a call.
+  const ax = win.x(0);
+  const bx = win.x(1) - ax;
+  // Bin keys: (column, from lane, to lane, channel). A dense grid when it is small (collapsed views,
+  // few lanes), else a map.
+  let lanes = 1;
+  for (let i = 0; i < laneOf.length; i++) if (laneOf[i] + 1 > lanes) lanes = laneOf[i] + 1;
+  const chans = Math.max(1, index.chanCount);
+  const cols = q.maxX !== undefined ? Math.ceil(q.maxX / binPx) + 2 : 0;
+  const cells = cols * lanes * lanes * chans;
+  const dense = cols > 0 && cells <= 1 << 22;
+  let grid = GRID;
   const addToBin = (i: number, a: number, b: number) => {
-    const x1 = win.x(index.t[i]);
-    const col = Math.max(0, Math.floor(x1 / binPx) + 1); // column 0 holds arrows received left of the window
-    const key = ((col * lanes + a) * lanes + b) * 4096 + (index.chan[i] & 4095);
-    let k = bins.get(key);
+    const x1 = ax + bx * index.t[i];
+    let col = Math.max(0, Math.floor(x1 / binPx) + 1); // column 0 holds arrows received left of the window
+    let k: number | undefined;
+    let key = 0;
+    if (dense) {
+      if (col >= cols) col = cols - 1;
+      key = ((col * lanes + a) * lanes + b) * chans + index.chan[i];
+      k = grid[key];
+      if (k < 0) k = undefined;
+    } else {
+      key = ((col * (laneOf.length + 1) + a) * (laneOf.length + 1) + b) * 4096 + (index.chan[i] & 4095);
+      k = bins.get(key);
+    }
     if (k === undefined) {
       k = n++;
-      bins.set(key, k);
+      if (dense) grid[key] = k;
+      else bins.set(key, k);
       if (k >= out.x0.length) out = ensureCap(out, k + 1);
       out.fromLane[k] = a;
       out.toLane[k] = b;
@@ -355,14 +387,22 @@ export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBa
     }
     out.count[k]++;
     out.bytes[k] += index.bytes[i];
-    out.sx0[k] += win.x(index.sent[i]);
+    out.sx0[k] += ax + bx * index.sent[i];
     out.sx1[k] += x1;
+  };
+  const startBinning = () => {
+    if (dense) {
+      if (GRID.length < cells) GRID = new Int32Array(Math.max(cells, GRID.length * 2));
+      grid = GRID;
+      grid.fill(-1, 0, cells);
+    }
   };
   index.forEachIn(win.t0, win.t1, (i) => {
     const a = laneOf[index.from[i]];
     const b = laneOf[index.to[i]];
     if (a < 0 || b < 0) return;
     if ((a < firstLane && b < firstLane) || (a > lastLane && b > lastLane)) return;
+    if (a === b && ownLane && (!ownLane[index.from[i]] || !ownLane[index.to[i]])) return;
     considered++;
     if (binned) {
       addToBin(i, a, b);
@@ -371,6 +411,7 @@ export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBa
     cand.push(i);
     if (cand.length > directLimit) {
       binned = true;
+      startBinning();
       for (const j of cand) addToBin(j, laneOf[index.from[j]], laneOf[index.to[j]]);
     }
   });

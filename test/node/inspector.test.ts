@@ -196,6 +196,14 @@ test('arrows: drawn one by one when few, bundled into counts per pixel column an
   for (let k = 0; k < binned.n; k++) total += binned.count[k];
   assert.equal(total, binned.considered, 'every arrow is in exactly one bin');
   assert.ok(binned.n < binned.considered, 'bins bundle');
+  // The dense grid (when the drawing's width is known) bins the same way as the map.
+  const grid = layoutArrows(index, { ...q, directLimit: 1000, maxX: 800 });
+  let gridTotal = 0;
+  for (let k = 0; k < grid.n; k++) gridTotal += grid.count[k];
+  assert.ok(grid.n <= binned.n, 'arrows received past the right edge share the last column');
+  assert.equal(gridTotal, binned.considered);
+  const wide = layoutArrows(index, { ...q, directLimit: 1000, maxX: 100_000 });
+  assert.equal(wide.n, binned.n);
   // Culling by lanes: only arrows touching or crossing lanes 0–4.
   const few = layoutArrows(index, { ...q, firstLane: 0, lastLane: 4 });
   const want = msgs.filter((m) => m.t >= 0 && m.sentAt <= 100 && Math.min(m.from, m.to) - 1 <= 4).length;
