@@ -454,8 +454,8 @@ export class TimelineView {
     }
 
     // Arrows. Bins get wider when the last frame had many of them, so the number of strokes stays bounded.
-    if (this.batch.binned && this.batch.n > 6000) this.binPx = Math.min(48, this.binPx * 2);
-    else if (!this.batch.binned || this.batch.n < 1500) this.binPx = Math.max(6, this.binPx / 2);
+    if (this.batch.binned && this.batch.n > 2500) this.binPx = Math.min(48, this.binPx * 2);
+    else if (!this.batch.binned || this.batch.n < 800) this.binPx = Math.max(6, this.binPx / 2);
     this.batch = layoutArrows(
       index,
       {
@@ -475,7 +475,7 @@ export class TimelineView {
     const batch = this.batch;
     const chanColor = this.channelColors(model, pal);
     const mid = (lane: number) => laneY(lane) + LH / 2;
-    const widthOf = (count: number) => (count <= 1 ? 0 : Math.min(4, Math.round(Math.log10(count) * 1.5)));
+    const widthOf = (count: number) => (count <= 1 ? 0 : Math.min(2, Math.round(Math.log10(count))));
     // Group arrows by colour and width (numeric keys) so each group is one path.
     const groups = new Map<number, number[]>();
     for (let k = 0; k < batch.n; k++) {
