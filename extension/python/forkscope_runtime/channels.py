@@ -13,10 +13,13 @@ show the standard library's own frames (the wrappers hide theirs).
   original and appends the trailer. This covers Connection.send (Pipe, Pool
   task dispatch, Manager calls), the Queue feeder thread and SimpleQueue.put.
   `send_bytes`/`recv_bytes` payloads of the user are never changed.
-- The counting: `Connection._send_bytes` / `_recv_bytes` (every message of
-  every kind passes there) count payloads that carry a trailer, under the
-  connection's channel ref: its descriptor's inode (a queue's two ends share
-  one), or the `m<address>` ref of a Manager connection.
+- Sending is counted in `Connection._send_bytes` (every message of every
+  kind passes there; payloads without a trailer are raw and not counted),
+  under the connection's channel ref: its descriptor's inode (a queue's two
+  ends share one), or the `m<address>` ref of a Manager connection.
+- Receiving: the same pickler's `loads` notes the trailer of what it reads
+  (per thread), and the wrapper that knows the channel counts it:
+  `Connection.recv`, `Queue.get`, `SimpleQueue.get`.
 - Waits: `Connection.recv`, `Queue.get`, `SimpleQueue.get` (and `put` of a
   bounded queue).
 - `connection.Pipe` and the queues' constructors declare `chan` events for
@@ -26,6 +29,7 @@ show the standard library's own frames (the wrappers hide theirs).
 import io
 import os
 import struct
+import threading
 
 from . import emitter as E
 from . import sites
@@ -34,6 +38,8 @@ from .patching import replace
 MAGIC = b"FkS1"
 QUIET = "-"  # the ref of internal connections whose traffic is not counted
 TRAILER = struct.Struct("<4sId")
+RAW_TRAILER = struct.Struct("<IId")  # the same 16 bytes, the magic read as an integer
+MAGIC_INT = RAW_TRAILER.unpack(TRAILER.pack(MAGIC, 0, 0.0))[0]
 TLEN = TRAILER.size
 pack = TRAILER.pack
 unpack_from = TRAILER.unpack_from
@@ -67,18 +73,76 @@ def count_sent(ref, n):
         c[1] += n
 
 
-def count_recv(ref, data, n, tag, off=-1, _unpack=unpack_from, _magic=MAGIC, _tl=TLEN, _time=E.time, _table=recv_table, _budget=E.budget, _misc=E.misc, _append=E.append):
-    """Counts a received payload of n bytes whose trailer is at `off` (default: its last 16
-    bytes). Payloads without a trailer (raw send_bytes) are not counted.
+def trailer(_pack=pack, _magic=MAGIC, _time=E.time):
+    """The 16 bytes that follow a payload sent now by this process."""
+    return _pack(_magic, E.pid, _time())
 
-    Hot path: everything it needs is bound as a default argument."""
-    if n < _tl:
-        return
-    m, frm, ts = _unpack(data, n - _tl if off < 0 else off)
-    if m != _magic:
-        return
+
+# ---- the trailer and the counting ------------------------------------------------------------
+
+
+_rx = threading.local()  # the trailer of the payload this thread unpickled last: (fromPid, tSent, bytes)
+
+
+def _make_pickler(base):
+    base_dumps = base.dumps
+    base_loads = base.loads
+    join = b"".join
+    tl = TLEN
+    raw = RAW_TRAILER
+    unpack = RAW_TRAILER.unpack_from
+    magic = MAGIC_INT
+
+    class TrailedPickler(base):
+        """ForkingPickler whose dumps appends the sender trailer and whose loads notes the trailer
+        of what it reads, for the wrapper that knows the channel to count (connection, queues)."""
+
+        @classmethod
+        @sites.hidden
+        def dumps(cls, obj, protocol=None):
+            try:
+                buf = base_dumps(obj, protocol)
+            except BaseException as e:
+                sites.hide(e)
+                raise
+            if E.enabled:
+                try:
+                    return join((buf, trailer()))
+                except Exception as e:  # noqa: BLE001
+                    E.fail("pickle", e)
+            return buf
+
+        @staticmethod
+        @sites.hidden
+        def loads(data, *args, **kwargs):
+            n = len(data)
+            if n >= tl:
+                m, frm, ts = unpack(data, n - tl)
+                if m == magic:
+                    _rx.v = (frm, ts, n - tl)
+            try:
+                return base_loads(data, *args, **kwargs)
+            except BaseException as e:
+                sites.hide(e)
+                raise
+
+    TrailedPickler.__module__ = base.__module__
+    TrailedPickler.__qualname__ = TrailedPickler.__name__ = base.__name__
+    return TrailedPickler
+
+
+def take_rx():
+    """The trailer noted by the last loads of this thread (and forget it), or None."""
+    v = getattr(_rx, "v", None)
+    if v is not None:
+        _rx.v = None
+    return v
+
+
+def count_rx(ref, rx, tag, _time=E.time, _table=recv_table, _budget=E.budget, _misc=E.misc, _append=E.append):
+    """Counts one received message whose trailer loads noted: rx = (fromPid, tSent, bytes)."""
+    frm, ts, n = rx
     now = _time()
-    n -= _tl
     lat = now - ts
     if lat < 0.0:
         lat = 0.0
@@ -98,41 +162,6 @@ def count_recv(ref, data, n, tag, off=-1, _unpack=unpack_from, _magic=MAGIC, _tl
         _append(["m", now, ref, frm, ts, n, tag])
     else:
         _misc["dropped"] += 1
-
-
-def trailer(_pack=pack, _magic=MAGIC, _time=E.time):
-    """The 16 bytes that follow a payload sent now by this process."""
-    return _pack(_magic, E.pid, _time())
-
-
-# ---- the trailer and the counting ------------------------------------------------------------
-
-
-def _make_pickler(base):
-    base_dumps = base.dumps
-    join = b"".join
-
-    class TrailedPickler(base):
-        """ForkingPickler whose dumps appends the sender trailer (used by connection and queues)."""
-
-        @classmethod
-        @sites.hidden
-        def dumps(cls, obj, protocol=None):
-            try:
-                buf = base_dumps(obj, protocol)
-            except BaseException as e:
-                sites.hide(e)
-                raise
-            if E.enabled:
-                try:
-                    return join((buf, trailer()))
-                except Exception as e:  # noqa: BLE001
-                    E.fail("pickle", e)
-            return buf
-
-    TrailedPickler.__module__ = base.__module__
-    TrailedPickler.__qualname__ = TrailedPickler.__name__ = base.__name__
-    return TrailedPickler
 
 
 def _make_send_bytes(orig):
@@ -160,39 +189,6 @@ def _make_send_bytes(orig):
     return _send_bytes
 
 
-def _make_recv_bytes(orig):
-    tl = TLEN
-    magic = MAGIC
-
-    @sites.hidden
-    def _recv_bytes(self, maxsize=None):
-        try:
-            buf = orig(self, maxsize)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        if E.enabled:
-            try:
-                d = self.__dict__
-                ref = d.get("_fk_ref") or conn_ref(self)
-                if ref is not QUIET:
-                    mv = buf.getbuffer()
-                    try:
-                        n = len(mv)
-                        if d.get("_fk_ms") or d.get("_fk_mc"):
-                            if n >= tl and mv[n - tl : n - tl + 4] == magic:
-                                d["_fk_last"] = (bytes(mv[n - tl :]), n)  # counted by recv, which knows the method
-                        else:
-                            count_recv(ref, mv, n, d.get("_fk_tag"))  # raw send_bytes payloads are not counted
-                    finally:
-                        mv.release()
-            except Exception as e:  # noqa: BLE001
-                E.fail("Connection.recv", e)
-        return buf
-
-    return _recv_bytes
-
-
 def _make_conn_recv(orig):
     @sites.hidden
     def recv(self):
@@ -208,15 +204,21 @@ def _make_conn_recv(orig):
             raise
         finally:
             E.wait_end(w)
-        last = d.pop("_fk_last", None)
-        if last is not None and E.enabled:
-            try:
-                tag = d.get("_fk_call")
-                if d.get("_fk_ms"):
-                    tag = obj[1] if type(obj) is tuple and len(obj) == 4 and isinstance(obj[1], str) else None
-                count_recv(d.get("_fk_ref") or conn_ref(self), last[0], last[1], tag, 0)
-            except Exception as e:  # noqa: BLE001
-                E.fail("Connection.recv", e)
+        rx = getattr(_rx, "v", None)
+        if rx is not None:
+            _rx.v = None
+            if E.enabled:
+                try:
+                    ref = d.get("_fk_ref") or conn_ref(self)
+                    if ref is not QUIET:
+                        tag = d.get("_fk_tag")
+                        if d.get("_fk_ms"):
+                            tag = obj[1] if type(obj) is tuple and len(obj) == 4 and isinstance(obj[1], str) else None
+                        elif d.get("_fk_mc"):
+                            tag = d.get("_fk_call")
+                        count_rx(ref, rx, tag)
+                except Exception as e:  # noqa: BLE001
+                    E.fail("Connection.recv", e)
         return obj
 
     return recv
@@ -305,21 +307,84 @@ def _make_qinit(orig, kind):
     return __init__
 
 
-def _make_qget(orig, what="queue.get"):
+def _make_qget(orig, simple=False):
+    """Queue.get / SimpleQueue.get: a `queue.get` wait of the main thread, and the count of the
+    message (its trailer noted by loads) under the queue's ref. The hot path of a queue flood:
+    the wait bookkeeping of emitter.wait_begin/wait_end and count_rx are inlined here."""
+    cur_wait = E.cur_wait
+    get_ident = E.get_ident
+    now = E.time
+    waits = E.waits
+    wait_s = E.wait_s
+    append = E.append
+    table = recv_table
+    budget = E.budget
+    misc = E.misc
+    rx_local = _rx
+
     @sites.hidden
-    def get(self, *args, **kwargs):
+    def get(self, block=True, timeout=None):
+        d = self.__dict__
+        ref = d.get("_fk_ref")
         w = None
-        if E.cur_wait[0] is None and (not args or args[0]) and kwargs.get("block", True):
-            w = E.wait_begin(what, self.__dict__.get("_fk_ref"), None)
+        if block and cur_wait[0] is None and get_ident() == E.main_ident:
+            w = cur_wait[0] = ["queue.get", ref, None, now(), [1], False]
         try:
-            return orig(self, *args, **kwargs)
+            obj = orig(self) if simple else orig(self, block, timeout)
         except BaseException as e:
+            if w is not None:
+                E.wait_end(w)
             sites.hide(e)
             raise
-        finally:
-            E.wait_end(w)
+        t = now()
+        if w is not None:
+            cur_wait[0] = None
+            try:
+                w[4].pop()
+            except IndexError:
+                E.wait_end_claimed(w, t)
+            else:
+                dt = t - w[3]
+                if dt < wait_s[0]:
+                    c = waits.get("queue.get")
+                    if c is None:
+                        waits["queue.get"] = [dt]
+                    else:
+                        c[0] += dt
+                else:
+                    append(["w", w[3], "queue.get", ref, None])
+                    append(["we", t])
+        rx = getattr(rx_local, "v", None)
+        if rx is not None:
+            rx_local.v = None
+            try:
+                if ref is None:
+                    ref = queue_ref(self)
+                frm, ts, n = rx
+                lat = t - ts
+                if lat < 0.0:
+                    lat = 0.0
+                key = (ref, frm)
+                c = table.get(key)
+                if c is None:
+                    table[key] = [1, n, lat, lat]
+                else:
+                    c[0] += 1
+                    c[1] += n
+                    c[2] += lat
+                    if lat > c[3]:
+                        c[3] = lat
+                if budget[0] >= 1.0:
+                    budget[0] -= 1.0
+                    misc["detail"] += 1
+                    append(["m", t, ref, frm, ts, n, self._reader.__dict__.get("_fk_tag")])
+                else:
+                    misc["dropped"] += 1
+            except Exception as e:  # noqa: BLE001
+                E.fail("Queue.get", e)
+        return obj
 
-    return get
+    return get  # (as SimpleQueue.get it ignores block/timeout, which that method does not take)
 
 
 def _make_qput(orig):
@@ -358,7 +423,6 @@ def _patch_connection(connection):
     replace(connection, "_ForkingPickler", _make_pickler(connection._ForkingPickler))
     C = connection.Connection
     replace(C, "_send_bytes", _make_send_bytes(C._send_bytes))
-    replace(C, "_recv_bytes", _make_recv_bytes(C._recv_bytes))
     CB = connection._ConnectionBase
     replace(CB, "recv", _make_conn_recv(CB.recv))
     replace(connection, "Pipe", _make_pipe(connection.Pipe))
@@ -380,4 +444,4 @@ def _patch_queues(queues):
     replace(JQ, "put", _make_qput(JQ.put))
     SQ = queues.SimpleQueue
     replace(SQ, "__init__", _make_sqinit(SQ.__init__))
-    replace(SQ, "get", _make_qget(SQ.get))
+    replace(SQ, "get", _make_qget(SQ.get, simple=True))
