@@ -150,8 +150,8 @@ class RuntimeCase(unittest.TestCase):
 
     maxDiff = None
 
-    def record(self, script, *args, timeout=90, detail_rate=2000, **listener_kw):
-        lst = L.Listener(detail_rate=detail_rate, **listener_kw)
+    def record(self, script, *args, timeout=90, detail_rate=2000, max_processes=1000, **listener_kw):
+        lst = L.Listener(detail_rate=detail_rate, max_processes=max_processes, **listener_kw)
         try:
             r = L.run([os.path.join(SCRIPTS, script)] + list(args), lst, timeout=timeout, cwd=SCRIPTS)
             lst.wait_idle(10)

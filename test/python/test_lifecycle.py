@@ -146,6 +146,19 @@ class ManagerRoleTest(RuntimeCase):
         self.assertTrue(r.procs[m[0]]["target"].endswith("_run_server"))
 
 
+class ProcessCapTest(RuntimeCase):
+    def test_max_processes(self):
+        for m in ("fork", "spawn"):
+            with self.subTest(method=m):
+                r = self.record("many.py", m, max_processes=2)
+                self.assertEqual(r.result.returncode, 0, r.result.stderr)
+                self.assertEqual(r.stdout.split("\n")[:5], ["child %d" % i for i in range(5)])
+                self.assertEqual(len(r.by_role("process")), 2)
+                self.assertEqual(len(r.of_type(r.main(), "create")), 2)
+                warns = [w for _, w in r.warns if w[2] == "max-processes"]
+                self.assertEqual(len(warns), 1)
+
+
 class PlainForkTest(RuntimeCase):
     def test_os_fork_children(self):
         r = self.record("plainfork.py")
