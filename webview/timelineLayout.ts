@@ -218,6 +218,38 @@ export class MessageIndex {
     this.order.set(part, a);
   }
 
+  /** Scratch buffer of `indicesIn`. */
+  scratch = new Int32Array(1024);
+
+  /**
+   * Fills `scratch` with the index of every message whose arrow crosses
+   * [t0, t1] (sent ≤ t1 and received ≥ t0); returns how many.
+   */
+  indicesIn(t0: number, t1: number): number {
+    const t = this.t;
+    const sent = this.sent;
+    const order = this.order;
+    const tMax = t1 + this.maxLatency;
+    if (this.scratch.length < this.n) this.scratch = new Int32Array(Math.max(this.n, this.scratch.length * 2));
+    const out = this.scratch;
+    let m = 0;
+    for (const [a, b] of this.runs) {
+      let lo = a;
+      let hi = b;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (t[order[mid]] < t0) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let k = lo; k < b; k++) {
+        const i = order[k];
+        if (t[i] > tMax) break;
+        if (sent[i] <= t1) out[m++] = i;
+      }
+    }
+    return m;
+  }
+
   /** Calls `fn(i)` for every message whose arrow crosses [t0, t1] (sent ≤ t1 and received ≥ t0). */
   forEachIn(t0: number, t1: number, fn: (i: number) => void): void {
     const t = this.t;
@@ -339,106 +371,106 @@ export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBa
   out.binned = false;
   out.considered = 0;
   const { laneOf, firstLane, lastLane, win, directLimit, binPx, ownLane } = q;
-  const cand: number[] = [];
-  let considered = 0;
-  let binned = false;
-  const bins = BINS;
-  bins.clear();
+  const from = index.from;
+  const to = index.to;
+  const chan = index.chan;
+  const tRecv = index.t;
+  const tSent = index.sent;
+  const bytes = index.bytes;
+  // Pass 1: the messages to draw (in the window, touching or crossing the visible lanes), in place in scratch.
+  const m = index.indicesIn(win.t0, win.t1);
+  const sel = index.scratch;
   let n = 0;
+  for (let k = 0; k < m; k++) {
+    const i = sel[k];
+    const a = laneOf[from[i]];
+    const b = laneOf[to[i]];
+    if (a < 0 || b < 0) continue;
+    if ((a < firstLane && b < firstLane) || (a > lastLane && b > lastLane)) continue;
+    if (a === b && ownLane && (!ownLane[from[i]] || !ownLane[to[i]])) continue; // inside one collapsed lane
+    sel[n++] = i;
+  }
+  out.considered = n;
   // x(t) is linear: one multiply-add per end point instead of a call.
   const ax = win.x(0);
   const bx = win.x(1) - ax;
-  // Bin keys: (column, from lane, to lane, channel). A dense grid when it is small (collapsed views,
-  // few lanes), else a map.
+  if (n <= directLimit) {
+    out = ensureCap(out, n);
+    for (let k = 0; k < n; k++) {
+      const i = sel[k];
+      out.x0[k] = ax + bx * tSent[i];
+      out.x1[k] = ax + bx * tRecv[i];
+      out.fromLane[k] = laneOf[from[i]];
+      out.toLane[k] = laneOf[to[i]];
+      out.chan[k] = chan[i];
+      out.count[k] = 1;
+      out.bytes[k] = bytes[i];
+      out.first[k] = i;
+    }
+    out.n = n;
+    return out;
+  }
+  // Pass 2: bins keyed by (column of the receive end, from lane, to lane, channel); a dense grid when
+  // that is small (collapsed views, few lanes), else a map.
+  out.binned = true;
   let lanes = 1;
   for (let i = 0; i < laneOf.length; i++) if (laneOf[i] + 1 > lanes) lanes = laneOf[i] + 1;
   const chans = Math.max(1, index.chanCount);
   const cols = q.maxX !== undefined ? Math.ceil(q.maxX / binPx) + 2 : 0;
   const cells = cols * lanes * lanes * chans;
   const dense = cols > 0 && cells <= 1 << 22;
-  let grid = GRID;
-  const addToBin = (i: number, a: number, b: number) => {
-    const x1 = ax + bx * index.t[i];
-    let col = Math.max(0, Math.floor(x1 / binPx) + 1); // column 0 holds arrows received left of the window
-    let k: number | undefined;
-    let key = 0;
+  if (dense) {
+    if (GRID.length < cells) GRID = new Int32Array(Math.max(cells, GRID.length * 2));
+    GRID.fill(-1, 0, cells);
+  }
+  const grid = GRID;
+  const bins = BINS;
+  bins.clear();
+  const L = laneOf.length + 1;
+  let nb = 0;
+  for (let k = 0; k < n; k++) {
+    const i = sel[k];
+    const a = laneOf[from[i]];
+    const b = laneOf[to[i]];
+    const x1 = ax + bx * tRecv[i];
+    let col = Math.floor(x1 / binPx) + 1; // column 0 holds arrows received left of the window
+    if (col < 0) col = 0;
+    let j: number | undefined;
+    let key: number;
     if (dense) {
       if (col >= cols) col = cols - 1;
-      key = ((col * lanes + a) * lanes + b) * chans + index.chan[i];
-      k = grid[key];
-      if (k < 0) k = undefined;
+      key = ((col * lanes + a) * lanes + b) * chans + chan[i];
+      j = grid[key];
+      if (j < 0) j = undefined;
     } else {
-      key = ((col * (laneOf.length + 1) + a) * (laneOf.length + 1) + b) * 4096 + (index.chan[i] & 4095);
-      k = bins.get(key);
+      key = ((col * L + a) * L + b) * 4096 + (chan[i] & 4095);
+      j = bins.get(key);
     }
-    if (k === undefined) {
-      k = n++;
-      if (dense) grid[key] = k;
-      else bins.set(key, k);
-      if (k >= out.x0.length) out = ensureCap(out, k + 1);
-      out.fromLane[k] = a;
-      out.toLane[k] = b;
-      out.chan[k] = index.chan[i];
-      out.count[k] = 0;
-      out.bytes[k] = 0;
-      out.first[k] = i;
-      out.sx0[k] = 0;
-      out.sx1[k] = 0;
+    if (j === undefined) {
+      j = nb++;
+      if (dense) grid[key] = j;
+      else bins.set(key, j);
+      if (j >= out.x0.length) out = ensureCap(out, j + 1);
+      out.fromLane[j] = a;
+      out.toLane[j] = b;
+      out.chan[j] = chan[i];
+      out.count[j] = 0;
+      out.bytes[j] = 0;
+      out.first[j] = i;
+      out.sx0[j] = 0;
+      out.sx1[j] = 0;
     }
-    out.count[k]++;
-    out.bytes[k] += index.bytes[i];
-    out.sx0[k] += ax + bx * index.sent[i];
-    out.sx1[k] += x1;
-  };
-  const startBinning = () => {
-    if (dense) {
-      if (GRID.length < cells) GRID = new Int32Array(Math.max(cells, GRID.length * 2));
-      grid = GRID;
-      grid.fill(-1, 0, cells);
-    }
-  };
-  index.forEachIn(win.t0, win.t1, (i) => {
-    const a = laneOf[index.from[i]];
-    const b = laneOf[index.to[i]];
-    if (a < 0 || b < 0) return;
-    if ((a < firstLane && b < firstLane) || (a > lastLane && b > lastLane)) return;
-    if (a === b && ownLane && (!ownLane[index.from[i]] || !ownLane[index.to[i]])) return;
-    considered++;
-    if (binned) {
-      addToBin(i, a, b);
-      return;
-    }
-    cand.push(i);
-    if (cand.length > directLimit) {
-      binned = true;
-      startBinning();
-      for (const j of cand) addToBin(j, laneOf[index.from[j]], laneOf[index.to[j]]);
-    }
-  });
-  out.considered = considered;
-  if (binned) {
-    for (let k = 0; k < n; k++) {
-      out.x0[k] = out.sx0[k] / out.count[k];
-      out.x1[k] = out.sx1[k] / out.count[k];
-    }
-    bins.clear();
-    out.n = n;
-    out.binned = true;
-    return out;
+    out.count[j]++;
+    out.bytes[j] += bytes[i];
+    out.sx0[j] += ax + bx * tSent[i];
+    out.sx1[j] += x1;
   }
-  out = ensureCap(out, cand.length);
-  for (let k = 0; k < cand.length; k++) {
-    const i = cand[k];
-    out.x0[k] = win.x(index.sent[i]);
-    out.x1[k] = win.x(index.t[i]);
-    out.fromLane[k] = laneOf[index.from[i]];
-    out.toLane[k] = laneOf[index.to[i]];
-    out.chan[k] = index.chan[i];
-    out.count[k] = 1;
-    out.bytes[k] = index.bytes[i];
-    out.first[k] = i;
+  for (let j = 0; j < nb; j++) {
+    out.x0[j] = out.sx0[j] / out.count[j];
+    out.x1[j] = out.sx1[j] / out.count[j];
   }
-  out.n = cand.length;
+  bins.clear();
+  out.n = nb;
   return out;
 }
 
