@@ -9,7 +9,7 @@
 //   code-server-launcher.mjs [FOLDER] --extensionDevelopmentPath=… --extensionTestsPath=…
 //                            --user-data-dir=… --extensions-dir=… [other VS Code flags, ignored]
 //
-// Environment: FORKSCOPE_VSCODE_TIMEOUT_S (default 420), FORKSCOPE_SCREENSHOT_DIR
+// Environment: FORKSCOPE_VSCODE_TIMEOUT_S (default 240), FORKSCOPE_SCREENSHOT_DIR
 // (the suite logs "[screenshot] NAME" to ask for a picture of the workbench).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
@@ -98,7 +98,7 @@ export async function launch(argv) {
   const folder = positional[0] ? resolve(positional[0]) : null;
   const userDataDir = resolve(flags['user-data-dir'] ?? mkdtempSync(join(tmpdir(), 'forkscope-ud-')));
   const extensionsDir = resolve(flags['extensions-dir'] ?? mkdtempSync(join(tmpdir(), 'forkscope-ext-')));
-  const timeoutS = Number(process.env.FORKSCOPE_VSCODE_TIMEOUT_S || 420);
+  const timeoutS = Number(process.env.FORKSCOPE_VSCODE_TIMEOUT_S || 240);
   const shots = process.env.FORKSCOPE_SCREENSHOT_DIR;
 
   const settingsDir = join(userDataDir, 'User');

@@ -2,14 +2,18 @@
 // the standard runner. With desktop VS Code when it can be downloaded (or
 // FORKSCOPE_VSCODE=desktop), else inside code-server in headless Chromium
 // through scripts/code-server-launcher.mjs (FORKSCOPE_VSCODE=web forces it).
-// Prints the suite's counts as JSON on the last line: {"passed":…,"failed":…,"skipped":…}.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// In the workbench, two more passes follow the main one: the untrusted-workspace
+// suite (restricted mode), and the main suite's core tests against the packaged
+// .vsix installed (its files, its layout). Screenshots: test-results/vscode/.
+// Prints the suites' counts as JSON on the last line: {"passed":…,"failed":…,"skipped":…}.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { root } from './lib/ensure.mjs';
-import { ensureCodeServer } from './lib/codeServer.mjs';
+import { codeServerEntry, ensureCodeServer } from './lib/codeServer.mjs';
 
 const require = createRequire(import.meta.url);
 const { runTests } = require('@vscode/test-electron');
@@ -33,6 +37,10 @@ const work = mkdtempSync(join(tmpdir(), 'forkscope-vscode-'));
 const workspace = join(work, 'workspace');
 const results = join(work, 'results.json');
 const results2 = join(work, 'results-untrusted.json');
+const results3 = join(work, 'results-installed.json');
+const shots = process.env.FORKSCOPE_SCREENSHOT_DIR || join(root, 'test-results', 'vscode');
+/** The tests the packaged extension runs: that it loads, finds its files, runs Python, shows and stops a run. */
+const INSTALLED_TESTS = 'contributed|a first process|Manager and Pool|a live run|opening a recording|stop button';
 let code = 1;
 try {
   // A fresh copy of the sample workspace: runs write nothing into the repo.
@@ -57,7 +65,7 @@ try {
     ensureCodeServer();
     console.log('vscode layer: VS Code workbench from code-server, in headless Chromium');
     options.vscodeExecutablePath = join(root, 'scripts', 'code-server-launcher.mjs');
-    options.extensionTestsEnv.FORKSCOPE_SCREENSHOT_DIR = process.env.FORKSCOPE_SCREENSHOT_DIR || join(root, 'test-results', 'vscode');
+    options.extensionTestsEnv.FORKSCOPE_SCREENSHOT_DIR = shots;
   }
   code = await runPass(options, results);
   // Second pass, workbench only (desktop runTests always disables workspace trust): restricted mode.
@@ -66,14 +74,24 @@ try {
     const untrusted = {
       ...options,
       launchArgs: [workspace, `--user-data-dir=${join(work, 'user-data-untrusted')}`, `--extensions-dir=${join(work, 'extensions')}`],
-      extensionTestsEnv: { ...options.extensionTestsEnv, FORKSCOPE_TEST_UNTRUSTED: '1', FORKSCOPE_TEST_RESULTS: results2 },
+      extensionTestsEnv: { ...options.extensionTestsEnv, FORKSCOPE_TEST_UNTRUSTED: '1', FORKSCOPE_TEST_RESULTS: results2, FORKSCOPE_SCREENSHOT_DIR: join(shots, 'untrusted'), FORKSCOPE_VSCODE_TIMEOUT_S: '120' },
     };
     const code2 = await runPass(untrusted, results2);
     if (code === 0) code = code2;
+    console.log('vscode layer: third pass, the packaged extension installed from its .vsix');
+    // Extension tests only run for a development extension: point that at the installed copy.
+    const installed = {
+      ...options,
+      extensionDevelopmentPath: installVsix(),
+      launchArgs: [workspace, `--user-data-dir=${join(work, 'user-data-installed')}`, `--extensions-dir=${join(work, 'extensions')}`],
+      extensionTestsEnv: { ...options.extensionTestsEnv, FORKSCOPE_TEST_RESULTS: results3, FORKSCOPE_TEST_GREP: INSTALLED_TESTS, FORKSCOPE_SCREENSHOT_DIR: join(shots, 'installed'), FORKSCOPE_VSCODE_TIMEOUT_S: '120' },
+    };
+    const code3 = await runPass(installed, results3);
+    if (code === 0) code = code3;
   }
 } finally {
   const counts = { passed: 0, failed: 0, skipped: 0 };
-  for (const [file, c] of [[results, 'main'], [results2, 'untrusted']]) {
+  for (const [file, c] of [[results, 'main'], [results2, 'untrusted'], [results3, 'installed']]) {
     if (!existsSync(file)) continue;
     try {
       const one = JSON.parse(readFileSync(file, 'utf8'));
@@ -86,6 +104,30 @@ try {
   rmSync(work, { recursive: true, force: true });
   console.log(JSON.stringify(counts));
   process.exitCode = code;
+}
+
+/**
+ * Packs the .vsix the way `npm run package` does, from the current bundles (a
+ * staging copy of exactly the files `vsce ls` lists, so dist/ is not rebuilt
+ * under anyone's feet), and installs it into a fresh extensions folder.
+ */
+function installVsix() {
+  const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
+  const env = { ...process.env, CI: 'true' };
+  const files = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: root, encoding: 'utf8', env }).split('\n').map((l) => l.trim()).filter(Boolean);
+  const stage = join(work, 'stage');
+  for (const f of [...files, '.vscodeignore']) {
+    mkdirSync(dirname(join(stage, f)), { recursive: true });
+    cpSync(join(root, f), join(stage, f));
+  }
+  const vsix = join(work, 'forkscope-test.vsix');
+  execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', vsix], { cwd: stage, env, stdio: 'ignore' });
+  const extensions = join(work, 'extensions-installed');
+  execFileSync(process.execPath, [codeServerEntry, '--extensions-dir', extensions, '--user-data-dir', join(work, 'user-data-install'), '--install-extension', vsix], { env, stdio: 'ignore' });
+  const [folder] = readdirSync(extensions).filter((f) => f.startsWith('forkscope.forkscope-'));
+  if (!folder) throw new Error(`the .vsix did not install into ${extensions}`);
+  console.log(`vscode layer: installed ${vsix} (${Math.round(statSync(vsix).size / 1024)} KiB) as ${join(extensions, folder)}`);
+  return join(extensions, folder);
 }
 
 /** One runTests() call; resolves to its exit code. */

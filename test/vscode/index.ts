@@ -12,7 +12,7 @@ import Mocha = require('mocha');
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'spec' });
   const grep = process.env.FORKSCOPE_TEST_GREP;
-  if (grep) mocha.grep(grep);
+  if (grep) mocha.grep(new RegExp(grep));
   // The untrusted-workspace suite runs alone, in a workbench opened with workspace trust on.
   const untrusted = process.env.FORKSCOPE_TEST_UNTRUSTED === '1';
   for (const f of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) {
