@@ -454,8 +454,7 @@ export class TimelineView {
     }
 
     // Arrows. Bins get wider when the last frame had many of them, so the number of strokes stays bounded.
-    if (this.batch.binned && this.batch.n > 2500) this.binPx = Math.min(48, this.binPx * 2);
-    else if (!this.batch.binned || this.batch.n < 800) this.binPx = Math.max(6, this.binPx / 2);
+    if (!this.batch.binned || this.batch.n < 800) this.binPx = Math.max(6, this.binPx / 2);
     this.batch = layoutArrows(
       index,
       {
@@ -467,9 +466,11 @@ export class TimelineView {
         directLimit: DIRECT_ARROW_LIMIT,
         binPx: this.binPx,
         maxX: W,
+        maxBins: 2500,
       },
       this.batch,
     );
+    if (this.batch.binned) this.binPx = this.batch.binPx;
     this.drawnFirstLane = first;
     this.drawnLastLane = last;
     const batch = this.batch;
@@ -517,20 +518,20 @@ export class TimelineView {
     }
     ctx.globalAlpha = 1;
     if (batch.binned) {
-      // Counts on the bigger bundles, one label per 40×14 px cell, at most 120.
+      // Counts on the bigger bundles, one label per 72×28 px cell, at most 60.
       ctx.fillStyle = pal.fg;
       ctx.textAlign = 'center';
       let maxCount = 0;
       for (let k = 0; k < batch.n; k++) if (batch.count[k] > maxCount) maxCount = batch.count[k];
-      const minCount = Math.max(2, Math.floor(maxCount / 8));
+      const minCount = Math.max(2, Math.floor(maxCount / 4));
       const taken = new Set<number>();
       let labels = 0;
-      for (let k = 0; k < batch.n && labels < 120; k++) {
+      for (let k = 0; k < batch.n && labels < 60; k++) {
         if (batch.count[k] < minCount) continue;
         const x = (batch.x0[k] + batch.x1[k]) / 2;
         const y = (mid(batch.fromLane[k]) + mid(batch.toLane[k])) / 2;
         if (y < A || y > H || x < G || x > W) continue;
-        const cell = Math.floor(x / 40) * 10000 + Math.floor(y / 14);
+        const cell = Math.floor(x / 72) * 10000 + Math.floor(y / 28);
         if (taken.has(cell)) continue;
         taken.add(cell);
         ctx.fillText(`×${batch.count[k]}`, x, y);

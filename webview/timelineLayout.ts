@@ -291,6 +291,8 @@ export interface ArrowBatch {
   sx1: Float64Array;
   /** True when arrows were bundled. */
   binned: boolean;
+  /** The column width the bins ended up with. */
+  binPx: number;
   /** Messages considered (visible in time and crossing the visible lanes). */
   considered: number;
 }
@@ -309,6 +311,7 @@ export function newArrowBatch(cap = 4096): ArrowBatch {
     sx0: new Float64Array(cap),
     sx1: new Float64Array(cap),
     binned: false,
+    binPx: 0,
     considered: 0,
   };
 }
@@ -321,6 +324,7 @@ function ensureCap(b: ArrowBatch, need: number): ArrowBatch {
   // Everything is copied: while bins are being filled, `n` is not set yet.
   nb.n = b.n;
   nb.binned = b.binned;
+  nb.binPx = b.binPx;
   nb.considered = b.considered;
   nb.x0.set(b.x0);
   nb.x1.set(b.x1);
@@ -348,6 +352,8 @@ export interface ArrowQuery {
   binPx: number;
   /** Right edge of the drawing in pixels: with it, bins live in a dense grid when that is small enough. */
   maxX?: number;
+  /** Bins are made wider (binPx doubled) until there are at most this many. */
+  maxBins?: number;
   /**
    * 1 where a process index has a lane of its own, 0 where it borrows its
    * ancestor's (collapsed): messages between two processes inside the same
@@ -370,7 +376,8 @@ export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBa
   out.n = 0;
   out.binned = false;
   out.considered = 0;
-  const { laneOf, firstLane, lastLane, win, directLimit, binPx, ownLane } = q;
+  const { laneOf, firstLane, lastLane, win, directLimit, ownLane } = q;
+  let binPx = q.binPx;
   const from = index.from;
   const to = index.to;
   const chan = index.chan;
@@ -416,6 +423,38 @@ export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBa
   let lanes = 1;
   for (let i = 0; i < laneOf.length; i++) if (laneOf[i] + 1 > lanes) lanes = laneOf[i] + 1;
   const chans = Math.max(1, index.chanCount);
+  for (;;) {
+    const nb = binArrows(index, q, out, sel, n, binPx, lanes, chans, ax, bx);
+    out = nb.out;
+    if (nb.n <= (q.maxBins ?? Infinity) || binPx >= 192) {
+      out.n = nb.n;
+      out.binPx = binPx;
+      return out;
+    }
+    binPx *= 2;
+  }
+}
+
+/** Bins `sel[0…n)` into `out` with columns `binPx` wide; returns the (possibly grown) batch and the bin count. */
+function binArrows(
+  index: MessageIndex,
+  q: ArrowQuery,
+  out: ArrowBatch,
+  sel: Int32Array,
+  n: number,
+  binPx: number,
+  lanes: number,
+  chans: number,
+  ax: number,
+  bx: number,
+): { out: ArrowBatch; n: number } {
+  const { laneOf } = q;
+  const from = index.from;
+  const to = index.to;
+  const chan = index.chan;
+  const tRecv = index.t;
+  const tSent = index.sent;
+  const bytes = index.bytes;
   const cols = q.maxX !== undefined ? Math.ceil(q.maxX / binPx) + 2 : 0;
   const cells = cols * lanes * lanes * chans;
   const dense = cols > 0 && cells <= 1 << 22;
@@ -470,8 +509,7 @@ export function layoutArrows(index: MessageIndex, q: ArrowQuery, reuse?: ArrowBa
     out.x1[j] = out.sx1[j] / out.count[j];
   }
   bins.clear();
-  out.n = nb;
-  return out;
+  return { out, n: nb };
 }
 
 /** Distance from point (px, py) to the segment (ax, ay)–(bx, by). */
