@@ -454,7 +454,7 @@ export class TimelineView {
     }
 
     // Arrows. Bins get wider when the last frame had many of them, so the number of strokes stays bounded.
-    if (!this.batch.binned || this.batch.n < 800) this.binPx = Math.max(6, this.binPx / 2);
+    if (!this.batch.binned || this.batch.n < 1500) this.binPx = Math.max(6, this.binPx / 2);
     this.batch = layoutArrows(
       index,
       {
@@ -466,7 +466,7 @@ export class TimelineView {
         directLimit: DIRECT_ARROW_LIMIT,
         binPx: this.binPx,
         maxX: W,
-        maxBins: 2500,
+        maxBins: 4000,
       },
       this.batch,
     );
