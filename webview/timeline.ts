@@ -453,7 +453,8 @@ export class TimelineView {
       }
     }
 
-    // Arrows. Bins get wider when the last frame had many of them, so the number of strokes stays bounded.
+    // Arrows. Bins widen within a frame until there are at most maxBins (strokes stay bounded), and narrow
+    // again when the last frame had few.
     if (!this.batch.binned || this.batch.n < 1500) this.binPx = Math.max(6, this.binPx / 2);
     this.batch = layoutArrows(
       index,
