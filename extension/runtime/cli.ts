@@ -173,6 +173,8 @@ async function record(argv: string[]): Promise<number> {
     sampleMs: a.sampleMs,
     maxProcesses: a.maxProcesses,
     stdio: ipc ? 'pipe' : 'inherit',
+    // Forked by desktop VS Code, this process runs as Node through ELECTRON_RUN_AS_NODE: the script must not inherit it.
+    env: ipc && process.env.ELECTRON_RUN_AS_NODE ? { ...process.env, ELECTRON_RUN_AS_NODE: undefined } : undefined,
     flushMs: a.flushMs,
     detailRate: a.detailRate,
   };

@@ -17,7 +17,8 @@ export interface RunRequest {
   script: string;
   args: string[];
   cwd: string;
-  env?: Record<string, string | undefined>;
+  /** Variables to add; null or undefined removes one. */
+  env?: Record<string, string | null | undefined>;
   python: string;
   sampleMs: number;
   maxProcesses: number;
@@ -108,9 +109,15 @@ export class RunSession extends Disposable {
   start(): void {
     const r = this.request;
     const args = ['record', '--ipc', '--quiet', '--out', r.out, '--python', r.python, '--sample-ms', String(r.sampleMs), '--max-processes', String(r.maxProcesses), '--', r.script, ...r.args];
-    const env: NodeJS.ProcessEnv = { ...process.env, ...(r.env ?? {}) };
-    // Nothing of the extension host's own Node setup should leak into the supervisor.
-    delete env.ELECTRON_RUN_AS_NODE;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    // A launch configuration's env adds variables, and removes those set to null.
+    for (const [k, v] of Object.entries(r.env ?? {})) {
+      if (v === null || v === undefined) delete env[k];
+      else env[k] = String(v);
+    }
+    // The extension host's own Node options are not the supervisor's. ELECTRON_RUN_AS_NODE stays: in
+    // desktop VS Code, fork() runs VS Code's own binary, which needs it to act as Node (the
+    // supervisor drops it from the script's environment).
     delete env.NODE_OPTIONS;
     if (r.startMethod) {
       env.FORKSCOPE_START_METHOD = r.startMethod;

@@ -24,7 +24,7 @@ import { RunSession, type RunEnd } from './runSession';
 export interface RunFileOptions {
   args?: string[];
   cwd?: string;
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | null | undefined>;
   /** Interpreter to use instead of the usual choice. */
   python?: string;
   startMethod?: 'fork' | 'spawn' | 'forkserver';
