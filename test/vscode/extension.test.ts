@@ -6,6 +6,7 @@
  */
 
 import * as assert from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -153,6 +154,12 @@ suite('Forkscope in VS Code', function () {
       await waitFor('the Processes view to be visible', () => api._test.treeView.visible);
       console.log('[screenshot] welcome');
       await new Promise((r) => setTimeout(r, 500));
+      // The walkthrough opens (its steps and media are checked above).
+      await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${EXTENSION_ID}#${WALKTHROUGH}`, false);
+      await new Promise((r) => setTimeout(r, 1500));
+      console.log('[screenshot] walkthrough');
+      await new Promise((r) => setTimeout(r, 500));
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     });
 
     test('the sample workspace can be copied', async () => {
@@ -243,6 +250,23 @@ suite('Forkscope in VS Code', function () {
       const d = await run('13_deadlock.py');
       assert.strictEqual(d.run.exitCode, 0);
       assert.ok(d.processes[0].waits.join >= 1.5, `main waited on join ${d.processes[0].waits.join}`);
+    });
+
+    test('the forkscope.pythonPath setting picks the interpreter (no Python extension here)', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-python-'));
+      const wrapper = path.join(dir, 'my-python');
+      const real = execFileSync('sh', ['-c', 'command -v python3 || command -v python'], { encoding: 'utf8' }).trim();
+      fs.writeFileSync(wrapper, `#!/bin/sh\nexec "${real}" "$@"\n`, { mode: 0o755 });
+      const cfg = vscode.workspace.getConfiguration('forkscope');
+      await cfg.update(Settings.pythonPath, wrapper, vscode.ConfigurationTarget.Workspace);
+      try {
+        const s = await run('01_first_process.py');
+        assert.strictEqual(s.run.python, wrapper);
+        assert.strictEqual(s.run.exitCode, 0);
+      } finally {
+        await cfg.update(Settings.pythonPath, undefined, vscode.ConfigurationTarget.Workspace);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test('a missing interpreter is a clear error', async () => {
