@@ -484,9 +484,9 @@ export class Inspector {
   }
 
   /** For tests and the benchmark. */
-  debugInfo(): { processes: number; messages: number; version: number; rows: number; live: boolean } {
+  debugInfo(): { processes: number; messages: number; version: number; rows: number; live: boolean; now: number } {
     const m = this.model;
-    return { processes: m?.processes.length ?? 0, messages: m?.messages.length ?? 0, version: m?.version ?? -1, rows: this.rows.length, live: this.live };
+    return { processes: m?.processes.length ?? 0, messages: m?.messages.length ?? 0, version: m?.version ?? -1, rows: this.rows.length, live: this.live, now: m?.run.now ?? 0 };
   }
 
   showError(text: string): void {

@@ -319,7 +319,19 @@ describe('inspector on real recorded runs', { skip: runtimeAvailable() ? false :
     await page.evaluate(({ header, records }) => window.postMessage({ type: 'init', header, records, live: true, title: 'pipeline (live)' }, '*'), { header: rec.header, records: rec.records.slice(0, half) });
     await waitForInspector(page);
     assert.equal(await page.$eval('#fs-status', (e) => e.textContent), 'live');
-    for (let i = half; i < rec.records.length; i += 25) {
+    // While live the view follows "now": after more records, the window still ends at the latest moment.
+    const follows = () =>
+      page.evaluate(() => {
+        const insp = window.__forkscope!.inspector;
+        const w = insp.timeline.win;
+        return { follow: w.follow, showsNow: w.t1 >= insp.debugInfo().now && w.t0 <= insp.debugInfo().now };
+      });
+    assert.deepEqual(await follows(), { follow: true, showsNow: true });
+    const quarter = half + Math.floor((rec.records.length - half) / 2);
+    await page.evaluate((records) => window.postMessage({ type: 'records', records }, '*'), rec.records.slice(half, quarter));
+    await waitForInspector(page);
+    assert.deepEqual(await follows(), { follow: true, showsNow: true });
+    for (let i = quarter; i < rec.records.length; i += 25) {
       await page.evaluate((records) => window.postMessage({ type: 'records', records }, '*'), rec.records.slice(i, i + 25));
     }
     await page.waitForFunction(() => document.getElementById('fs-status')!.textContent === 'exit 0');
