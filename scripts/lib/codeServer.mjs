@@ -6,15 +6,17 @@
 // install script looks in), so nothing is fetched from outside the npm and
 // Debian registries.
 // See /work/shared/notes/real-vscode-tests.md for why this works.
-import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ensureApt, root, run } from './ensure.mjs';
 
 export const CODE_SERVER_VERSION = process.env.FORKSCOPE_CODE_SERVER_VERSION || '4.100.3';
 export const codeServerDir = join(root, '.cache', 'code-server', CODE_SERVER_VERSION);
 export const codeServerEntry = join(codeServerDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const doneMarker = join(codeServerDir, '.installed');
+/** The prefix Node is installed under (/usr for Debian's nodejs, the tarball's root otherwise). */
+const nodePrefix = dirname(dirname(realpathSync(process.execPath)));
 
 /** Debian packages code-server's native modules and our browser need. */
 export function ensureCodeServerApt() {
@@ -50,6 +52,8 @@ export function ensureCodeServer() {
   const env = {
     ...process.env,
     npm_config_yes: 'true',
+    // node-gyp builds against the running Node's own headers instead of downloading them.
+    ...(!process.env.npm_config_nodedir && existsSync(join(nodePrefix, 'include', 'node', 'node.h')) ? { npm_config_nodedir: nodePrefix } : {}),
     npm_config_unsafe_perm: 'true',
     npm_config_audit: 'false',
     npm_config_fund: 'false',
