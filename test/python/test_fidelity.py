@@ -54,11 +54,13 @@ class IdenticalOutputTest(RuntimeCase):
                     lst.close()
                 self.assertEqual(r.returncode, plain.returncode)
                 self.assertEqual(r.stdout, plain.stdout)
-                if script == "syntax_error.py" and sys.version_info >= (3, 10):
+                if script == "does_not_exist.py":
+                    self.assertIn(b"can't open file", r.stderr)
+                elif sys.version_info >= (3, 10):
                     # 3.9 parses a file and a string differently at EOF (known gap of 3.9 only)
                     self.assertEqual(r.stderr, plain.stderr)
                 else:
-                    self.assertIn(b"can't open file", r.stderr)
+                    self.assertIn(b"SyntaxError", r.stderr)
 
     def test_module_mode(self):
         env = dict(os.environ)

@@ -6,6 +6,7 @@ Modules, one concern each:
   emitter    event buffer, counters, lazy waits, flusher thread, socket
   sites      the user's creating line (names), hiding wrapper frames
   patching   the undo log behind uninstall()
+  lazy       patch a standard-library module when it is first imported
   processes  lifecycle: start/bootstrap/join/poll, fork and spawn following
   channels   Connection/Pipe/Queue/SimpleQueue traffic with sender trailers
   locks      synchronize primitives, shared ctypes, time.sleep

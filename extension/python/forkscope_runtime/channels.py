@@ -131,14 +131,6 @@ def _make_pickler(base):
     return TrailedPickler
 
 
-def take_rx():
-    """The trailer noted by the last loads of this thread (and forget it), or None."""
-    v = getattr(_rx, "v", None)
-    if v is not None:
-        _rx.v = None
-    return v
-
-
 def count_rx(ref, rx, tag, _time=E.time, _table=recv_table, _budget=E.budget, _misc=E.misc, _append=E.append):
     """Counts one received message whose trailer loads noted: rx = (fromPid, tSent, bytes)."""
     frm, ts, n = rx
