@@ -82,7 +82,7 @@ def _fresh_main(path):
 
 
 def _cannot_open(target, e):
-    prog = getattr(sys, "orig_argv", [os.path.basename(sys.executable)])[0]
+    prog = getattr(sys, "orig_argv", [sys.executable])[0]
     sys.stderr.write("%s: can't open file %r: [Errno %d] %s\n" % (prog, os.path.abspath(target), e.errno, e.strerror))
     raise SystemExit(2)
 
