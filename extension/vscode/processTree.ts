@@ -6,7 +6,7 @@
  */
 
 import * as vscode from 'vscode';
-import { HELPER_ROLES, type ProcessModel, type RunModel } from '../model/model';
+import { HELPER_ROLES, parentOf, type ProcessModel, type RunModel } from '../model/model';
 import { describeExit, exitIsBad, formatBytes, formatSeconds, processStatus, RefNames, type ProcessStatus } from '../../webview/format';
 import { Disposable } from './dispose';
 import { Commands } from './ids';
@@ -24,6 +24,8 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
   private names: RefNames | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly items = new Map<number, ProcessItem>();
+  /** Children by parent pid (null: the roots), built once per refresh: big trees stay cheap. */
+  private index: Map<number | null, ProcessModel[]> | null = null;
 
   private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<ProcessItem | undefined | void>());
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
@@ -55,6 +57,7 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
   refreshNow(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.index = null;
     this._onDidChangeTreeData.fire();
   }
 
@@ -65,18 +68,31 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
     return it;
   }
 
+  private childrenIndex(m: RunModel): Map<number | null, ProcessModel[]> {
+    if (this.index) return this.index;
+    const index = new Map<number | null, ProcessModel[]>();
+    for (const p of m.processes) {
+      let parent = parentOf(p, m);
+      if (parent !== null && !m.byPid.has(parent)) parent = null;
+      let list = index.get(parent);
+      if (!list) index.set(parent, (list = []));
+      list.push(p);
+    }
+    for (const list of index.values()) list.sort((a, b) => a.startedAt - b.startedAt || a.pid - b.pid);
+    return (this.index = index);
+  }
+
   getChildren(element?: ProcessItem): ProcessItem[] {
     const m = this.model;
     if (!m) return [];
-    const list = element ? m.childrenOf(element.pid) : m.roots();
-    return list.sort((a, b) => a.startedAt - b.startedAt || a.pid - b.pid).map((p) => this.item(p.pid));
+    return (this.childrenIndex(m).get(element ? element.pid : null) ?? []).map((p) => this.item(p.pid));
   }
 
   getParent(element: ProcessItem): ProcessItem | undefined {
     const m = this.model;
     const p = m?.byPid.get(element.pid);
     if (!m || !p) return undefined;
-    const parent = p.parentPid ?? p.ppid;
+    const parent = parentOf(p, m);
     return parent !== null && parent !== p.pid && m.byPid.has(parent) ? this.item(parent) : undefined;
   }
 
@@ -115,7 +131,7 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
     const p = this.model?.byPid.get(element.pid);
     if (!p) return new vscode.TreeItem(`pid ${element.pid}`);
     const d = this.describe(p);
-    const hasChildren = this.model!.childrenOf(p.pid).length > 0;
+    const hasChildren = (this.childrenIndex(this.model!).get(p.pid)?.length ?? 0) > 0;
     const item = new vscode.TreeItem(d.label, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = `${p.pid}:${p.startedAt}`;
     item.description = d.description;
