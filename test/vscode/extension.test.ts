@@ -20,7 +20,7 @@ const EXTENSION_ID = 'forkscope.forkscope';
 const workspace = (): string => process.env.FORKSCOPE_TEST_WORKSPACE ?? vscode.workspace.workspaceFolders![0].uri.fsPath;
 const sample = (name: string): vscode.Uri => vscode.Uri.file(path.join(workspace(), name));
 
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 40_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -89,7 +89,7 @@ async function run(name: string): Promise<Summary> {
 }
 
 suite('Forkscope in VS Code', function () {
-  this.timeout(60_000);
+  this.timeout(90_000);
 
   suiteSetup(async () => {
     const ext = vscode.extensions.getExtension<ForkscopeApi>(EXTENSION_ID);
