@@ -308,6 +308,7 @@ export class RunReducer {
   private readonly t0: number;
   private readonly pendingCreates = new Map<string, PendingCreate>();
   private readonly keyToPid = new Map<string, number>();
+  private readonly everConnected = new WeakSet<ProcessModel>();
 
   constructor(header: RecordingHeader) {
     this.model = new RunModel(header);
@@ -340,8 +341,12 @@ export class RunReducer {
       case 'hello': {
         const t = this.rel(record[1]);
         this.touch(t);
-        const p = this.processFor(record[2], t, true);
+        // A process connects once in its life: a pid that connected before and said bye is a new process.
+        // (Its hello may arrive after its parent reaped it: the first flush can be its last.)
+        const known = this.model.byPid.get(record[2]);
+        const p = this.processFor(record[2], t, known !== undefined && this.everConnected.has(known) && !known.connected);
         p.connected = true;
+        this.everConnected.add(p);
         if (p.ppid === null) p.ppid = num(record[3]);
         break;
       }
@@ -426,13 +431,12 @@ export class RunReducer {
   }
 
   /**
-   * The process with this pid. With `fresh` (a new connection, a new start),
-   * a pid whose process already ended and was reaped names a new process:
-   * the OS reused it.
+   * The process with this pid; `reused` says the OS gave the pid to a new
+   * process (the caller knows: a second connection, a different Process key).
    */
-  private processFor(pid: number, t: number, fresh = false): ProcessModel {
+  private processFor(pid: number, t: number, reused = false): ProcessModel {
     let p = this.model.byPid.get(pid);
-    if (fresh && p && p.endedAt !== null && !p.connected && p.reapedAt !== null && t > p.reapedAt) p = undefined;
+    if (reused) p = undefined;
     if (!p) {
       p = {
         pid,
@@ -531,7 +535,8 @@ export class RunReducer {
         const childPid = num(ev[3]);
         if (!key || childPid === null) break;
         this.keyToPid.set(key, childPid);
-        const child = this.processFor(childPid, t, this.model.byPid.get(childPid)?.key !== key);
+        const knownKey = this.model.byPid.get(childPid)?.key ?? null;
+        const child = this.processFor(childPid, t, knownKey !== null && knownKey !== key);
         child.key = key;
         const pending = this.pendingCreates.get(key) ?? { parentPid: pid, at: t, info: {} };
         this.applyCreateInfo(child, pending);

@@ -167,3 +167,39 @@ test('garbage records are ignored, not fatal', () => {
   r.finish();
   assert.equal(summarize(r.model).processes.length, 2);
 });
+
+test('a child whose first connection arrives after its parent reaped it is still one process', () => {
+  const b = new RunBuilder();
+  b.spawned(0, 1)
+    .hello(0.01, 1, 0)
+    .ev(1, ['create', 0.1, { key: '1:1', name: 'Process-1', role: 'process' }], ['started', 0.1, '1:1', 2])
+    .ev(1, ['reap', 0.2, 2, 0], ['join', 0.2, '1:1', 0.1, 0])
+    .hello(0.3, 2, 1) // its only flush, at exit, connected late
+    .ev(2, ['proc', 0.11, { pid: 2, key: '1:1', name: 'Process-1', role: 'process' }], ['exit', 0.19, 0, 0, 0])
+    .bye(0.31, 2)
+    .end(1);
+  const s = summarize(reduce(b));
+  assert.deepEqual(s.processes.map((p) => [p.pid, p.name]), [
+    [1, 'MainProcess'],
+    [2, 'Process-1'],
+  ]);
+});
+
+test('a pid the OS reuses after a process said bye is a second process', () => {
+  const b = new RunBuilder();
+  b.spawned(0, 1)
+    .ev(1, ['create', 0.1, { key: '1:1', name: 'first', role: 'process' }], ['started', 0.1, '1:1', 2])
+    .hello(0.11, 2, 1)
+    .ev(2, ['proc', 0.11, { pid: 2, key: '1:1', name: 'first', role: 'process' }], ['exit', 0.2, 0, 0, 0])
+    .bye(0.21, 2)
+    .ev(1, ['reap', 0.22, 2, 0], ['create', 0.5, { key: '1:2', name: 'second', role: 'process' }], ['started', 0.5, '1:2', 2])
+    .hello(0.51, 2, 1)
+    .ev(2, ['proc', 0.51, { pid: 2, key: '1:2', name: 'second', role: 'process' }], ['exit', 0.6, 3, 0, 0])
+    .bye(0.61, 2)
+    .end(1);
+  const s = summarize(reduce(b));
+  assert.deepEqual(s.processes.filter((p) => p.pid === 2).map((p) => [p.name, p.exitCode]), [
+    ['first', 0],
+    ['second', 3],
+  ]);
+});
