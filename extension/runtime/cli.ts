@@ -196,7 +196,7 @@ async function record(argv: string[]): Promise<number> {
     process.on('disconnect', () => void supervisor.stop());
   }
 
-  // Ctrl-C in a terminal reaches the script's process group too; give it a moment to end by itself,
+  // Ctrl-C in a terminal reaches the script's process group too; give it 2 s to end by itself,
   // then pass the interrupt on, then stop the tree. A second Ctrl-C stops at once. SIGTERM/SIGHUP stop at once.
   let interrupts = 0;
   const onInt = () => {
@@ -210,7 +210,7 @@ async function record(argv: string[]): Promise<number> {
       if (!supervisor.mainRunning) return;
       supervisor.signalMain('SIGINT');
       setTimeout(() => supervisor.mainRunning && void supervisor.stop(), 3000).unref();
-    }, 500).unref();
+    }, 2000).unref(); // time for the script's own cleanup (atexit, finalizers) before a second interrupt
   };
   const onTerm = () => void supervisor.stop();
   process.on('SIGINT', onInt);
