@@ -24,7 +24,7 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
   private names: RefNames | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly items = new Map<number, ProcessItem>();
-  /** Children by parent pid (null: the roots), built once per refresh: big trees stay cheap. */
+  /** Children by parent pid (null: the roots), rebuilt only when the model changed: big trees stay cheap. */
   private index: Map<number | null, ProcessModel[]> | null = null;
 
   private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<ProcessItem | undefined | void>());
@@ -68,8 +68,11 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
     return it;
   }
 
+  private indexVersion = -1;
+
   private childrenIndex(m: RunModel): Map<number | null, ProcessModel[]> {
-    if (this.index) return this.index;
+    if (this.index && this.indexVersion === m.version) return this.index;
+    this.indexVersion = m.version;
     const index = new Map<number | null, ProcessModel[]>();
     for (const p of m.processes) {
       let parent = parentOf(p, m);
