@@ -120,7 +120,7 @@ button.fs-target { background: none; border: none; padding: 0; cursor: pointer; 
 .fs-tabs { flex: 0 0 40%; display: flex; flex-direction: column; min-height: 140px; border-top: 1px solid var(--c-border); }
 .fs-tablist { display: flex; gap: 2px; padding: 4px 8px 0; }
 .fs-tabs [role=tab] { border-bottom: none; border-radius: 3px 3px 0 0; }
-.fs-tabs [role=tab][aria-selected=true] { background: var(--c-bg); font-weight: 600; border-bottom: 1px solid var(--c-bg); margin-bottom: -1px; }
+.fs-tabs [role=tab][aria-selected=true] { background: var(--c-bg); color: var(--c-fg); font-weight: 600; border-bottom: 1px solid var(--c-bg); margin-bottom: -1px; }
 .fs-panels { flex: 1; min-height: 0; border-top: 1px solid var(--c-border); overflow: auto; }
 [role=tabpanel] { padding: 8px; }
 [role=tabpanel][hidden] { display: none; }
