@@ -126,7 +126,7 @@ button.fs-target { background: none; border: none; padding: 0; cursor: pointer; 
 [role=tabpanel][hidden] { display: none; }
 .fs-charts { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; height: 100%; min-height: 200px; }
 .fs-chart { position: relative; min-height: 180px; }
-.fs-flows { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); gap: 12px; }
+.fs-flows { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
 .fs-flow-list { overflow: auto; }
 .fs-channel { margin-bottom: 10px; }
 .fs-channel h3, .fs-pool h3 { margin: 0 0 4px; font-size: 1em; display: flex; gap: 8px; align-items: baseline; }
