@@ -55,8 +55,9 @@ class _Sync:
         main = r.main()
         waits = r.waits(main)
         kinds = [w[0] for w in waits]
+        short = r.ctr[main].get("waits", {})  # waits shorter than waitMs are only counted
         for what in ("join", "event", "barrier", "queue.get", "sleep"):
-            self.assertIn(what, kinds)
+            self.assertTrue(what in kinds or what in short, (what, kinds, short))
         for w in waits:
             self.assertIsNotNone(w[3], w)
             self.assertLessEqual(w[2], w[3])
