@@ -35,7 +35,6 @@ def _prepare():
         path0 = os.path.dirname(os.path.realpath(target))
     runtime = None
     if os.environ.get("FORKSCOPE_RUNTIME"):
-        _cache_runtime_bytecode()
         try:
             import forkscope_runtime.bootstrap as runtime
 
@@ -51,35 +50,6 @@ def _prepare():
         sys.path[0] = target
         mode = "package"
     return mode, target, runtime
-
-
-def _cache_runtime_bytecode():
-    """With PYTHONDONTWRITEBYTECODE set, every process would compile the runtime again (~35 ms);
-    the launcher keeps bytecode of Forkscope's own modules (never the user's) next to them."""
-    if not sys.dont_write_bytecode:
-        return  # Python writes it on import
-    try:
-        import importlib.util
-
-        pkg = os.path.join(os.path.dirname(_LAUNCHER), "forkscope_runtime")
-        stale = []
-        for name in os.listdir(pkg):
-            if name.endswith(".py"):
-                src = os.path.join(pkg, name)
-                pyc = importlib.util.cache_from_source(src)
-                try:
-                    if os.stat(pyc).st_mtime >= os.stat(src).st_mtime:
-                        continue
-                except OSError:
-                    pass
-                stale.append((src, pyc))
-        if stale:
-            import py_compile
-
-            for src, pyc in stale:
-                py_compile.compile(src, cfile=pyc, doraise=False, quiet=2)
-    except Exception:
-        pass  # a read-only install compiles in memory, as before
 
 
 def _is_zip(path):
