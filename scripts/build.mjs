@@ -1,6 +1,7 @@
 // One build for every bundle: the extension (VS Code host), the CLI / run
 // supervisor (plain Node), and the webview (browser). `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +77,9 @@ if (process.argv.includes('--bench')) {
 }
 
 mkdirSync(join(root, 'dist'), { recursive: true });
+// The Python runtime's bytecode for the interpreter at hand, as a user's Python caches it after a first run
+// (it is not packaged: .vscodeignore ships sources only). Skipped quietly where there is no python3.
+spawnSync('python3', ['-m', 'compileall', '-q', join(root, 'extension', 'python')], { stdio: 'ignore' });
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

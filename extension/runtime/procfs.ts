@@ -5,7 +5,7 @@
  * "unknown" and the callers fall back to what pidusage and the events say.
  */
 
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 
 export const hasProcfs = process.platform === 'linux' && fs.existsSync('/proc/self/stat');
@@ -21,22 +21,24 @@ export interface ProcStat {
   rssPages: number;
 }
 
-/** Clock ticks per second and page size, as the kernel reports them to user space. */
-export const procUnits = (() => {
-  let ticks = 100;
-  let page = 4096;
-  if (hasProcfs) {
+/**
+ * Clock ticks per second and page size as the kernel reports them to user
+ * space. Linux's USER_HZ is 100 and pages are 4 KiB on the usual machines;
+ * `getconf` confirms both in the background (no blocking call at start-up).
+ */
+export const procUnits = { ticks: 100, page: 4096 };
+if (hasProcfs) {
+  for (const [name, key] of [['CLK_TCK', 'ticks'], ['PAGESIZE', 'page']] as const) {
     try {
-      const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-      ticks = Number(r.stdout.trim()) || ticks;
-      const p = spawnSync('getconf', ['PAGESIZE'], { encoding: 'utf8' });
-      page = Number(p.stdout.trim()) || page;
+      execFile('getconf', [name], (err, stdout) => {
+        const n = Number(String(stdout).trim());
+        if (!err && n > 0) procUnits[key] = n;
+      }).unref();
     } catch {
-      /* keep the usual values */
+      /* keep the usual value */
     }
   }
-  return { ticks, page };
-})();
+}
 
 /** Parses the fields after the command name of /proc/<pid>/stat (the name may hold spaces and parentheses). */
 export function parseStat(text: string): ProcStat | null {
