@@ -1,7 +1,9 @@
 // `npm test`: every test layer of the project, in order, with one closing
 // count. Installs what it needs itself (npm dependencies, Debian packages).
-//   node scripts/test.mjs [--only LAYER[,LAYER]]   layers: unit, python, browser, vscode
+//   node scripts/test.mjs [--only LAYER[,LAYER]]   layers: unit, python, cpython, browser, vscode
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureApt, ensureNodeModules, root, run } from './lib/ensure.mjs';
 
@@ -61,6 +63,31 @@ const layers = [
       const c = unittestCounts(out);
       if (code !== 0 && c.failed === 0) c.failed = 1;
       return c;
+    },
+  },
+  {
+    name: 'cpython',
+    title: "CPython's own multiprocessing test suite (fork flavour) under forkscope record",
+    async run() {
+      // Each test counts; it must pass under the recorder exactly as plainly (where it passes: CPython's own suite).
+      const out = join(tmpdir(), `forkscope-cpython-${process.pid}.forkscope`);
+      try {
+        // From a neutral folder: some of its tests start fresh interpreters that import the standard
+        // library's `test` package, which this repo's own test/ package would shadow from the repo root.
+        const [code, text] = await capture(
+          process.execPath,
+          [join(root, 'dist', 'cli.js'), 'record', '--quiet', '--out', out, '--python', process.env.FORKSCOPE_TEST_PYTHON || 'python3', '--', join(root, 'test', 'python', 'cpython_mp_suite.py'), '--inner', '--method', 'fork'],
+          { cwd: tmpdir() },
+        );
+        const m = text.match(/^SUITE fork: (\d+) tests, (\d+) failures, (\d+) errors, (\d+) skipped, runtime=(\w+)/m);
+        if (!m || m[5] !== 'True') return { passed: 0, failed: 1, skipped: 0 };
+        const [ran, failures, errors, skipped] = m.slice(1, 5).map(Number);
+        const c = { passed: ran - failures - errors - skipped, failed: failures + errors, skipped };
+        if (code !== 0 && c.failed === 0) c.failed = 1;
+        return c;
+      } finally {
+        rmSync(out, { force: true });
+      }
     },
   },
   {
