@@ -11,6 +11,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import listener as L  # noqa: E402
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
+# Scripts shared with the Node end-to-end tests live in test/scripts (one copy of each).
+SHARED_SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
+
+
+def script_path(name):
+    """A test script: this layer's own (test/python/scripts), else a shared one (test/scripts)."""
+    own = os.path.join(SCRIPTS, name)
+    return own if os.path.exists(own) else os.path.join(SHARED_SCRIPTS, name)
 METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
 
 
@@ -146,14 +154,15 @@ class Recorded:
 
 
 class RuntimeCase(unittest.TestCase):
-    """Base class: `record()` runs a script from test/python/scripts under the runtime."""
+    """Base class: `record()` runs a test script (see script_path) under the runtime."""
 
     maxDiff = None
 
     def record(self, script, *args, timeout=90, detail_rate=2000, max_processes=1000, **listener_kw):
         lst = L.Listener(detail_rate=detail_rate, max_processes=max_processes, **listener_kw)
         try:
-            r = L.run([os.path.join(SCRIPTS, script)] + list(args), lst, timeout=timeout, cwd=SCRIPTS)
+            path = script_path(script)
+            r = L.run([path] + list(args), lst, timeout=timeout, cwd=os.path.dirname(path))
             lst.wait_idle(10)
             with lst.lock:
                 events = {p: list(e) for p, e in lst.events.items()}
@@ -164,4 +173,5 @@ class RuntimeCase(unittest.TestCase):
             lst.close()
 
     def plain(self, script, *args, timeout=90):
-        return L.run_plain([os.path.join(SCRIPTS, script)] + list(args), timeout=timeout, cwd=SCRIPTS)
+        path = script_path(script)
+        return L.run_plain([path] + list(args), timeout=timeout, cwd=os.path.dirname(path))
