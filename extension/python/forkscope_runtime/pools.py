@@ -126,6 +126,16 @@ def worker(inqueue, outqueue, *args, **kwargs):
     return _orig["worker"](inqueue, outqueue, *args, **kwargs)
 
 
+def _declare_pool(pool, kind, site, tref, rref, processes, maxtasks):
+    """Names a new Pool or executor (`pool` event) and declares its task and result channels; returns its ref."""
+    ref = "%d:pool%d" % (E.pid, next(_n))
+    pool._fk_pool = ref
+    E.emit(["pool", E.time(), {"ref": ref, "kind": kind, "processes": processes, "maxtasksperchild": maxtasks, "tasks": tref, "results": rref, "name": site[2], "file": site[0], "line": site[1]}])
+    _chan("pool", tref, (site[2] or kind) + " tasks", site, ref)
+    _chan("pool", rref, (site[2] or kind) + " results", site, ref)
+    return ref
+
+
 def _make_pool_init(orig):
     def __init__(self, *args, **kwargs):
         site = None
@@ -137,13 +147,8 @@ def _make_pool_init(orig):
         orig(self, *args, **kwargs)
         if site is not None and E.enabled and hasattr(self._inqueue, "_reader"):  # ThreadPool: threads, not processes
             try:
-                ref = "%d:pool%d" % (E.pid, next(_n))
-                self._fk_pool = ref
-                tref, rref = sq_ref(self._inqueue), sq_ref(self._outqueue)
                 self._outqueue._reader._fk_tag = "result"
-                E.emit(["pool", E.time(), {"ref": ref, "kind": "pool", "processes": self._processes, "maxtasksperchild": self._maxtasksperchild, "tasks": tref, "results": rref, "name": site[2], "file": site[0], "line": site[1]}])
-                _chan("pool", tref, (site[2] or "pool") + " tasks", site, ref)
-                _chan("pool", rref, (site[2] or "pool") + " results", site, ref)
+                ref = _declare_pool(self, "pool", site, sq_ref(self._inqueue), sq_ref(self._outqueue), self._processes, self._maxtasksperchild)
                 notifier = getattr(self, "_change_notifier", None)  # the Pool's wake-up queue, main to main
                 if notifier is not None:
                     _chan("pool", sq_ref(notifier), (site[2] or "pool") + " notifier", site, ref)
@@ -333,15 +338,10 @@ def _make_executor_init(orig):
         orig(self, *args, **kwargs)
         if site is not None and E.enabled:
             try:
-                ref = "%d:pool%d" % (E.pid, next(_n))
-                self._fk_pool = ref
                 cq = self._call_queue
-                tref = cq.__dict__.get("_fk_ref") or pipe_ref(cq)
-                rref = sq_ref(self._result_queue)
                 self._result_queue._reader._fk_tag = "result"
-                E.emit(["pool", E.time(), {"ref": ref, "kind": "executor", "processes": self._max_workers, "maxtasksperchild": getattr(self, "_max_tasks_per_child", None), "tasks": tref, "results": rref, "name": site[2], "file": site[0], "line": site[1]}])
-                _chan("pool", tref, (site[2] or "executor") + " tasks", site, ref)
-                _chan("pool", rref, (site[2] or "executor") + " results", site, ref)
+                tref = cq.__dict__.get("_fk_ref") or pipe_ref(cq)
+                _declare_pool(self, "executor", site, tref, sq_ref(self._result_queue), self._max_workers, getattr(self, "_max_tasks_per_child", None))
             except Exception as e:  # noqa: BLE001
                 E.fail("ProcessPoolExecutor", e)
 
