@@ -7,7 +7,7 @@
 
 import { RunReducer, type RunModel } from '../extension/model/model';
 import type { RecordingHeader, RecordLine } from '../extension/model/recording';
-import { summarize, type Summary } from '../extension/model/summary';
+import { summarize, summaryWarning, type Summary } from '../extension/model/summary';
 import { CpuMemoryView } from './charts';
 import { el, setText } from './dom';
 import { FlowsView } from './flows';
@@ -516,7 +516,7 @@ function lightSummary(m: RunModel, last: Summary | null): HeaderStats {
   }
   return {
     run: { cpuSeconds, messages: Math.max(messages, last?.run.messages ?? 0), detail: { recorded, sampledOut, droppedBatches: droppedBatches + m.run.supervisorDropped, notKept: m.modelDropped } },
-    warnings: last?.warnings ?? m.warnings.map((w) => ({ kind: w.kind, pid: w.pid, message: w.message })),
+    warnings: last?.warnings ?? m.warnings.map(summaryWarning),
   };
 }
 

@@ -182,7 +182,35 @@ export interface WarningModel {
   kind: string;
   pid: number | null;
   message: string;
+  /** Seconds from the run's start when it was found. */
   t: number;
+  /** Every process involved (at least `pid` when it is not null). */
+  pids: number[];
+  severity: 'error' | 'warning' | 'info';
+  ref: string | null;
+  file: string | null;
+  line: number | null;
+  since: number | null;
+}
+
+/** A warning from its parts (the optional ones as a `warn` record's extra field carries them). */
+export function makeWarning(kind: string, pid: number | null, message: string, t: number, extra: unknown = null): WarningModel {
+  const x = obj(extra);
+  const pids = Array.isArray(x.pids) ? x.pids.filter((n): n is number => typeof n === 'number' && Number.isInteger(n)) : [];
+  if (pid !== null && !pids.includes(pid)) pids.unshift(pid);
+  const sev = str(x.severity);
+  return {
+    kind,
+    pid,
+    message,
+    t,
+    pids,
+    severity: sev === 'error' || sev === 'info' ? sev : 'warning',
+    ref: str(x.ref),
+    file: str(x.file),
+    line: num(x.line),
+    since: num(x.since),
+  };
 }
 
 export interface RunInfo {
@@ -398,7 +426,7 @@ export class RunReducer {
       case 'warn': {
         const t = this.rel(record[1]);
         this.touch(t);
-        this.model.warnings.push({ kind: String(record[2]), pid: record[3], message: String(record[4]), t });
+        this.model.warnings.push(makeWarning(String(record[2]), num(record[3]), String(record[4]), t, record[5]));
         break;
       }
       case 'dropped':
@@ -728,7 +756,7 @@ export class RunReducer {
         this.applyCounters(p, obj(ev[2]));
         break;
       case 'warn':
-        m.warnings.push({ kind: str(ev[2]) ?? 'runtime', pid, message: str(ev[3]) ?? '', t });
+        m.warnings.push(makeWarning(str(ev[2]) ?? 'runtime', pid, str(ev[3]) ?? '', t, ev[4]));
         break;
       default:
         break;

@@ -47,9 +47,27 @@ export type RecordLine =
   | ['sample', number, SampleRow[]] // t, rows
   | ['spawned', number, number] // t, pid of the interpreter the supervisor launched
   | ['exited', number, number | null, string | null] // t, exit code, signal name
-  | ['warn', number, string, number | null, string] // t, kind, pid, message
+  | ['warn', number, string, number | null, string, WarningExtra?] // t, kind, pid, message[, extra]
   | ['dropped', number, number] // t, events the supervisor could not take (cumulative)
   | ['end', number, EndInfo]; // t, the run is over
+
+/**
+ * Optional sixth field of a `warn` record (added within version 1; readers
+ * that do not know it ignore it). Every field is optional.
+ */
+export interface WarningExtra {
+  /** Every process the warning is about (the record's pid is the first, or null). */
+  pids?: number[];
+  /** `error` (the run cannot finish as written: a deadlock), `warning`, or `info`. */
+  severity?: 'error' | 'warning' | 'info';
+  /** The channel, lock or pool ref concerned, as in the recording. */
+  ref?: string | null;
+  /** Where in the user's code to look: an absolute path and a 1-based line. */
+  file?: string | null;
+  line?: number | null;
+  /** Seconds from the run's start when the condition began (the record's own t is when it was found). */
+  since?: number | null;
+}
 
 export interface EndInfo {
   exitCode: number | null;

@@ -4,7 +4,7 @@
  * Times are seconds from the run's start.
  */
 
-import { HELPER_ROLES, RunModel, stateSeconds, type ChannelKind, type ProcessRole } from './model';
+import { HELPER_ROLES, RunModel, makeWarning, stateSeconds, type ChannelKind, type ProcessRole, type WarningModel } from './model';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
 
@@ -84,6 +84,21 @@ export interface SummaryWarning {
   kind: string;
   pid: number | null;
   message: string;
+  /** Every process involved (includes `pid` when it is not null). */
+  pids: number[];
+  severity: 'error' | 'warning' | 'info';
+  /** Seconds from the run's start when it was found. */
+  at: number;
+  /** Channel, lock or pool id concerned (as in `channels[]`, `locks[]`, `pools[]`). */
+  ref: string | null;
+  /** The line of the user's code to look at. */
+  file: string | null;
+  line: number | null;
+}
+
+/** The summary form of a model warning. */
+export function summaryWarning(w: WarningModel): SummaryWarning {
+  return { kind: w.kind, pid: w.pid, message: w.message, pids: w.pids, severity: w.severity, at: round(w.t), ref: w.ref, file: w.file, line: w.line };
 }
 
 export interface Summary {
@@ -173,20 +188,31 @@ export function summarize(model: RunModel): Summary {
   }
   const messages = channels.reduce((n, c) => n + c.messages, 0);
   const h = model.run.header;
-  const warnings: SummaryWarning[] = model.warnings.map((w) => ({ kind: w.kind, pid: w.pid, message: w.message }));
+  const warnings: SummaryWarning[] = model.warnings.map(summaryWarning);
   if (sampledOut > 0) {
-    warnings.push({
-      kind: 'detail-sampled',
-      pid: null,
-      message: `Per-message detail was sampled: ${recorded} messages/tasks were recorded in detail and ${sampledOut} were only counted. Counts and flows are exact.`,
-    });
+    warnings.push(
+      summaryWarning(
+        makeWarning(
+          'detail-sampled',
+          null,
+          `Per-message detail was sampled: ${recorded} messages/tasks were recorded in detail and ${sampledOut} were only counted. Counts and flows are exact.`,
+          now,
+          { severity: 'info' },
+        ),
+      ),
+    );
   }
   if (droppedBatches > 0 || model.run.supervisorDropped > 0) {
-    warnings.push({
-      kind: 'events-dropped',
-      pid: null,
-      message: `${droppedBatches + model.run.supervisorDropped} batches of events were dropped because the recorder could not keep up; counts from the affected processes may be low.`,
-    });
+    warnings.push(
+      summaryWarning(
+        makeWarning(
+          'events-dropped',
+          null,
+          `${droppedBatches + model.run.supervisorDropped} batches of events were dropped because the recorder could not keep up; counts from the affected processes may be low.`,
+          now,
+        ),
+      ),
+    );
   }
   return {
     schema: SUMMARY_SCHEMA,

@@ -13,9 +13,9 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunReducer } from '../model/model';
+import { makeWarning, RunReducer } from '../model/model';
 import { parseRecording, RecordingError, RECORDING_EXTENSION, type RecordLine } from '../model/recording';
-import { summarize } from '../model/summary';
+import { summarize, summaryWarning } from '../model/summary';
 import { formatSummary } from '../model/summaryText';
 import { chromeTrace } from './chromeTrace';
 import { FORKSCOPE_VERSION } from './paths';
@@ -270,9 +270,9 @@ function summary(argv: string[]): number {
   const rec = parseRecording(text, file);
   const model = RunReducer.fromRecords(rec.header, rec.records);
   const s = summarize(model);
-  if (rec.truncated) s.warnings.push({ kind: 'recording-truncated', pid: null, message: `${file} ends mid-line (the recorder was cut off); everything before the cut was loaded.` });
+  if (rec.truncated) s.warnings.push(summaryWarning(makeWarning('recording-truncated', null, `${file} ends mid-line (the recorder was cut off); everything before the cut was loaded.`, s.run.wallSeconds)));
   if (!rec.records.some((r) => r[0] === 'end')) {
-    s.warnings.push({ kind: 'recording-unfinished', pid: null, message: `${file} has no end record: the run was still going or the recorder was killed. It shows the run up to the last record.` });
+    s.warnings.push(summaryWarning(makeWarning('recording-unfinished', null, `${file} has no end record: the run was still going or the recorder was killed. It shows the run up to the last record.`, s.run.wallSeconds)));
   }
   process.stdout.write(json ? JSON.stringify(s, null, 2) + '\n' : formatSummary(s));
   return 0;
