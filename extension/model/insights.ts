@@ -212,8 +212,32 @@ function poolWorkers(model: RunModel, pool: PoolModel): ProcessModel[] {
   });
 }
 
-/** Who could end this block: the pids whose progress would satisfy it. */
-function satisfiers(model: RunModel, n: Node, t: number): ProcessModel[] | 'progress' {
+/** The states of every process at one moment, computed once (the graph asks for them many times). */
+class Snapshot {
+  private readonly states = new Map<number, Blocked>();
+  private anyRunningCache: boolean | null = null;
+
+  constructor(
+    readonly model: RunModel,
+    readonly t: number,
+  ) {}
+
+  state(p: ProcessModel): Blocked {
+    let b = this.states.get(p.pid);
+    if (!b) this.states.set(p.pid, (b = stateAt(p, this.t)));
+    return b;
+  }
+
+  /** Whether some live process (helpers aside) makes progress: then anyone-can-help waits are not stuck. */
+  anyRunning(): boolean {
+    if (this.anyRunningCache === null) this.anyRunningCache = this.model.processes.some((q) => this.state(q).state === 'running');
+    return this.anyRunningCache;
+  }
+}
+
+/** Who could end this block: specific processes, any live process, or nobody needed (it is ending). */
+function satisfiers(snap: Snapshot, n: Node): ProcessModel[] | 'anyone' | 'progress' {
+  const { model, t } = snap;
   if (n.b.state === 'waiting') {
     const w = n.b.wait;
     if (w.what === 'join') {
@@ -227,7 +251,7 @@ function satisfiers(model: RunModel, n: Node, t: number): ProcessModel[] | 'prog
     }
   }
   // Queues, pipes, locks, conditions, barriers, a child's exit flush: anyone alive could help.
-  return model.processes.filter((q) => q !== n.p && liveAt(q, t) && !isServer(q));
+  return 'anyone';
 }
 
 interface Hang {
@@ -235,21 +259,28 @@ interface Hang {
   since: number;
 }
 
-/** The hang that blocks `root` at `t`, if every process that could help has been blocked for `hangSeconds`. */
-function hangFrom(model: RunModel, root: ProcessModel, t: number, hangSeconds: number): Hang | null {
-  const first = stateAt(root, t);
+/** The hang that blocks `root`, if every process that could help has been blocked for `hangSeconds`. */
+function hangFrom(snap: Snapshot, root: ProcessModel, hangSeconds: number): Hang | null {
+  const t = snap.t;
+  const first = snap.state(root);
   if (first.state !== 'waiting' && first.state !== 'exiting') return null;
   const seen = new Map<number, Node>();
   const todo: Node[] = [{ p: root, b: first }];
   seen.set(root.pid, todo[0]);
+  let everyone = false;
   while (todo.length) {
     const n = todo.pop()!;
     if (t - n.b.since < hangSeconds) return null;
-    const next = satisfiers(model, n, t);
+    const next = satisfiers(snap, n);
     if (next === 'progress') return null;
-    for (const q of next) {
+    if (next === 'anyone') {
+      if (snap.anyRunning()) return null;
+      if (everyone) continue;
+      everyone = true;
+    }
+    for (const q of next === 'anyone' ? snap.model.processes : next) {
       if (seen.has(q.pid)) continue;
-      const b = stateAt(q, t);
+      const b = snap.state(q);
       if (b.state === 'gone' || b.state === 'helper') continue;
       if (b.state === 'running') return null;
       const m = { p: q, b };
@@ -261,9 +292,17 @@ function hangFrom(model: RunModel, root: ProcessModel, t: number, hangSeconds: n
   return { nodes, since: Math.max(...nodes.map((n) => n.b.since)) };
 }
 
-/** A stable identity for a hang: who is stuck, since when (so it is reported once). */
-export function hangKey(w: WarningModel): string {
-  return `${w.kind}:${[...w.pids].sort((a, b) => a - b).join(',')}`;
+/**
+ * Whether two deadlock warnings are one hang seen at two moments: one's
+ * processes include the other's (members die one by one when a hung run is
+ * stopped) and their stretches [since, found] overlap.
+ */
+export function sameHang(a: WarningModel, b: WarningModel): boolean {
+  if (a.kind !== 'deadlock' || b.kind !== 'deadlock') return false;
+  const within = (x: number[], y: number[]) => x.every((pid) => y.includes(pid));
+  if (!within(a.pids, b.pids) && !within(b.pids, a.pids)) return false;
+  const [sa, sb] = [a.since ?? a.t, b.since ?? b.t];
+  return sa <= b.t + 0.01 && sb <= a.t + 0.01;
 }
 
 /**
@@ -273,17 +312,21 @@ export function hangKey(w: WarningModel): string {
 export function findHangs(model: RunModel, now: number, options: HangOptions = { hangSeconds: DEFAULT_HANG_SECONDS }): WarningModel[] {
   const out: WarningModel[] = [];
   const covered = new Set<number>();
+  const snap = new Snapshot(model, now);
   // Main first, so the waiter a user knows best leads the message.
   const order = [...model.processes].sort((a, b) => (a.role === 'main' ? -1 : 0) - (b.role === 'main' ? -1 : 0));
   for (const p of order) {
     if (covered.has(p.pid)) continue;
-    const h = hangFrom(model, p, now, options.hangSeconds);
+    const h = hangFrom(snap, p, options.hangSeconds);
     if (!h) continue;
     for (const n of h.nodes) covered.add(n.p.pid);
     out.push(describeHang(model, h, now));
   }
   return out;
 }
+
+/** At most this many moments are examined in a recording (the longest waits first). */
+const PAST_HANG_CANDIDATES = 500;
 
 /**
  * Hangs anywhere in a recorded run: each wait that lasted `hangSeconds` is
@@ -292,22 +335,18 @@ export function findHangs(model: RunModel, now: number, options: HangOptions = {
  */
 export function findPastHangs(model: RunModel, now: number, options: HangOptions = { hangSeconds: DEFAULT_HANG_SECONDS }): WarningModel[] {
   const out: WarningModel[] = [];
-  const keys = new Set<string>();
-  const times = new Set<number>();
+  const candidates: { t: number; p: ProcessModel; length: number }[] = [];
   for (const p of model.processes) {
     for (const w of p.waits) {
       const end = w.end ?? now;
-      if (end - w.begin >= options.hangSeconds) times.add(Math.max(w.begin, end - 0.001));
+      if (end - w.begin >= options.hangSeconds) candidates.push({ t: Math.max(w.begin, end - 0.001), p, length: end - w.begin });
     }
-    if (p.runEndAt !== null && (p.endedAt ?? now) - p.runEndAt >= options.hangSeconds) times.add(Math.max(p.runEndAt, (p.endedAt ?? now) - 0.001));
+    const exitWait = (p.endedAt ?? now) - (p.runEndAt ?? Infinity);
+    if (exitWait >= options.hangSeconds) candidates.push({ t: Math.max(p.runEndAt!, (p.endedAt ?? now) - 0.001), p, length: exitWait });
   }
-  for (const t of [...times].sort((a, b) => a - b)) {
-    for (const w of findHangs(model, t, options)) {
-      const k = hangKey(w);
-      if (keys.has(k)) continue;
-      keys.add(k);
-      out.push(w);
-    }
+  const chosen = candidates.sort((a, b) => b.length - a.length).slice(0, PAST_HANG_CANDIDATES).sort((a, b) => a.t - b.t);
+  for (const c of chosen) {
+    for (const w of findHangs(model, c.t, options)) if (!out.some((o) => sameHang(o, w))) out.push(w);
   }
   return out;
 }
@@ -637,15 +676,16 @@ function starvation(model: RunModel, now: number): WarningModel[] {
     const idle = list.map((p) => waitingOn(model, p, ch, from, to) / (to - from));
     const meanIdle = idle.reduce((a, b) => a + b, 0) / idle.length;
     if (meanIdle < T.starvationIdleFraction) continue;
-    const prodCpu = meanCpu(producer, from, to);
+    // Busy: not blocked in any wait (a sleep included) — computing, or reading a slow source.
     const prodWait = producer.waits.reduce((s, w) => s + Math.max(0, Math.min(w.end ?? to, to) - Math.max(w.begin, from)), 0) / (to - from);
-    const producerBusy = prodCpu !== null ? prodCpu / 100 : 1 - prodWait;
+    const producerBusy = 1 - prodWait;
     if (producerBusy < T.starvationProducerBusy) continue;
+    const prodCpu = meanCpu(producer, from, to);
     out.push(
       makeWarning(
         'starvation',
         producer.pid,
-        `Workers starve: ${list.map((p) => processLabel(p)).join(', ')} spent on average ${pct(meanIdle)} of their time waiting in get() on ${channelLabel(ch, null)} for work, while the only producer, ${processLabel(producer)}, was busy ${pct(Math.min(1, producerBusy))} of that time: the producer is the bottleneck, not the workers. Speed up the producer (move the preparation into the workers, send bigger items), or use fewer workers; more workers will not make this faster.`,
+        `Workers starve: ${list.map((p) => processLabel(p)).join(', ')} spent on average ${pct(meanIdle)} of their time waiting in get() on ${channelLabel(ch, null)} for work, while the only producer, ${processLabel(producer)}, was busy ${pct(Math.min(1, producerBusy))} of that time${prodCpu !== null ? ` (using ${Math.round(prodCpu)}% of a core)` : ''}: the producer is the bottleneck, not the workers. Speed up the producer (move the preparation into the workers, send bigger items), or use fewer workers; more workers will not make this faster.`,
         now,
         { pids: [producer.pid, ...list.map((p) => p.pid)], severity: 'warning', ref: ch.id, file: ch.file, line: ch.line },
       ),
@@ -663,7 +703,9 @@ function tooManyProcesses(model: RunModel, now: number): WarningModel[] {
   for (const p of model.processes) {
     if (isServer(p)) continue;
     for (let i = 0; i < p.samples.t.length; i++) {
-      if (p.samples.cpu[i] < T.busyCpuPercent) continue;
+      // Wanting a CPU: runnable by the OS ('R'; on a shared machine it may get little of one), else busy.
+      const state = p.samples.state[i];
+      if (state !== 'R' && !(state === null && p.samples.cpu[i] >= T.busyCpuPercent)) continue;
       const t = Math.round(p.samples.t[i] * 1000);
       const list = busyAt.get(t) ?? [];
       list.push(p.pid);
@@ -684,13 +726,22 @@ function tooManyProcesses(model: RunModel, now: number): WarningModel[] {
   }
   if (over < T.oversubscribedMinSamples || over / samples < T.oversubscribedFraction) return [];
   const share = Math.round((100 * cores) / maxBusy);
+  let cpu = 0;
+  let secs = 0;
+  for (const pid of pids) {
+    const p = model.byPid.get(pid);
+    if (!p) continue;
+    cpu += p.cpuSeconds;
+    secs += Math.max(0, (p.runEndAt ?? p.endedAt ?? now) - (p.runAt ?? p.startedAt));
+  }
+  const got = secs > 0 ? ` (measured: ${pct(cpu / secs)} of a core each on average)` : '';
   const pool = [...model.pools.values()].find((p) => (p.processes ?? 0) > cores);
   const mainPid = model.run.mainPid;
   return [
     makeWarning(
       'too-many-processes',
       mainPid,
-      `Too many processes for ${cores} cores: up to ${maxBusy} processes wanted a CPU at once during ${pct(over / samples)} of the run, so each got about ${share}% of a core and the OS spent time switching between them (context switches, cold caches) instead of computing. ${pool ? `${poolLabel(pool)} has ${pool.processes} workers: ` : ''}Use at most ${cores} CPU-bound processes (Pool(processes=${cores}) or os.cpu_count()); more do not finish sooner.`,
+      `Too many processes for ${cores} cores: up to ${maxBusy} processes wanted a CPU at once during ${pct(over / samples)} of the run, so each got about ${share}% of a core${got} and the OS spent time switching between them (context switches, cold caches) instead of computing. ${pool ? `${poolLabel(pool)} has ${pool.processes} workers: ` : ''}Use at most ${cores} CPU-bound processes (Pool(processes=${cores}) or os.cpu_count()); more do not finish sooner.`,
       now,
       { pids: [...pids], severity: 'warning', ref: pool?.id ?? null, file: pool?.file ?? null, line: pool?.line ?? null },
     ),
@@ -720,7 +771,7 @@ function hygiene(model: RunModel, now: number): WarningModel[] {
     if (p.role !== 'process') continue;
     if (p.endedAt !== null && p.reapedAt !== null) {
       const zombie = p.reapedAt - p.endedAt;
-      if (zombie >= T.zombieSeconds && p.joins.length > 0) {
+      if (zombie >= T.zombieSeconds) {
         out.push(
           makeWarning(
             'zombie',

@@ -4,7 +4,7 @@
  * Times are seconds from the run's start.
  */
 
-import { analyze, DEFAULT_HANG_SECONDS, findPastHangs } from './insights';
+import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from './insights';
 import { HELPER_ROLES, RunModel, makeWarning, stateSeconds, type ChannelKind, type ProcessRole, type WarningModel } from './model';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
@@ -156,7 +156,7 @@ export interface SummaryOptions {
 /** Whether two warnings say the same thing (a live one recorded and the post-run analysis of it). */
 function sameWarning(a: WarningModel, b: WarningModel): boolean {
   if (a.kind !== b.kind) return false;
-  if (a.kind === 'deadlock') return a.pid === b.pid && (a.since === null || b.since === null || Math.abs(a.since - b.since) < 0.01);
+  if (a.kind === 'deadlock') return sameHang(a, b);
   const key = (w: WarningModel) => [...w.pids].sort((x, y) => x - y).join(',');
   return key(a) === key(b);
 }
