@@ -210,6 +210,104 @@ test('no warning: a healthy Pool', async () => {
   assert.deepEqual(r.summary.warnings.map((w) => w.kind), []);
 });
 
+test('imbalance: the busiest worker, its chunk, and a smaller chunksize with the reason', async () => {
+  const r = await runInsight('imbalance.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  assert.ok(s.warnings.some((x) => x.kind === 'imbalance'), `busy seconds ${JSON.stringify(s.pools[0]?.busySecondsByWorker)}`);
+  const w = only(s, 'imbalance');
+  const pool = s.pools[0];
+  const busiest = Object.entries(pool.busySecondsByWorker).sort((a, b) => b[1] - a[1])[0];
+  assert.equal(w.pid, Number(busiest[0]));
+  assert.deepEqual(new Set(w.pids), new Set(pool.workers.filter((x) => pool.tasksByWorker[x])));
+  assert.equal(w.ref, pool.id);
+  assert.equal(w.line, lineOf('imbalance.py', 'mp.Pool(2)'));
+  assert.match(w.message, /job 0 chunk 0 \(4 items/);
+  assert.match(w.message, /With chunksize=4 the 8 tasks went out in only 2 chunks for 2 workers/);
+  assert.match(w.message, /Use a smaller chunksize \(chunksize=1/);
+  assert.deepEqual(s.warnings.map((x) => x.kind), ['imbalance']);
+});
+
+test('overhead: tiny tasks one per message, workers waiting for data', async () => {
+  const r = await runInsight('overhead.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'overhead');
+  assert.equal(w.pid, mainPid(s));
+  assert.deepEqual(new Set(w.pids), new Set([mainPid(s), ...s.pools[0].workers]));
+  assert.equal(w.ref, s.pools[0].id);
+  assert.equal(w.line, lineOf('overhead.py', 'mp.Pool(2)'));
+  assert.match(w.message, /20000 chunks averaged [\d.]+ ms of work each and moved [\d.]+ MiB/);
+  assert.match(w.message, /Pass a larger chunksize \(chunksize=2500/);
+  assert.deepEqual(s.warnings.map((x) => x.kind).filter((k) => INSIGHT_KINDS.has(k)), ['overhead']);
+});
+
+test('starvation: idle workers on an empty queue while the producer is the bottleneck', async () => {
+  const r = await runInsight('starvation.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'starvation');
+  const workers = ['worker-0', 'worker-1', 'worker-2'].map((n) => pidOf(s, n));
+  assert.equal(w.pid, mainPid(s));
+  assert.deepEqual(new Set(w.pids), new Set([mainPid(s), ...workers]));
+  assert.equal(w.ref, s.channels.find((c) => c.name === 'tasks')!.id);
+  assert.equal(w.line, lineOf('starvation.py', 'tasks = mp.Queue()'));
+  assert.match(w.message, /the producer is the bottleneck/);
+  assert.match(w.message, /fewer workers/);
+  assert.deepEqual(s.warnings.map((x) => x.kind), ['starvation']);
+});
+
+test('too-many-processes: more CPU-bound processes than cores', async () => {
+  const r = await runInsight('too_many.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'too-many-processes');
+  const spinners = s.processes.filter((p) => p.name.startsWith('spinner-')).map((p) => p.pid);
+  assert.equal(spinners.length, 2 * s.run.cpuCount + 1);
+  assert.ok(w.pids.length > s.run.cpuCount, `${w.pids} busy at once`);
+  for (const pid of w.pids) assert.ok(spinners.includes(pid) || pid === mainPid(s), `${pid} is a spinner`);
+  assert.match(w.message, new RegExp(`Use at most ${s.run.cpuCount} CPU-bound processes`));
+  assert.match(w.message, /of a core each/);
+  assert.ok(s.run.efficiency !== null && s.run.efficiency <= 1.05, `efficiency ${s.run.efficiency}`);
+  assert.equal(s.run.busyProcesses, spinners.length);
+});
+
+test('unjoined: a child reaped in passing, never joined', async () => {
+  const r = await runInsight('unjoined.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'unjoined');
+  assert.deepEqual(w.pids, [pidOf(s, 'forgotten'), mainPid(s)]);
+  assert.equal(w.severity, 'info');
+  assert.match(w.message, /never joined/);
+  assert.match(w.message, /Call join\(\)/);
+});
+
+test('terminated-holding-lock: terminate() of a process busy with a Lock and a Queue', async () => {
+  const r = await runInsight('terminated_holding_lock.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '-15');
+  const s = r.summary;
+  const w = only(s, 'terminated-holding-lock');
+  assert.deepEqual(w.pids, [pidOf(s, 'busy'), mainPid(s)]);
+  assert.equal(w.ref, s.locks.find((l) => l.name === 'lock')!.id);
+  assert.match(w.message, /terminated \(SIGTERM\)/);
+  assert.match(w.message, /Lock lock/);
+  assert.match(w.message, /Queue q/);
+  assert.match(w.message, /sentinel/);
+});
+
+test('daemon-with-children: a daemon process that starts a child', async () => {
+  const r = await runInsight('daemon_with_children.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'daemon-with-children');
+  assert.deepEqual(w.pids, [pidOf(s, 'keeper')]);
+  assert.equal(w.severity, 'error');
+  assert.match(w.message, /daemonic processes are not allowed to have children/);
+  assert.match(w.message, /daemon=False/);
+});
+
 test('the samples warn only where they should (13 deadlock, 11 zombie, 12 orphan)', async () => {
   const expected: Record<string, string[]> = {
     '11_zombie.py': ['zombie'],
@@ -225,5 +323,14 @@ test('the samples warn only where they should (13 deadlock, 11 zombie, 12 orphan
     // Only the insights' kinds: the supervisor's own (left-running, …) are tested elsewhere.
     const kinds = [...new Set(r.summary.warnings.map((w) => w.kind).filter((k) => INSIGHT_KINDS.has(k)))].sort();
     assert.deepEqual(kinds, expected[f] ?? [], `${f}: ${JSON.stringify(r.summary.warnings, null, 1)}`);
+    const s = r.summary;
+    if (f === '11_zombie.py') assert.deepEqual(only(s, 'zombie').pids, [pidOf(s, 'quick'), mainPid(s)]);
+    if (f === '12_orphan.py') assert.deepEqual(only(s, 'orphan').pids, [pidOf(s, 'grandchild'), pidOf(s, 'middle')]);
+    if (f === '13_deadlock.py') {
+      const w = only(s, 'deadlock');
+      assert.deepEqual(w.pids, [mainPid(s), pidOf(s, 'writer')]);
+      assert.match(w.message, /Read the queue before joining/);
+      assert.ok(r.recordingText.includes('"deadlock"'), 'found live, at the default threshold');
+    }
   }
 });
