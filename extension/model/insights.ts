@@ -652,20 +652,23 @@ function meanCpu(p: ProcessModel, from: number, to: number): number | null {
 function starvation(model: RunModel, now: number): WarningModel[] {
   const out: WarningModel[] = [];
   const T = INSIGHT_THRESHOLDS;
-  for (const ch of model.channels.values()) {
-    // Consumers: at least two processes that received from it (a 1:1 pipeline stage waiting on a slow producer is normal).
-    const consumers = new Set<ProcessModel>();
-    const producers = new Set<ProcessModel>();
-    for (const p of model.processes) {
-      for (const [key, [msgs]] of Object.entries(p.counters.recv)) {
-        const [ref, from] = key.split(' ');
-        if (msgs > 0 && model.channelOf(ref) === ch) {
-          consumers.add(p);
-          const src = model.byPid.get(Number(from));
-          if (src) producers.add(src);
-        }
-      }
+  // Per channel, who received from it and from whom (one pass over the counters).
+  const ends = new Map<ChannelModel, { consumers: Set<ProcessModel>; producers: Set<ProcessModel> }>();
+  for (const p of model.processes) {
+    for (const [key, [msgs]] of Object.entries(p.counters.recv)) {
+      if (!(msgs > 0)) continue;
+      const space = key.indexOf(' ');
+      const ch = model.channelOf(key.slice(0, space));
+      if (!ch) continue;
+      let e = ends.get(ch);
+      if (!e) ends.set(ch, (e = { consumers: new Set(), producers: new Set() }));
+      e.consumers.add(p);
+      const src = model.byPid.get(Number(key.slice(space + 1)));
+      if (src) e.producers.add(src);
     }
+  }
+  for (const [ch, { consumers, producers }] of ends) {
+    // At least two consumers (a 1:1 pipeline stage waiting on a slow producer is normal), one producer.
     if (consumers.size < 2 || producers.size !== 1) continue;
     const producer = [...producers][0];
     if (consumers.has(producer)) continue;
@@ -748,16 +751,33 @@ function tooManyProcesses(model: RunModel, now: number): WarningModel[] {
   ];
 }
 
+/** Beyond this many children of one parent with the same hygiene issue, one warning names them all. */
+const GROUP_AFTER = 3;
+
+const GROUP_ADVICE: Record<string, string> = {
+  orphan: 'Join every child before its parent exits.',
+  zombie: 'Join children when they are expected to be done.',
+  unjoined: 'Call join() on every Process you start.',
+};
+
 function hygiene(model: RunModel, now: number): WarningModel[] {
   const out: WarningModel[] = [];
   const T = INSIGHT_THRESHOLDS;
+  // Per-child hygiene warnings, grouped by kind and parent (a loop that forgets join() gives one warning, not a thousand).
+  const groups = new Map<string, { kind: string; parent: ProcessModel | undefined; items: WarningModel[] }>();
+  const perChild = (w: WarningModel, parent: ProcessModel | undefined) => {
+    const key = `${w.kind} ${parent?.pid ?? ''}`;
+    const g = groups.get(key) ?? { kind: w.kind, parent, items: [] };
+    g.items.push(w);
+    groups.set(key, g);
+  };
   const stoppedAt = model.run.stopped ? model.run.wallSeconds : Infinity;
   for (const p of model.processes) {
     if (isServer(p) || p.role === 'main') continue;
     const parent = p.parentPid !== null ? model.byPid.get(p.parentPid) : undefined;
     const name = processLabel(p);
     if (p.orphanedAt !== null && parent) {
-      out.push(
+      perChild(
         makeWarning(
           'orphan',
           p.pid,
@@ -765,6 +785,7 @@ function hygiene(model: RunModel, now: number): WarningModel[] {
           now,
           { pids: [p.pid, parent.pid], severity: 'warning', file: p.file, line: p.line },
         ),
+        parent,
       );
       continue;
     }
@@ -772,7 +793,7 @@ function hygiene(model: RunModel, now: number): WarningModel[] {
     if (p.endedAt !== null && p.reapedAt !== null) {
       const zombie = p.reapedAt - p.endedAt;
       if (zombie >= T.zombieSeconds) {
-        out.push(
+        perChild(
           makeWarning(
             'zombie',
             p.pid,
@@ -780,11 +801,12 @@ function hygiene(model: RunModel, now: number): WarningModel[] {
             now,
             { pids: [p.pid, ...(parent ? [parent.pid] : [])], severity: 'info', file: p.file, line: p.line, since: p.endedAt },
           ),
+          parent,
         );
       }
     }
     if (p.joins.length === 0 && p.orphanedAt === null && parent && p.endedAt !== null && !p.daemon) {
-      out.push(
+      perChild(
         makeWarning(
           'unjoined',
           p.pid,
@@ -792,6 +814,7 @@ function hygiene(model: RunModel, now: number): WarningModel[] {
           now,
           { pids: [p.pid, parent.pid], severity: 'info', file: p.file, line: p.line },
         ),
+        parent,
       );
     }
     // terminate()/kill() of a process that used a queue or a lock (not a Stop of the whole run).
@@ -814,9 +837,35 @@ function hygiene(model: RunModel, now: number): WarningModel[] {
       }
     }
   }
+  for (const g of groups.values()) {
+    if (g.items.length <= GROUP_AFTER) {
+      out.push(...g.items);
+      continue;
+    }
+    const children = g.items.map((w) => w.pid!);
+    const what = g.kind === 'orphan' ? 'became orphans (their parent ended while they ran)' : g.kind === 'zombie' ? `were zombies for ${T.zombieSeconds} s or more (ended, not joined)` : 'were never joined';
+    const named = children.slice(0, 5).map((pid) => processLabel(model.byPid.get(pid), pid)).join(', ');
+    const first = g.items[0];
+    out.push(
+      makeWarning(
+        g.kind,
+        first.pid,
+        `${children.length} children of ${processLabel(g.parent)} ${what}: ${named}${children.length > 5 ? ` and ${children.length - 5} more` : ''}. ${GROUP_ADVICE[g.kind] ?? ''}`.trim(),
+        now,
+        { pids: [...children, ...(g.parent ? [g.parent.pid] : [])], severity: first.severity, file: first.file, line: first.line },
+      ),
+    );
+  }
+  const childrenOf = new Map<number, ProcessModel[]>();
+  for (const c of model.processes) {
+    if (c.parentPid === null || isServer(c)) continue;
+    const list = childrenOf.get(c.parentPid) ?? [];
+    list.push(c);
+    childrenOf.set(c.parentPid, list);
+  }
   for (const p of model.processes) {
     if (p.daemon !== true || isServer(p)) continue;
-    const kids = model.processes.filter((c) => c.parentPid === p.pid && !isServer(c));
+    const kids = childrenOf.get(p.pid) ?? [];
     const refused = p.error !== null && /daemonic processes are not allowed to have children/.test(p.error);
     if (!kids.length && !refused) continue;
     out.push(
