@@ -679,11 +679,19 @@ function starvation(model: RunModel, now: number): WarningModel[] {
     const idle = list.map((p) => waitingOn(model, p, ch, from, to) / (to - from));
     const meanIdle = idle.reduce((a, b) => a + b, 0) / idle.length;
     if (meanIdle < T.starvationIdleFraction) continue;
-    // Busy: not blocked in any wait (a sleep included) — computing, or reading a slow source.
+    // Busy: its main thread not blocked in any wait (a sleep included) — computing, or reading a slow
+    // source — or its CPU use (a Pool's task thread runs the input generator while the main thread waits).
     const prodWait = producer.waits.reduce((s, w) => s + Math.max(0, Math.min(w.end ?? to, to) - Math.max(w.begin, from)), 0) / (to - from);
-    const producerBusy = 1 - prodWait;
-    if (producerBusy < T.starvationProducerBusy) continue;
     const prodCpu = meanCpu(producer, from, to);
+    const producerBusy = Math.max(1 - prodWait, prodCpu !== null ? prodCpu / 100 : 0);
+    if (producerBusy < T.starvationProducerBusy) continue;
+    // Tiny pool chunks are `overhead` (moving data), not a slow producer.
+    const pool = ch.pool !== null ? model.pools.get(ch.pool) : undefined;
+    if (pool && pool.tasksChannel !== null && model.channelOf(pool.tasksChannel) === ch) {
+      const { busy, chunks } = poolWork(model, pool);
+      const n = [...chunks.values()].reduce((a, b) => a + b, 0);
+      if (n >= T.overheadMinChunks && [...busy.values()].reduce((a, b) => a + b, 0) / n <= T.overheadChunkSeconds) continue;
+    }
     out.push(
       makeWarning(
         'starvation',

@@ -257,6 +257,18 @@ test('starvation: idle workers on an empty queue while the producer is the bottl
   assert.deepEqual(s.warnings.map((x) => x.kind), ['starvation']);
 });
 
+test("starvation: Pool workers idle while imap's input generator is the bottleneck", async () => {
+  const r = await runInsight('starving_pool.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'starvation');
+  assert.equal(w.pid, mainPid(s));
+  assert.deepEqual(new Set(w.pids), new Set([mainPid(s), ...s.pools[0].workers.filter((x) => s.pools[0].tasksByWorker[x])]));
+  assert.equal(w.line, lineOf('starving_pool.py', 'mp.Pool(3)'));
+  assert.match(w.message, /waiting in get\(\) on Pool channel pool tasks/);
+  assert.deepEqual(s.warnings.map((x) => x.kind), ['starvation']);
+});
+
 test('too-many-processes: more CPU-bound processes than cores', async () => {
   const r = await runInsight('too_many.py', []);
   assert.equal(r.code, 0, r.stderr);
