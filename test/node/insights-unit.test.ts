@@ -7,7 +7,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyze, findHangs, findPastHangs } from '../../extension/model/insights';
+import { analyze, DEFAULT_HANG_SECONDS, findHangs, findPastHangs } from '../../extension/model/insights';
+import { parseRecordArgs, UsageError } from '../../extension/runtime/cli';
 import { RunReducer, type RunModel } from '../../extension/model/model';
 import { summarize } from '../../extension/model/summary';
 import { formatSummary } from '../../extension/model/summaryText';
@@ -137,4 +138,11 @@ test('efficiency: speedup over min(cores, busy processes)', () => {
   assert.equal(s.run.busyProcesses, 2);
   assert.equal(s.run.speedup, 1.525);
   assert.equal(s.run.efficiency, 0.763, '3.05 CPU s over 2 s, for 2 busy processes on 4 cores');
+});
+
+test('record --hang-seconds: a number of seconds ≥ 0, default DEFAULT_HANG_SECONDS', () => {
+  assert.equal(parseRecordArgs(['--', 'a.py']).hangSeconds, DEFAULT_HANG_SECONDS);
+  assert.equal(parseRecordArgs(['--hang-seconds', '1.5', '--', 'a.py']).hangSeconds, 1.5);
+  assert.equal(parseRecordArgs(['--hang-seconds=0', 'a.py']).hangSeconds, 0);
+  for (const bad of ['-1', 'soon', '']) assert.throws(() => parseRecordArgs([`--hang-seconds=${bad}`, 'a.py']), (e) => e instanceof UsageError && /--hang-seconds takes a number of seconds/.test((e as Error).message));
 });

@@ -8,12 +8,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { INSIGHT_KINDS } from '../../extension/model/insights';
+import type { RecordLine } from '../../extension/model/recording';
 import { RunReducer } from '../../extension/model/model';
 import { parseRecording } from '../../extension/model/recording';
 import { summarize, type Summary, type SummaryWarning } from '../../extension/model/summary';
@@ -196,6 +197,44 @@ test('deadlock: the warn record is in the recording file while the run still han
     }
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('deadlock: streamed live over --ipc (what the extension gets) before the script breaks out', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-hang-ipc-'));
+  const out = path.join(dir, 'run.forkscope');
+  const child = fork(CLI, ['record', '--ipc', '--out', out, '--python', PYTHON, '--hang-seconds', '1', '--', path.join('insights', 'get_nobody_puts.py'), PATIENCE], {
+    cwd: SCRIPTS,
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  try {
+    const seen: { warnAt: number | null; exitedAt: number | null } = { warnAt: null, exitedAt: null };
+    const ended = new Promise<void>((resolve) => {
+      let n = 0;
+      child.on('message', (m: { type: string; records?: RecordLine[] }) => {
+        for (const r of m.records ?? []) {
+          n++;
+          if (r[0] === 'warn' && r[2] === 'deadlock' && seen.warnAt === null) seen.warnAt = n;
+          if (r[0] === 'exited') seen.exitedAt = n;
+        }
+        if (m.type === 'end') resolve();
+      });
+      child.on('exit', () => setTimeout(resolve, 100));
+    });
+    await ended;
+    assert.ok(seen.warnAt !== null, 'a deadlock record was streamed');
+    assert.ok(seen.exitedAt !== null && seen.warnAt < seen.exitedAt, 'while the script was still running');
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--hang-seconds 0 turns the live detector off; the summary still finds the hang in the recording', async () => {
+  const r = await runInsight('join_before_drain.py', [PATIENCE], ['--hang-seconds', '0']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!parseRecording(r.recordingText).records.some((x) => x[0] === 'warn'), 'no live warn record');
+  const w = only(r.summary, 'deadlock');
+  assert.deepEqual(w.pids, [mainPid(r.summary), pidOf(r.summary, 'stuck-writer')]);
 });
 
 test('no deadlock: a pipeline whose producer is legitimately slow (computing, then sleeping) does not warn', async () => {
