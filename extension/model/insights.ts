@@ -374,6 +374,9 @@ function waitPhrase(model: RunModel, n: Node): string {
     case 'pool.result':
     case 'future.result':
       return `${who} waits for the results of ${poolLabel(poolsOf(model, n.p, w.ref)[0])}${where}`;
+    case 'condition':
+      if (!w.ref || !model.locks.has(w.ref)) return `${who} waits on a condition (as JoinableQueue.join() does)${where}`;
+      return `${who} waits on ${lockLabel(model, w.ref, w.what)}${where}`;
     default:
       return `${who} waits in ${w.what}${w.ref && model.locks.has(w.ref) ? ` on ${lockLabel(model, w.ref, w.what)}` : ''}${where}`;
   }
@@ -425,6 +428,8 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
   const lockWaiter = nodes.find((n) => n.b.state === 'waiting' && LOCK_WAITS.has(n.b.wait.what));
   const poolWaiter = nodes.find((n) => n.b.state === 'waiting' && (n.b.wait.what === 'pool.result' || n.b.wait.what === 'future.result'));
   const getters = nodes.filter((n) => n.b.state === 'waiting' && (n.b.wait.what === 'queue.get' || n.b.wait.what === 'recv'));
+  const jqChannel = getters.map((n) => (n.b.state === 'waiting' && n.b.wait.ref ? model.channelOf(n.b.wait.ref) : undefined)).find((ch) => ch?.kind === 'joinablequeue');
+  const jqJoin = jqChannel ? nodes.find((n) => n.b.state === 'waiting' && n.b.wait.what === 'condition' && (n.b.wait.ref === null || !model.locks.has(n.b.wait.ref))) : undefined;
 
   if (exiting) {
     const stuck = sentChannels(model, exiting.p)
@@ -484,6 +489,16 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
       cause = `Its workers are all idle: no task is left for them, yet the result is not complete.`;
       advice = `Check that the tasks were submitted to this pool (and that the pool was not closed or terminated first); pass a timeout to get().`;
     }
+  } else if (jqJoin && jqJoin.b.state === 'waiting') {
+    // JoinableQueue.join() waits on the queue's internal condition (no ref of its own).
+    const w = jqJoin.b.wait;
+    const q = jqChannel!;
+    ref = q.id;
+    file = w.file ?? file;
+    line = w.line ?? line;
+    const put = sendersTo(model, q).reduce((n, p) => n + Object.entries(p.counters.sent).filter(([r]) => model.channelOf(r) === q).reduce((m, [, [msgs]]) => m + msgs, 0), 0);
+    cause = `${processLabel(jqJoin.p)} is in join() of ${channelLabel(q, null)}, which returns only when task_done() has been called once for every item put on it (${put} put so far), and its consumers are waiting for more items.`;
+    advice = `Call ${q.name ?? 'the queue'}.task_done() after processing every item taken with get() (the sentinel included), or do not join() the queue.`;
   } else if (getters.length >= 2) {
     cause = `Each waits for another to send first, and nothing else will: a cycle.`;
     advice = `Make one side send before it receives (or send from a separate thread), or use get(timeout=…)/poll() and handle the silence.`;

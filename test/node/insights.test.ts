@@ -145,6 +145,20 @@ test('deadlock: get() on a queue nobody will ever put to', async () => {
   liveDeadlock(r);
 });
 
+test('deadlock: JoinableQueue.join() without task_done() in the worker', async () => {
+  const r = await runInsight('missing_task_done.py');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'joined');
+  const s = r.summary;
+  const w = only(s, 'deadlock');
+  assert.deepEqual(w.pids, [mainPid(s), pidOf(s, 'worker')]);
+  assert.equal(w.ref, s.channels.find((c) => c.name === 'jobs')!.id);
+  assert.equal(w.line, lineOf('missing_task_done.py', 'jobs.join()'));
+  assert.match(w.message, /task_done\(\) has been called once for every item put on it \(3 put so far\)/);
+  assert.match(w.message, /Call jobs\.task_done\(\)/);
+  liveDeadlock(r);
+});
+
 test('deadlock: the warn record is in the recording file while the run still hangs, and the summary of the stopped run shows it', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-hang-'));
   const out = path.join(dir, 'run.forkscope');
