@@ -427,6 +427,7 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
   const joiner = exiting ? nodes.find((n) => n.b.state === 'waiting' && n.b.wait.what === 'join' && processByKey(model, n.b.wait.ref) === exiting.p) : undefined;
   const lockWaiter = nodes.find((n) => n.b.state === 'waiting' && LOCK_WAITS.has(n.b.wait.what));
   const poolWaiter = nodes.find((n) => n.b.state === 'waiting' && (n.b.wait.what === 'pool.result' || n.b.wait.what === 'future.result'));
+  const putter = nodes.find((n) => n.b.state === 'waiting' && n.b.wait.what === 'queue.put');
   const getters = nodes.filter((n) => n.b.state === 'waiting' && (n.b.wait.what === 'queue.get' || n.b.wait.what === 'recv'));
   const jqChannel = getters.map((n) => (n.b.state === 'waiting' && n.b.wait.ref ? model.channelOf(n.b.wait.ref) : undefined)).find((ch) => ch?.kind === 'joinablequeue');
   const jqJoin = jqChannel ? nodes.find((n) => n.b.state === 'waiting' && n.b.wait.what === 'condition' && (n.b.wait.ref === null || !model.locks.has(n.b.wait.ref))) : undefined;
@@ -499,6 +500,14 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
     const put = sendersTo(model, q).reduce((n, p) => n + Object.entries(p.counters.sent).filter(([r]) => model.channelOf(r) === q).reduce((m, [, [msgs]]) => m + msgs, 0), 0);
     cause = `${processLabel(jqJoin.p)} is in join() of ${channelLabel(q, null)}, which returns only when task_done() has been called once for every item put on it (${put} put so far), and its consumers are waiting for more items.`;
     advice = `Call ${q.name ?? 'the queue'}.task_done() after processing every item taken with get() (the sentinel included), or do not join() the queue.`;
+  } else if (putter && putter.b.state === 'waiting') {
+    const w = putter.b.wait;
+    const ch = w.ref ? model.channelOf(w.ref) : undefined;
+    ref = ch?.id ?? w.ref;
+    file = w.file ?? file;
+    line = w.line ?? line;
+    cause = `The queue is full (it was made with a maxsize) and no live process takes items out of it.`;
+    advice = `Start the consumers before filling the queue, consume it in another process or thread while putting, or make it without a maxsize.`;
   } else if (getters.length >= 2) {
     cause = `Each waits for another to send first, and nothing else will: a cycle.`;
     advice = `Make one side send before it receives (or send from a separate thread), or use get(timeout=…)/poll() and handle the silence.`;

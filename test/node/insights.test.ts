@@ -159,6 +159,20 @@ test('deadlock: JoinableQueue.join() without task_done() in the worker', async (
   liveDeadlock(r);
 });
 
+test('deadlock: put() on a full Queue that nobody empties', async () => {
+  const r = await runInsight('full_queue.py');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'gave up');
+  const s = r.summary;
+  const w = only(s, 'deadlock');
+  assert.deepEqual(w.pids, [mainPid(s)]);
+  assert.equal(w.ref, s.channels.find((c) => c.name === 'items')!.id);
+  assert.equal(w.line, lineOf('full_queue.py', 'items.put(i, timeout=patience)'));
+  assert.match(w.message, /waits in put\(\) on the full Queue items/);
+  assert.match(w.message, /Start the consumers before filling the queue/);
+  liveDeadlock(r);
+});
+
 test('deadlock: the warn record is in the recording file while the run still hangs, and the summary of the stopped run shows it', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-hang-'));
   const out = path.join(dir, 'run.forkscope');
