@@ -770,13 +770,24 @@ function tooManyProcesses(model: RunModel, now: number): WarningModel[] {
     secs += Math.max(0, (p.runEndAt ?? p.endedAt ?? now) - (p.runAt ?? p.startedAt));
   }
   const got = secs > 0 ? ` (measured: ${pct(cpu / secs)} of a core each on average)` : '';
+  // Time spent runnable but not on a core, estimated from the samples: the cost of the switching.
+  let queued = 0;
+  for (const pid of pids) {
+    const p = model.byPid.get(pid);
+    if (!p) continue;
+    for (let i = 1; i < p.samples.t.length; i++) {
+      if (p.samples.state[i] !== 'R') continue;
+      queued += Math.max(0, 1 - p.samples.cpu[i] / 100) * (p.samples.t[i] - p.samples.t[i - 1]);
+    }
+  }
+  const queuedText = queued >= 0.05 ? `; together they spent about ${fmtSecs(queued)} ready to run but waiting for a core` : '';
   const pool = [...model.pools.values()].find((p) => (p.processes ?? 0) > cores);
   const mainPid = model.run.mainPid;
   return [
     makeWarning(
       'too-many-processes',
       mainPid,
-      `Too many processes for ${cores} cores: up to ${maxBusy} processes wanted a CPU at once during ${pct(over / samples)} of the run, so each got about ${share}% of a core${got} and the OS spent time switching between them (context switches, cold caches) instead of computing. ${pool ? `${poolLabel(pool)} has ${pool.processes} workers: ` : ''}Use at most ${cores} CPU-bound processes (Pool(processes=${cores}) or os.cpu_count()); more do not finish sooner.`,
+      `Too many processes for ${cores} cores: up to ${maxBusy} processes wanted a CPU at once during ${pct(over / samples)} of the run, so each got about ${share}% of a core${got}${queuedText}, and the OS spent time switching between them (context switches, cold caches) instead of computing. ${pool ? `${poolLabel(pool)} has ${pool.processes} workers: ` : ''}Use at most ${cores} CPU-bound processes (Pool(processes=${cores}) or os.cpu_count()); more do not finish sooner.`,
       now,
       { pids: [...pids], severity: 'warning', ref: pool?.id ?? null, file: pool?.file ?? null, line: pool?.line ?? null },
     ),

@@ -347,6 +347,7 @@ test('too-many-processes: more CPU-bound processes than cores', async () => {
   for (const pid of w.pids) assert.ok(spinners.includes(pid) || pid === mainPid(s), `${pid} is a spinner`);
   assert.match(w.message, new RegExp(`Use at most ${s.run.cpuCount} CPU-bound processes`));
   assert.match(w.message, /of a core each/);
+  assert.match(w.message, /together they spent about [\d.]+ s ready to run but waiting for a core/);
   assert.ok(s.run.efficiency !== null && s.run.efficiency <= 1.05, `efficiency ${s.run.efficiency}`);
   assert.equal(s.run.busyProcesses, spinners.length);
 });
