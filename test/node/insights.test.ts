@@ -295,6 +295,18 @@ test('imbalance: the busiest worker, its chunk, and a smaller chunksize with the
   assert.deepEqual(s.warnings.map((x) => x.kind), ['imbalance']);
 });
 
+test('imbalance in a ProcessPoolExecutor too', async () => {
+  const r = await runInsight('imbalance_executor.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'imbalance');
+  assert.equal(s.pools[0].kind, 'executor');
+  assert.equal(w.ref, s.pools[0].id);
+  assert.equal(w.line, lineOf('imbalance_executor.py', 'ProcessPoolExecutor(2)'));
+  assert.match(w.message, /^ProcessPoolExecutor executor .* is unbalanced/);
+  assert.match(w.message, /With chunksize=4 the 8 tasks went out in only 2 chunks for 2 workers/);
+});
+
 test('overhead: tiny tasks one per message, workers waiting for data', async () => {
   const r = await runInsight('overhead.py', []);
   assert.equal(r.code, 0, r.stderr);
