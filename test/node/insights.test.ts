@@ -201,6 +201,9 @@ test('deadlock: the warn record is in the recording file while the run still han
     const hung = liveModel.processes.filter((p) => p.name === 'alice' || p.name === 'bob');
     assert.equal(hung.length, 2);
     for (const p of hung) assert.ok(alive(p.pid), `${p.name} still hangs when the warning is written`);
+    // A recording cut off while hung (the recorder killed: no end record, waits still open) shows it too.
+    const cut = summarize(RunReducer.fromRecords(live.header, live.records.filter((r) => r[0] !== 'warn')), { hangSeconds: 1 });
+    assert.deepEqual(new Set(only(cut, 'deadlock').pids), new Set([liveModel.run.mainPid!, ...hung.map((p) => p.pid)]));
 
     child.kill('SIGTERM');
     await exited;
