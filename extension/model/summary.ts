@@ -213,7 +213,9 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
   for (const w of [...findPastHangs(model, now, { hangSeconds: options.hangSeconds ?? DEFAULT_HANG_SECONDS }), ...analyze(model, now)]) {
     if (!found.some((r) => sameWarning(r, w))) found.push(w);
   }
-  const warnings: SummaryWarning[] = found.map(summaryWarning);
+  // Errors first (a deadlock before hygiene notes), otherwise in the order found.
+  const rank = { error: 0, warning: 1, info: 2 } as const;
+  const warnings: SummaryWarning[] = found.map((w, i) => [w, i] as const).sort((a, b) => rank[a[0].severity] - rank[b[0].severity] || a[1] - b[1]).map(([w]) => summaryWarning(w));
   if (sampledOut > 0) {
     warnings.push(
       summaryWarning(
