@@ -215,7 +215,7 @@ export class RunSupervisor {
       stopped: this.stopped,
       recording: this.options.out,
       launchError: result.error,
-      summary: summarize(this.reducer.model),
+      summary: summarize(this.reducer.model, { hangSeconds: this.options.hangSeconds || undefined }),
       model: this.reducer.model,
     };
   }
@@ -281,7 +281,7 @@ export class RunSupervisor {
   /** Writes a `warn` record at once for each hang not reported yet (so a run killed afterwards keeps it). */
   private checkHangs(hangSeconds: number): void {
     if (this.stopped || this.mainExited) return;
-    let hangs;
+    let hangs: WarningModel[];
     try {
       hangs = findHangs(this.reducer.model, this.now() - this.header.startedAt, { hangSeconds });
     } catch {
