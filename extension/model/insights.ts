@@ -212,8 +212,32 @@ function poolWorkers(model: RunModel, pool: PoolModel): ProcessModel[] {
   });
 }
 
-/** Who could end this block: the pids whose progress would satisfy it. */
-function satisfiers(model: RunModel, n: Node, t: number): ProcessModel[] | 'progress' {
+/** The states of every process at one moment, computed once (the graph asks for them many times). */
+class Snapshot {
+  private readonly states = new Map<number, Blocked>();
+  private anyRunningCache: boolean | null = null;
+
+  constructor(
+    readonly model: RunModel,
+    readonly t: number,
+  ) {}
+
+  state(p: ProcessModel): Blocked {
+    let b = this.states.get(p.pid);
+    if (!b) this.states.set(p.pid, (b = stateAt(p, this.t)));
+    return b;
+  }
+
+  /** Whether some live process (helpers aside) makes progress: then anyone-can-help waits are not stuck. */
+  anyRunning(): boolean {
+    if (this.anyRunningCache === null) this.anyRunningCache = this.model.processes.some((q) => this.state(q).state === 'running');
+    return this.anyRunningCache;
+  }
+}
+
+/** Who could end this block: specific processes, any live process, or nobody needed (it is ending). */
+function satisfiers(snap: Snapshot, n: Node): ProcessModel[] | 'anyone' | 'progress' {
+  const { model, t } = snap;
   if (n.b.state === 'waiting') {
     const w = n.b.wait;
     if (w.what === 'join') {
@@ -227,7 +251,7 @@ function satisfiers(model: RunModel, n: Node, t: number): ProcessModel[] | 'prog
     }
   }
   // Queues, pipes, locks, conditions, barriers, a child's exit flush: anyone alive could help.
-  return model.processes.filter((q) => q !== n.p && liveAt(q, t) && !isServer(q));
+  return 'anyone';
 }
 
 interface Hang {
@@ -235,21 +259,28 @@ interface Hang {
   since: number;
 }
 
-/** The hang that blocks `root` at `t`, if every process that could help has been blocked for `hangSeconds`. */
-function hangFrom(model: RunModel, root: ProcessModel, t: number, hangSeconds: number): Hang | null {
-  const first = stateAt(root, t);
+/** The hang that blocks `root`, if every process that could help has been blocked for `hangSeconds`. */
+function hangFrom(snap: Snapshot, root: ProcessModel, hangSeconds: number): Hang | null {
+  const t = snap.t;
+  const first = snap.state(root);
   if (first.state !== 'waiting' && first.state !== 'exiting') return null;
   const seen = new Map<number, Node>();
   const todo: Node[] = [{ p: root, b: first }];
   seen.set(root.pid, todo[0]);
+  let everyone = false;
   while (todo.length) {
     const n = todo.pop()!;
     if (t - n.b.since < hangSeconds) return null;
-    const next = satisfiers(model, n, t);
+    const next = satisfiers(snap, n);
     if (next === 'progress') return null;
-    for (const q of next) {
+    if (next === 'anyone') {
+      if (snap.anyRunning()) return null;
+      if (everyone) continue;
+      everyone = true;
+    }
+    for (const q of next === 'anyone' ? snap.model.processes : next) {
       if (seen.has(q.pid)) continue;
-      const b = stateAt(q, t);
+      const b = snap.state(q);
       if (b.state === 'gone' || b.state === 'helper') continue;
       if (b.state === 'running') return null;
       const m = { p: q, b };
@@ -261,9 +292,17 @@ function hangFrom(model: RunModel, root: ProcessModel, t: number, hangSeconds: n
   return { nodes, since: Math.max(...nodes.map((n) => n.b.since)) };
 }
 
-/** A stable identity for a hang: who is stuck, since when (so it is reported once). */
-export function hangKey(w: WarningModel): string {
-  return `${w.kind}:${[...w.pids].sort((a, b) => a - b).join(',')}`;
+/**
+ * Whether two deadlock warnings are one hang seen at two moments: one's
+ * processes include the other's (members die one by one when a hung run is
+ * stopped) and their stretches [since, found] overlap.
+ */
+export function sameHang(a: WarningModel, b: WarningModel): boolean {
+  if (a.kind !== 'deadlock' || b.kind !== 'deadlock') return false;
+  const within = (x: number[], y: number[]) => x.every((pid) => y.includes(pid));
+  if (!within(a.pids, b.pids) && !within(b.pids, a.pids)) return false;
+  const [sa, sb] = [a.since ?? a.t, b.since ?? b.t];
+  return sa <= b.t + 0.01 && sb <= a.t + 0.01;
 }
 
 /**
@@ -273,17 +312,21 @@ export function hangKey(w: WarningModel): string {
 export function findHangs(model: RunModel, now: number, options: HangOptions = { hangSeconds: DEFAULT_HANG_SECONDS }): WarningModel[] {
   const out: WarningModel[] = [];
   const covered = new Set<number>();
+  const snap = new Snapshot(model, now);
   // Main first, so the waiter a user knows best leads the message.
   const order = [...model.processes].sort((a, b) => (a.role === 'main' ? -1 : 0) - (b.role === 'main' ? -1 : 0));
   for (const p of order) {
     if (covered.has(p.pid)) continue;
-    const h = hangFrom(model, p, now, options.hangSeconds);
+    const h = hangFrom(snap, p, options.hangSeconds);
     if (!h) continue;
     for (const n of h.nodes) covered.add(n.p.pid);
     out.push(describeHang(model, h, now));
   }
   return out;
 }
+
+/** At most this many moments are examined in a recording (the longest waits first). */
+const PAST_HANG_CANDIDATES = 500;
 
 /**
  * Hangs anywhere in a recorded run: each wait that lasted `hangSeconds` is
@@ -292,22 +335,18 @@ export function findHangs(model: RunModel, now: number, options: HangOptions = {
  */
 export function findPastHangs(model: RunModel, now: number, options: HangOptions = { hangSeconds: DEFAULT_HANG_SECONDS }): WarningModel[] {
   const out: WarningModel[] = [];
-  const keys = new Set<string>();
-  const times = new Set<number>();
+  const candidates: { t: number; p: ProcessModel; length: number }[] = [];
   for (const p of model.processes) {
     for (const w of p.waits) {
       const end = w.end ?? now;
-      if (end - w.begin >= options.hangSeconds) times.add(Math.max(w.begin, end - 0.001));
+      if (end - w.begin >= options.hangSeconds) candidates.push({ t: Math.max(w.begin, end - 0.001), p, length: end - w.begin });
     }
-    if (p.runEndAt !== null && (p.endedAt ?? now) - p.runEndAt >= options.hangSeconds) times.add(Math.max(p.runEndAt, (p.endedAt ?? now) - 0.001));
+    const exitWait = (p.endedAt ?? now) - (p.runEndAt ?? Infinity);
+    if (exitWait >= options.hangSeconds) candidates.push({ t: Math.max(p.runEndAt!, (p.endedAt ?? now) - 0.001), p, length: exitWait });
   }
-  for (const t of [...times].sort((a, b) => a - b)) {
-    for (const w of findHangs(model, t, options)) {
-      const k = hangKey(w);
-      if (keys.has(k)) continue;
-      keys.add(k);
-      out.push(w);
-    }
+  const chosen = candidates.sort((a, b) => b.length - a.length).slice(0, PAST_HANG_CANDIDATES).sort((a, b) => a.t - b.t);
+  for (const c of chosen) {
+    for (const w of findHangs(model, c.t, options)) if (!out.some((o) => sameHang(o, w))) out.push(w);
   }
   return out;
 }
@@ -335,6 +374,9 @@ function waitPhrase(model: RunModel, n: Node): string {
     case 'pool.result':
     case 'future.result':
       return `${who} waits for the results of ${poolLabel(poolsOf(model, n.p, w.ref)[0])}${where}`;
+    case 'condition':
+      if (!w.ref || !model.locks.has(w.ref)) return `${who} waits on a condition (as JoinableQueue.join() does)${where}`;
+      return `${who} waits on ${lockLabel(model, w.ref, w.what)}${where}`;
     default:
       return `${who} waits in ${w.what}${w.ref && model.locks.has(w.ref) ? ` on ${lockLabel(model, w.ref, w.what)}` : ''}${where}`;
   }
@@ -385,7 +427,10 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
   const joiner = exiting ? nodes.find((n) => n.b.state === 'waiting' && n.b.wait.what === 'join' && processByKey(model, n.b.wait.ref) === exiting.p) : undefined;
   const lockWaiter = nodes.find((n) => n.b.state === 'waiting' && LOCK_WAITS.has(n.b.wait.what));
   const poolWaiter = nodes.find((n) => n.b.state === 'waiting' && (n.b.wait.what === 'pool.result' || n.b.wait.what === 'future.result'));
+  const putter = nodes.find((n) => n.b.state === 'waiting' && n.b.wait.what === 'queue.put');
   const getters = nodes.filter((n) => n.b.state === 'waiting' && (n.b.wait.what === 'queue.get' || n.b.wait.what === 'recv'));
+  const jqChannel = getters.map((n) => (n.b.state === 'waiting' && n.b.wait.ref ? model.channelOf(n.b.wait.ref) : undefined)).find((ch) => ch?.kind === 'joinablequeue');
+  const jqJoin = jqChannel ? nodes.find((n) => n.b.state === 'waiting' && n.b.wait.what === 'condition' && (n.b.wait.ref === null || !model.locks.has(n.b.wait.ref))) : undefined;
 
   if (exiting) {
     const stuck = sentChannels(model, exiting.p)
@@ -445,6 +490,24 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
       cause = `Its workers are all idle: no task is left for them, yet the result is not complete.`;
       advice = `Check that the tasks were submitted to this pool (and that the pool was not closed or terminated first); pass a timeout to get().`;
     }
+  } else if (jqJoin && jqJoin.b.state === 'waiting') {
+    // JoinableQueue.join() waits on the queue's internal condition (no ref of its own).
+    const w = jqJoin.b.wait;
+    const q = jqChannel!;
+    ref = q.id;
+    file = w.file ?? file;
+    line = w.line ?? line;
+    const put = sendersTo(model, q).reduce((n, p) => n + Object.entries(p.counters.sent).filter(([r]) => model.channelOf(r) === q).reduce((m, [, [msgs]]) => m + msgs, 0), 0);
+    cause = `${processLabel(jqJoin.p)} is in join() of ${channelLabel(q, null)}, which returns only when task_done() has been called once for every item put on it (${put} put so far), and its consumers are waiting for more items.`;
+    advice = `Call ${q.name ?? 'the queue'}.task_done() after processing every item taken with get() (the sentinel included), or do not join() the queue.`;
+  } else if (putter && putter.b.state === 'waiting') {
+    const w = putter.b.wait;
+    const ch = w.ref ? model.channelOf(w.ref) : undefined;
+    ref = ch?.id ?? w.ref;
+    file = w.file ?? file;
+    line = w.line ?? line;
+    cause = `The queue is full (it was made with a maxsize) and no live process takes items out of it.`;
+    advice = `Start the consumers before filling the queue, consume it in another process or thread while putting, or make it without a maxsize.`;
   } else if (getters.length >= 2) {
     cause = `Each waits for another to send first, and nothing else will: a cycle.`;
     advice = `Make one side send before it receives (or send from a separate thread), or use get(timeout=…)/poll() and handle the silence.`;
@@ -613,20 +676,23 @@ function meanCpu(p: ProcessModel, from: number, to: number): number | null {
 function starvation(model: RunModel, now: number): WarningModel[] {
   const out: WarningModel[] = [];
   const T = INSIGHT_THRESHOLDS;
-  for (const ch of model.channels.values()) {
-    // Consumers: at least two processes that received from it (a 1:1 pipeline stage waiting on a slow producer is normal).
-    const consumers = new Set<ProcessModel>();
-    const producers = new Set<ProcessModel>();
-    for (const p of model.processes) {
-      for (const [key, [msgs]] of Object.entries(p.counters.recv)) {
-        const [ref, from] = key.split(' ');
-        if (msgs > 0 && model.channelOf(ref) === ch) {
-          consumers.add(p);
-          const src = model.byPid.get(Number(from));
-          if (src) producers.add(src);
-        }
-      }
+  // Per channel, who received from it and from whom (one pass over the counters).
+  const ends = new Map<ChannelModel, { consumers: Set<ProcessModel>; producers: Set<ProcessModel> }>();
+  for (const p of model.processes) {
+    for (const [key, [msgs]] of Object.entries(p.counters.recv)) {
+      if (!(msgs > 0)) continue;
+      const space = key.indexOf(' ');
+      const ch = model.channelOf(key.slice(0, space));
+      if (!ch) continue;
+      let e = ends.get(ch);
+      if (!e) ends.set(ch, (e = { consumers: new Set(), producers: new Set() }));
+      e.consumers.add(p);
+      const src = model.byPid.get(Number(key.slice(space + 1)));
+      if (src) e.producers.add(src);
     }
+  }
+  for (const [ch, { consumers, producers }] of ends) {
+    // At least two consumers (a 1:1 pipeline stage waiting on a slow producer is normal), one producer.
     if (consumers.size < 2 || producers.size !== 1) continue;
     const producer = [...producers][0];
     if (consumers.has(producer)) continue;
@@ -637,15 +703,24 @@ function starvation(model: RunModel, now: number): WarningModel[] {
     const idle = list.map((p) => waitingOn(model, p, ch, from, to) / (to - from));
     const meanIdle = idle.reduce((a, b) => a + b, 0) / idle.length;
     if (meanIdle < T.starvationIdleFraction) continue;
-    const prodCpu = meanCpu(producer, from, to);
+    // Busy: its main thread not blocked in any wait (a sleep included) — computing, or reading a slow
+    // source — or its CPU use (a Pool's task thread runs the input generator while the main thread waits).
     const prodWait = producer.waits.reduce((s, w) => s + Math.max(0, Math.min(w.end ?? to, to) - Math.max(w.begin, from)), 0) / (to - from);
-    const producerBusy = prodCpu !== null ? prodCpu / 100 : 1 - prodWait;
+    const prodCpu = meanCpu(producer, from, to);
+    const producerBusy = Math.max(1 - prodWait, prodCpu !== null ? prodCpu / 100 : 0);
     if (producerBusy < T.starvationProducerBusy) continue;
+    // Tiny pool chunks are `overhead` (moving data), not a slow producer.
+    const pool = ch.pool !== null ? model.pools.get(ch.pool) : undefined;
+    if (pool && pool.tasksChannel !== null && model.channelOf(pool.tasksChannel) === ch) {
+      const { busy, chunks } = poolWork(model, pool);
+      const n = [...chunks.values()].reduce((a, b) => a + b, 0);
+      if (n >= T.overheadMinChunks && [...busy.values()].reduce((a, b) => a + b, 0) / n <= T.overheadChunkSeconds) continue;
+    }
     out.push(
       makeWarning(
         'starvation',
         producer.pid,
-        `Workers starve: ${list.map((p) => processLabel(p)).join(', ')} spent on average ${pct(meanIdle)} of their time waiting in get() on ${channelLabel(ch, null)} for work, while the only producer, ${processLabel(producer)}, was busy ${pct(Math.min(1, producerBusy))} of that time: the producer is the bottleneck, not the workers. Speed up the producer (move the preparation into the workers, send bigger items), or use fewer workers; more workers will not make this faster.`,
+        `Workers starve: ${list.map((p) => processLabel(p)).join(', ')} spent on average ${pct(meanIdle)} of their time waiting in get() on ${channelLabel(ch, null)} for work, while the only producer, ${processLabel(producer)}, was busy ${pct(Math.min(1, producerBusy))} of that time${prodCpu !== null ? ` (using ${Math.round(prodCpu)}% of a core)` : ''}: the producer is the bottleneck, not the workers. Speed up the producer (move the preparation into the workers, send bigger items), or use fewer workers; more workers will not make this faster.`,
         now,
         { pids: [producer.pid, ...list.map((p) => p.pid)], severity: 'warning', ref: ch.id, file: ch.file, line: ch.line },
       ),
@@ -663,7 +738,9 @@ function tooManyProcesses(model: RunModel, now: number): WarningModel[] {
   for (const p of model.processes) {
     if (isServer(p)) continue;
     for (let i = 0; i < p.samples.t.length; i++) {
-      if (p.samples.cpu[i] < T.busyCpuPercent) continue;
+      // Wanting a CPU: runnable by the OS ('R'; on a shared machine it may get little of one), else busy.
+      const state = p.samples.state[i];
+      if (state !== 'R' && !(state === null && p.samples.cpu[i] >= T.busyCpuPercent)) continue;
       const t = Math.round(p.samples.t[i] * 1000);
       const list = busyAt.get(t) ?? [];
       list.push(p.pid);
@@ -684,29 +761,66 @@ function tooManyProcesses(model: RunModel, now: number): WarningModel[] {
   }
   if (over < T.oversubscribedMinSamples || over / samples < T.oversubscribedFraction) return [];
   const share = Math.round((100 * cores) / maxBusy);
+  let cpu = 0;
+  let secs = 0;
+  for (const pid of pids) {
+    const p = model.byPid.get(pid);
+    if (!p) continue;
+    cpu += p.cpuSeconds;
+    secs += Math.max(0, (p.runEndAt ?? p.endedAt ?? now) - (p.runAt ?? p.startedAt));
+  }
+  const got = secs > 0 ? ` (measured: ${pct(cpu / secs)} of a core each on average)` : '';
+  // Time spent runnable but not on a core, estimated from the samples: the cost of the switching.
+  let queued = 0;
+  for (const pid of pids) {
+    const p = model.byPid.get(pid);
+    if (!p) continue;
+    for (let i = 1; i < p.samples.t.length; i++) {
+      if (p.samples.state[i] !== 'R') continue;
+      queued += Math.max(0, 1 - p.samples.cpu[i] / 100) * (p.samples.t[i] - p.samples.t[i - 1]);
+    }
+  }
+  const queuedText = queued >= 0.05 ? `; together they spent about ${fmtSecs(queued)} ready to run but waiting for a core` : '';
   const pool = [...model.pools.values()].find((p) => (p.processes ?? 0) > cores);
   const mainPid = model.run.mainPid;
   return [
     makeWarning(
       'too-many-processes',
       mainPid,
-      `Too many processes for ${cores} cores: up to ${maxBusy} processes wanted a CPU at once during ${pct(over / samples)} of the run, so each got about ${share}% of a core and the OS spent time switching between them (context switches, cold caches) instead of computing. ${pool ? `${poolLabel(pool)} has ${pool.processes} workers: ` : ''}Use at most ${cores} CPU-bound processes (Pool(processes=${cores}) or os.cpu_count()); more do not finish sooner.`,
+      `Too many processes for ${cores} cores: up to ${maxBusy} processes wanted a CPU at once during ${pct(over / samples)} of the run, so each got about ${share}% of a core${got}${queuedText}, and the OS spent time switching between them (context switches, cold caches) instead of computing. ${pool ? `${poolLabel(pool)} has ${pool.processes} workers: ` : ''}Use at most ${cores} CPU-bound processes (Pool(processes=${cores}) or os.cpu_count()); more do not finish sooner.`,
       now,
       { pids: [...pids], severity: 'warning', ref: pool?.id ?? null, file: pool?.file ?? null, line: pool?.line ?? null },
     ),
   ];
 }
 
+/** Beyond this many children of one parent with the same hygiene issue, one warning names them all. */
+const GROUP_AFTER = 3;
+
+const GROUP_ADVICE: Record<string, string> = {
+  orphan: 'Join every child before its parent exits.',
+  zombie: 'Join children when they are expected to be done.',
+  unjoined: 'Call join() on every Process you start.',
+};
+
 function hygiene(model: RunModel, now: number): WarningModel[] {
   const out: WarningModel[] = [];
   const T = INSIGHT_THRESHOLDS;
+  // Per-child hygiene warnings, grouped by kind and parent (a loop that forgets join() gives one warning, not a thousand).
+  const groups = new Map<string, { kind: string; parent: ProcessModel | undefined; items: WarningModel[] }>();
+  const perChild = (w: WarningModel, parent: ProcessModel | undefined) => {
+    const key = `${w.kind} ${parent?.pid ?? ''}`;
+    const g = groups.get(key) ?? { kind: w.kind, parent, items: [] };
+    g.items.push(w);
+    groups.set(key, g);
+  };
   const stoppedAt = model.run.stopped ? model.run.wallSeconds : Infinity;
   for (const p of model.processes) {
     if (isServer(p) || p.role === 'main') continue;
     const parent = p.parentPid !== null ? model.byPid.get(p.parentPid) : undefined;
     const name = processLabel(p);
     if (p.orphanedAt !== null && parent) {
-      out.push(
+      perChild(
         makeWarning(
           'orphan',
           p.pid,
@@ -714,14 +828,15 @@ function hygiene(model: RunModel, now: number): WarningModel[] {
           now,
           { pids: [p.pid, parent.pid], severity: 'warning', file: p.file, line: p.line },
         ),
+        parent,
       );
       continue;
     }
     if (p.role !== 'process') continue;
     if (p.endedAt !== null && p.reapedAt !== null) {
       const zombie = p.reapedAt - p.endedAt;
-      if (zombie >= T.zombieSeconds && p.joins.length > 0) {
-        out.push(
+      if (zombie >= T.zombieSeconds) {
+        perChild(
           makeWarning(
             'zombie',
             p.pid,
@@ -729,11 +844,12 @@ function hygiene(model: RunModel, now: number): WarningModel[] {
             now,
             { pids: [p.pid, ...(parent ? [parent.pid] : [])], severity: 'info', file: p.file, line: p.line, since: p.endedAt },
           ),
+          parent,
         );
       }
     }
     if (p.joins.length === 0 && p.orphanedAt === null && parent && p.endedAt !== null && !p.daemon) {
-      out.push(
+      perChild(
         makeWarning(
           'unjoined',
           p.pid,
@@ -741,6 +857,7 @@ function hygiene(model: RunModel, now: number): WarningModel[] {
           now,
           { pids: [p.pid, parent.pid], severity: 'info', file: p.file, line: p.line },
         ),
+        parent,
       );
     }
     // terminate()/kill() of a process that used a queue or a lock (not a Stop of the whole run).
@@ -763,9 +880,35 @@ function hygiene(model: RunModel, now: number): WarningModel[] {
       }
     }
   }
+  for (const g of groups.values()) {
+    if (g.items.length <= GROUP_AFTER) {
+      out.push(...g.items);
+      continue;
+    }
+    const children = g.items.map((w) => w.pid!);
+    const what = g.kind === 'orphan' ? 'became orphans (their parent ended while they ran)' : g.kind === 'zombie' ? `were zombies for ${T.zombieSeconds} s or more (ended, not joined)` : 'were never joined';
+    const named = children.slice(0, 5).map((pid) => processLabel(model.byPid.get(pid), pid)).join(', ');
+    const first = g.items[0];
+    out.push(
+      makeWarning(
+        g.kind,
+        first.pid,
+        `${children.length} children of ${processLabel(g.parent)} ${what}: ${named}${children.length > 5 ? ` and ${children.length - 5} more` : ''}. ${GROUP_ADVICE[g.kind] ?? ''}`.trim(),
+        now,
+        { pids: [...children, ...(g.parent ? [g.parent.pid] : [])], severity: first.severity, file: first.file, line: first.line },
+      ),
+    );
+  }
+  const childrenOf = new Map<number, ProcessModel[]>();
+  for (const c of model.processes) {
+    if (c.parentPid === null || isServer(c)) continue;
+    const list = childrenOf.get(c.parentPid) ?? [];
+    list.push(c);
+    childrenOf.set(c.parentPid, list);
+  }
   for (const p of model.processes) {
     if (p.daemon !== true || isServer(p)) continue;
-    const kids = model.processes.filter((c) => c.parentPid === p.pid && !isServer(c));
+    const kids = childrenOf.get(p.pid) ?? [];
     const refused = p.error !== null && /daemonic processes are not allowed to have children/.test(p.error);
     if (!kids.length && !refused) continue;
     out.push(

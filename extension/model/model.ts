@@ -95,7 +95,8 @@ export interface ProcessModel {
   rssBytes: number | null;
   osState: string | null;
   osPpid: number | null;
-  samples: { t: number[]; cpu: number[]; rss: number[] };
+  /** Samples over time; `state` is the OS state letter of each (null where the platform has none). */
+  samples: { t: number[]; cpu: number[]; rss: number[]; state: (string | null)[] };
   connected: boolean;
 }
 
@@ -499,7 +500,7 @@ export class RunReducer {
         rssBytes: null,
         osState: null,
         osPpid: null,
-        samples: { t: [], cpu: [], rss: [] },
+        samples: { t: [], cpu: [], rss: [], state: [] },
         connected: false,
       };
       this.model.processes.push(p);
@@ -835,7 +836,7 @@ export class RunReducer {
       if (rss > p.peakRssBytes) p.peakRssBytes = rss;
       if (cpuSeconds !== null && cpuSeconds !== undefined && cpuSeconds > p.cpuSeconds) p.cpuSeconds = cpuSeconds;
       if (state === 'Z' && p.endedAt === null) this.markEnded(p, t);
-      pushSample(p.samples, t, cpu, rss);
+      pushSample(p.samples, t, cpu, rss, state ?? null);
     }
     this.model.totalCpu.t.push(t);
     this.model.totalCpu.cpu.push(total);
@@ -866,16 +867,18 @@ export class RunReducer {
   }
 }
 
-function pushSample(s: { t: number[]; cpu: number[]; rss: number[] }, t: number, cpu: number, rss: number): void {
+function pushSample(s: ProcessModel['samples'], t: number, cpu: number, rss: number, state: string | null): void {
   s.t.push(t);
   s.cpu.push(cpu);
   s.rss.push(rss);
+  s.state.push(state);
   if (s.t.length > MODEL_LIMITS.samplesPerProcess) {
     // Halve the resolution of the older half so memory stays bounded on long runs.
     const keep = (a: number[]) => a.filter((_, i) => i % 2 === 0 || i >= a.length / 2);
     s.t = keep(s.t);
     s.cpu = keep(s.cpu);
     s.rss = keep(s.rss);
+    s.state = s.state.filter((_, i) => i % 2 === 0 || i >= s.state.length / 2);
   }
 }
 

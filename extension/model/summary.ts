@@ -4,7 +4,7 @@
  * Times are seconds from the run's start.
  */
 
-import { analyze, DEFAULT_HANG_SECONDS, findPastHangs } from './insights';
+import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from './insights';
 import { HELPER_ROLES, RunModel, makeWarning, stateSeconds, type ChannelKind, type ProcessRole, type WarningModel } from './model';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
@@ -156,7 +156,7 @@ export interface SummaryOptions {
 /** Whether two warnings say the same thing (a live one recorded and the post-run analysis of it). */
 function sameWarning(a: WarningModel, b: WarningModel): boolean {
   if (a.kind !== b.kind) return false;
-  if (a.kind === 'deadlock') return a.pid === b.pid && (a.since === null || b.since === null || Math.abs(a.since - b.since) < 0.01);
+  if (a.kind === 'deadlock') return sameHang(a, b);
   const key = (w: WarningModel) => [...w.pids].sort((x, y) => x - y).join(',');
   return key(a) === key(b);
 }
@@ -213,7 +213,9 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
   for (const w of [...findPastHangs(model, now, { hangSeconds: options.hangSeconds ?? DEFAULT_HANG_SECONDS }), ...analyze(model, now)]) {
     if (!found.some((r) => sameWarning(r, w))) found.push(w);
   }
-  const warnings: SummaryWarning[] = found.map(summaryWarning);
+  // Errors first (a deadlock before hygiene notes), otherwise in the order found.
+  const rank = { error: 0, warning: 1, info: 2 } as const;
+  const warnings: SummaryWarning[] = found.map((w, i) => [w, i] as const).sort((a, b) => rank[a[0].severity] - rank[b[0].severity] || a[1] - b[1]).map(([w]) => summaryWarning(w));
   if (sampledOut > 0) {
     warnings.push(
       summaryWarning(

@@ -43,7 +43,7 @@ export function formatSummary(s: Summary): string {
   const what = r.module !== null ? `-m ${r.module}` : r.script ?? '?';
   out.push(`${what} ${r.args.join(' ')}`.trim());
   out.push(
-    `  exit ${r.signal ? `signal ${r.signal}` : describeExit(r.exitCode)}${r.stopped ? ' (stopped)' : ''} · wall ${secs(r.wallSeconds)} · cpu ${secs(r.cpuSeconds)} · speedup ${r.speedup ?? '?'} on ${r.cpuCount} cores · ${r.processes} processes · ${r.messages} messages`,
+    `  exit ${r.signal ? `signal ${r.signal}` : describeExit(r.exitCode)}${r.stopped ? ' (stopped)' : ''} · wall ${secs(r.wallSeconds)} · cpu ${secs(r.cpuSeconds)} · speedup ${r.speedup ?? '?'} on ${r.cpuCount} cores${r.efficiency !== null && r.efficiency !== undefined ? ` (efficiency ${Math.round(r.efficiency * 100)}%)` : ''} · ${r.processes} processes · ${r.messages} messages`,
   );
   out.push('');
   out.push('Processes');
@@ -95,7 +95,13 @@ export function formatSummary(s: Summary): string {
   if (s.warnings.length) {
     out.push('');
     out.push('Warnings');
-    for (const w of s.warnings) out.push(`  [${w.kind}]${w.pid !== null ? ` pid ${w.pid}` : ''} ${w.message}`);
+    const order = { error: 0, warning: 1, info: 2 } as const;
+    const sorted = [...s.warnings].sort((a, b) => (order[a.severity] ?? 1) - (order[b.severity] ?? 1));
+    for (const w of sorted) {
+      const where = w.file ? ` at ${w.file}${w.line ? `:${w.line}` : ''}` : '';
+      out.push(`  ${w.severity === 'error' ? 'ERROR ' : w.severity === 'info' ? 'info ' : ''}[${w.kind}]${w.pid !== null ? ` pid ${w.pid}` : ''}${where}`);
+      out.push(`    ${w.message}`);
+    }
   }
   return out.join('\n') + '\n';
 }

@@ -9,8 +9,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_HANG_SECONDS, findHangs, hangKey } from '../model/insights';
-import { RunReducer, type RunModel } from '../model/model';
+import { DEFAULT_HANG_SECONDS, findHangs, sameHang } from '../model/insights';
+import { RunReducer, type RunModel, type WarningModel } from '../model/model';
 import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../model/recording';
 import { summarize, type Summary } from '../model/summary';
 import { EventServer } from './eventServer';
@@ -72,7 +72,7 @@ export class RunSupervisor {
   private child: ChildProcess | null = null;
   private sampleTimer: NodeJS.Timeout | null = null;
   private hangTimer: NodeJS.Timeout | null = null;
-  private readonly hangsReported = new Set<string>();
+  private readonly hangsReported: WarningModel[] = [];
   private readonly gone = new Set<number>();
   private stopping: Promise<void> | null = null;
   private stopped = false;
@@ -215,7 +215,7 @@ export class RunSupervisor {
       stopped: this.stopped,
       recording: this.options.out,
       launchError: result.error,
-      summary: summarize(this.reducer.model),
+      summary: summarize(this.reducer.model, { hangSeconds: this.options.hangSeconds || undefined }),
       model: this.reducer.model,
     };
   }
@@ -281,16 +281,15 @@ export class RunSupervisor {
   /** Writes a `warn` record at once for each hang not reported yet (so a run killed afterwards keeps it). */
   private checkHangs(hangSeconds: number): void {
     if (this.stopped || this.mainExited) return;
-    let hangs;
+    let hangs: WarningModel[];
     try {
       hangs = findHangs(this.reducer.model, this.now() - this.header.startedAt, { hangSeconds });
     } catch {
       return; // an analysis bug must never take the run down
     }
     for (const w of hangs) {
-      const key = `${hangKey(w)}@${w.since?.toFixed(3)}`;
-      if (this.hangsReported.has(key)) continue;
-      this.hangsReported.add(key);
+      if (this.hangsReported.some((r) => sameHang(r, w))) continue;
+      this.hangsReported.push(w);
       this.record(['warn', this.now(), w.kind, w.pid, w.message, { pids: w.pids, severity: w.severity, ref: w.ref, file: w.file, line: w.line, since: w.since }]);
       this.writer?.flush();
     }

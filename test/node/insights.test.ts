@@ -8,12 +8,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { INSIGHT_KINDS } from '../../extension/model/insights';
+import type { RecordLine } from '../../extension/model/recording';
 import { RunReducer } from '../../extension/model/model';
 import { parseRecording } from '../../extension/model/recording';
 import { summarize, type Summary, type SummaryWarning } from '../../extension/model/summary';
@@ -144,6 +145,34 @@ test('deadlock: get() on a queue nobody will ever put to', async () => {
   liveDeadlock(r);
 });
 
+test('deadlock: JoinableQueue.join() without task_done() in the worker', async () => {
+  const r = await runInsight('missing_task_done.py');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'joined');
+  const s = r.summary;
+  const w = only(s, 'deadlock');
+  assert.deepEqual(w.pids, [mainPid(s), pidOf(s, 'worker')]);
+  assert.equal(w.ref, s.channels.find((c) => c.name === 'jobs')!.id);
+  assert.equal(w.line, lineOf('missing_task_done.py', 'jobs.join()'));
+  assert.match(w.message, /task_done\(\) has been called once for every item put on it \(3 put so far\)/);
+  assert.match(w.message, /Call jobs\.task_done\(\)/);
+  liveDeadlock(r);
+});
+
+test('deadlock: put() on a full Queue that nobody empties', async () => {
+  const r = await runInsight('full_queue.py');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'gave up');
+  const s = r.summary;
+  const w = only(s, 'deadlock');
+  assert.deepEqual(w.pids, [mainPid(s)]);
+  assert.equal(w.ref, s.channels.find((c) => c.name === 'items')!.id);
+  assert.equal(w.line, lineOf('full_queue.py', 'items.put(i, timeout=patience)'));
+  assert.match(w.message, /waits in put\(\) on the full Queue items/);
+  assert.match(w.message, /Start the consumers before filling the queue/);
+  liveDeadlock(r);
+});
+
 test('deadlock: the warn record is in the recording file while the run still hangs, and the summary of the stopped run shows it', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-hang-'));
   const out = path.join(dir, 'run.forkscope');
@@ -172,6 +201,9 @@ test('deadlock: the warn record is in the recording file while the run still han
     const hung = liveModel.processes.filter((p) => p.name === 'alice' || p.name === 'bob');
     assert.equal(hung.length, 2);
     for (const p of hung) assert.ok(alive(p.pid), `${p.name} still hangs when the warning is written`);
+    // A recording cut off while hung (the recorder killed: no end record, waits still open) shows it too.
+    const cut = summarize(RunReducer.fromRecords(live.header, live.records.filter((r) => r[0] !== 'warn')), { hangSeconds: 1 });
+    assert.deepEqual(new Set(only(cut, 'deadlock').pids), new Set([liveModel.run.mainPid!, ...hung.map((p) => p.pid)]));
 
     child.kill('SIGTERM');
     await exited;
@@ -198,6 +230,44 @@ test('deadlock: the warn record is in the recording file while the run still han
   }
 });
 
+test('deadlock: streamed live over --ipc (what the extension gets) before the script breaks out', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-hang-ipc-'));
+  const out = path.join(dir, 'run.forkscope');
+  const child = fork(CLI, ['record', '--ipc', '--out', out, '--python', PYTHON, '--hang-seconds', '1', '--', path.join('insights', 'get_nobody_puts.py'), PATIENCE], {
+    cwd: SCRIPTS,
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  try {
+    const seen: { warnAt: number | null; exitedAt: number | null } = { warnAt: null, exitedAt: null };
+    const ended = new Promise<void>((resolve) => {
+      let n = 0;
+      child.on('message', (m: { type: string; records?: RecordLine[] }) => {
+        for (const r of m.records ?? []) {
+          n++;
+          if (r[0] === 'warn' && r[2] === 'deadlock' && seen.warnAt === null) seen.warnAt = n;
+          if (r[0] === 'exited') seen.exitedAt = n;
+        }
+        if (m.type === 'end') resolve();
+      });
+      child.on('exit', () => setTimeout(resolve, 100));
+    });
+    await ended;
+    assert.ok(seen.warnAt !== null, 'a deadlock record was streamed');
+    assert.ok(seen.exitedAt !== null && seen.warnAt < seen.exitedAt, 'while the script was still running');
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--hang-seconds 0 turns the live detector off; the summary still finds the hang in the recording', async () => {
+  const r = await runInsight('join_before_drain.py', [PATIENCE], ['--hang-seconds', '0']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!parseRecording(r.recordingText).records.some((x) => x[0] === 'warn'), 'no live warn record');
+  const w = only(r.summary, 'deadlock');
+  assert.deepEqual(w.pids, [mainPid(r.summary), pidOf(r.summary, 'stuck-writer')]);
+});
+
 test('no deadlock: a pipeline whose producer is legitimately slow (computing, then sleeping) does not warn', async () => {
   const r = await runInsight('slow_producer.py', [], HANG);
   assert.equal(r.code, 0, r.stderr);
@@ -208,6 +278,129 @@ test('no warning: a healthy Pool', async () => {
   const r = await runInsight('healthy_pool.py', [], HANG);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.summary.warnings.map((w) => w.kind), []);
+});
+
+test('imbalance: the busiest worker, its chunk, and a smaller chunksize with the reason', async () => {
+  const r = await runInsight('imbalance.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  assert.ok(s.warnings.some((x) => x.kind === 'imbalance'), `busy seconds ${JSON.stringify(s.pools[0]?.busySecondsByWorker)}`);
+  const w = only(s, 'imbalance');
+  const pool = s.pools[0];
+  const busiest = Object.entries(pool.busySecondsByWorker).sort((a, b) => b[1] - a[1])[0];
+  assert.equal(w.pid, Number(busiest[0]));
+  assert.deepEqual(new Set(w.pids), new Set(pool.workers.filter((x) => pool.tasksByWorker[x])));
+  assert.equal(w.ref, pool.id);
+  assert.equal(w.line, lineOf('imbalance.py', 'mp.Pool(2)'));
+  assert.match(w.message, /job 0 chunk 0 \(4 items/);
+  assert.match(w.message, /With chunksize=4 the 8 tasks went out in only 2 chunks for 2 workers/);
+  assert.match(w.message, /Use a smaller chunksize \(chunksize=1/);
+  assert.deepEqual(s.warnings.map((x) => x.kind), ['imbalance']);
+});
+
+test('imbalance in a ProcessPoolExecutor too', async () => {
+  const r = await runInsight('imbalance_executor.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'imbalance');
+  assert.equal(s.pools[0].kind, 'executor');
+  assert.equal(w.ref, s.pools[0].id);
+  assert.equal(w.line, lineOf('imbalance_executor.py', 'ProcessPoolExecutor(2)'));
+  assert.match(w.message, /^ProcessPoolExecutor executor .* is unbalanced/);
+  assert.match(w.message, /With chunksize=4 the 8 tasks went out in only 2 chunks for 2 workers/);
+});
+
+test('overhead: tiny tasks one per message, workers waiting for data', async () => {
+  const r = await runInsight('overhead.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'overhead');
+  assert.equal(w.pid, mainPid(s));
+  assert.deepEqual(new Set(w.pids), new Set([mainPid(s), ...s.pools[0].workers]));
+  assert.equal(w.ref, s.pools[0].id);
+  assert.equal(w.line, lineOf('overhead.py', 'mp.Pool(2)'));
+  assert.match(w.message, /20000 chunks averaged [\d.]+ ms of work each and moved [\d.]+ MiB/);
+  assert.match(w.message, /Pass a larger chunksize \(chunksize=2500/);
+  assert.deepEqual(s.warnings.map((x) => x.kind).filter((k) => INSIGHT_KINDS.has(k)), ['overhead']);
+});
+
+test('starvation: idle workers on an empty queue while the producer is the bottleneck', async () => {
+  const r = await runInsight('starvation.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'starvation');
+  const workers = ['worker-0', 'worker-1', 'worker-2'].map((n) => pidOf(s, n));
+  assert.equal(w.pid, mainPid(s));
+  assert.deepEqual(new Set(w.pids), new Set([mainPid(s), ...workers]));
+  assert.equal(w.ref, s.channels.find((c) => c.name === 'tasks')!.id);
+  assert.equal(w.line, lineOf('starvation.py', 'tasks = mp.Queue()'));
+  assert.match(w.message, /the producer is the bottleneck/);
+  assert.match(w.message, /fewer workers/);
+  assert.deepEqual(s.warnings.map((x) => x.kind), ['starvation']);
+});
+
+test("starvation: Pool workers idle while imap's input generator is the bottleneck", async () => {
+  const r = await runInsight('starving_pool.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'starvation');
+  assert.equal(w.pid, mainPid(s));
+  assert.deepEqual(new Set(w.pids), new Set([mainPid(s), ...s.pools[0].workers.filter((x) => s.pools[0].tasksByWorker[x])]));
+  assert.equal(w.line, lineOf('starving_pool.py', 'mp.Pool(3)'));
+  assert.match(w.message, /waiting in get\(\) on Pool channel pool tasks/);
+  assert.deepEqual(s.warnings.map((x) => x.kind), ['starvation']);
+});
+
+test('too-many-processes: more CPU-bound processes than cores', async () => {
+  const r = await runInsight('too_many.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'too-many-processes');
+  const spinners = s.processes.filter((p) => p.name.startsWith('spinner-')).map((p) => p.pid);
+  assert.equal(spinners.length, 2 * s.run.cpuCount + 1);
+  assert.ok(w.pids.length > s.run.cpuCount, `${w.pids} busy at once`);
+  for (const pid of w.pids) assert.ok(spinners.includes(pid) || pid === mainPid(s), `${pid} is a spinner`);
+  assert.match(w.message, new RegExp(`Use at most ${s.run.cpuCount} CPU-bound processes`));
+  assert.match(w.message, /of a core each/);
+  assert.match(w.message, /together they spent about [\d.]+ s ready to run but waiting for a core/);
+  assert.ok(s.run.efficiency !== null && s.run.efficiency <= 1.05, `efficiency ${s.run.efficiency}`);
+  assert.equal(s.run.busyProcesses, spinners.length);
+});
+
+test('unjoined: a child reaped in passing, never joined', async () => {
+  const r = await runInsight('unjoined.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'unjoined');
+  assert.deepEqual(w.pids, [pidOf(s, 'forgotten'), mainPid(s)]);
+  assert.equal(w.severity, 'info');
+  assert.match(w.message, /never joined/);
+  assert.match(w.message, /Call join\(\)/);
+});
+
+test('terminated-holding-lock: terminate() of a process busy with a Lock and a Queue', async () => {
+  const r = await runInsight('terminated_holding_lock.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '-15');
+  const s = r.summary;
+  const w = only(s, 'terminated-holding-lock');
+  assert.deepEqual(w.pids, [pidOf(s, 'busy'), mainPid(s)]);
+  assert.equal(w.ref, s.locks.find((l) => l.name === 'lock')!.id);
+  assert.match(w.message, /terminated \(SIGTERM\)/);
+  assert.match(w.message, /Lock lock/);
+  assert.match(w.message, /Queue q/);
+  assert.match(w.message, /sentinel/);
+});
+
+test('daemon-with-children: a daemon process that starts a child', async () => {
+  const r = await runInsight('daemon_with_children.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'daemon-with-children');
+  assert.deepEqual(w.pids, [pidOf(s, 'keeper')]);
+  assert.equal(w.severity, 'error');
+  assert.match(w.message, /daemonic processes are not allowed to have children/);
+  assert.match(w.message, /daemon=False/);
 });
 
 test('the samples warn only where they should (13 deadlock, 11 zombie, 12 orphan)', async () => {
@@ -225,5 +418,14 @@ test('the samples warn only where they should (13 deadlock, 11 zombie, 12 orphan
     // Only the insights' kinds: the supervisor's own (left-running, …) are tested elsewhere.
     const kinds = [...new Set(r.summary.warnings.map((w) => w.kind).filter((k) => INSIGHT_KINDS.has(k)))].sort();
     assert.deepEqual(kinds, expected[f] ?? [], `${f}: ${JSON.stringify(r.summary.warnings, null, 1)}`);
+    const s = r.summary;
+    if (f === '11_zombie.py') assert.deepEqual(only(s, 'zombie').pids, [pidOf(s, 'quick'), mainPid(s)]);
+    if (f === '12_orphan.py') assert.deepEqual(only(s, 'orphan').pids, [pidOf(s, 'grandchild'), pidOf(s, 'middle')]);
+    if (f === '13_deadlock.py') {
+      const w = only(s, 'deadlock');
+      assert.deepEqual(w.pids, [mainPid(s), pidOf(s, 'writer')]);
+      assert.match(w.message, /Read the queue before joining/);
+      assert.ok(r.recordingText.includes('"deadlock"'), 'found live, at the default threshold');
+    }
   }
 });

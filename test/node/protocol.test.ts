@@ -32,6 +32,7 @@ const checks: Record<string, Check> = {
   join: ([, , key, begin, code]) => (isStr(key) && isNum(begin) && optNum(code) ? null : 'join needs key, tBegin, exitcode'),
   w: ([, , what, ref, detail]) => (WAITS.includes(what as string) && optStr(ref) && optStr(detail) ? null : `w needs a known what (got ${String(what)})`),
   we: () => null,
+  ws: ([, t, tBegin, file, line]) => (isNum(tBegin) && (tBegin as number) <= (t as number) && typeof file === 'string' && Number.isInteger(line) ? null : 'ws needs tBegin ≤ t, file and line'),
   chan: ([, , i]) => (isObj(i) && isRef(i.ref) && KINDS.includes(i.kind as string) && Array.isArray(i.refs) && (i.refs as unknown[]).every(isRef) ? null : 'chan needs {ref, kind, refs}'),
   lock: ([, , i]) => (isObj(i) && isStr(i.ref) && isStr(i.kind) ? null : 'lock needs {ref, kind}'),
   shared: ([, , i]) => (isObj(i) && isStr(i.kind) ? null : 'shared needs {kind}'),

@@ -63,6 +63,8 @@ def check(ev):
         return None if len(a) == 3 and a[0] in WAITS and opt_str(a[1]) and opt_str(a[2]) else "w %r" % (a,)
     if t == "we":
         return None if not a else "we"
+    if t == "ws":
+        return None if len(a) == 3 and num(a[0]) and a[0] <= ev[1] and isinstance(a[1], str) and isinstance(a[2], int) else "ws"
     if t == "chan":
         i = a[0]
         return None if isinstance(i, dict) and is_ref(i.get("ref")) and i.get("kind") in KINDS and isinstance(i.get("refs"), list) and all(is_ref(r) for r in i["refs"]) and i["ref"] in i["refs"] and {"name", "file", "line", "pool"} <= set(i) else "chan"

@@ -5,7 +5,7 @@ import os
 
 def work(n):
     total = 0
-    for i in range(400_000):
+    for i in range(1_500_000):
         total += i % (n + 1)
     return total
 
