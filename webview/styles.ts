@@ -68,8 +68,23 @@ button, input { font: inherit; color: inherit; }
 .fs-facts li { white-space: nowrap; }
 .fs-facts .k { color: var(--c-muted); margin-right: 4px; }
 .fs-facts .v { font-variant-numeric: tabular-nums; }
-.fs-warnings { margin: 4px 0 0; padding: 0; list-style: none; color: var(--c-warn); font-size: 0.92em; }
-.fs-warnings li::before { content: "⚠ "; }
+.fs-insights { margin: 6px 0 0; }
+.fs-insights[hidden] { display: none; }
+.fs-insights-title { margin: 0 0 2px; font-size: 0.92em; font-weight: 600; color: var(--c-muted); }
+.fs-insight-list { margin: 0; padding: 0; list-style: none; font-size: 0.92em; max-height: 7.5em; overflow: auto; }
+.fs-insight { display: flex; gap: 6px; align-items: baseline; padding: 1px 4px; border-left: 3px solid var(--sev); cursor: pointer; border-radius: 2px; }
+.fs-insight:hover { background: var(--c-hover); }
+.fs-insight[aria-current=true] { background: var(--c-sel); color: var(--c-sel-fg); }
+.fs-insight.sev-error { --sev: var(--c-error); } .fs-insight.sev-warning { --sev: var(--c-warn); } .fs-insight.sev-info { --sev: var(--c-accent); }
+.fs-insight-icon { flex: none; color: var(--sev); }
+.fs-insight-kind { flex: none; font-weight: 600; color: var(--sev); }
+.fs-insight-at { flex: none; color: var(--c-muted); font-variant-numeric: tabular-nums; }
+.fs-insight-message { flex: 1 1 auto; min-width: 0; }
+.fs-insight-code { flex: none; font-family: var(--mono); font-size: 0.92em; color: var(--c-muted); }
+button.fs-insight-code { background: none; border: none; padding: 0; cursor: pointer; color: var(--c-accent); text-decoration: underline dotted; }
+.fs-warn-badge { padding: 0 5px; border-radius: 3px; font-size: 0.8em; font-weight: 600; border: 1px solid var(--sev); color: var(--sev); max-width: 16em; overflow: hidden; text-overflow: ellipsis; }
+.fs-warn-badge[hidden] { display: none; }
+.fs-warn-badge.sev-error { --sev: var(--c-error); } .fs-warn-badge.sev-warning { --sev: var(--c-warn); } .fs-warn-badge.sev-info { --sev: var(--c-accent); }
 .fs-main { flex: 1; display: flex; min-height: 0; }
 .fs-tree-pane { width: 45%; min-width: 280px; max-width: 760px; display: flex; flex-direction: column; border-right: 1px solid var(--c-border); background: var(--c-panel); }
 .fs-filter { margin: 6px; padding: 3px 6px; background: var(--c-input); color: var(--c-input-fg); border: 1px solid var(--c-border); border-radius: 2px; }
