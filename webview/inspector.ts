@@ -238,6 +238,13 @@ export class Inspector {
       case 'select':
         this.select(msg.pid, { from: 'host' });
         break;
+      case 'showInsight': {
+        if (!this.model) break;
+        const list = insightsOf(this.model, this.summary);
+        const w = list.find((x) => x.kind === msg.kind && x.pid === msg.pid && Math.abs(x.at - msg.at) < 1e-3) ?? list.find((x) => x.kind === msg.kind && x.pid === msg.pid);
+        if (w) this.focusInsight(w);
+        break;
+      }
     }
   }
 

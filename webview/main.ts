@@ -12,7 +12,7 @@
 import { parseHeader, type RecordLine } from '../extension/model/recording';
 import { Inspector, type InspectorHost } from './inspector';
 import { RECORDING_ELEMENT_ID } from './page';
-import { isMessage, type FromWebview, type ToWebview } from './protocol';
+import { isMessage, TO_WEBVIEW_TYPES, type FromWebview, type ToWebview } from './protocol';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -76,7 +76,7 @@ function start(): void {
 
   window.addEventListener('message', (e: MessageEvent) => {
     const msg = e.data as unknown;
-    if (!isMessage<ToWebview>(msg, ['init', 'records', 'select'])) return;
+    if (!isMessage<ToWebview>(msg, TO_WEBVIEW_TYPES)) return;
     try {
       inspector.handle(msg);
       hook.ready = true;

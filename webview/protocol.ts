@@ -28,7 +28,17 @@ export interface SelectMessage {
   pid: number;
 }
 
-export type ToWebview = InitMessage | RecordsMessage | SelectMessage;
+/** Host → webview: show an insight (select its processes, bring its moment into view), e.g. from a notification. */
+export interface ShowInsightMessage {
+  type: 'showInsight';
+  kind: string;
+  pid: number | null;
+  /** When it was found (seconds from the start), as in the summary. */
+  at: number;
+}
+
+export type ToWebview = InitMessage | RecordsMessage | SelectMessage | ShowInsightMessage;
+export const TO_WEBVIEW_TYPES: readonly ToWebview['type'][] = ['init', 'records', 'select', 'showInsight'];
 
 /** Webview → host: the page is loaded and listening. */
 export interface ReadyMessage {
