@@ -37,8 +37,20 @@ export interface ShowInsightMessage {
   at: number;
 }
 
-export type ToWebview = InitMessage | RecordsMessage | SelectMessage | ShowInsightMessage;
-export const TO_WEBVIEW_TYPES: readonly ToWebview['type'][] = ['init', 'records', 'select', 'showInsight'];
+/** Host → a compare page: the two runs to compare (A, then B). */
+export interface CompareMessage {
+  type: 'compare';
+  runs: [CompareRunMessage, CompareRunMessage];
+}
+
+export interface CompareRunMessage {
+  title: string;
+  header: RecordingHeader;
+  records: RecordLine[];
+}
+
+export type ToWebview = InitMessage | RecordsMessage | SelectMessage | ShowInsightMessage | CompareMessage;
+export const TO_WEBVIEW_TYPES: readonly ToWebview['type'][] = ['init', 'records', 'select', 'showInsight', 'compare'];
 
 /** Webview → host: the page is loaded and listening. */
 export interface ReadyMessage {

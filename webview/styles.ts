@@ -155,6 +155,16 @@ table.fs-table { border-collapse: collapse; font-size: 0.92em; font-variant-nume
 .fs-pool { margin-bottom: 14px; }
 .fs-pool canvas { width: 100%; display: block; }
 .fs-tooltip { position: fixed; z-index: 10; pointer-events: none; max-width: 420px; padding: 4px 8px; background: var(--c-tooltip); color: var(--c-fg); border: 1px solid var(--c-border); border-radius: 3px; box-shadow: 0 2px 8px rgba(0,0,0,0.25); font-size: 0.92em; white-space: pre-line; }
+.fs-app.fs-compare { height: auto; min-height: 100vh; }
+.fs-compare-body { padding: 8px 12px 16px; display: flex; flex-direction: column; gap: 14px; }
+.fs-compare-table td.ratio { font-weight: 600; }
+.fs-compare-workers { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 12px; }
+.fs-compare-workers h3, .fs-compare-label { margin: 0 0 4px; font-size: 1em; }
+.fs-compare-timelines { display: flex; flex-direction: column; gap: 10px; }
+.fs-compare-side { border: 1px solid var(--c-border); border-radius: 3px; padding-top: 4px; }
+.fs-compare-side .fs-compare-label { padding: 0 8px; }
+.fs-timeline-pane.fs-compare-timeline { flex: none; min-height: 0; }
+.fs-compare-timeline .fs-timeline { flex: none; height: calc(var(--lanes, 4) * 20px + 30px); min-height: 90px; }
 .fs-empty { padding: 16px; color: var(--c-muted); }
 .fs-error { padding: 16px; color: var(--c-error); white-space: pre-wrap; }
 .fs-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
