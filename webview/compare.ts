@@ -131,6 +131,16 @@ export class CompareView {
     });
   }
 
+  /** True once both timelines have drawn a frame. */
+  drawn(): boolean {
+    return this.sides.length === 2 && this.sides.every((s) => s.timeline.lastFrame.version >= 0);
+  }
+
+  /** Lanes (processes) of each run's timeline. */
+  laneCounts(): [number, number] {
+    return [this.sides[0]?.rows.length ?? 0, this.sides[1]?.rows.length ?? 0];
+  }
+
   /** The timelines (A, B), for tests. */
   timelines(): TimelineView[] {
     return this.sides.map((s) => s.timeline);

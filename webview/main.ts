@@ -71,6 +71,13 @@ function startCompare(app: HTMLElement, vscode: VsCodeApi | null): void {
     try {
       view.load(msg.runs[0], msg.runs[1]);
       hook.ready = true;
+      // Tell the host once both timelines are on screen.
+      let frames = 0;
+      const tell = () => {
+        if (!view.drawn() && ++frames < 600) requestAnimationFrame(tell);
+        else if (view.drawn()) vscode?.postMessage({ type: 'compareShown', lanes: view.laneCounts() } satisfies FromWebview);
+      };
+      requestAnimationFrame(tell);
     } catch (err) {
       fail(err);
     }

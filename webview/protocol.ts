@@ -70,7 +70,13 @@ export interface OpenSourceMessage {
   line: number;
 }
 
-export type FromWebview = ReadyMessage | SelectedMessage | OpenSourceMessage;
+/** Webview → host: a compare page has drawn both runs (lanes per timeline). */
+export interface CompareShownMessage {
+  type: 'compareShown';
+  lanes: [number, number];
+}
+
+export type FromWebview = ReadyMessage | SelectedMessage | OpenSourceMessage | CompareShownMessage;
 
 /** Narrows an unknown posted value to a message of the protocol (both sides validate what they receive). */
 export function isMessage<T extends { type: string }>(value: unknown, types: readonly T['type'][]): value is T {
