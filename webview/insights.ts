@@ -21,7 +21,7 @@ export interface Insight extends SummaryWarning {
 export type Severity = SummaryWarning['severity'];
 
 export const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
-const SEVERITY_ICON: Record<Severity, string> = { error: '⛔', warning: '⚠', info: 'ℹ' };
+const SEVERITY_ICON: Record<Severity, string> = { error: '✖', warning: '⚠', info: 'ℹ' };
 const SEVERITY_WORD: Record<Severity, string> = { error: 'Error', warning: 'Warning', info: 'Info' };
 
 const keyOf = (w: Pick<SummaryWarning, 'kind' | 'pid' | 'message'>) => `${w.kind}\u0000${w.pid}\u0000${w.message}`;

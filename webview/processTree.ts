@@ -199,7 +199,7 @@ export class ProcessTreeView {
     const warnTitle = insights.map((w) => `${w.severity}: ${w.kind}\n${w.message}`).join('\n\n');
     if (els.warn.title !== warnTitle) {
       els.warn.hidden = insights.length === 0;
-      setText(els.warn, insights.length ? `${worst === 'error' ? '⛔' : worst === 'info' ? 'ℹ' : '⚠'} ${kinds.join(', ')}` : '');
+      setText(els.warn, insights.length ? `${worst === 'error' ? '✖' : worst === 'info' ? 'ℹ' : '⚠'} ${kinds.join(', ')}` : '');
       setClass(els.warn, `fs-warn-badge${worst ? ` sev-${worst}` : ''}`);
       els.warn.title = warnTitle;
       setAttr(els.warn, 'data-kinds', kinds.join(' ') || null);

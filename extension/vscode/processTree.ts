@@ -143,7 +143,7 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
       `CPU: ${p.cpuSeconds.toFixed(2)} s, peak memory ${formatBytes(p.peakRssBytes)}`,
       p.orphanedAt !== null ? `orphaned at ${formatSeconds(p.orphanedAt)} (its parent died first)` : null,
       p.error ? `error: ${p.error}` : null,
-      ...warnings.map((w) => `${w.severity === 'error' ? '⛔' : w.severity === 'info' ? 'ℹ' : '⚠'} ${w.kind}: ${w.message}`),
+      ...warnings.map((w) => `${w.severity === 'error' ? '✖' : w.severity === 'info' ? 'ℹ' : '⚠'} ${w.kind}: ${w.message}`),
     ]
       .filter(Boolean)
       .join('\n');

@@ -194,3 +194,82 @@ describe('insights in the inspector (real runs)', { skip: runtimeAvailable() ? f
     await page.close();
   });
 });
+
+describe('a real deadlock in the inspector', { skip: runtimeAvailable() && fs.existsSync(path.join(ROOT, 'test', 'scripts', 'insights', 'mutual_get.py')) ? false : 'the runtime or test/scripts/insights is missing' }, () => {
+  let run: RealRun;
+  before(async () => {
+    // Two processes each wait to get from the other first; each gives up after 5 s, after the detector (3 s) spoke.
+    run = await recordFixture('../scripts/insights/mutual_get.py', { args: ['5'], name: 'mutual_get' });
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (run && !process.env.FORKSCOPE_KEEP_TEST_DIRS) fs.rmSync(run.dir, { recursive: true, force: true });
+  });
+
+  it('lists the deadlock first with its code line, badges and hatches every process in the cycle, and a click selects the main one', async () => {
+    const w = run.summary.warnings.find((x) => x.kind === 'deadlock');
+    assert.ok(w, `a deadlock warning: ${JSON.stringify(run.summary.warnings)}`);
+    assert.equal(w!.severity, 'error');
+    assert.ok(w!.file && w!.line, 'it names a line of code');
+    assert.equal(w!.pids.length, 3, 'main, alice and bob');
+    const page = await browser.newPage({ width: 1400, height: 900 });
+    await page.goto(`file://${run.report}`);
+    await waitForInspector(page);
+    const items = await insightItems(page);
+    assert.equal(items[0].kind, 'deadlock', 'errors come first');
+    assert.equal(items[0].severity, 'error');
+    assert.equal(items[0].icon, 'Error');
+    assert.equal(items[0].message, w!.message);
+    assert.equal(items[0].code, `…/${path.basename(path.dirname(w!.file!))}/${path.basename(w!.file!)}:${w!.line}`, 'path:line, as text in a report');
+    assert.equal(items[0].codeIsButton, false, 'no link outside VS Code');
+    const rows = await badges(page);
+    for (const pid of w!.pids) {
+      const r = rows.find((x) => x.pid === pid)!;
+      assert.equal(r.hidden, false);
+      assert.match(r.cls, /sev-error/);
+      assert.match(r.text, /deadlock/);
+    }
+    const marks = await page.evaluate(() => window.__forkscope!.inspector.timeline.drawnMarks);
+    for (const pid of w!.pids) {
+      const m = marks.find((x) => x.pid === pid && x.kind === 'deadlock');
+      assert.ok(m, `pid ${pid} is marked`);
+      assert.ok(m!.bandX0 !== null && m!.bandX1 !== null && m!.bandX1 > m!.bandX0, `a hatched band on pid ${pid}'s lane from when it got stuck`);
+    }
+    await page.click('#fs-insights li.fs-insight[data-kind="deadlock"] .fs-insight-kind');
+    await page.waitForFunction((pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true', w!.pid);
+    const view = await page.evaluate(() => ({ t0: window.__forkscope!.inspector.timeline.win.t0, t1: window.__forkscope!.inspector.timeline.win.t1 }));
+    assert.ok(view.t0 <= w!.at && w!.at <= view.t1, 'the moment it was found is in view');
+    await page.waitForTimeout(100);
+    await shot(page, 'insights-deadlock');
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
+  it('inside VS Code the code line is a link: a click posts openSource with the file and line', async () => {
+    const w = run.summary.warnings.find((x) => x.kind === 'deadlock')!;
+    const file = path.join(run.dir, 'vscode.html');
+    fs.writeFileSync(file, renderInspectorPage({ kind: 'vscode', scriptUri: `file://${path.join(ROOT, 'dist', 'webview.js')}`, cspSource: 'file:', title: 'deadlock' }));
+    const page = await browser.newPage();
+    await page.addInitScript(() => {
+      const posted: unknown[] = [];
+      (window as unknown as { __posted: unknown[] }).__posted = posted;
+      (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({ postMessage: (m: unknown) => posted.push(m), getState: () => undefined, setState: () => undefined });
+    });
+    await page.goto(`file://${file}`);
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+    const rec = parseRecording(run.text);
+    await page.evaluate(({ header, records }) => window.postMessage({ type: 'init', header, records, live: false, title: 'deadlock' }, '*'), { header: rec.header, records: rec.records });
+    await waitForInspector(page);
+    await page.click('#fs-insights li.fs-insight[data-kind="deadlock"] button.fs-insight-code');
+    const posted = await page.evaluate(() => (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === 'openSource'));
+    assert.deepEqual(posted, [{ type: 'openSource', file: w.file, line: w.line }]);
+    // The host can also ask for it (a notification's "Show in Inspector"): the main process is selected.
+    await page.click(`#fs-tree [data-pid="${w.pids[1]}"] .fs-name`);
+    await page.evaluate((m) => window.postMessage(m, '*'), { type: 'showInsight', kind: w.kind, pid: w.pid, at: w.at });
+    await page.waitForFunction((pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true', w.pid);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+});

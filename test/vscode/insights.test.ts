@@ -95,6 +95,54 @@ suite('Forkscope insights and compare in VS Code', function () {
     assert.deepStrictEqual(forkscope, []);
   });
 
+  test('a live deadlock: a notification with its actions at once, an Error diagnostic at its line, kept after the run, cleared when the script runs again', async function () {
+    const script = vscode.Uri.file(path.join(workspace(), '13_deadlock.py'));
+    if (!fs.readFileSync(script.fsPath, 'utf8').includes('hangSeconds')) this.skip(); // the sample that waits longer than the detector
+    const notifier = api._test.runs.notifier;
+    const before = notifier.shown.length;
+    const forkscopeDiagnostics = () => vscode.languages.getDiagnostics(script).filter((d) => d.source === 'Forkscope');
+    let ended = false;
+    const run = api.runFile(script, { openInspector: false }).finally(() => (ended = true));
+    const shown = await waitFor('the deadlock notification', () => notifier.shown.length > before && notifier.shown[notifier.shown.length - 1]);
+    assert.strictEqual(ended, false, 'during the run');
+    assert.strictEqual(shown.warning.kind, 'deadlock');
+    assert.strictEqual(shown.warning.severity, 'error');
+    assert.deepStrictEqual(shown.actions, ['Show in Inspector', 'Go to Code', 'Stop Run']);
+    assert.ok(shown.message.includes(shown.warning.message));
+    // The diagnostic is there while the run goes.
+    const live = await waitFor('a live diagnostic', () => forkscopeDiagnostics().length > 0 && forkscopeDiagnostics());
+    assert.strictEqual(ended, false, 'the diagnostic came during the run');
+    const s = await run;
+    const w = s.warnings.find((x) => x.kind === 'deadlock');
+    assert.ok(w && w.file && w.line, `the summary's deadlock names a line: ${JSON.stringify(s.warnings)}`);
+    assert.strictEqual(path.resolve(w!.file!), script.fsPath);
+    const d = forkscopeDiagnostics();
+    assert.strictEqual(d.length, 1, 'one diagnostic, kept after the run');
+    assert.strictEqual(d[0].severity, vscode.DiagnosticSeverity.Error);
+    assert.strictEqual(d[0].range.start.line, w!.line! - 1, 'at the line of the blocking call');
+    assert.strictEqual(d[0].code, 'deadlock');
+    assert.strictEqual(d[0].message, w!.message);
+    assert.strictEqual(live[0].range.start.line, d[0].range.start.line);
+    assert.strictEqual(d[0].relatedInformation?.length, w!.pids.length, 'each process involved');
+    for (const [i, pid] of w!.pids.entries()) assert.match(d[0].relatedInformation![i].message, new RegExp(`pid ${pid}`));
+    // The Processes view marks the processes involved.
+    for (const pid of w!.pids) {
+      const icon = api._test.tree.getTreeItem({ pid }).iconPath;
+      assert.ok(icon instanceof vscode.ThemeIcon && icon.id === 'error', `pid ${pid} has the error icon`);
+    }
+    // Running the script again clears its diagnostics when the run starts.
+    const cleared = new Promise<number>((resolve) => {
+      const sub = api.onDidStartRun(() => {
+        sub.dispose();
+        resolve(forkscopeDiagnostics().length);
+      });
+    });
+    const again = api.runFile(script, { openInspector: false });
+    assert.strictEqual(await cleared, 0, 'cleared when the next run starts');
+    await api.stopAll();
+    await again.catch(() => undefined);
+  });
+
   test('Compare Recordings… opens a panel that draws both runs (1 worker vs 2)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-compare-'));
     const script = vscode.Uri.file(path.join(workspace(), 'pool_workers.py'));
