@@ -33,6 +33,9 @@ export interface WaitInterval {
   /** The process key, channel ref or lock ref waited on, when there is one. */
   ref: string | null;
   detail: string | null;
+  /** The user's line the wait was called from (known for waits that lasted; runtime `ws` event). */
+  file?: string | null;
+  line?: number | null;
 }
 
 export interface JoinRecord {
@@ -622,6 +625,19 @@ export class RunReducer {
       case 'we': {
         const open = p.waits.length ? p.waits[p.waits.length - 1] : undefined;
         if (open && open.end === null) open.end = Math.max(open.begin, t);
+        break;
+      }
+      case 'ws': {
+        // The call site of a wait that lasted, matched by its start time.
+        const begin = this.rel(ev[2]);
+        for (let i = p.waits.length - 1; i >= 0 && i >= p.waits.length - 3; i--) {
+          const w = p.waits[i];
+          if (Math.abs(w.begin - begin) < 1e-6) {
+            w.file = str(ev[3]);
+            w.line = num(ev[4]);
+            break;
+          }
+        }
         break;
       }
       case 'chan': {

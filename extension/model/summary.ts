@@ -4,6 +4,7 @@
  * Times are seconds from the run's start.
  */
 
+import { analyze, DEFAULT_HANG_SECONDS, findPastHangs } from './insights';
 import { HELPER_ROLES, RunModel, makeWarning, stateSeconds, type ChannelKind, type ProcessRole, type WarningModel } from './model';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
@@ -115,7 +116,12 @@ export interface Summary {
     args: string[];
     startedAt: string;
     cpuSeconds: number;
+    /** Total CPU seconds of all processes ÷ wall seconds. */
     speedup: number | null;
+    /** speedup ÷ min(cpuCount, busy processes): 1 means every core that could be used was. */
+    efficiency: number | null;
+    /** Processes that were on a CPU at least 10% of the run (the parallelism the script offered). */
+    busyProcesses: number;
     processes: number;
     messages: number;
     detail: {
@@ -142,8 +148,21 @@ const round = (n: number, digits = 6): number => {
   return Math.round(n * f) / f;
 };
 
+export interface SummaryOptions {
+  /** Threshold of the hang detector run over the recording (default DEFAULT_HANG_SECONDS). */
+  hangSeconds?: number;
+}
+
+/** Whether two warnings say the same thing (a live one recorded and the post-run analysis of it). */
+function sameWarning(a: WarningModel, b: WarningModel): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'deadlock') return a.pid === b.pid && (a.since === null || b.since === null || Math.abs(a.since - b.since) < 0.01);
+  const key = (w: WarningModel) => [...w.pids].sort((x, y) => x - y).join(',');
+  return key(a) === key(b);
+}
+
 /** Builds the `forkscope.summary/1` document for a model. */
-export function summarize(model: RunModel): Summary {
+export function summarize(model: RunModel, options: SummaryOptions = {}): Summary {
   const now = model.run.wallSeconds;
   const processes: SummaryProcess[] = model.processes.map((p) => {
     const s = stateSeconds(p, now);
@@ -188,7 +207,13 @@ export function summarize(model: RunModel): Summary {
   }
   const messages = channels.reduce((n, c) => n + c.messages, 0);
   const h = model.run.header;
-  const warnings: SummaryWarning[] = model.warnings.map(summaryWarning);
+  const speedup = model.run.wallSeconds > 0 ? round(cpuSeconds / model.run.wallSeconds, 3) : null;
+  const busyProcesses = model.processes.filter((p) => !HELPER_ROLES.has(p.role) && p.cpuSeconds >= 0.1 * model.run.wallSeconds && p.cpuSeconds > 0).length;
+  const found: WarningModel[] = [...model.warnings];
+  for (const w of [...findPastHangs(model, now, { hangSeconds: options.hangSeconds ?? DEFAULT_HANG_SECONDS }), ...analyze(model, now)]) {
+    if (!found.some((r) => sameWarning(r, w))) found.push(w);
+  }
+  const warnings: SummaryWarning[] = found.map(summaryWarning);
   if (sampledOut > 0) {
     warnings.push(
       summaryWarning(
@@ -228,7 +253,9 @@ export function summarize(model: RunModel): Summary {
       args: h.args,
       startedAt: new Date(h.startedAt * 1000).toISOString(),
       cpuSeconds: round(cpuSeconds, 3),
-      speedup: model.run.wallSeconds > 0 ? round(cpuSeconds / model.run.wallSeconds, 3) : null,
+      speedup,
+      efficiency: speedup !== null ? round(speedup / Math.max(1, Math.min(h.cpuCount || 1, busyProcesses)), 3) : null,
+      busyProcesses,
       processes: model.processes.length,
       messages,
       detail: { recorded, sampledOut, droppedBatches: droppedBatches + model.run.supervisorDropped, notKept: model.modelDropped },

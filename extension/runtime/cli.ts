@@ -1,7 +1,7 @@
 /**
  * The `forkscope` command line (docs/cli.md):
  *
- *   forkscope record [--out FILE] [--python EXE] [--sample-ms N] [--max-processes N] [--quiet] -- SCRIPT.py [ARGS…]
+ *   forkscope record [--out FILE] [--python EXE] [--sample-ms N] [--max-processes N] [--hang-seconds N] [--quiet] -- SCRIPT.py [ARGS…]
  *   forkscope record [options] -- -m MODULE [ARGS…]
  *   forkscope summary FILE [--json]
  *   forkscope report FILE --html OUT.html
@@ -14,6 +14,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DEFAULT_HANG_SECONDS } from '../model/insights';
 import { makeWarning, RunReducer } from '../model/model';
 import { parseRecording, RecordingError, RECORDING_EXTENSION, type RecordLine } from '../model/recording';
 import { summarize, summaryWarning } from '../model/summary';
@@ -40,6 +41,7 @@ record options:
   --python EXE          the interpreter (default: python3, else python)
   --sample-ms N         CPU/memory sampling interval in ms (default 100)
   --max-processes N     stop tracking new processes beyond N (default 1000)
+  --hang-seconds N      report a deadlock when every process involved has been stuck N s (default ${DEFAULT_HANG_SECONDS}; 0: off)
   --quiet               say nothing on stderr, even in a terminal
 `;
 
@@ -50,6 +52,7 @@ export interface RecordArgs {
   python: string | null;
   sampleMs: number;
   maxProcesses: number;
+  hangSeconds: number;
   quiet: boolean;
   ipc: boolean;
   flushMs: number | undefined;
@@ -65,6 +68,12 @@ function intOption(name: string, value: string | undefined, min: number): number
   return n;
 }
 
+function secondsOption(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${name} takes a number of seconds ≥ 0 (0 turns it off).`);
+  return n;
+}
+
 /** Parses `record`'s arguments (everything after the word `record`). */
 export function parseRecordArgs(argv: string[]): RecordArgs {
   const a: RecordArgs = {
@@ -72,6 +81,7 @@ export function parseRecordArgs(argv: string[]): RecordArgs {
     python: null,
     sampleMs: 100,
     maxProcesses: 1000,
+    hangSeconds: DEFAULT_HANG_SECONDS,
     quiet: false,
     ipc: false,
     flushMs: undefined,
@@ -98,6 +108,7 @@ export function parseRecordArgs(argv: string[]): RecordArgs {
     else if (flag === '--python') a.python = value();
     else if (flag === '--sample-ms') a.sampleMs = intOption('--sample-ms', value(), 10);
     else if (flag === '--max-processes') a.maxProcesses = intOption('--max-processes', value(), 1);
+    else if (flag === '--hang-seconds') a.hangSeconds = secondsOption('--hang-seconds', value());
     else if (flag === '--flush-ms') a.flushMs = intOption('--flush-ms', value(), 1);
     else if (flag === '--detail-rate') a.detailRate = intOption('--detail-rate', value(), 0);
     else if (flag === '--quiet' || flag === '-q') a.quiet = true;
@@ -176,6 +187,7 @@ async function record(argv: string[]): Promise<number> {
     out,
     sampleMs: a.sampleMs,
     maxProcesses: a.maxProcesses,
+    hangSeconds: a.hangSeconds,
     stdio: ipc ? 'pipe' : 'inherit',
     // Forked by desktop VS Code, this process runs as Node through ELECTRON_RUN_AS_NODE: the script must not inherit it.
     env: ipc && process.env.ELECTRON_RUN_AS_NODE ? { ...process.env, ELECTRON_RUN_AS_NODE: undefined } : undefined,

@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_HANG_SECONDS, findHangs, hangKey } from '../model/insights';
 import { RunReducer, type RunModel } from '../model/model';
 import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../model/recording';
 import { summarize, type Summary } from '../model/summary';
@@ -37,6 +38,8 @@ export interface RunOptions {
   /** Runtime tuning (docs/runtime-protocol.md). */
   flushMs?: number;
   detailRate?: number;
+  /** The hang detector's threshold: seconds every process involved must be stuck (default 3; 0 turns it off). */
+  hangSeconds?: number;
   /** Every record, as it is written (live views). */
   onRecord?: (record: RecordLine) => void;
   onOutput?: (stream: 'stdout' | 'stderr', data: Buffer) => void;
@@ -57,6 +60,8 @@ export interface RunResult {
 const LINGER_MS = 2000;
 /** SIGTERM, then SIGKILL after this long. */
 const KILL_GRACE_MS = 2500;
+/** How often the hang detector looks at the live model. */
+const HANG_CHECK_MS = 500;
 
 export class RunSupervisor {
   private readonly reducer: RunReducer;
@@ -66,6 +71,8 @@ export class RunSupervisor {
   private readonly sampler = new ProcessSampler();
   private child: ChildProcess | null = null;
   private sampleTimer: NodeJS.Timeout | null = null;
+  private hangTimer: NodeJS.Timeout | null = null;
+  private readonly hangsReported = new Set<string>();
   private readonly gone = new Set<number>();
   private stopping: Promise<void> | null = null;
   private stopped = false;
@@ -169,9 +176,11 @@ export class RunSupervisor {
     });
 
     this.sampleTimer = setInterval(() => void this.sampleOnce(), this.options.sampleMs);
+    this.startHangDetector();
 
     const result = await exited;
     this.mainExited = true;
+    this.stopHangDetector();
     if (result.error) {
       this.record(['warn', this.now(), 'launch-failed', null, result.error]);
     } else {
@@ -254,6 +263,37 @@ export class RunSupervisor {
       }
     }
     if (rows.length) this.record(['sample', this.now(), rows]);
+  }
+
+  /** The live deadlock detector: every HANG_CHECK_MS, the wait-for graph of the live model (extension/model/insights.ts). */
+  private startHangDetector(): void {
+    const hangSeconds = this.options.hangSeconds ?? DEFAULT_HANG_SECONDS;
+    if (!(hangSeconds > 0)) return;
+    this.hangTimer = setInterval(() => this.checkHangs(hangSeconds), HANG_CHECK_MS);
+    this.hangTimer.unref();
+  }
+
+  private stopHangDetector(): void {
+    if (this.hangTimer) clearInterval(this.hangTimer);
+    this.hangTimer = null;
+  }
+
+  /** Writes a `warn` record at once for each hang not reported yet (so a run killed afterwards keeps it). */
+  private checkHangs(hangSeconds: number): void {
+    if (this.stopped || this.mainExited) return;
+    let hangs;
+    try {
+      hangs = findHangs(this.reducer.model, this.now() - this.header.startedAt, { hangSeconds });
+    } catch {
+      return; // an analysis bug must never take the run down
+    }
+    for (const w of hangs) {
+      const key = `${hangKey(w)}@${w.since?.toFixed(3)}`;
+      if (this.hangsReported.has(key)) continue;
+      this.hangsReported.add(key);
+      this.record(['warn', this.now(), w.kind, w.pid, w.message, { pids: w.pids, severity: w.severity, ref: w.ref, file: w.file, line: w.line, since: w.since }]);
+      this.writer?.flush();
+    }
   }
 
   private notify(): void {

@@ -45,6 +45,7 @@ export const Settings = {
   pythonPath: 'pythonPath',
   sampleIntervalMs: 'sampleIntervalMs',
   maxProcesses: 'maxProcesses',
+  hangSeconds: 'hangSeconds',
   openInspectorOnRun: 'openInspectorOnRun',
   recordingsFolder: 'recordingsFolder',
 } as const;

@@ -22,6 +22,8 @@ export interface RunRequest {
   python: string;
   sampleMs: number;
   maxProcesses: number;
+  /** Deadlock detector threshold in seconds (0: off); the CLI's default when absent. */
+  hangSeconds?: number;
   /** Recording file to write. */
   out: string;
   /** Default start method for the script (`fork`, `spawn`, `forkserver`), or none. */
@@ -108,7 +110,7 @@ export class RunSession extends Disposable {
 
   start(): void {
     const r = this.request;
-    const args = ['record', '--ipc', '--quiet', '--out', r.out, '--python', r.python, '--sample-ms', String(r.sampleMs), '--max-processes', String(r.maxProcesses), '--', r.script, ...r.args];
+    const args = ['record', '--ipc', '--quiet', '--out', r.out, '--python', r.python, '--sample-ms', String(r.sampleMs), '--max-processes', String(r.maxProcesses), ...(r.hangSeconds !== undefined ? ['--hang-seconds', String(r.hangSeconds)] : []), '--', r.script, ...r.args];
     const env: NodeJS.ProcessEnv = { ...process.env };
     // A launch configuration's env adds variables, and removes those set to null.
     for (const [k, v] of Object.entries(r.env ?? {})) {

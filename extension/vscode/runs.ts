@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DEFAULT_HANG_SECONDS } from '../model/insights';
 import { HELPER_ROLES, RunReducer } from '../model/model';
 import type { RecordingHeader, RecordLine } from '../model/recording';
 import { summarize, type Summary, type SummaryWarning } from '../model/summary';
@@ -154,6 +155,7 @@ export class RunController extends Disposable {
         python,
         sampleMs: Math.max(10, cfg.get<number>(Settings.sampleIntervalMs, 100)),
         maxProcesses: Math.max(1, cfg.get<number>(Settings.maxProcesses, 1000)),
+        hangSeconds: Math.max(0, cfg.get<number>(Settings.hangSeconds, DEFAULT_HANG_SECONDS)),
         out: o.out ?? this.recordingPath(script, uri),
         startMethod: o.startMethod,
       },

@@ -20,6 +20,8 @@ import sys
 import threading
 import time as _time
 
+from . import sites
+
 time = _time.time
 sleep = _time.sleep  # the real one, for the runtime's own use (time.sleep may be patched)
 get_ident = threading.get_ident
@@ -51,6 +53,8 @@ budget = [0.0]
 # The main thread's current wait: [what, ref, detail, tBegin, emitted] or None.
 cur_wait = [None]
 wait_s = [0.001]  # waitMs in seconds
+SITE_AFTER = 0.2  # a wait that has lasted this long gets its call site (`ws`), looked up by the flusher
+_sited = [None]  # the wait whose call site was last looked up
 _flush_lock = threading.Lock()
 
 last_flush = [0.0]  # when the last flush started
@@ -226,6 +230,18 @@ def _check_wait(now):
     w[5] = True
 
 
+def _check_wait_site(now):
+    """Flusher side: for a wait of the main thread that has lasted SITE_AFTER (and whose `w` is out),
+    a `ws` event with the user's line it waits in. One frame walk per long wait, never on the hot path."""
+    w = cur_wait[0]
+    if w is None or w is _sited[0] or not w[5] or now - w[3] < SITE_AFTER:
+        return
+    _sited[0] = w
+    file, line = sites.wait_site(sys._current_frames().get(main_ident))
+    if file is not None and cur_wait[0] is w:
+        append(["ws", now, w[3], file, line])
+
+
 # ---- counters ------------------------------------------------------------------------------
 
 
@@ -310,7 +326,9 @@ def _run_flusher(stop):
         try:
             b = budget[0] + per_tick
             budget[0] = b if b < cap else cap
-            _check_wait(time())
+            now = time()
+            _check_wait(now)
+            _check_wait_site(now)
             flush()
             if _transport is not None and _transport.dead:
                 return
@@ -411,6 +429,7 @@ def reset_after_fork():
     _forget_counters()
     failures.clear()
     cur_wait[0] = None
+    _sited[0] = None
     budget[0] = float(cfg.detail_rate) * 0.1 if cfg else 0.0
 
 

@@ -257,10 +257,18 @@ def _local_method_or(default):
     return getattr(_local, "method", None) or default
 
 
+def _result_pool_ref(result):
+    """The pool ref of an AsyncResult/IMapIterator (the `ref` of its `pool.result` wait), else None."""
+    try:
+        return result._pool.__dict__.get("_fk_pool")
+    except Exception:
+        return None
+
+
 def _make_result_wait(orig, ref_attr="_pool"):
     @sites.hidden
     def wait_method(self, *args, **kwargs):
-        w = E.wait_begin("pool.result", None, None)
+        w = E.wait_begin("pool.result", _result_pool_ref(self), None)
         try:
             return orig(self, *args, **kwargs)
         except BaseException as e:

@@ -22,6 +22,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _LAUNCHER = os.path.join(os.path.dirname(_HERE.rstrip(os.sep)), "forkscope_launch.py")
 _STDLIB_DIRS = ()
 _CONTEXT_FILES = ()
+_LIB = None
+_THIRD_PARTY = ()
 
 _ASSIGN = re.compile(r"^\s*(?:async\s+)?(?:with\b.*?\bas\s+(?P<with>[A-Za-z_][\w.]*)|(?P<lhs>[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\s*(?::[^=]+)?=(?!=))")
 
@@ -31,8 +33,10 @@ HIDDEN = set()  # code objects of wrappers that must not show in tracebacks
 
 def init():
     """Learns where multiprocessing and concurrent.futures live, without importing them."""
-    global _STDLIB_DIRS, _CONTEXT_FILES
+    global _STDLIB_DIRS, _CONTEXT_FILES, _LIB, _THIRD_PARTY
     lib = os.path.dirname(os.path.abspath(os.__file__))
+    _LIB = lib + os.sep
+    _THIRD_PARTY = (_LIB + "site-packages" + os.sep, _LIB + "dist-packages" + os.sep)
     mp = os.path.join(lib, "multiprocessing") + os.sep
     _STDLIB_DIRS = (mp, os.path.join(lib, "concurrent", "futures") + os.sep)
     _CONTEXT_FILES = (mp + "context.py",)
@@ -64,6 +68,22 @@ def user_site(skip=2):
             return fn, f.f_lineno, None, True
     line = f.f_lineno
     return fn, line, _name_at(fn, line, f.f_globals), False
+
+
+def wait_site(frame):
+    """(file, line) of the innermost user frame of a blocked stack (the join()/get() call), else (None, None).
+
+    Called by the flusher thread for a wait that has lasted (emitter._check_wait_site), never on a
+    hot path: it skips the runtime, the standard library and frozen modules."""
+    f = frame
+    depth = 0
+    while f is not None and depth < 64:
+        fn = f.f_code.co_filename
+        if not (_is_runtime(fn) or fn.startswith("<") or (_LIB is not None and fn.startswith(_LIB) and not fn.startswith(_THIRD_PARTY))):
+            return fn, f.f_lineno
+        f = f.f_back
+        depth += 1
+    return None, None
 
 
 def _name_at(filename, lineno, module_globals=None):
