@@ -130,6 +130,14 @@ suite('Forkscope insights and compare in VS Code', function () {
       const icon = api._test.tree.getTreeItem({ pid }).iconPath;
       assert.ok(icon instanceof vscode.ThemeIcon && icon.id === 'error', `pid ${pid} has the error icon`);
     }
+    // A picture: the script with its diagnostic, the Problems panel, the Processes view.
+    await vscode.window.showTextDocument(script, { selection: d[0].range, preview: true });
+    await vscode.commands.executeCommand('workbench.actions.view.problems');
+    await vscode.commands.executeCommand('forkscope.processes.focus');
+    await new Promise((r) => setTimeout(r, 1000));
+    console.log('[screenshot] deadlock-diagnostic');
+    await new Promise((r) => setTimeout(r, 1000));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     // Running the script again clears its diagnostics when the run starts.
     const cleared = new Promise<number>((resolve) => {
       const sub = api.onDidStartRun(() => {
@@ -161,6 +169,9 @@ suite('Forkscope insights and compare in VS Code', function () {
     const lanes = await waitFor('the page to draw both timelines', () => panel.stats.shownLanes, 60_000);
     assert.deepStrictEqual(lanes, [summaries[0].processes.length, summaries[1].processes.length]);
     assert.ok(panel.stats.comparesSent >= 1);
+    await new Promise((r) => setTimeout(r, 500));
+    console.log('[screenshot] compare');
+    await new Promise((r) => setTimeout(r, 1000));
     // The menu entry: Explorer, two .forkscope files selected.
     const menus = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.menus['explorer/context'] as { command: string; when: string }[];
     assert.ok(menus.some((m) => m.command === Commands.compareRecordings && /listDoubleSelection/.test(m.when) && /\.forkscope/.test(m.when)));
