@@ -49,6 +49,12 @@ export class CompareView {
     this.tooltip.id = 'fs-tooltip';
     this.tooltip.setAttribute('role', 'tooltip');
     this.tooltip.hidden = true;
+    const retheme = () => {
+      for (const s of this.sides) s.timeline.retheme();
+      this.schedule();
+    };
+    new MutationObserver(retheme).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    window.matchMedia?.('(prefers-color-scheme: dark)').addEventListener?.('change', retheme);
   }
 
   /** Shows two runs (A, then B). */

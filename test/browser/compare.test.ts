@@ -22,6 +22,7 @@ let dir = '';
 let page: Page;
 let html = '';
 let comparison: Comparison;
+const HOSTILE = 'two<img src=x onerror=alert(1)>';
 
 async function waitForCompare(p: Page): Promise<void> {
   await p.waitForFunction(
@@ -53,7 +54,8 @@ const windows = (p: Page) => p.evaluate(() => window.__forkscopeCompare!.compare
 describe('compare page (two real runs)', { skip: runtimeAvailable() ? false : 'the Python runtime (extension/python) or dist/cli.js is missing' }, () => {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-browser-compare-'));
-    const files = ['one-worker', 'two-workers'].map((n) => path.join(dir, `${n}.forkscope`));
+    // B's file name is markup: it must show as text.
+    const files = ['one-worker', HOSTILE].map((n) => path.join(dir, `${n}.forkscope`));
     execFileSync(process.execPath, [CLI, 'record', '--quiet', '--python', PYTHON, '--out', files[0], '--', path.join(FIXTURES, 'pool_chunks.py'), '4', '1'], { cwd: dir });
     execFileSync(process.execPath, [CLI, 'record', '--quiet', '--python', PYTHON, '--out', files[1], '--', path.join(FIXTURES, 'pool_chunks.py'), '4', '2'], { cwd: dir });
     html = path.join(dir, 'compare.html');
@@ -93,6 +95,10 @@ describe('compare page (two real runs)', { skip: runtimeAvailable() ? false : 't
     );
     assert.equal(c.a.workers.length, 1);
     assert.equal(c.b.workers.length, 2);
+    // Labels are text: the hostile file name is shown character for character and runs nothing.
+    assert.equal(await page.$eval('.fs-run-name', (e) => e.textContent), `Compare: one-worker.forkscope vs ${HOSTILE}.forkscope`);
+    assert.equal(await page.$$eval('#app img, #app script', (l) => l.length), 0);
+    assert.deepEqual(browser.errors, [], 'no dialog');
   });
 
   it('draws both timelines on one time axis that follows the longer run, and keeps them aligned when one moves', async () => {

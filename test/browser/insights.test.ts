@@ -247,6 +247,38 @@ describe('a real deadlock in the inspector', { skip: runtimeAvailable() ? false 
     await page.close();
   });
 
+  it('live: the hang is hatched on every lane of the cycle from when it began up to now', async () => {
+    const bundle = fs.readFileSync(path.join(ROOT, 'dist', 'webview.js'), 'utf8');
+    const file = path.join(run.dir, 'live.html');
+    fs.writeFileSync(file, renderInspectorPage({ kind: 'standalone', bundle, recording: null, title: 'live' }));
+    const page = await browser.newPage();
+    await page.goto(`file://${file}`);
+    const rec = parseRecording(run.text);
+    const at = rec.records.findIndex((r) => r[0] === 'warn' && r[2] === 'deadlock');
+    assert.ok(at > 0, 'the supervisor recorded the deadlock while the run went on');
+    // Everything up to the warning and a few records after it: the run is still going.
+    const upTo = Math.min(rec.records.length - 1, at + 3);
+    assert.ok(!rec.records.slice(0, upTo).some((r) => r[0] === 'end'));
+    await page.evaluate(({ header, records }) => window.postMessage({ type: 'init', header, records, live: true, title: 'deadlock (live)' }, '*'), { header: rec.header, records: rec.records.slice(0, upTo) });
+    await waitForInspector(page);
+    await page.waitForFunction(() => window.__forkscope!.inspector.timeline.drawnMarks.some((m) => m.kind === 'deadlock'), null, { timeout: 3000 });
+    const { marks, nowX } = await page.evaluate(() => {
+      const insp = window.__forkscope!.inspector;
+      const w = insp.timeline.win;
+      const c = document.getElementById('fs-timeline-canvas')!;
+      return { marks: insp.timeline.drawnMarks, nowX: 180 + ((insp.debugInfo().now - w.t0) / (w.t1 - w.t0)) * (c.getBoundingClientRect().width - 180) };
+    });
+    assert.equal(await page.$eval('#fs-status', (e) => e.textContent), 'live');
+    const w = run.summary.warnings.find((x) => x.kind === 'deadlock')!;
+    for (const pid of w.pids) {
+      const m = marks.find((x) => x.pid === pid && x.kind === 'deadlock');
+      assert.ok(m && m.bandX0 !== null && m.bandX1 !== null, `pid ${pid} has a band`);
+      assert.ok(Math.abs(m!.bandX1! - nowX) <= 2, `the band reaches now (${m!.bandX1} vs ${nowX})`);
+      assert.ok(m!.bandX0! < m!.x, 'it begins before the moment it was found');
+    }
+    await page.close();
+  });
+
   it('inside VS Code the code line is a link: a click posts openSource with the file and line', async () => {
     const w = run.summary.warnings.find((x) => x.kind === 'deadlock')!;
     const file = path.join(run.dir, 'vscode.html');
