@@ -125,6 +125,8 @@ export class TimelineView {
   lastFrame = { lanes: 0, arrows: 0, binned: false, considered: 0, version: -1, at: 0, marks: 0 };
   /** Insight marks drawn in the last frame (for tests). */
   drawnMarks: DrawnMark[] = [];
+  /** The most severe insight on each drawn lane's process (the gutter shows a dot in its colour). */
+  private laneSeverity = new Map<number, Insight['severity']>();
   private hatches: Partial<Record<Insight['severity'], CanvasPattern | null>> = {};
 
   constructor(private readonly host: TimelineHost, tooltip: HTMLElement) {
@@ -649,8 +651,16 @@ export class TimelineView {
       ctx.fillStyle = pal.fg;
       const indent = 4 + Math.min(8, r.level - 1) * 8;
       const label = `${r.p.name} ${r.p.pid}`;
-      ctx.fillText(fitText(ctx, label, G - indent - 4), indent, y + LH / 2);
+      const sev = this.laneSeverity.get(r.p.pid);
+      ctx.fillText(fitText(ctx, label, G - indent - (sev ? 16 : 4)), indent, y + LH / 2);
       ctx.globalAlpha = 1;
+      if (sev) {
+        // A dot in the severity's colour: this process is named by an insight.
+        ctx.fillStyle = this.severityColor(sev, pal);
+        ctx.beginPath();
+        ctx.arc(G - 9, y + LH / 2, 4, 0, Math.PI * 2);
+        ctx.fill();
+      }
     }
     ctx.restore();
     ctx.fillStyle = pal.border;
@@ -704,6 +714,7 @@ export class TimelineView {
    */
   private drawInsights(rows: readonly TreeRow[], model: RunModel, pal: Palette, first: number, last: number, laneY: (lane: number) => number): void {
     this.drawnMarks = [];
+    this.laneSeverity.clear();
     const insights = this.host.insights?.() ?? [];
     const highlighted = this.host.highlighted?.() ?? null;
     if (!insights.length && !highlighted?.length) return;
@@ -718,6 +729,8 @@ export class TimelineView {
       for (const pid of w.pids) {
         const lane = laneByPid.get(pid);
         if (lane === undefined) continue;
+        const worst = this.laneSeverity.get(pid);
+        if (!worst || (w.severity === 'error' && worst !== 'error') || (w.severity === 'warning' && worst === 'info')) this.laneSeverity.set(pid, w.severity);
         const y = laneY(lane);
         const p = rows[lane].p;
         let bandX0: number | null = null;
