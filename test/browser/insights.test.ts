@@ -104,7 +104,12 @@ describe('insights in the inspector (real runs)', { skip: runtimeAvailable() ? f
     assert.equal(item.severity, w.severity);
     assert.equal(item.icon, w.severity === 'error' ? 'Error' : w.severity === 'info' ? 'Info' : 'Warning');
     assert.deepEqual(item.pids, w.pids);
-    assert.match(await page.$eval('#fs-insights .fs-insights-title', (e) => e.textContent ?? ''), /^Insights \(1 warning\)$/);
+    const count = (sev: string, word: string) => {
+      const n = run.summary.warnings.filter((x) => x.severity === sev).length;
+      return n ? [`${n} ${word}${n > 1 ? 's' : ''}`] : [];
+    };
+    const expectTitle = `Insights (${[...count('error', 'error'), ...count('warning', 'warning'), ...count('info', 'note')].join(', ')})`;
+    assert.equal(await page.$eval('#fs-insights .fs-insights-title', (e) => e.textContent ?? ''), expectTitle);
 
     // The badge: on the rows of the warning's pids only, in the severity's colour, the kind in the tooltip.
     const rows = await badges(page);
@@ -159,6 +164,39 @@ describe('insights in the inspector (real runs)', { skip: runtimeAvailable() ? f
     assert.deepEqual(browser.errors, []);
     assert.deepEqual(browser.blocked, []);
     await page.close();
+  });
+
+  it('a warning naming a process called with markup shows it as text, in the list, the badge and the tooltip', async () => {
+    const run = await recordFixture('hostile_unjoined.py', { scriptName: 'u<svg onload=alert(9)>.py', name: 'hostile_unjoined' });
+    try {
+      const w = run.summary.warnings.find((x) => x.kind === 'unjoined');
+      assert.ok(w, `an unjoined warning: ${JSON.stringify(run.summary.warnings)}`);
+      assert.ok(w!.message.startsWith('<img src=x onerror=alert(8)><b>bold</b> (pid'));
+      const page = await open(run);
+      const item = (await insightItems(page)).find((i) => i.kind === 'unjoined')!;
+      assert.equal(item.message, w!.message, 'character for character');
+      assert.equal(item.severity, 'info');
+      assert.equal(item.icon, 'Info');
+      assert.equal(item.code, `…/${path.basename(run.dir)}/u<svg onload=alert(9)>.py:${w!.line}`, 'the hostile file name too');
+      const rows = await badges(page);
+      const child = rows.find((r) => r.pid === w!.pid)!;
+      assert.equal(child.hidden, false);
+      assert.ok(child.title.includes(w!.message));
+      await page.click('#fs-insights li.fs-insight[data-kind="unjoined"] .fs-insight-message');
+      await page.waitForFunction((pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true', w!.pid);
+      // Hover its marker: the tooltip is text.
+      const mark = (await page.evaluate(() => window.__forkscope!.inspector.timeline.drawnMarks)).find((m) => m.pid === w!.pid)!;
+      const box = (await page.locator('#fs-timeline-canvas').boundingBox())!;
+      await page.mouse.move(box.x + mark.x, box.y + mark.y);
+      await page.waitForFunction(() => !(document.getElementById('fs-tooltip') as HTMLElement).hidden);
+      assert.equal(await page.$eval('#fs-tooltip', (e) => e.children.length), 0);
+      assert.ok((await page.$eval('#fs-tooltip', (e) => e.textContent ?? '')).includes('<img src=x onerror=alert(8)>'));
+      assert.equal(await page.$$eval('#app img, #app svg, #app b, #app script', (l) => l.length), 0, 'nothing became markup');
+      assert.deepEqual(browser.errors, [], 'no dialog');
+      await page.close();
+    } finally {
+      if (!process.env.FORKSCOPE_KEEP_TEST_DIRS) fs.rmSync(run.dir, { recursive: true, force: true });
+    }
   });
 
   it('shows the header speedup on the run\'s cores', async () => {
