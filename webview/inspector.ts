@@ -453,9 +453,13 @@ export class Inspector {
     this.tabCost = performance.now() - t0 + (s === this.summary ? this.summaryCost : 0);
   }
 
-  /** Insights from the model (at once while live) and the last full summary; the tree and the timeline follow. */
+  /**
+   * Insights: while live, the warnings recorded so far (at once); once the
+   * run is over, the summary's too (its analysis judges a whole run, so it
+   * waits for the end). The tree and the timeline follow.
+   */
   private updateInsights(m: RunModel): boolean {
-    const list = insightsOf(m, this.summary);
+    const list = insightsOf(m, this.live ? null : this.summary);
     this.insightsView.update(list, this.host.canOpenSource);
     const changed = list.length !== this.insights.length || list.some((w, i) => w.message !== this.insights[i].message || w.pids.join() !== this.insights[i].pids.join());
     this.insights = list;
