@@ -262,6 +262,7 @@ export class RunController extends Disposable {
     if (!s || s === this.shown) return;
     this.shown = s;
     this.tree.show(s.model, !s.ended);
+    if (s.result?.summary) this.tree.setWarnings(s.result.summary.warnings);
     this.inspector.show(this.sourceOf(s), false);
     this.updateStatusSoon();
   }
