@@ -103,6 +103,27 @@ describe('forkscope compare (two real runs)', { skip: fs.existsSync(CLI) ? false
     assert.ok(!/<script[^>]+src=/.test(html), 'nothing is loaded from elsewhere');
   });
 
+  it('plain Process workers: busy time is their time running, no task count', async () => {
+    const plain = path.join(dir, 'four.forkscope');
+    const r = await runCommand(process.execPath, [CLI, 'record', '--quiet', '--python', PYTHON, '--out', plain, '--', path.join(ROOT, 'test', 'fixtures', 'four_children.py')], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse((await runCommand(process.execPath, [CLI, 'summary', plain, '--json'], { cwd: dir })).stdout) as Summary;
+    const c = JSON.parse((await runCommand(process.execPath, [CLI, 'compare', plain, files.b, '--json'], { cwd: dir })).stdout) as Comparison;
+    const kids = s.processes.filter((p) => p.role === 'process');
+    assert.equal(kids.length, 4);
+    assert.deepEqual(
+      c.a.workers.map((w) => w.pid),
+      kids.map((p) => p.pid),
+      'the four children, in the summary\'s order; not the main process',
+    );
+    for (const w of c.a.workers) {
+      const p = kids.find((k) => k.pid === w.pid)!;
+      assert.equal(w.busySeconds, p.stateSeconds.running);
+      assert.equal(w.tasks, null);
+    }
+    assert.equal(c.a.busySeconds, Math.round(kids.reduce((n, p) => n + p.stateSeconds.running, 0) * 1e6) / 1e6);
+  });
+
   it('refuses bad input with one line that says what to do', async () => {
     const one = await runCommand(process.execPath, [CLI, 'compare', files.a], { cwd: dir });
     assert.equal(one.code, 2);
