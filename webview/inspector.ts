@@ -7,7 +7,7 @@
 
 import { RunReducer, type RunModel } from '../extension/model/model';
 import type { RecordingHeader, RecordLine } from '../extension/model/recording';
-import { summarize, summaryWarning, type Summary } from '../extension/model/summary';
+import { summarize, type Summary } from '../extension/model/summary';
 import { CpuMemoryView } from './charts';
 import { el, setText } from './dom';
 import { FlowsView } from './flows';
@@ -554,7 +554,7 @@ export class Inspector {
 }
 
 /** What the header shows; the full summary fits, and so does `lightSummary`. */
-type HeaderStats = Pick<Summary, 'warnings'> & { run: Pick<Summary['run'], 'cpuSeconds' | 'messages' | 'detail'> & { efficiency?: number | null } };
+type HeaderStats = { run: Pick<Summary['run'], 'cpuSeconds' | 'messages' | 'detail' | 'efficiency'> };
 
 /**
  * "1.70× on 2 cores, 85 % efficient": the speedup (CPU seconds ÷ wall
@@ -569,7 +569,7 @@ export function speedupText(speedup: number | null, cores: number, efficiency: n
 
 /**
  * Header figures without the full summary (live updates of big runs): sums of
- * the exact counters; the last full summary's warnings.
+ * the exact counters; the last full summary's efficiency.
  */
 function lightSummary(m: RunModel, last: Summary | null): HeaderStats {
   let cpuSeconds = 0;
@@ -584,15 +584,13 @@ function lightSummary(m: RunModel, last: Summary | null): HeaderStats {
     sampledOut += p.counters.dropped;
     droppedBatches += p.counters.droppedBatches;
   }
-  const efficiency = (last?.run as { efficiency?: number | null } | undefined)?.efficiency ?? null;
   return {
     run: {
       cpuSeconds,
       messages: Math.max(messages, last?.run.messages ?? 0),
       detail: { recorded, sampledOut, droppedBatches: droppedBatches + m.run.supervisorDropped, notKept: m.modelDropped },
-      efficiency,
+      efficiency: last?.run.efficiency ?? null,
     },
-    warnings: last?.warnings ?? m.warnings.map(summaryWarning),
   };
 }
 

@@ -37,7 +37,7 @@ export interface CompareRun {
   cpuSeconds: number;
   /** CPU seconds ÷ wall seconds (the summary's `speedup`). */
   speedup: number | null;
-  /** The summary's `efficiency` when it has one, else null. */
+  /** The summary's `efficiency` (speedup ÷ the cores the run could use). */
   efficiency: number | null;
   processes: number;
   messages: number;
@@ -98,7 +98,6 @@ function worker(p: SummaryProcess, s: Summary): CompareWorker {
 export function compareRun(s: Summary, label: string): CompareRun {
   const workers = s.processes.filter((p) => WORKER_ROLES.has(p.role)).map((p) => worker(p, s));
   const busy = workers.reduce((n, w) => n + w.busySeconds, 0);
-  const efficiency = (s.run as { efficiency?: unknown }).efficiency;
   return {
     label,
     script: s.run.script,
@@ -109,7 +108,7 @@ export function compareRun(s: Summary, label: string): CompareRun {
     wallSeconds: s.run.wallSeconds,
     cpuSeconds: s.run.cpuSeconds,
     speedup: s.run.speedup,
-    efficiency: typeof efficiency === 'number' && Number.isFinite(efficiency) ? efficiency : null,
+    efficiency: s.run.efficiency ?? null,
     processes: s.run.processes,
     messages: s.run.messages,
     warnings: s.warnings.length,

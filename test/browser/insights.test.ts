@@ -199,14 +199,14 @@ describe('insights in the inspector (real runs)', { skip: runtimeAvailable() ? f
     }
   });
 
-  it('shows the header speedup on the run\'s cores', async () => {
+  it('shows the header speedup on the run\'s cores and its efficiency', async () => {
     const run = runs.capped;
     const page = await open(run);
     const text = await page.$eval('#fs-facts [data-fact="speedup"] .v', (e) => e.textContent ?? '');
     const s = run.summary.run;
     const cores = `${s.cpuCount} core${s.cpuCount === 1 ? '' : 's'}`;
-    const eff = (s as { efficiency?: number | null }).efficiency;
-    assert.equal(text, `${(s.cpuSeconds / s.wallSeconds).toFixed(2)}× on ${cores}${typeof eff === 'number' ? `, ${Math.round(eff * 100)} % efficient` : ''}`);
+    assert.equal(typeof s.efficiency, 'number', 'the summary has the efficiency');
+    assert.equal(text, `${(s.cpuSeconds / s.wallSeconds).toFixed(2)}× on ${cores}, ${Math.round(s.efficiency! * 100)} % efficient`);
     await page.close();
   });
 

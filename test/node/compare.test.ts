@@ -51,7 +51,8 @@ describe('forkscope compare (two real runs)', { skip: fs.existsSync(CLI) ? false
       assert.equal(run.wallSeconds, s.run.wallSeconds);
       assert.equal(run.cpuSeconds, s.run.cpuSeconds);
       assert.equal(run.speedup, s.run.speedup);
-      assert.equal(run.efficiency, (s.run as { efficiency?: number | null }).efficiency ?? null);
+      assert.equal(typeof s.run.efficiency, 'number');
+      assert.equal(run.efficiency, s.run.efficiency);
       assert.equal(run.processes, s.run.processes);
       assert.equal(run.messages, s.run.messages);
       assert.equal(run.cpuCount, s.run.cpuCount);
