@@ -7,11 +7,12 @@
 
 import { RunReducer, type RunModel } from '../extension/model/model';
 import type { RecordingHeader, RecordLine } from '../extension/model/recording';
-import { summarize, summaryWarning, type Summary } from '../extension/model/summary';
+import { summarize, type Summary } from '../extension/model/summary';
 import { CpuMemoryView } from './charts';
 import { el, setText } from './dom';
 import { FlowsView } from './flows';
 import { formatCount, formatSeconds, RefNames } from './format';
+import { insightsByPid, insightsOf, InsightsView, type Insight } from './insights';
 import { PoolsView } from './pools';
 import { ProcessTreeView } from './processTree';
 import type { FromWebview, ToWebview } from './protocol';
@@ -79,7 +80,12 @@ export class Inspector {
   private readonly headerName: HTMLElement;
   private readonly headerStatus: HTMLElement;
   private readonly facts: HTMLElement;
-  private readonly warnings: HTMLElement;
+  readonly insightsView: InsightsView;
+  /** The run's insights as last shown (the tree badges and the timeline marks read them). */
+  private insights: Insight[] = [];
+  private insightsByPid = new Map<number, Insight[]>();
+  /** The insight the user picked: its processes stay highlighted on the timeline. */
+  private focused: Insight | null = null;
   private readonly filterInput: HTMLInputElement;
   private readonly tabs = new Map<TabId, { tab: HTMLButtonElement; panel: HTMLElement }>();
   private readonly tooltip: HTMLElement;
@@ -106,9 +112,11 @@ export class Inspector {
     this.facts = el('ul', 'fs-facts');
     this.facts.id = 'fs-facts';
     this.facts.setAttribute('aria-label', 'Run facts');
-    this.warnings = el('ul', 'fs-warnings');
-    this.warnings.id = 'fs-warnings';
-    header.append(this.headerTitle, this.facts, this.warnings);
+    this.insightsView = new InsightsView({
+      focus: (w) => this.focusInsight(w),
+      openSource: host.canOpenSource ? (file, line) => host.post({ type: 'openSource', file, line }) : undefined,
+    });
+    header.append(this.headerTitle, this.facts, this.insightsView.root);
 
     const main = el('main', 'fs-main');
     const treePane = el('section', 'fs-tree-pane');
@@ -149,6 +157,8 @@ export class Inspector {
           this.save();
         },
         live: () => this.live,
+        insights: () => this.insights,
+        highlighted: () => this.focused?.pids ?? null,
       },
       this.tooltip,
     );
@@ -228,6 +238,13 @@ export class Inspector {
       case 'select':
         this.select(msg.pid, { from: 'host' });
         break;
+      case 'showInsight': {
+        if (!this.model) break;
+        const list = insightsOf(this.model, this.summary);
+        const w = list.find((x) => x.kind === msg.kind && x.pid === msg.pid && Math.abs(x.at - msg.at) < 1e-3) ?? list.find((x) => x.kind === msg.kind && x.pid === msg.pid);
+        if (w) this.focusInsight(w);
+        break;
+      }
     }
   }
 
@@ -236,6 +253,9 @@ export class Inspector {
     const t0 = performance.now();
     if (this.model) this.tree.reset();
     this.reducer = new RunReducer(header);
+    this.insights = [];
+    this.insightsByPid = new Map();
+    this.focused = null;
     for (const r of records) this.reducer.apply(r);
     performance.measure('fs:parse+reduce', { start: t0, end: performance.now() });
     this.loadedAt = performance.now();
@@ -267,7 +287,7 @@ export class Inspector {
     this.schedule();
   }
 
-  select(pid: number | null, opts: { from: 'tree' | 'timeline' | 'host' | 'flows' | 'pools' | 'restore' }): void {
+  select(pid: number | null, opts: { from: 'tree' | 'timeline' | 'host' | 'flows' | 'pools' | 'restore' | 'insight' }): void {
     if (pid !== null && this.model && !this.model.byPid.has(pid)) return;
     const changed = pid !== this.selected;
     this.selected = pid;
@@ -281,6 +301,7 @@ export class Inspector {
       }
       if (opened) this.rowsDirty = true;
     }
+    if (opts.from !== 'insight') this.focused = null;
     this.ensureRows();
     this.tree.setSelected(pid, opts.from === 'timeline');
     if (pid !== null) this.timeline.reveal(pid);
@@ -290,6 +311,33 @@ export class Inspector {
     if (changed && opts.from !== 'host' && opts.from !== 'restore') this.host.post({ type: 'selected', pid });
     this.schedule();
     this.save();
+  }
+
+  /**
+   * An insight was picked: select its main process (opening the tree down to
+   * every process it names), highlight them all on the timeline, and bring
+   * its moment (from when the condition began to when it was found) into view.
+   */
+  focusInsight(w: Insight): void {
+    const m = this.model;
+    if (!m) return;
+    this.focused = w;
+    const known = w.pids.filter((pid) => m.byPid.has(pid));
+    for (const pid of known) {
+      for (const a of ancestorsOf(m, pid)) {
+        if (!this.isExpanded(a)) {
+          this.expanded.set(a, true);
+          this.rowsDirty = true;
+        }
+      }
+    }
+    const main = w.pid !== null && m.byPid.has(w.pid) ? w.pid : (known[0] ?? null);
+    if (main !== null) this.select(main, { from: 'insight' });
+    const begin = w.since !== null ? Math.min(w.since, w.at) : w.at;
+    const end = this.live && w.since !== null ? Math.max(w.at, m.run.now) : w.at;
+    this.timeline.showTime(begin, end);
+    this.timeline.invalidate();
+    this.schedule();
   }
 
   private isExpanded(pid: number): boolean {
@@ -326,7 +374,7 @@ export class Inspector {
     this.rows = treeRows(m, (pid) => this.isExpanded(pid), this.filter);
     this.rowsFor = { processes: m.processes.length, version: m.version };
     this.rowsDirty = false;
-    this.tree.render(this.rows, m, this.names!, this.host.canOpenSource);
+    this.tree.render(this.rows, m, this.names!, this.host.canOpenSource, this.insightsByPid);
     if (this.selected !== null) this.tree.setSelected(this.selected);
     return true;
   }
@@ -378,12 +426,13 @@ export class Inspector {
     const started = performance.now();
     this.lastPanelAt = started;
     this.panelVersion = m.version;
-    if (!laidOut) this.tree.refresh(m, this.names!);
     // While live, the summary (exact flows, pools) is recomputed on a slower cadence than the tree,
     // slower still when it is expensive, so the timeline keeps drawing new events promptly.
     const tabInterval = this.tabCost > 100 ? Math.max(2000, this.tabCost * 10) : Math.max(1000, this.tabCost * 4);
     const tabDue = !this.live || started - this.lastTabAt >= tabInterval;
     const s = tabDue ? this.getSummary() : null;
+    const insightsChanged = this.updateInsights(m);
+    if (!laidOut || insightsChanged) this.tree.refresh(m, this.names!, this.insightsByPid);
     this.updateHeader(m, s ?? lightSummary(m, this.summary));
     this.panelCost = performance.now() - started;
     if (!tabDue) {
@@ -402,6 +451,23 @@ export class Inspector {
     else if (this.tab === 'cpu') this.charts.update(m, this.selected);
     else this.pools.update(m, s!, this.selected);
     this.tabCost = performance.now() - t0 + (s === this.summary ? this.summaryCost : 0);
+  }
+
+  /**
+   * Insights: while live, the warnings recorded so far (at once); once the
+   * run is over, the summary's too (its analysis judges a whole run, so it
+   * waits for the end). The tree and the timeline follow.
+   */
+  private updateInsights(m: RunModel): boolean {
+    const list = insightsOf(m, this.live ? null : this.summary);
+    this.insightsView.update(list, this.host.canOpenSource);
+    const changed = list.length !== this.insights.length || list.some((w, i) => w.message !== this.insights[i].message || w.pids.join() !== this.insights[i].pids.join());
+    this.insights = list;
+    if (changed) {
+      this.insightsByPid = insightsByPid(list);
+      this.timeline.invalidate();
+    }
+    return changed;
   }
 
   private updateHeader(m: RunModel, s: HeaderStats): void {
@@ -424,7 +490,7 @@ export class Inspector {
     }
     setText(this.headerStatus, status);
     this.headerStatus.className = cls;
-    const parallelism = m.run.wallSeconds > 0 ? s.run.cpuSeconds / m.run.wallSeconds : null;
+    const speedup = m.run.wallSeconds > 0 ? s.run.cpuSeconds / m.run.wallSeconds : null;
     const d = s.run.detail;
     const facts: [string, string, string][] = [
       ['script', 'script', [what, ...h.args].join(' ')],
@@ -433,14 +499,15 @@ export class Inspector {
       ['exit', 'exit code', m.run.signal ? `${m.run.exitCode ?? ''} (${m.run.signal})`.trim() : m.run.exitCode === null ? (this.live ? 'running' : '–') : String(m.run.exitCode)],
       ['processes', 'processes', formatCount(m.processes.length)],
       ['cores', 'cores', String(h.cpuCount)],
-      ['parallelism', 'effective parallelism', parallelism === null ? '–' : `${parallelism.toFixed(2)}× (${formatSeconds(s.run.cpuSeconds)} CPU)`],
+      ['speedup', 'speedup', speedupText(speedup, h.cpuCount, s.run.efficiency)],
+      ['cpu', 'CPU time', formatSeconds(s.run.cpuSeconds)],
       ['messages', 'messages', formatCount(s.run.messages)],
       [
         'detail',
         'detail',
         `${formatCount(d.recorded)} recorded${d.sampledOut ? `, ${formatCount(d.sampledOut)} sampled out` : ''}${d.droppedBatches ? `, ${formatCount(d.droppedBatches)} batches dropped` : ''}${d.notKept ? `, ${formatCount(d.notKept)} not kept` : ''}`,
       ],
-      ['warnings', 'warnings', formatCount(s.warnings.length)],
+      ['warnings', 'warnings', formatCount(this.insights.length)],
     ];
     if (this.facts.childElementCount !== facts.length) {
       this.facts.replaceChildren(
@@ -457,14 +524,6 @@ export class Inspector {
       setText(vEl, v);
       vEl.title = v;
     });
-    const shown = s.warnings.slice(0, 4);
-    const key = s.warnings.map((w) => w.message).join('\n');
-    if (this.warnings.dataset.key !== key) {
-      this.warnings.dataset.key = key;
-      const items = shown.map((w) => el('li', '', w.message));
-      if (s.warnings.length > shown.length) items.push(el('li', '', `and ${s.warnings.length - shown.length} more (forkscope summary lists them all)`));
-      this.warnings.replaceChildren(...items);
-    }
     document.title = `${this.title || basename(what)} — Forkscope`;
   }
 
@@ -495,11 +554,22 @@ export class Inspector {
 }
 
 /** What the header shows; the full summary fits, and so does `lightSummary`. */
-type HeaderStats = Pick<Summary, 'warnings'> & { run: Pick<Summary['run'], 'cpuSeconds' | 'messages' | 'detail'> };
+type HeaderStats = { run: Pick<Summary['run'], 'cpuSeconds' | 'messages' | 'detail' | 'efficiency'> };
+
+/**
+ * "1.70× on 2 cores, 85 % efficient": the speedup (CPU seconds ÷ wall
+ * seconds) and, when the summary has it, the efficiency (the speedup ÷ the
+ * cores the run could have used).
+ */
+export function speedupText(speedup: number | null, cores: number, efficiency: number | null | undefined): string {
+  if (speedup === null) return '–';
+  const eff = typeof efficiency === 'number' && Number.isFinite(efficiency) ? `, ${Math.round(efficiency * 100)} % efficient` : '';
+  return `${speedup.toFixed(2)}× on ${cores} core${cores === 1 ? '' : 's'}${eff}`;
+}
 
 /**
  * Header figures without the full summary (live updates of big runs): sums of
- * the exact counters; the last full summary's warnings.
+ * the exact counters; the last full summary's efficiency.
  */
 function lightSummary(m: RunModel, last: Summary | null): HeaderStats {
   let cpuSeconds = 0;
@@ -515,8 +585,12 @@ function lightSummary(m: RunModel, last: Summary | null): HeaderStats {
     droppedBatches += p.counters.droppedBatches;
   }
   return {
-    run: { cpuSeconds, messages: Math.max(messages, last?.run.messages ?? 0), detail: { recorded, sampledOut, droppedBatches: droppedBatches + m.run.supervisorDropped, notKept: m.modelDropped } },
-    warnings: last?.warnings ?? m.warnings.map(summaryWarning),
+    run: {
+      cpuSeconds,
+      messages: Math.max(messages, last?.run.messages ?? 0),
+      detail: { recorded, sampledOut, droppedBatches: droppedBatches + m.run.supervisorDropped, notKept: m.modelDropped },
+      efficiency: last?.run.efficiency ?? null,
+    },
   };
 }
 

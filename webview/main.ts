@@ -10,9 +10,10 @@
  */
 
 import { parseHeader, type RecordLine } from '../extension/model/recording';
+import { CompareView } from './compare';
 import { Inspector, type InspectorHost } from './inspector';
-import { RECORDING_ELEMENT_ID } from './page';
-import { isMessage, type FromWebview, type ToWebview } from './protocol';
+import { COMPARE_ELEMENT_ID, RECORDING_ELEMENT_ID, type CompareInput } from './page';
+import { isMessage, TO_WEBVIEW_TYPES, type FromWebview, type ToWebview } from './protocol';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -26,6 +27,8 @@ declare global {
   interface Window {
     /** Test and benchmark hook: the running inspector. */
     __forkscope?: { inspector: Inspector; ready: boolean; error: string | null };
+    /** Test hook of a compare page. */
+    __forkscopeCompare?: { compare: CompareView; ready: boolean; error: string | null };
   }
 }
 
@@ -49,11 +52,63 @@ function* recordLines(text: string, headerEnd: number): Generator<RecordLine> {
   }
 }
 
+/** The compare mode: two recordings inlined in the page, or sent by the host in a `compare` message. */
+function startCompare(app: HTMLElement, vscode: VsCodeApi | null): void {
+  const view = new CompareView(app);
+  const hook = { compare: view, ready: false, error: null as string | null };
+  window.__forkscopeCompare = hook;
+  const fail = (err: unknown) => {
+    hook.error = String(err);
+    app.replaceChildren();
+    const p = document.createElement('p');
+    p.className = 'fs-error';
+    p.textContent = `These runs could not be compared: ${String(err instanceof Error ? err.message : err)}`;
+    app.append(p);
+  };
+  window.addEventListener('message', (e: MessageEvent) => {
+    const msg = e.data as unknown;
+    if (!isMessage<ToWebview>(msg, ['compare']) || msg.type !== 'compare') return;
+    try {
+      view.load(msg.runs[0], msg.runs[1]);
+      hook.ready = true;
+      // Tell the host once both timelines are on screen.
+      let frames = 0;
+      const tell = () => {
+        if (!view.drawn() && ++frames < 600) requestAnimationFrame(tell);
+        else if (view.drawn()) vscode?.postMessage({ type: 'compareShown', lanes: view.laneCounts() } satisfies FromWebview);
+      };
+      requestAnimationFrame(tell);
+    } catch (err) {
+      fail(err);
+    }
+  });
+  const embedded = document.getElementById(COMPARE_ELEMENT_ID);
+  if (embedded) {
+    try {
+      const inputs = JSON.parse(embedded.textContent ?? '[]') as CompareInput[];
+      const sides = inputs.map((input) => {
+        const nl = input.recording.indexOf('\n');
+        return { title: input.label, header: parseHeader(nl < 0 ? input.recording : input.recording.slice(0, nl), input.label), records: recordLines(input.recording, nl) };
+      });
+      if (sides.length !== 2) throw new Error(`a comparison needs two runs (this page has ${sides.length})`);
+      view.load(sides[0], sides[1]);
+      hook.ready = true;
+    } catch (err) {
+      fail(err);
+    }
+  }
+  vscode?.postMessage({ type: 'ready' } satisfies FromWebview);
+}
+
 function start(): void {
   performance.mark('fs:script-start');
   const app = document.getElementById('app');
   if (!app) return;
   const vscode = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : null;
+  if (document.body.dataset.mode === 'compare') {
+    startCompare(app, vscode);
+    return;
+  }
   let memoryState: unknown = undefined;
   const host: InspectorHost = vscode
     ? {
@@ -76,7 +131,7 @@ function start(): void {
 
   window.addEventListener('message', (e: MessageEvent) => {
     const msg = e.data as unknown;
-    if (!isMessage<ToWebview>(msg, ['init', 'records', 'select'])) return;
+    if (!isMessage<ToWebview>(msg, TO_WEBVIEW_TYPES)) return;
     try {
       inspector.handle(msg);
       hook.ready = true;

@@ -14,6 +14,17 @@ import { INSPECTOR_CSS } from './styles';
 
 /** Id of the `<script type="application/json">` that carries a standalone report's recording. */
 export const RECORDING_ELEMENT_ID = 'forkscope-recording';
+/** Id of the `<script type="application/json">` that carries a compare page's two recordings (`CompareInput[]`). */
+export const COMPARE_ELEMENT_ID = 'forkscope-compare';
+
+/** One side of a compare page: its label and the recording file's text. */
+export interface CompareInput {
+  label: string;
+  recording: string;
+}
+
+/** What the page shows: one run's inspector, or two runs compared. */
+export type PageMode = 'inspector' | 'compare';
 
 export interface VsCodePageOptions {
   kind: 'vscode';
@@ -23,6 +34,8 @@ export interface VsCodePageOptions {
   cspSource: string;
   title?: string;
   nonce?: string;
+  /** `compare`: the page waits for a `compare` message instead of `init`. */
+  mode?: PageMode;
 }
 
 export interface StandalonePageOptions {
@@ -33,6 +46,8 @@ export interface StandalonePageOptions {
   recording: string | null;
   title?: string;
   nonce?: string;
+  /** A compare page: the two runs (then `recording` is null). */
+  compare?: [CompareInput, CompareInput];
 }
 
 export type PageOptions = VsCodePageOptions | StandalonePageOptions;
@@ -91,8 +106,10 @@ export function renderInspectorPage(o: PageOptions): string {
   const nonce = o.nonce ?? makeNonce();
   const title = escapeHtml(o.title ?? 'Forkscope inspector');
   const csp = escapeHtml(contentSecurityPolicy(o, nonce));
-  const data =
-    o.kind === 'standalone' && o.recording !== null ? `<script type="application/json" id="${RECORDING_ELEMENT_ID}">${jsonForScript(o.recording)}</script>\n` : '';
+  let data = '';
+  if (o.kind === 'standalone' && o.recording !== null) data = `<script type="application/json" id="${RECORDING_ELEMENT_ID}">${jsonForScript(o.recording)}</script>\n`;
+  if (o.kind === 'standalone' && o.compare) data += `<script type="application/json" id="${COMPARE_ELEMENT_ID}">${jsonForScript(o.compare)}</script>\n`;
+  const mode: PageMode = (o.kind === 'vscode' ? o.mode : o.compare ? 'compare' : undefined) ?? 'inspector';
   const script =
     o.kind === 'vscode'
       ? `<script nonce="${nonce}" src="${escapeHtml(o.scriptUri)}"></script>`
@@ -107,7 +124,7 @@ export function renderInspectorPage(o: PageOptions): string {
 <title>${title}</title>
 <style nonce="${nonce}">${INSPECTOR_CSS}</style>
 </head>
-<body data-host="${o.kind}">
+<body data-host="${o.kind}" data-mode="${mode}">
 <div id="app" class="fs-app"><p class="fs-empty">Loading the inspector…</p></div>
 <noscript><p class="fs-error">The Forkscope inspector needs JavaScript.</p></noscript>
 ${data}${script}

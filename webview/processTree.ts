@@ -9,6 +9,7 @@
 import { HELPER_ROLES, stateBands, type ProcessModel, type RunModel } from '../extension/model/model';
 import { el, setAttr, setClass, setText } from './dom';
 import { describeExit, exitIsBad, formatBytes, formatSeconds, processStatus, ROLE_LABELS, type RefNames } from './format';
+import { worstSeverity, type Insight } from './insights';
 import type { TreeRow } from './treeRows';
 
 interface RowEls {
@@ -20,6 +21,8 @@ interface RowEls {
   target: HTMLElement;
   badge: HTMLSpanElement;
   flags: HTMLSpanElement;
+  /** The insights badge: severity colour, the kinds in its tooltip. */
+  warn: HTMLSpanElement;
   cpu: HTMLSpanElement;
   rss: HTMLSpanElement;
   exit: HTMLSpanElement;
@@ -38,6 +41,7 @@ export class ProcessTreeView {
   private order: TreeRow[] = [];
   private focusedPid: number | null = null;
   private selectedPid: number | null = null;
+  private insights: ReadonlyMap<number, readonly Insight[]> = new Map();
 
   constructor(private readonly events: ProcessTreeEvents) {
     this.root = el('ul', 'fs-tree');
@@ -53,8 +57,9 @@ export class ProcessTreeView {
   }
 
   /** Lays out the rows (new processes, expand/collapse, filter) and refreshes their contents. */
-  render(rows: TreeRow[], model: RunModel, names: RefNames, canOpenSource: boolean): void {
+  render(rows: TreeRow[], model: RunModel, names: RefNames, canOpenSource: boolean, insights: ReadonlyMap<number, readonly Insight[]> = this.insights): void {
     this.order = rows;
+    this.insights = insights;
     const wanted: HTMLLIElement[] = [];
     const siblings = new Map<number | null, number>();
     for (const r of rows) {
@@ -99,7 +104,8 @@ export class ProcessTreeView {
   }
 
   /** Refreshes row contents only (live updates between layout changes). */
-  refresh(model: RunModel, names: RefNames): void {
+  refresh(model: RunModel, names: RefNames, insights: ReadonlyMap<number, readonly Insight[]> = this.insights): void {
+    this.insights = insights;
     for (const r of this.order) {
       const els = this.rows.get(r.p);
       if (els) this.update(els, r.p, model, names);
@@ -151,13 +157,15 @@ export class ProcessTreeView {
     } else target = el('span', 'fs-target');
     const badge = el('span', 'fs-badge');
     const flags = el('span', 'fs-flags');
+    const warn = el('span', 'fs-warn-badge');
+    warn.hidden = true;
     const spacer = el('span', 'fs-spacer');
     const cpu = el('span', 'fs-num fs-cpu');
     const rss = el('span', 'fs-num fs-rss');
     const exit = el('span', 'fs-exit');
-    row.append(twisty, name, pid, role, target, badge, flags, spacer, cpu, rss, exit);
+    row.append(twisty, name, pid, role, target, badge, flags, warn, spacer, cpu, rss, exit);
     li.append(row);
-    els = { li, twisty, name, pid, role, target, badge, flags, cpu, rss, exit };
+    els = { li, twisty, name, pid, role, target, badge, flags, warn, cpu, rss, exit };
     this.rows.set(p, els);
     return els;
   }
@@ -185,6 +193,17 @@ export class ProcessTreeView {
       els.flags.dataset.flags = flagText;
       els.flags.replaceChildren(...flags.map(([cls, text]) => el('span', `fs-flag ${cls}`, text)));
     }
+    const insights = this.insights.get(p.pid) ?? [];
+    const worst = worstSeverity(insights);
+    const kinds = [...new Set(insights.map((w) => w.kind))];
+    const warnTitle = insights.map((w) => `${w.severity}: ${w.kind}\n${w.message}`).join('\n\n');
+    if (els.warn.title !== warnTitle) {
+      els.warn.hidden = insights.length === 0;
+      setText(els.warn, insights.length ? `${worst === 'error' ? '✖' : worst === 'info' ? 'ℹ' : '⚠'} ${kinds.join(', ')}` : '');
+      setClass(els.warn, `fs-warn-badge${worst ? ` sev-${worst}` : ''}`);
+      els.warn.title = warnTitle;
+      setAttr(els.warn, 'data-kinds', kinds.join(' ') || null);
+    }
     const ended = p.endedAt !== null;
     setText(els.cpu, !ended && p.cpuPercent !== null ? `${p.cpuPercent.toFixed(0)} % cpu` : p.cpuSeconds > 0 ? `${p.cpuSeconds.toFixed(2)} s cpu` : '');
     setText(els.rss, !ended && p.rssBytes ? formatBytes(p.rssBytes) : p.peakRssBytes ? formatBytes(p.peakRssBytes) : '');
@@ -194,7 +213,7 @@ export class ProcessTreeView {
     setText(els.exit, exit ?? '');
     setClass(els.exit, exitIsBad(p) ? 'fs-exit bad' : 'fs-exit');
     els.li.dataset.state = status.state;
-    setAttr(els.li, 'aria-label', `${p.name}, pid ${p.pid}, ${ROLE_LABELS[p.role] ?? p.role}, ${status.label}${exit ? `, ${exit}` : ''}${p.orphanedAt !== null ? ', orphan' : ''}`);
+    setAttr(els.li, 'aria-label', `${p.name}, pid ${p.pid}, ${ROLE_LABELS[p.role] ?? p.role}, ${status.label}${exit ? `, ${exit}` : ''}${p.orphanedAt !== null ? ', orphan' : ''}${kinds.length ? `, ${worst}: ${kinds.join(', ')}` : ''}`);
   }
 
   private fixTabStop(): void {

@@ -28,7 +28,29 @@ export interface SelectMessage {
   pid: number;
 }
 
-export type ToWebview = InitMessage | RecordsMessage | SelectMessage;
+/** Host → webview: show an insight (select its processes, bring its moment into view), e.g. from a notification. */
+export interface ShowInsightMessage {
+  type: 'showInsight';
+  kind: string;
+  pid: number | null;
+  /** When it was found (seconds from the start), as in the summary. */
+  at: number;
+}
+
+/** Host → a compare page: the two runs to compare (A, then B). */
+export interface CompareMessage {
+  type: 'compare';
+  runs: [CompareRunMessage, CompareRunMessage];
+}
+
+export interface CompareRunMessage {
+  title: string;
+  header: RecordingHeader;
+  records: RecordLine[];
+}
+
+export type ToWebview = InitMessage | RecordsMessage | SelectMessage | ShowInsightMessage | CompareMessage;
+export const TO_WEBVIEW_TYPES: readonly ToWebview['type'][] = ['init', 'records', 'select', 'showInsight', 'compare'];
 
 /** Webview → host: the page is loaded and listening. */
 export interface ReadyMessage {
@@ -48,7 +70,13 @@ export interface OpenSourceMessage {
   line: number;
 }
 
-export type FromWebview = ReadyMessage | SelectedMessage | OpenSourceMessage;
+/** Webview → host: a compare page has drawn both runs (lanes per timeline). */
+export interface CompareShownMessage {
+  type: 'compareShown';
+  lanes: [number, number];
+}
+
+export type FromWebview = ReadyMessage | SelectedMessage | OpenSourceMessage | CompareShownMessage;
 
 /** Narrows an unknown posted value to a message of the protocol (both sides validate what they receive). */
 export function isMessage<T extends { type: string }>(value: unknown, types: readonly T['type'][]): value is T {

@@ -68,8 +68,23 @@ button, input { font: inherit; color: inherit; }
 .fs-facts li { white-space: nowrap; }
 .fs-facts .k { color: var(--c-muted); margin-right: 4px; }
 .fs-facts .v { font-variant-numeric: tabular-nums; }
-.fs-warnings { margin: 4px 0 0; padding: 0; list-style: none; color: var(--c-warn); font-size: 0.92em; }
-.fs-warnings li::before { content: "⚠ "; }
+.fs-insights { margin: 6px 0 0; }
+.fs-insights[hidden] { display: none; }
+.fs-insights-title { margin: 0 0 2px; font-size: 0.92em; font-weight: 600; color: var(--c-muted); }
+.fs-insight-list { margin: 0; padding: 0; list-style: none; font-size: 0.92em; max-height: 7.5em; overflow: auto; }
+.fs-insight { display: flex; gap: 6px; align-items: baseline; padding: 1px 4px; border-left: 3px solid var(--sev); cursor: pointer; border-radius: 2px; }
+.fs-insight:hover { background: var(--c-hover); }
+.fs-insight[aria-current=true] { background: var(--c-sel); color: var(--c-sel-fg); }
+.fs-insight.sev-error { --sev: var(--c-error); } .fs-insight.sev-warning { --sev: var(--c-warn); } .fs-insight.sev-info { --sev: var(--c-accent); }
+.fs-insight-icon { flex: none; color: var(--sev); }
+.fs-insight-kind { flex: none; font-weight: 600; color: var(--sev); }
+.fs-insight-at { flex: none; color: var(--c-muted); font-variant-numeric: tabular-nums; }
+.fs-insight-message { flex: 1 1 auto; min-width: 0; }
+.fs-insight-code { flex: none; font-family: var(--mono); font-size: 0.92em; color: var(--c-muted); }
+button.fs-insight-code { background: none; border: none; padding: 0; cursor: pointer; color: var(--c-accent); text-decoration: underline dotted; }
+.fs-warn-badge { padding: 0 5px; border-radius: 3px; font-size: 0.8em; font-weight: 600; border: 1px solid var(--sev); color: var(--sev); max-width: 16em; overflow: hidden; text-overflow: ellipsis; }
+.fs-warn-badge[hidden] { display: none; }
+.fs-warn-badge.sev-error { --sev: var(--c-error); } .fs-warn-badge.sev-warning { --sev: var(--c-warn); } .fs-warn-badge.sev-info { --sev: var(--c-accent); }
 .fs-main { flex: 1; display: flex; min-height: 0; }
 .fs-tree-pane { width: 45%; min-width: 280px; max-width: 760px; display: flex; flex-direction: column; border-right: 1px solid var(--c-border); background: var(--c-panel); }
 .fs-filter { margin: 6px; padding: 3px 6px; background: var(--c-input); color: var(--c-input-fg); border: 1px solid var(--c-border); border-radius: 2px; }
@@ -140,6 +155,16 @@ table.fs-table { border-collapse: collapse; font-size: 0.92em; font-variant-nume
 .fs-pool { margin-bottom: 14px; }
 .fs-pool canvas { width: 100%; display: block; }
 .fs-tooltip { position: fixed; z-index: 10; pointer-events: none; max-width: 420px; padding: 4px 8px; background: var(--c-tooltip); color: var(--c-fg); border: 1px solid var(--c-border); border-radius: 3px; box-shadow: 0 2px 8px rgba(0,0,0,0.25); font-size: 0.92em; white-space: pre-line; }
+.fs-app.fs-compare { height: auto; min-height: 100vh; }
+.fs-compare-body { padding: 8px 12px 16px; display: flex; flex-direction: column; gap: 14px; }
+.fs-compare-table td.ratio { font-weight: 600; }
+.fs-compare-workers { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 12px; }
+.fs-compare-workers h3, .fs-compare-label { margin: 0 0 4px; font-size: 1em; }
+.fs-compare-timelines { display: flex; flex-direction: column; gap: 10px; }
+.fs-compare-side { border: 1px solid var(--c-border); border-radius: 3px; padding-top: 4px; }
+.fs-compare-side .fs-compare-label { padding: 0 8px; }
+.fs-timeline-pane.fs-compare-timeline { flex: none; min-height: 0; }
+.fs-compare-timeline .fs-timeline { flex: none; height: calc(var(--lanes, 4) * 20px + 30px); min-height: 90px; }
 .fs-empty { padding: 16px; color: var(--c-muted); }
 .fs-error { padding: 16px; color: var(--c-error); white-space: pre-wrap; }
 .fs-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }

@@ -14,6 +14,7 @@
 import { HELPER_ROLES, parentOf, stateBands, type ProcessModel, type RunModel, type StateBand } from '../extension/model/model';
 import { cssVar, el } from './dom';
 import { formatBytes, formatSeconds, type RefNames } from './format';
+import type { Insight } from './insights';
 import { firstBandEndingAfter, layoutArrows, MessageIndex, newArrowBatch, niceTicks, segmentDistance, tickLabel, TimeWindow, type ArrowBatch } from './timelineLayout';
 import type { TreeRow } from './treeRows';
 
@@ -26,6 +27,25 @@ export interface TimelineHost {
   /** The view (window, scroll, follow) changed: persist it. */
   viewChanged(): void;
   live(): boolean;
+  /** The run's insights: each is marked on the lanes of its processes. */
+  insights?(): readonly Insight[];
+  /** Processes to outline (the insight the user picked), or null. */
+  highlighted?(): readonly number[] | null;
+  /** The time "fit" shows up to (default: the run's now); the compare view gives both runs the longer one's. */
+  extent?(): number;
+}
+
+/** An insight's mark as drawn (for tests): the lane, and where its moment is. */
+export interface DrawnMark {
+  pid: number;
+  kind: string;
+  severity: Insight['severity'];
+  lane: number;
+  /** CSS pixels in the canvas: the marker at the insight's time, and the hatched band's ends (null: no band). */
+  x: number;
+  y: number;
+  bandX0: number | null;
+  bandX1: number | null;
 }
 
 interface Palette {
@@ -41,6 +61,9 @@ interface Palette {
   lock: string;
   zombie: string;
   accent: string;
+  error: string;
+  warn: string;
+  info: string;
   channels: string[];
   font: string;
 }
@@ -99,7 +122,12 @@ export class TimelineView {
   /** Durations (ms) of the latest draws, for the benchmark and tests. */
   readonly frameTimes: number[] = [];
   /** Facts about the last frame, for tests. */
-  lastFrame = { lanes: 0, arrows: 0, binned: false, considered: 0, version: -1, at: 0 };
+  lastFrame = { lanes: 0, arrows: 0, binned: false, considered: 0, version: -1, at: 0, marks: 0 };
+  /** Insight marks drawn in the last frame (for tests). */
+  drawnMarks: DrawnMark[] = [];
+  /** The most severe insight on each drawn lane's process (the gutter shows a dot in its colour). */
+  private laneSeverity = new Map<number, Insight['severity']>();
+  private hatches: Partial<Record<Insight['severity'], CanvasPattern | null>> = {};
 
   constructor(private readonly host: TimelineHost, tooltip: HTMLElement) {
     this.tooltip = tooltip;
@@ -161,6 +189,7 @@ export class TimelineView {
   /** Theme changed: re-read colours. */
   retheme(): void {
     this.palette = null;
+    this.hatches = {};
     this.invalidate();
   }
 
@@ -188,11 +217,16 @@ export class TimelineView {
     this.invalidate();
   }
 
+  /** The end of the time "fit" shows. */
+  private end(): number {
+    return this.host.extent?.() ?? this.host.model().run.now;
+  }
+
   fit(): void {
     this.fitted = true;
     this.win.follow = true;
     this.followButton.setAttribute('aria-pressed', 'true');
-    this.win.fit(this.host.model().run.now);
+    this.win.fit(this.end());
     this.invalidate();
     this.host.viewChanged();
   }
@@ -203,6 +237,33 @@ export class TimelineView {
     if (on && !this.fitted) this.win.followNow(this.host.model().run.now, false);
     this.invalidate();
     this.host.viewChanged();
+  }
+
+  /**
+   * Brings [begin, end] into view with some room around it (an insight's
+   * moment); a short span is widened to a fifth of the run, for context.
+   */
+  showTime(begin: number, end: number): void {
+    const ext = Math.max(this.end(), 1e-3);
+    const span = Math.max(end - begin, ext * 0.2, 1e-4);
+    const mid = (begin + Math.max(end, begin)) / 2;
+    this.fitted = false;
+    this.win.t0 = mid - span * 0.65;
+    this.win.t1 = mid + span * 0.65;
+    this.win.clamp(ext);
+    this.win.follow = this.host.live() && this.win.showsEnd(this.host.model().run.now);
+    this.followButton.setAttribute('aria-pressed', String(this.win.follow));
+    this.invalidate();
+    this.host.viewChanged();
+  }
+
+  /** Shows the same window as `other` (the compare view keeps its timelines aligned). */
+  alignWith(other: TimelineView): void {
+    if (this.win.t0 === other.win.t0 && this.win.t1 === other.win.t1 && this.fitted === other.fitted) return;
+    this.win.t0 = other.win.t0;
+    this.win.t1 = other.win.t1;
+    this.fitted = other.fitted;
+    this.invalidate();
   }
 
   /** Scrolls so the lane of `pid` is visible. */
@@ -247,6 +308,9 @@ export class TimelineView {
       lock: v('--c-wait-lock', '#d62'),
       zombie: v('--c-zombie', '#d22'),
       accent: v('--c-accent', '#27d'),
+      error: v('--c-error', '#d22'),
+      warn: v('--c-warn', '#ca2'),
+      info: v('--c-accent', '#27d'),
       channels: [1, 2, 3, 4, 5, 6].map((i) => v(`--c-ch${i}`, '#27d')),
       font: `${getComputedStyle(document.body).fontSize || '12px'} ${v('--font', 'sans-serif')}`,
     };
@@ -369,7 +433,7 @@ export class TimelineView {
     this.laneH = rows.length > 300 ? 14 : 20;
     this.followButton.hidden = !this.host.live();
     if (this.host.live() && this.win.follow) this.win.followNow(now, this.fitted);
-    else if (this.fitted) this.win.fit(now);
+    else if (this.fitted) this.win.fit(this.end());
     this.win.width = this.plotW();
 
     const ctx = this.ctx;
@@ -541,6 +605,8 @@ export class TimelineView {
       ctx.textAlign = 'left';
     }
 
+    this.drawInsights(rows, model, pal, first, last, laneY);
+
     // Now.
     if (this.host.live()) {
       const x = G + win.x(now);
@@ -585,8 +651,16 @@ export class TimelineView {
       ctx.fillStyle = pal.fg;
       const indent = 4 + Math.min(8, r.level - 1) * 8;
       const label = `${r.p.name} ${r.p.pid}`;
-      ctx.fillText(fitText(ctx, label, G - indent - 4), indent, y + LH / 2);
+      const sev = this.laneSeverity.get(r.p.pid);
+      ctx.fillText(fitText(ctx, label, G - indent - (sev ? 16 : 4)), indent, y + LH / 2);
       ctx.globalAlpha = 1;
+      if (sev) {
+        // A dot in the severity's colour: this process is named by an insight.
+        ctx.fillStyle = this.severityColor(sev, pal);
+        ctx.beginPath();
+        ctx.arc(G - 9, y + LH / 2, 4, 0, Math.PI * 2);
+        ctx.fill();
+      }
     }
     ctx.restore();
     ctx.fillStyle = pal.border;
@@ -599,9 +673,124 @@ export class TimelineView {
     const ms = performance.now() - started;
     this.frameTimes.push(ms);
     if (this.frameTimes.length > 240) this.frameTimes.splice(0, this.frameTimes.length - 240);
-    this.lastFrame = { lanes: last - first + 1, arrows: batch.n, binned: batch.binned, considered: batch.considered, version: model.version, at: performance.now() };
+    this.lastFrame = { lanes: last - first + 1, arrows: batch.n, binned: batch.binned, considered: batch.considered, version: model.version, at: performance.now(), marks: this.drawnMarks.length };
     if (this.hover) this.updateTooltip();
     return true;
+  }
+
+  private severityColor(sev: Insight['severity'], pal: Palette): string {
+    return sev === 'error' ? pal.error : sev === 'warning' ? pal.warn : pal.info;
+  }
+
+  /** Diagonal hatching in a severity's colour (a hang's band). */
+  private hatch(sev: Insight['severity'], pal: Palette): CanvasPattern | null {
+    if (sev in this.hatches) return this.hatches[sev] ?? null;
+    const tile = document.createElement('canvas');
+    tile.width = tile.height = 8;
+    const c = tile.getContext('2d');
+    let pattern: CanvasPattern | null = null;
+    if (c) {
+      c.strokeStyle = this.severityColor(sev, pal);
+      c.lineWidth = 2;
+      c.beginPath();
+      c.moveTo(-2, 10);
+      c.lineTo(10, -2);
+      c.moveTo(6, 10);
+      c.lineTo(10, 6);
+      c.moveTo(-2, 2);
+      c.lineTo(2, -2);
+      c.stroke();
+      pattern = this.ctx.createPattern(tile, 'repeat');
+    }
+    this.hatches[sev] = pattern;
+    return pattern;
+  }
+
+  /**
+   * Each insight on the lanes of its processes: a hatched band from when the
+   * condition began (`since`) to when the process ended (or now, live), a
+   * marker at the moment it was found, and an outline around the lanes of the
+   * insight the user picked.
+   */
+  private drawInsights(rows: readonly TreeRow[], model: RunModel, pal: Palette, first: number, last: number, laneY: (lane: number) => number): void {
+    this.drawnMarks = [];
+    this.laneSeverity.clear();
+    const insights = this.host.insights?.() ?? [];
+    const highlighted = this.host.highlighted?.() ?? null;
+    if (!insights.length && !highlighted?.length) return;
+    const laneByPid = new Map<number, number>();
+    for (let lane = first; lane <= last; lane++) laneByPid.set(rows[lane].p.pid, lane);
+    const ctx = this.ctx;
+    const G = this.gutter;
+    const LH = this.laneH;
+    const now = model.run.now;
+    for (const w of insights) {
+      const color = this.severityColor(w.severity, pal);
+      for (const pid of w.pids) {
+        const lane = laneByPid.get(pid);
+        if (lane === undefined) continue;
+        const worst = this.laneSeverity.get(pid);
+        if (!worst || (w.severity === 'error' && worst !== 'error') || (w.severity === 'warning' && worst === 'info')) this.laneSeverity.set(pid, w.severity);
+        const y = laneY(lane);
+        const p = rows[lane].p;
+        let bandX0: number | null = null;
+        let bandX1: number | null = null;
+        if (w.since !== null) {
+          const until = Math.max(w.at, Math.min(p.endedAt ?? now, now));
+          const xa = Math.max(G - 2, G + this.win.x(w.since));
+          const xb = Math.min(this.cssW + 2, G + this.win.x(until));
+          if (xb > xa) {
+            const pattern = this.hatch(w.severity, pal);
+            ctx.globalAlpha = 0.55;
+            ctx.fillStyle = pattern ?? color;
+            ctx.fillRect(xa, y + 1, Math.max(1, xb - xa), LH - 2);
+            ctx.globalAlpha = 1;
+            bandX0 = xa;
+            bandX1 = xb;
+          }
+        }
+        const x = Math.round(G + this.win.x(w.at)) + 0.5;
+        ctx.strokeStyle = color;
+        ctx.fillStyle = color;
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        ctx.moveTo(x, y + 1);
+        ctx.lineTo(x, y + LH - 1);
+        ctx.stroke();
+        ctx.beginPath();
+        ctx.moveTo(x - 5, y + 1);
+        ctx.lineTo(x + 5, y + 1);
+        ctx.lineTo(x, y + 7);
+        ctx.closePath();
+        ctx.fill();
+        ctx.lineWidth = 1;
+        this.drawnMarks.push({ pid, kind: w.kind, severity: w.severity, lane, x, y: y + LH / 2, bandX0, bandX1 });
+      }
+    }
+    if (highlighted?.length) {
+      const focusColor = cssVar('--c-focus', pal.accent);
+      ctx.strokeStyle = focusColor;
+      ctx.lineWidth = 2;
+      for (const pid of highlighted) {
+        const lane = laneByPid.get(pid);
+        if (lane === undefined) continue;
+        ctx.strokeRect(G + 1, laneY(lane) + 1, this.cssW - G - 2, LH - 2);
+      }
+      ctx.lineWidth = 1;
+    }
+  }
+
+  /** The insights whose marker is near (x, y), in words (for the tooltip). */
+  private describeInsightAt(x: number, y: number): string | null {
+    const lane = Math.floor((y - this.axisH + this.scrollY) / this.laneH);
+    const near = this.drawnMarks.filter((m) => m.lane === lane && (Math.abs(m.x - x) <= 5 || (m.bandX0 !== null && m.bandX1 !== null && x >= m.bandX0 && x <= m.bandX1)));
+    if (!near.length) return null;
+    const insights = this.host.insights?.() ?? [];
+    const pid = near[0].pid;
+    const texts = insights
+      .filter((w) => w.pids.includes(pid) && near.some((m) => m.kind === w.kind))
+      .map((w) => `${w.severity}: ${w.kind} at ${formatSeconds(w.at)}${w.since !== null ? ` (since ${formatSeconds(w.since)})` : ''}\n${w.message}`);
+    return texts.length ? texts.join('\n\n') : null;
   }
 
   private channelColors(model: RunModel, pal: Palette): string[] {
@@ -618,16 +807,14 @@ export class TimelineView {
 
   private zoomBy(factor: number, x: number): void {
     this.fitted = false;
-    const now = this.host.model().run.now;
-    this.win.zoomAt(factor, x, now);
-    this.afterUserMove(now);
+    this.win.zoomAt(factor, x, this.end());
+    this.afterUserMove(this.host.model().run.now);
   }
 
   private panBy(dx: number): void {
     this.fitted = false;
-    const now = this.host.model().run.now;
-    this.win.panBy(dx, now);
-    this.afterUserMove(now);
+    this.win.panBy(dx, this.end());
+    this.afterUserMove(this.host.model().run.now);
   }
 
   private afterUserMove(now: number): void {
@@ -674,7 +861,7 @@ export class TimelineView {
         this.fitted = false;
         this.win.t0 = this.drag.t0 + dt;
         this.win.t1 = this.drag.t1 + dt;
-        this.win.clamp(this.host.model().run.now);
+        this.win.clamp(this.end());
         this.scrollY = this.drag.scrollY - dy;
         this.afterUserMove(this.host.model().run.now);
         this.tooltip.hidden = true;
@@ -756,6 +943,10 @@ export class TimelineView {
       const p = model.byPid.get(pid);
       return p ? `${p.name} (pid ${pid})` : `pid ${pid}`;
     };
+    if (x > this.gutter) {
+      const insight = this.describeInsightAt(x, y);
+      if (insight) return insight;
+    }
     if (x > this.gutter && this.index) {
       const b = this.batch;
       let best = -1;

@@ -6,6 +6,7 @@
  *   forkscope summary FILE [--json]
  *   forkscope report FILE --html OUT.html
  *   forkscope export FILE --chrome-trace OUT.json
+ *   forkscope compare A B [--json] [--html OUT.html]
  *
  * `record --ipc` is the mode the VS Code extension forks: output and live
  * records go to the parent over IPC, and a `stop` message stops the run.
@@ -19,6 +20,8 @@ import { parseRecording, RecordingError, RECORDING_EXTENSION, type RecordLine } 
 import { summarize, summaryWarning } from '../model/summary';
 import { formatSummary } from '../model/summaryText';
 import { chromeTrace } from './chromeTrace';
+import { formatComparison } from '../model/compare';
+import { compareRuns, loadRuns, writeComparePage } from './compareReport';
 import { FORKSCOPE_VERSION } from './paths';
 import { readRecordingText, ReportError, writeReport } from './report';
 import { RunSupervisor, type RunOptions } from './supervisor';
@@ -31,6 +34,7 @@ Usage:
   forkscope summary FILE [--json]
   forkscope report FILE --html OUT.html           one self-contained HTML inspector (no network)
   forkscope export FILE --chrome-trace OUT.json   Chrome Trace Event JSON for Perfetto
+  forkscope compare A B [--json] [--html OUT.html]  two runs side by side (B ÷ A)
 
 record options:
   --out FILE            where to write the recording (default: SCRIPT${RECORDING_EXTENSION} in this folder)
@@ -323,6 +327,33 @@ function exportTrace(argv: string[]): number {
   return 0;
 }
 
+/** `compare A B [--json] [--html OUT.html]`: two recordings' figures and B ÷ A (docs/compare.md). */
+function compare(argv: string[]): number {
+  const usage = 'Usage: forkscope compare A.forkscope B.forkscope [--json] [--html OUT.html]';
+  let json = false;
+  let html: string | null = null;
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') json = true;
+    else if (a === '--html') {
+      html = argv[++i] ?? null;
+      if (html === null) throw new UsageError('--html needs a file name.');
+    } else if (a.startsWith('--html=')) html = a.slice('--html='.length);
+    else if (a.startsWith('--')) throw new UsageError(`Unknown option ${a}.`);
+    else files.push(a);
+  }
+  if (files.length !== 2) throw new UsageError(`${usage}\n(name exactly two recordings: A, then B)`);
+  const runs = loadRuns([files[0], files[1]]);
+  const c = compareRuns(runs);
+  process.stdout.write(json ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c));
+  if (html) {
+    const bytes = writeComparePage(runs, html);
+    if (process.stderr.isTTY) process.stderr.write(`forkscope: comparison → ${html} (${Math.round(bytes / 1024)} KiB, opens offline in any browser)\n`);
+  }
+  return 0;
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -336,6 +367,8 @@ export async function main(argv: string[]): Promise<number> {
         return report(rest);
       case 'export':
         return exportTrace(rest);
+      case 'compare':
+        return compare(rest);
       case '--version':
       case '-V':
         process.stdout.write(`${FORKSCOPE_VERSION}\n`);

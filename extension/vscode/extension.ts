@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { Summary } from '../model/summary';
 import { ForkscopeDebugType } from './debugAdapter';
+import { ComparePanels } from './comparePanel';
 import { Disposable } from './dispose';
 import { Commands, ContextKeys, CUSTOM_EDITOR, DEBUG_TYPE, registerCommand, setContext, Views } from './ids';
 import { InspectorPanel, openSource } from './inspectorPanel';
@@ -30,6 +31,7 @@ export interface ForkscopeApi {
     runs: RunController;
     inspector: InspectorPanel;
     recordings: RecordingEditorProvider;
+    compare: ComparePanels;
   };
 }
 
@@ -39,6 +41,7 @@ class ForkscopeExtension extends Disposable {
   readonly inspector: InspectorPanel;
   readonly runs: RunController;
   readonly recordings: RecordingEditorProvider;
+  readonly compare: ComparePanels;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     super();
@@ -48,6 +51,7 @@ class ForkscopeExtension extends Disposable {
     this.inspector = this._register(new InspectorPanel(context.extensionUri, hooks));
     this.runs = this._register(new RunController(context, this.tree, this.inspector));
     this.recordings = this._register(new RecordingEditorProvider(context.extensionUri, hooks));
+    this.compare = this._register(new ComparePanels(context.extensionUri));
     this._register(
       vscode.window.registerCustomEditorProvider(CUSTOM_EDITOR, this.recordings, {
         webviewOptions: { retainContextWhenHidden: false },
@@ -109,6 +113,12 @@ class ForkscopeExtension extends Disposable {
     );
     r(registerCommand(Commands.openSamples, (target, options) => openSamples(this.context.extensionPath, target instanceof vscode.Uri ? target : undefined, options)));
     r(registerCommand(Commands.showOutput, () => this.runs.output.show(true)));
+    r(
+      registerCommand(Commands.compareRecordings, async (clicked, selected) => {
+        const pair = await this.compare.pick(clicked instanceof vscode.Uri ? clicked : undefined, Array.isArray(selected) ? selected : undefined);
+        return pair ? this.compare.show(pair[0], pair[1]) : null;
+      }),
+    );
     const pidOf = (item?: { pid: number }) => (item && typeof item.pid === 'number' ? item.pid : this.treeView.selection[0]?.pid);
     r(
       registerCommand(Commands.revealInInspector, (item) => {
@@ -164,7 +174,7 @@ class ForkscopeExtension extends Disposable {
       stopAll: () => this.runs.stop(),
       onDidStartRun: this.runs.onDidStartRun,
       onDidEndRun: this.runs.onDidEndRun,
-      _test: { tree: this.tree, treeView: this.treeView, runs: this.runs, inspector: this.inspector, recordings: this.recordings },
+      _test: { tree: this.tree, treeView: this.treeView, runs: this.runs, inspector: this.inspector, recordings: this.recordings, compare: this.compare },
     };
   }
 }

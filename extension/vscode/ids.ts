@@ -18,6 +18,7 @@ export const Commands = {
   terminateProcess: 'forkscope.processes.terminate',
   killProcess: 'forkscope.processes.kill',
   showOutput: 'forkscope.showOutput',
+  compareRecordings: 'forkscope.compareRecordings',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -35,6 +36,7 @@ export const ContextKeys = {
 export const DEBUG_TYPE = 'forkscope';
 export const CUSTOM_EDITOR = 'forkscope.recording';
 export const WEBVIEW_PANEL = 'forkscope.inspector';
+export const COMPARE_PANEL = 'forkscope.compare';
 export const WALKTHROUGH = 'forkscope.gettingStarted';
 
 /** Settings under `forkscope.`. */
@@ -60,6 +62,8 @@ export interface CommandArgs {
   [Commands.terminateProcess]: [item?: { pid: number }];
   [Commands.killProcess]: [item?: { pid: number }];
   [Commands.showOutput]: [];
+  /** From the Explorer: the clicked file and every selected one; from the palette: nothing (a file dialog asks). */
+  [Commands.compareRecordings]: [clicked?: vscode.Uri, selected?: vscode.Uri[]];
 }
 
 /** Registers a command by its typed id. */

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { RecordingHeader, RecordLine } from '../model/recording';
+import type { SummaryWarning } from '../model/summary';
 import { renderInspectorPage } from '../../webview/page';
 import { isMessage, type FromWebview, type ToWebview } from '../../webview/protocol';
 import { Disposable } from './dispose';
@@ -78,6 +79,15 @@ export class InspectorWebview extends Disposable {
     this.post({ type: 'select', pid });
   }
 
+  /** Shows an insight in the page (once the page has the run, if it is still loading). */
+  showInsight(w: Pick<SummaryWarning, 'kind' | 'pid' | 'at'>): void {
+    const m: ToWebview = { type: 'showInsight', kind: w.kind, pid: w.pid, at: w.at };
+    if (this.ready && this.initialized) this.post(m);
+    else this.pendingInsight = m;
+  }
+
+  private pendingInsight: ToWebview | null = null;
+
   private sendInit(): void {
     const s = this.source;
     const header = s?.header();
@@ -90,6 +100,10 @@ export class InspectorWebview extends Disposable {
         this.stats.lastInitRecords = records.length;
       }
     });
+    if (this.pendingInsight) {
+      this.post(this.pendingInsight);
+      this.pendingInsight = null;
+    }
   }
 
   private post(m: ToWebview, records = 0): void {
@@ -167,6 +181,10 @@ export class InspectorPanel extends Disposable {
 
   select(pid: number): void {
     this.view?.select(pid);
+  }
+
+  showInsight(w: Pick<SummaryWarning, 'kind' | 'pid' | 'at'>): void {
+    this.view?.showInsight(w);
   }
 
   private create(preserveFocus: boolean): void {

@@ -7,6 +7,7 @@
 
 import * as vscode from 'vscode';
 import { HELPER_ROLES, parentOf, type ProcessModel, type RunModel } from '../model/model';
+import { summaryWarning, type SummaryWarning } from '../model/summary';
 import { describeExit, exitIsBad, formatBytes, formatSeconds, processStatus, RefNames, type ProcessStatus } from '../../webview/format';
 import { Disposable } from './dispose';
 import { Commands } from './ids';
@@ -26,6 +27,8 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
   private readonly items = new Map<number, ProcessItem>();
   /** Children by parent pid (null: the roots), rebuilt only when the model changed: big trees stay cheap. */
   private index: Map<number | null, ProcessModel[]> | null = null;
+  /** The shown run's warnings when known in full (the summary's); else the model's, as they stream in. */
+  private warnings: readonly SummaryWarning[] | null = null;
 
   private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<ProcessItem | undefined | void>());
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
@@ -35,8 +38,21 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
     this.model = model;
     this.live = live;
     this.names = model ? new RefNames(model) : null;
+    this.warnings = null;
     this.items.clear();
     this.refreshNow();
+  }
+
+  /** The run's full list of warnings (its summary's), once it is known. */
+  setWarnings(warnings: readonly SummaryWarning[]): void {
+    this.warnings = warnings;
+    this.refreshNow();
+  }
+
+  /** The warnings that name `pid`. */
+  warningsOf(pid: number): SummaryWarning[] {
+    const list = this.warnings ?? this.model?.warnings.map(summaryWarning) ?? [];
+    return list.filter((w) => w.pids.includes(pid));
   }
 
   setLive(live: boolean): void {
@@ -105,15 +121,18 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
   }
 
   /** What a row says (also used by tests). */
-  describe(p: ProcessModel): { label: string; description: string; status: ProcessStatus; tooltip: string } {
+  describe(p: ProcessModel): { label: string; description: string; status: ProcessStatus; tooltip: string; warnings: SummaryWarning[] } {
     const m = this.model!;
     const status = processStatus(p, m, this.names!);
+    const warnings = this.warningsOf(p.pid);
+    const notable = warnings.filter((w) => w.severity !== 'info');
     const bits = [`pid ${p.pid}`];
     if (p.endedAt === null && p.cpuPercent !== null) bits.push(`${Math.round(p.cpuPercent)} %`);
     if (status.state === 'exited') bits.push(describeExit(p) ?? 'exited');
     else if (status.state === 'zombie') bits.push('zombie: not joined');
     else bits.push(status.label);
     if (p.orphanedAt !== null && !HELPER_ROLES.has(p.role)) bits.push('orphan');
+    if (notable.length) bits.push(`⚠ ${[...new Set(notable.map((w) => w.kind))].join(', ')}`);
     const tooltip = [
       `${p.name} (${p.role})`,
       `pid ${p.pid}${p.ppid !== null ? `, parent pid ${p.ppid}` : ''}`,
@@ -124,10 +143,11 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
       `CPU: ${p.cpuSeconds.toFixed(2)} s, peak memory ${formatBytes(p.peakRssBytes)}`,
       p.orphanedAt !== null ? `orphaned at ${formatSeconds(p.orphanedAt)} (its parent died first)` : null,
       p.error ? `error: ${p.error}` : null,
+      ...warnings.map((w) => `${w.severity === 'error' ? '✖' : w.severity === 'info' ? 'ℹ' : '⚠'} ${w.kind}: ${w.message}`),
     ]
       .filter(Boolean)
       .join('\n');
-    return { label: p.name, description: bits.join(' · '), status, tooltip };
+    return { label: p.name, description: bits.join(' · '), status, tooltip, warnings };
   }
 
   getTreeItem(element: ProcessItem): vscode.TreeItem {
@@ -139,12 +159,19 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
     item.id = `${p.pid}:${p.startedAt}`;
     item.description = d.description;
     item.tooltip = d.tooltip;
-    item.iconPath = stateIcon(p, d.status);
+    item.iconPath = warningIcon(d.warnings) ?? stateIcon(p, d.status);
     const alive = p.endedAt === null && this.live;
     item.contextValue = ['process', alive ? 'alive' : 'ended', p.file ? 'hasSource' : ''].filter(Boolean).join(' ');
     item.command = { command: Commands.revealInInspector, title: 'Reveal in Inspector', arguments: [element] };
     return item;
   }
+}
+
+/** The icon of a process named by an error or warning (it takes the place of the state's). */
+export function warningIcon(warnings: readonly SummaryWarning[]): vscode.ThemeIcon | null {
+  if (warnings.some((w) => w.severity === 'error')) return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+  if (warnings.some((w) => w.severity === 'warning')) return new vscode.ThemeIcon('warning', new vscode.ThemeColor('editorWarning.foreground'));
+  return null;
 }
 
 /** Codicon and theme colour for a process's state. */

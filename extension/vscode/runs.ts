@@ -12,10 +12,11 @@ import * as vscode from 'vscode';
 import { DEFAULT_HANG_SECONDS } from '../model/insights';
 import { HELPER_ROLES, RunReducer } from '../model/model';
 import type { RecordingHeader, RecordLine } from '../model/recording';
-import type { Summary } from '../model/summary';
+import { summarize, type Summary, type SummaryWarning } from '../model/summary';
+import { InsightNotifier, RunInsights } from './diagnostics';
 import { Disposable } from './dispose';
 import { ContextKeys, Settings, setContext } from './ids';
-import { InspectorPanel, type InspectorSource } from './inspectorPanel';
+import { InspectorPanel, openSource, type InspectorSource } from './inspectorPanel';
 import { PrefixedLines } from './outputLines';
 import { InterpreterError, reportInterpreterError, resolveInterpreter } from './interpreter';
 import type { ProcessTreeProvider } from './processTree';
@@ -60,6 +61,10 @@ export class RunController extends Disposable {
   readonly output: vscode.OutputChannel;
   private readonly status: vscode.StatusBarItem;
   private statusTimer: NodeJS.Timeout | null = null;
+  /** Diagnostics of runs' insights (`forkscope`), one RunInsights per script: a new run replaces the last one's. */
+  readonly diagnostics: vscode.DiagnosticCollection;
+  readonly notifier: InsightNotifier;
+  private readonly insightsByScript = new Map<string, RunInsights>();
 
   private readonly _onDidStartRun = this._register(new vscode.EventEmitter<RunStartEvent>());
   readonly onDidStartRun = this._onDidStartRun.event;
@@ -79,6 +84,8 @@ export class RunController extends Disposable {
     this.status = this._register(vscode.window.createStatusBarItem('forkscope.run', vscode.StatusBarAlignment.Left, 50));
     this.status.name = 'Forkscope run';
     this.status.command = 'forkscope.openInspector';
+    this.diagnostics = this._register(vscode.languages.createDiagnosticCollection('forkscope'));
+    this.notifier = this._register(new InsightNotifier());
   }
 
   /** Runs that have not ended. */
@@ -163,6 +170,13 @@ export class RunController extends Disposable {
     }
     this.sessions.add(session);
     this.shown = session;
+    this.insightsByScript.get(script)?.clear();
+    const insights = new RunInsights(this.diagnostics, this.notifier, {
+      showInInspector: (w) => this.showInsight(session, w),
+      goToCode: (w) => void (w.file && openSource(w.file, w.line ?? 1)),
+      stopRun: () => void this.stop(session),
+    });
+    this.insightsByScript.set(script, insights);
     const out = new PrefixedLines(path.basename(script), (line) => this.output.appendLine(line));
     this.output.appendLine(`▶ ${python} ${path.basename(script)} ${(o.args ?? []).join(' ')} (recording → ${session.request.out})`);
     session.onDidOutput((e) => {
@@ -170,6 +184,7 @@ export class RunController extends Disposable {
       this._onDidOutput.fire({ session, ...e });
     });
     session.onDidReceiveRecords(() => {
+      if (session.model && this.insightsByScript.get(script) === insights) insights.updateLive(session.model);
       if (this.shown === session) {
         if (this.tree.shownModel !== session.model) this.tree.show(session.model, true);
         else this.tree.refreshSoon();
@@ -178,6 +193,7 @@ export class RunController extends Disposable {
     });
     session.onDidEnd((end) => {
       out.flush();
+      if (end.summary && this.insightsByScript.get(script) === insights) insights.updateFinal(end.summary.warnings, session.model);
       this.onEnded(session, end, interactive);
     });
     session.start();
@@ -189,6 +205,12 @@ export class RunController extends Disposable {
     this.inspector.show(this.sourceOf(session), openInspector);
     this._onDidStartRun.fire({ id: session.id, script, recording: session.request.out, debugSessionId: session.debugSessionId });
     return session;
+  }
+
+  /** Opens the inspector on a session and shows one of its insights there. */
+  private showInsight(session: RunSession, w: SummaryWarning): void {
+    this.inspector.show(this.sourceOf(session), true, false);
+    this.inspector.showInsight(w);
   }
 
   /** An inspector source following a session. */
@@ -208,6 +230,7 @@ export class RunController extends Disposable {
     void setContext(ContextKeys.running, live.length > 0);
     if (this.shown === session) {
       this.tree.show(session.model, false);
+      if (end.summary) this.tree.setWarnings(end.summary.warnings);
     }
     this.updateStatusSoon();
     const error = end.supervisorError ?? end.launchError;
@@ -239,6 +262,7 @@ export class RunController extends Disposable {
     if (!s || s === this.shown) return;
     this.shown = s;
     this.tree.show(s.model, !s.ended);
+    if (s.result?.summary) this.tree.setWarnings(s.result.summary.warnings);
     this.inspector.show(this.sourceOf(s), false);
     this.updateStatusSoon();
   }
@@ -253,7 +277,9 @@ export class RunController extends Disposable {
   showRecording(header: RecordingHeader, records: RecordLine[]): void {
     if (this.liveSessions.length) return; // a live run keeps the view
     this.shown = null;
-    this.tree.show(RunReducer.fromRecords(header, records), false);
+    const model = RunReducer.fromRecords(header, records);
+    this.tree.show(model, false);
+    this.tree.setWarnings(summarize(model).warnings);
     void setContext(ContextKeys.hasRun, true);
   }
 

@@ -40,13 +40,13 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; 
  * folder, as `scriptName` there when given (hostile file names), and makes
  * its summary and HTML report.
  */
-export async function recordFixture(fixture: string, opts: { scriptName?: string; args?: string[] } = {}): Promise<RealRun> {
-  const name = path.basename(fixture, '.py');
+export async function recordFixture(fixture: string, opts: { scriptName?: string; args?: string[]; recordArgs?: string[]; name?: string } = {}): Promise<RealRun> {
+  const name = opts.name ?? path.basename(fixture, '.py');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `forkscope-browser-${name}-`));
   const scriptName = opts.scriptName ?? path.basename(fixture);
   fs.copyFileSync(path.join(FIXTURES, fixture), path.join(dir, scriptName));
   const recording = path.join(dir, `${name}.forkscope`);
-  const rec = await run(process.execPath, [CLI, 'record', '--quiet', '--python', PYTHON, '--out', recording, '--', scriptName, ...(opts.args ?? [])], dir);
+  const rec = await run(process.execPath, [CLI, 'record', '--quiet', '--python', PYTHON, ...(opts.recordArgs ?? []), '--out', recording, '--', scriptName, ...(opts.args ?? [])], dir);
   if (!fs.existsSync(recording)) throw new Error(`recording ${fixture} failed (exit ${rec.code}): ${rec.stderr}`);
   const sum = await run(process.execPath, [CLI, 'summary', recording, '--json'], dir);
   if (sum.code !== 0) throw new Error(`summary of ${fixture} failed: ${sum.stderr}`);

@@ -1,0 +1,75 @@
+/**
+ * `forkscope compare A.forkscope B.forkscope`: the `forkscope.compare/1`
+ * document of two saved runs (docs/compare.md), and its self-contained HTML
+ * page — the webview bundle in its compare mode with both recordings inlined:
+ * the figures, busy time per worker, and both timelines on one time axis.
+ */
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compareSummaries, type Comparison } from '../model/compare';
+import { RunReducer } from '../model/model';
+import { parseRecording } from '../model/recording';
+import { summarize } from '../model/summary';
+import { renderInspectorPage } from '../../webview/page';
+import { readRecordingText, ReportError, webviewBundlePath } from './report';
+
+export interface LoadedRun {
+  file: string;
+  label: string;
+  text: string;
+}
+
+/** Reads two recordings (refusing what is not one, with a line naming the file). */
+export function loadRuns(files: [string, string]): [LoadedRun, LoadedRun] {
+  const labels = files.map((f) => path.basename(f));
+  // Two files of the same name: tell them apart by their folders.
+  if (labels[0] === labels[1]) for (let i = 0; i < 2; i++) labels[i] = path.join(path.basename(path.dirname(path.resolve(files[i]))), labels[i]);
+  return files.map((file, i) => {
+    const text = readRecordingText(file);
+    parseRecording(text, file);
+    return { file, label: labels[i], text };
+  }) as [LoadedRun, LoadedRun];
+}
+
+/** The comparison of two loaded runs (B ÷ A). */
+export function compareRuns(runs: [LoadedRun, LoadedRun]): Comparison {
+  const [a, b] = runs.map((r) => {
+    const rec = parseRecording(r.text, r.file);
+    return summarize(RunReducer.fromRecords(rec.header, rec.records));
+  });
+  return compareSummaries(a, b, [runs[0].label, runs[1].label]);
+}
+
+/** The compare page of two runs. */
+export function renderComparePage(runs: [LoadedRun, LoadedRun], bundle: string): string {
+  return renderInspectorPage({
+    kind: 'standalone',
+    bundle,
+    recording: null,
+    compare: [
+      { label: runs[0].label, recording: runs[0].text },
+      { label: runs[1].label, recording: runs[1].text },
+    ],
+    title: `${runs[0].label} vs ${runs[1].label} — Forkscope comparison`,
+  });
+}
+
+/** Writes the compare page to `out`; returns its size in bytes. */
+export function writeComparePage(runs: [LoadedRun, LoadedRun], out: string, bundlePath = webviewBundlePath()): number {
+  let bundle: string;
+  try {
+    bundle = fs.readFileSync(bundlePath, 'utf8');
+  } catch {
+    throw new ReportError(`the inspector bundle ${bundlePath} is missing: run \`npm run build\` first.`);
+  }
+  const html = renderComparePage(runs, bundle);
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    fs.writeFileSync(out, html);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new ReportError(`${out}: cannot be written (${err.code ?? err.message}).`);
+  }
+  return Buffer.byteLength(html);
+}
