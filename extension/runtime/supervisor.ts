@@ -67,6 +67,8 @@ export class RunSupervisor {
   private child: ChildProcess | null = null;
   private sampleTimer: NodeJS.Timeout | null = null;
   private readonly gone = new Set<number>();
+  /** Pids whose connection was accepted (the cap counts these: a parent's `started` event alone does not track a process). */
+  private readonly tracked = new Set<number>();
   private stopping: Promise<void> | null = null;
   private stopped = false;
   private refusedWarned = false;
@@ -212,8 +214,7 @@ export class RunSupervisor {
   }
 
   private onHello(pid: number, ppid: number | null): boolean {
-    const known = this.reducer.model.byPid.has(pid);
-    if (!known && this.reducer.model.processes.length >= this.options.maxProcesses) {
+    if (!this.tracked.has(pid) && this.tracked.size >= this.options.maxProcesses) {
       if (!this.capWarned) {
         this.capWarned = true;
         this.record([
@@ -226,6 +227,7 @@ export class RunSupervisor {
       }
       return false;
     }
+    this.tracked.add(pid);
     this.record(['hello', this.now(), pid, ppid ?? 0]);
     return true;
   }
