@@ -7,8 +7,9 @@
  *   forkscope report FILE --html OUT.html
  *   forkscope export FILE --chrome-trace OUT.json
  *
- * `record --ipc` is the mode the VS Code extension forks: output and live
- * records go to the parent over IPC, and a `stop` message stops the run.
+ * `record --ipc` is the mode the VS Code extension forks: live records go to
+ * the parent over IPC, and a `stop` message stops the run. The script's stdin,
+ * stdout and stderr are this process's own, so they outlive this process.
  */
 
 import * as fs from 'node:fs';
@@ -172,7 +173,7 @@ async function record(argv: string[]): Promise<number> {
     out,
     sampleMs: a.sampleMs,
     maxProcesses: a.maxProcesses,
-    stdio: ipc ? 'pipe' : 'inherit',
+    detached: ipc,
     // Forked by desktop VS Code, this process runs as Node through ELECTRON_RUN_AS_NODE: the script must not inherit it.
     env: ipc && process.env.ELECTRON_RUN_AS_NODE ? { ...process.env, ELECTRON_RUN_AS_NODE: undefined } : undefined,
     flushMs: a.flushMs,
@@ -183,7 +184,6 @@ async function record(argv: string[]): Promise<number> {
       pendingRecords.push(r);
       if (!flushTimer) flushTimer = setTimeout(flushRecords, 50);
     };
-    options.onOutput = (stream, data) => send({ type: 'output', stream, data: data.toString('base64') });
   }
   const supervisor = new RunSupervisor(options);
   if (ipc) {
@@ -225,7 +225,7 @@ async function record(argv: string[]): Promise<number> {
   process.off('SIGHUP', onTerm);
 
   if (result.launchError) {
-    process.stderr.write(`forkscope: ${result.launchError}\n`);
+    if (!ipc) process.stderr.write(`forkscope: ${result.launchError}\n`); // the extension shows it from the end message
   } else {
     say(`recorded ${result.summary.run.processes} processes, ${result.summary.run.messages} messages → ${path.relative(cwd, out) || out}`);
   }

@@ -32,14 +32,19 @@ export interface RunOptions {
   out: string;
   sampleMs: number;
   maxProcesses: number;
-  /** `inherit`: the script shares this process's stdin/stdout/stderr. `pipe`: output arrives through `onOutput`. */
-  stdio: 'inherit' | 'pipe';
+  /**
+   * The script always shares this process's stdin, stdout and stderr, so its
+   * output never depends on the supervisor living (a supervisor that dies
+   * leaves the script's pipes to whoever reads them). `detached`: the script
+   * also gets a session of its own (runs of the extension: no terminal whose
+   * Ctrl-C it should share).
+   */
+  detached: boolean;
   /** Runtime tuning (docs/runtime-protocol.md). */
   flushMs?: number;
   detailRate?: number;
   /** Every record, as it is written (live views). */
   onRecord?: (record: RecordLine) => void;
-  onOutput?: (stream: 'stdout' | 'stderr', data: Buffer) => void;
 }
 
 export interface RunResult {
@@ -152,9 +157,9 @@ export class RunSupervisor {
         child = spawn(this.options.python, argv, {
           cwd: this.options.cwd,
           env,
-          stdio: this.options.stdio === 'inherit' ? 'inherit' : ['pipe', 'pipe', 'pipe'],
+          stdio: 'inherit',
           // In a terminal the script stays in the terminal's process group, so Ctrl-C reaches it as it would plainly.
-          detached: this.options.stdio === 'pipe',
+          detached: this.options.detached,
         });
       } catch (e) {
         resolve({ code: null, signal: null, error: launchMessage(this.options.python, e as NodeJS.ErrnoException) });
@@ -163,10 +168,6 @@ export class RunSupervisor {
       this.child = child;
       child.once('error', (e: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error: launchMessage(this.options.python, e) }));
       child.once('exit', (code, signal) => resolve({ code, signal, error: null }));
-      if (this.options.stdio === 'pipe') {
-        child.stdout?.on('data', (d: Buffer) => this.options.onOutput?.('stdout', d));
-        child.stderr?.on('data', (d: Buffer) => this.options.onOutput?.('stderr', d));
-      }
       if (child.pid !== undefined) this.record(['spawned', this.now(), child.pid]);
     });
 
