@@ -224,8 +224,11 @@ async function record(argv: string[]): Promise<number> {
   process.off('SIGTERM', onTerm);
   process.off('SIGHUP', onTerm);
 
+  const unsupported = result.summary.warnings.find((w) => w.kind === 'python-unsupported');
   if (result.launchError) {
     if (!ipc) process.stderr.write(`forkscope: ${result.launchError}\n`); // the extension shows it from the end message
+  } else if (unsupported) {
+    if (!ipc) process.stderr.write(`forkscope: ${unsupported.message}\n`);
   } else {
     say(`recorded ${result.summary.run.processes} processes, ${result.summary.run.messages} messages → ${path.relative(cwd, out) || out}`);
   }

@@ -6,7 +6,7 @@
  * extension (never inside the extension host).
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunReducer, type RunModel } from '../model/model';
@@ -179,6 +179,9 @@ export class RunSupervisor {
       this.record(['warn', this.now(), 'launch-failed', null, result.error]);
     } else {
       this.record(['exited', this.now(), result.code, result.signal]);
+      // The runtime never connected: an interpreter too old for it is the likely cause (checked only then: no cost otherwise).
+      const old = this.tracked.size === 0 && !this.stopped ? await unsupportedPython(this.options.python) : null;
+      if (old) this.record(['warn', this.now(), 'python-unsupported', null, old]);
     }
     // Let processes that are still connected (helpers shutting down, late flushes) say their last words.
     await this.waitFor(() => this.server!.connections === 0, this.stopped ? 300 : LINGER_MS);
@@ -339,6 +342,24 @@ export class RunSupervisor {
   get mainRunning(): boolean {
     return this.child !== null && !this.mainExited;
   }
+}
+
+/** Forkscope's runtime needs this Python or newer (docs/cli.md). */
+export const MIN_PYTHON: readonly [number, number] = [3, 9];
+
+/** A message when `python --version` names a version older than MIN_PYTHON (or none at all), else null. */
+function unsupportedPython(python: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(python, ['--version'], { timeout: 10_000, windowsHide: true }, (err, stdout, stderr) => {
+      const text = `${stdout}${stderr}`.trim(); // Python 2 prints its version on stderr
+      const m = /Python (\d+)\.(\d+)(?:\.\d+)?\S*/.exec(text);
+      const need = `Forkscope needs Python ${MIN_PYTHON.join('.')} or newer`;
+      const fix = 'name one with --python /path/to/python3 (in VS Code: the forkscope.pythonPath setting)';
+      if (!m) resolve(err ? null : `"${python}" does not say which Python it is (${JSON.stringify(text.split('\n')[0] ?? '')}); ${need}: ${fix}. Nothing was recorded.`);
+      else if (Number(m[1]) * 1000 + Number(m[2]) < MIN_PYTHON[0] * 1000 + MIN_PYTHON[1]) resolve(`"${python}" is ${m[0]}; ${need}: ${fix}. Nothing was recorded.`);
+      else resolve(null);
+    });
+  });
 }
 
 function launchMessage(python: string, e: NodeJS.ErrnoException): string {
