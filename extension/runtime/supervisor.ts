@@ -183,12 +183,26 @@ export class RunSupervisor {
       const old = this.tracked.size === 0 && !this.stopped ? await unsupportedPython(this.options.python) : null;
       if (old) this.record(['warn', this.now(), 'python-unsupported', null, old]);
     }
-    // Let processes that are still connected (helpers shutting down, late flushes) say their last words.
+    // Let processes that are still connected (helpers shutting down, late flushes) say their last words. A child
+    // forked just before the main process ended connects on its first flush: a few flush intervals are waited for it.
+    if (!this.stopped) await this.waitFor(() => false, 3 * (this.options.flushMs ?? 20));
     await this.waitFor(() => this.server!.connections === 0, this.stopped ? 300 : LINGER_MS);
     if (this.stopped) await this.stop();
     await this.sampleOnce();
     if (this.sampleTimer) clearInterval(this.sampleTimer);
-    const leftover = this.liveKnownPids().filter((pid) => pid !== this.child?.pid);
+    // Still running: not the main process, not a zombie (an orphan whose new parent has not reaped it yet), and not
+    // a helper that has said its exit and hung up but needs a moment more to go (the resource tracker reading EOF).
+    const stillRunning = () =>
+      this.liveKnownPids().filter((pid) => {
+        const p = this.reducer.model.byPid.get(pid);
+        return pid !== this.child?.pid && p?.osState !== 'Z' && !(p && p.endedAt !== null && !p.connected);
+      });
+    let leftover = stillRunning();
+    for (let i = 0; i < 10 && leftover.length && !this.stopped; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await this.sampleOnce();
+      leftover = stillRunning();
+    }
     if (leftover.length && !this.stopped) {
       this.record([
         'warn',
