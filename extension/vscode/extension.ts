@@ -30,6 +30,8 @@ export interface ForkscopeApi {
     runs: RunController;
     inspector: InspectorPanel;
     recordings: RecordingEditorProvider;
+    /** What VS Code calls when it closes or the extension is disabled. */
+    deactivate: () => Promise<void>;
   };
 }
 
@@ -164,7 +166,7 @@ class ForkscopeExtension extends Disposable {
       stopAll: () => this.runs.stop(),
       onDidStartRun: this.runs.onDidStartRun,
       onDidEndRun: this.runs.onDidEndRun,
-      _test: { tree: this.tree, treeView: this.treeView, runs: this.runs, inspector: this.inspector, recordings: this.recordings },
+      _test: { tree: this.tree, treeView: this.treeView, runs: this.runs, inspector: this.inspector, recordings: this.recordings, deactivate },
     };
   }
 }
