@@ -21,7 +21,7 @@ const MB = 1024 * 1024;
 afterEach(killLeftovers);
 
 test('1,000,000 small messages: output and exit code unchanged, supervisor memory bounded, dropped detail counted and shown', async (t) => {
-  const r = await recordRaw(['flood.py', '1000000', 'fork'], { timeoutMs: 240_000 });
+  const r = await recordRaw(['flood.py', '1000000', 'fork'], { timeoutMs: 240_000, nice: true });
   // The checksum is the sum of 0..999,999: the script saw every message, as it would plainly.
   assert.equal(r.stdout.toString(), '1000000 499999500000\n');
   assert.equal(r.code, 7);
@@ -52,8 +52,8 @@ test('1,000,000 small messages: output and exit code unchanged, supervisor memor
 
 test('a 50 MB message and an unpicklable payload: output, error text and exit code as without Forkscope; sizes counted', async () => {
   for (const method of ['fork', 'spawn']) {
-    const plain = await plainRaw(['bigdata.py', method]);
-    const r = await recordRaw(['bigdata.py', method]);
+    const plain = await plainRaw(['bigdata.py', method], { nice: true });
+    const r = await recordRaw(['bigdata.py', method], { nice: true });
     assert.equal(r.stdout.toString(), plain.stdout.toString(), method);
     assert.equal(r.stderr.toString(), plain.stderr.toString(), `${method}: the feeder thread's traceback is the same`);
     assert.equal(r.code, plain.code);
@@ -112,7 +112,7 @@ test('100 MB on stdout passes through byte for byte, never held by the superviso
     const block = Buffer.concat(Array.from({ length: 1024 }, () => line)); // 1 MiB
     for (let k = 0; k < mib; k++) expected.update(block);
   }
-  const r = await recordRaw(['bigout.py', '100', 'fork'], { hashStdout: true, timeoutMs: 180_000 });
+  const r = await recordRaw(['bigout.py', '100', 'fork'], { hashStdout: true, timeoutMs: 180_000, nice: true });
   assert.equal(r.code, 0, r.stderr.toString());
   assert.equal(r.stdoutHash, expected.digest('hex'));
   assert.ok(r.peakRss > 0 && r.peakRss < 200 * MB, `supervisor peak RSS ${(r.peakRss / MB).toFixed(0)} MB`);

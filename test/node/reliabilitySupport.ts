@@ -35,6 +35,11 @@ export interface RawOptions {
   hashStdout?: boolean;
   onStart?: (child: ChildProcess) => void;
   onStdout?: (chunk: Buffer) => void;
+  /**
+   * Run at a lower CPU priority (`nice -n 10`, which execs: same pid): the heavy
+   * flood tests then leave the cores to timing-sensitive tests running beside them.
+   */
+  nice?: boolean;
 }
 
 /** Live process groups started by these helpers: killed when a test ends, whatever happened. */
@@ -86,7 +91,7 @@ export function groupMembers(pgid: number): number[] {
 export function runRaw(cmd: string, args: string[], o: RawOptions = {}): Promise<RawRun & { stdoutHash: string | null }> {
   return new Promise((resolve, reject) => {
     const opts: SpawnOptions = { cwd: o.cwd ?? RSCRIPTS, env: o.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true };
-    const child = spawn(cmd, args, opts);
+    const child = o.nice && process.platform !== 'win32' ? spawn('nice', ['-n', '10', cmd, ...args], opts) : spawn(cmd, args, opts);
     if (child.pid !== undefined) groups.add(child.pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
