@@ -186,6 +186,7 @@ async function record(argv: string[]): Promise<number> {
     };
   }
   const supervisor = new RunSupervisor(options);
+  const onDisconnect = () => void supervisor.stop();
   if (ipc) {
     // The header first, so the parent can reduce records without reading the file.
     send({ type: 'header', header: supervisor.model.run.header });
@@ -193,7 +194,7 @@ async function record(argv: string[]): Promise<number> {
       if (m && m.type === 'stop') void supervisor.stop();
     });
     // The extension host went away (VS Code closed, extension disabled): end the run rather than orphan it.
-    process.on('disconnect', () => void supervisor.stop());
+    process.on('disconnect', onDisconnect);
   }
 
   // Ctrl-C in a terminal reaches the script's process group too; give it 2 s to end by itself,
@@ -239,6 +240,8 @@ async function record(argv: string[]): Promise<number> {
     });
     // Let the end message leave, then let go of the channel (an open IPC channel keeps this process alive).
     await new Promise((r) => setTimeout(r, 20));
+    // Our own disconnect is no reason to stop anything: what the script left running stays running, as plainly.
+    process.off('disconnect', onDisconnect);
     if (process.connected) process.disconnect();
   }
   if (result.launchError) return 127;

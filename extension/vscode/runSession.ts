@@ -63,6 +63,8 @@ export class RunSession extends Disposable {
   private strayTree = false;
   /** Resolves when the supervisor has exited and its stdout/stderr are drained. */
   private outputDone: Promise<void> = Promise.resolve();
+  /** The supervisor's `end` message arrived (the run is finishing normally). */
+  private endReceived = false;
 
   private readonly _onDidReceiveRecords = this._register(new vscode.EventEmitter<RecordLine[]>());
   /** Records as they arrive (after the model has taken them). */
@@ -156,7 +158,7 @@ export class RunSession extends Disposable {
     child.on('exit', (code, signal) => {
       // `end` normally arrives first; if it did not, the supervisor died.
       setTimeout(() => {
-        if (this.endResult) return;
+        if (this.endResult || this.endReceived) return;
         this.strayTree = this.mainPid !== null && groupAlive(this.mainPid);
         const crash = /^forkscope: internal error: .*$/m.exec(this.stderrTail)?.[0];
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
@@ -184,6 +186,7 @@ export class RunSession extends Disposable {
         // The script's last output may still be in the pipes: let it arrive first (not forever: a
         // process left running can hold them open).
         const result = m.result;
+        this.endReceived = true;
         void Promise.race([this.outputDone, new Promise((r) => setTimeout(r, 500))]).then(() => this.finish({ ...result, supervisorError: null }));
         break;
       }

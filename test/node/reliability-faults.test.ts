@@ -217,3 +217,27 @@ test('forkscope summary: a cut recording loads to the cut; a foreign file and a 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--ipc: a process the script leaves running stays running after the run ends, as without Forkscope', async () => {
+  const dir = tmpDir('leaves');
+  const out = path.join(dir, 'run.forkscope');
+  const child = fork(CLI, ['record', '--ipc', '--quiet', '--out', out, '--python', PYTHON, '--', 'leaves_child.py'], { cwd: RSCRIPTS, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  let stdout = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  let left = 0;
+  try {
+    const end = await new Promise<{ summary: { warnings: { kind: string }[] } }>((res) => child.on('message', (m: { type: string; result?: never }) => m.type === 'end' && res(m.result!)));
+    await new Promise<void>((res) => child.once('exit', () => res()));
+    left = Number(/^child (\d+)$/m.exec(stdout)?.[1]);
+    assert.ok(end.summary.warnings.some((w) => w.kind === 'left-running'), 'a warning names it');
+    await new Promise((res) => setTimeout(res, 500));
+    assert.ok(left > 0 && alive(left), 'the supervisor ending (and letting go of its IPC channel) did not stop it');
+  } finally {
+    try {
+      if (left) process.kill(left, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -62,6 +62,18 @@ if __name__ == "__main__":
         time.sleep(0.2)
 `;
 
+/** Leaves a forked child running (holding the output pipes) after the main process ends. */
+const LEAVER = `"""Test fixture: the main process ends while a plain fork child sleeps on."""
+import os
+import time
+
+pid = os.fork()
+if pid == 0:
+    time.sleep(20)  # killed by the test
+    os._exit(0)
+print("parent done", pid, flush=True)
+`;
+
 suite('Forkscope in VS Code: faults', function () {
   this.timeout(90_000);
   let api: ForkscopeApi;
@@ -107,6 +119,28 @@ suite('Forkscope in VS Code: faults', function () {
       for (const pid of pids) {
         try {
           process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  });
+
+  test('a process left running after the script ends (holding its output pipes) ends the run normally, with a warning', async () => {
+    const uri = vscode.Uri.file(path.join(workspace(), 'reliability_leaver.py'));
+    fs.writeFileSync(uri.fsPath, LEAVER);
+    let left = 0;
+    try {
+      const summary = await api.runFile(uri, { openInspector: false }); // rejects if the supervisor were reported dead
+      assert.strictEqual(summary.run.exitCode, 0);
+      const w = summary.warnings.find((x) => x.kind === 'left-running');
+      assert.ok(w, JSON.stringify(summary.warnings));
+      left = Number(/pid (\d+)/.exec(w.message)?.[1]);
+      assert.ok(left > 0 && pidAlive(left), 'the forked child is still running, as without Forkscope');
+    } finally {
+      if (left) {
+        try {
+          process.kill(left, 'SIGKILL');
         } catch {
           /* gone */
         }
