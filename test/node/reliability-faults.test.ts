@@ -149,6 +149,7 @@ const FAKE_HOST = `
 const { fork } = require('node:child_process');
 const [cli, python, out, script, method] = process.argv.slice(2);
 const c = fork(cli, ['record', '--ipc', '--quiet', '--out', out, '--python', python, '--', script, method], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+process.stdout.write('supervisor ' + c.pid + '\\n');
 c.on('message', (m) => { for (const r of m.records || []) if (r[0] === 'hello') process.stdout.write('pid ' + r[2] + '\\n'); });
 `;
 
@@ -166,6 +167,8 @@ test('the extension host dying (SIGKILL) under a live run: the supervisor stops 
     await until('main, child and Manager server', () => pids().length >= 3);
     host.kill('SIGKILL');
     await until('every process of the run to be gone', () => pids().every((p) => !alive(p)), 15_000);
+    const supervisor = Number(/^supervisor (\d+)$/m.exec(text)![1]);
+    await until('the supervisor to finish', () => !alive(supervisor), 15_000);
     const rec = parseRecording(fs.readFileSync(out, 'utf8'));
     const end = rec.records.at(-1)!;
     assert.equal(end[0], 'end', 'the supervisor finished the recording');
