@@ -8,8 +8,9 @@
  *   forkscope export FILE --chrome-trace OUT.json
  *   forkscope compare A B [--json] [--html OUT.html]
  *
- * `record --ipc` is the mode the VS Code extension forks: output and live
- * records go to the parent over IPC, and a `stop` message stops the run.
+ * `record --ipc` is the mode the VS Code extension forks: live records go to
+ * the parent over IPC, and a `stop` message stops the run. The script's stdin,
+ * stdout and stderr are this process's own, so they outlive this process.
  */
 
 import * as fs from 'node:fs';
@@ -188,7 +189,7 @@ async function record(argv: string[]): Promise<number> {
     sampleMs: a.sampleMs,
     maxProcesses: a.maxProcesses,
     hangSeconds: a.hangSeconds,
-    stdio: ipc ? 'pipe' : 'inherit',
+    detached: ipc,
     // Forked by desktop VS Code, this process runs as Node through ELECTRON_RUN_AS_NODE: the script must not inherit it.
     env: ipc && process.env.ELECTRON_RUN_AS_NODE ? { ...process.env, ELECTRON_RUN_AS_NODE: undefined } : undefined,
     flushMs: a.flushMs,
@@ -199,9 +200,9 @@ async function record(argv: string[]): Promise<number> {
       pendingRecords.push(r);
       if (!flushTimer) flushTimer = setTimeout(flushRecords, 50);
     };
-    options.onOutput = (stream, data) => send({ type: 'output', stream, data: data.toString('base64') });
   }
   const supervisor = new RunSupervisor(options);
+  const onDisconnect = () => void supervisor.stop();
   if (ipc) {
     // The header first, so the parent can reduce records without reading the file.
     send({ type: 'header', header: supervisor.model.run.header });
@@ -209,7 +210,7 @@ async function record(argv: string[]): Promise<number> {
       if (m && m.type === 'stop') void supervisor.stop();
     });
     // The extension host went away (VS Code closed, extension disabled): end the run rather than orphan it.
-    process.on('disconnect', () => void supervisor.stop());
+    process.on('disconnect', onDisconnect);
   }
 
   // Ctrl-C in a terminal reaches the script's process group too; give it 2 s to end by itself,
@@ -240,8 +241,11 @@ async function record(argv: string[]): Promise<number> {
   process.off('SIGTERM', onTerm);
   process.off('SIGHUP', onTerm);
 
+  const unsupported = result.summary.warnings.find((w) => w.kind === 'python-unsupported');
   if (result.launchError) {
-    process.stderr.write(`forkscope: ${result.launchError}\n`);
+    if (!ipc) process.stderr.write(`forkscope: ${result.launchError}\n`); // the extension shows it from the end message
+  } else if (unsupported) {
+    if (!ipc) process.stderr.write(`forkscope: ${unsupported.message}\n`);
   } else {
     say(`recorded ${result.summary.run.processes} processes, ${result.summary.run.messages} messages → ${path.relative(cwd, out) || out}`);
   }
@@ -252,6 +256,8 @@ async function record(argv: string[]): Promise<number> {
     });
     // Let the end message leave, then let go of the channel (an open IPC channel keeps this process alive).
     await new Promise((r) => setTimeout(r, 20));
+    // Our own disconnect is no reason to stop anything: what the script left running stays running, as plainly.
+    process.off('disconnect', onDisconnect);
     if (process.connected) process.disconnect();
   }
   if (result.launchError) return 127;

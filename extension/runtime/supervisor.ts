@@ -6,7 +6,7 @@
  * extension (never inside the extension host).
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_HANG_SECONDS, findHangs, sameHang } from '../model/insights';
@@ -33,8 +33,14 @@ export interface RunOptions {
   out: string;
   sampleMs: number;
   maxProcesses: number;
-  /** `inherit`: the script shares this process's stdin/stdout/stderr. `pipe`: output arrives through `onOutput`. */
-  stdio: 'inherit' | 'pipe';
+  /**
+   * The script always shares this process's stdin, stdout and stderr, so its
+   * output never depends on the supervisor living (a supervisor that dies
+   * leaves the script's pipes to whoever reads them). `detached`: the script
+   * also gets a session of its own (runs of the extension: no terminal whose
+   * Ctrl-C it should share).
+   */
+  detached: boolean;
   /** Runtime tuning (docs/runtime-protocol.md). */
   flushMs?: number;
   detailRate?: number;
@@ -42,7 +48,6 @@ export interface RunOptions {
   hangSeconds?: number;
   /** Every record, as it is written (live views). */
   onRecord?: (record: RecordLine) => void;
-  onOutput?: (stream: 'stdout' | 'stderr', data: Buffer) => void;
 }
 
 export interface RunResult {
@@ -74,6 +79,8 @@ export class RunSupervisor {
   private hangTimer: NodeJS.Timeout | null = null;
   private readonly hangsReported: WarningModel[] = [];
   private readonly gone = new Set<number>();
+  /** Pids whose connection was accepted (the cap counts these: a parent's `started` event alone does not track a process). */
+  private readonly tracked = new Set<number>();
   private stopping: Promise<void> | null = null;
   private stopped = false;
   private refusedWarned = false;
@@ -157,9 +164,9 @@ export class RunSupervisor {
         child = spawn(this.options.python, argv, {
           cwd: this.options.cwd,
           env,
-          stdio: this.options.stdio === 'inherit' ? 'inherit' : ['pipe', 'pipe', 'pipe'],
+          stdio: 'inherit',
           // In a terminal the script stays in the terminal's process group, so Ctrl-C reaches it as it would plainly.
-          detached: this.options.stdio === 'pipe',
+          detached: this.options.detached,
         });
       } catch (e) {
         resolve({ code: null, signal: null, error: launchMessage(this.options.python, e as NodeJS.ErrnoException) });
@@ -168,10 +175,6 @@ export class RunSupervisor {
       this.child = child;
       child.once('error', (e: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error: launchMessage(this.options.python, e) }));
       child.once('exit', (code, signal) => resolve({ code, signal, error: null }));
-      if (this.options.stdio === 'pipe') {
-        child.stdout?.on('data', (d: Buffer) => this.options.onOutput?.('stdout', d));
-        child.stderr?.on('data', (d: Buffer) => this.options.onOutput?.('stderr', d));
-      }
       if (child.pid !== undefined) this.record(['spawned', this.now(), child.pid]);
     });
 
@@ -185,13 +188,30 @@ export class RunSupervisor {
       this.record(['warn', this.now(), 'launch-failed', null, result.error]);
     } else {
       this.record(['exited', this.now(), result.code, result.signal]);
+      // The runtime never connected: an interpreter too old for it is the likely cause (checked only then: no cost otherwise).
+      const old = this.tracked.size === 0 && !this.stopped ? await unsupportedPython(this.options.python) : null;
+      if (old) this.record(['warn', this.now(), 'python-unsupported', null, old]);
     }
-    // Let processes that are still connected (helpers shutting down, late flushes) say their last words.
+    // Let processes that are still connected (helpers shutting down, late flushes) say their last words. A child
+    // forked just before the main process ended connects on its first flush: a few flush intervals are waited for it.
+    if (!this.stopped) await this.waitFor(() => false, 3 * (this.options.flushMs ?? 20));
     await this.waitFor(() => this.server!.connections === 0, this.stopped ? 300 : LINGER_MS);
     if (this.stopped) await this.stop();
     await this.sampleOnce();
     if (this.sampleTimer) clearInterval(this.sampleTimer);
-    const leftover = this.liveKnownPids().filter((pid) => pid !== this.child?.pid);
+    // Still running: not the main process, not a zombie (an orphan whose new parent has not reaped it yet), and not
+    // a helper that has said its exit and hung up but needs a moment more to go (the resource tracker reading EOF).
+    const stillRunning = () =>
+      this.liveKnownPids().filter((pid) => {
+        const p = this.reducer.model.byPid.get(pid);
+        return pid !== this.child?.pid && p?.osState !== 'Z' && !(p && p.endedAt !== null && !p.connected);
+      });
+    let leftover = stillRunning();
+    for (let i = 0; i < 10 && leftover.length && !this.stopped; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await this.sampleOnce();
+      leftover = stillRunning();
+    }
     if (leftover.length && !this.stopped) {
       this.record([
         'warn',
@@ -221,8 +241,7 @@ export class RunSupervisor {
   }
 
   private onHello(pid: number, ppid: number | null): boolean {
-    const known = this.reducer.model.byPid.has(pid);
-    if (!known && this.reducer.model.processes.length >= this.options.maxProcesses) {
+    if (!this.tracked.has(pid) && this.tracked.size >= this.options.maxProcesses) {
       if (!this.capWarned) {
         this.capWarned = true;
         this.record([
@@ -235,6 +254,7 @@ export class RunSupervisor {
       }
       return false;
     }
+    this.tracked.add(pid);
     this.record(['hello', this.now(), pid, ppid ?? 0]);
     return true;
   }
@@ -375,6 +395,24 @@ export class RunSupervisor {
   get mainRunning(): boolean {
     return this.child !== null && !this.mainExited;
   }
+}
+
+/** Forkscope's runtime needs this Python or newer (docs/cli.md). */
+export const MIN_PYTHON: readonly [number, number] = [3, 9];
+
+/** A message when `python --version` names a version older than MIN_PYTHON (or none at all), else null. */
+function unsupportedPython(python: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(python, ['--version'], { timeout: 10_000, windowsHide: true }, (err, stdout, stderr) => {
+      const text = `${stdout}${stderr}`.trim(); // Python 2 prints its version on stderr
+      const m = /Python (\d+)\.(\d+)(?:\.\d+)?\S*/.exec(text);
+      const need = `Forkscope needs Python ${MIN_PYTHON.join('.')} or newer`;
+      const fix = 'name one with --python /path/to/python3 (in VS Code: the forkscope.pythonPath setting)';
+      if (!m) resolve(err ? null : `"${python}" does not say which Python it is (${JSON.stringify(text.split('\n')[0] ?? '')}); ${need}: ${fix}. Nothing was recorded.`);
+      else if (Number(m[1]) * 1000 + Number(m[2]) < MIN_PYTHON[0] * 1000 + MIN_PYTHON[1]) resolve(`"${python}" is ${m[0]}; ${need}: ${fix}. Nothing was recorded.`);
+      else resolve(null);
+    });
+  });
 }
 
 function launchMessage(python: string, e: NodeJS.ErrnoException): string {

@@ -134,7 +134,7 @@ class ForkscopeDebugAdapter implements vscode.DebugAdapter {
   }
 
   private async stop(): Promise<void> {
-    if (this.run && !this.run.ended) await this.runs.stop(this.run);
+    if (this.run && (!this.run.ended || this.run.hasStrayTree)) await this.runs.stop(this.run);
   }
 
   dispose(): void {

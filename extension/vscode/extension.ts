@@ -32,6 +32,8 @@ export interface ForkscopeApi {
     inspector: InspectorPanel;
     recordings: RecordingEditorProvider;
     compare: ComparePanels;
+    /** What VS Code calls when it closes or the extension is disabled. */
+    deactivate: () => Promise<void>;
   };
 }
 
@@ -174,7 +176,7 @@ class ForkscopeExtension extends Disposable {
       stopAll: () => this.runs.stop(),
       onDidStartRun: this.runs.onDidStartRun,
       onDidEndRun: this.runs.onDidEndRun,
-      _test: { tree: this.tree, treeView: this.treeView, runs: this.runs, inspector: this.inspector, recordings: this.recordings, compare: this.compare },
+      _test: { tree: this.tree, treeView: this.treeView, runs: this.runs, inspector: this.inspector, recordings: this.recordings, compare: this.compare, deactivate },
     };
   }
 }
@@ -187,7 +189,19 @@ export function activate(context: vscode.ExtensionContext): ForkscopeApi {
   return instance.api();
 }
 
-export function deactivate(): void {
-  instance?.dispose();
+/** How long deactivation waits for runs to stop (VS Code gives an extension about 5 s). */
+const DEACTIVATE_STOP_MS = 4000;
+
+/**
+ * Closing VS Code, reloading the window or disabling the extension: every run
+ * is stopped (its whole process tree) before the extension goes. If the
+ * extension host is gone before that finishes, each supervisor sees its IPC
+ * channel close and stops its run by itself.
+ */
+export async function deactivate(): Promise<void> {
+  const ext = instance;
   instance = undefined;
+  if (!ext) return;
+  await Promise.race([ext.runs.stop(), new Promise((r) => setTimeout(r, DEACTIVATE_STOP_MS))]);
+  ext.dispose();
 }

@@ -46,7 +46,8 @@ export function probePython(command: string, cwd?: string): Promise<string | nul
       (err, stdout) => {
         if (err) return resolve(null);
         const v = stdout.trim();
-        resolve(/^\d+\.\d+\.\d+$/.test(v) && Number(v.split('.')[0]) >= 3 ? v : null);
+        const [major, minor] = v.split('.').map(Number);
+        resolve(/^\d+\.\d+\.\d+$/.test(v) && major * 1000 + minor >= 3009 ? v : null); // the runtime needs 3.9+
       },
     );
   });
@@ -89,7 +90,7 @@ export async function resolveInterpreter(resource: vscode.Uri | undefined, expli
     if (version) return { command, source, version };
     tried.push(`${command} (${source})`);
   }
-  throw new InterpreterError(`Forkscope found no working Python 3 interpreter. Tried: ${tried.join(', ')}.`, tried);
+  throw new InterpreterError(`Forkscope found no working Python 3.9 or newer. Tried: ${tried.join(', ')}.`, tried);
 }
 
 /** Shows the "no interpreter" message with actions that fix it. */

@@ -7,6 +7,7 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
 import { RunReducer, type RunModel } from '../model/model';
 import type { RecordingHeader, RecordLine } from '../model/recording';
@@ -44,7 +45,6 @@ export interface RunEnd {
 type IpcMessage =
   | { type: 'header'; header: RecordingHeader }
   | { type: 'records'; records: RecordLine[] }
-  | { type: 'output'; stream: 'stdout' | 'stderr'; data: string }
   | { type: 'end'; result: Omit<RunEnd, 'supervisorError'> };
 
 let nextId = 1;
@@ -59,6 +59,14 @@ export class RunSession extends Disposable {
   private readonly endPromise: Promise<RunEnd>;
   private resolveEnd!: (e: RunEnd) => void;
   private stderrTail = '';
+  /** The script's main pid: the leader of its process group (the supervisor starts it in a session of its own). */
+  private mainPid: number | null = null;
+  /** Set when the supervisor died while the script's processes lived on: Stop then ends their group itself. */
+  private strayTree = false;
+  /** Resolves when the supervisor has exited and its stdout/stderr are drained. */
+  private outputDone: Promise<void> = Promise.resolve();
+  /** The supervisor's `end` message arrived (the run is finishing normally). */
+  private endReceived = false;
 
   private readonly _onDidReceiveRecords = this._register(new vscode.EventEmitter<RecordLine[]>());
   /** Records as they arrive (after the model has taken them). */
@@ -128,15 +136,23 @@ export class RunSession extends Disposable {
     }
     let child: ChildProcess;
     try {
-      child = fork(this.cliPath, args, { cwd: r.cwd, env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [] });
+      // The script's stdout/stderr are the supervisor's: these pipes, held here, so the script's output
+      // reaches the user (and the script never meets a broken pipe) even if the supervisor dies.
+      child = fork(this.cliPath, args, { cwd: r.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
     } catch (e) {
       this.finish({ exitCode: null, signal: null, stopped: false, recording: r.out, launchError: null, summary: null, supervisorError: String(e) });
       return;
     }
     this.child = child;
-    child.stderr?.on('data', (d: Buffer) => {
-      this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
-    });
+    this.outputDone = new Promise((resolve) => child.once('close', () => resolve()));
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const decoder = new StringDecoder('utf8'); // a character split across two reads stays whole
+      child[stream]?.on('data', (d: Buffer) => {
+        const text = decoder.write(d);
+        if (stream === 'stderr') this.stderrTail = (this.stderrTail + text).slice(-4000);
+        if (text) this._onDidOutput.fire({ stream, text });
+      });
+    }
     child.on('message', (m: IpcMessage) => this.onMessage(m));
     child.on('error', (e) => {
       this.finish({ exitCode: null, signal: null, stopped: false, recording: r.out, launchError: null, summary: null, supervisorError: String(e) });
@@ -144,10 +160,15 @@ export class RunSession extends Disposable {
     child.on('exit', (code, signal) => {
       // `end` normally arrives first; if it did not, the supervisor died.
       setTimeout(() => {
-        if (!this.endResult) {
-          const why = this.stderrTail.trim() || `the Forkscope supervisor exited with ${code ?? signal}`;
-          this.finish({ exitCode: null, signal: null, stopped: false, recording: r.out, launchError: null, summary: null, supervisorError: why });
-        }
+        if (this.endResult || this.endReceived) return;
+        this.strayTree = this.mainPid !== null && groupAlive(this.mainPid);
+        const crash = /^forkscope: internal error: .*$/m.exec(this.stderrTail)?.[0];
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        const why =
+          `the Forkscope supervisor (pid ${child.pid}) ${how}${crash ? ` (${crash})` : ''}. ` +
+          (this.strayTree ? 'The script goes on running, unrecorded; its output still shows, and Stop still ends it. ' : '') +
+          `The recording up to that moment is in ${r.out}.`;
+        this.finish({ exitCode: null, signal: null, stopped: false, recording: r.out, launchError: null, summary: null, supervisorError: why });
       }, 100);
     });
   }
@@ -163,17 +184,20 @@ export class RunSession extends Disposable {
         if (!this.reducer) this.pending.push(...m.records);
         else this.take(m.records);
         break;
-      case 'output':
-        this._onDidOutput.fire({ stream: m.stream, text: Buffer.from(m.data, 'base64').toString('utf8') });
+      case 'end': {
+        // The script's last output may still be in the pipes: let it arrive first (not forever: a
+        // process left running can hold them open).
+        const result = m.result;
+        this.endReceived = true;
+        void Promise.race([this.outputDone, new Promise((r) => setTimeout(r, 500))]).then(() => this.finish({ ...result, supervisorError: null }));
         break;
-      case 'end':
-        this.finish({ ...m.result, supervisorError: null });
-        break;
+      }
     }
   }
 
   private take(records: RecordLine[]): void {
     for (const rec of records) {
+      if (rec[0] === 'spawned') this.mainPid = rec[2];
       this.reducer!.apply(rec);
       this.records.push(rec);
     }
@@ -188,8 +212,14 @@ export class RunSession extends Disposable {
     this.resolveEnd(end);
   }
 
+  /** Whether the supervisor died and left the script's processes running (Stop ends them). */
+  get hasStrayTree(): boolean {
+    return this.strayTree && this.mainPid !== null && groupAlive(this.mainPid);
+  }
+
   /** Stops the whole process tree (the supervisor terminates, then kills, every process of the run). */
   async stop(): Promise<RunEnd> {
+    if (this.hasStrayTree) await this.stopStrayTree();
     const child = this.child;
     if (!this.endResult && child && child.connected) {
       child.send({ type: 'stop' });
@@ -203,8 +233,37 @@ export class RunSession extends Disposable {
     return this.endPromise;
   }
 
+  /** Without a supervisor: SIGTERM to the script's process group, SIGKILL to what is left after 2.5 s. */
+  private async stopStrayTree(): Promise<void> {
+    const group = this.mainPid!;
+    signalGroup(group, 'SIGTERM');
+    const deadline = Date.now() + 2500;
+    while (groupAlive(group) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    signalGroup(group, 'SIGKILL');
+    this.strayTree = false;
+  }
+
   override dispose(): void {
     if (this.child && !this.endResult && this.child.connected) this.child.send({ type: 'stop' });
+    if (this.hasStrayTree) signalGroup(this.mainPid!, 'SIGKILL'); // nothing else would ever end it
     super.dispose();
+  }
+}
+
+function signalGroup(group: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-group, sig);
+  } catch {
+    /* the group is gone */
+  }
+}
+
+/** Whether a process group still has a member (a pid that leads a live group is never reused). */
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

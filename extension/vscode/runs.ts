@@ -88,9 +88,9 @@ export class RunController extends Disposable {
     this.notifier = this._register(new InsightNotifier());
   }
 
-  /** Runs that have not ended. */
+  /** Runs that have not ended, and runs whose supervisor died while the script's processes live on. */
   get liveSessions(): RunSession[] {
-    return [...this.sessions].filter((s) => !s.ended);
+    return [...this.sessions].filter((s) => !s.ended || s.hasStrayTree);
   }
 
   /** The run the views show (the latest; kept after it ends). */
@@ -163,7 +163,7 @@ export class RunController extends Disposable {
     );
     // Ended runs other than the one shown are let go (their records can be large).
     for (const old of this.sessions) {
-      if (old.ended && old !== this.shown) {
+      if (old.ended && !old.hasStrayTree && old !== this.shown) {
         this.sessions.delete(old);
         old.dispose();
       }
@@ -242,7 +242,13 @@ export class RunController extends Disposable {
           ? `killed by ${end.signal}`
           : `exited with code ${end.exitCode}`;
     this.output.appendLine(`■ ${session.title} ${how}${end.summary ? ` · ${end.summary.run.processes} processes, ${end.summary.run.messages} messages` : ''}`);
-    if (error && interactive) void vscode.window.showErrorMessage(`Forkscope: ${session.title} ${how}`, 'Show Output').then((c) => c && this.output.show());
+    if (error && interactive) {
+      const actions = session.hasStrayTree ? ['Stop the Script', 'Show Output'] : ['Show Output'];
+      void vscode.window.showErrorMessage(`Forkscope: ${session.title} ${how}`, ...actions).then((c) => {
+        if (c === 'Show Output') this.output.show();
+        else if (c) void this.stop(session);
+      });
+    }
     this._onDidEndRun.fire({
       id: session.id,
       script: session.request.script,
@@ -271,6 +277,7 @@ export class RunController extends Disposable {
   async stop(session?: RunSession): Promise<void> {
     const targets = session ? [session] : this.liveSessions;
     await Promise.all(targets.map((s) => s.stop()));
+    void setContext(ContextKeys.running, this.liveSessions.length > 0);
   }
 
   /** Shows a saved recording in the Processes view (the custom editor shows it in the inspector). */

@@ -1,7 +1,7 @@
 /**
  * `record --ipc`, the mode the extension forks: live records, the script's
- * output as bytes, the final summary, and stop / parent-disconnect ending the
- * whole tree.
+ * output as bytes on the supervisor's own stdout, the final summary, and stop /
+ * parent-disconnect ending the whole tree.
  */
 
 import assert from 'node:assert/strict';
@@ -19,24 +19,25 @@ interface EndMessage {
   result: { exitCode: number | null; stopped: boolean; recording: string; launchError: string | null; summary: Summary };
 }
 
-function forkRecord(script: string, args: string[], out: string): { child: ChildProcess; records: RecordLine[]; output: Buffer[]; ended: Promise<EndMessage | null> } {
-  const child = fork(CLI, ['record', '--ipc', '--out', out, '--python', PYTHON, '--', script, ...args], { cwd: SCRIPTS, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+function forkRecord(script: string, args: string[], out: string): { child: ChildProcess; records: RecordLine[]; output: Buffer[]; ended: Promise<EndMessage | null>; closed: Promise<void> } {
+  const child = fork(CLI, ['record', '--ipc', '--out', out, '--python', PYTHON, '--', script, ...args], { cwd: SCRIPTS, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const records: RecordLine[] = [];
   const output: Buffer[] = [];
+  child.stdout!.on('data', (d: Buffer) => output.push(d));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const ended = new Promise<EndMessage | null>((resolve) => {
-    child.on('message', (m: { type: string; records?: RecordLine[]; data?: string; stream?: string }) => {
+    child.on('message', (m: { type: string; records?: RecordLine[] }) => {
       if (m.type === 'records') records.push(...m.records!);
-      if (m.type === 'output' && m.stream === 'stdout') output.push(Buffer.from(m.data!, 'base64'));
       if (m.type === 'end') resolve(m as EndMessage);
     });
     child.on('exit', () => setTimeout(() => resolve(null), 100));
   });
-  return { child, records, output, ended };
+  return { child, records, output, ended, closed };
 }
 
 const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-ipc-')), 'run.forkscope');
 
-test('--ipc streams records and output bytes, then the summary', async () => {
+test('--ipc streams records, passes output bytes through, then the summary', async () => {
   const out = tmp();
   const r = forkRecord('hello_children.py', [], out);
   const end = await r.ended;
@@ -45,6 +46,7 @@ test('--ipc streams records and output bytes, then the summary', async () => {
   assert.equal(end!.result.recording, out);
   assert.equal(end!.result.summary.schema, 'forkscope.summary/1');
   assert.equal(end!.result.summary.processes.filter((p) => p.role === 'process').length, 2);
+  await r.closed; // the output pipe drained
   const text = Buffer.concat(r.output);
   assert.ok(text.includes(Buffer.from('raw \xff\xfe bytes\n', 'latin1')), 'non-UTF-8 bytes pass through untouched');
   assert.match(text.toString('latin1'), /child 0\nchild 1\n/);

@@ -1,0 +1,3 @@
+"""Does not parse (a test fixture)."""
+def broken(:
+    pass
