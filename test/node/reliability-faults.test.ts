@@ -101,7 +101,7 @@ test('the supervisor killed with SIGKILL mid-run (CLI): the script runs to its e
     const summary = await runRaw(process.execPath, [CLI, 'summary', out]);
     assert.equal(summary.code, 0, summary.stderr.toString());
     assert.match(summary.stdout.toString(), /worker-0 \[pid \d+\]/);
-    assert.match(summary.stdout.toString(), /\[recording-unfinished\] .*has no end record/);
+    assert.match(summary.stdout.toString(), /\[recording-unfinished\][^\n]*\n\s+.*has no end record/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -194,7 +194,7 @@ test('forkscope summary: a cut recording loads to the cut; a foreign file and a 
     fs.writeFileSync(cut, r.recordingText.slice(0, Math.floor(r.recordingText.length * 0.7)));
     const c = await runRaw(process.execPath, [CLI, 'summary', cut]);
     assert.equal(c.code, 0, c.stderr.toString());
-    assert.match(c.stdout.toString(), /\[recording-truncated\] .*cut\.forkscope ends mid-line/);
+    assert.match(c.stdout.toString(), /\[recording-truncated\][^\n]*\n\s+.*cut\.forkscope ends mid-line/);
     assert.match(c.stdout.toString(), /MainProcess \[pid \d+\]/);
 
     const cases: [string, string | Buffer, RegExp][] = [

@@ -44,7 +44,7 @@ test('1,000,000 small messages: output and exit code unchanged, supervisor memor
     const file = path.join(dir, 'run.forkscope');
     fs.writeFileSync(file, r.recordingText);
     const text = await runRaw(process.execPath, [CLI, 'summary', file]);
-    assert.match(text.stdout.toString(), /\[detail-sampled\] Per-message detail was sampled: \d+ messages\/tasks were recorded in detail and \d+ were only counted/);
+    assert.match(text.stdout.toString(), /\[detail-sampled\][^\n]*\n\s+Per-message detail was sampled: \d+ messages\/tasks were recorded in detail and \d+ were only counted/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
