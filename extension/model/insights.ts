@@ -21,7 +21,7 @@
  * paths) goes into plain-text messages; views escape them.
  */
 
-import { HELPER_ROLES, makeWarning, type ChannelModel, type PoolModel, type ProcessModel, type RunModel, type WaitInterval, type WarningModel } from './model';
+import { HELPER_ROLES, makeWarning, stateSeconds, type ChannelModel, type PoolModel, type ProcessModel, type RunModel, type WaitInterval, type WarningModel } from './model';
 
 /** Every kind of warning this module produces (docs/insights.md). */
 export const INSIGHT_KINDS: ReadonlySet<string> = new Set([
@@ -53,6 +53,10 @@ export const INSIGHT_THRESHOLDS = {
   overheadBusyFraction: 0.5,
   overheadChunkSeconds: 0.002,
   overheadMinChunks: 200,
+  /** overhead on a Queue/Pipe: this many messages, the ends running at most this long per message in all. */
+  channelOverheadMinMessages: 10_000,
+  channelOverheadSecondsPerMessage: 0.0001,
+  channelOverheadMinSeconds: 0.3,
   /** starvation: consumers waiting at least this fraction while the producer runs at least producerBusy. */
   starvationIdleFraction: 0.5,
   starvationProducerBusy: 0.7,
@@ -540,6 +544,7 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
 export function analyze(model: RunModel, now: number = model.run.wallSeconds): WarningModel[] {
   return [
     ...poolInsights(model, now),
+    ...channelOverhead(model, now),
     ...starvation(model, now),
     ...tooManyProcesses(model, now),
     ...hygiene(model, now),
@@ -644,6 +649,48 @@ function poolInsights(model: RunModel, now: number): WarningModel[] {
         );
       }
     }
+  }
+  return out;
+}
+
+/**
+ * `overhead` on a plain Queue/Pipe: so many messages that the processes at its
+ * ends spent about as long per message, in all, as a pickle, a pipe write and
+ * a read cost: moving the data is most of their work.
+ */
+function channelOverhead(model: RunModel, now: number): WarningModel[] {
+  const T = INSIGHT_THRESHOLDS;
+  const out: WarningModel[] = [];
+  const acc = new Map<ChannelModel, { msgs: number; bytes: number; ends: Set<ProcessModel> }>();
+  for (const p of model.processes) {
+    for (const [key, [msgs, bytes]] of Object.entries(p.counters.recv)) {
+      const space = key.indexOf(' ');
+      const ch = model.channelOf(key.slice(0, space));
+      if (!ch || !(ch.kind === 'queue' || ch.kind === 'simplequeue' || ch.kind === 'joinablequeue' || ch.kind === 'pipe')) continue;
+      let a = acc.get(ch);
+      if (!a) acc.set(ch, (a = { msgs: 0, bytes: 0, ends: new Set() }));
+      a.msgs += msgs;
+      a.bytes += bytes;
+      a.ends.add(p);
+      const src = model.byPid.get(Number(key.slice(space + 1)));
+      if (src) a.ends.add(src);
+    }
+  }
+  for (const [ch, a] of acc) {
+    if (a.msgs < T.channelOverheadMinMessages) continue;
+    const ends = [...a.ends].filter((p) => !isServer(p));
+    const running = ends.reduce((n, p) => n + stateSeconds(p, now).running, 0);
+    const perMessage = running / a.msgs;
+    if (running < T.channelOverheadMinSeconds || perMessage > T.channelOverheadSecondsPerMessage) continue;
+    out.push(
+      makeWarning(
+        'overhead',
+        ch.createdBy,
+        `${channelLabel(ch, null)} carried ${a.msgs} messages (${fmtBytes(a.bytes)}) between ${ends.map((p) => processLabel(p)).join(', ')}, which ran ${fmtSecs(running)} in all: ${(perMessage * 1e6).toFixed(0)} µs per message, about what pickling, a pipe write and a read cost for one message, so moving the data is most of their work. Send items in batches (a list of a few hundred per put()), or use Pool.map/imap with a chunksize.`,
+        now,
+        { pids: ends.map((p) => p.pid), severity: 'warning', ref: ch.id, file: ch.file, line: ch.line },
+      ),
+    );
   }
   return out;
 }
