@@ -60,6 +60,9 @@ export const INSIGHT_THRESHOLDS = {
   /** starvation: consumers waiting at least this fraction while the producer runs at least producerBusy. */
   starvationIdleFraction: 0.5,
   starvationProducerBusy: 0.7,
+  /** …or the producer uses at least this CPU % and this many times a consumer's. */
+  starvationProducerCpu: 20,
+  starvationCpuRatio: 5,
   starvationMinSeconds: 0.5,
   /** too-many-processes: more CPU-busy processes than cores in this fraction of the samples (at least minSamples). */
   oversubscribedFraction: 0.5,
@@ -751,11 +754,14 @@ function starvation(model: RunModel, now: number): WarningModel[] {
     const meanIdle = idle.reduce((a, b) => a + b, 0) / idle.length;
     if (meanIdle < T.starvationIdleFraction) continue;
     // Busy: its main thread not blocked in any wait (a sleep included) — computing, or reading a slow
-    // source — or its CPU use (a Pool's task thread runs the input generator while the main thread waits).
+    // source — or it burns CPU while its consumers do not (a Pool's task thread runs the input generator
+    // while the main thread waits; CPU shares are compared, not absolute, as a shared machine gives less).
     const prodWait = producer.waits.reduce((s, w) => s + Math.max(0, Math.min(w.end ?? to, to) - Math.max(w.begin, from)), 0) / (to - from);
     const prodCpu = meanCpu(producer, from, to);
-    const producerBusy = Math.max(1 - prodWait, prodCpu !== null ? prodCpu / 100 : 0);
-    if (producerBusy < T.starvationProducerBusy) continue;
+    const consumerCpu = list.map((p) => meanCpu(p, from, to) ?? 0).reduce((a, b) => a + b, 0) / list.length;
+    const running = 1 - prodWait >= T.starvationProducerBusy;
+    const burning = prodCpu !== null && prodCpu >= T.starvationProducerCpu && prodCpu >= T.starvationCpuRatio * consumerCpu;
+    if (!running && !burning) continue;
     // Tiny pool chunks are `overhead` (moving data), not a slow producer.
     const pool = ch.pool !== null ? model.pools.get(ch.pool) : undefined;
     if (pool && pool.tasksChannel !== null && model.channelOf(pool.tasksChannel) === ch) {
@@ -767,7 +773,7 @@ function starvation(model: RunModel, now: number): WarningModel[] {
       makeWarning(
         'starvation',
         producer.pid,
-        `Workers starve: ${list.map((p) => processLabel(p)).join(', ')} spent on average ${pct(meanIdle)} of their time waiting in get() on ${channelLabel(ch, null)} for work, while the only producer, ${processLabel(producer)}, was busy ${pct(Math.min(1, producerBusy))} of that time${prodCpu !== null ? ` (using ${Math.round(prodCpu)}% of a core)` : ''}: the producer is the bottleneck, not the workers. Speed up the producer (move the preparation into the workers, send bigger items), or use fewer workers; more workers will not make this faster.`,
+        `Workers starve: ${list.map((p) => processLabel(p)).join(', ')} spent on average ${pct(meanIdle)} of their time waiting in get() on ${channelLabel(ch, null)} for work, while the only producer, ${processLabel(producer)}, was busy (${running ? `running ${pct(1 - prodWait)} of that time` : 'its main thread waited, but the process'}${prodCpu !== null ? `${running ? ', ' : ' '}using ${Math.round(prodCpu)}% of a core against ${Math.round(consumerCpu)}% per worker` : ''}): the producer is the bottleneck, not the workers. Speed up the producer (move the preparation into the workers, send bigger items), or use fewer workers; more workers will not make this faster.`,
         now,
         { pids: [producer.pid, ...list.map((p) => p.pid)], severity: 'warning', ref: ch.id, file: ch.file, line: ch.line },
       ),
