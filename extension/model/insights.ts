@@ -21,7 +21,7 @@
  * paths) goes into plain-text messages; views escape them.
  */
 
-import { HELPER_ROLES, makeWarning, type ChannelModel, type PoolModel, type ProcessModel, type RunModel, type WaitInterval, type WarningModel } from './model';
+import { HELPER_ROLES, makeWarning, stateSeconds, type ChannelModel, type PoolModel, type ProcessModel, type RunModel, type WaitInterval, type WarningModel } from './model';
 
 /** Every kind of warning this module produces (docs/insights.md). */
 export const INSIGHT_KINDS: ReadonlySet<string> = new Set([
@@ -53,9 +53,16 @@ export const INSIGHT_THRESHOLDS = {
   overheadBusyFraction: 0.5,
   overheadChunkSeconds: 0.002,
   overheadMinChunks: 200,
+  /** overhead on a Queue/Pipe: this many messages, the ends running at most this long per message in all. */
+  channelOverheadMinMessages: 10_000,
+  channelOverheadSecondsPerMessage: 0.0001,
+  channelOverheadMinSeconds: 0.3,
   /** starvation: consumers waiting at least this fraction while the producer runs at least producerBusy. */
   starvationIdleFraction: 0.5,
   starvationProducerBusy: 0.7,
+  /** …or the producer uses at least this CPU % and this many times a consumer's. */
+  starvationProducerCpu: 20,
+  starvationCpuRatio: 5,
   starvationMinSeconds: 0.5,
   /** too-many-processes: more CPU-busy processes than cores in this fraction of the samples (at least minSamples). */
   oversubscribedFraction: 0.5,
@@ -540,6 +547,7 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
 export function analyze(model: RunModel, now: number = model.run.wallSeconds): WarningModel[] {
   return [
     ...poolInsights(model, now),
+    ...channelOverhead(model, now),
     ...starvation(model, now),
     ...tooManyProcesses(model, now),
     ...hygiene(model, now),
@@ -648,6 +656,48 @@ function poolInsights(model: RunModel, now: number): WarningModel[] {
   return out;
 }
 
+/**
+ * `overhead` on a plain Queue/Pipe: so many messages that the processes at its
+ * ends spent about as long per message, in all, as a pickle, a pipe write and
+ * a read cost: moving the data is most of their work.
+ */
+function channelOverhead(model: RunModel, now: number): WarningModel[] {
+  const T = INSIGHT_THRESHOLDS;
+  const out: WarningModel[] = [];
+  const acc = new Map<ChannelModel, { msgs: number; bytes: number; ends: Set<ProcessModel> }>();
+  for (const p of model.processes) {
+    for (const [key, [msgs, bytes]] of Object.entries(p.counters.recv)) {
+      const space = key.indexOf(' ');
+      const ch = model.channelOf(key.slice(0, space));
+      if (!ch || !(ch.kind === 'queue' || ch.kind === 'simplequeue' || ch.kind === 'joinablequeue' || ch.kind === 'pipe')) continue;
+      let a = acc.get(ch);
+      if (!a) acc.set(ch, (a = { msgs: 0, bytes: 0, ends: new Set() }));
+      a.msgs += msgs;
+      a.bytes += bytes;
+      a.ends.add(p);
+      const src = model.byPid.get(Number(key.slice(space + 1)));
+      if (src) a.ends.add(src);
+    }
+  }
+  for (const [ch, a] of acc) {
+    if (a.msgs < T.channelOverheadMinMessages) continue;
+    const ends = [...a.ends].filter((p) => !isServer(p));
+    const running = ends.reduce((n, p) => n + stateSeconds(p, now).running, 0);
+    const perMessage = running / a.msgs;
+    if (running < T.channelOverheadMinSeconds || perMessage > T.channelOverheadSecondsPerMessage) continue;
+    out.push(
+      makeWarning(
+        'overhead',
+        ch.createdBy,
+        `${channelLabel(ch, null)} carried ${a.msgs} messages (${fmtBytes(a.bytes)}) between ${ends.map((p) => processLabel(p)).join(', ')}, which ran ${fmtSecs(running)} in all: ${(perMessage * 1e6).toFixed(0)} µs per message, about what pickling, a pipe write and a read cost for one message, so moving the data is most of their work. Send items in batches (a list of a few hundred per put()), or use Pool.map/imap with a chunksize.`,
+        now,
+        { pids: ends.map((p) => p.pid), severity: 'warning', ref: ch.id, file: ch.file, line: ch.line },
+      ),
+    );
+  }
+  return out;
+}
+
 /** Seconds `p` spent waiting in get()/recv() on channel `ch` between `from` and `to`. */
 function waitingOn(model: RunModel, p: ProcessModel, ch: ChannelModel, from: number, to: number): number {
   let s = 0;
@@ -704,11 +754,14 @@ function starvation(model: RunModel, now: number): WarningModel[] {
     const meanIdle = idle.reduce((a, b) => a + b, 0) / idle.length;
     if (meanIdle < T.starvationIdleFraction) continue;
     // Busy: its main thread not blocked in any wait (a sleep included) — computing, or reading a slow
-    // source — or its CPU use (a Pool's task thread runs the input generator while the main thread waits).
+    // source — or it burns CPU while its consumers do not (a Pool's task thread runs the input generator
+    // while the main thread waits; CPU shares are compared, not absolute, as a shared machine gives less).
     const prodWait = producer.waits.reduce((s, w) => s + Math.max(0, Math.min(w.end ?? to, to) - Math.max(w.begin, from)), 0) / (to - from);
     const prodCpu = meanCpu(producer, from, to);
-    const producerBusy = Math.max(1 - prodWait, prodCpu !== null ? prodCpu / 100 : 0);
-    if (producerBusy < T.starvationProducerBusy) continue;
+    const consumerCpu = list.map((p) => meanCpu(p, from, to) ?? 0).reduce((a, b) => a + b, 0) / list.length;
+    const running = 1 - prodWait >= T.starvationProducerBusy;
+    const burning = prodCpu !== null && prodCpu >= T.starvationProducerCpu && prodCpu >= T.starvationCpuRatio * consumerCpu;
+    if (!running && !burning) continue;
     // Tiny pool chunks are `overhead` (moving data), not a slow producer.
     const pool = ch.pool !== null ? model.pools.get(ch.pool) : undefined;
     if (pool && pool.tasksChannel !== null && model.channelOf(pool.tasksChannel) === ch) {
@@ -720,7 +773,7 @@ function starvation(model: RunModel, now: number): WarningModel[] {
       makeWarning(
         'starvation',
         producer.pid,
-        `Workers starve: ${list.map((p) => processLabel(p)).join(', ')} spent on average ${pct(meanIdle)} of their time waiting in get() on ${channelLabel(ch, null)} for work, while the only producer, ${processLabel(producer)}, was busy ${pct(Math.min(1, producerBusy))} of that time${prodCpu !== null ? ` (using ${Math.round(prodCpu)}% of a core)` : ''}: the producer is the bottleneck, not the workers. Speed up the producer (move the preparation into the workers, send bigger items), or use fewer workers; more workers will not make this faster.`,
+        `Workers starve: ${list.map((p) => processLabel(p)).join(', ')} spent on average ${pct(meanIdle)} of their time waiting in get() on ${channelLabel(ch, null)} for work, while the only producer, ${processLabel(producer)}, was busy (${running ? `running ${pct(1 - prodWait)} of that time` : 'its main thread waited, but the process'}${prodCpu !== null ? `${running ? ', ' : ' '}using ${Math.round(prodCpu)}% of a core against ${Math.round(consumerCpu)}% per worker` : ''}): the producer is the bottleneck, not the workers. Speed up the producer (move the preparation into the workers, send bigger items), or use fewer workers; more workers will not make this faster.`,
         now,
         { pids: [producer.pid, ...list.map((p) => p.pid)], severity: 'warning', ref: ch.id, file: ch.file, line: ch.line },
       ),

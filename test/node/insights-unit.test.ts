@@ -146,3 +146,28 @@ test('record --hang-seconds: a number of seconds ≥ 0, default DEFAULT_HANG_SEC
   assert.equal(parseRecordArgs(['--hang-seconds=0', 'a.py']).hangSeconds, 0);
   for (const bad of ['-1', 'soon', '']) assert.throws(() => parseRecordArgs([`--hang-seconds=${bad}`, 'a.py']), (e) => e instanceof UsageError && /--hang-seconds takes a number of seconds/.test((e as Error).message));
 });
+
+/** main (100) gets `msgs` messages on Queue q from one producer (101); both run `seconds` without waiting. */
+function floodRun(msgs: number, seconds: number): RunModel {
+  const b = new RunBuilder();
+  b.spawned(0, 100)
+    .hello(0.01, 100, 99)
+    .ev(100, ['proc', 0.01, { pid: 100, ppid: 99, key: null, name: 'MainProcess', role: 'main' }])
+    .ev(100, ['chan', 0.02, { ref: 'p11', kind: 'queue', name: 'q', file: '/tmp/q.py', line: 4, refs: ['p11'] }])
+    .hello(0.03, 101, 100)
+    .ev(101, ['proc', 0.03, { pid: 101, ppid: 100, key: '100:1', name: 'producer', role: 'process' }], ['run', 0.03, '100:1'])
+    .ev(101, ['ctr', seconds, { sent: { p11: [msgs, msgs * 15] } }], ['runend', seconds, null], ['exit', seconds, 0, seconds, 1])
+    .ev(100, ['ctr', seconds, { recv: { 'p11 101': [msgs, msgs * 15, 0.1, 0.01] } }], ['join', seconds, '100:1', T0 + seconds, 0], ['exit', seconds + 0.01, 0, seconds, 1])
+    .end(seconds + 0.02, 0);
+  return reduce(b, true);
+}
+
+test('overhead on a Queue: only when the ends spend about one message\'s cost per message', () => {
+  const [w] = analyze(floodRun(40_000, 1)).filter((x) => x.kind === 'overhead');
+  assert.ok(w, 'two ends running 1 s each for 40,000 messages: 50 µs per message');
+  assert.deepEqual(new Set(w.pids), new Set([100, 101]));
+  assert.equal(w.ref, 'p11');
+  assert.match(w.message, /carried 40000 messages/);
+  assert.deepEqual(analyze(floodRun(40_000, 10)).filter((x) => x.kind === 'overhead'), [], '500 µs per message: the work dominates');
+  assert.deepEqual(analyze(floodRun(5_000, 0.2)).filter((x) => x.kind === 'overhead'), [], 'too few messages to matter');
+});

@@ -324,6 +324,19 @@ test('overhead: tiny tasks one per message, workers waiting for data', async () 
   assert.deepEqual(s.warnings.map((x) => x.kind).filter((k) => INSIGHT_KINDS.has(k)), ['overhead']);
 });
 
+test('overhead on a Queue: one small message per item', async () => {
+  const r = await runInsight('queue_flood.py', []);
+  assert.equal(r.code, 0, r.stderr);
+  const s = r.summary;
+  const w = only(s, 'overhead');
+  const ends = [mainPid(s), pidOf(s, 'producer-0'), pidOf(s, 'producer-1')];
+  assert.deepEqual(new Set(w.pids), new Set(ends));
+  assert.equal(w.ref, s.channels.find((c) => c.name === 'items')!.id);
+  assert.equal(w.line, lineOf('queue_flood.py', 'items = mp.Queue()'));
+  assert.match(w.message, /carried 40000 messages/);
+  assert.match(w.message, /Send items in batches/);
+});
+
 test('starvation: idle workers on an empty queue while the producer is the bottleneck', async () => {
   const r = await runInsight('starvation.py', []);
   assert.equal(r.code, 0, r.stderr);
