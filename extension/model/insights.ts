@@ -413,6 +413,20 @@ function sentChannels(model: RunModel, p: ProcessModel): ChannelModel[] {
   return [...out];
 }
 
+/** Messages `p` sent on `ch` that no process reports having received. */
+function undelivered(model: RunModel, p: ProcessModel, ch: ChannelModel): number {
+  let sent = 0;
+  for (const [ref, [msgs]] of Object.entries(p.counters.sent)) if (model.channelOf(ref) === ch) sent += msgs;
+  let received = 0;
+  for (const q of model.processes) {
+    for (const [key, [msgs]] of Object.entries(q.counters.recv)) {
+      const space = key.indexOf(' ');
+      if (Number(key.slice(space + 1)) === p.pid && model.channelOf(key.slice(0, space)) === ch) received += msgs;
+    }
+  }
+  return sent - received;
+}
+
 function sendersTo(model: RunModel, ch: ChannelModel): ProcessModel[] {
   return model.processes.filter((q) => Object.entries(q.counters.sent).some(([ref, [msgs]]) => msgs > 0 && model.channelOf(ref) === ch));
 }
@@ -915,7 +929,15 @@ function hygiene(model: RunModel, now: number): WarningModel[] {
     }
     // terminate()/kill() of a process that used a queue or a lock (not a Stop of the whole run).
     if ((p.exitCode === -15 || p.exitCode === -9) && p.endedAt !== null && p.endedAt < stoppedAt - 0.05) {
-      const queues = sentChannels(model, p).filter((ch) => ch.kind === 'queue' || ch.kind === 'joinablequeue' || ch.kind === 'simplequeue' || ch.kind === 'pipe');
+      // A channel is at risk only when the process died with its own messages still on the way (some never
+      // arrived: the feeder may have been cut mid-write) or blocked putting on it; one whose every message
+      // arrived was left intact, whatever the process did afterwards.
+      const lastWait = p.waits.length ? p.waits[p.waits.length - 1] : undefined;
+      const queues = sentChannels(model, p).filter(
+        (ch) =>
+          (ch.kind === 'queue' || ch.kind === 'joinablequeue' || ch.kind === 'simplequeue' || ch.kind === 'pipe') &&
+          (undelivered(model, p, ch) > 0 || (lastWait?.what === 'queue.put' && lastWait.ref !== null && model.channelOf(lastWait.ref) === ch)),
+      );
       const locks = Object.entries(p.counters.locks).filter(([, [n]]) => n > 0).map(([ref]) => ref);
       const lockWait = [...p.waits].reverse().find((w) => LOCK_WAITS.has(w.what));
       if (lockWait?.ref && !locks.includes(lockWait.ref)) locks.push(lockWait.ref);
