@@ -12,7 +12,7 @@ import { RunReducer } from '../model/model';
 import { parseRecording } from '../model/recording';
 import { summarize } from '../model/summary';
 import { renderInspectorPage } from '../../webview/page';
-import { readRecordingText, ReportError, webviewBundlePath } from './report';
+import { readBundle, readRecordingText, webviewBundlePath, writeHtml } from './report';
 
 export interface LoadedRun {
   file: string;
@@ -57,19 +57,5 @@ export function renderComparePage(runs: [LoadedRun, LoadedRun], bundle: string):
 
 /** Writes the compare page to `out`; returns its size in bytes. */
 export function writeComparePage(runs: [LoadedRun, LoadedRun], out: string, bundlePath = webviewBundlePath()): number {
-  let bundle: string;
-  try {
-    bundle = fs.readFileSync(bundlePath, 'utf8');
-  } catch {
-    throw new ReportError(`the inspector bundle ${bundlePath} is missing: run \`npm run build\` first.`);
-  }
-  const html = renderComparePage(runs, bundle);
-  try {
-    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-    fs.writeFileSync(out, html);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new ReportError(`${out}: cannot be written (${err.code ?? err.message}).`);
-  }
-  return Buffer.byteLength(html);
+  return writeHtml(out, renderComparePage(runs, readBundle(bundlePath)));
 }

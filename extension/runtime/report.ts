@@ -40,13 +40,20 @@ export function renderReport(recordingText: string, bundle: string, source = 'th
 /** Writes the report of `file` to `out`. Returns the number of bytes written. */
 export function writeReport(file: string, out: string, bundlePath = webviewBundlePath()): number {
   const text = readRecordingText(file);
-  let bundle: string;
+  return writeHtml(out, renderReport(text, readBundle(bundlePath), file));
+}
+
+/** The inspector bundle's text, or a ReportError saying to build first. */
+export function readBundle(bundlePath = webviewBundlePath()): string {
   try {
-    bundle = fs.readFileSync(bundlePath, 'utf8');
+    return fs.readFileSync(bundlePath, 'utf8');
   } catch {
     throw new ReportError(`the inspector bundle ${bundlePath} is missing: run \`npm run build\` first.`);
   }
-  const html = renderReport(text, bundle, file);
+}
+
+/** Writes a page to `out` (making its folder); a ReportError names what failed. Returns the bytes written. */
+export function writeHtml(out: string, html: string): number {
   try {
     fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
     fs.writeFileSync(out, html);

@@ -15,35 +15,8 @@ import type { ForkscopeApi } from '../../extension/vscode/extension';
 import { Commands, ContextKeys, CUSTOM_EDITOR, DEBUG_TYPE, Settings, Views, WALKTHROUGH } from '../../extension/vscode/ids';
 import type { RunSession } from '../../extension/vscode/runSession';
 import type { Summary } from '../../extension/model/summary';
+import { EXTENSION_ID, workspace, sample, waitFor, pidAlive } from './support';
 
-const EXTENSION_ID = 'forkscope.forkscope';
-const workspace = (): string => process.env.FORKSCOPE_TEST_WORKSPACE ?? vscode.workspace.workspaceFolders![0].uri.fsPath;
-const sample = (name: string): vscode.Uri => vscode.Uri.file(path.join(workspace(), name));
-
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 40_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** True while `pid` is a live process (a zombie counts as gone: it runs nothing). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
 
 /** Python that starts a small tree that never ends by itself (for stop tests). */
 const FOREVER = `"""Test fixture: a tree of processes that run until stopped."""

@@ -13,37 +13,10 @@ import * as vscode from 'vscode';
 import type { ForkscopeApi } from '../../extension/vscode/extension';
 import { Commands, Settings } from '../../extension/vscode/ids';
 import type { Summary } from '../../extension/model/summary';
-
-const EXTENSION_ID = 'forkscope.forkscope';
-const workspace = (): string => process.env.FORKSCOPE_TEST_WORKSPACE ?? vscode.workspace.workspaceFolders![0].uri.fsPath;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 40_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { EXTENSION_ID, workspace, waitFor } from './support';
 
 /** Four children, one after the other: with forkscope.maxProcesses = 2 the runtime warns (a real warning). */
-const FOUR_CHILDREN = `"""Test fixture: four children; with a cap of two tracked processes the runtime says so."""
-import multiprocessing as mp
-import time
-
-
-def nap(i):
-    time.sleep(0.2)
-
-
-if __name__ == "__main__":
-    kids = [mp.Process(target=nap, args=(i,), name=f"kid-{i}") for i in range(4)]
-    for k in kids:
-        k.start()
-    for k in kids:
-        k.join()
-`;
+const FOUR_CHILDREN = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'four_children.py');
 
 /** A Pool.map; the argument is the number of workers. */
 const POOL = `"""Test fixture: a Pool.map of 16 small tasks; argv[1] is the number of workers."""
@@ -67,7 +40,7 @@ suite('Forkscope insights and compare in VS Code', function () {
 
   suiteSetup(async () => {
     api = await vscode.extensions.getExtension<ForkscopeApi>(EXTENSION_ID)!.activate();
-    fs.writeFileSync(path.join(workspace(), 'four_children.py'), FOUR_CHILDREN);
+    fs.copyFileSync(FOUR_CHILDREN, path.join(workspace(), 'four_children.py'));
     fs.writeFileSync(path.join(workspace(), 'pool_workers.py'), POOL);
   });
 

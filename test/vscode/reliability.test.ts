@@ -13,32 +13,7 @@ import * as vscode from 'vscode';
 import type { ForkscopeApi } from '../../extension/vscode/extension';
 import type { RunEndEvent } from '../../extension/vscode/runs';
 import type { RunSession } from '../../extension/vscode/runSession';
-
-const workspace = (): string => process.env.FORKSCOPE_TEST_WORKSPACE ?? vscode.workspace.workspaceFolders![0].uri.fsPath;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 40_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
+import { workspace, waitFor, pidAlive } from './support';
 
 /** Ticks forever in the main process, with two children that sleep: output that keeps coming. */
 const TICKER = `"""Test fixture: prints a tick every 0.2 s until stopped, with two idle children."""
