@@ -20,16 +20,17 @@ show the standard library's own frames (the wrappers hide theirs).
 - Receiving on a queue: each Queue / SimpleQueue gets its own `recv_bytes`
   (the one its `get` calls; a Queue's `_recv_bytes`, a SimpleQueue reader's
   `recv_bytes`) that reads the trailer of the bytes it returns and counts
-  them under the queue's ref. On a Connection (Pipe, Pool results, Manager)
+  them under the queue's ref; `get` itself is not wrapped. On a Connection (Pipe, Pool results, Manager)
   the connection module's pickler `loads` notes the trailer (per thread) and
   the `Connection.recv` wrapper counts it.
 - Sampling (docs/runtime-protocol.md, "Sampling"): message and byte counts
   per sender are exact; the clock is read (latency, an `m` event, the wait's
   duration) only on sampled messages, all of them when traffic is slow, one
   in up to 256 under a flood.
-- Waits: `Connection.recv`, `Queue.get`, `SimpleQueue.get`, and a bounded
-  queue's `put` (its semaphore's `acquire`, per queue: an unbounded `put`
-  runs untouched).
+- Waits: `Connection.recv`; a queue's `get` where it can block: its
+  `recv_bytes`, its read lock when another reader holds it, a Queue's `_poll`
+  for `get(timeout=…)`; and a bounded queue's `put` (its semaphore's
+  `acquire`). All per queue: an unbounded `put` runs untouched.
 - `connection.Pipe` and the queues' constructors declare `chan` events for
   channels user code made (a duplex Pipe is a socket pair: both inodes).
 """
@@ -75,6 +76,10 @@ def conn_ref(conn):
 
 
 _rx = threading.local()  # the trailer of the payload this thread unpickled last: (fromPid, tSent, bytes)
+# The payload dumps made last (any thread): the send hook knows it by identity without reading
+# its trailer, and lets go of it once sent. Another thread's dumps in between only means the
+# slower check.
+_last_dumped = [None]
 
 
 def _make_pickler(base, note_loads):
@@ -101,7 +106,9 @@ def _make_pickler(base, note_loads):
                 raise
             if E.enabled:
                 try:
-                    return join((buf, pack(magic_bytes, E.pid, now())))
+                    out = join((buf, pack(magic_bytes, E.pid, now())))
+                    _last_dumped[0] = out
+                    return out
                 except Exception as e:  # noqa: BLE001
                     E.fail("pickle", e)
             return buf
@@ -127,8 +134,9 @@ def _make_pickler(base, note_loads):
     return TrailedPickler
 
 
-def count_rx(ref, rx, tag, _table=recv_table, _skip=E.rx_skip, _misc=E.misc, _sampled=E.rx_sampled):
-    """Counts one received message whose trailer loads noted: rx = (fromPid, tSent, bytes)."""
+def count_rx(ref, rx, tag, _table=recv_table, _skip=E.rx_skip, _sampled=E.rx_sampled):
+    """Counts one received message whose trailer loads noted: rx = (fromPid, tSent, bytes).
+    (A message not sampled counts as dropped detail: emitter.counters_event adds msgs - latN.)"""
     frm, ts, n = rx
     key = (ref, frm)
     c = _table.get(key)
@@ -139,7 +147,6 @@ def count_rx(ref, rx, tag, _table=recv_table, _skip=E.rx_skip, _misc=E.misc, _sa
     k = _skip[0]
     if k:
         _skip[0] = k - 1
-        _misc["dropped"] += 1
     else:
         _sampled(c, ref, frm, ts, n, tag)
 
@@ -148,13 +155,22 @@ def _make_send_bytes(orig):
     magic = MAGIC
     tl = TLEN
     table = sent_table
+    last = _last_dumped
+    memoryview_ = memoryview
 
     @sites.hidden
     def _send_bytes(self, buf):
         ref = self.__dict__.get("_fk_ref")
         if ref is not QUIET:
-            n = len(buf) - tl
-            if n >= 0 and buf[n] == 70 and buf[n : n + 4] == magic and E.enabled:  # 70: "F" of the magic
+            o = buf.obj if buf.__class__ is memoryview_ else buf  # send_bytes passes a view of the payload
+            if o is last[0]:
+                last[0] = None
+                n = len(o) - tl
+            else:
+                n = len(buf) - tl
+                if n < 0 or buf[n] != 70 or buf[n : n + 4] != magic:  # 70: the "F" of the magic
+                    n = -1
+            if n >= 0:
                 try:
                     if ref is None:
                         ref = conn_ref(self)
@@ -267,85 +283,99 @@ def queue_ref(q):
 sq_ref = queue_ref
 
 
-def _make_rx(ref, reader, weak):
-    """The recv_bytes a queue's get calls: the reader's own, counting each trailed message it
-    returns under the queue's ref (exact counts; latency and detail on sampled messages).
+def _make_rx(ref, reader):
+    """The recv_bytes a queue's get calls, in one frame: the main thread's `queue.get` wait (an
+    untimed one inlined: see emitter.msg_wait_begin), then the reader's own recv_bytes, then the
+    count of the trailed message it returns under the queue's ref (exact counts; latency and
+    detail on sampled messages).
 
-    A Queue keeps it as `_recv_bytes` (queue -> wrapper -> reader). A SimpleQueue's get calls
-    `self._reader.recv_bytes()`, so there it sits in the reader's own __dict__ and holds the
-    reader weakly (no reference cycle: the reader's descriptor closes when it is dropped, as
-    without Forkscope)."""
+    A Queue keeps it as `_recv_bytes`; a SimpleQueue's get calls `self._reader.recv_bytes()`, so
+    there it sits in the reader's own __dict__. Either way it holds the reader weakly: no
+    reference cycle, so the descriptor closes when the reader is dropped, as without Forkscope."""
     table = recv_table
     skip = E.rx_skip
-    misc = E.misc
     sampled = E.rx_sampled
     unpack = RAW_TRAILER.unpack_from
     magic = MAGIC_INT
     tl = TLEN
+    cur_wait = E.cur_wait
+    get_ident = E.get_ident
+    wskip = E.wait_skip
+    paused = E._paused
+    begin = E.msg_wait_begin
+    end = E.msg_wait_end
+    end_tail = E.msg_wait_end_tail
+    fn = type(reader).recv_bytes
+    reader_of = weakref.ref(reader)
 
-    def tag():
-        r = reader_of()
-        return r.__dict__.get("_fk_tag") if r is not None else None
-
-    if weak:
-        fn = type(reader).recv_bytes
-        reader_of = weakref.ref(reader)
-
-        @sites.hidden
-        def recv_bytes(maxlength=None):
+    @sites.hidden
+    def recv_bytes(maxlength=None):
+        w = None
+        if cur_wait[0] is None and get_ident() == E.main_ident:
+            k = wskip[0]
+            if k and not paused[0]:
+                wskip[0] = k - 1
+                w = cur_wait[0] = ["queue.get", ref, None, None, [1], False, False]
+            else:
+                w = begin("queue.get", ref)
+        try:
+            b = fn(reader_of(), maxlength)
+        except BaseException as e:
+            end(w)
+            sites.hide(e)
+            raise
+        if w is not None:
+            cur_wait[0] = None
             try:
-                b = fn(reader_of(), maxlength)
-            except BaseException as e:
-                sites.hide(e)
-                raise
-            n = len(b) - tl
-            if n >= 0:
-                m, frm, ts = unpack(b, n)
-                if m == magic and E.enabled:
-                    key = (ref, frm)
-                    c = table.get(key)
-                    if c is None:
-                        c = table[key] = [0, 0, 0.0, 0.0, 0]
-                    c[0] += 1
-                    c[1] += n
-                    k = skip[0]
-                    if k:
-                        skip[0] = k - 1
-                        misc["dropped"] += 1
-                    else:
-                        sampled(c, ref, frm, ts, n, tag())
-            return b
-
-    else:
-        bound = reader.recv_bytes
-        reader_of = lambda: reader  # noqa: E731
-
-        @sites.hidden
-        def recv_bytes(maxlength=None):
-            try:
-                b = bound(maxlength)
-            except BaseException as e:
-                sites.hide(e)
-                raise
-            n = len(b) - tl
-            if n >= 0:
-                m, frm, ts = unpack(b, n)
-                if m == magic and E.enabled:
-                    key = (ref, frm)
-                    c = table.get(key)
-                    if c is None:
-                        c = table[key] = [0, 0, 0.0, 0.0, 0]
-                    c[0] += 1
-                    c[1] += n
-                    k = skip[0]
-                    if k:
-                        skip[0] = k - 1
-                        misc["dropped"] += 1
-                    else:
-                        sampled(c, ref, frm, ts, n, tag())
-            return b
+                w[4].pop()
+            except IndexError:
+                end_tail(w, False)
+            else:
+                if w[6] or w[3] is not None:
+                    end_tail(w, True)
+        n = len(b) - tl
+        if n >= 0:
+            m, frm, ts = unpack(b, n)
+            if m == magic:
+                key = (ref, frm)
+                c = table.get(key)
+                if c is None:
+                    c = table[key] = [0, 0, 0.0, 0.0, 0]
+                c[0] += 1
+                c[1] += n
+                k = skip[0]
+                if k:
+                    skip[0] = k - 1
+                else:
+                    r = reader_of()
+                    sampled(c, ref, frm, ts, n, r.__dict__.get("_fk_tag") if r is not None else None)
+        return b
 
     return recv_bytes
+
+
+def _make_poll_wait(ref, reader):
+    """A Queue's `_poll`: `get(timeout=…)` waits there, a `queue.get` wait; `empty()` and
+    non-blocking gets (no timeout) go straight through."""
+    fn = type(reader).poll
+    reader_of = weakref.ref(reader)
+    begin = E.msg_wait_begin
+    end = E.msg_wait_end
+
+    @sites.hidden
+    def poll(timeout=0.0):
+        if not timeout:
+            return fn(reader_of(), timeout)
+        w = begin("queue.get", ref)
+        try:
+            return fn(reader_of(), timeout)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            end(w)
+
+    return poll
 
 
 def _instrument_put_wait(q, ref):
@@ -374,6 +404,34 @@ def _instrument_put_wait(q, ref):
     sem.__dict__["acquire"] = acquire
 
 
+def _instrument_get_lock(q, ref):
+    """Waiting for a queue's read lock (another reader holds it) is a `queue.get` wait too: the
+    lock's `with` (locks.py) reports a contended acquire as this wait; a timed get's acquire
+    gets the same per-queue wrapper as a bounded put's semaphore."""
+    lock = q._rlock
+    lock.__dict__["_fk_wait"] = ("queue.get", ref)
+    c_acquire = lock._semlock.acquire
+    begin = E.msg_wait_begin
+    end = E.msg_wait_end
+
+    @sites.hidden
+    def acquire(block=True, timeout=None):
+        if c_acquire(False):
+            return True
+        if not block:
+            return False
+        w = begin("queue.get", ref)
+        try:
+            return c_acquire(True, timeout)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            end(w)
+
+    lock.__dict__["acquire"] = acquire
+
+
 def _make_qreset(orig):
     def _reset(self, *args, **kwargs):
         orig(self, *args, **kwargs)
@@ -382,9 +440,12 @@ def _make_qreset(orig):
                 ref = pipe_ref(self)
                 d = self.__dict__
                 d["_fk_ref"] = ref
-                for c in (self._reader, self._writer):  # both ends count under the queue's ref
+                reader = self._reader
+                for c in (reader, self._writer):  # both ends count under the queue's ref
                     c.__dict__["_fk_ref"] = ref
-                d["_recv_bytes"] = _make_rx(ref, self._reader, False)
+                d["_recv_bytes"] = _make_rx(ref, reader)
+                d["_poll"] = _make_poll_wait(ref, reader)
+                _instrument_get_lock(self, ref)
                 if self._maxsize < _SEM_MAX:
                     _instrument_put_wait(self, ref)
             except Exception as e:  # noqa: BLE001
@@ -409,56 +470,13 @@ def _make_qinit(orig, kind):
     return __init__
 
 
-def _make_qget(orig, what, simple):
-    """Queue.get / SimpleQueue.get: a `queue.get` wait of the main thread (the message itself is
-    counted by the queue's recv_bytes). The hot path of a queue flood: an untimed wait is inlined
-    here (emitter.msg_wait_begin/msg_wait_end are the same, as calls)."""
-    cur_wait = E.cur_wait
-    get_ident = E.get_ident
-    skip = E.wait_skip
-    paused = E._paused
-    begin = E.msg_wait_begin
-    end = E.msg_wait_end
-    end_tail = E.msg_wait_end_tail
-
-    @sites.hidden
-    def get(self, block=True, timeout=None):
-        if block and cur_wait[0] is None and get_ident() == E.main_ident and E.enabled:
-            k = skip[0]
-            if k and not paused[0]:
-                skip[0] = k - 1
-                w = cur_wait[0] = [what, self.__dict__.get("_fk_ref"), None, None, [1], False, False]
-            else:
-                w = begin(what, self.__dict__.get("_fk_ref"))
-            try:
-                obj = orig(self) if simple else orig(self, block, timeout)
-            except BaseException as e:
-                end(w)
-                sites.hide(e)
-                raise
-            if w is not None:
-                cur_wait[0] = None
-                try:
-                    w[4].pop()
-                except IndexError:
-                    end_tail(w, False)
-                else:
-                    if w[6] or w[3] is not None:
-                        end_tail(w, True)
-            return obj
-        try:
-            return orig(self) if simple else orig(self, block, timeout)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-
-    return get  # (as SimpleQueue.get it ignores block/timeout, which that method does not take)
-
-
 def _sq_ready(q):
-    """Gives a SimpleQueue (made here or unpickled) its counting recv_bytes; returns its ref."""
+    """Gives a SimpleQueue (made here or unpickled) its counting recv_bytes and the `queue.get`
+    wait of its read lock; returns its ref."""
     ref = queue_ref(q)
-    q._reader.__dict__["recv_bytes"] = _make_rx(ref, q._reader, True)
+    reader = q._reader
+    reader.__dict__["recv_bytes"] = _make_rx(ref, reader)
+    q._rlock.__dict__["_fk_wait"] = ("queue.get", ref)
     return ref
 
 
@@ -508,10 +526,8 @@ def _patch_queues(queues):
     Q = queues.Queue
     replace(Q, "_reset", _make_qreset(Q._reset))
     replace(Q, "__init__", _make_qinit(Q.__init__, "queue"))
-    replace(Q, "get", _make_qget(Q.get, "queue.get", False))
     JQ = queues.JoinableQueue
     replace(JQ, "__init__", _make_qinit(JQ.__init__, "joinablequeue"))
     SQ = queues.SimpleQueue
     replace(SQ, "__init__", _make_sqinit(SQ.__init__))
     replace(SQ, "__setstate__", _make_sqsetstate(SQ.__setstate__))
-    replace(SQ, "get", _make_qget(SQ.get, "queue.get", True))

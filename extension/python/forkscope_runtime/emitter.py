@@ -367,8 +367,13 @@ def counters_event(now):
     _section("waits", waits, _str_key, out, True)
     _section("tasks", tasks, _pair_key, out, True)
     _section("calls", calls, _pair_key, out)
+    untimed = 0  # received messages not timed (sampling) count as dropped detail too
+    for c in list(recv.values()):
+        untimed += c[0] - c[4]
     for k in ("detail", "dropped", "droppedBatches"):
         v = misc[k]
+        if k == "dropped":
+            v += untimed
         if _last.get(("misc", k)) != v:
             _last[("misc", k)] = v
             out[k] = v
