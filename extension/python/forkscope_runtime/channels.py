@@ -96,9 +96,9 @@ def _make_pickler(base, note_loads):
         """ForkingPickler whose dumps appends the sender trailer (and, for the connection module,
         whose loads notes the trailer of what it reads, for the Connection.recv wrapper)."""
 
-        @classmethod
+        @staticmethod
         @sites.hidden
-        def dumps(cls, obj, protocol=None):
+        def dumps(obj, protocol=None):  # (a classmethod in the base: cls is not needed to call it)
             try:
                 buf = base_dumps(obj, protocol)
             except BaseException as e:
