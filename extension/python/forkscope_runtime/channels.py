@@ -448,17 +448,34 @@ def _instrument_get_lock(q, ref):
     lock.__dict__["acquire"] = acquire
 
 
+_plain_send_bytes = [None]  # Connection._send_bytes as the standard library has it
+
+
 def _make_feed(orig):
-    """Queue._feed (the feeder thread's body): notes the queue's ref for the thread's dumps."""
+    """Queue._feed (the feeder thread's body): notes the queue's ref for the thread's dumps, and
+    while the feeder runs, gives its writer the plain `_send_bytes`: the send hook would only skip
+    it (the feeder's dumps counts), but even that runs inside the queue's write lock."""
 
     def _feed(*args):
+        writer = None
         try:
-            ref = args[2].__self__.__dict__.get("_fk_qref")  # args[2]: the writer's send_bytes
+            writer = args[2].__self__  # args[2]: the writer's send_bytes
+            d = writer.__dict__
+            ref = d.get("_fk_qref")
             if ref is not None and E.enabled:
                 _feeding.ref = ref
+                if _plain_send_bytes[0] is not None:
+                    d["_send_bytes"] = _plain_send_bytes[0].__get__(writer)
+            else:
+                writer = None
         except Exception as e:  # noqa: BLE001
+            writer = None
             E.fail("Queue._feed", e)
-        return orig(*args)
+        try:
+            return orig(*args)
+        finally:
+            if writer is not None:
+                writer.__dict__.pop("_send_bytes", None)  # (a bound method there refers back to the writer)
 
     return staticmethod(_feed)
 
@@ -476,6 +493,7 @@ def _make_qreset(orig):
                 w = self._writer.__dict__
                 w["_fk_qref"] = ref  # its feeder's dumps counts what it sends (_make_feed)
                 w["_fk_ref"] = QUIET
+                w.pop("_send_bytes", None)  # after fork: the parent's feeder is not running here
                 d["_recv_bytes"] = _make_rx(ref, reader)
                 d["_poll"] = _make_poll_wait(ref, reader)
                 _instrument_get_lock(self, ref)
@@ -543,6 +561,7 @@ def _make_sqsetstate(orig):
 def _patch_connection(connection):
     replace(connection, "_ForkingPickler", _make_pickler(connection._ForkingPickler, True))
     C = connection.Connection
+    _plain_send_bytes[0] = C._send_bytes
     replace(C, "_send_bytes", _make_send_bytes(C._send_bytes))
     CB = connection._ConnectionBase
     replace(CB, "recv", _make_conn_recv(CB.recv))
