@@ -51,7 +51,6 @@ RAW_TRAILER = struct.Struct("<IId")  # the same 16 bytes, the magic read as an i
 MAGIC_INT = RAW_TRAILER.unpack(TRAILER.pack(MAGIC, 0, 0.0))[0]
 TLEN = TRAILER.size
 pack = TRAILER.pack
-unpack_from = TRAILER.unpack_from
 recv_table = E.recv
 sent_table = E.sent
 
