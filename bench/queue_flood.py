@@ -1,5 +1,6 @@
 """Benchmark: N producer processes put small messages on one Queue read by the
-main process. argv: total messages (default 100000), producers (default 4)."""
+main process. argv: total messages (default 100000), producers (default 4),
+start method (default: the platform's)."""
 import multiprocessing as mp
 import sys
 
@@ -12,8 +13,9 @@ def produce(q, n):
 if __name__ == "__main__":
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     producers = int(sys.argv[2]) if len(sys.argv) > 2 else 4
-    q = mp.Queue()
-    ps = [mp.Process(target=produce, args=(q, total // producers)) for _ in range(producers)]
+    ctx = mp.get_context(sys.argv[3]) if len(sys.argv) > 3 else mp
+    q = ctx.Queue()
+    ps = [ctx.Process(target=produce, args=(q, total // producers)) for _ in range(producers)]
     for p in ps:
         p.start()
     s = 0

@@ -1,10 +1,14 @@
 // `npm run bench`: what instrumentation costs, measured in one run and written
 // to bench-results/runtime.json. Plain and recorded runs are interleaved
-// (alternating which goes first) so machine noise hits both alike.
+// (alternating which goes first) so machine noise hits both alike. Each line
+// gives the wall-time ratio, the CPU-time ratio of the whole process tree
+// (Linux: less sensitive to other load) and the load average: on a busy
+// machine wall ratios are noise. The fixed start-up of `forkscope record`
+// (an empty script, recorded vs plain) is printed on its own line.
 //   node scripts/bench.mjs [--rounds N] [--quick]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureNodeModules, root, run } from './lib/ensure.mjs';
 
@@ -17,14 +21,31 @@ const work = mkdtempSync(join(tmpdir(), 'forkscope-bench-'));
 ensureNodeModules();
 run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--bench']);
 
+/** CPU seconds of this process's waited-for children so far (Linux; null elsewhere): cutime + cstime. */
+const clockTicks = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  return Number(r.stdout) > 0 ? Number(r.stdout) : 100;
+})();
+function childrenCpu() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / clockTicks;
+  } catch {
+    return null;
+  }
+}
+const loadAverage = () => loadavg()[0];
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Runs a command and returns its wall seconds and, if asked, the peak RSS of its own process. */
+/** Runs a command and returns its wall seconds, the CPU seconds of its process tree and, if asked, the peak RSS of its own process. */
 function timed(cmd, args, { peakRss = false } = {}) {
   return new Promise((resolve, reject) => {
+    const cpu0 = childrenCpu();
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, args, { cwd: join(root, 'bench'), stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -42,34 +63,82 @@ function timed(cmd, args, { peakRss = false } = {}) {
     child.on('close', (code) => {
       if (poll) clearInterval(poll);
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`));
-      resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, out, peakRss: peak });
+      const cpu1 = childrenCpu();
+      resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpuSeconds: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0, out, peakRss: peak });
     });
   });
 }
 
 const recordArgs = (script, args) => [cli, 'record', '--quiet', '--out', join(work, 'b.forkscope'), '--python', python, '--', script, ...args];
 
-async function compare(name, script, args, target) {
+async function compare(name, script, args, target, n = rounds) {
   const plain = [];
   const recorded = [];
   const ratios = [];
+  const plainCpu = [];
+  const recordedCpu = [];
+  const loads = [];
   // One warm-up of each (page cache, pyc files).
   await timed(python, [script, ...args]);
   await timed(process.execPath, recordArgs(script, args));
-  for (let i = 0; i < rounds; i++) {
+  for (let i = 0; i < n; i++) {
     const order = i % 2 ? ['rec', 'plain'] : ['plain', 'rec'];
     const pair = {};
     for (const which of order) {
       const r = which === 'plain' ? await timed(python, [script, ...args]) : await timed(process.execPath, recordArgs(script, args));
-      pair[which] = r.seconds;
+      pair[which] = r;
     }
-    plain.push(pair.plain);
-    recorded.push(pair.rec);
-    ratios.push(pair.rec / pair.plain);
+    if (pair.plain.out !== pair.rec.out) throw new Error(`${script}: the output differs under forkscope record`);
+    plain.push(pair.plain.seconds);
+    recorded.push(pair.rec.seconds);
+    ratios.push(pair.rec.seconds / pair.plain.seconds);
+    if (pair.plain.cpuSeconds !== null && pair.rec.cpuSeconds !== null) {
+      plainCpu.push(pair.plain.cpuSeconds);
+      recordedCpu.push(pair.rec.cpuSeconds);
+    }
+    loads.push(loadAverage());
   }
-  const summary = { name, script, args, rounds, plainSeconds: plain, recordedSeconds: recorded, medianPlain: median(plain), medianRecorded: median(recorded), ratio: median(recorded) / median(plain), medianPairRatio: median(ratios), target };
-  console.log(`${name}: plain ${summary.medianPlain.toFixed(3)} s, recorded ${summary.medianRecorded.toFixed(3)} s → ratio ${summary.ratio.toFixed(3)} (median of pairs ${summary.medianPairRatio.toFixed(3)}; target ≤ ${target})`);
+  const cpuRatio = plainCpu.length && median(plainCpu) > 0 ? median(recordedCpu) / median(plainCpu) : null;
+  const summary = {
+    name,
+    script,
+    args,
+    rounds: n,
+    plainSeconds: plain,
+    recordedSeconds: recorded,
+    medianPlain: median(plain),
+    medianRecorded: median(recorded),
+    ratio: median(recorded) / median(plain),
+    medianPairRatio: median(ratios),
+    plainCpuSeconds: plainCpu,
+    recordedCpuSeconds: recordedCpu,
+    cpuRatio,
+    loadAverage: { min: Math.min(...loads), median: median(loads), max: Math.max(...loads) },
+    target,
+  };
+  const load = `load ${summary.loadAverage.median.toFixed(1)} (${summary.loadAverage.min.toFixed(1)}–${summary.loadAverage.max.toFixed(1)})`;
+  const cpu = cpuRatio === null ? '' : `; CPU ratio ${cpuRatio.toFixed(3)}`;
+  const goal = target === null ? '' : `; target ≤ ${target}`;
+  // What the run costs beyond the CLI's fixed start-up (measured first, on its own line).
+  if (fixedStartup !== null && target !== null) summary.ratioNetOfStartup = (summary.medianRecorded - fixedStartup) / summary.medianPlain;
+  const net = summary.ratioNetOfStartup === undefined ? '' : `; ${summary.ratioNetOfStartup.toFixed(3)} without the fixed start-up`;
+  console.log(`${name}: plain ${summary.medianPlain.toFixed(3)} s, recorded ${summary.medianRecorded.toFixed(3)} s → ratio ${summary.ratio.toFixed(3)} (median of pairs ${summary.medianPairRatio.toFixed(3)}${cpu}${net}${goal}; ${load})`);
   return summary;
+}
+
+let fixedStartup = null;
+
+/** The fixed cost of `forkscope record`: an empty script recorded vs plain, and Node's own start for reference. */
+async function startup(n) {
+  const s = await compare('Start-up (empty script)', 'empty.py', [], null, n);
+  const node = [];
+  for (let i = 0; i < n; i++) node.push((await timed(process.execPath, ['-e', '0'])).seconds);
+  s.fixedSeconds = s.medianRecorded - s.medianPlain;
+  fixedStartup = s.fixedSeconds;
+  s.nodeAloneSeconds = median(node);
+  const ca = process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS is set: Node parses those certificates at every start)' : '';
+  console.log(`  fixed start-up of forkscope record: ${(s.fixedSeconds * 1000).toFixed(0)} ms, of which starting Node itself: ${(s.nodeAloneSeconds * 1000).toFixed(0)} ms${ca}`);
+  return s;
 }
 
 function inProcess(what) {
@@ -80,8 +149,9 @@ function inProcess(what) {
 
 const results = { when: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, python: spawnSync(python, ['--version'], { encoding: 'utf8' }).stdout.trim() }, rounds };
 try {
+  results.startup = await startup(quick ? 5 : 3 * rounds);
   results.queueFlood = await compare('Queue flood (4 producers, 100,000 messages)', 'queue_flood.py', ['100000', '4'], 1.15);
-  results.poolCpu = await compare('CPU-bound Pool.map (2 workers)', 'pool_cpu.py', ['2'], 1.03);
+  results.poolCpu = await compare('CPU-bound Pool.map (2 workers, 64 tasks)', 'pool_cpu.py', ['2', '64'], 1.03);
 
   const ingest = inProcess('ingest');
   results.ingest = { ...ingest, target: 300000 };

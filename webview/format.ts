@@ -167,11 +167,12 @@ export function formatSeconds(s: number | null | undefined): string {
   return `${s < 0 ? '-' : ''}${m} min ${Math.round(a - m * 60)} s`;
 }
 
-const COUNT_FORMAT = new Intl.NumberFormat('en-US');
+let countFormat: Intl.NumberFormat | null = null;
 
-/** `12,345` (one shared formatter: toLocaleString per call is slow on big runs). */
+/** `12,345` (one shared formatter: toLocaleString per call is slow on big runs; made on first use, as
+ * building it costs milliseconds that `forkscope record` would otherwise spend before starting Python). */
 export function formatCount(n: number): string {
-  return COUNT_FORMAT.format(n);
+  return (countFormat ??= new Intl.NumberFormat('en-US')).format(n);
 }
 
 /** Role words for the tree. */

@@ -47,7 +47,8 @@ export interface JoinRecord {
 
 export interface ProcessCounters {
   sent: Record<string, [number, number]>;
-  recv: Record<string, [number, number, number, number]>;
+  /** "ref fromPid" -> [msgs, bytes, latSum, latMax, latN]; latN (messages whose latency was sampled) is absent in recordings before 0.1.0's sampling: then every message was timed. */
+  recv: Record<string, [number, number, number, number, number?]>;
   locks: Record<string, [number, number, number]>;
   waits: Record<string, number>;
   tasks: Record<string, [number, number, number]>;

@@ -283,7 +283,7 @@ function summarizeChannels(model: RunModel): SummaryChannel[] {
   interface Acc {
     sent: number;
     sentBytes: number;
-    flows: Map<string, { from: number; to: number; messages: number; bytes: number; latSum: number; latMax: number }>;
+    flows: Map<string, { from: number; to: number; messages: number; bytes: number; latSum: number; latMax: number; latN: number }>;
     methods: Record<string, number>;
   }
   const acc = new Map<string, Acc>();
@@ -301,16 +301,17 @@ function summarizeChannels(model: RunModel): SummaryChannel[] {
       a.sent += msgs;
       a.sentBytes += bytes;
     }
-    for (const [key, [msgs, bytes, latSum, latMax]] of Object.entries(p.counters.recv)) {
+    for (const [key, [msgs, bytes, latSum, latMax, latN]] of Object.entries(p.counters.recv)) {
       const [ref, fromText] = key.split(' ');
       const a = get(ref);
       const from = Number(fromText);
       if (!a || !Number.isFinite(from)) continue;
       const fk = `${from}>${p.pid}`;
-      const f = a.flows.get(fk) ?? { from, to: p.pid, messages: 0, bytes: 0, latSum: 0, latMax: 0 };
+      const f = a.flows.get(fk) ?? { from, to: p.pid, messages: 0, bytes: 0, latSum: 0, latMax: 0, latN: 0 };
       f.messages += msgs;
       f.bytes += bytes;
       f.latSum += latSum;
+      f.latN += latN ?? msgs; // the runtime times a sample of the messages (docs/runtime-protocol.md, "Sampling")
       f.latMax = Math.max(f.latMax, latMax);
       a.flows.set(fk, f);
     }
@@ -332,8 +333,8 @@ function summarizeChannels(model: RunModel): SummaryChannel[] {
         to: f.to,
         messages: f.messages,
         bytes: f.bytes,
-        latencyMeanSeconds: f.messages ? round(f.latSum / f.messages) : null,
-        latencyMaxSeconds: f.messages ? round(f.latMax) : null,
+        latencyMeanSeconds: f.latN ? round(f.latSum / f.latN) : null,
+        latencyMaxSeconds: f.latN ? round(f.latMax) : null,
       }));
     const received = flows.reduce((n, f) => n + f.messages, 0);
     const receivedBytes = flows.reduce((n, f) => n + f.bytes, 0);

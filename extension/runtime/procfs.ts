@@ -24,10 +24,16 @@ export interface ProcStat {
 /**
  * Clock ticks per second and page size as the kernel reports them to user
  * space. Linux's USER_HZ is 100 and pages are 4 KiB on the usual machines;
- * `getconf` confirms both in the background (no blocking call at start-up).
+ * `getconf` confirms both in the background, started by the first sample
+ * (`confirmProcUnits`): nothing is spawned before the script is.
  */
 export const procUnits = { ticks: 100, page: 4096 };
-if (hasProcfs) {
+let unitsAsked = false;
+
+/** Starts the background `getconf` check of procUnits, once. */
+export function confirmProcUnits(): void {
+  if (unitsAsked || !hasProcfs) return;
+  unitsAsked = true;
   for (const [name, key] of [['CLK_TCK', 'ticks'], ['PAGESIZE', 'page']] as const) {
     try {
       execFile('getconf', [name], (err, stdout) => {

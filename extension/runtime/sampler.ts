@@ -7,9 +7,16 @@
  * a core. Where there is no /proc (macOS, Windows) pidusage does the work.
  */
 
-import pidusage from 'pidusage';
+import type pidusageType from 'pidusage';
 import type { SampleRow } from '../model/recording';
-import { hasProcfs, procUnits, StatReader } from './procfs';
+import { confirmProcUnits, hasProcfs, procUnits, StatReader } from './procfs';
+
+/** pidusage, loaded on first use (only where there is no /proc): the CLI starts Python sooner. */
+let pidusageModule: typeof pidusageType | null = null;
+function pidusage(): typeof pidusageType {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (pidusageModule ??= require('pidusage') as typeof pidusageType);
+}
 
 export type SampleSource = 'procfs' | 'pidusage';
 
@@ -30,6 +37,7 @@ export class ProcessSampler {
   /** Samples the given pids; pids that are gone (or reused) are left out. Never throws. */
   async sample(pids: number[]): Promise<SampleRow[]> {
     if (this.busy || pids.length === 0) return [];
+    confirmProcUnits();
     this.busy = true;
     try {
       return this.source === 'procfs' ? this.sampleProcfs(pids) : await this.samplePidusage(pids);
@@ -54,9 +62,9 @@ export class ProcessSampler {
   }
 
   private async samplePidusage(pids: number[]): Promise<SampleRow[]> {
-    let usage: Record<string, pidusage.Status | undefined> = {};
+    let usage: Record<string, pidusageType.Status | undefined> = {};
     try {
-      usage = (await pidusage(pids)) as Record<string, pidusage.Status | undefined>;
+      usage = (await pidusage()(pids)) as Record<string, pidusageType.Status | undefined>;
     } catch {
       usage = {}; // a single pid that vanished makes pidusage reject
     }
@@ -105,6 +113,6 @@ export class ProcessSampler {
   close(): void {
     this.stat.close();
     this.previous.clear();
-    pidusage.clear();
+    pidusageModule?.clear();
   }
 }

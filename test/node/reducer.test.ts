@@ -67,6 +67,24 @@ test('flows come from the receiver side with exact counts; the channel keeps its
   assert.ok(s.warnings.some((w) => w.kind === 'detail-sampled'));
 });
 
+test('a sampled flow: latency is the mean over the timed messages (latencyN), counts stay exact', () => {
+  const b = new RunBuilder();
+  b.spawned(0, 1)
+    .hello(0, 1, 0)
+    .hello(0.1, 2, 1)
+    .ev(1, ['chan', 0.05, { ref: 'p700', kind: 'queue', name: 'q', refs: ['p700'] }])
+    // 1,000 messages, 10 of them timed (0.5 s of latency in all): mean 0.05 s, not 0.0005 s.
+    .ev(1, ['ctr', 0.3, { recv: { 'p700 2': [1000, 8000, 0.5, 0.2, 10] }, dropped: 990, detail: 10 }])
+    // Four numbers (a recording made before sampling): every message was timed.
+    .ev(1, ['ctr', 0.31, { recv: { 'p700 1': [4, 32, 0.4, 0.1] } }])
+    .end(1);
+  const q = summarize(reduce(b)).channels.find((c) => c.name === 'q')!;
+  assert.deepEqual(q.flows.map((f) => [f.from, f.to, f.messages, f.bytes, f.latencyMeanSeconds, f.latencyMaxSeconds]), [
+    [1, 1, 4, 32, 0.1, 0.1],
+    [2, 1, 1000, 8000, 0.05, 0.2],
+  ]);
+});
+
 test('a duplex pipe declared with two refs is one channel whatever order events arrive in', () => {
   const b = new RunBuilder();
   b.spawned(0, 1)

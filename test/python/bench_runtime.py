@@ -19,8 +19,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import listener as L  # noqa: E402
 
-BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench")
-CASES = [("queue_flood", "queue_flood.py", 1.15), ("pool_map_cpu", "pool_cpu.py", 1.03)]
+BENCH = os.path.join(L.ROOT, "bench")  # the scripts `npm run bench` runs (one copy)
+# name, script, its arguments before the start method, target
+CASES = [("queue_flood", "queue_flood.py", ["100000", "4"], 1.15), ("pool_map_cpu", "pool_cpu.py", ["2", "64"], 1.03)]
 
 
 def timed(cmd, env):
@@ -45,21 +46,22 @@ def main():
     plain_env = dict(os.environ)
     plain_env.pop("FORKSCOPE_RUNTIME", None)
     summary = {}
-    for name, script, target in CASES:
+    for name, script, args, target in CASES:
         path = os.path.join(BENCH, script)
+        args = args + [a.method]
         plain, inst, pcpu, icpu, events = [], [], [], [], 0
-        timed([a.python, path, a.method], plain_env)  # warm the page cache
+        timed([a.python, path] + args, plain_env)  # warm the page cache
         for i in range(a.runs):
             lst = L.Listener(keep=False)
             try:
                 order = [0, 1] if i % 2 == 0 else [1, 0]
                 for which in order:
                     if which == 0:
-                        dt, cpu, out_p = timed([a.python, path, a.method], plain_env)
+                        dt, cpu, out_p = timed([a.python, path] + args, plain_env)
                         plain.append(dt)
                         pcpu.append(cpu)
                     else:
-                        dt, cpu, out_i = timed([a.python, L.LAUNCHER, path, a.method], lst.env(plain_env))
+                        dt, cpu, out_i = timed([a.python, L.LAUNCHER, path] + args, lst.env(plain_env))
                         inst.append(dt)
                         icpu.append(cpu)
                 lst.wait_idle(5)

@@ -142,7 +142,7 @@ import multiprocessing, multiprocessing.process as mpp, multiprocessing.connecti
 import multiprocessing.pool as mpool, multiprocessing.synchronize as ms, multiprocessing.util as mu, time, traceback
 def snapshot():
     return [mpp.BaseProcess.start, mpp.BaseProcess.join, mpp.BaseProcess._bootstrap, mc._ConnectionBase.send,
-            mc._ConnectionBase.recv, mc.Pipe, mq.Queue.get, mq.Queue._reset, mq.SimpleQueue.put, mpool.worker,
+            mc._ConnectionBase.recv, mc.Pipe, mq.SimpleQueue.__setstate__, mq.Queue._reset, mq.SimpleQueue.put, mpool.worker,
             mpool.Pool.map, ms.Lock, ms.Event, mu.spawnv_passfds, time.sleep, traceback.walk_tb, sys.excepthook, len(sys.meta_path)]
 before = snapshot()
 import forkscope_runtime.bootstrap as b

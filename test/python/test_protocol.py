@@ -89,7 +89,7 @@ def check(ev):
         c = a[0]
         if not isinstance(c, dict) or not set(c) <= CTR_KEYS:
             return "ctr keys"
-        for sec, n in (("sent", 2), ("recv", 4), ("locks", 3), ("tasks", 3)):
+        for sec, n in (("sent", 2), ("recv", 5), ("locks", 3), ("tasks", 3)):
             for k, v in c.get(sec, {}).items():
                 if not (isinstance(v, list) and len(v) == n and all(num(x) for x in v)):
                     return "ctr %s shape" % sec

@@ -17,32 +17,40 @@ show the standard library's own frames (the wrappers hide theirs).
   kind passes there; payloads without a trailer are raw and not counted),
   under the connection's channel ref: its descriptor's inode (a queue's two
   ends share one), or the `m<address>` ref of a Manager connection.
-- Receiving: the same pickler's `loads` notes the trailer of what it reads
-  (per thread), and the wrapper that knows the channel counts it:
-  `Connection.recv`, `Queue.get`, `SimpleQueue.get`.
-- Waits: `Connection.recv`, `Queue.get`, `SimpleQueue.get` (and `put` of a
-  bounded queue).
+- Receiving on a queue: each Queue / SimpleQueue gets its own `recv_bytes`
+  (the one its `get` calls; a Queue's `_recv_bytes`, a SimpleQueue reader's
+  `recv_bytes`) that reads the trailer of the bytes it returns and counts
+  them under the queue's ref; `get` itself is not wrapped. On a Connection (Pipe, Pool results, Manager)
+  the connection module's pickler `loads` notes the trailer (per thread) and
+  the `Connection.recv` wrapper counts it.
+- Sampling (docs/runtime-protocol.md, "Sampling"): message and byte counts
+  per sender are exact; the clock is read (latency, an `m` event, the wait's
+  duration) only on sampled messages, all of them when traffic is slow, one
+  in up to 256 under a flood.
+- Waits: `Connection.recv`; a queue's `get` where it can block: its
+  `recv_bytes`, its read lock when another reader holds it, a Queue's `_poll`
+  for `get(timeout=…)`; and a bounded queue's `put` (its semaphore's
+  `acquire`). All per queue: an unbounded `put` runs untouched.
 - `connection.Pipe` and the queues' constructors declare `chan` events for
   channels user code made (a duplex Pipe is a socket pair: both inodes).
 """
 
-import io
 import os
 import struct
 import threading
+import weakref
 
 from . import emitter as E
 from . import sites
 from .patching import replace
 
 MAGIC = b"FkS1"
-QUIET = "-"  # the ref of internal connections whose traffic is not counted
+QUIET = "-"  # the ref of connections whose traffic is not counted by the send hook (internal, or counted elsewhere)
 TRAILER = struct.Struct("<4sId")
 RAW_TRAILER = struct.Struct("<IId")  # the same 16 bytes, the magic read as an integer
 MAGIC_INT = RAW_TRAILER.unpack(TRAILER.pack(MAGIC, 0, 0.0))[0]
 TLEN = TRAILER.size
 pack = TRAILER.pack
-unpack_from = TRAILER.unpack_from
 recv_table = E.recv
 sent_table = E.sent
 
@@ -63,43 +71,40 @@ def conn_ref(conn):
     return r
 
 
-def count_sent(ref, n):
-    """One message of n payload bytes sent on ref."""
-    c = sent_table.get(ref)
-    if c is None:
-        sent_table[ref] = [1, n]
-    else:
-        c[0] += 1
-        c[1] += n
-
-
-def trailer(_pack=pack, _magic=MAGIC, _time=E.time):
-    """The 16 bytes that follow a payload sent now by this process."""
-    return _pack(_magic, E.pid, _time())
-
-
 # ---- the trailer and the counting ------------------------------------------------------------
 
 
 _rx = threading.local()  # the trailer of the payload this thread unpickled last: (fromPid, tSent, bytes)
+# The payload dumps made last (any thread): the send hook knows it by identity without reading
+# its trailer, and lets go of it once sent. Another thread's dumps in between only means the
+# slower check.
+_last_dumped = [None]
+# In a Queue's feeder thread: the ref of the queue it feeds. Its dumps counts the message there,
+# before the feeder takes the queue's write lock: counting inside that lock (the send hook) makes
+# it longer, and other processes feeding the same queue wait for it (that cost 2 µs a message
+# with 4 producers, 4x the hook's own time).
+_feeding = threading.local()
 
 
-def _make_pickler(base):
+def _make_pickler(base, note_loads):
     base_dumps = base.dumps
     base_loads = base.loads
     join = b"".join
+    feeding = _feeding
+    table = sent_table
     tl = TLEN
-    raw = RAW_TRAILER
     unpack = RAW_TRAILER.unpack_from
     magic = MAGIC_INT
+    magic_bytes = MAGIC
+    now = E.time
 
     class TrailedPickler(base):
-        """ForkingPickler whose dumps appends the sender trailer and whose loads notes the trailer
-        of what it reads, for the wrapper that knows the channel to count (connection, queues)."""
+        """ForkingPickler whose dumps appends the sender trailer (and, for the connection module,
+        whose loads notes the trailer of what it reads, for the Connection.recv wrapper)."""
 
-        @classmethod
+        @staticmethod
         @sites.hidden
-        def dumps(cls, obj, protocol=None):
+        def dumps(obj, protocol=None):  # (a classmethod in the base: cls is not needed to call it)
             try:
                 buf = base_dumps(obj, protocol)
             except BaseException as e:
@@ -107,71 +112,91 @@ def _make_pickler(base):
                 raise
             if E.enabled:
                 try:
-                    return join((buf, trailer()))
+                    out = join((buf, pack(magic_bytes, E.pid, now())))
+                    ref = getattr(feeding, "ref", None)
+                    if ref is None:
+                        _last_dumped[0] = out  # for the send hook
+                    else:  # a Queue's feeder: counted here, outside its write lock
+                        c = table.get(ref)
+                        if c is None:
+                            table[ref] = [1, len(buf)]
+                        else:
+                            c[0] += 1
+                            c[1] += len(buf)
+                    return out
                 except Exception as e:  # noqa: BLE001
                     E.fail("pickle", e)
             return buf
 
-        @staticmethod
-        @sites.hidden
-        def loads(data, *args, **kwargs):
-            n = len(data)
-            if n >= tl:
-                m, frm, ts = unpack(data, n - tl)
-                if m == magic:
-                    _rx.v = (frm, ts, n - tl)
-            try:
-                return base_loads(data, *args, **kwargs)
-            except BaseException as e:
-                sites.hide(e)
-                raise
+        if note_loads:
+
+            @staticmethod
+            @sites.hidden
+            def loads(data, *args, **kwargs):
+                n = len(data) - tl
+                if n >= 0:
+                    m, frm, ts = unpack(data, n)
+                    if m == magic:
+                        _rx.v = (frm, ts, n)
+                try:
+                    return base_loads(data, *args, **kwargs)
+                except BaseException as e:
+                    sites.hide(e)
+                    raise
 
     TrailedPickler.__module__ = base.__module__
     TrailedPickler.__qualname__ = TrailedPickler.__name__ = base.__name__
     return TrailedPickler
 
 
-def count_rx(ref, rx, tag, _time=E.time, _table=recv_table, _budget=E.budget, _misc=E.misc, _append=E.append):
-    """Counts one received message whose trailer loads noted: rx = (fromPid, tSent, bytes)."""
+def count_rx(ref, rx, tag, _table=recv_table, _skip=E.rx_skip, _sampled=E.rx_sampled):
+    """Counts one received message whose trailer loads noted: rx = (fromPid, tSent, bytes).
+    (A message not sampled counts as dropped detail: emitter.counters_event adds msgs - latN.)"""
     frm, ts, n = rx
-    now = _time()
-    lat = now - ts
-    if lat < 0.0:
-        lat = 0.0
     key = (ref, frm)
     c = _table.get(key)
     if c is None:
-        _table[key] = [1, n, lat, lat]
+        c = _table[key] = [0, 0, 0.0, 0.0, 0]
+    c[0] += 1
+    c[1] += n
+    k = _skip[0]
+    if k:
+        _skip[0] = k - 1
     else:
-        c[0] += 1
-        c[1] += n
-        c[2] += lat
-        if lat > c[3]:
-            c[3] = lat
-    if _budget[0] >= 1.0:
-        _budget[0] -= 1.0
-        _misc["detail"] += 1
-        _append(["m", now, ref, frm, ts, n, tag])
-    else:
-        _misc["dropped"] += 1
+        _sampled(c, ref, frm, ts, n, tag)
 
 
 def _make_send_bytes(orig):
     magic = MAGIC
     tl = TLEN
+    table = sent_table
+    last = _last_dumped
+    memoryview_ = memoryview
 
     @sites.hidden
     def _send_bytes(self, buf):
-        if E.enabled:
-            try:
-                n = len(buf)
-                if n >= tl and buf[n - tl : n - tl + 4] == magic:
-                    d = self.__dict__
-                    ref = d.get("_fk_ref") or conn_ref(self)
-                    if ref is not QUIET:
-                        count_sent(ref, n - tl)
-            except Exception as e:  # noqa: BLE001
-                E.fail("Connection.send", e)
+        ref = self.__dict__.get("_fk_ref")
+        if ref is not QUIET:
+            o = buf.obj if buf.__class__ is memoryview_ else buf  # send_bytes passes a view of the payload
+            if o is last[0]:
+                last[0] = None
+                n = len(o) - tl
+            else:
+                n = len(buf) - tl
+                if n < 0 or buf[n] != 70 or buf[n : n + 4] != magic:  # 70: the "F" of the magic
+                    n = -1
+            if n >= 0:
+                try:
+                    if ref is None:
+                        ref = conn_ref(self)
+                    c = table.get(ref)
+                    if c is None:
+                        table[ref] = [1, n]
+                    else:
+                        c[0] += 1
+                        c[1] += n
+                except Exception as e:  # noqa: BLE001
+                    E.fail("Connection.send", e)
         try:
             return orig(self, buf)
         except BaseException as e:
@@ -182,20 +207,25 @@ def _make_send_bytes(orig):
 
 
 def _make_conn_recv(orig):
+    cur_wait = E.cur_wait
+    begin = E.msg_wait_begin
+    end = E.msg_wait_end
+
     @sites.hidden
     def recv(self):
         d = self.__dict__
         w = None
-        if E.cur_wait[0] is None:
+        if cur_wait[0] is None:
             r = d.get("_fk_ref")
-            w = E.wait_begin("recv", r if r and r is not QUIET else None, None)
+            w = begin("recv", r if r and r is not QUIET else None)
         try:
             obj = orig(self)
         except BaseException as e:
             sites.hide(e)
             raise
         finally:
-            E.wait_end(w)
+            if w is not None:
+                end(w)
         rx = getattr(_rx, "v", None)
         if rx is not None:
             _rx.v = None
@@ -268,15 +298,206 @@ def queue_ref(q):
 sq_ref = queue_ref
 
 
+def _make_rx(ref, reader):
+    """The recv_bytes a queue's get calls, in one frame: the main thread's `queue.get` wait (an
+    untimed one inlined: see emitter.msg_wait_begin), then the reader's own recv_bytes, then the
+    count of the trailed message it returns under the queue's ref (exact counts; latency and
+    detail on sampled messages).
+
+    A Queue keeps it as `_recv_bytes`; a SimpleQueue's get calls `self._reader.recv_bytes()`, so
+    there it sits in the reader's own __dict__. Either way it holds the reader weakly: no
+    reference cycle, so the descriptor closes when the reader is dropped, as without Forkscope."""
+    table = recv_table
+    skip = E.rx_skip
+    sampled = E.rx_sampled
+    unpack = RAW_TRAILER.unpack_from
+    magic = MAGIC_INT
+    tl = TLEN
+    cur_wait = E.cur_wait
+    get_ident = E.get_ident
+    wskip = E.wait_skip
+    paused = E._paused
+    begin = E.msg_wait_begin
+    end = E.msg_wait_end
+    end_tail = E.msg_wait_end_tail
+    fn = type(reader).recv_bytes
+    reader_of = weakref.ref(reader)
+
+    @sites.hidden
+    def recv_bytes(maxlength=None):
+        w = None
+        if cur_wait[0] is None and get_ident() == E.main_ident:
+            k = wskip[0]
+            if k and not paused[0]:
+                wskip[0] = k - 1
+                w = cur_wait[0] = ["queue.get", ref, None, None, [1], False, False]
+            else:
+                w = begin("queue.get", ref)
+        try:
+            b = fn(reader_of(), maxlength)
+        except BaseException as e:
+            end(w)
+            sites.hide(e)
+            raise
+        if w is not None:
+            cur_wait[0] = None
+            try:
+                w[4].pop()
+            except IndexError:
+                end_tail(w, False)
+            else:
+                if w[6] or w[3] is not None:
+                    end_tail(w, True)
+        n = len(b) - tl
+        if n >= 0:
+            m, frm, ts = unpack(b, n)
+            if m == magic:
+                key = (ref, frm)
+                c = table.get(key)
+                if c is None:
+                    c = table[key] = [0, 0, 0.0, 0.0, 0]
+                c[0] += 1
+                c[1] += n
+                k = skip[0]
+                if k:
+                    skip[0] = k - 1
+                else:
+                    r = reader_of()
+                    sampled(c, ref, frm, ts, n, r.__dict__.get("_fk_tag") if r is not None else None)
+        return b
+
+    return recv_bytes
+
+
+def _make_poll_wait(ref, reader):
+    """A Queue's `_poll`: `get(timeout=…)` waits there, a `queue.get` wait; `empty()` and
+    non-blocking gets (no timeout) go straight through."""
+    fn = type(reader).poll
+    reader_of = weakref.ref(reader)
+    begin = E.msg_wait_begin
+    end = E.msg_wait_end
+
+    @sites.hidden
+    def poll(timeout=0.0):
+        if not timeout:
+            return fn(reader_of(), timeout)
+        w = begin("queue.get", ref)
+        try:
+            return fn(reader_of(), timeout)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            end(w)
+
+    return poll
+
+
+def _instrument_put_wait(q, ref):
+    """A bounded queue's put waits in its semaphore's acquire: a per-queue acquire (a non-blocking
+    try first, so a put with room costs one extra C call) makes that a `queue.put` wait."""
+    sem = q._sem
+    c_acquire = sem._semlock.acquire
+    begin = E.msg_wait_begin
+    end = E.msg_wait_end
+
+    @sites.hidden
+    def acquire(block=True, timeout=None):
+        if c_acquire(False):
+            return True
+        if not block:
+            return False
+        w = begin("queue.put", ref)
+        try:
+            return c_acquire(True, timeout)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            end(w)
+
+    sem.__dict__["acquire"] = acquire
+
+
+def _instrument_get_lock(q, ref):
+    """Waiting for a queue's read lock (another reader holds it) is a `queue.get` wait too: the
+    lock's `with` (locks.py) reports a contended acquire as this wait; a timed get's acquire
+    gets the same per-queue wrapper as a bounded put's semaphore."""
+    lock = q._rlock
+    lock.__dict__["_fk_wait"] = ("queue.get", ref)
+    c_acquire = lock._semlock.acquire
+    begin = E.msg_wait_begin
+    end = E.msg_wait_end
+
+    @sites.hidden
+    def acquire(block=True, timeout=None):
+        if c_acquire(False):
+            return True
+        if not block:
+            return False
+        w = begin("queue.get", ref)
+        try:
+            return c_acquire(True, timeout)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            end(w)
+
+    lock.__dict__["acquire"] = acquire
+
+
+_plain_send_bytes = [None]  # Connection._send_bytes as the standard library has it
+
+
+def _make_feed(orig):
+    """Queue._feed (the feeder thread's body): notes the queue's ref for the thread's dumps, and
+    while the feeder runs, gives its writer the plain `_send_bytes`: the send hook would only skip
+    it (the feeder's dumps counts), but even that runs inside the queue's write lock."""
+
+    def _feed(*args):
+        writer = None
+        try:
+            writer = args[2].__self__  # args[2]: the writer's send_bytes
+            d = writer.__dict__
+            ref = d.get("_fk_qref")
+            if ref is not None and E.enabled:
+                _feeding.ref = ref
+                if _plain_send_bytes[0] is not None:
+                    d["_send_bytes"] = _plain_send_bytes[0].__get__(writer)
+            else:
+                writer = None
+        except Exception as e:  # noqa: BLE001
+            writer = None
+            E.fail("Queue._feed", e)
+        try:
+            return orig(*args)
+        finally:
+            if writer is not None:
+                writer.__dict__.pop("_send_bytes", None)  # (a bound method there refers back to the writer)
+
+    return staticmethod(_feed)
+
+
 def _make_qreset(orig):
     def _reset(self, *args, **kwargs):
         orig(self, *args, **kwargs)
         if E.enabled:
             try:
                 ref = pipe_ref(self)
-                self.__dict__["_fk_ref"] = ref
-                for c in (self._reader, self._writer):  # both ends count under the queue's ref
-                    c.__dict__["_fk_ref"] = ref
+                d = self.__dict__
+                d["_fk_ref"] = ref
+                reader = self._reader
+                reader.__dict__["_fk_ref"] = ref
+                w = self._writer.__dict__
+                w["_fk_qref"] = ref  # its feeder's dumps counts what it sends (_make_feed)
+                w["_fk_ref"] = QUIET
+                w.pop("_send_bytes", None)  # after fork: the parent's feeder is not running here
+                d["_recv_bytes"] = _make_rx(ref, reader)
+                d["_poll"] = _make_poll_wait(ref, reader)
+                _instrument_get_lock(self, ref)
+                if self._maxsize < _SEM_MAX:
+                    _instrument_put_wait(self, ref)
             except Exception as e:  # noqa: BLE001
                 E.fail("Queue._reset", e)
 
@@ -299,101 +520,14 @@ def _make_qinit(orig, kind):
     return __init__
 
 
-def _make_qget(orig, simple=False):
-    """Queue.get / SimpleQueue.get: a `queue.get` wait of the main thread, and the count of the
-    message (its trailer noted by loads) under the queue's ref. The hot path of a queue flood:
-    the wait bookkeeping of emitter.wait_begin/wait_end and count_rx are inlined here."""
-    cur_wait = E.cur_wait
-    get_ident = E.get_ident
-    now = E.time
-    waits = E.waits
-    wait_s = E.wait_s
-    append = E.append
-    table = recv_table
-    budget = E.budget
-    misc = E.misc
-    rx_local = _rx
-
-    @sites.hidden
-    def get(self, block=True, timeout=None):
-        d = self.__dict__
-        ref = d.get("_fk_ref")
-        w = None
-        if block and cur_wait[0] is None and get_ident() == E.main_ident:
-            w = cur_wait[0] = ["queue.get", ref, None, now(), [1], False]
-        try:
-            obj = orig(self) if simple else orig(self, block, timeout)
-        except BaseException as e:
-            if w is not None:
-                E.wait_end(w)
-            sites.hide(e)
-            raise
-        t = now()
-        if w is not None:
-            cur_wait[0] = None
-            try:
-                w[4].pop()
-            except IndexError:
-                E.wait_end_claimed(w, t)
-            else:
-                dt = t - w[3]
-                if dt < wait_s[0]:
-                    c = waits.get("queue.get")
-                    if c is None:
-                        waits["queue.get"] = [dt]
-                    else:
-                        c[0] += dt
-                else:
-                    append(["w", w[3], "queue.get", ref, None])
-                    append(["we", t])
-        rx = getattr(rx_local, "v", None)
-        if rx is not None:
-            rx_local.v = None
-            try:
-                if ref is None:
-                    ref = queue_ref(self)
-                frm, ts, n = rx
-                lat = t - ts
-                if lat < 0.0:
-                    lat = 0.0
-                key = (ref, frm)
-                c = table.get(key)
-                if c is None:
-                    table[key] = [1, n, lat, lat]
-                else:
-                    c[0] += 1
-                    c[1] += n
-                    c[2] += lat
-                    if lat > c[3]:
-                        c[3] = lat
-                if budget[0] >= 1.0:
-                    budget[0] -= 1.0
-                    misc["detail"] += 1
-                    append(["m", t, ref, frm, ts, n, self._reader.__dict__.get("_fk_tag")])
-                else:
-                    misc["dropped"] += 1
-            except Exception as e:  # noqa: BLE001
-                E.fail("Queue.get", e)
-        return obj
-
-    return get  # (as SimpleQueue.get it ignores block/timeout, which that method does not take)
-
-
-def _make_qput(orig):
-    @sites.hidden
-    def put(self, obj, block=True, timeout=None):
-        w = None
-        if block and self._maxsize < _SEM_MAX:
-            w = E.wait_begin("queue.put", self.__dict__.get("_fk_ref"), None)
-        try:
-            return orig(self, obj, block, timeout)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        finally:
-            E.wait_end(w)
-
-    return put
+def _sq_ready(q):
+    """Gives a SimpleQueue (made here or unpickled) its counting recv_bytes and the `queue.get`
+    wait of its read lock; returns its ref."""
+    ref = queue_ref(q)
+    reader = q._reader
+    reader.__dict__["recv_bytes"] = _make_rx(ref, reader)
+    q._rlock.__dict__["_fk_wait"] = ("queue.get", ref)
+    return ref
 
 
 def _make_sqinit(orig):
@@ -401,7 +535,7 @@ def _make_sqinit(orig):
         orig(self, *args, **kwargs)
         if E.enabled:
             try:
-                ref = queue_ref(self)
+                ref = _sq_ready(self)
                 site = sites.user_site(2)
                 if not site[3]:
                     _declare("simplequeue", ref, [ref], site)
@@ -411,9 +545,22 @@ def _make_sqinit(orig):
     return __init__
 
 
+def _make_sqsetstate(orig):
+    def __setstate__(self, state):
+        orig(self, state)
+        if E.enabled:
+            try:
+                _sq_ready(self)
+            except Exception as e:  # noqa: BLE001
+                E.fail("SimpleQueue", e)
+
+    return __setstate__
+
+
 def _patch_connection(connection):
-    replace(connection, "_ForkingPickler", _make_pickler(connection._ForkingPickler))
+    replace(connection, "_ForkingPickler", _make_pickler(connection._ForkingPickler, True))
     C = connection.Connection
+    _plain_send_bytes[0] = C._send_bytes
     replace(C, "_send_bytes", _make_send_bytes(C._send_bytes))
     CB = connection._ConnectionBase
     replace(CB, "recv", _make_conn_recv(CB.recv))
@@ -425,15 +572,14 @@ def _patch_queues(queues):
     import _multiprocessing
 
     _SEM_MAX = _multiprocessing.SemLock.SEM_VALUE_MAX
-    replace(queues, "_ForkingPickler", _make_pickler(queues._ForkingPickler))
+    # Queues read their messages through their own recv_bytes (_make_rx): their loads is plain.
+    replace(queues, "_ForkingPickler", _make_pickler(queues._ForkingPickler, False))
     Q = queues.Queue
     replace(Q, "_reset", _make_qreset(Q._reset))
     replace(Q, "__init__", _make_qinit(Q.__init__, "queue"))
-    replace(Q, "get", _make_qget(Q.get))
-    replace(Q, "put", _make_qput(Q.put))
+    replace(Q, "_feed", _make_feed(Q.__dict__["_feed"].__func__))
     JQ = queues.JoinableQueue
     replace(JQ, "__init__", _make_qinit(JQ.__init__, "joinablequeue"))
-    replace(JQ, "put", _make_qput(JQ.put))
     SQ = queues.SimpleQueue
     replace(SQ, "__init__", _make_sqinit(SQ.__init__))
-    replace(SQ, "get", _make_qget(SQ.get, simple=True))
+    replace(SQ, "__setstate__", _make_sqsetstate(SQ.__setstate__))

@@ -15,7 +15,7 @@ does not warn about forking a multi-threaded process because of us.
 import collections
 import json
 import os
-import socket as _socket
+import _socket  # the C module: `socket` costs every process ~3 ms to import, and nothing here needs it
 import sys
 import threading
 import time as _time
@@ -39,7 +39,7 @@ append = buf.append
 
 # Counters (exact, cumulative). Values are lists mutated in place.
 sent = {}  # ref -> [msgs, bytes]
-recv = {}  # (ref, fromPid) -> [msgs, bytes, latSum, latMax]
+recv = {}  # (ref, fromPid) -> [msgs, bytes, latSum, latMax, latN] (latency of the latN sampled messages)
 locks = {}  # ref -> [acquisitions, contended, contendedSeconds]
 waits = {}  # what -> [seconds]
 tasks = {}  # (ref, job) -> [chunks, items, busySeconds]
@@ -50,11 +50,23 @@ _last = {("misc", "detail"): 0, ("misc", "dropped"): 0, ("misc", "droppedBatches
 # Detail budget, refilled by the flusher: budget[0] is what may still be emitted.
 budget = [0.0]
 
-# The main thread's current wait: [what, ref, detail, tBegin, emitted] or None.
+# The main thread's current wait: [what, ref, detail, tBegin, claim, emitted(, sampled)] or None.
+# `claim` holds one token: whoever pops it (the waiting thread or the flusher) reports the wait.
+# tBegin is None for an untimed message wait until the flusher first sees it (msg_wait_begin).
 cur_wait = [None]
 wait_s = [0.001]  # waitMs in seconds
 SITE_AFTER = 0.2  # a wait that has lasted this long gets its call site (`ws`), looked up by the flusher
 _sited = [None]  # the wait whose call site was last looked up
+
+# Sampling of per-message timing (docs/runtime-protocol.md, "Sampling"). Counts stay exact; the
+# clock is read only on sampled messages. Each is a countdown [calls left untimed, run length]:
+# after a sampled call that found the channel busy (a short wait, a message that came fast) the
+# run of untimed calls doubles up to its cap; a long wait or a slow message ends it.
+WAIT_SKIP_MAX = 63
+RX_SKIP_MAX = 255
+RX_FAST_S = 0.0005  # sampled messages closer together than this lengthen the run
+wait_skip = [0, 0]
+rx_skip = [0, 0, 0.0]  # [left, run length, time of the last sampled message]
 _flush_lock = threading.Lock()
 
 last_flush = [0.0]  # when the last flush started
@@ -208,6 +220,95 @@ def wait_end(w):
             c[0] += d
 
 
+def msg_wait_begin(what, ref):
+    """wait_begin for the waits of message calls (Queue.get, Connection.recv, a bounded put): the
+    clock is read on sampled calls only. An untimed wait gets its start from the flusher, which
+    stamps it when it first sees it and emits it once it has lasted waitMs from there."""
+    if cur_wait[0] is not None or get_ident() != main_ident or not enabled:
+        return None
+    if _paused[0]:
+        resume()
+    k = wait_skip[0]
+    if k:
+        wait_skip[0] = k - 1
+        w = [what, ref, None, None, [1], False, False]
+    else:
+        w = [what, ref, None, time(), [1], False, True]
+    cur_wait[0] = w
+    return w
+
+
+def msg_wait_end(w):
+    """Ends a wait begun by msg_wait_begin (see msg_wait_end_tail)."""
+    if w is None:
+        return
+    cur_wait[0] = None
+    try:
+        w[4].pop()
+    except IndexError:
+        msg_wait_end_tail(w, False)
+        return
+    if w[6] or w[3] is not None:
+        msg_wait_end_tail(w, True)
+
+
+def msg_wait_end_tail(w, mine, _max=WAIT_SKIP_MAX):
+    """The slow end of a message wait: it was sampled, or the flusher saw it (claimed it, or
+    stamped its start). `mine` is False when the flusher claimed it. A sampled short wait counts
+    for itself and for the untimed calls after it in `waits`."""
+    t = time()
+    if not mine:
+        wait_skip[0] = wait_skip[1] = 0
+        wait_end_claimed(w, t)
+        return
+    d = t - w[3]
+    if d >= wait_s[0]:
+        wait_skip[0] = wait_skip[1] = 0
+        append(["w", w[3], w[0], w[1], w[2]])
+        append(["we", t])
+        return
+    n = 0
+    if w[6]:  # sampled at its start (else the flusher stamped it: no run from it)
+        n = wait_skip[1] * 2 + 1
+        if n > _max:
+            n = _max
+        wait_skip[0] = wait_skip[1] = n
+    c = waits.get(w[0])
+    if c is None:
+        waits[w[0]] = [d * (n + 1)]
+    else:
+        c[0] += d * (n + 1)
+
+
+def rx_sampled(c, ref, frm, ts, n, tag, _max=RX_SKIP_MAX):
+    """A received message that is sampled: its latency into its `recv` counter c (latSum, latMax,
+    latN), an `m` detail event if the budget allows, and the length of the next untimed run."""
+    now = time()
+    lat = now - ts
+    if lat < 0.0:
+        lat = 0.0
+    c[2] += lat
+    if lat > c[3]:
+        c[3] = lat
+    c[4] += 1
+    s = rx_skip
+    k = s[1]
+    if now - s[2] < RX_FAST_S:
+        k = k * 2 + 1
+        if k > _max:
+            k = _max
+    else:
+        k >>= 1
+    s[0] = s[1] = k
+    s[2] = now
+    if budget[0] >= 1.0:
+        budget[0] -= 1.0
+        misc["detail"] += 1
+        append(["m", now, ref, frm, ts, n, tag])
+    else:
+        misc["dropped"] += 1
+
+
 def wait_end_claimed(w, t):
     """The flusher emitted this wait's `w`: wait until it is in the buffer, then end it."""
     k = 0
@@ -220,13 +321,19 @@ def wait_end_claimed(w, t):
 def _check_wait(now):
     """Flusher side of the lazy waits: emit `w` (with its real start) for a wait that has lasted."""
     w = cur_wait[0]
-    if w is None or now - w[3] < wait_s[0]:
+    if w is None:
+        return
+    t0 = w[3]
+    if t0 is None:  # an untimed message wait: it began at the latest now
+        w[3] = now
+        return
+    if now - t0 < wait_s[0]:
         return
     try:
         w[4].pop()
     except IndexError:
         return
-    append(["w", w[3], w[0], w[1], w[2]])
+    append(["w", t0, w[0], w[1], w[2]])
     w[5] = True
 
 
@@ -276,8 +383,13 @@ def counters_event(now):
     _section("waits", waits, _str_key, out, True)
     _section("tasks", tasks, _pair_key, out, True)
     _section("calls", calls, _pair_key, out)
+    untimed = 0  # received messages not timed (sampling) count as dropped detail too
+    for c in list(recv.values()):
+        untimed += c[0] - c[4]
     for k in ("detail", "dropped", "droppedBatches"):
         v = misc[k]
+        if k == "dropped":
+            v += untimed
         if _last.get(("misc", k)) != v:
             _last[("misc", k)] = v
             out[k] = v
@@ -430,6 +542,9 @@ def reset_after_fork():
     failures.clear()
     cur_wait[0] = None
     _sited[0] = None
+    wait_skip[0] = wait_skip[1] = 0
+    rx_skip[0] = rx_skip[1] = 0
+    rx_skip[2] = 0.0
     budget[0] = float(cfg.detail_rate) * 0.1 if cfg else 0.0
 
 

@@ -118,10 +118,24 @@ def _semlock_class(base, what):
 
         @sites.hidden
         def __enter__(self):
-            a = self.__dict__.get("_fk_enter")
-            if a is None:
-                return self._semlock.__enter__()
-            return a()
+            d = self.__dict__
+            a = d.get("_fk_enter")
+            if a is not None:
+                return a()
+            sl = self._semlock
+            if sl.acquire(False):
+                return True
+            w = d.get("_fk_wait")  # a queue's read lock: waiting for it is that queue's wait
+            if w is None:
+                return sl.__enter__()
+            t = E.msg_wait_begin(w[0], w[1])
+            try:
+                return sl.__enter__()
+            except BaseException as e:
+                sites.hide(e)
+                raise
+            finally:
+                E.msg_wait_end(t)
 
     Instrumented.__name__ = base.__name__
     Instrumented.__qualname__ = base.__qualname__

@@ -13,7 +13,6 @@ the frames of registered wrappers are cut out when a traceback is printed
 (`sys.excepthook`, `traceback.walk_tb`), so users see plain Python's frames.
 """
 
-import linecache
 import os
 import re
 import sys
@@ -89,6 +88,8 @@ def wait_site(frame):
 def _name_at(filename, lineno, module_globals=None):
     """The assignment target (or `with ... as` name) on a source line, else None."""
     try:
+        import linecache  # on first use: most processes never create anything
+
         text = linecache.getline(filename, lineno, module_globals)
     except Exception:
         return None

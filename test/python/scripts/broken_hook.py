@@ -19,8 +19,8 @@ if __name__ == "__main__":
 
     rt = sys.modules.get("forkscope_runtime.channels")
     if rt is not None:
-        rt.count_sent = boom
-        rt.count_recv = boom
+        rt.count_rx = boom  # Connection.recv's counting
+        rt._declare = boom  # the chan events of Pipe() and Queue()
     ctx = mp.get_context("fork")
     a, b = ctx.Pipe()
     q = ctx.Queue()

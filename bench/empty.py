@@ -1,0 +1,1 @@
+"""Benchmark: the fixed start-up cost of `forkscope record` (this script does nothing)."""

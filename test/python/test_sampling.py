@@ -1,0 +1,81 @@
+"""Sampling under a flood (docs/runtime-protocol.md, "Sampling"): counts and
+sender -> receiver flows stay exact while the clock is read on a sample of the
+messages, and a long wait right after a flood (when most calls are untimed) is
+still emitted, whichever way the main thread waits: a plain get, a get with a
+timeout, a get blocked on the queue's read lock, a put on a full bounded queue."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import METHODS, RuntimeCase  # noqa: E402
+
+N = 20_000
+
+
+class _Sampling:
+    method = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rec = cls.record(cls, "flood_waits.py", cls.method, timeout=180)
+
+    def setUp(self):
+        self.assertEqual(self.rec.result.returncode, 0, self.rec.result.stderr)
+
+    def test_output_unchanged(self):
+        self.assertEqual(self.rec.stdout, "60000 a b c c ['x', 'y']\n")
+
+    def test_counts_and_flows_exact_latency_sampled(self):
+        r = self.rec
+        main = r.main()
+        q = r.chan("queue", "q")
+        flows = r.flows(q["ref"])
+        p1, p2 = r.by_name("producer1"), r.by_name("producer2")
+        self.assertEqual(flows[(p1, main)], N)
+        self.assertEqual(flows[(p2, main)], N)
+        self.assertEqual(r.sent(q["ref"])[p1], N)
+        recv = r.ctr[main]["recv"]
+        for pid in (p1, p2):
+            msgs, nbytes, lat_sum, lat_max, lat_n = recv["%s %d" % (q["ref"], pid)]
+            self.assertEqual(msgs, N)
+            self.assertGreater(nbytes, 0)
+            self.assertGreaterEqual(lat_n, 1)
+            self.assertLess(lat_n, msgs)  # a flood is sampled
+            self.assertGreaterEqual(lat_sum, 0.0)
+            self.assertLessEqual(lat_sum, lat_n * lat_max + 1e-9)
+        # Every received message is either detailed (an m event) or counted as dropped detail.
+        c = r.ctr[main]
+        m_events = sum(1 for e in r.events[main] if e[0] in ("m", "task"))
+        self.assertEqual(c.get("detail", 0), m_events)
+        received = sum(v[0] for v in c["recv"].values())
+        self.assertEqual(c.get("detail", 0) + c.get("dropped", 0), received)
+
+    def test_long_waits_after_a_flood_are_emitted(self):
+        r = self.rec
+        main = r.main()
+        waits = r.waits(main)
+        q = r.chan("queue", "q")["ref"]
+        bq = r.chan("queue", "bq")["ref"]
+        long_gets = [w for w in waits if w[0] == "queue.get" and w[1] == q and w[3] - w[2] > 0.2]
+        # the plain get, the get with a timeout, the get that waited for the read lock
+        self.assertGreaterEqual(len(long_gets), 3, waits)
+        puts = [w for w in waits if w[0] == "queue.put" and w[1] == bq]
+        self.assertTrue(puts and puts[0][3] - puts[0][2] > 0.2, waits)
+        for w in waits:
+            self.assertIsNotNone(w[3], w)
+            self.assertLessEqual(w[2], w[3])
+        spans = sorted((w[2], w[3]) for w in waits)
+        for a, b in zip(spans, spans[1:]):
+            self.assertLessEqual(a[1], b[0] + 1e-6)
+        # Short waits of the flood are counted (estimated from the sampled ones), not emitted one by one.
+        self.assertLess(len(waits), 200)
+
+
+for _m in METHODS:
+    globals()["Sampling_" + _m] = type("Sampling_" + _m, (_Sampling, RuntimeCase), {"method": _m})
+del _m
+
+if __name__ == "__main__":
+    unittest.main()
