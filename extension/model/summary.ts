@@ -161,6 +161,9 @@ function sameWarning(a: WarningModel, b: WarningModel): boolean {
   return key(a) === key(b);
 }
 
+/** When the `detail-sampled` note is given: at least this many messages, and this share of them, only counted. */
+export const DETAIL_SAMPLED_NOTICE = { min: 100, share: 0.05 };
+
 /** Builds the `forkscope.summary/1` document for a model. */
 export function summarize(model: RunModel, options: SummaryOptions = {}): Summary {
   const now = model.run.wallSeconds;
@@ -216,7 +219,9 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
   // Errors first (a deadlock before hygiene notes), otherwise in the order found.
   const rank = { error: 0, warning: 1, info: 2 } as const;
   const warnings: SummaryWarning[] = found.map((w, i) => [w, i] as const).sort((a, b) => rank[a[0].severity] - rank[b[0].severity] || a[1] - b[1]).map(([w]) => summaryWarning(w));
-  if (sampledOut > 0) {
+  // Bursts of a few messages are sampled too (the runtime times only some messages of a burst): say so
+  // when the timeline misses a noticeable part of the messages, not for a handful (`run.detail` is exact).
+  if (sampledOut >= DETAIL_SAMPLED_NOTICE.min && sampledOut >= DETAIL_SAMPLED_NOTICE.share * (recorded + sampledOut)) {
     warnings.push(
       summaryWarning(
         makeWarning(

@@ -377,7 +377,10 @@ test('too-many-processes: more CPU-bound processes than cores', async () => {
   assert.match(w.message, /of a core each/);
   assert.match(w.message, /together they spent about [\d.]+ s ready to run but waiting for a core/);
   assert.ok(s.run.efficiency !== null && s.run.efficiency <= 1.05, `efficiency ${s.run.efficiency}`);
-  assert.equal(s.run.busyProcesses, spinners.length);
+  // Busy = used a core for at least a tenth of the run; on a loaded machine a spinner may get less.
+  const busy = s.processes.filter((p) => p.cpuSeconds > 0 && p.cpuSeconds >= 0.1 * s.run.wallSeconds && p.role !== 'resource-tracker' && p.role !== 'forkserver');
+  assert.equal(s.run.busyProcesses, busy.length);
+  assert.ok(busy.every((p) => spinners.includes(p.pid) || p.pid === mainPid(s)), 'only the spinners (and main) are busy');
 });
 
 test('unjoined: a child reaped in passing, never joined', async () => {

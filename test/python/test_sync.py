@@ -97,6 +97,23 @@ class HelperThreadsTest(RuntimeCase):
         self.assertIn("manager", kinds)
 
 
+class LockNamesTest(unittest.TestCase):
+    """A user's lock is told from multiprocessing's own by its name, in every process: a random name
+    that happens to end like the mark is not a user's lock (it once counted a Value's lock)."""
+
+    def test_marked_names(self):
+        import multiprocessing.synchronize as ms
+
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "extension", "python"))
+        from forkscope_runtime import locks
+
+        plain = ms.SemLock._make_name()
+        self.assertFalse(locks._is_marked(plain))
+        self.assertTrue(locks._is_marked(plain + locks.MARK))
+        prefix = plain.rsplit("-", 1)[0]
+        self.assertFalse(locks._is_marked(prefix + "-abcdef" + locks.MARK), "8 random characters ending in the mark")
+
+
 for _m in METHODS:
     _name = "Sync_" + _m
     globals()[_name] = type(_name, (_Sync, RuntimeCase), {"method": _m})

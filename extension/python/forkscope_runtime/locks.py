@@ -24,6 +24,13 @@ from . import sites
 from .patching import replace
 
 MARK = "fk"
+_RANDOM_LEN = 8  # multiprocessing names a SemLock "<semprefix>-" + 8 random characters
+
+
+def _is_marked(name):
+    """True for the name of a user's lock (_make_name added MARK): a plain random name can end in
+    MARK too, so its random part must also be MARK longer than multiprocessing's own."""
+    return name.endswith(MARK) and len(name.rsplit("-", 1)[-1]) == _RANDOM_LEN + len(MARK)
 _n = itertools.count(1)
 _classes = {}
 _orig_sleep = _time.sleep
@@ -107,7 +114,7 @@ def _semlock_class(base, what):
                 user = d.get("_fk_user")
                 if user is None:  # unpickled in a child: the name says whether it is a user lock
                     name = getattr(sl, "name", None) or ""
-                    user = d["_fk_user"] = name.endswith(MARK)
+                    user = d["_fk_user"] = _is_marked(name)
                 if not user:
                     return
                 ref = d.get("_fk_ref") or _lock_ref(sl) or _new_ref()
