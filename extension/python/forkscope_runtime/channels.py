@@ -393,11 +393,11 @@ def _make_poll_wait(ref, reader):
     return poll
 
 
-def _instrument_put_wait(q, ref):
-    """A bounded queue's put waits in its semaphore's acquire: a per-queue acquire (a non-blocking
-    try first, so a put with room costs one extra C call) makes that a `queue.put` wait."""
-    sem = q._sem
-    c_acquire = sem._semlock.acquire
+def _waiting_acquire(sync, what, ref):
+    """Sets a per-object acquire on a SemLock-based `sync` (a queue's semaphore or read lock) that
+    reports a blocking acquire as a `what` wait on channel `ref`; a non-blocking try comes first,
+    so an acquire that does not wait costs one extra C call."""
+    c_acquire = sync._semlock.acquire
     begin = E.msg_wait_begin
     end = E.msg_wait_end
 
@@ -407,7 +407,7 @@ def _instrument_put_wait(q, ref):
             return True
         if not block:
             return False
-        w = begin("queue.put", ref)
+        w = begin(what, ref)
         try:
             return c_acquire(True, timeout)
         except BaseException as e:
@@ -416,35 +416,20 @@ def _instrument_put_wait(q, ref):
         finally:
             end(w)
 
-    sem.__dict__["acquire"] = acquire
+    sync.__dict__["acquire"] = acquire
+
+
+def _instrument_put_wait(q, ref):
+    """A bounded queue's put waits in its semaphore's acquire: that is a `queue.put` wait."""
+    _waiting_acquire(q._sem, "queue.put", ref)
 
 
 def _instrument_get_lock(q, ref):
     """Waiting for a queue's read lock (another reader holds it) is a `queue.get` wait too: the
     lock's `with` (locks.py) reports a contended acquire as this wait; a timed get's acquire
     gets the same per-queue wrapper as a bounded put's semaphore."""
-    lock = q._rlock
-    lock.__dict__["_fk_wait"] = ("queue.get", ref)
-    c_acquire = lock._semlock.acquire
-    begin = E.msg_wait_begin
-    end = E.msg_wait_end
-
-    @sites.hidden
-    def acquire(block=True, timeout=None):
-        if c_acquire(False):
-            return True
-        if not block:
-            return False
-        w = begin("queue.get", ref)
-        try:
-            return c_acquire(True, timeout)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        finally:
-            end(w)
-
-    lock.__dict__["acquire"] = acquire
+    q._rlock.__dict__["_fk_wait"] = ("queue.get", ref)
+    _waiting_acquire(q._rlock, "queue.get", ref)
 
 
 _plain_send_bytes = [None]  # Connection._send_bytes as the standard library has it
