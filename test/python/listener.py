@@ -44,6 +44,8 @@ class Listener:
         self.sel = selectors.DefaultSelector()
         self.sel.register(self.server, selectors.EVENT_READ, None)
         self._stop = False
+        # While set, connections are accepted but not read (a supervisor that is slow to read).
+        self.paused = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
 
@@ -63,8 +65,10 @@ class Listener:
                         continue
                     c.setblocking(False)
                     self.sel.register(c, selectors.EVENT_READ, {"buf": b"", "pid": None})
-                else:
+                elif not self.paused.is_set():
                     self._read(key.fileobj, key.data)
+            if self.paused.is_set():
+                time.sleep(0.005)
 
     def _read(self, c, st):
         try:

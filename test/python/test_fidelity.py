@@ -118,6 +118,36 @@ class SupervisorGoneTest(RuntimeCase):
                 self.assertGreaterEqual(len(lst.hellos), 3)
 
 
+
+class ExitBacklogTest(unittest.TestCase):
+    """A supervisor slow to read when a process ends: what the socket had not taken yet is sent
+    at exit (bounded wait), so the last events (its `exit`) are not lost."""
+
+    def test_last_events_reach_a_slow_supervisor(self):
+        lst = L.Listener()
+        lst.paused.set()
+        try:
+            path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts", "exit_backlog.py")
+            py = os.environ.get("FORKSCOPE_TEST_PYTHON") or sys.executable
+            proc = subprocess.Popen([py, L.LAUNCHER, path], env=lst.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=os.path.dirname(path))
+            try:
+                self.assertEqual(proc.stdout.readline(), b"done\n")  # its events are queued behind a full socket now
+                lst.paused.clear()
+                _, err = proc.communicate(timeout=60)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            self.assertEqual(proc.returncode, 0, err)
+            lst.wait_idle(10)
+            with lst.lock:
+                evs = [e for es in lst.events.values() for e in es]
+            self.assertEqual(sum(1 for e in evs if e[0] == "lock"), 12000, "every declaration arrived")
+            self.assertIn("exit", [e[0] for e in evs], "the exit event, sent last, arrived")
+        finally:
+            lst.close()
+
+
 class HookFailureTest(RuntimeCase):
     def test_hook_failure_is_contained_and_warned_once(self):
         plain = self.plain("broken_hook.py")

@@ -429,6 +429,37 @@ def flush():
         _flush_lock.release()
 
 
+EXIT_DRAIN_S = 0.5  # how long an exiting process may wait for the supervisor to take its last events
+
+
+def drain_at_exit(limit=EXIT_DRAIN_S):
+    """At a process's exit, after its last flush: what the socket did not take yet (the supervisor
+    was slow to read) would die with the process, so wait for the socket to become writable and
+    send it, for `limit` seconds at most. Only an exiting process waits, and only while there is
+    something left; a supervisor that is gone ends it at once."""
+    t = _transport
+    if t is None or t.dead or t.sock is None or not t.backlog:
+        return
+    if not _flush_lock.acquire(True, LOCK_TIMEOUT):
+        return
+    try:
+        import select
+
+        deadline = time() + limit
+        while t.backlog and not t.dead and t.sock is not None:
+            left = deadline - time()
+            if left <= 0:
+                break
+            _, writable, _ = select.select([], [t.sock], [], left)
+            if not writable:
+                break
+            t.drain()
+    except Exception as e:  # noqa: BLE001 - never let the exit path fail
+        fail("drain_at_exit", e)
+    finally:
+        _flush_lock.release()
+
+
 def _run_flusher(stop):
     """The flusher thread: refills the detail budget, emits lasting waits, flushes every flushMs."""
     interval = cfg.flush_ms / 1000.0

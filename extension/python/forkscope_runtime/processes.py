@@ -283,6 +283,7 @@ def exit_event(code):
         pass
     E.emit(["exit", E.time(), code, cpu, rss])
     E.flush()
+    E.drain_at_exit()
 
 
 def _make_run(real_run):
