@@ -168,6 +168,9 @@ class RuntimeCase(unittest.TestCase):
                 events = {p: list(e) for p, e in lst.events.items()}
             rec = Recorded(r, events)
             rec.refused = lst.refused
+            rec.hellos = dict(lst.hellos)
+            rec.listener_alive = lst.thread.is_alive()
+            rec.open_conns = [(k.data["pid"], len(k.data["buf"])) for k in lst.sel.get_map().values() if k.data]
             return rec
         finally:
             lst.close()

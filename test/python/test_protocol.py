@@ -119,7 +119,7 @@ class _Shapes:
             self.assertEqual(r.result.returncode, 0, r.result.stderr)
             problems = {}
             for pid, evs in r.events.items():
-                self.assertTrue(evs and evs[0][0] == "proc", (script, pid, evs[:1]))
+                self.assertTrue(evs and evs[0][0] == "proc", (script, pid, evs[:1], r.hellos.get(pid), "listener alive", r.listener_alive, "open", r.open_conns, "pids", sorted(r.events)))
                 for ev in evs:
                     seen.add(ev[0])
                     p = check(ev)
