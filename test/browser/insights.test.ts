@@ -15,7 +15,7 @@ import { parseRecording } from '../../extension/model/recording';
 import type { SummaryWarning } from '../../extension/model/summary';
 import { renderInspectorPage } from '../../webview/page';
 import { launch, waitForInspector, type Browser } from './support/chromium';
-import { recordFixture, RESULTS, ROOT, runtimeAvailable, type RealRun } from './support/recordings';
+import { openLivePage, recordFixture, RESULTS, ROOT, runtimeAvailable, type RealRun } from './support/recordings';
 
 let browser: Browser;
 const runs: Record<string, RealRun> = {};
@@ -214,11 +214,7 @@ describe('insights in the inspector (real runs)', { skip: runtimeAvailable() ? f
 
   it('live: a warning appears as soon as its record arrives, before the run ends', async () => {
     const run = runs.capped;
-    const bundle = fs.readFileSync(path.join(ROOT, 'dist', 'webview.js'), 'utf8');
-    const file = path.join(run.dir, 'live.html');
-    fs.writeFileSync(file, renderInspectorPage({ kind: 'standalone', bundle, recording: null, title: 'live' }));
-    const page = await browser.newPage();
-    await page.goto(`file://${file}`);
+    const page = await openLivePage(browser, run.dir);
     const rec = parseRecording(run.text);
     const at = rec.records.findIndex((r) => r[0] === 'warn' || (r[0] === 'ev' && JSON.stringify(r).includes('"warn"')));
     assert.ok(at > 0, 'the recording carries the warning');
@@ -288,11 +284,7 @@ describe('a real deadlock in the inspector', { skip: runtimeAvailable() ? false 
   });
 
   it('live: the hang is hatched on every lane of the cycle from when it began up to now', async () => {
-    const bundle = fs.readFileSync(path.join(ROOT, 'dist', 'webview.js'), 'utf8');
-    const file = path.join(run.dir, 'live.html');
-    fs.writeFileSync(file, renderInspectorPage({ kind: 'standalone', bundle, recording: null, title: 'live' }));
-    const page = await browser.newPage();
-    await page.goto(`file://${file}`);
+    const page = await openLivePage(browser, run.dir);
     const rec = parseRecording(run.text);
     const at = rec.records.findIndex((r) => r[0] === 'warn' && r[2] === 'deadlock');
     assert.ok(at > 0, 'the supervisor recorded the deadlock while the run went on');

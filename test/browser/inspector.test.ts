@@ -15,7 +15,7 @@ import { RunReducer } from '../../extension/model/model';
 import { parseRecording } from '../../extension/model/recording';
 import { renderInspectorPage } from '../../webview/page';
 import { launch, waitForInspector, type Browser } from './support/chromium';
-import { CLI, recordFixture, RESULTS, ROOT, runtimeAvailable, type RealRun } from './support/recordings';
+import { CLI, openLivePage, recordFixture, RESULTS, ROOT, runtimeAvailable, type RealRun } from './support/recordings';
 import { execFileSync } from 'node:child_process';
 
 const HOSTILE_SCRIPT = 'x<img src=x onerror=alert(7)>.py';
@@ -309,11 +309,7 @@ describe('inspector on real recorded runs', { skip: runtimeAvailable() ? false :
 
   it('takes live records through the protocol and freezes in the final state when the run ends', async () => {
     const run = runs.pipeline;
-    const bundle = fs.readFileSync(path.join(ROOT, 'dist', 'webview.js'), 'utf8');
-    const livePage = path.join(run.dir, 'live.html');
-    fs.writeFileSync(livePage, renderInspectorPage({ kind: 'standalone', bundle, recording: null, title: 'live' }));
-    const page = await browser.newPage();
-    await page.goto(`file://${livePage}`);
+    const page = await openLivePage(browser, run.dir);
     const rec = parseRecording(run.text);
     const half = Math.floor(rec.records.length / 2);
     await page.evaluate(({ header, records }) => window.postMessage({ type: 'init', header, records, live: true, title: 'pipeline (live)' }, '*'), { header: rec.header, records: rec.records.slice(0, half) });

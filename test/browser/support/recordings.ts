@@ -8,7 +8,9 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Page } from 'playwright-core';
 import type { Summary } from '../../../extension/model/summary';
+import { renderInspectorPage } from '../../../webview/page';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -59,4 +61,17 @@ export async function recordFixture(fixture: string, opts: { scriptName?: string
 /** Whether `forkscope record` works here (the Python runtime is present and runs). */
 export function runtimeAvailable(): boolean {
   return fs.existsSync(path.join(ROOT, 'extension', 'python', 'forkscope_launch.py')) && fs.existsSync(CLI);
+}
+
+/**
+ * Opens an empty standalone inspector page (no recording embedded) in `dir`, for tests that feed it
+ * records through the protocol as a live run would.
+ */
+export async function openLivePage(browser: { newPage(): Promise<Page> }, dir: string): Promise<Page> {
+  const bundle = fs.readFileSync(path.join(ROOT, 'dist', 'webview.js'), 'utf8');
+  const file = path.join(dir, 'live.html');
+  fs.writeFileSync(file, renderInspectorPage({ kind: 'standalone', bundle, recording: null, title: 'live' }));
+  const page = await browser.newPage();
+  await page.goto(`file://${file}`);
+  return page;
 }
