@@ -99,6 +99,8 @@ export interface ProcessModel {
   /** Samples over time; `state` is the OS state letter of each (null where the platform has none). */
   samples: { t: number[]; cpu: number[]; rss: number[]; state: (string | null)[] };
   connected: boolean;
+  /** The pids of its children the OS still listed when it exited (its `exit` event; null where unknown). */
+  childrenAtExit: number[] | null;
 }
 
 export interface ChannelModel {
@@ -503,6 +505,7 @@ export class RunReducer {
         osPpid: null,
         samples: { t: [], cpu: [], rss: [], state: [] },
         connected: false,
+        childrenAtExit: null,
       };
       this.model.processes.push(p);
       this.model.byPid.set(pid, p);
@@ -590,6 +593,7 @@ export class RunReducer {
         if (cpu !== null && cpu > p.cpuSeconds) p.cpuSeconds = cpu;
         const rss = num(ev[4]);
         if (rss !== null && rss > p.peakRssBytes) p.peakRssBytes = rss;
+        if (Array.isArray(ev[5])) p.childrenAtExit = ev[5].filter((k): k is number => typeof k === 'number');
         this.markEnded(p, t);
         break;
       }

@@ -14,7 +14,7 @@ import { RunReducer, type RunModel, type WarningModel } from '../model/model';
 import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../model/recording';
 import { summarize, type Summary } from '../model/summary';
 import { EventServer } from './eventServer';
-import { descendantsOf, hasProcfs } from './procfs';
+import { descendantsOf, hasProcfs, readStat } from './procfs';
 import { RecordingWriter } from './recordingWriter';
 import { ProcessSampler } from './sampler';
 import { FORKSCOPE_VERSION, pythonRoot } from './paths';
@@ -192,9 +192,11 @@ export class RunSupervisor {
       const old = this.tracked.size === 0 && !this.stopped ? await unsupportedPython(this.options.python) : null;
       if (old) this.record(['warn', this.now(), 'python-unsupported', null, old]);
     }
-    // Let processes that are still connected (helpers shutting down, late flushes) say their last words. A child
-    // forked just before the main process ended connects on its first flush: a few flush intervals are waited for it.
-    if (!this.stopped) await this.waitFor(() => false, 3 * (this.options.flushMs ?? 20));
+    // A child forked just before the main process ended connects on its first flush: a few flush intervals are
+    // waited for such children, the ones its `exit` event lists that have not connected yet (all of them are waited
+    // for when it sent no list: killed, or no /proc). Then processes that are still connected (helpers shutting
+    // down, late flushes) say their last words.
+    if (!this.stopped) await this.waitFor(() => this.unheardChildren()?.length === 0, 3 * (this.options.flushMs ?? 20));
     await this.waitFor(() => this.server!.connections === 0, this.stopped ? 300 : LINGER_MS);
     if (this.stopped) await this.stop();
     await this.sampleOnce();
@@ -256,7 +258,19 @@ export class RunSupervisor {
     }
     this.tracked.add(pid);
     this.record(['hello', this.now(), pid, ppid ?? 0]);
+    this.notify();
     return true;
+  }
+
+  /**
+   * The children the main process left that the run has not heard from and that still run: [] when none, null
+   * while that is unknown (its connection is still open, or it sent no list of children at exit).
+   */
+  private unheardChildren(): number[] | null {
+    const pid = this.child?.pid;
+    const main = pid === undefined ? undefined : this.reducer.model.byPid.get(pid);
+    if (!main || main.connected || main.childrenAtExit === null) return null;
+    return main.childrenAtExit.filter((k) => !this.tracked.has(k) && stillRuns(k));
   }
 
   /** Pids the run knows about that have not been seen gone. */
@@ -401,6 +415,20 @@ export class RunSupervisor {
 export const MIN_PYTHON: readonly [number, number] = [3, 9];
 
 /** A message when `python --version` names a version older than MIN_PYTHON (or none at all), else null. */
+/** Whether pid is a live process (not a zombie). */
+function stillRuns(pid: number): boolean {
+  if (hasProcfs) {
+    const st = readStat(pid);
+    return st !== null && st.state !== 'Z';
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function unsupportedPython(python: string): Promise<string | null> {
   return new Promise((resolve) => {
     execFile(python, ['--version'], { timeout: 10_000, windowsHide: true }, (err, stdout, stderr) => {
