@@ -54,7 +54,9 @@ def check(ev):
     if t == "runend":
         return None if len(a) == 1 and opt_str(a[0]) else "runend"
     if t == "exit":
-        return None if len(a) == 3 and all(opt_num(x) for x in a) else "exit"
+        kids = a[3] if len(a) == 4 else "missing"
+        kids_ok = kids is None or (isinstance(kids, list) and all(isinstance(k, int) for k in kids))
+        return None if len(a) == 4 and all(opt_num(x) for x in a[:3]) and kids_ok else "exit"
     if t == "reap":
         return None if len(a) == 2 and isinstance(a[0], int) and opt_num(a[1]) else "reap"
     if t == "join":

@@ -9,7 +9,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import METHODS, RuntimeCase  # noqa: E402
+from support import METHODS, RuntimeCase, script_path  # noqa: E402
 
 N = 20_000
 
@@ -71,6 +71,31 @@ class _Sampling:
             self.assertLessEqual(a[1], b[0] + 1e-6)
         # Short waits of the flood are counted (estimated from the sampled ones), not emitted one by one.
         self.assertLess(len(waits), 200)
+
+
+class UntimedWaitTest(RuntimeCase):
+    """An untimed get (the countdown says so) that blocks: found by the flusher, not by the call."""
+
+    def test_untimed_get_is_emitted_with_its_site(self):
+        r = self.record("untimed_wait.py", "fork")
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        got, t0, t1 = r.stdout.split()
+        t0, t1 = float(t0), float(t1)
+        self.assertEqual(got, "late")
+        main = r.main()
+        q = r.chan("queue", "q")["ref"]
+        gets = [w for w in r.waits(main) if w[0] == "queue.get" and w[1] == q]
+        self.assertEqual(len(gets), 1, r.waits(main))
+        _, _, begin, end = gets[0][:4]
+        # Stamped at the flusher tick that first saw it (flushMs = 20 ms; a loaded machine is slower), ended by the call.
+        self.assertGreaterEqual(begin, t0)
+        self.assertLess(begin - t0, 0.25)
+        self.assertLessEqual(end, t1)
+        self.assertLess(t1 - end, 0.05)
+        sites = [e for e in r.events[main] if e[0] == "ws"]
+        with open(script_path("untimed_wait.py")) as f:
+            line = next(i for i, text in enumerate(f, 1) if "the untimed get" in text)
+        self.assertTrue(any(e[2] == begin and e[4] == line and e[3].endswith("untimed_wait.py") for e in sites), sites)
 
 
 for _m in METHODS:

@@ -26,7 +26,9 @@ show the standard library's own frames (the wrappers hide theirs).
 - Sampling (docs/runtime-protocol.md, "Sampling"): message and byte counts
   per sender are exact; the clock is read (latency, an `m` event, the wait's
   duration) only on sampled messages, all of them when traffic is slow, one
-  in up to 256 under a flood.
+  in up to 256 under a flood. The sender samples: its trailer is timed
+  (`FkS1`, the send time) or untimed (`FkU1`, prebuilt per process); a
+  receiver counts an untimed message with one slice and one lookup.
 - Waits: `Connection.recv`; a queue's `get` where it can block: its
   `recv_bytes`, its read lock when another reader holds it, a Queue's `_poll`
   for `get(timeout=…)`; and a bounded queue's `put` (its semaphore's
@@ -35,6 +37,8 @@ show the standard library's own frames (the wrappers hide theirs).
   channels user code made (a duplex Pipe is a socket pair: both inodes).
 """
 
+import io
+import operator
 import os
 import struct
 import threading
@@ -44,15 +48,37 @@ from . import emitter as E
 from . import sites
 from .patching import replace
 
-MAGIC = b"FkS1"
+MAGIC = b"FkS1"  # a timed trailer: the send time follows the sender pid
+UNTIMED = b"FkU1"  # an untimed one: its time field is 0
 QUIET = "-"  # the ref of connections whose traffic is not counted by the send hook (internal, or counted elsewhere)
 TRAILER = struct.Struct("<4sId")
 RAW_TRAILER = struct.Struct("<IId")  # the same 16 bytes, the magic read as an integer
 MAGIC_INT = RAW_TRAILER.unpack(TRAILER.pack(MAGIC, 0, 0.0))[0]
+UNTIMED_INT = RAW_TRAILER.unpack(TRAILER.pack(UNTIMED, 0, 0.0))[0]
 TLEN = TRAILER.size
 pack = TRAILER.pack
 recv_table = E.recv
 sent_table = E.sent
+# The untimed trailer of this process (rebuilt after fork: it names the pid).
+_untimed = [b""]
+
+
+def _new_trailers():
+    _untimed[0] = pack(UNTIMED, E.pid & 0xFFFFFFFF, 0.0)
+
+
+_new_trailers()
+E.on_reset.append(_new_trailers)
+
+
+def timed_trailer():
+    """A timed trailer (the send time), for the send that ended a run of untimed ones."""
+    return pack(MAGIC, E.pid & 0xFFFFFFFF, E.tx_timed())
+
+
+def trailed_at(buf, n):
+    """Whether buf holds a trailer at offset n."""
+    return n >= 0 and buf[n] == 70 and buf[n : n + 4] in (MAGIC, UNTIMED)  # 70: the "F" of both magics
 
 _SEM_MAX = None
 
@@ -86,47 +112,126 @@ _last_dumped = [None]
 _feeding = threading.local()
 
 
+def _known_dumps(base):
+    """Whether base.dumps is the standard library's three lines (the same in 3.9 to 3.13): a
+    BytesIO, `cls(buf, protocol).dump(obj)`, `buf.getbuffer()`."""
+    try:
+        code = base.__dict__["dumps"].__func__.__code__
+        return code.co_names == ("io", "BytesIO", "dump", "getbuffer") and code.co_varnames[:4] == ("cls", "obj", "protocol", "buf")
+    except Exception:
+        return False
+
+
 def _make_pickler(base, note_loads):
     base_dumps = base.dumps
     base_loads = base.loads
+    known = _known_dumps(base)
     join = b"".join
     feeding = _feeding
     table = sent_table
     tl = TLEN
     unpack = RAW_TRAILER.unpack_from
     magic = MAGIC_INT
-    magic_bytes = MAGIC
-    now = E.time
+    umagic = UNTIMED_INT
+    untimed = _untimed
+    skip = E.tx_skip
+    timed = timed_trailer
+    BytesIO = io.BytesIO
+
+    def _trailer():
+        k = skip[0]
+        if k:
+            skip[0] = k - 1
+            return untimed[0]
+        return timed()
+
+    def _count(size):
+        """Counts a payload of `size` bytes (its trailer excluded) made in a Queue's feeder; returns
+        False elsewhere (the send hook counts it)."""
+        ref = getattr(feeding, "ref", None)
+        if ref is None:
+            return False
+        c = table.get(ref)
+        if c is None:
+            table[ref] = [1, size]
+        else:
+            c[0] += 1
+            c[1] += size
+        return True
 
     class TrailedPickler(base):
         """ForkingPickler whose dumps appends the sender trailer (and, for the connection module,
         whose loads notes the trailer of what it reads, for the Connection.recv wrapper)."""
 
-        @staticmethod
-        @sites.hidden
-        def dumps(obj, protocol=None):  # (a classmethod in the base: cls is not needed to call it)
-            try:
-                buf = base_dumps(obj, protocol)
-            except BaseException as e:
-                sites.hide(e)
-                raise
-            if E.enabled:
+        if known:
+
+            @staticmethod
+            @sites.hidden
+            def dumps(obj, protocol=None):
+                """The standard library's dumps with the trailer written into the same buffer
+                (no copy). A payload that cannot be pickled is handed to the standard library's own
+                dumps, which raises the same error with its own traceback (a Queue's feeder thread
+                prints it)."""
+                if not E.enabled:
+                    return base_dumps(obj, protocol)
+                f = BytesIO()
                 try:
-                    out = join((buf, pack(magic_bytes, E.pid, now())))
+                    TrailedPickler(f, protocol).dump(obj)
+                    ok = True
+                except Exception:
+                    ok = False
+                except BaseException as e:
+                    sites.hide(e)
+                    raise
+                if not ok:
+                    try:
+                        return base_dumps(obj, protocol)
+                    except BaseException as e:
+                        sites.hide(e)
+                        raise
+                try:  # _trailer() and _count(), inlined: two frames less per message
+                    n = f.tell()
+                    k = skip[0]
+                    if k:
+                        skip[0] = k - 1
+                        f.write(untimed[0])
+                    else:
+                        f.write(timed())
+                    out = f.getbuffer()
                     ref = getattr(feeding, "ref", None)
                     if ref is None:
-                        _last_dumped[0] = out  # for the send hook
-                    else:  # a Queue's feeder: counted here, outside its write lock
+                        _last_dumped[0] = out.obj  # for the send hook (a view of it reaches _send_bytes)
+                    else:
                         c = table.get(ref)
                         if c is None:
-                            table[ref] = [1, len(buf)]
+                            table[ref] = [1, n]
                         else:
                             c[0] += 1
-                            c[1] += len(buf)
+                            c[1] += n
                     return out
                 except Exception as e:  # noqa: BLE001
                     E.fail("pickle", e)
-            return buf
+                    return base_dumps(obj, protocol)
+
+        else:
+
+            @staticmethod
+            @sites.hidden
+            def dumps(obj, protocol=None):  # (a classmethod in the base: cls is not needed to call it)
+                try:
+                    buf = base_dumps(obj, protocol)
+                except BaseException as e:
+                    sites.hide(e)
+                    raise
+                if E.enabled:
+                    try:
+                        out = join((buf, _trailer()))
+                        if not _count(len(buf)):
+                            _last_dumped[0] = out  # for the send hook
+                        return out
+                    except Exception as e:  # noqa: BLE001
+                        E.fail("pickle", e)
+                return buf
 
         if note_loads:
 
@@ -136,7 +241,7 @@ def _make_pickler(base, note_loads):
                 n = len(data) - tl
                 if n >= 0:
                     m, frm, ts = unpack(data, n)
-                    if m == magic:
+                    if m == magic or m == umagic:
                         _rx.v = (frm, ts, n)
                 try:
                     return base_loads(data, *args, **kwargs)
@@ -149,9 +254,10 @@ def _make_pickler(base, note_loads):
     return TrailedPickler
 
 
-def count_rx(ref, rx, tag, _table=recv_table, _skip=E.rx_skip, _sampled=E.rx_sampled):
-    """Counts one received message whose trailer loads noted: rx = (fromPid, tSent, bytes).
-    (A message not sampled counts as dropped detail: emitter.counters_event adds msgs - latN.)"""
+def count_rx(ref, rx, tag, _table=recv_table, _sampled=E.rx_sampled):
+    """Counts one received message whose trailer loads noted: rx = (fromPid, tSent, bytes); tSent
+    is 0 when its sender did not time it. (A message not timed counts as dropped detail:
+    emitter.counters_event adds msgs - latN.)"""
     frm, ts, n = rx
     key = (ref, frm)
     c = _table.get(key)
@@ -159,15 +265,12 @@ def count_rx(ref, rx, tag, _table=recv_table, _skip=E.rx_skip, _sampled=E.rx_sam
         c = _table[key] = [0, 0, 0.0, 0.0, 0]
     c[0] += 1
     c[1] += n
-    k = _skip[0]
-    if k:
-        _skip[0] = k - 1
-    else:
+    if ts:
         _sampled(c, ref, frm, ts, n, tag)
 
 
 def _make_send_bytes(orig):
-    magic = MAGIC
+    trailed = trailed_at
     tl = TLEN
     table = sent_table
     last = _last_dumped
@@ -178,13 +281,11 @@ def _make_send_bytes(orig):
         ref = self.__dict__.get("_fk_ref")
         if ref is not QUIET:
             o = buf.obj if buf.__class__ is memoryview_ else buf  # send_bytes passes a view of the payload
+            n = len(buf) - tl
             if o is last[0]:
                 last[0] = None
-                n = len(o) - tl
-            else:
-                n = len(buf) - tl
-                if n < 0 or buf[n] != 70 or buf[n : n + 4] != magic:  # 70: the "F" of the magic
-                    n = -1
+            elif not trailed(buf, n):
+                n = -1
             if n >= 0:
                 try:
                     if ref is None:
@@ -298,74 +399,116 @@ def queue_ref(q):
 sq_ref = queue_ref
 
 
+class _Tails(dict):
+    """A queue's receive counters by the first 8 bytes of an untimed trailer (its magic and the
+    sender pid): one slice and one lookup count a message. Weakly listed, to be emptied after fork
+    (the counters it holds are the parent's)."""
+
+    __slots__ = ("__weakref__",)
+
+
+_tails = {}  # id -> weakref of every queue's _Tails in this process
+
+
+def _clear_tails():
+    for r in list(_tails.values()):
+        t = r()
+        if t is not None:
+            t.clear()
+
+
+def _keep_tails(t):
+    k = id(t)
+    _tails[k] = weakref.ref(t, lambda _r, k=k: _tails.pop(k, None))
+
+
+E.on_reset.append(_clear_tails)
+_tail = operator.itemgetter(slice(-TLEN, -TLEN + 8))
+MAX_TAILS = 4096  # senders remembered per queue (beyond: counted through the slow path)
+
+
 def _make_rx(ref, reader):
-    """The recv_bytes a queue's get calls, in one frame: the main thread's `queue.get` wait (an
-    untimed one inlined: see emitter.msg_wait_begin), then the reader's own recv_bytes, then the
-    count of the trailed message it returns under the queue's ref (exact counts; latency and
-    detail on sampled messages).
+    """The recv_bytes a queue's get calls, in one frame: the reader's own recv_bytes, then the
+    count of the trailed message it returns under the queue's ref.
+
+    Per message, on the hot path: the `queue.get` wait countdown (the main thread's calls are
+    timed one in up to 64 under a flood: emitter.msg_wait_timed), the call, and the count of an
+    untimed message (a slice of its trailer and a lookup). A timed message (its sender sampled it)
+    goes the slow way: latency, detail. An untimed call does not mark the main thread as waiting:
+    the flusher finds it blocked from its stack (emitter._check_rx_wait) and emits the wait; the
+    call ends it (rx_claim).
 
     A Queue keeps it as `_recv_bytes`; a SimpleQueue's get calls `self._reader.recv_bytes()`, so
     there it sits in the reader's own __dict__. Either way it holds the reader weakly: no
     reference cycle, so the descriptor closes when the reader is dropped, as without Forkscope."""
     table = recv_table
-    skip = E.rx_skip
     sampled = E.rx_sampled
     unpack = RAW_TRAILER.unpack_from
     magic = MAGIC_INT
+    umagic = UNTIMED_INT
     tl = TLEN
-    cur_wait = E.cur_wait
-    get_ident = E.get_ident
     wskip = E.wait_skip
-    paused = E._paused
-    begin = E.msg_wait_begin
+    claim = E.rx_claim
+    end_claim = E.end_rx_claim
+    timed = E.msg_wait_timed
     end = E.msg_wait_end
-    end_tail = E.msg_wait_end_tail
     fn = type(reader).recv_bytes
     reader_of = weakref.ref(reader)
+    tails = _Tails()
+    _keep_tails(tails)
+    tail = _tail
+    tails_get = tails.get
+
+    def slow(b):
+        """A message whose trailer is not in `tails` yet, a timed one, or one without a trailer."""
+        n = len(b) - tl
+        if n < 0:
+            return
+        m, frm, ts = unpack(b, n)
+        if m != umagic and m != magic:
+            return
+        key = (ref, frm)
+        c = table.get(key)
+        if c is None:
+            c = table[key] = [0, 0, 0.0, 0.0, 0]
+        c[0] += 1
+        c[1] += n
+        if m == magic:
+            r = reader_of()
+            sampled(c, ref, frm, ts, n, r.__dict__.get("_fk_tag") if r is not None else None)
+        elif len(tails) < MAX_TAILS:
+            tails[b[n : n + 8]] = c
 
     @sites.hidden
     def recv_bytes(maxlength=None):
         w = None
-        if cur_wait[0] is None and get_ident() == E.main_ident:
-            k = wskip[0]
-            if k and not paused[0]:
-                wskip[0] = k - 1
-                w = cur_wait[0] = ["queue.get", ref, None, None, [1], False, False]
-            else:
-                w = begin("queue.get", ref)
+        k = wskip[0]
+        if k:
+            wskip[0] = k - 1
+        else:
+            w = timed("queue.get", ref)
         try:
             b = fn(reader_of(), maxlength)
         except BaseException as e:
-            end(w)
+            if w is not None:
+                end(w)
+            elif claim[0] is not None:
+                end_claim()
             sites.hide(e)
             raise
         if w is not None:
-            cur_wait[0] = None
-            try:
-                w[4].pop()
-            except IndexError:
-                end_tail(w, False)
-            else:
-                if w[6] or w[3] is not None:
-                    end_tail(w, True)
-        n = len(b) - tl
-        if n >= 0:
-            m, frm, ts = unpack(b, n)
-            if m == magic:  # count_rx, inlined: one frame less per message on the hot path
-                key = (ref, frm)
-                c = table.get(key)
-                if c is None:
-                    c = table[key] = [0, 0, 0.0, 0.0, 0]
-                c[0] += 1
-                c[1] += n
-                k = skip[0]
-                if k:
-                    skip[0] = k - 1
-                else:
-                    r = reader_of()
-                    sampled(c, ref, frm, ts, n, r.__dict__.get("_fk_tag") if r is not None else None)
+            end(w)
+        elif claim[0] is not None:
+            end_claim()
+        c = tails_get(tail(b))
+        if c is None:
+            slow(b)
+        else:
+            c[0] += 1
+            c[1] += len(b) - tl
         return b
 
+    E.RX_CODES.add(recv_bytes.__code__)
     return recv_bytes
 
 

@@ -60,13 +60,22 @@ _sited = [None]  # the wait whose call site was last looked up
 
 # Sampling of per-message timing (docs/runtime-protocol.md, "Sampling"). Counts stay exact; the
 # clock is read only on sampled messages. Each is a countdown [calls left untimed, run length]:
-# after a sampled call that found the channel busy (a short wait, a message that came fast) the
-# run of untimed calls doubles up to its cap; a long wait or a slow message ends it.
+# after a sampled call that found the channel busy (a short wait, a message sent soon after the
+# last timed one) the run of untimed calls doubles up to its cap; a long wait or a slow message
+# ends it. Messages are timed by their sender (channels.py: a timed trailer carries the send
+# time, an untimed one does not); every timed message is timed by its receiver too.
 WAIT_SKIP_MAX = 63
-RX_SKIP_MAX = 255
-RX_FAST_S = 0.0005  # sampled messages closer together than this lengthen the run
+TX_SKIP_MAX = 255
+TX_FAST_S = 0.0005  # timed sends closer together than this lengthen the run
 wait_skip = [0, 0]
-rx_skip = [0, 0, 0.0]  # [left, run length, time of the last sampled message]
+tx_skip = [0, 0, 0.0]  # [left, run length, time of the last timed send]
+
+# Untimed queue gets (channels._make_rx) do not mark the main thread as waiting: the flusher
+# looks at its stack instead (_check_rx_wait). RX_CODES: the code of those receive wrappers.
+RX_CODES = set()
+rx_claim = [None]  # the untimed get the flusher found blocked and emitted as a wait: its end is the call's
+_rx_seen = [None, 0.0]  # the frame of an untimed get the flusher saw blocked at its last tick, and when
+on_reset = []  # callables run when recording starts in a process and after fork (channels: its trailers)
 _flush_lock = threading.Lock()
 
 last_flush = [0.0]  # when the last flush started
@@ -238,6 +247,34 @@ def msg_wait_begin(what, ref):
     return w
 
 
+def msg_wait_timed(what, ref):
+    """The timed call of a message wait whose caller keeps the `wait_skip` countdown itself (a
+    queue's get, channels._make_rx): a timed wait token, or None off the main thread (which then
+    leaves the next calls untimed), when nested, or when recording is off."""
+    if cur_wait[0] is not None or not enabled:
+        return None
+    if get_ident() != main_ident:
+        wait_skip[0] = WAIT_SKIP_MAX
+        return None
+    if _paused[0]:
+        resume()
+    w = cur_wait[0] = [what, ref, None, time(), [1], False, True]
+    return w
+
+
+def end_rx_claim():
+    """The end of an untimed get that the flusher emitted as a wait (_check_rx_wait), called by
+    the receive wrapper that found rx_claim set: only the main thread's call ends it."""
+    w = rx_claim[0]
+    if w is None or get_ident() != main_ident:
+        return
+    rx_claim[0] = None
+    if cur_wait[0] is w:
+        cur_wait[0] = None
+    wait_skip[0] = wait_skip[1] = 0  # a long wait: time the next calls
+    append(["we", time()])
+
+
 def msg_wait_end(w):
     """Ends a wait begun by msg_wait_begin (see msg_wait_end_tail)."""
     if w is None:
@@ -280,9 +317,26 @@ def msg_wait_end_tail(w, mine, _max=WAIT_SKIP_MAX):
         c[0] += d * (n + 1)
 
 
-def rx_sampled(c, ref, frm, ts, n, tag, _max=RX_SKIP_MAX):
-    """A received message that is sampled: its latency into its `recv` counter c (latSum, latMax,
-    latN), an `m` detail event if the budget allows, and the length of the next untimed run."""
+def tx_timed(_max=TX_SKIP_MAX):
+    """A send whose message is timed: returns the send time, and sets the length of the next run
+    of untimed sends (doubling while timed sends come less than TX_FAST_S apart, else halving)."""
+    now = time()
+    s = tx_skip
+    k = s[1]
+    if now - s[2] < TX_FAST_S:
+        k = k * 2 + 1
+        if k > _max:
+            k = _max
+    else:
+        k >>= 1
+    s[0] = s[1] = k
+    s[2] = now
+    return now
+
+
+def rx_sampled(c, ref, frm, ts, n, tag):
+    """A received message its sender timed: its latency into its `recv` counter c (latSum, latMax,
+    latN) and an `m` detail event if the budget allows."""
     now = time()
     lat = now - ts
     if lat < 0.0:
@@ -291,16 +345,6 @@ def rx_sampled(c, ref, frm, ts, n, tag, _max=RX_SKIP_MAX):
     if lat > c[3]:
         c[3] = lat
     c[4] += 1
-    s = rx_skip
-    k = s[1]
-    if now - s[2] < RX_FAST_S:
-        k = k * 2 + 1
-        if k > _max:
-            k = _max
-    else:
-        k >>= 1
-    s[0] = s[1] = k
-    s[2] = now
     if budget[0] >= 1.0:
         budget[0] -= 1.0
         misc["detail"] += 1
@@ -335,6 +379,38 @@ def _check_wait(now):
         return
     append(["w", t0, w[0], w[1], w[2]])
     w[5] = True
+
+
+RX_DEPTH = 6  # how far below the innermost frame an untimed receive wrapper is looked for
+
+
+def _check_rx_wait(now):
+    """Flusher side of untimed queue gets: the main thread is found in one (its wrapper's code in
+    the innermost RX_DEPTH frames) at two ticks in a row, in the same call (the same frame object:
+    the one seen last is held, so a later call cannot reuse it), so it has waited since the first:
+    emit its `w` from then, and leave the end to the call (rx_claim, end_rx_claim)."""
+    if cur_wait[0] is not None or rx_claim[0] is not None or not RX_CODES:
+        _rx_seen[0] = None
+        return
+    f = sys._current_frames().get(main_ident)
+    k = 0
+    while f is not None and k < RX_DEPTH and f.f_code not in RX_CODES:
+        f = f.f_back
+        k += 1
+    if f is None or k == RX_DEPTH:
+        _rx_seen[0] = None
+        return
+    if _rx_seen[0] is not f:
+        _rx_seen[0] = f
+        _rx_seen[1] = now
+        return
+    _rx_seen[0] = None
+    ref = f.f_locals.get("ref")
+    t0 = _rx_seen[1]
+    w = ["queue.get", ref, None, t0, [], True, False]  # claim token taken: _check_wait leaves it be
+    append(["w", t0, "queue.get", ref, None])
+    rx_claim[0] = w
+    cur_wait[0] = w  # for its call site (_check_wait_site)
 
 
 def _check_wait_site(now):
@@ -471,6 +547,7 @@ def _run_flusher(stop):
             budget[0] = b if b < cap else cap
             now = time()
             _check_wait(now)
+            _check_rx_wait(now)
             _check_wait_site(now)
             flush()
             if _transport is not None and _transport.dead:
@@ -574,9 +651,20 @@ def reset_after_fork():
     cur_wait[0] = None
     _sited[0] = None
     wait_skip[0] = wait_skip[1] = 0
-    rx_skip[0] = rx_skip[1] = 0
-    rx_skip[2] = 0.0
+    tx_skip[0] = tx_skip[1] = 0
+    tx_skip[2] = 0.0
+    rx_claim[0] = None
+    _rx_seen[0] = None
     budget[0] = float(cfg.detail_rate) * 0.1 if cfg else 0.0
+    _run_on_reset()
+
+
+def _run_on_reset():
+    for f in on_reset:
+        try:
+            f()
+        except Exception as e:  # noqa: BLE001
+            fail("reset", e)
 
 
 def start(config):
@@ -589,6 +677,7 @@ def start(config):
     budget[0] = float(cfg.detail_rate) * 0.1
     wait_s[0] = cfg.wait_ms / 1000.0
     enabled = True
+    _run_on_reset()
 
 
 def close_transport():
