@@ -105,11 +105,10 @@ _rx = threading.local()  # the trailer of the payload this thread unpickled last
 # its trailer, and lets go of it once sent. Another thread's dumps in between only means the
 # slower check.
 _last_dumped = [None]
-# In a Queue's feeder thread: the ref of the queue it feeds. Its dumps counts the message there,
-# before the feeder takes the queue's write lock: counting inside that lock (the send hook) makes
-# it longer, and other processes feeding the same queue wait for it (that cost 2 µs a message
-# with 4 producers, 4x the hook's own time).
-_feeding = threading.local()
+# A Queue's feeder thread pickles through a pickler of its own (_make_feed), which counts each
+# message under the queue's ref as it pickles it, before the feeder takes the queue's write lock:
+# counting inside that lock (the send hook) makes it longer, and other processes feeding the same
+# queue wait for it (that cost 2 µs a message with 4 producers, 4x the hook's own time).
 
 
 def _known_dumps(base):
@@ -122,13 +121,13 @@ def _known_dumps(base):
         return False
 
 
-def _make_pickler(base, note_loads):
+def _make_pickler(base, note_loads, counter=None):
+    """The trailing ForkingPickler of the connection or queues module; with `counter` ([msgs,
+    bytes]), a Queue feeder's own, which counts what it pickles there."""
     base_dumps = base.dumps
     base_loads = base.loads
     known = _known_dumps(base)
     join = b"".join
-    feeding = _feeding
-    table = sent_table
     tl = TLEN
     unpack = RAW_TRAILER.unpack_from
     magic = MAGIC_INT
@@ -137,6 +136,7 @@ def _make_pickler(base, note_loads):
     skip = E.tx_skip
     timed = timed_trailer
     BytesIO = io.BytesIO
+    c = counter
 
     def _trailer():
         k = skip[0]
@@ -144,20 +144,6 @@ def _make_pickler(base, note_loads):
             skip[0] = k - 1
             return untimed[0]
         return timed()
-
-    def _count(size):
-        """Counts a payload of `size` bytes (its trailer excluded) made in a Queue's feeder; returns
-        False elsewhere (the send hook counts it)."""
-        ref = getattr(feeding, "ref", None)
-        if ref is None:
-            return False
-        c = table.get(ref)
-        if c is None:
-            table[ref] = [1, size]
-        else:
-            c[0] += 1
-            c[1] += size
-        return True
 
     class TrailedPickler(base):
         """ForkingPickler whose dumps appends the sender trailer (and, for the connection module,
@@ -189,7 +175,7 @@ def _make_pickler(base, note_loads):
                     except BaseException as e:
                         sites.hide(e)
                         raise
-                try:  # _trailer() and _count(), inlined: two frames less per message
+                try:  # _trailer() inlined: one frame less per message
                     n = f.tell()
                     k = skip[0]
                     if k:
@@ -198,16 +184,11 @@ def _make_pickler(base, note_loads):
                     else:
                         f.write(timed())
                     out = f.getbuffer()
-                    ref = getattr(feeding, "ref", None)
-                    if ref is None:
+                    if c is None:
                         _last_dumped[0] = out.obj  # for the send hook (a view of it reaches _send_bytes)
                     else:
-                        c = table.get(ref)
-                        if c is None:
-                            table[ref] = [1, n]
-                        else:
-                            c[0] += 1
-                            c[1] += n
+                        c[0] += 1
+                        c[1] += n
                     return out
                 except Exception as e:  # noqa: BLE001
                     E.fail("pickle", e)
@@ -226,8 +207,11 @@ def _make_pickler(base, note_loads):
                 if E.enabled:
                     try:
                         out = join((buf, _trailer()))
-                        if not _count(len(buf)):
+                        if c is None:
                             _last_dumped[0] = out  # for the send hook
+                        else:
+                            c[0] += 1
+                            c[1] += len(buf)
                         return out
                     except Exception as e:  # noqa: BLE001
                         E.fail("pickle", e)
@@ -578,28 +562,47 @@ def _instrument_get_lock(q, ref):
 _plain_send_bytes = [None]  # Connection._send_bytes as the standard library has it
 
 
+_queues_pickler = [None]  # queues.ForkingPickler as the standard library has it
+
+
+def _feed_body(orig, ref):
+    """The standard library's `_feed`, the same code (its frames and tracebacks are unchanged), run
+    with its module's globals but for `_ForkingPickler`: a pickler that counts under `ref`."""
+    import types
+
+    table = sent_table
+    c = table.get(ref)
+    if c is None:
+        c = table[ref] = [0, 0]
+    g = dict(orig.__globals__)
+    g["_ForkingPickler"] = _make_pickler(_queues_pickler[0], False, c)
+    return types.FunctionType(orig.__code__, g, orig.__name__, orig.__defaults__, orig.__closure__)
+
+
 def _make_feed(orig):
-    """Queue._feed (the feeder thread's body): notes the queue's ref for the thread's dumps, and
-    while the feeder runs, gives its writer the plain `_send_bytes`: the send hook would only skip
-    it (the feeder's dumps counts), but even that runs inside the queue's write lock."""
+    """Queue._feed (the feeder thread's body): runs with a pickler that counts the queue's messages
+    (_feed_body), and gives its writer the plain `_send_bytes` while it runs: the send hook would
+    only skip it (the feeder's pickler counts), but even that runs inside the queue's write lock."""
 
     def _feed(*args):
         writer = None
+        body = orig
         try:
             writer = args[2].__self__  # args[2]: the writer's send_bytes
             d = writer.__dict__
             ref = d.get("_fk_qref")
-            if ref is not None and E.enabled:
-                _feeding.ref = ref
+            if ref is not None and E.enabled and _queues_pickler[0] is not None:
+                body = _feed_body(orig, ref)
                 if _plain_send_bytes[0] is not None:
                     d["_send_bytes"] = _plain_send_bytes[0].__get__(writer)
             else:
                 writer = None
         except Exception as e:  # noqa: BLE001
             writer = None
+            body = orig
             E.fail("Queue._feed", e)
         try:
-            return orig(*args)
+            return body(*args)
         finally:
             if writer is not None:
                 writer.__dict__.pop("_send_bytes", None)  # (a bound method there refers back to the writer)
@@ -701,6 +704,7 @@ def _patch_queues(queues):
 
     _SEM_MAX = _multiprocessing.SemLock.SEM_VALUE_MAX
     # Queues read their messages through their own recv_bytes (_make_rx): their loads is plain.
+    _queues_pickler[0] = queues._ForkingPickler
     replace(queues, "_ForkingPickler", _make_pickler(queues._ForkingPickler, False))
     Q = queues.Queue
     replace(Q, "_reset", _make_qreset(Q._reset))
