@@ -139,6 +139,32 @@ export function defaultOut(a: Pick<RecordArgs, 'script' | 'module'>, cwd: string
 }
 
 /** The interpreter to use when none is named: python3 on PATH, else python. */
+/**
+ * The script's environment, when it is not this process's own: forked by desktop VS Code, this process runs as Node
+ * through ELECTRON_RUN_AS_NODE, which the script must not inherit; and the extension hands over in
+ * FORKSCOPE_SCRIPT_ENV (a JSON object) variables meant for the script only, which it kept from this process
+ * (NODE_EXTRA_CA_CERTS: Node reads that certificate file at every start, ~60 ms, and the supervisor needs no TLS).
+ */
+export function scriptEnv(env: NodeJS.ProcessEnv, ipc: boolean): NodeJS.ProcessEnv | undefined {
+  const handed = env.FORKSCOPE_SCRIPT_ENV;
+  const electron = ipc && env.ELECTRON_RUN_AS_NODE !== undefined;
+  if (handed === undefined && !electron) return undefined;
+  const out: NodeJS.ProcessEnv = { ...env };
+  delete out.FORKSCOPE_SCRIPT_ENV;
+  if (electron) delete out.ELECTRON_RUN_AS_NODE;
+  if (handed !== undefined) {
+    try {
+      const vars = JSON.parse(handed) as unknown;
+      if (vars && typeof vars === 'object' && !Array.isArray(vars)) {
+        for (const [k, v] of Object.entries(vars as Record<string, unknown>)) if (typeof v === 'string') out[k] = v;
+      }
+    } catch {
+      /* not from the extension: ignored, as a malformed variable would be */
+    }
+  }
+  return out;
+}
+
 export function defaultPython(env: NodeJS.ProcessEnv = process.env): string {
   const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
   for (const name of ['python3', 'python']) {
@@ -190,8 +216,7 @@ async function record(argv: string[]): Promise<number> {
     maxProcesses: a.maxProcesses,
     hangSeconds: a.hangSeconds,
     detached: ipc,
-    // Forked by desktop VS Code, this process runs as Node through ELECTRON_RUN_AS_NODE: the script must not inherit it.
-    env: ipc && process.env.ELECTRON_RUN_AS_NODE ? { ...process.env, ELECTRON_RUN_AS_NODE: undefined } : undefined,
+    env: scriptEnv(process.env, ipc),
     flushMs: a.flushMs,
     detailRate: a.detailRate,
   };

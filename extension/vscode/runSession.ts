@@ -129,6 +129,12 @@ export class RunSession extends Disposable {
     // desktop VS Code, fork() runs VS Code's own binary, which needs it to act as Node (the
     // supervisor drops it from the script's environment).
     delete env.NODE_OPTIONS;
+    // Node reads NODE_EXTRA_CA_CERTS at every start (~60 ms with a system bundle) and the supervisor makes no TLS
+    // connection: it is handed to the script only (cli.ts, scriptEnv).
+    if (env.NODE_EXTRA_CA_CERTS !== undefined) {
+      env.FORKSCOPE_SCRIPT_ENV = JSON.stringify({ NODE_EXTRA_CA_CERTS: env.NODE_EXTRA_CA_CERTS });
+      delete env.NODE_EXTRA_CA_CERTS;
+    }
     if (r.startMethod) {
       env.FORKSCOPE_START_METHOD = r.startMethod;
       const dir = path.join(path.dirname(this.cliPath), '..', 'extension', 'vscode', 'python');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultOut, parseRecordArgs, UsageError } from '../../extension/runtime/cli';
+import { defaultOut, parseRecordArgs, scriptEnv, UsageError } from '../../extension/runtime/cli';
 
 test('record: options, then -- SCRIPT and its own arguments untouched', () => {
   const a = parseRecordArgs(['--out', 'x.forkscope', '--python=/usr/bin/python3', '--sample-ms', '50', '--', 'job.py', '--out', '-m', 'z']);
@@ -38,4 +38,13 @@ test('record: bad input is a usage error with a clear word', () => {
 test('the default recording is named after the script or module, in the current folder', () => {
   assert.equal(defaultOut({ script: 'some/dir/pool_demo.py', module: null }, '/work'), '/work/pool_demo.forkscope');
   assert.equal(defaultOut({ script: null, module: 'pkg.tool' }, '/work'), '/work/pkg.tool.forkscope');
+});
+
+test('scriptEnv: the supervisor’s own environment unless it must change; handed-over variables set, ELECTRON_RUN_AS_NODE dropped under --ipc', () => {
+  assert.equal(scriptEnv({ PATH: '/bin' }, false), undefined);
+  assert.equal(scriptEnv({ PATH: '/bin', ELECTRON_RUN_AS_NODE: '1' }, false), undefined, 'a terminal run keeps it (not forked by VS Code)');
+  assert.deepEqual(scriptEnv({ PATH: '/bin', ELECTRON_RUN_AS_NODE: '1' }, true), { PATH: '/bin' });
+  assert.deepEqual(scriptEnv({ PATH: '/bin', FORKSCOPE_SCRIPT_ENV: '{"NODE_EXTRA_CA_CERTS":"/x.pem","N":3}' }, true), { PATH: '/bin', NODE_EXTRA_CA_CERTS: '/x.pem' });
+  assert.deepEqual(scriptEnv({ PATH: '/bin', FORKSCOPE_SCRIPT_ENV: 'not json' }, false), { PATH: '/bin' });
+  assert.deepEqual(scriptEnv({ FORKSCOPE_SCRIPT_ENV: '["a"]' }, false), {});
 });

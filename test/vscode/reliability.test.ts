@@ -59,6 +59,29 @@ suite('Forkscope in VS Code: faults', function () {
     fs.writeFileSync(ticker().fsPath, TICKER);
   });
 
+  test('NODE_EXTRA_CA_CERTS reaches the script but not the supervisor (Node would parse the bundle at every start)', async () => {
+    const before = process.env.NODE_EXTRA_CA_CERTS;
+    const bundle = fs.existsSync('/etc/ssl/certs/ca-certificates.crt') ? '/etc/ssl/certs/ca-certificates.crt' : __filename;
+    process.env.NODE_EXTRA_CA_CERTS = bundle;
+    const script = vscode.Uri.file(path.join(workspace(), 'reliability_environ.py'));
+    fs.writeFileSync(script.fsPath, 'import os, time\ntime.sleep(0.5)\nprint("certs", os.environ.get("NODE_EXTRA_CA_CERTS"), "handed" if "FORKSCOPE_SCRIPT_ENV" in os.environ else "clean", flush=True)\n');
+    try {
+      const session = await api._test.runs.start(script, { openInspector: false, interactive: false });
+      const output: string[] = [];
+      session.onDidOutput((e) => output.push(e.text));
+      const supervisor = await waitFor('the supervisor', () => session.supervisorPid);
+      const supervisorEnv = fs.readFileSync(`/proc/${supervisor}/environ`, 'utf8').split('\0');
+      const end = await session.whenEnded();
+      assert.strictEqual(end.exitCode, 0);
+      assert.strictEqual(output.join('').trim(), `certs ${bundle} clean`);
+      assert.ok(!supervisorEnv.some((e) => e.startsWith('NODE_EXTRA_CA_CERTS=')), 'the supervisor started without it');
+    } finally {
+      if (before === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = before;
+      fs.rmSync(script.fsPath, { force: true });
+    }
+  });
+
   /** Starts the ticker and waits for its three processes. */
   async function startTicker(): Promise<{ session: RunSession; pids: number[]; output: string[] }> {
     const session = await api._test.runs.start(ticker(), { openInspector: false, interactive: false });

@@ -123,16 +123,21 @@ def _semlock_class(base, what):
             except Exception as e:  # noqa: BLE001
                 E.fail("Lock", e)
 
+        # Class defaults, set per instance: the counting acquire of a user's lock, and for a queue's
+        # read lock the wait that waiting for it is. (Plain attribute reads: `with` on a queue's
+        # read lock runs at every get, and this is about as cheap as the standard __enter__.)
+        _fk_enter = None
+        _fk_wait = None
+
         @sites.hidden
         def __enter__(self):
-            d = self.__dict__
-            a = d.get("_fk_enter")
+            a = self._fk_enter
             if a is not None:
                 return a()
             sl = self._semlock
             if sl.acquire(False):
                 return True
-            w = d.get("_fk_wait")  # a queue's read lock: waiting for it is that queue's wait
+            w = self._fk_wait  # a queue's read lock: waiting for it is that queue's wait
             if w is None:
                 return sl.__enter__()
             t = E.msg_wait_begin(w[0], w[1])
