@@ -1,18 +1,23 @@
 """Messages: Pipe/Connection, Queue, JoinableQueue, SimpleQueue.
 
-Every pickled payload gets a 16-byte trailer after its pickle (`b"FkS1"`,
-sender pid, send time; pickle ignores bytes past STOP, so any reader gets the
-same object). The receiving process reads it, so its `recv` counters and `m`
-events name the true sender and the latency.
+Every pickled payload gets a 16-byte trailer after its pickle (a magic, the
+sender pid, the send time or 0; pickle ignores bytes past STOP, so any reader
+gets the same object). The receiving process reads it, so its `recv` counters
+and `m` events name the true sender and the latency.
 
-Nothing is re-implemented: every wrapper calls the original, so tracebacks
-show the standard library's own frames (the wrappers hide theirs).
+Nothing is re-implemented but `ForkingPickler.dumps`, whose three lines are
+checked to be the standard library's (a payload that fails to pickle goes to
+the original, so its error and traceback are the standard library's); every
+other wrapper calls the original, so tracebacks show the standard library's
+own frames (the wrappers hide theirs).
 
 - The trailer: `connection` and `queues` pickle through their module global
-  `_ForkingPickler`; it is replaced by a subclass whose `dumps` calls the
-  original and appends the trailer. This covers Connection.send (Pipe, Pool
-  task dispatch, Manager calls), the Queue feeder thread and SimpleQueue.put.
-  `send_bytes`/`recv_bytes` payloads of the user are never changed.
+  `_ForkingPickler`; it is replaced by a subclass whose `dumps` writes the
+  trailer into the pickle's own buffer. This covers Connection.send (Pipe,
+  Pool task dispatch, Manager calls), the Queue feeder thread and
+  SimpleQueue.put. A Queue's feeder runs the standard library's `_feed` code
+  with a pickler of its own, which counts the queue's messages as it pickles
+  them. `send_bytes`/`recv_bytes` payloads of the user are never changed.
 - Sending is counted in `Connection._send_bytes` (every message of every
   kind passes there; payloads without a trailer are raw and not counted),
   under the connection's channel ref: its descriptor's inode (a queue's two
