@@ -82,6 +82,37 @@ class IdenticalOutputTest(RuntimeCase):
         self.assertIn("process", roles)
 
 
+class BytecodeTest(unittest.TestCase):
+    """PYTHONDONTWRITEBYTECODE (or -B) still holds for the user's files; the runtime keeps its own
+    bytecode in its own __pycache__ (compiling it costs every process ~25 ms)."""
+
+    def test_no_bytecode_for_the_user_runtime_cached(self):
+        import shutil
+        import tempfile
+
+        work = tempfile.mkdtemp(prefix="fk-pyc-")
+        try:
+            with open(os.path.join(work, "helper.py"), "w") as f:
+                f.write("import sys\nflag = sys.dont_write_bytecode\n")
+            with open(os.path.join(work, "main.py"), "w") as f:
+                f.write("import multiprocessing as mp, helper\nq = mp.Queue()\nprint(helper.flag)\n")
+            runtime_cache = os.path.join(L.PYTHON_ROOT, "forkscope_runtime", "__pycache__")
+            shutil.rmtree(runtime_cache, ignore_errors=True)
+            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+            lst = L.Listener()
+            try:
+                r = L.run([os.path.join(work, "main.py")], lst, cwd=work, env=lst.env(env))
+            finally:
+                lst.close()
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout, b"True\n", "the script still sees the user's setting")
+            self.assertFalse(os.path.exists(os.path.join(work, "__pycache__")), "no bytecode written for the user's modules")
+            cached = sorted(f.split(".")[0] for f in os.listdir(runtime_cache))
+            self.assertLessEqual({"bootstrap", "emitter", "channels", "processes"}, set(cached), cached)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 class WithoutRuntimeTest(RuntimeCase):
     def test_no_runtime_without_variable(self):
         r = L.run([os.path.join(SCRIPTS, "introspect.py")], None, cwd=SCRIPTS)

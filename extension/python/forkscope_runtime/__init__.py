@@ -17,3 +17,32 @@ Modules, one concern each:
 Importing the package installs nothing; `bootstrap.install_main()` (the
 launcher) and `bootstrap.install_spawned()` (children) do.
 """
+
+
+def _cache_own_bytecode():
+    """The runtime's own modules keep their bytecode in its own __pycache__ even when the user's
+    environment says not to write bytecode (PYTHONDONTWRITEBYTECODE, `python -B`, common in
+    containers): that setting is about the user's files, and compiling the runtime from source
+    costs every process that loads it about 25 ms. Only this package's directory gets the caching
+    loader (a finder of its own in sys.path_importer_cache); the flag is lifted while one of its
+    files is compiled and written, and put back at once."""
+    import sys
+    from importlib import machinery
+
+    class _Loader(machinery.SourceFileLoader):
+        def get_code(self, fullname):
+            dont = sys.dont_write_bytecode
+            sys.dont_write_bytecode = False
+            try:
+                return super().get_code(fullname)
+            finally:
+                sys.dont_write_bytecode = dont
+
+    d = __path__[0]
+    sys.path_importer_cache[d] = machinery.FileFinder(d, (_Loader, machinery.SOURCE_SUFFIXES), (machinery.SourcelessFileLoader, machinery.BYTECODE_SUFFIXES))
+
+
+try:
+    _cache_own_bytecode()
+except Exception:  # the runtime works the same without it, only slower to load
+    pass
