@@ -86,39 +86,29 @@ test('a live run’s event socket is owner-only and refuses foreign clients; gar
   }
 });
 
+/** environ.py's two lines (main process, spawn child) of a plain run and of a recorded one, each checked: only FORKSCOPE_RUNTIME added, every plain variable as it was. */
+async function environs(plainEnv: NodeJS.ProcessEnv, recordEnv: NodeJS.ProcessEnv): Promise<Record<string, string>[]> {
+  const plain = await plainRaw(['environ.py'], { env: plainEnv });
+  const r = await recordRaw(['environ.py'], { env: recordEnv });
+  assert.equal(r.code, 0, r.stderr.toString());
+  const lines = (b: Buffer) => b.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+  const expected = lines(plain.stdout);
+  const seen = lines(r.stdout);
+  ['main', 'spawn child'].forEach((who, i) => {
+    assert.deepEqual(Object.keys(seen[i]).filter((k) => !(k in expected[i])), ['FORKSCOPE_RUNTIME'], `${who}: only Forkscope's own variable is added`);
+    for (const [k, v] of Object.entries(expected[i])) assert.equal(seen[i][k], v, `${who}: ${k} as in the plain run`);
+  });
+  return seen;
+}
+
 test('variables handed over in FORKSCOPE_SCRIPT_ENV reach the script, not the supervisor (as the extension hands NODE_EXTRA_CA_CERTS)', async () => {
   const user = { ...process.env, NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/forkscope-test-bundle.pem', FORKSCOPE_TEST_USER_VAR: 'x' };
-  const plain = await plainRaw(['environ.py'], { env: user });
   const supervisorEnv: NodeJS.ProcessEnv = { ...user, FORKSCOPE_SCRIPT_ENV: JSON.stringify({ NODE_EXTRA_CA_CERTS: user.NODE_EXTRA_CA_CERTS }) };
   delete supervisorEnv.NODE_EXTRA_CA_CERTS;
-  const r = await recordRaw(['environ.py'], { env: supervisorEnv });
-  assert.equal(r.code, 0, r.stderr.toString());
-  const [plainMain, plainChild] = plain.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
-  const [main, child] = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
-  for (const [seen, expected, who] of [
-    [main, plainMain, 'main'],
-    [child, plainChild, 'spawn child'],
-  ] as const) {
-    assert.deepEqual(Object.keys(seen).filter((k) => !(k in expected)), ['FORKSCOPE_RUNTIME'], `${who}: FORKSCOPE_SCRIPT_ENV itself is gone`);
-    for (const [k, v] of Object.entries(expected)) assert.equal(seen[k], v, `${who}: ${k} as in the plain run`);
-    assert.equal(seen.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/forkscope-test-bundle.pem');
-  }
+  for (const seen of await environs(user, supervisorEnv)) assert.equal(seen.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/forkscope-test-bundle.pem');
 });
 
 test('the script’s environment is the user’s plus FORKSCOPE_* variables only (main process and a spawn child)', async () => {
   const env = { ...process.env, FORKSCOPE_TEST_USER_VAR: 'a value with spaces ✓', PYTHONDONTWRITEBYTECODE: '1' };
-  const plain = await plainRaw(['environ.py'], { env });
-  const r = await recordRaw(['environ.py'], { env });
-  assert.equal(r.code, 0, r.stderr.toString());
-  const [plainMain, plainChild] = plain.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
-  const [main, child] = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
-  for (const [seen, expected, who] of [
-    [main, plainMain, 'main'],
-    [child, plainChild, 'spawn child'],
-  ] as const) {
-    const added = Object.keys(seen).filter((k) => !(k in expected));
-    assert.deepEqual(added, ['FORKSCOPE_RUNTIME'], `${who}: only Forkscope's own variable is added`);
-    for (const [k, v] of Object.entries(expected)) assert.equal(seen[k], v, `${who}: ${k} unchanged`);
-    assert.equal(seen.FORKSCOPE_TEST_USER_VAR, 'a value with spaces ✓');
-  }
+  for (const seen of await environs(env, env)) assert.equal(seen.FORKSCOPE_TEST_USER_VAR, 'a value with spaces ✓');
 });

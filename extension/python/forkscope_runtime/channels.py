@@ -243,17 +243,24 @@ def _make_pickler(base, note_loads, counter=None):
     return TrailedPickler
 
 
-def count_rx(ref, rx, tag, _table=recv_table, _sampled=E.rx_sampled):
-    """Counts one received message whose trailer loads noted: rx = (fromPid, tSent, bytes); tSent
-    is 0 when its sender did not time it. (A message not timed counts as dropped detail:
-    emitter.counters_event adds msgs - latN.)"""
-    frm, ts, n = rx
+def count_received(ref, frm, n, _table=recv_table):
+    """Counts one received message of n payload bytes from pid frm on channel ref; returns its
+    `recv` counter [msgs, bytes, latSum, latMax, latN]."""
     key = (ref, frm)
     c = _table.get(key)
     if c is None:
         c = _table[key] = [0, 0, 0.0, 0.0, 0]
     c[0] += 1
     c[1] += n
+    return c
+
+
+def count_rx(ref, rx, tag, _sampled=E.rx_sampled):
+    """Counts one received message whose trailer loads noted: rx = (fromPid, tSent, bytes); tSent
+    is 0 when its sender did not time it. (A message not timed counts as dropped detail:
+    emitter.counters_event adds msgs - latN.)"""
+    frm, ts, n = rx
+    c = count_received(ref, frm, n)
     if ts:
         _sampled(c, ref, frm, ts, n, tag)
 
@@ -430,7 +437,6 @@ def _make_rx(ref, reader):
     A Queue keeps it as `_recv_bytes`; a SimpleQueue's get calls `self._reader.recv_bytes()`, so
     there it sits in the reader's own __dict__. Either way it holds the reader weakly: no
     reference cycle, so the descriptor closes when the reader is dropped, as without Forkscope."""
-    table = recv_table
     sampled = E.rx_sampled
     unpack = RAW_TRAILER.unpack_from
     magic = MAGIC_INT
@@ -456,12 +462,7 @@ def _make_rx(ref, reader):
         m, frm, ts = unpack(b, n)
         if m != umagic and m != magic:
             return
-        key = (ref, frm)
-        c = table.get(key)
-        if c is None:
-            c = table[key] = [0, 0, 0.0, 0.0, 0]
-        c[0] += 1
-        c[1] += n
+        c = count_received(ref, frm, n)
         if m == magic:
             r = reader_of()
             sampled(c, ref, frm, ts, n, r.__dict__.get("_fk_tag") if r is not None else None)
