@@ -76,9 +76,10 @@ _new_trailers()
 E.on_reset.append(_new_trailers)
 
 
-def timed_trailer():
-    """A timed trailer (the send time), for the send that ended a run of untimed ones."""
-    return pack(MAGIC, E.pid & 0xFFFFFFFF, E.tx_timed())
+def timed_trailer(skip):
+    """A timed trailer (the send time), for the send that ended a run of untimed ones in countdown
+    skip (emitter.tx_timed)."""
+    return pack(MAGIC, E.pid & 0xFFFFFFFF, E.tx_timed(skip))
 
 
 def trailed_at(buf, n):
@@ -138,7 +139,7 @@ def _make_pickler(base, note_loads, counter=None):
     magic = MAGIC_INT
     umagic = UNTIMED_INT
     untimed = _untimed
-    skip = E.tx_skip
+    skip = [0, 0, 0.0]  # this pickler's send countdown (emitter.tx_timed)
     timed = timed_trailer
     BytesIO = io.BytesIO
     c = counter
@@ -148,7 +149,7 @@ def _make_pickler(base, note_loads, counter=None):
         if k:
             skip[0] = k - 1
             return untimed[0]
-        return timed()
+        return timed(skip)
 
     class TrailedPickler(base):
         """ForkingPickler whose dumps appends the sender trailer (and, for the connection module,
@@ -187,7 +188,7 @@ def _make_pickler(base, note_loads, counter=None):
                         skip[0] = k - 1
                         f.write(untimed[0])
                     else:
-                        f.write(timed())
+                        f.write(timed(skip))
                     out = f.getbuffer()
                     if c is None:
                         _last_dumped[0] = out.obj  # for the send hook (a view of it reaches _send_bytes)

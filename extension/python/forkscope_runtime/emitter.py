@@ -68,7 +68,9 @@ WAIT_SKIP_MAX = 63
 TX_SKIP_MAX = 255
 TX_FAST_S = 0.0005  # timed sends closer together than this lengthen the run
 wait_skip = [0, 0]
-tx_skip = [0, 0, 0.0]  # [left, run length, time of the last timed send]
+# Send-side countdowns [left, run length, time of the last timed send] are kept per pickler
+# (channels.py): one per Queue feeder, one for the other queue puts, one for Connection.send, so a
+# busy channel does not leave a quiet one of the same process untimed.
 
 # Untimed queue gets (channels._make_rx) do not mark the main thread as waiting: the flusher
 # looks at its stack instead (_check_rx_wait). RX_CODES: the code of those receive wrappers.
@@ -317,11 +319,11 @@ def msg_wait_end_tail(w, mine, _max=WAIT_SKIP_MAX):
         c[0] += d * (n + 1)
 
 
-def tx_timed(_max=TX_SKIP_MAX):
+def tx_timed(s, _max=TX_SKIP_MAX):
     """A send whose message is timed: returns the send time, and sets the length of the next run
-    of untimed sends (doubling while timed sends come less than TX_FAST_S apart, else halving)."""
+    of untimed sends in countdown s (doubling while timed sends come less than TX_FAST_S apart,
+    else halving)."""
     now = time()
-    s = tx_skip
     k = s[1]
     if now - s[2] < TX_FAST_S:
         k = k * 2 + 1
@@ -651,8 +653,6 @@ def reset_after_fork():
     cur_wait[0] = None
     _sited[0] = None
     wait_skip[0] = wait_skip[1] = 0
-    tx_skip[0] = tx_skip[1] = 0
-    tx_skip[2] = 0.0
     rx_claim[0] = None
     _rx_seen[0] = None
     budget[0] = float(cfg.detail_rate) * 0.1 if cfg else 0.0
