@@ -10,11 +10,14 @@ def produce(q, n):
         q.put(i)
 
 
-if __name__ == "__main__":
-    total = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    producers = int(sys.argv[2]) if len(sys.argv) > 2 else 4
-    ctx = mp.get_context(sys.argv[3]) if len(sys.argv) > 3 else mp
+def flood(argv, on_queue=None):
+    """Runs the flood; on_queue(q), when given, sees the queue before the producers start."""
+    total = int(argv[1]) if len(argv) > 1 else 100_000
+    producers = int(argv[2]) if len(argv) > 2 else 4
+    ctx = mp.get_context(argv[3]) if len(argv) > 3 else mp
     q = ctx.Queue()
+    if on_queue is not None:
+        on_queue(q)
     ps = [ctx.Process(target=produce, args=(q, total // producers)) for _ in range(producers)]
     for p in ps:
         p.start()
@@ -24,3 +27,7 @@ if __name__ == "__main__":
     for p in ps:
         p.join()
     print(s)
+
+
+if __name__ == "__main__":
+    flood(sys.argv)

@@ -4,7 +4,9 @@
 // gives the wall-time ratio, the CPU-time ratio of the whole process tree
 // (Linux: less sensitive to other load) and the load average: on a busy
 // machine wall ratios are noise. The fixed start-up of `forkscope record`
-// (an empty script, recorded vs plain) is printed on its own line.
+// (an empty script, recorded vs plain) is printed on its own line, and under
+// the flood its floor: the same flood with only a bare counting hook on each
+// end and no Forkscope (bench/queue_flood_floor.py).
 //   node scripts/bench.mjs [--rounds N] [--quick]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -141,6 +143,23 @@ async function startup(n) {
   return s;
 }
 
+/** The floor: plain queue_flood.py against queue_flood_floor.py (a bare counting hook on each end, no Forkscope), interleaved. */
+async function floor(n) {
+  const args = ['100000', '4'];
+  const plain = [];
+  const hooked = [];
+  await timed(python, ['queue_flood_floor.py', ...args]);
+  for (let i = 0; i < n; i++) {
+    for (const which of i % 2 ? ['hooked', 'plain'] : ['plain', 'hooked']) {
+      const r = await timed(python, [which === 'plain' ? 'queue_flood.py' : 'queue_flood_floor.py', ...args]);
+      (which === 'plain' ? plain : hooked).push(r.seconds);
+    }
+  }
+  const ratio = median(hooked) / median(plain);
+  console.log(`  floor: the same flood with only a bare counting hook on each end (no Forkscope): ratio ${ratio.toFixed(3)} (plain ${median(plain).toFixed(3)} s, hooked ${median(hooked).toFixed(3)} s)`);
+  return { plainSeconds: plain, hookedSeconds: hooked, ratio };
+}
+
 function inProcess(what) {
   const r = spawnSync(process.execPath, [join(root, 'out', 'bench', 'main.js'), what], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`bench ${what} failed`);
@@ -151,6 +170,7 @@ const results = { when: new Date().toISOString(), machine: { cpus: cpus().length
 try {
   results.startup = await startup(quick ? 5 : 3 * rounds);
   results.queueFlood = await compare('Queue flood (4 producers, 100,000 messages)', 'queue_flood.py', ['100000', '4'], 1.15);
+  results.queueFlood.floor = await floor(rounds);
   results.poolCpu = await compare('CPU-bound Pool.map (2 workers, 64 tasks)', 'pool_cpu.py', ['2', '64'], 1.03);
 
   const ingest = inProcess('ingest');
