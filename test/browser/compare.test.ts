@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import type { Comparison } from '../../extension/model/compare';
 import { formatCount, formatSeconds } from '../../webview/format';
 import { launch, type Browser } from './support/chromium';
-import { CLI, FIXTURES, PYTHON, RESULTS, runtimeAvailable } from './support/recordings';
+import { CLI, FIXTURES, PYTHON, removeTestDirs, RESULTS, runtimeAvailable } from './support/recordings';
 
 let browser: Browser;
 let dir = '';
@@ -68,7 +68,7 @@ describe('compare page (two real runs)', { skip: runtimeAvailable() ? false : 't
 
   after(async () => {
     await browser?.close();
-    if (dir && !process.env.FORKSCOPE_KEEP_TEST_DIRS) fs.rmSync(dir, { recursive: true, force: true });
+    removeTestDirs(dir);
   });
 
   it('shows the comparison table with the JSON document\'s numbers', async () => {

@@ -15,7 +15,7 @@ import { parseRecording } from '../../extension/model/recording';
 import type { SummaryWarning } from '../../extension/model/summary';
 import { renderInspectorPage } from '../../webview/page';
 import { launch, waitForInspector, type Browser } from './support/chromium';
-import { openLivePage, recordFixture, RESULTS, ROOT, runtimeAvailable, type RealRun } from './support/recordings';
+import { openLivePage, recordFixture, removeTestDirs, RESULTS, ROOT, runtimeAvailable, type RealRun } from './support/recordings';
 
 let browser: Browser;
 const runs: Record<string, RealRun> = {};
@@ -88,7 +88,7 @@ describe('insights in the inspector (real runs)', { skip: runtimeAvailable() ? f
 
   after(async () => {
     await browser?.close();
-    if (!process.env.FORKSCOPE_KEEP_TEST_DIRS) for (const r of Object.values(runs)) fs.rmSync(r.dir, { recursive: true, force: true });
+    removeTestDirs(...Object.values(runs).map((r) => r.dir));
   });
 
   it('lists the warning, badges the row of its process, marks its lane, and a click selects it and shows its moment', async () => {
@@ -197,7 +197,7 @@ describe('insights in the inspector (real runs)', { skip: runtimeAvailable() ? f
       assert.deepEqual(browser.errors, [], 'no dialog');
       await page.close();
     } finally {
-      if (!process.env.FORKSCOPE_KEEP_TEST_DIRS) fs.rmSync(run.dir, { recursive: true, force: true });
+      removeTestDirs(run.dir);
     }
   });
 
@@ -241,7 +241,7 @@ describe('a real deadlock in the inspector', { skip: runtimeAvailable() ? false 
 
   after(async () => {
     await browser?.close();
-    if (run && !process.env.FORKSCOPE_KEEP_TEST_DIRS) fs.rmSync(run.dir, { recursive: true, force: true });
+    removeTestDirs(run?.dir);
   });
 
   it('lists the deadlock first with its code line, badges and hatches every process in the cycle, and a click selects the main one', async () => {

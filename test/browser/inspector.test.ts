@@ -15,7 +15,7 @@ import { RunReducer } from '../../extension/model/model';
 import { parseRecording } from '../../extension/model/recording';
 import { renderInspectorPage } from '../../webview/page';
 import { launch, waitForInspector, type Browser } from './support/chromium';
-import { CLI, openLivePage, recordFixture, RESULTS, ROOT, runtimeAvailable, type RealRun } from './support/recordings';
+import { CLI, openLivePage, recordFixture, removeTestDirs, RESULTS, ROOT, runtimeAvailable, type RealRun } from './support/recordings';
 import { execFileSync } from 'node:child_process';
 
 const HOSTILE_SCRIPT = 'x<img src=x onerror=alert(7)>.py';
@@ -91,7 +91,7 @@ describe('inspector on real recorded runs', { skip: runtimeAvailable() ? false :
 
   after(async () => {
     await browser?.close();
-    if (!process.env.FORKSCOPE_KEEP_TEST_DIRS) for (const r of Object.values(runs)) fs.rmSync(r.dir, { recursive: true, force: true });
+    removeTestDirs(...Object.values(runs).map((r) => r.dir));
   });
 
   it('shows every process of a Queue pipeline + Pool run with its state, exit code and the header facts', async () => {

@@ -58,6 +58,12 @@ export async function recordFixture(fixture: string, opts: { scriptName?: string
   return { name, dir, recording, report, summary: JSON.parse(sum.stdout) as Summary, text: fs.readFileSync(recording, 'utf8'), stdout: rec.stdout };
 }
 
+/** Removes the directories of recorded runs (kept when FORKSCOPE_KEEP_TEST_DIRS is set, to look at them). */
+export function removeTestDirs(...dirs: (string | undefined)[]): void {
+  if (process.env.FORKSCOPE_KEEP_TEST_DIRS) return;
+  for (const dir of dirs) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /** Whether `forkscope record` works here (the Python runtime is present and runs). */
 export function runtimeAvailable(): boolean {
   return fs.existsSync(path.join(ROOT, 'extension', 'python', 'forkscope_launch.py')) && fs.existsSync(CLI);

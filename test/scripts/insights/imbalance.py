@@ -9,7 +9,8 @@ def work(n):
     return total
 
 
+SIZES = [4_000_000] * 4 + [20_000] * 4  # the heavy tasks come first, in one chunk
+
 if __name__ == "__main__":
-    sizes = [4_000_000] * 4 + [20_000] * 4  # the heavy tasks come first, in one chunk
     with mp.Pool(2) as pool:
-        print(len(pool.map(work, sizes, chunksize=4)))
+        print(len(pool.map(work, SIZES, chunksize=4)))
