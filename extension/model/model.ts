@@ -38,6 +38,26 @@ export interface WaitInterval {
   line?: number | null;
 }
 
+/**
+ * Where the runtime found a process's main thread staying outside any wait it
+ * records (runtime `bk`/`bke` events): the model draws it as the detail of
+ * `blocked` stretches (the OS says asleep) it overlaps.
+ */
+export interface BlockedSite {
+  begin: number;
+  /** null while the main thread is still there. */
+  end: number | null;
+  /** `exit-flush` (at exit, waiting for a Queue's feeder thread to flush), else `frame`. */
+  what: string;
+  /** The queue's ref for `exit-flush`. */
+  ref: string | null;
+  /** What the frame is, in words (`threading.Thread.join`, …). */
+  detail: string | null;
+  /** The user's line it is in (else the innermost frame's). */
+  file: string | null;
+  line: number | null;
+}
+
 export interface JoinRecord {
   /** Pid of the process that called join(). */
   by: number;
@@ -90,14 +110,32 @@ export interface ProcessModel {
   waits: WaitInterval[];
   counters: ProcessCounters;
   cpuSeconds: number;
+  /** CPU seconds the process reported itself in its `exit` event (null until then / unknown). */
+  exitCpuSeconds: number | null;
   peakRssBytes: number;
+  /** Peaks of private (USS), shared and proportional (PSS) memory from smaps_rollup samples (null: never measured). */
+  peakPrivateBytes: number | null;
+  peakSharedBytes: number | null;
+  peakPssBytes: number | null;
   /** The latest sample, for live views. */
   cpuPercent: number | null;
   rssBytes: number | null;
+  /** Latest private / PSS / shared bytes (null where smaps_rollup was not read). */
+  privateBytes: number | null;
+  pssBytes: number | null;
+  sharedBytes: number | null;
   osState: string | null;
   osPpid: number | null;
-  /** Samples over time; `state` is the OS state letter of each (null where the platform has none). */
-  samples: { t: number[]; cpu: number[]; rss: number[]; state: (string | null)[] };
+  /**
+   * Samples over time; `state` is the OS state letter of each (null where the platform has none);
+   * `uss`/`pss`/`shared` the private, proportional and shared bytes (the latest measured value
+   * carried to samples where smaps_rollup was not read; null before the first, or without it).
+   */
+  samples: { t: number[]; cpu: number[]; rss: number[]; state: (string | null)[]; uss: (number | null)[]; pss: (number | null)[]; shared: (number | null)[] };
+  /** The sampling interval of the run in seconds (from the header), used to read the samples as intervals. */
+  sampleSeconds: number;
+  /** Where the main thread stayed outside recorded waits (runtime `bk`/`bke`). */
+  blockedSites: BlockedSite[];
   connected: boolean;
   /** The pids of its children the OS still listed when it exited (its `exit` event; null where unknown). */
   childrenAtExit: number[] | null;
@@ -498,12 +536,21 @@ export class RunReducer {
         waits: [],
         counters: emptyCounters(),
         cpuSeconds: 0,
+        exitCpuSeconds: null,
         peakRssBytes: 0,
+        peakPrivateBytes: null,
+        peakSharedBytes: null,
+        peakPssBytes: null,
         cpuPercent: null,
         rssBytes: null,
+        privateBytes: null,
+        pssBytes: null,
+        sharedBytes: null,
         osState: null,
         osPpid: null,
-        samples: { t: [], cpu: [], rss: [], state: [] },
+        samples: { t: [], cpu: [], rss: [], state: [], uss: [], pss: [], shared: [] },
+        sampleSeconds: (num(this.model.run.header.sampleMs) ?? 100) / 1000,
+        blockedSites: [],
         connected: false,
         childrenAtExit: null,
       };
@@ -591,6 +638,7 @@ export class RunReducer {
         if (p.exitCode === null) p.exitCode = code;
         const cpu = num(ev[3]);
         if (cpu !== null && cpu > p.cpuSeconds) p.cpuSeconds = cpu;
+        if (cpu !== null) p.exitCpuSeconds = cpu;
         const rss = num(ev[4]);
         if (rss !== null && rss > p.peakRssBytes) p.peakRssBytes = rss;
         if (Array.isArray(ev[5])) p.childrenAtExit = ev[5].filter((k): k is number => typeof k === 'number');
@@ -631,6 +679,19 @@ export class RunReducer {
       case 'we': {
         const open = p.waits.length ? p.waits[p.waits.length - 1] : undefined;
         if (open && open.end === null) open.end = Math.max(open.begin, t);
+        break;
+      }
+      case 'bk': {
+        // The main thread stays at one place outside any recorded wait (since tBegin).
+        const last = p.blockedSites.length ? p.blockedSites[p.blockedSites.length - 1] : undefined;
+        const begin = ev[2] === undefined || ev[2] === null ? t : this.rel(ev[2]);
+        if (last && last.end === null) last.end = Math.max(last.begin, begin);
+        p.blockedSites.push({ begin, end: null, what: str(ev[3]) ?? 'frame', ref: str(ev[4]), detail: str(ev[5]), file: str(ev[6]), line: num(ev[7]) });
+        break;
+      }
+      case 'bke': {
+        const last = p.blockedSites.length ? p.blockedSites[p.blockedSites.length - 1] : undefined;
+        if (last && last.end === null) last.end = Math.max(last.begin, t);
         break;
       }
       case 'ws': {
@@ -831,6 +892,17 @@ export class RunReducer {
       total += cpu;
       p.cpuPercent = cpu;
       p.rssBytes = rss;
+      const uss = num(row[6]);
+      const pss = num(row[7]);
+      const shared = num(row[8]);
+      if (uss !== null && pss !== null && shared !== null) {
+        p.privateBytes = uss;
+        p.pssBytes = pss;
+        p.sharedBytes = shared;
+        if (p.peakPrivateBytes === null || uss > p.peakPrivateBytes) p.peakPrivateBytes = uss;
+        if (p.peakPssBytes === null || pss > p.peakPssBytes) p.peakPssBytes = pss;
+        if (p.peakSharedBytes === null || shared > p.peakSharedBytes) p.peakSharedBytes = shared;
+      }
       p.osState = state;
       if (ppid !== null && ppid !== undefined) {
         if (p.osPpid !== null && ppid !== p.osPpid && p.orphanedAt === null && !HELPER_ROLES.has(p.role)) {
@@ -841,7 +913,7 @@ export class RunReducer {
       if (rss > p.peakRssBytes) p.peakRssBytes = rss;
       if (cpuSeconds !== null && cpuSeconds !== undefined && cpuSeconds > p.cpuSeconds) p.cpuSeconds = cpuSeconds;
       if (state === 'Z' && p.endedAt === null) this.markEnded(p, t);
-      pushSample(p.samples, t, cpu, rss, state ?? null);
+      pushSample(p.samples, t, cpu, rss, state ?? null, p.privateBytes, p.pssBytes, p.sharedBytes);
     }
     this.model.totalCpu.t.push(t);
     this.model.totalCpu.cpu.push(total);
@@ -850,6 +922,7 @@ export class RunReducer {
   private markEnded(p: ProcessModel, t: number): void {
     if (p.endedAt === null || t < p.endedAt) p.endedAt = t;
     for (const w of p.waits) if (w.end === null) w.end = Math.max(w.begin, p.endedAt);
+    for (const b of p.blockedSites) if (b.end === null) b.end = Math.max(b.begin, p.endedAt);
     // Its living children become orphans now (helpers end with their parent by design).
     for (const c of this.model.processes) {
       if (c !== p && c.parentPid === p.pid && c.endedAt === null && c.orphanedAt === null && !HELPER_ROLES.has(c.role)) {
@@ -872,18 +945,33 @@ export class RunReducer {
   }
 }
 
-function pushSample(s: ProcessModel['samples'], t: number, cpu: number, rss: number, state: string | null): void {
+function pushSample(
+  s: ProcessModel['samples'],
+  t: number,
+  cpu: number,
+  rss: number,
+  state: string | null,
+  uss: number | null,
+  pss: number | null,
+  shared: number | null,
+): void {
   s.t.push(t);
   s.cpu.push(cpu);
   s.rss.push(rss);
   s.state.push(state);
+  s.uss.push(uss);
+  s.pss.push(pss);
+  s.shared.push(shared);
   if (s.t.length > MODEL_LIMITS.samplesPerProcess) {
     // Halve the resolution of the older half so memory stays bounded on long runs.
-    const keep = (a: number[]) => a.filter((_, i) => i % 2 === 0 || i >= a.length / 2);
+    const keep = <T>(a: T[]) => a.filter((_, i) => i % 2 === 0 || i >= a.length / 2);
     s.t = keep(s.t);
     s.cpu = keep(s.cpu);
     s.rss = keep(s.rss);
-    s.state = s.state.filter((_, i) => i % 2 === 0 || i >= s.state.length / 2);
+    s.state = keep(s.state);
+    s.uss = keep(s.uss);
+    s.pss = keep(s.pss);
+    s.shared = keep(s.shared);
   }
 }
 
@@ -896,19 +984,36 @@ export function signalToCode(signal: string | null): number | null {
   return n ? -n : null;
 }
 
+export type ProcessStateName = 'created' | 'running' | 'ready' | 'waiting' | 'blocked' | 'zombie' | 'exited';
+
 export interface StateBand {
-  state: 'created' | 'running' | 'waiting' | 'zombie' | 'exited';
+  /**
+   * `running`: on a CPU; `ready`: runnable, waiting for a CPU (OS state R, CPU share under a core);
+   * `waiting`: in a call the runtime records (named by `what`/`ref`); `blocked`: asleep in the kernel
+   * (OS state S/D) outside any recorded call (`what`/`ref`/`detail`/`file`/`line` say where, when known).
+   */
+  state: ProcessStateName;
   begin: number;
   end: number;
   what?: string;
   ref?: string | null;
   detail?: string | null;
+  file?: string | null;
+  line?: number | null;
 }
 
+/** A life shorter than this many sample intervals takes its CPU share from its own `exit` accounting. */
+export const SHORT_LIFE_SAMPLES = 4;
+/** Within one sample interval, a state holding less than this share of it is folded into the other (no slivers). */
+const SLIVER = 0.05;
+
 /**
- * A process's life as consecutive bands: created → running, interrupted by
- * waiting → zombie (exited, not yet reaped/joined) → exited. `now` closes
- * bands still open (the run's current time while live).
+ * A process's life as consecutive bands: created → running / ready / blocked
+ * (from the OS samples: state letter and CPU share of each sample interval),
+ * interrupted by waiting (the runtime's recorded calls) → zombie (exited, not
+ * yet reaped/joined) → exited. Without OS samples (no /proc) the time outside
+ * recorded waits is `running`, as the runtime alone cannot tell more. `now`
+ * closes bands still open (the run's current time while live).
  */
 export function stateBands(p: ProcessModel, now: number): StateBand[] {
   const bands: StateBand[] = [];
@@ -916,15 +1021,16 @@ export function stateBands(p: ProcessModel, now: number): StateBand[] {
   const end = p.endedAt ?? now;
   if (p.createdAt !== null && p.createdAt < liveFrom) bands.push({ state: 'created', begin: p.createdAt, end: Math.min(liveFrom, end) });
   let cursor = Math.min(liveFrom, end);
+  const gaps = new GapFiller(p, now, bands);
   for (const w of p.waits) {
     const b = Math.max(w.begin, cursor);
     const e = Math.min(w.end ?? end, end);
     if (e <= b) continue;
-    if (b > cursor) bands.push({ state: 'running', begin: cursor, end: b });
+    if (b > cursor) gaps.fill(cursor, b);
     bands.push({ state: 'waiting', begin: b, end: e, what: w.what, ref: w.ref, detail: w.detail });
     cursor = e;
   }
-  if (end > cursor) bands.push({ state: 'running', begin: cursor, end });
+  if (end > cursor) gaps.fill(cursor, end);
   if (p.endedAt !== null) {
     const reaped = p.reapedAt !== null ? Math.max(p.reapedAt, p.endedAt) : now;
     if (reaped > p.endedAt && p.role !== 'main') bands.push({ state: 'zombie', begin: p.endedAt, end: reaped });
@@ -933,19 +1039,180 @@ export function stateBands(p: ProcessModel, now: number): StateBand[] {
   return bands;
 }
 
-/** Seconds spent running, waiting and as a zombie (short waits counted by the runtime included). */
-export function stateSeconds(p: ProcessModel, now: number): { running: number; waiting: number; zombie: number } {
-  let running = 0;
-  let waiting = 0;
-  let zombie = 0;
+/** Splits the time outside recorded waits into running / ready / blocked from the process's samples. */
+class GapFiller {
+  private readonly short: { cpu: number; other: 'ready' | 'blocked' | 'running' } | null = null;
+  private siteIdx = 0;
+
+  constructor(
+    private readonly p: ProcessModel,
+    now: number,
+    private readonly out: StateBand[],
+  ) {
+    const life = (p.endedAt ?? now) - p.startedAt;
+    const dt = p.sampleSeconds > 0 ? p.sampleSeconds : 0.1;
+    if (p.endedAt !== null && p.exitCpuSeconds !== null && life > 0 && life < SHORT_LIFE_SAMPLES * dt) {
+      // Too short for the samples: its own CPU time spread over its life; the rest is what the OS saw.
+      let other: 'ready' | 'blocked' | 'running' = 'running';
+      for (const st of p.samples.state) {
+        if (st === 'R') {
+          other = 'ready';
+          break;
+        }
+        if (st !== null && st !== 'Z') other = 'blocked';
+      }
+      this.short = { cpu: Math.min(1, Math.max(0, p.exitCpuSeconds / life)), other };
+    }
+  }
+
+  fill(b: number, e: number): void {
+    const S = this.p.samples;
+    const n = S.t.length;
+    if (this.short) {
+      this.split(b, e, this.short.cpu, this.short.other);
+      return;
+    }
+    if (n === 0) {
+      this.push('running', b, e);
+      return;
+    }
+    // First sample whose interval (previous sample, it] reaches past b.
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (S.t[mid] <= b) lo = mid + 1;
+      else hi = mid;
+    }
+    let i = lo;
+    let a = b;
+    const dt = this.p.sampleSeconds > 0 ? this.p.sampleSeconds : 0.1;
+    while (a < e) {
+      if (i >= n) {
+        // After the last sample: its reading holds for a little longer, then nothing is known.
+        const lim = S.t[n - 1] + 1.5 * dt;
+        if (a < lim) {
+          const z = Math.min(e, lim);
+          this.interval(a, z, n - 1);
+          a = z;
+        }
+        if (a < e) this.push('running', a, e);
+        break;
+      }
+      const z = Math.min(e, S.t[i]);
+      if (z > a) this.interval(a, z, i);
+      a = z;
+      i++;
+    }
+  }
+
+  /** The part [a, z] of sample i's interval: its CPU share on a CPU, the rest ready or blocked. */
+  private interval(a: number, z: number, i: number): void {
+    const S = this.p.samples;
+    const st = S.state[i];
+    if (st === null || st === undefined) {
+      this.push('running', a, z);
+      return;
+    }
+    const before = i > 0 ? S.state[i - 1] : null;
+    // Runnable at both ends (or at its first sight): the time off a CPU was spent ready; else asleep.
+    const other = st === 'R' && (before === null || before === 'R') ? 'ready' : 'blocked';
+    this.split(a, z, Math.min(1, Math.max(0, S.cpu[i] / 100)), other);
+  }
+
+  private split(a: number, z: number, share: number, other: 'ready' | 'blocked' | 'running'): void {
+    let c = share;
+    if (c >= 1 - SLIVER) c = 1;
+    else if (c <= SLIVER) c = 0;
+    const m = a + (z - a) * c;
+    if (m > a) this.push('running', a, m);
+    if (z > m) this.push(other, m, z);
+  }
+
+  private push(state: 'running' | 'ready' | 'blocked', a: number, z: number): void {
+    let what: string | undefined;
+    let ref: string | null | undefined;
+    let detail: string | null | undefined;
+    let file: string | null | undefined;
+    let line: number | null | undefined;
+    if (state === 'blocked') {
+      const site = this.siteAt((a + z) / 2);
+      if (site) {
+        what = site.what;
+        ref = site.ref;
+        detail = site.detail;
+        file = site.file;
+        line = site.line;
+      } else if (this.p.runEndAt !== null && this.p.role !== 'main' && (a + z) / 2 >= this.p.runEndAt) {
+        what = 'exiting';
+        detail = 'exiting: its run() returned, the process has not ended yet';
+      }
+    }
+    const last = this.out.length ? this.out[this.out.length - 1] : undefined;
+    if (last && last.state === state && last.what === what && last.ref === ref && last.detail === detail && Math.abs(last.end - a) < 1e-9) {
+      last.end = z;
+      return;
+    }
+    const band: StateBand = { state, begin: a, end: z };
+    if (what !== undefined) {
+      band.what = what;
+      band.ref = ref ?? null;
+      band.detail = detail ?? null;
+      band.file = file ?? null;
+      band.line = line ?? null;
+    }
+    this.out.push(band);
+  }
+
+  /** The runtime's blocked site around time t (sites come in time order; t only grows). */
+  private siteAt(t: number): BlockedSite | null {
+    const sites = this.p.blockedSites;
+    while (this.siteIdx < sites.length && (sites[this.siteIdx].end ?? Infinity) < t) this.siteIdx++;
+    const s = sites[this.siteIdx];
+    return s && s.begin <= t ? s : null;
+  }
+}
+
+export interface StateSeconds {
+  running: number;
+  ready: number;
+  waiting: number;
+  blocked: number;
+  zombie: number;
+}
+
+/**
+ * Seconds spent in each state. The short waits the runtime only counted
+ * (`ctr` waits) were asleep in a recorded call: they move from blocked (then
+ * running) to waiting.
+ */
+export function stateSeconds(p: ProcessModel, now: number): StateSeconds {
+  const s: StateSeconds = { running: 0, ready: 0, waiting: 0, blocked: 0, zombie: 0 };
   for (const b of stateBands(p, now)) {
     const d = b.end - b.begin;
-    if (b.state === 'running') running += d;
-    else if (b.state === 'waiting') waiting += d;
-    else if (b.state === 'zombie') zombie += d;
+    if (b.state === 'running' || b.state === 'ready' || b.state === 'waiting' || b.state === 'blocked' || b.state === 'zombie') s[b.state] += d;
   }
   let short = 0;
   for (const v of Object.values(p.counters.waits)) short += typeof v === 'number' ? v : 0;
-  short = Math.min(short, running);
-  return { running: running - short, waiting: waiting + short, zombie };
+  const fromBlocked = Math.min(short, s.blocked);
+  const fromRunning = Math.min(short - fromBlocked, s.running);
+  s.blocked -= fromBlocked;
+  s.running -= fromRunning;
+  s.waiting += fromBlocked + fromRunning;
+  return s;
+}
+
+/**
+ * A process's CPU % over time for charts: its samples, except for a life
+ * shorter than SHORT_LIFE_SAMPLES intervals, drawn as its own exit CPU time
+ * spread evenly over its life (a 0.3 s burst is not one partial sample).
+ */
+export function cpuSeries(p: ProcessModel): { t: number[]; cpu: number[] } {
+  const dt = p.sampleSeconds > 0 ? p.sampleSeconds : 0.1;
+  const life = p.endedAt !== null ? p.endedAt - p.startedAt : null;
+  if (life !== null && life > 0 && p.exitCpuSeconds !== null && life < SHORT_LIFE_SAMPLES * dt) {
+    const pct = Math.round((p.exitCpuSeconds / life) * 1000) / 10;
+    return { t: [p.startedAt, p.endedAt as number], cpu: [pct, pct] };
+  }
+  return { t: p.samples.t, cpu: p.samples.cpu };
 }

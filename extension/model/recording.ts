@@ -37,8 +37,23 @@ export interface RecordingHeader {
 /** One runtime event as sent by the Python runtime: `[type, epochSeconds, ...fields]`. */
 export type RuntimeEvent = [string, number, ...unknown[]];
 
-/** A per-process sample: pid, CPU % (100 = one core), RSS bytes, OS state letter, OS parent pid, CPU seconds. */
-export type SampleRow = [number, number, number, string | null, number | null, number | null];
+/**
+ * A per-process sample: pid, CPU % (100 = one core), RSS bytes, OS state letter, OS parent pid, CPU
+ * seconds, then (added within version 1; absent in older recordings, null where unknown or not read
+ * at that sample) private bytes (USS: Private_Clean + Private_Dirty), PSS bytes and shared bytes
+ * (Shared_Clean + Shared_Dirty) from /proc/PID/smaps_rollup.
+ */
+export type SampleRow = [
+  number,
+  number,
+  number,
+  string | null,
+  number | null,
+  number | null,
+  (number | null)?,
+  (number | null)?,
+  (number | null)?,
+];
 
 export type RecordLine =
   | ['hello', number, number, number] // t, pid, ppid: a process connected

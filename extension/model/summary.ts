@@ -29,7 +29,14 @@ export interface SummaryProcess {
   endedAt: number | null;
   cpuSeconds: number;
   peakRssBytes: number;
-  stateSeconds: { running: number; waiting: number; zombie: number };
+  /** Peak private memory (USS: Private_Clean + Private_Dirty of smaps_rollup); null where never measured. */
+  peakPrivateBytes: number | null;
+  /** Peak shared memory (Shared_Clean + Shared_Dirty); null where never measured. */
+  peakSharedBytes: number | null;
+  /** Peak proportional set size (PSS); null where never measured. */
+  peakPssBytes: number | null;
+  /** `ready` and `blocked` were added within forkscope.summary/1 (0 without OS samples). */
+  stateSeconds: { running: number; ready: number; waiting: number; blocked: number; zombie: number };
   waits: Record<string, number>;
 }
 
@@ -189,7 +196,10 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
       endedAt: p.endedAt === null ? null : round(p.endedAt),
       cpuSeconds: round(p.cpuSeconds, 3),
       peakRssBytes: p.peakRssBytes,
-      stateSeconds: { running: round(s.running), waiting: round(s.waiting), zombie: round(s.zombie) },
+      peakPrivateBytes: p.peakPrivateBytes,
+      peakSharedBytes: p.peakSharedBytes,
+      peakPssBytes: p.peakPssBytes,
+      stateSeconds: { running: round(s.running), ready: round(s.ready), waiting: round(s.waiting), blocked: round(s.blocked), zombie: round(s.zombie) },
       waits: waitTotals(p.waits, p.counters.waits, now),
     };
   });

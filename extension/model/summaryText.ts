@@ -27,8 +27,13 @@ function processLine(p: SummaryProcess): string {
   if (p.target) parts.push(`target ${p.target}`);
   parts.push(`exit ${describeExit(p.exitCode, p.error)}`);
   const s = p.stateSeconds;
-  parts.push(`running ${secs(s.running)}, waiting ${secs(s.waiting)}${s.zombie > 0.0005 ? `, zombie ${secs(s.zombie)}` : ''}`);
+  const ready = s.ready ?? 0;
+  const blocked = s.blocked ?? 0;
+  parts.push(
+    `running ${secs(s.running)}${ready > 0.0005 ? `, ready ${secs(ready)}` : ''}, waiting ${secs(s.waiting)}${blocked > 0.0005 ? `, blocked ${secs(blocked)}` : ''}${s.zombie > 0.0005 ? `, zombie ${secs(s.zombie)}` : ''}`,
+  );
   if (p.cpuSeconds) parts.push(`cpu ${secs(p.cpuSeconds)}`);
+  if (p.peakPrivateBytes !== null && p.peakPrivateBytes !== undefined) parts.push(`private ${formatBytes(p.peakPrivateBytes)}`);
   if (p.peakRssBytes) parts.push(`rss ${formatBytes(p.peakRssBytes)}`);
   const flags: string[] = [];
   if (p.orphaned) flags.push('ORPHAN');

@@ -133,3 +133,110 @@ export function descendantsOf(roots: Iterable<number>): number[] {
   }
   return out;
 }
+
+/** Memory of a process from /proc/<pid>/smaps_rollup, in bytes. */
+export interface ProcMemory {
+  /** Private_Clean + Private_Dirty (USS): what only this process holds. */
+  uss: number;
+  /** Proportional set size: private pages plus each shared page divided by its sharers. */
+  pss: number;
+  /** Shared_Clean + Shared_Dirty: resident pages other processes map too (copy-on-write after fork). */
+  shared: number;
+}
+
+/** Parses /proc/<pid>/smaps_rollup (kB fields), or null when the fields are not there. */
+export function parseRollup(text: string): ProcMemory | null {
+  let pss = -1;
+  let sc = -1;
+  let sd = -1;
+  let pc = -1;
+  let pd = -1;
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const key = line.slice(0, colon);
+    let v: number;
+    switch (key) {
+      case 'Pss':
+      case 'Shared_Clean':
+      case 'Shared_Dirty':
+      case 'Private_Clean':
+      case 'Private_Dirty':
+        v = parseInt(line.slice(colon + 1), 10) * 1024;
+        if (!Number.isFinite(v)) return null;
+        break;
+      default:
+        continue;
+    }
+    if (key === 'Pss') pss = v;
+    else if (key === 'Shared_Clean') sc = v;
+    else if (key === 'Shared_Dirty') sd = v;
+    else if (key === 'Private_Clean') pc = v;
+    else pd = v;
+  }
+  if (pss < 0 || sc < 0 || sd < 0 || pc < 0 || pd < 0) return null;
+  return { uss: pc + pd, pss, shared: sc + sd };
+}
+
+/**
+ * Reads /proc/<pid>/smaps_rollup through descriptors kept open between calls
+ * (like StatReader). The kernel walks the process's page tables for each
+ * read, so callers ration the reads (ProcessSampler reads a bounded number of
+ * processes per tick). A pid whose file cannot be opened (older kernels,
+ * another user's process) is remembered and not tried again.
+ */
+export class RollupReader {
+  private readonly fds = new Map<number, number>();
+  private readonly refused = new Set<number>();
+  private readonly buf = Buffer.alloc(2048);
+
+  read(pid: number): ProcMemory | null {
+    if (!hasProcfs || this.refused.has(pid)) return null;
+    let fd = this.fds.get(pid);
+    try {
+      if (fd === undefined) {
+        try {
+          fd = fs.openSync(`/proc/${pid}/smaps_rollup`, 'r');
+        } catch {
+          this.refused.add(pid);
+          return null;
+        }
+        this.fds.set(pid, fd);
+      }
+      const n = fs.readSync(fd, this.buf, 0, this.buf.length, 0);
+      return n > 0 ? parseRollup(this.buf.toString('latin1', 0, n)) : null;
+    } catch {
+      this.forget(pid);
+      return null;
+    }
+  }
+
+  forget(pid: number): void {
+    this.refused.delete(pid);
+    const fd = this.fds.get(pid);
+    if (fd !== undefined) {
+      this.fds.delete(pid);
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already closed */
+      }
+    }
+  }
+
+  close(): void {
+    for (const pid of [...this.fds.keys()]) this.forget(pid);
+    this.refused.clear();
+  }
+}
+
+/** Seconds since boot (/proc/uptime), or null. With a process's start ticks, its age. */
+export function uptimeSeconds(): number | null {
+  if (!hasProcfs) return null;
+  try {
+    const n = parseFloat(fs.readFileSync('/proc/uptime', 'latin1'));
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
