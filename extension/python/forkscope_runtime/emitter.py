@@ -427,6 +427,78 @@ def _check_wait_site(now):
         append(["ws", now, w[3], file, line])
 
 
+# Where the main thread stays outside any recorded wait (docs/runtime-protocol.md, "Blocked
+# sites"): the flusher compares the innermost frame (its id, code and instruction) tick to tick; one
+# that has not moved for STUCK_AFTER is reported once (`bk`, from when it was first seen) and its end
+# when it moves (`bke`). The supervisor's OS samples say whether the process was asleep there
+# (blocked) or computing in one C call (running): this only names the place.
+STUCK_AFTER = 0.2
+STUCK_DEPTH = 32  # how far up the stack a known place (a Queue's exit flush) is looked for
+_stuck = [None, 0.0, False]  # (id, code, lasti) of the innermost frame seen last, since when, reported
+
+
+def _stuck_end(now):
+    if _stuck[2]:
+        append(["bke", now])
+    _stuck[0] = None
+    _stuck[2] = False
+
+
+def _check_stuck(now):
+    """Flusher side: reports where the main thread has stayed, outside recorded waits, for STUCK_AFTER."""
+    if cur_wait[0] is not None or rx_claim[0] is not None:
+        if _stuck[0] is not None:
+            _stuck_end(now)
+        return
+    f = sys._current_frames().get(main_ident)
+    if f is None:
+        if _stuck[0] is not None:
+            _stuck_end(now)
+        return
+    key = (id(f), f.f_code, f.f_lasti)
+    if key != _stuck[0]:
+        if _stuck[0] is not None:
+            _stuck_end(now)
+        _stuck[0] = key
+        _stuck[1] = now
+        return
+    if _stuck[2] or now - _stuck[1] < STUCK_AFTER:
+        return
+    _stuck[2] = True
+    what, ref, text = _stuck_place(f)
+    file = line = None
+    if what == "frame":  # (an exit flush has no line of the user's on its stack that says more)
+        file, line = sites.wait_site(f)
+        if file is None:
+            file, line = f.f_code.co_filename, f.f_lineno
+    append(["bk", now, _stuck[1], what, ref, text, file, line])
+
+
+def _stuck_place(f):
+    """(what, ref, detail) of a place the main thread stays: a Queue's exit flush (`exit-flush`, the
+    queue's ref), else `frame` and the innermost function's name."""
+    g = f
+    k = 0
+    while g is not None and k < STUCK_DEPTH:
+        code = g.f_code
+        if code.co_name == "_finalize_join" and code.co_filename.endswith("queues.py"):
+            ref = None
+            try:
+                thread = g.f_locals["twr"]()
+                ref = thread._args[2].__self__.__dict__.get("_fk_qref")
+            except Exception:
+                pass
+            return "exit-flush", ref, "exiting: waiting for its Queue's feeder thread to flush"
+        g = g.f_back
+        k += 1
+    code = f.f_code
+    name = getattr(code, "co_qualname", code.co_name)
+    mod = os.path.basename(code.co_filename)
+    if mod.endswith(".py"):
+        mod = mod[:-3]
+    return "frame", None, "%s.%s" % (mod, name) if mod and not mod.startswith("<") else name
+
+
 # ---- counters ------------------------------------------------------------------------------
 
 
@@ -551,6 +623,7 @@ def _run_flusher(stop):
             _check_wait(now)
             _check_rx_wait(now)
             _check_wait_site(now)
+            _check_stuck(now)
             flush()
             if _transport is not None and _transport.dead:
                 return
@@ -655,6 +728,8 @@ def reset_after_fork():
     wait_skip[0] = wait_skip[1] = 0
     rx_claim[0] = None
     _rx_seen[0] = None
+    _stuck[0] = None
+    _stuck[2] = False
     budget[0] = float(cfg.detail_rate) * 0.1 if cfg else 0.0
     _run_on_reset()
 

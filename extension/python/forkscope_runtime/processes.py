@@ -275,15 +275,29 @@ def exit_event(code):
         cpu = round(t.user + t.system, 4)
     except Exception:
         pass
-    try:
-        import resource
-
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    except Exception:
-        pass
+    rss = _peak_rss()
     E.emit(["exit", E.time(), code, cpu, rss, live_children()])
     E.flush()
     E.drain_at_exit()
+
+
+def _peak_rss():
+    """Peak resident bytes of this process's current memory image: VmHWM of /proc/self/status
+    (Linux), which starts afresh at exec, so a spawn child does not carry the parent's peak as
+    ru_maxrss does; ru_maxrss elsewhere."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except Exception:
+        pass
+    try:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    except Exception:
+        return None
 
 
 def live_children():
