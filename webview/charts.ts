@@ -2,11 +2,14 @@
  * CPU and memory over time, drawn with chart.js (only the pieces registered
  * below are bundled). CPU per process for the busiest few and the selected
  * process, the total, and a line at the number of cores (100 % = one core).
+ * Memory per process as private (USS, solid) and shared (dashed) bytes from
+ * smaps_rollup, so copy-on-write shows as private memory growing while shared
+ * shrinks; RSS where smaps_rollup was not available.
  * Long runs are thinned by chart.js's decimation plugin (LTTB).
  */
 
 import { Chart, Decimation, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
-import type { ProcessModel, RunModel } from '../extension/model/model';
+import { cpuSeries, type ProcessModel, type RunModel } from '../extension/model/model';
 import { cssVar, el } from './dom';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Decimation);
@@ -57,6 +60,27 @@ function series(t: number[], v: number[], scale = 1): XY[] {
   return out;
 }
 
+/** Like series, leaving out the samples with no value (before the first smaps_rollup read). */
+function knownSeries(t: number[], v: (number | null)[], scale = 1): XY[] {
+  const out: XY[] = [];
+  for (let i = 0; i < t.length; i++) {
+    const y = v[i];
+    if (y !== null && y !== undefined) out.push({ x: t[i], y: y * scale });
+  }
+  return out;
+}
+
+/** The memory lines of one process: private and shared where measured, else RSS. */
+export function memorySeries(p: ProcessModel): { kind: 'private' | 'shared' | 'rss'; data: XY[] }[] {
+  const MiB = 1 / (1024 * 1024);
+  const priv = knownSeries(p.samples.t, p.samples.uss, MiB);
+  if (priv.length === 0) return [{ kind: 'rss', data: series(p.samples.t, p.samples.rss, MiB) }];
+  return [
+    { kind: 'private', data: priv },
+    { kind: 'shared', data: knownSeries(p.samples.t, p.samples.shared, MiB) },
+  ];
+}
+
 /** The processes that get a line: the busiest by CPU seconds, plus the selected one. */
 export function chartedProcesses(model: RunModel, selected: number | null, top = TOP_PROCESSES): ProcessModel[] {
   const withSamples = model.processes.filter((p) => p.samples.t.length > 0);
@@ -87,7 +111,7 @@ export class CpuMemoryView {
       return c;
     };
     this.cpuCanvas = box('CPU per process over time; 100 % is one core', 'fs-cpu-chart');
-    this.memCanvas = box('Memory (RSS) per process over time', 'fs-mem-chart');
+    this.memCanvas = box('Memory per process over time: private (solid) and shared (dashed)', 'fs-mem-chart');
   }
 
   /** Redraws the charts for the model (cheap when nothing changed). */
@@ -96,7 +120,7 @@ export class CpuMemoryView {
     if (key === this.lastKey && this.cpu) return;
     this.lastKey = key;
     if (!this.cpu) this.cpu = lineChart(this.cpuCanvas, 'CPU (100 % = one core)', (v) => `${Math.round(v)} %`);
-    if (!this.mem) this.mem = lineChart(this.memCanvas, 'memory (RSS)', (v) => `${v < 10 ? v.toFixed(1) : Math.round(v)} MiB`);
+    if (!this.mem) this.mem = lineChart(this.memCanvas, 'memory: private ─ shared ┄', (v) => `${v < 10 ? v.toFixed(1) : Math.round(v)} MiB`);
     const colors = chartColors();
     const procs = chartedProcesses(model, selected);
     const end = Math.max(model.run.now, 1e-3);
@@ -112,11 +136,15 @@ export class CpuMemoryView {
       const color = colors[i % colors.length];
       const label = `${p.name} (${p.pid})`;
       const width = p.pid === selected ? 3 : 1.5;
-      cpuSets.push({ label, data: series(p.samples.t, p.samples.cpu), borderColor: color, borderWidth: width });
-      memSets.push({ label, data: series(p.samples.t, p.samples.rss, 1 / (1024 * 1024)), borderColor: color, borderWidth: width });
+      const cpu = cpuSeries(p);
+      cpuSets.push({ label, data: series(cpu.t, cpu.cpu), borderColor: color, borderWidth: width });
+      for (const m of memorySeries(p)) {
+        memSets.push({ label: `${label} ${m.kind}`, data: m.data, borderColor: color, borderWidth: width, borderDash: m.kind === 'shared' ? [4, 3] : undefined });
+      }
     });
     this.cpu.data.datasets = cpuSets;
     this.mem.data.datasets = memSets;
+    this.memCanvas.dataset.series = memSets.map((d) => d.label ?? '').join('\n');
     (this.cpu.options.scales!.x as { max?: number }).max = end;
     (this.mem.options.scales!.x as { max?: number }).max = end;
     this.cpu.update('none');

@@ -109,6 +109,23 @@ export class RefNames {
     return this.channelName(ref);
   }
 
+  /**
+   * A `blocked` band in words: `blocked: exiting: waiting for Queue q's feeder to flush`,
+   * `blocked in threading.Thread.join (script.py:12)`, or plain `blocked (asleep in the kernel)`.
+   */
+  describeBlocked(band: Pick<StateBand, 'what' | 'ref' | 'detail' | 'file' | 'line'>): string {
+    if (band.what === 'exit-flush') {
+      const kind = band.ref ? this.channelKind(band.ref) ?? 'Queue' : 'Queue';
+      return `blocked: exiting: waiting for ${kind}${band.ref ? ` ${this.channelName(band.ref)}` : ''}'s feeder to flush`;
+    }
+    if (band.what === 'exiting') return `blocked: ${band.detail ?? 'exiting'}`;
+    if (band.detail) {
+      const where = band.file ? ` (${band.file.split(/[\\/]/).pop()}${band.line ? `:${band.line}` : ''})` : '';
+      return `blocked in ${band.detail}${where}`;
+    }
+    return 'blocked (asleep in the kernel, outside any call Forkscope records)';
+  }
+
   /** `join(Process-2)`, `Queue.get(tasks)`, `Lock.acquire(lock)`, `sleep`. */
   describeWait(what: string, ref: string | null, detail: string | null = null): string {
     let verb = WAIT_VERBS[what] ?? what;
@@ -126,16 +143,23 @@ export type StateName = StateBand['state'];
 
 export interface ProcessStatus {
   state: StateName;
-  /** `running`, `waiting: join(Process-2)`, `exited`, `zombie`, `created`. */
+  /** `running`, `ready`, `waiting: join(Process-2)`, `blocked: …`, `exited`, `zombie`, `created`. */
   label: string;
   band: StateBand | null;
 }
 
 /** A process's current (live) or last state, worded for a badge. */
 export function processStatus(p: ProcessModel, model: RunModel, names: RefNames, bands = stateBands(p, model.run.now)): ProcessStatus {
-  const band = bands.length ? bands[bands.length - 1] : null;
+  let band = bands.length ? bands[bands.length - 1] : null;
   if (!band) return { state: 'created', label: 'created', band };
+  // The latest sample interval splits into running then ready (or blocked): say the larger part.
+  const before = bands.length > 1 ? bands[bands.length - 2] : null;
+  if (before && before.state === 'running' && (band.state === 'ready' || band.state === 'blocked') && Math.abs(before.end - band.begin) < 1e-9) {
+    const run = before.end - before.begin;
+    if (run <= 2 * (p.sampleSeconds || 0.1) && run > band.end - band.begin) band = before;
+  }
   if (band.state === 'waiting') return { state: 'waiting', label: `waiting: ${names.describeWait(band.what ?? 'wait', band.ref ?? null, band.detail ?? null)}`, band };
+  if (band.state === 'blocked') return { state: 'blocked', label: names.describeBlocked(band), band };
   if (band.state === 'exited') return { state: 'exited', label: 'exited', band };
   if (band.state === 'zombie') return { state: 'zombie', label: 'zombie (not joined)', band };
   return { state: band.state, label: band.state, band };

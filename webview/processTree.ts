@@ -206,8 +206,9 @@ export class ProcessTreeView {
     }
     const ended = p.endedAt !== null;
     setText(els.cpu, !ended && p.cpuPercent !== null ? `${p.cpuPercent.toFixed(0)} % cpu` : p.cpuSeconds > 0 ? `${p.cpuSeconds.toFixed(2)} s cpu` : '');
-    setText(els.rss, !ended && p.rssBytes ? formatBytes(p.rssBytes) : p.peakRssBytes ? formatBytes(p.peakRssBytes) : '');
-    els.rss.title = !ended && p.rssBytes ? 'memory (RSS) now' : 'peak memory (RSS)';
+    const mem = memoryText(p);
+    setText(els.rss, mem.text);
+    els.rss.title = mem.title;
     els.exit.title = describeExit(p) ?? '';
     const exit = describeExit(p);
     setText(els.exit, exit ?? '');
@@ -300,4 +301,22 @@ export class ProcessTreeView {
     this.fixTabStop();
     li.focus({ preventScroll: true });
   }
+}
+
+/**
+ * The tree's memory figure: private memory (USS: what only this process holds;
+ * copy-on-write pages it has not written are shared, not counted), now while
+ * it lives, else its peak; RSS where smaps_rollup was not available.
+ */
+export function memoryText(p: ProcessModel): { text: string; title: string } {
+  const ended = p.endedAt !== null;
+  const shared = (v: number | null) => (v !== null ? `, shared ${formatBytes(v)}` : '');
+  if (!ended && p.privateBytes !== null) {
+    return { text: `${formatBytes(p.privateBytes)} private`, title: `private memory now (USS)${shared(p.sharedBytes)}${p.rssBytes ? `, RSS ${formatBytes(p.rssBytes)}` : ''}` };
+  }
+  if (ended && p.peakPrivateBytes !== null) {
+    return { text: `${formatBytes(p.peakPrivateBytes)} private`, title: `peak private memory (USS)${shared(p.peakSharedBytes)}${p.peakRssBytes ? `, peak RSS ${formatBytes(p.peakRssBytes)}` : ''}` };
+  }
+  if (!ended && p.rssBytes) return { text: formatBytes(p.rssBytes), title: 'memory (RSS) now' };
+  return { text: p.peakRssBytes ? formatBytes(p.peakRssBytes) : '', title: 'peak memory (RSS)' };
 }

@@ -9,7 +9,7 @@ export const INSPECTOR_CSS = `
   --fs-bg: #ffffff; --fs-fg: #1f2328; --fs-muted: #59636e; --fs-border: #d1d9e0; --fs-panel: #f6f8fa;
   --fs-accent: #0969da; --fs-sel: #ddf4ff; --fs-sel-fg: #1f2328; --fs-focus: #0969da; --fs-input: #ffffff;
   --fs-green: #1a7f37; --fs-blue: #0969da; --fs-yellow: #bf8700; --fs-orange: #bc4c00; --fs-red: #cf222e; --fs-purple: #8250df;
-  --fs-badge-bg: #eaeef2; --fs-tooltip: #ffffff;
+  --fs-badge-bg: #eaeef2; --fs-tooltip: #ffffff; --fs-grey: #818b98;
   color-scheme: light dark;
 }
 @media (prefers-color-scheme: dark) {
@@ -17,7 +17,7 @@ export const INSPECTOR_CSS = `
     --fs-bg: #0d1117; --fs-fg: #e6edf3; --fs-muted: #9198a1; --fs-border: #3d444d; --fs-panel: #151b23;
     --fs-accent: #4493f8; --fs-sel: #1f3a5f; --fs-sel-fg: #e6edf3; --fs-focus: #4493f8; --fs-input: #0d1117;
     --fs-green: #3fb950; --fs-blue: #4493f8; --fs-yellow: #d29922; --fs-orange: #db6d28; --fs-red: #f85149; --fs-purple: #ab7df8;
-    --fs-badge-bg: #262c36; --fs-tooltip: #151b23;
+    --fs-badge-bg: #262c36; --fs-tooltip: #151b23; --fs-grey: #8b949e;
   }
 }
 :root {
@@ -42,6 +42,7 @@ export const INSPECTOR_CSS = `
   --c-wait-lock: var(--vscode-charts-orange, var(--fs-orange));
   --c-wait-chan: var(--vscode-charts-blue, var(--fs-blue));
   --c-zombie: var(--vscode-charts-red, var(--fs-red));
+  --c-blocked: var(--vscode-disabledForeground, var(--fs-grey));
   --c-error: var(--vscode-errorForeground, var(--fs-red));
   --c-warn: var(--vscode-editorWarning-foreground, var(--fs-yellow));
   --c-ch1: var(--vscode-charts-blue, var(--fs-blue));
@@ -109,6 +110,8 @@ button.fs-target { background: none; border: none; padding: 0; cursor: pointer; 
 .fs-badge { padding: 0 6px; border-radius: 8px; font-size: 0.85em; border: 1px solid transparent; overflow: hidden; text-overflow: ellipsis; max-width: 22em; }
 .fs-badge.running { background: color-mix(in srgb, var(--c-running) 22%, transparent); border-color: var(--c-running); }
 .fs-badge.waiting { background: color-mix(in srgb, var(--c-waiting) 22%, transparent); border-color: var(--c-waiting); }
+.fs-badge.ready { background: color-mix(in srgb, var(--c-running) 10%, transparent); border-color: var(--c-running); border-style: dashed; }
+.fs-badge.blocked { background: color-mix(in srgb, var(--c-blocked) 22%, transparent); border-color: var(--c-blocked); }
 .fs-badge.zombie { background: var(--c-zombie); color: var(--c-bg); font-weight: 600; }
 .fs-badge.exited, .fs-badge.created { background: var(--c-badge); color: var(--c-badge-fg); }
 .fs-flag { padding: 0 5px; border-radius: 3px; font-size: 0.8em; font-weight: 600; }
@@ -126,7 +129,7 @@ button.fs-target { background: none; border: none; padding: 0; cursor: pointer; 
 .fs-toolbar button[aria-pressed=true] { background: var(--vscode-button-background, var(--c-accent)); color: var(--vscode-button-foreground, var(--c-bg)); }
 .fs-legend { display: flex; gap: 10px; flex-wrap: wrap; font-size: 0.85em; color: var(--c-muted); margin-left: auto; }
 .fs-legend span::before { content: ""; display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; background: var(--sw); border-radius: 2px; }
-.fs-sw-running { --sw: var(--c-running); } .fs-sw-waiting { --sw: var(--c-waiting); } .fs-sw-join { --sw: var(--c-wait-join); }
+.fs-sw-running { --sw: var(--c-running); } .fs-sw-ready { --sw: color-mix(in srgb, var(--c-running) 35%, transparent); } .fs-sw-blocked { --sw: var(--c-blocked); } .fs-sw-waiting { --sw: var(--c-waiting); } .fs-sw-join { --sw: var(--c-wait-join); }
 .fs-sw-chan { --sw: var(--c-wait-chan); } .fs-sw-lock { --sw: var(--c-wait-lock); } .fs-sw-zombie { --sw: var(--c-zombie); } .fs-sw-created { --sw: var(--c-border); }
 .fs-timeline-pane { flex: 1 1 60%; display: flex; flex-direction: column; min-height: 200px; }
 .fs-timeline { position: relative; flex: 1; min-height: 160px; overflow: hidden; }

@@ -55,6 +55,7 @@ interface Palette {
   border: string;
   sel: string;
   running: string;
+  blocked: string;
   waiting: string;
   join: string;
   chan: string;
@@ -152,11 +153,13 @@ export class TimelineView {
     legend.setAttribute('aria-hidden', 'true');
     for (const [cls, text] of [
       ['created', 'created'],
-      ['running', 'running'],
+      ['running', 'running (on a CPU)'],
+      ['ready', 'ready (waiting for a CPU)'],
       ['chan', 'waiting on a queue/pipe'],
       ['join', 'waiting on join'],
       ['lock', 'waiting on a lock'],
       ['waiting', 'waiting (other)'],
+      ['blocked', 'blocked (asleep elsewhere)'],
       ['zombie', 'zombie'],
     ]) {
       legend.append(el('span', `fs-sw-${cls}`, text));
@@ -302,6 +305,7 @@ export class TimelineView {
       border: v('--c-border', '#ccc'),
       sel: v('--c-sel', '#ddf'),
       running: v('--c-running', '#2a2'),
+      blocked: v('--c-blocked', '#888'),
       waiting: v('--c-waiting', '#ca2'),
       join: v('--c-wait-join', '#84d'),
       chan: v('--c-wait-chan', '#27d'),
@@ -402,7 +406,10 @@ export class TimelineView {
   private bandColor(b: StateBand, pal: Palette): string | null {
     switch (b.state) {
       case 'running':
+      case 'ready':
         return pal.running;
+      case 'blocked':
+        return pal.blocked;
       case 'waiting':
         if (b.what === 'join') return pal.join;
         if (CHANNEL_WAITS.has(b.what ?? '')) return pal.chan;
@@ -509,9 +516,9 @@ export class TimelineView {
         }
         const color = this.bandColor(b, pal);
         if (!color) continue;
-        ctx.globalAlpha = (helper ? 0.45 : 1) * (b.state === 'waiting' ? 0.7 : 0.9);
+        ctx.globalAlpha = (helper ? 0.45 : 1) * (b.state === 'waiting' || b.state === 'blocked' ? 0.7 : b.state === 'ready' ? 0.3 : 0.9);
         ctx.fillStyle = color;
-        if (b.state === 'waiting') ctx.fillRect(xa, by + 2, w, bh - 4);
+        if (b.state === 'waiting' || b.state === 'blocked') ctx.fillRect(xa, by + 2, w, bh - 4);
         else ctx.fillRect(xa, by, w, bh);
         ctx.globalAlpha = 1;
       }
@@ -991,7 +998,15 @@ export class TimelineView {
       }
       return text;
     }
-    const what = band.state === 'zombie' ? 'zombie: exited, not yet joined by its parent' : band.state;
+    if (band.state === 'blocked') return `${head}\n${names.describeBlocked(band)}\n${span}`;
+    const what =
+      band.state === 'zombie'
+        ? 'zombie: exited, not yet joined by its parent'
+        : band.state === 'ready'
+          ? 'ready: runnable, waiting for a CPU (other processes had the cores)'
+          : band.state === 'running'
+            ? 'running: on a CPU'
+            : band.state;
     return `${head}\n${what}\n${span}`;
   }
 

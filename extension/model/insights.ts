@@ -837,15 +837,11 @@ function tooManyProcesses(model: RunModel, now: number): WarningModel[] {
     secs += Math.max(0, (p.runEndAt ?? p.endedAt ?? now) - (p.runAt ?? p.startedAt));
   }
   const got = secs > 0 ? ` (measured: ${pct(cpu / secs)} of a core each on average)` : '';
-  // Time spent runnable but not on a core, estimated from the samples: the cost of the switching.
+  // Time spent runnable but not on a core (the `ready` state): the cost of the switching.
   let queued = 0;
   for (const pid of pids) {
     const p = model.byPid.get(pid);
-    if (!p) continue;
-    for (let i = 1; i < p.samples.t.length; i++) {
-      if (p.samples.state[i] !== 'R') continue;
-      queued += Math.max(0, 1 - p.samples.cpu[i] / 100) * (p.samples.t[i] - p.samples.t[i - 1]);
-    }
+    if (p) queued += stateSeconds(p, now).ready;
   }
   const queuedText = queued >= 0.05 ? `; together they spent about ${fmtSecs(queued)} ready to run but waiting for a core` : '';
   const pool = [...model.pools.values()].find((p) => (p.processes ?? 0) > cores);

@@ -141,6 +141,7 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
       `state: ${status.label}`,
       p.endedAt !== null ? `ended: ${describeExit(p) ?? 'ended'} at ${formatSeconds(p.endedAt)}` : null,
       `CPU: ${p.cpuSeconds.toFixed(2)} s, peak memory ${formatBytes(p.peakRssBytes)}`,
+      p.peakPrivateBytes !== null ? `private memory (USS): ${formatBytes(p.endedAt === null ? p.privateBytes : p.peakPrivateBytes)}${p.endedAt === null ? ' now' : ' peak'}, shared ${formatBytes(p.endedAt === null ? p.sharedBytes : p.peakSharedBytes)}` : null,
       p.orphanedAt !== null ? `orphaned at ${formatSeconds(p.orphanedAt)} (its parent died first)` : null,
       p.error ? `error: ${p.error}` : null,
       ...warnings.map((w) => `${w.severity === 'error' ? '✖' : w.severity === 'info' ? 'ℹ' : '⚠'} ${w.kind}: ${w.message}`),
@@ -184,6 +185,8 @@ export function stateIcon(p: ProcessModel, s: ProcessStatus): vscode.ThemeIcon {
   if (s.state === 'zombie') return new vscode.ThemeIcon('warning', c('editorWarning.foreground'));
   if (p.orphanedAt !== null && !HELPER_ROLES.has(p.role)) return new vscode.ThemeIcon('debug-disconnect', c('editorWarning.foreground'));
   if (s.state === 'waiting') return new vscode.ThemeIcon('watch', c('charts.yellow'));
+  if (s.state === 'blocked') return new vscode.ThemeIcon('debug-pause', c('disabledForeground'));
+  if (s.state === 'ready') return new vscode.ThemeIcon('clock', c('charts.green'));
   if (s.state === 'created') return new vscode.ThemeIcon('circle-outline', c('charts.blue'));
   return new vscode.ThemeIcon('play-circle', c('charts.green'));
 }
