@@ -33,6 +33,11 @@ const checks: Record<string, Check> = {
   w: ([, , what, ref, detail]) => (WAITS.includes(what as string) && optStr(ref) && optStr(detail) ? null : `w needs a known what (got ${String(what)})`),
   we: () => null,
   ws: ([, t, tBegin, file, line]) => (isNum(tBegin) && (tBegin as number) <= (t as number) && typeof file === 'string' && Number.isInteger(line) ? null : 'ws needs tBegin ≤ t, file and line'),
+  bk: ([, t, tBegin, what, ref, detail, file, line]) =>
+    isNum(tBegin) && (tBegin as number) <= (t as number) && (what === 'exit-flush' || what === 'frame') && optStr(ref) && optStr(detail) && optStr(file) && optNum(line)
+      ? null
+      : 'bk needs tBegin ≤ t, what (exit-flush|frame), ref, detail, file, line',
+  bke: () => null,
   chan: ([, , i]) => (isObj(i) && isRef(i.ref) && KINDS.includes(i.kind as string) && Array.isArray(i.refs) && (i.refs as unknown[]).every(isRef) ? null : 'chan needs {ref, kind, refs}'),
   lock: ([, , i]) => (isObj(i) && isStr(i.ref) && isStr(i.kind) ? null : 'lock needs {ref, kind}'),
   shared: ([, , i]) => (isObj(i) && isStr(i.kind) ? null : 'shared needs {kind}'),

@@ -51,7 +51,7 @@ test('waits become waiting bands and state seconds add up to the life', () => {
     ],
   );
   const s = stateSeconds(main, m.run.wallSeconds);
-  assert.ok(Math.abs(s.running + s.waiting - (main.endedAt! - main.startedAt)) < 1e-9);
+  assert.ok(Math.abs(s.running + s.ready + s.waiting + s.blocked - (main.endedAt! - main.startedAt)) < 1e-9);
 });
 
 test('flows come from the receiver side with exact counts; the channel keeps its name', () => {
