@@ -345,10 +345,11 @@ def _make_run(real_run):
 
 
 def _defer_exit_to_atexit(info):
-    """Python 3.13+ runs a fork/forkserver child's atexit handlers (multiprocessing's own exit
-    function, which flushes queue feeders) after `_bootstrap` returns: the `exit` event and the last
-    counters then go out from an atexit handler that runs after that one."""
-    if sys.version_info < (3, 13) or info.get("startMethod") not in ("fork", "forkserver"):
+    """Python 3.13+ runs a child's multiprocessing exit function (which flushes queue feeders) from
+    atexit, after `_bootstrap` returns (fork/forkserver children run their atexit handlers; a spawn
+    child's interpreter exits normally): the `exit` event and the last counters then go out from an
+    atexit handler that runs after that one, so a child stuck flushing a queue has not exited yet."""
+    if sys.version_info < (3, 13) or info.get("startMethod") not in ("fork", "forkserver", "spawn"):
         return False
     try:
         import atexit

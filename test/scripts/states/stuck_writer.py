@@ -1,6 +1,7 @@
 """A child stuck at exit: its Queue's feeder cannot flush a message bigger than the pipe while the
 parent waits in join() (13_deadlock's mistake); after 2 s the parent reads, then joins."""
 import multiprocessing as mp
+import sys
 
 
 def write_big(q):
@@ -8,6 +9,8 @@ def write_big(q):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        mp.set_start_method(sys.argv[1])
     q = mp.Queue()
     p = mp.Process(target=write_big, args=(q,), name="writer")
     p.start()

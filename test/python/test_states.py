@@ -1,0 +1,56 @@
+"""Blocked sites and peaks: a child stuck at exit while its Queue's feeder cannot flush is reported
+(`bk` with what "exit-flush" and the queue's ref) under every start method; a spawn child's `exit`
+peak is its own (VmHWM), not the parent's carried across exec."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import METHODS, RuntimeCase  # noqa: E402
+
+
+class _StuckWriter:
+    method = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rec = cls.record(cls, "states/stuck_writer.py", cls.method)
+
+    def test_exit_flush_is_named(self):
+        r = self.rec
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        self.assertEqual(r.stdout.split(), ["1048576", "0"])
+        writer = r.by_name("writer")
+        bks = [e for e in r.events[writer] if e[0] == "bk"]
+        flush = [e for e in bks if e[3] == "exit-flush"]
+        self.assertTrue(flush, bks)
+        t, t_begin, what, ref, detail = flush[0][1:6]
+        self.assertLessEqual(t_begin, t)
+        self.assertIn("feeder", detail)
+        q = [info for pid, info in r.chans if info.get("name") == "q"]
+        self.assertTrue(q, r.chans)
+        self.assertIn(ref, q[0]["refs"])
+        # It was found stuck while the parent waited in join() (its 2 s timeout), well before its exit.
+        exit_t = [e for e in r.events[writer] if e[0] == "exit"][0][1]
+        self.assertGreater(exit_t - t_begin, 1.0)
+
+
+for _m in METHODS:
+    globals()["TestStuckWriter_" + _m] = type("TestStuckWriter_" + _m, (_StuckWriter, RuntimeCase), {"method": _m})
+
+
+@unittest.skipUnless(os.path.exists("/proc/self/status"), "VmHWM needs Linux")
+class TestPeakAcrossExec(RuntimeCase):
+    def test_spawn_child_peak_is_its_own(self):
+        r = self.record("states/spawn_peak.py")
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        child = r.by_name("spawned")
+        child_rss = [e for e in r.events[child] if e[0] == "exit"][0][4]
+        main_rss = [e for e in r.events[r.main()] if e[0] == "exit"][0][4]
+        self.assertGreater(main_rss, 80 << 20)
+        self.assertLess(child_rss, main_rss - (50 << 20))
+
+
+if __name__ == "__main__":
+    unittest.main()
