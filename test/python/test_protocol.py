@@ -65,6 +65,12 @@ def check(ev):
         return None if len(a) == 3 and a[0] in WAITS and opt_str(a[1]) and opt_str(a[2]) else "w %r" % (a,)
     if t == "we":
         return None if not a else "we"
+    if t == "bk":  # tBegin, what, ref, detail, file, line
+        ok = len(a) == 6 and num(a[0]) and a[0] <= ev[1] and a[1] in ("exit-flush", "frame")
+        ok = ok and all(x is None or isinstance(x, str) for x in a[2:5]) and (a[5] is None or isinstance(a[5], int))
+        return None if ok else "bk"
+    if t == "bke":
+        return None if not a else "bke"
     if t == "ws":
         return None if len(a) == 3 and num(a[0]) and a[0] <= ev[1] and isinstance(a[1], str) and isinstance(a[2], int) else "ws"
     if t == "chan":
