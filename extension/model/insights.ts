@@ -696,7 +696,11 @@ function channelOverhead(model: RunModel, now: number): WarningModel[] {
   for (const [ch, a] of acc) {
     if (a.msgs < T.channelOverheadMinMessages) continue;
     const ends = [...a.ends].filter((p) => !isServer(p));
-    const running = ends.reduce((n, p) => n + stateSeconds(p, now).running, 0);
+    // Time outside recorded waits (on a CPU, ready for one, or blocked elsewhere, as before those were told apart).
+    const running = ends.reduce((n, p) => {
+      const s = stateSeconds(p, now);
+      return n + s.running + s.ready + s.blocked;
+    }, 0);
     const perMessage = running / a.msgs;
     if (running < T.channelOverheadMinSeconds || perMessage > T.channelOverheadSecondsPerMessage) continue;
     out.push(
