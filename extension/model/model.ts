@@ -1021,16 +1021,29 @@ export function stateBands(p: ProcessModel, now: number): StateBand[] {
   const end = p.endedAt ?? now;
   if (p.createdAt !== null && p.createdAt < liveFrom) bands.push({ state: 'created', begin: p.createdAt, end: Math.min(liveFrom, end) });
   let cursor = Math.min(liveFrom, end);
-  const gaps = new GapFiller(p, now, bands);
+  // First the recorded waits and the gaps between them; then each gap is told apart from the samples.
+  const parts: (StateBand | [number, number])[] = [];
+  const gapList: [number, number][] = [];
   for (const w of p.waits) {
     const b = Math.max(w.begin, cursor);
     const e = Math.min(w.end ?? end, end);
     if (e <= b) continue;
-    if (b > cursor) gaps.fill(cursor, b);
-    bands.push({ state: 'waiting', begin: b, end: e, what: w.what, ref: w.ref, detail: w.detail });
+    if (b > cursor) {
+      parts.push([cursor, b]);
+      gapList.push([cursor, b]);
+    }
+    parts.push({ state: 'waiting', begin: b, end: e, what: w.what, ref: w.ref, detail: w.detail });
     cursor = e;
   }
-  if (end > cursor) gaps.fill(cursor, end);
+  if (end > cursor) {
+    parts.push([cursor, end]);
+    gapList.push([cursor, end]);
+  }
+  const gaps = new GapFiller(p, now, bands, gapList);
+  for (const part of parts) {
+    if (Array.isArray(part)) gaps.fill(part[0], part[1]);
+    else bands.push(part);
+  }
   if (p.endedAt !== null) {
     const reaped = p.reapedAt !== null ? Math.max(p.reapedAt, p.endedAt) : now;
     if (reaped > p.endedAt && p.role !== 'main') bands.push({ state: 'zombie', begin: p.endedAt, end: reaped });
@@ -1039,18 +1052,28 @@ export function stateBands(p: ProcessModel, now: number): StateBand[] {
   return bands;
 }
 
-/** Splits the time outside recorded waits into running / ready / blocked from the process's samples. */
+/**
+ * Splits the time outside recorded waits into running / ready / blocked from
+ * the process's samples. A sample's CPU share is over its whole interval; the
+ * recorded waits in it were asleep, so the CPU time is laid over the gaps of
+ * that interval only (a consumer busy between short waits is running there).
+ */
 class GapFiller {
   private readonly short: { cpu: number; other: 'ready' | 'blocked' | 'running' } | null = null;
   private siteIdx = 0;
+  /** Per sample interval i (from sample i-1, or the process's start, to sample i; n: after the last): its CPU share of the gap time in it. */
+  private readonly share: Float64Array | null = null;
 
   constructor(
     private readonly p: ProcessModel,
     now: number,
     private readonly out: StateBand[],
+    gapList: [number, number][],
   ) {
     const life = (p.endedAt ?? now) - p.startedAt;
     const dt = p.sampleSeconds > 0 ? p.sampleSeconds : 0.1;
+    let gapTotal = 0;
+    for (const [b, e] of gapList) gapTotal += e - b;
     if (p.endedAt !== null && p.exitCpuSeconds !== null && life > 0 && life < SHORT_LIFE_SAMPLES * dt) {
       // Too short for the samples: its own CPU time spread over its life; the rest is what the OS saw.
       let other: 'ready' | 'blocked' | 'running' = 'running';
@@ -1061,8 +1084,34 @@ class GapFiller {
         }
         if (st !== null && st !== 'Z') other = 'blocked';
       }
-      this.short = { cpu: Math.min(1, Math.max(0, p.exitCpuSeconds / life)), other };
+      this.short = { cpu: Math.min(1, Math.max(0, p.exitCpuSeconds / Math.max(gapTotal, 1e-9))), other };
+      return;
     }
+    const S = p.samples;
+    const n = S.t.length;
+    if (n === 0) return;
+    // Gap time per interval.
+    const gapIn = new Float64Array(n + 1);
+    const startOf = (i: number) => (i === 0 ? Math.min(p.startedAt, S.t[0]) : S.t[i - 1]);
+    const endOf = (i: number) => (i < n ? S.t[i] : S.t[n - 1] + 1.5 * dt);
+    let i = 0;
+    for (const [b, e] of gapList) {
+      while (i < n && S.t[i] <= b) i++;
+      for (let k = i; k <= n; k++) {
+        const lo = Math.max(b, startOf(k));
+        const hi = Math.min(e, endOf(k));
+        if (hi > lo) gapIn[k] += hi - lo;
+        if (endOf(k) >= e) break;
+      }
+    }
+    const share = new Float64Array(n + 1);
+    for (let k = 0; k < n; k++) {
+      const len = endOf(k) - startOf(k);
+      const cpu = Math.max(0, S.cpu[k] / 100) * len;
+      share[k] = gapIn[k] > 0 ? Math.min(1, cpu / gapIn[k]) : 0;
+    }
+    share[n] = share[n - 1];
+    this.share = share;
   }
 
   fill(b: number, e: number): void {
@@ -1093,7 +1142,7 @@ class GapFiller {
         const lim = S.t[n - 1] + 1.5 * dt;
         if (a < lim) {
           const z = Math.min(e, lim);
-          this.interval(a, z, n - 1);
+          this.interval(a, z, n - 1, true);
           a = z;
         }
         if (a < e) this.push('running', a, e);
@@ -1107,7 +1156,7 @@ class GapFiller {
   }
 
   /** The part [a, z] of sample i's interval: its CPU share on a CPU, the rest ready or blocked. */
-  private interval(a: number, z: number, i: number): void {
+  private interval(a: number, z: number, i: number, after = false): void {
     const S = this.p.samples;
     const st = S.state[i];
     if (st === null || st === undefined) {
@@ -1117,7 +1166,8 @@ class GapFiller {
     const before = i > 0 ? S.state[i - 1] : null;
     // Runnable at both ends (or at its first sight): the time off a CPU was spent ready; else asleep.
     const other = st === 'R' && (before === null || before === 'R') ? 'ready' : 'blocked';
-    this.split(a, z, Math.min(1, Math.max(0, S.cpu[i] / 100)), other);
+    const share = this.share ? this.share[after ? S.t.length : i] : Math.min(1, Math.max(0, S.cpu[i] / 100));
+    this.split(a, z, share, other);
   }
 
   private split(a: number, z: number, share: number, other: 'ready' | 'blocked' | 'running'): void {
