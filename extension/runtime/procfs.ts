@@ -183,8 +183,12 @@ export function parseRollup(text: string): ProcMemory | null {
  * (like StatReader). The kernel walks the process's page tables for each
  * read, so callers ration the reads (ProcessSampler reads a bounded number of
  * processes per tick). A pid whose file cannot be opened (older kernels,
- * another user's process) is remembered and not tried again.
+ * another user's process) is remembered and not tried again. At most
+ * ROLLUP_KEPT_FDS descriptors stay open (StatReader keeps one per process
+ * already): beyond that a read opens and closes the file.
  */
+export const ROLLUP_KEPT_FDS = 128;
+
 export class RollupReader {
   private readonly fds = new Map<number, number>();
   private readonly refused = new Set<number>();
@@ -197,9 +201,18 @@ export class RollupReader {
       if (fd === undefined) {
         try {
           fd = fs.openSync(`/proc/${pid}/smaps_rollup`, 'r');
-        } catch {
-          this.refused.add(pid);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== 'EMFILE' && code !== 'ENFILE') this.refused.add(pid); // out of descriptors: try again later
           return null;
+        }
+        if (this.fds.size >= ROLLUP_KEPT_FDS) {
+          try {
+            const n = fs.readSync(fd, this.buf, 0, this.buf.length, 0);
+            return n > 0 ? parseRollup(this.buf.toString('latin1', 0, n)) : null;
+          } finally {
+            fs.closeSync(fd);
+          }
         }
         this.fds.set(pid, fd);
       }

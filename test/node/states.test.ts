@@ -14,6 +14,8 @@ import { RunReducer, stateBands, type RunModel } from '../../extension/model/mod
 import { parseRecording } from '../../extension/model/recording';
 import { summarize, type Summary, type SummaryProcess } from '../../extension/model/summary';
 import { hasProcfs, parseRollup } from '../../extension/runtime/procfs';
+import { ProcessSampler, ROLLUP_PER_TICK } from '../../extension/runtime/sampler';
+import { spawn } from 'node:child_process';
 import { RunBuilder } from '../builders/runBuilder';
 import { CLI, PYTHON, runCommand, SCRIPTS } from './support/run';
 
@@ -181,4 +183,29 @@ test('smaps_rollup parsing: private = Private_Clean + Private_Dirty, shared = Sh
   const text = ['00400000-7fff [rollup]', 'Rss: 300 kB', 'Pss: 120 kB', 'Shared_Clean: 150 kB', 'Shared_Dirty: 50 kB', 'Private_Clean: 40 kB', 'Private_Dirty: 60 kB', 'Swap: 0 kB'].join('\n');
   assert.deepEqual(parseRollup(text), { uss: 100 * 1024, pss: 120 * 1024, shared: 200 * 1024 });
   assert.equal(parseRollup('Rss: 1 kB\n'), null);
+});
+
+test('the sampler reads smaps_rollup for at most ROLLUP_PER_TICK processes a tick, the longest unread first', { skip: !hasProcfs ? 'needs /proc' : false }, async () => {
+  const kids = Array.from({ length: ROLLUP_PER_TICK + 8 }, () => spawn('sleep', ['20'], { stdio: 'ignore' }));
+  const sampler = new ProcessSampler('procfs');
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const pids = kids.map((k) => k.pid!);
+    const withMemory = (rows: Awaited<ReturnType<ProcessSampler['sample']>>) => new Set(rows.filter((r) => typeof r[6] === 'number').map((r) => r[0]));
+    const first = await sampler.sample(pids);
+    assert.equal(first.length, pids.length);
+    for (const r of first) assert.equal(r.length, 9, 'rows have the three memory columns');
+    const a = withMemory(first);
+    assert.equal(a.size, ROLLUP_PER_TICK);
+    for (const r of first) {
+      if (typeof r[6] !== 'number') continue;
+      const [uss, pss, shared] = [r[6], r[7] as number, r[8] as number];
+      assert.ok(uss > 0 && pss >= uss && shared > 0 && Math.abs(uss + shared - r[2]) < 0.25 * r[2] + 256 * 1024, `uss ${uss} pss ${pss} shared ${shared} rss ${r[2]}`);
+    }
+    const b = withMemory(await sampler.sample(pids));
+    for (const pid of pids) if (!a.has(pid)) assert.ok(b.has(pid), `pid ${pid} not read at the first tick is read at the second`);
+  } finally {
+    for (const k of kids) k.kill('SIGKILL');
+    sampler.close();
+  }
 });
