@@ -46,7 +46,7 @@ class _Flows:
 
     def test_duplex_pipe(self):
         r = self.rec
-        here = r.chan("pipe", "here")
+        here = r.chan("pipe", "here/there")
         self.assertEqual(len(here["refs"]), 2)  # a socket pair: one inode per end
         p = r.by_name("ponger")
         main = r.main()
