@@ -1017,7 +1017,7 @@ export class RunReducer {
  * died, and this pid took it in (init, or a subreaper). The first such parent is kept.
  */
 function noteAdopter(p: ProcessModel, osPpid: number): void {
-  if (p.adoptedBy !== null || p.ppid === null || osPpid === p.ppid || osPpid === p.pid) return;
+  if (p.adoptedBy !== null || p.ppid === null || osPpid === p.ppid || osPpid === p.pid || HELPER_ROLES.has(p.role)) return;
   if (p.osPpid !== null && p.osPpid !== p.ppid) return; // first seen under another parent already: not a re-parenting we saw
   p.adoptedBy = osPpid;
 }
