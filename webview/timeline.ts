@@ -13,7 +13,7 @@
 
 import { HELPER_ROLES, parentOf, stateBands, type ProcessModel, type RunModel, type StateBand } from '../extension/model/model';
 import { cssVar, el } from './dom';
-import { formatBytes, formatSeconds, type RefNames } from './format';
+import { describeExit, describeParent, formatBytes, formatSeconds, type RefNames } from './format';
 import type { Insight } from './insights';
 import { firstBandEndingAfter, layoutArrows, MessageIndex, newArrowBatch, niceTicks, segmentDistance, tickLabel, TimeWindow, type ArrowBatch } from './timelineLayout';
 import type { TreeRow } from './treeRows';
@@ -976,7 +976,8 @@ export class TimelineView {
     if (!row) return null;
     const p = row.p;
     const head = `${p.name} (pid ${p.pid})`;
-    if (x <= this.gutter) return `${head}${p.target ? `\n${p.target}` : ''}`;
+    const parent = describeParent(p);
+    if (x <= this.gutter) return `${head}${parent ? `\n${parent}` : ''}${p.target ? `\n${p.target}` : ''}`;
     const t = this.win.t(x - this.gutter);
     const bands = this.bandsOf(p, model);
     const k = firstBandEndingAfter(bands, t);
@@ -991,7 +992,8 @@ export class TimelineView {
       }
       return text;
     }
-    const what = band.state === 'zombie' ? 'zombie: exited, not yet joined by its parent' : band.state;
+    const ended = band.state === 'exited' ? describeExit(p) : null;
+    const what = band.state === 'zombie' ? 'zombie: exited, not yet joined by its parent' : ended ? `exited: ${ended}` : band.state;
     return `${head}\n${what}\n${span}`;
   }
 

@@ -93,7 +93,7 @@ for (const method of methods) {
     assert.equal(flow(duplex, main.pid, p.ponger.pid), 10);
     assert.equal(flow(duplex, p.ponger.pid, main.pid), 10);
 
-    const simplex = s.channels.find((c) => c.kind === 'pipe' && (c.name === 'r' || c.name === 'w'))!;
+    const simplex = s.channels.find((c) => c.kind === 'pipe' && c.name === 'r/w')!;
     assert.ok(simplex, 'the simplex pipe is one named channel');
     assert.equal(flow(simplex, p.simplex.pid, main.pid), 4);
 

@@ -55,7 +55,7 @@ class _Flows:
 
     def test_simplex_pipe(self):
         r = self.rec
-        rr = r.chan("pipe", "r")
+        rr = r.chan("pipe", "r/w")
         self.assertEqual(len(rr["refs"]), 1)  # os.pipe(): both ends share one inode
         s = r.by_name("simplex")
         self.assertEqual(r.flows(rr["ref"]), {(s, r.main()): 4})
