@@ -26,12 +26,13 @@ function processLine(p: SummaryProcess): string {
   if (p.startMethod && p.role !== 'main') parts.push(p.startMethod);
   if (p.target) parts.push(`target ${p.target}`);
   parts.push(`exit ${describeExit(p.exitCode, p.error)}`);
+  if (p.endReason && p.endReason !== 'unknown') parts.push(`ended: ${p.endReason}${p.endDetail && p.endReason !== 'exception' ? ` ${p.endDetail}` : ''}`);
   const s = p.stateSeconds;
   parts.push(`running ${secs(s.running)}, waiting ${secs(s.waiting)}${s.zombie > 0.0005 ? `, zombie ${secs(s.zombie)}` : ''}`);
   if (p.cpuSeconds) parts.push(`cpu ${secs(p.cpuSeconds)}`);
   if (p.peakRssBytes) parts.push(`rss ${formatBytes(p.peakRssBytes)}`);
   const flags: string[] = [];
-  if (p.orphaned) flags.push('ORPHAN');
+  if (p.orphaned) flags.push(p.adoptedBy !== null ? `ORPHAN (adopted by ${p.adoptedBy}${p.adoptedByName ? ` ${p.adoptedByName}` : ''})` : 'ORPHAN');
   if (!p.joined && p.role === 'process') flags.push('never joined');
   if (flags.length) parts.push(flags.join(', '));
   return parts.join(' · ');
