@@ -991,7 +991,7 @@ export class RunReducer {
     }
     if (sig) {
       p.endReason = 'signal';
-      p.endDetail = sig;
+      p.endDetail = isMain && this.model.run.stopped ? `${sig} (the run was stopped)` : sig;
       return;
     }
     p.endReason = 'unknown';

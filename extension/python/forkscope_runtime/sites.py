@@ -273,7 +273,7 @@ def _index(filename, module_globals):
         import linecache
 
         lines = linecache.getlines(filename, module_globals)
-        if lines:
+        if lines and sum(len(x) for x in lines) <= 2000000:  # a huge generated file: the first target on the line
             text = "".join(lines)
             idx = _Index(text, ast.parse(text, filename))
     except Exception:
