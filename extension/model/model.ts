@@ -981,7 +981,9 @@ export class RunReducer {
     const by = p.endBy ?? null;
     if (by && (!said || said.t >= by.t - 1e-6 || sig !== null || said.reason === by.reason)) {
       p.endReason = by.reason as EndReason;
-      p.endDetail = by.detail ?? (by.reason === 'terminated-by-pool' ? (said?.detail ?? sig) : (sig ?? said?.detail ?? null));
+      // Without a signal in the exit code the child handled the stop: its own account says how (KeyboardInterrupt, sys.exit(0)).
+      const handled = !said ? null : said.reason === 'exception' ? said.detail : said.reason === 'returned' ? 'returned' : `${said.reason}(${said.detail ?? ''})`;
+      p.endDetail = by.detail ?? (by.reason === 'terminated-by-pool' ? (said?.detail ?? sig) : (sig ?? handled));
       return;
     }
     if (said && !sig) {
