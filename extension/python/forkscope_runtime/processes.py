@@ -309,6 +309,7 @@ _MP_DIR = [None]
 
 
 def _make_os_exit(orig):
+    @sites.hidden
     def _exit(*args, **kwargs):
         # The user's os._exit says so (and sends the exit event, which nothing else would) before
         # the process goes; multiprocessing's own os._exit after a child's _bootstrap does not.
@@ -320,13 +321,17 @@ def _make_os_exit(orig):
                     import multiprocessing
 
                     mp = _MP_DIR[0] = os.path.dirname(os.path.abspath(multiprocessing.__file__)) + os.sep
-                if not fn.startswith(mp) and not sites._is_runtime(fn):
-                    code = args[0] if args else kwargs.get("status")
-                    E.emit(["ended", E.time(), "os._exit", str(code)])
-                    exit_event(code if isinstance(code, int) else None)
+                code = args[0] if args else kwargs.get("status")
+                if isinstance(code, int) and not fn.startswith(mp) and not sites._is_runtime(fn):  # else os._exit raises TypeError
+                    E.emit(["ended", E.time(), "os._exit", str(int(code))])
+                    exit_event(int(code))
         except BaseException:  # noqa: BLE001 - never keep a process from exiting
             pass
-        return orig(*args, **kwargs)
+        try:
+            return orig(*args, **kwargs)
+        except BaseException as e:  # a bad argument: the standard library's TypeError, without this frame
+            sites.hide(e)
+            raise
 
     return _exit
 
@@ -478,6 +483,8 @@ def _make_bootstrap(orig):
             _started_children[0] = 0
             identity["exit_sent"] = False
             identity["key"] = info["key"]
+            identity.pop("pool_sentinel", None)  # inherited by a fork child: its own loop sets it again
+            identity.pop("main_end", None)
             announce(info)
             if "run" not in self.__dict__:
                 self.run = _make_run(self.run)
@@ -512,6 +519,8 @@ def after_fork_child():
         _started_children[0] = 0
         identity["exit_sent"] = False
         identity["announced"] = False
+        identity.pop("pool_sentinel", None)
+        identity.pop("main_end", None)
         if not mp_child:
             identity["key"] = None
             announce({"key": None, "name": "Fork-%d" % E.pid, "role": "fork", "startMethod": "fork", "target": None, "file": None, "line": None, "daemon": False})
