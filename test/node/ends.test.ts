@@ -82,3 +82,18 @@ for (const method of methods.filter((m) => m !== 'forkserver')) {
     assert.deepEqual([p.middle.endReason, p.middle.endDetail], ['os._exit', '0']);
   });
 }
+
+test('how the main process ended: returned, sys.exit, an exception, os._exit, a signal', async () => {
+  const cases: [string, string, string | null][] = [
+    ['return', 'returned', null],
+    ['exit3', 'sys.exit', '3'],
+    ['raise', 'exception', "KeyError: 'k'"],
+    ['osexit5', 'os._exit', '5'],
+    ['sigusr1', 'signal', 'SIGUSR1'],
+  ];
+  for (const [how, reason, detail] of cases) {
+    const r = await record('main_end.py', [how]);
+    const main = r.summary.processes.find((p) => p.role === 'main')!;
+    assert.deepEqual([main.endReason, main.endDetail], [reason, detail], how);
+  }
+});
