@@ -68,8 +68,8 @@ export function describeExit(p: EndFacts): string | null {
 }
 
 /** True when the end says something went wrong (an exception, a non-zero exit, a signal): not for a normal end (returned, sys.exit(0), the pool's own shutdown). */
-export function exitIsBad(p: Pick<ProcessModel, 'exitCode' | 'error'> & Partial<Pick<ProcessModel, 'endReason'>>): boolean {
-  if (p.endReason && p.endReason !== 'unknown') return !endIsNormal({ endReason: p.endReason, exitCode: p.exitCode });
+export function exitIsBad(p: Pick<ProcessModel, 'exitCode' | 'error'> & Partial<Pick<ProcessModel, 'endReason' | 'endDetail'>>): boolean {
+  if (p.endReason && p.endReason !== 'unknown') return !endIsNormal({ endReason: p.endReason, exitCode: p.exitCode, endDetail: p.endDetail });
   return (p.exitCode !== null && p.exitCode !== 0) || !!p.error;
 }
 

@@ -130,6 +130,9 @@ export type EndReason =
   | 'os._exit'
   | 'unknown';
 
+/** The `endDetail` of a daemonic child terminated by multiprocessing's exit function when its parent exited. */
+export const DAEMON_AT_EXIT = 'daemon: its parent exited';
+
 const END_REASONS: ReadonlySet<string> = new Set(['returned', 'exception', 'sys.exit', 'terminated-by-pool', 'terminate()', 'kill()', 'interrupt()', 'signal', 'os._exit', 'unknown']);
 
 /** Linux signal numbers (exit code -N under multiprocessing, N in the run's `exited` record). */
@@ -156,12 +159,17 @@ export const LINUX_SIGNALS: Readonly<Record<number, string>> = {
   31: 'SIGSYS',
 };
 
-/** True for an end nobody needs to act on: returned, sys.exit(0), os._exit(0), the pool's own shutdown, or exit code 0. */
-export function endIsNormal(p: Pick<ProcessModel, 'endReason' | 'exitCode'>): boolean {
+/**
+ * True for an end nobody needs to act on: returned, sys.exit(0), os._exit(0), the pool's own shutdown, a daemon
+ * terminated by multiprocessing when its parent exited (as daemons are meant to be), or exit code 0.
+ */
+export function endIsNormal(p: Pick<ProcessModel, 'endReason' | 'exitCode'> & { endDetail?: string | null }): boolean {
   switch (p.endReason) {
     case 'returned':
     case 'terminated-by-pool':
       return true;
+    case 'terminate()':
+      return p.endDetail === DAEMON_AT_EXIT;
     case 'sys.exit':
     case 'os._exit':
     case 'unknown':

@@ -6,7 +6,7 @@
  */
 
 import * as vscode from 'vscode';
-import { HELPER_ROLES, parentOf, type ProcessModel, type RunModel } from '../model/model';
+import { endIsNormal, HELPER_ROLES, parentOf, type ProcessModel, type RunModel } from '../model/model';
 import { summaryWarning, type SummaryWarning } from '../model/summary';
 import { describeExit, exitIsBad, formatBytes, formatSeconds, processStatus, RefNames, type ProcessStatus } from '../../webview/format';
 import { Disposable } from './dispose';
@@ -180,7 +180,7 @@ export function stateIcon(p: ProcessModel, s: ProcessStatus): vscode.ThemeIcon {
   const c = (id: string) => new vscode.ThemeColor(id);
   if (s.state === 'exited') {
     // A normal end is calm (returned, sys.exit(0), stopped by its pool's own shutdown); the rest keep their warning colour.
-    if (p.endReason === 'terminated-by-pool') return new vscode.ThemeIcon('circle-slash', c('descriptionForeground'));
+    if (p.exitCode !== null && p.exitCode < 0 && endIsNormal(p)) return new vscode.ThemeIcon('circle-slash', c('descriptionForeground'));
     if (p.exitCode !== null && p.exitCode < 0) return new vscode.ThemeIcon('circle-slash', c('errorForeground'));
     return exitIsBad(p) ? new vscode.ThemeIcon('error', c('testing.iconFailed')) : new vscode.ThemeIcon('pass', c('testing.iconPassed'));
   }

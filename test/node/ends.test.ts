@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { endIsNormal } from '../../extension/model/model';
+import { DAEMON_AT_EXIT, endIsNormal } from '../../extension/model/model';
 import { type SummaryProcess } from '../../extension/model/summary';
 import { record, startMethods } from './support/run';
 
@@ -58,6 +58,9 @@ for (const run of runs) {
     for (const name of ['returns', 'exits0', 'shooter']) assert.equal(calm(name), true, name);
     for (const w of [...workers, ...execWorkers]) assert.equal(endIsNormal(w), true, w.name);
     for (const name of ['raises', 'exits3', 'osexit4', 'terminated', 'killed', 'signalled']) assert.equal(calm(name), false, name);
+    // A daemon terminated by multiprocessing at its parent's exit, as daemons are meant to be: calm.
+    assert.deepEqual(end('daemon'), ['terminate()', DAEMON_AT_EXIT]);
+    assert.equal(endIsNormal(p.daemon), true);
   });
 }
 

@@ -1,7 +1,8 @@
 """One child per way a process can end (argv[1] = start method): it returns, raises, calls
 sys.exit(0) and sys.exit(3), os._exit(4), is stopped with terminate(), kill() and (Python 3.14+)
-interrupt(), is killed by SIGUSR1 sent by another process, and Pool workers stopped by leaving
-`with Pool(...)` and executor workers stopped by the executor's shutdown."""
+interrupt(), is killed by SIGUSR1 sent by another process, Pool workers stopped by leaving
+`with Pool(...)`, executor workers stopped by the executor's shutdown, and a daemon terminated by
+multiprocessing when the main process exits."""
 import concurrent.futures as cf
 import multiprocessing as mp
 import os
@@ -78,3 +79,8 @@ if __name__ == "__main__":
     with cf.ProcessPoolExecutor(2, mp_context=ctx) as ex:
         total += sum(ex.map(square, range(20)))
     print(sorted(codes.items()), total)
+    # A daemon still running when the main process ends: multiprocessing terminates it at exit.
+    ready = ctx.Event()
+    ctx.Process(target=sleeps, args=(ready,), name="daemon", daemon=True).start()
+    ready.wait(20)
+    time.sleep(0.1)

@@ -250,6 +250,7 @@ def end_of_exception(e):
 
 
 _POOL_FILES = (os.sep + os.path.join("multiprocessing", "pool.py"), os.sep + os.path.join("concurrent", "futures", "process.py"))
+_UTIL_FILE = os.sep + os.path.join("multiprocessing", "util.py")
 _POOL_CALLERS = (
     ("__exit__", "leaving with Pool(...)"),
     ("terminate_workers", "terminate_workers()"),
@@ -268,17 +269,21 @@ def _stop_reason(how):
     except ValueError:
         return [how, None]
     names = []
+    at_exit = False
     depth = 0
     while f is not None and depth < 16:
         fn = f.f_code.co_filename
         if fn.endswith(_POOL_FILES):
             names.append(f.f_code.co_name)
-        elif names and not (sites._is_runtime(fn) or fn.startswith(sites._STDLIB_DIRS)):
+        elif f.f_code.co_name == "_exit_function" and fn.endswith(_UTIL_FILE):
+            at_exit = True
+        elif not (sites._is_runtime(fn) or fn.startswith(sites._STDLIB_DIRS)):
             break
         f = f.f_back
         depth += 1
     if not names:
-        return [how, None]
+        # multiprocessing's exit function terminates the daemonic children still running
+        return [how, "daemon: its parent exited"] if at_exit else [how, None]
     for name, detail in _POOL_CALLERS:
         if name in names:
             return ["terminated-by-pool", detail]
@@ -573,6 +578,30 @@ def _patch_process(process):
 
 def _patch_popen(mod):
     replace(mod.Popen, "poll", _make_poll(mod.Popen.poll))
+    if "terminate" in mod.Popen.__dict__:  # popen_fork's; the forkserver's Popen inherits it
+        replace(mod.Popen, "terminate", _make_popen_terminate(mod.Popen.terminate))
+
+
+def _make_popen_terminate(orig):
+    """multiprocessing's exit function terminates daemonic children through their Popen directly."""
+
+    @sites.hidden
+    def terminate(self):
+        if E.enabled and self.returncode is None:
+            try:
+                f = sys._getframe(1)
+                if f.f_code.co_name == "_exit_function" and f.f_code.co_filename.endswith(_UTIL_FILE):
+                    E.emit(["endby", E.time(), self.pid, "terminate()", "daemon: its parent exited"])
+                    E.flush()
+            except Exception as e:  # noqa: BLE001
+                E.fail("Popen.terminate", e)
+        try:
+            return orig(self)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+
+    return terminate
 
 
 def _patch_util(util):
