@@ -14,15 +14,19 @@ import { record, startMethods } from './support/run';
 
 const byName = (ps: SummaryProcess[]) => Object.fromEntries(ps.map((p) => [p.name, p]));
 const methods = startMethods();
-const py39 = (() => {
+/** A pyenv interpreter of that minor version, when installed. */
+const pyenv = (minor: string): string | null => {
   const dir = path.join(os.homedir(), '.pyenv', 'versions');
-  const v = fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => d.startsWith('3.9')).sort().pop() : undefined;
+  const v = fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => d.startsWith(`${minor}.`)).sort().pop() : undefined;
   const exe = v ? path.join(dir, v, 'bin', 'python3') : null;
   return exe && fs.existsSync(exe) ? exe : null;
-})();
+};
 
 const runs: { label: string; method: string; python?: string }[] = methods.map((method) => ({ label: method, method }));
-if (py39) runs.push({ label: 'fork on Python 3.9', method: 'fork', python: py39 });
+for (const minor of ['3.9', '3.13']) {
+  const exe = pyenv(minor);
+  if (exe) runs.push({ label: `fork on Python ${minor}`, method: 'fork', python: exe });
+}
 
 for (const run of runs) {
   test(`every way a process ends, told apart (${run.label})`, async () => {
