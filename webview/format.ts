@@ -4,7 +4,7 @@
  * trace export use the same words as the webview.
  */
 
-import { stateBands, type ProcessModel, type RunModel, type StateBand } from '../extension/model/model';
+import { endIsNormal, stateBands, type ProcessModel, type RunModel, type StateBand } from '../extension/model/model';
 
 const SIGNAL_NAMES: Record<number, string> = {
   1: 'SIGHUP',
@@ -23,8 +23,41 @@ const SIGNAL_NAMES: Record<number, string> = {
   15: 'SIGTERM',
 };
 
-/** `exit 0`, `exit 1`, `killed by SIGKILL`, `raised ValueError: bad` (multiprocessing: signal N ⇒ exit code −N). */
-export function describeExit(p: Pick<ProcessModel, 'exitCode' | 'error' | 'endedAt'>): string | null {
+type EndFacts = Pick<ProcessModel, 'exitCode' | 'error' | 'endedAt'> & Partial<Pick<ProcessModel, 'endReason' | 'endDetail'>>;
+
+/**
+ * How a process ended, in plain words, from its `endReason` (`returned`, `stopped by the pool (leaving with
+ * Pool(...))`, `terminate() · SIGTERM`, `raised ValueError: bad`, `killed by SIGUSR1`, `sys.exit(3)`,
+ * `os._exit(4)`); null when the reason is not known (then `describeExit` words the exit code).
+ */
+export function describeEnd(p: EndFacts): string | null {
+  const d = p.endDetail ?? null;
+  switch (p.endReason) {
+    case 'returned':
+      return 'returned';
+    case 'exception':
+      return `raised ${d ?? 'an exception'}`;
+    case 'sys.exit':
+      return d === null || /^-?\d+$/.test(d) ? `sys.exit(${d ?? ''})` : `sys.exit(${JSON.stringify(d)})${p.exitCode !== null ? ` · exit ${p.exitCode}` : ''}`;
+    case 'os._exit':
+      return `os._exit(${d ?? ''})`;
+    case 'terminated-by-pool':
+      return `stopped by the pool${d ? ` (${d})` : ''}`;
+    case 'terminate()':
+    case 'kill()':
+    case 'interrupt()':
+      return `${p.endReason}${d ? ` · ${d}` : ''}`;
+    case 'signal':
+      return `killed by ${d ?? 'a signal'}`;
+    default:
+      return null;
+  }
+}
+
+/** `exit 0`, `exit 1`, `killed by SIGKILL`, `raised ValueError: bad` (multiprocessing: signal N ⇒ exit code −N); how it ended when that is known. */
+export function describeExit(p: EndFacts): string | null {
+  const end = describeEnd(p);
+  if (end !== null) return end;
   if (p.exitCode === null) return p.endedAt !== null ? 'ended' : null;
   if (p.exitCode < 0) {
     const sig = SIGNAL_NAMES[-p.exitCode];
@@ -34,9 +67,18 @@ export function describeExit(p: Pick<ProcessModel, 'exitCode' | 'error' | 'ended
   return `exit ${p.exitCode}`;
 }
 
-/** True when the exit code says something went wrong (non-zero, a signal, an exception). */
-export function exitIsBad(p: Pick<ProcessModel, 'exitCode' | 'error'>): boolean {
+/** True when the end says something went wrong (an exception, a non-zero exit, a signal): not for a normal end (returned, sys.exit(0), the pool's own shutdown). */
+export function exitIsBad(p: Pick<ProcessModel, 'exitCode' | 'error'> & Partial<Pick<ProcessModel, 'endReason' | 'endDetail'>>): boolean {
+  if (p.endReason && p.endReason !== 'unknown') return !endIsNormal({ endReason: p.endReason, exitCode: p.exitCode, endDetail: p.endDetail });
   return (p.exitCode !== null && p.exitCode !== 0) || !!p.error;
+}
+
+/** `parent 4310`, and for an orphan `parent 4310 · adopted by 1 (systemd)`; null when no parent is known. */
+export function describeParent(p: Pick<ProcessModel, 'ppid' | 'parentPid' | 'adoptedBy' | 'adoptedByName'>): string | null {
+  const parent = p.ppid ?? p.parentPid;
+  const adopted = p.adoptedBy !== null ? `adopted by ${p.adoptedBy}${p.adoptedByName ? ` (${p.adoptedByName})` : ''}` : null;
+  if (parent === null) return adopted;
+  return adopted ? `parent ${parent} · ${adopted}` : `parent ${parent}`;
 }
 
 const WAIT_VERBS: Record<string, string> = {

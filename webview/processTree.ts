@@ -8,7 +8,7 @@
 
 import { HELPER_ROLES, stateBands, type ProcessModel, type RunModel } from '../extension/model/model';
 import { el, setAttr, setClass, setText } from './dom';
-import { describeExit, exitIsBad, formatBytes, formatSeconds, processStatus, ROLE_LABELS, type RefNames } from './format';
+import { describeExit, describeParent, exitIsBad, formatBytes, formatSeconds, processStatus, ROLE_LABELS, type RefNames } from './format';
 import { worstSeverity, type Insight } from './insights';
 import type { TreeRow } from './treeRows';
 
@@ -17,6 +17,8 @@ interface RowEls {
   twisty: HTMLSpanElement;
   name: HTMLSpanElement;
   pid: HTMLSpanElement;
+  /** `parent 4310`, `parent 4310 · adopted by 1 (systemd)`. */
+  ppid: HTMLSpanElement;
   role: HTMLSpanElement;
   target: HTMLElement;
   badge: HTMLSpanElement;
@@ -148,6 +150,7 @@ export class ProcessTreeView {
     twisty.setAttribute('aria-hidden', 'true');
     const name = el('span', 'fs-name');
     const pid = el('span', 'fs-pid', `pid ${p.pid}`);
+    const ppid = el('span', 'fs-ppid');
     const role = el('span', 'fs-role');
     let target: HTMLElement;
     if (canOpenSource) {
@@ -163,9 +166,9 @@ export class ProcessTreeView {
     const cpu = el('span', 'fs-num fs-cpu');
     const rss = el('span', 'fs-num fs-rss');
     const exit = el('span', 'fs-exit');
-    row.append(twisty, name, pid, role, target, badge, flags, warn, spacer, cpu, rss, exit);
+    row.append(twisty, name, pid, ppid, role, target, badge, flags, warn, spacer, cpu, rss, exit);
     li.append(row);
-    els = { li, twisty, name, pid, role, target, badge, flags, warn, cpu, rss, exit };
+    els = { li, twisty, name, pid, ppid, role, target, badge, flags, warn, cpu, rss, exit };
     this.rows.set(p, els);
     return els;
   }
@@ -173,6 +176,13 @@ export class ProcessTreeView {
   private update(els: RowEls, p: ProcessModel, model: RunModel, names: RefNames): void {
     setText(els.name, p.name);
     els.name.title = p.name;
+    const parent = describeParent(p);
+    setText(els.ppid, parent ?? '');
+    const parentTitle = parent
+      ? `OS parent pid ${p.ppid ?? p.parentPid}${p.adoptedBy !== null ? `; after its parent died the OS gave it to pid ${p.adoptedBy}${p.adoptedByName ? ` (${p.adoptedByName})` : ''}` : ''}`
+      : '';
+    els.ppid.title = parentTitle;
+    els.pid.title = `pid ${p.pid}${parent ? `, ${parent}` : ''}`;
     const method = p.startMethod ? ` · ${p.startMethod}` : '';
     setText(els.role, `${ROLE_LABELS[p.role] ?? p.role}${method}`);
     setText(els.target, p.target ?? '');
@@ -212,9 +222,9 @@ export class ProcessTreeView {
     els.exit.title = describeExit(p) ?? '';
     const exit = describeExit(p);
     setText(els.exit, exit ?? '');
-    setClass(els.exit, exitIsBad(p) ? 'fs-exit bad' : 'fs-exit');
+    setClass(els.exit, exitIsBad(p) ? 'fs-exit bad' : p.endReason && p.endReason !== 'unknown' ? 'fs-exit calm' : 'fs-exit');
     els.li.dataset.state = status.state;
-    setAttr(els.li, 'aria-label', `${p.name}, pid ${p.pid}, ${ROLE_LABELS[p.role] ?? p.role}, ${status.label}${exit ? `, ${exit}` : ''}${p.orphanedAt !== null ? ', orphan' : ''}${kinds.length ? `, ${worst}: ${kinds.join(', ')}` : ''}`);
+    setAttr(els.li, 'aria-label', `${p.name}, pid ${p.pid}${parent ? `, ${parent}` : ''}, ${ROLE_LABELS[p.role] ?? p.role}, ${status.label}${exit ? `, ${exit}` : ''}${p.orphanedAt !== null ? ', orphan' : ''}${kinds.length ? `, ${worst}: ${kinds.join(', ')}` : ''}`);
   }
 
   private fixTabStop(): void {

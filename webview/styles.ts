@@ -120,6 +120,9 @@ button.fs-target { background: none; border: none; padding: 0; cursor: pointer; 
 .fs-num { font-variant-numeric: tabular-nums; font-size: 0.85em; color: var(--c-muted); }
 .fs-exit { font-size: 0.85em; }
 .fs-exit.bad { color: var(--c-error); font-weight: 600; }
+.fs-exit.calm { color: var(--c-muted); }
+.fs-row > .fs-ppid { flex: 0 4 auto; min-width: 8em; overflow: hidden; text-overflow: ellipsis; color: var(--c-muted); font-size: 0.8em; }
+.fs-ppid:empty { display: none; }
 .fs-row > .fs-spacer { flex: 1 1 0; }
 .helper > .fs-row { opacity: 0.62; }
 .fs-context > .fs-row { opacity: 0.55; }

@@ -13,7 +13,7 @@
 
 import { HELPER_ROLES, parentOf, stateBands, type ProcessModel, type RunModel, type StateBand } from '../extension/model/model';
 import { cssVar, el } from './dom';
-import { formatBytes, formatSeconds, type RefNames } from './format';
+import { describeExit, describeParent, formatBytes, formatSeconds, type RefNames } from './format';
 import type { Insight } from './insights';
 import { firstBandEndingAfter, layoutArrows, MessageIndex, newArrowBatch, niceTicks, segmentDistance, tickLabel, TimeWindow, type ArrowBatch } from './timelineLayout';
 import type { TreeRow } from './treeRows';
@@ -983,7 +983,8 @@ export class TimelineView {
     if (!row) return null;
     const p = row.p;
     const head = `${p.name} (pid ${p.pid})`;
-    if (x <= this.gutter) return `${head}${p.target ? `\n${p.target}` : ''}`;
+    const parent = describeParent(p);
+    if (x <= this.gutter) return `${head}${parent ? `\n${parent}` : ''}${p.target ? `\n${p.target}` : ''}`;
     const t = this.win.t(x - this.gutter);
     const bands = this.bandsOf(p, model);
     const k = firstBandEndingAfter(bands, t);
@@ -999,6 +1000,7 @@ export class TimelineView {
       return text;
     }
     if (band.state === 'blocked') return `${head}\n${names.describeBlocked(band)}\n${span}`;
+    const ended = band.state === 'exited' ? describeExit(p) : null;
     const what =
       band.state === 'zombie'
         ? 'zombie: exited, not yet joined by its parent'
@@ -1006,7 +1008,9 @@ export class TimelineView {
           ? 'ready: runnable, waiting for a CPU (other processes had the cores)'
           : band.state === 'running'
             ? 'running: on a CPU'
-            : band.state;
+            : ended
+              ? `exited: ${ended}`
+              : band.state;
     return `${head}\n${what}\n${span}`;
   }
 

@@ -891,7 +891,7 @@ function hygiene(model: RunModel, now: number): WarningModel[] {
         makeWarning(
           'orphan',
           p.pid,
-          `${name} became an orphan: its parent ${processLabel(parent)} ended at ${fmtSecs(p.orphanedAt)} while it was still running, so nobody joins it and it is re-parented to init. Join every child before its parent exits (or make it a daemon if it may be killed with its parent).`,
+          `${name} became an orphan: its parent ${processLabel(parent)} ended at ${fmtSecs(p.orphanedAt)} while it was still running, so nobody joins it and it is re-parented to ${p.adoptedBy !== null ? `pid ${p.adoptedBy}${p.adoptedByName ? ` (${p.adoptedByName})` : ''}` : 'init (or a subreaper)'}. Join every child before its parent exits (or make it a daemon if it may be killed with its parent).`,
           now,
           { pids: [p.pid, parent.pid], severity: 'warning', file: p.file, line: p.line },
         ),

@@ -139,6 +139,82 @@ export interface ProcessModel {
   connected: boolean;
   /** The pids of its children the OS still listed when it exited (its `exit` event; null where unknown). */
   childrenAtExit: number[] | null;
+  /** How it ended (null while it lives): decided by `decideEnd` from what the process and its parent said and the exit code. */
+  endReason: EndReason | null;
+  /** The exception line, the sys.exit/os._exit code, the signal's name, or what stopped it (`leaving with Pool(...)`). */
+  endDetail: string | null;
+  /** The OS parent that took it in after its parent died (the sampled parent pid), and that process's command name when known. */
+  adoptedBy: number | null;
+  adoptedByName: string | null;
+  /** Inputs of endReason: what the process said of its own end (`ended` event), and a stop its parent made (`endby`). */
+  endSaid?: { reason: string; detail: string | null; t: number } | null;
+  endBy?: { reason: string; detail: string | null; t: number; by: number } | null;
+}
+
+/**
+ * How a process ended: its run() `returned`, raised (`exception`), called `sys.exit`, was stopped by its pool's
+ * or executor's own shutdown (`terminated-by-pool`), by its parent's `terminate()`, `kill()` or `interrupt()`,
+ * killed by a `signal` from elsewhere, called `os._exit`, or nobody can tell (`unknown`).
+ */
+export type EndReason =
+  | 'returned'
+  | 'exception'
+  | 'sys.exit'
+  | 'terminated-by-pool'
+  | 'terminate()'
+  | 'kill()'
+  | 'interrupt()'
+  | 'signal'
+  | 'os._exit'
+  | 'unknown';
+
+/** The `endDetail` of a daemonic child terminated by multiprocessing's exit function when its parent exited. */
+export const DAEMON_AT_EXIT = 'daemon: its parent exited';
+
+const END_REASONS: ReadonlySet<string> = new Set(['returned', 'exception', 'sys.exit', 'terminated-by-pool', 'terminate()', 'kill()', 'interrupt()', 'signal', 'os._exit', 'unknown']);
+
+/** Linux signal numbers (exit code -N under multiprocessing, N in the run's `exited` record). */
+export const LINUX_SIGNALS: Readonly<Record<number, string>> = {
+  1: 'SIGHUP',
+  2: 'SIGINT',
+  3: 'SIGQUIT',
+  4: 'SIGILL',
+  5: 'SIGTRAP',
+  6: 'SIGABRT',
+  7: 'SIGBUS',
+  8: 'SIGFPE',
+  9: 'SIGKILL',
+  10: 'SIGUSR1',
+  11: 'SIGSEGV',
+  12: 'SIGUSR2',
+  13: 'SIGPIPE',
+  14: 'SIGALRM',
+  15: 'SIGTERM',
+  24: 'SIGXCPU',
+  25: 'SIGXFSZ',
+  26: 'SIGVTALRM',
+  27: 'SIGPROF',
+  31: 'SIGSYS',
+};
+
+/**
+ * True for an end nobody needs to act on: returned, sys.exit(0), os._exit(0), the pool's own shutdown, a daemon
+ * terminated by multiprocessing when its parent exited (as daemons are meant to be), or exit code 0.
+ */
+export function endIsNormal(p: Pick<ProcessModel, 'endReason' | 'exitCode'> & { endDetail?: string | null }): boolean {
+  switch (p.endReason) {
+    case 'returned':
+    case 'terminated-by-pool':
+      return true;
+    case 'terminate()':
+      return p.endDetail === DAEMON_AT_EXIT;
+    case 'sys.exit':
+    case 'os._exit':
+    case 'unknown':
+      return p.exitCode === 0;
+    default:
+      return false;
+  }
 }
 
 export interface ChannelModel {
@@ -465,6 +541,7 @@ export class RunReducer {
           main.exitCode = record[2] !== null ? record[2] : signalToCode(record[3]);
           this.markEnded(main, t);
           main.reapedAt = t;
+          this.decideEnd(main);
         }
         break;
       }
@@ -477,6 +554,15 @@ export class RunReducer {
       case 'dropped':
         this.model.run.supervisorDropped = num(record[2]) ?? this.model.run.supervisorDropped;
         break;
+      case 'adopted': {
+        // The supervisor saw a process's OS parent change to a process outside the run: who adopted it, by name.
+        const p = this.model.byPid.get(record[2]);
+        if (p) {
+          p.adoptedBy = num(record[3]) ?? p.adoptedBy;
+          p.adoptedByName = str(record[4]) ?? p.adoptedByName;
+        }
+        break;
+      }
       case 'end': {
         const t = this.rel(record[1]);
         this.touch(t);
@@ -501,6 +587,7 @@ export class RunReducer {
       for (const w of p.waits) if (w.end === null && p.endedAt !== null) w.end = Math.max(w.begin, p.endedAt);
     }
     this.resolveOrphans();
+    for (const p of this.model.processes) this.decideEnd(p);
   }
 
   /**
@@ -553,6 +640,12 @@ export class RunReducer {
         blockedSites: [],
         connected: false,
         childrenAtExit: null,
+        endReason: null,
+        endDetail: null,
+        adoptedBy: null,
+        adoptedByName: null,
+        endSaid: null,
+        endBy: null,
       };
       this.model.processes.push(p);
       this.model.byPid.set(pid, p);
@@ -629,6 +722,23 @@ export class RunReducer {
       case 'run':
         p.runAt = t;
         break;
+      case 'ended': {
+        // The process says how it ended: its run() returned/raised/called sys.exit, or it called os._exit.
+        const reason = str(ev[2]);
+        if (reason && END_REASONS.has(reason) && !p.endSaid) p.endSaid = { reason, detail: str(ev[3]), t };
+        this.decideEnd(p);
+        break;
+      }
+      case 'endby': {
+        // A parent stops a child: terminate(), kill(), interrupt(), or its pool's/executor's own shutdown.
+        const childPid = num(ev[2]);
+        const reason = str(ev[3]);
+        if (childPid === null || !reason || !END_REASONS.has(reason)) break;
+        const child = this.processFor(childPid, t);
+        if (!child.endBy) child.endBy = { reason, detail: str(ev[4]), t, by: pid };
+        this.decideEnd(child);
+        break;
+      }
       case 'runend':
         p.runEndAt = t;
         p.error = str(ev[2]);
@@ -908,6 +1018,7 @@ export class RunReducer {
         if (p.osPpid !== null && ppid !== p.osPpid && p.orphanedAt === null && !HELPER_ROLES.has(p.role)) {
           p.orphanedAt = t; // re-parented: its parent died while it lived
         }
+        noteAdopter(p, ppid);
         p.osPpid = ppid;
       }
       if (rss > p.peakRssBytes) p.peakRssBytes = rss;
@@ -921,6 +1032,7 @@ export class RunReducer {
 
   private markEnded(p: ProcessModel, t: number): void {
     if (p.endedAt === null || t < p.endedAt) p.endedAt = t;
+    this.decideEnd(p);
     for (const w of p.waits) if (w.end === null) w.end = Math.max(w.begin, p.endedAt);
     for (const b of p.blockedSites) if (b.end === null) b.end = Math.max(b.begin, p.endedAt);
     // Its living children become orphans now (helpers end with their parent by design).
@@ -929,6 +1041,44 @@ export class RunReducer {
         if (p.role !== 'main' || !this.model.run.ended) c.orphanedAt = p.endedAt;
       }
     }
+  }
+
+  /**
+   * Decides `endReason`/`endDetail` from the facts so far (again as later ones arrive): a stop by the parent or
+   * the pool that came before the process said anything wins (a terminated child says nothing; an interrupted
+   * one raises KeyboardInterrupt after it); else what the process said; else a negative exit code is a signal
+   * from outside; else unknown.
+   */
+  private decideEnd(p: ProcessModel): void {
+    if (p.endedAt === null && p.exitCode === null) {
+      p.endReason = null;
+      p.endDetail = null;
+      return;
+    }
+    const linux = this.model.run.header.platform === 'linux';
+    const isMain = p.role === 'main' && p.pid === this.model.run.mainPid;
+    const sig = isMain && this.model.run.signal ? this.model.run.signal : p.exitCode !== null && p.exitCode < 0 ? (linux ? LINUX_SIGNALS[-p.exitCode] : undefined) ?? `signal ${-p.exitCode}` : null;
+    const said = p.endSaid ?? null;
+    const by = p.endBy ?? null;
+    if (by && (!said || said.t >= by.t - 1e-6 || sig !== null || said.reason === by.reason)) {
+      p.endReason = by.reason as EndReason;
+      // Without a signal in the exit code the child handled the stop: its own account says how (KeyboardInterrupt, sys.exit(0)).
+      const handled = !said ? null : said.reason === 'exception' ? said.detail : said.reason === 'returned' ? 'returned' : `${said.reason}(${said.detail ?? ''})`;
+      p.endDetail = by.detail ?? (by.reason === 'terminated-by-pool' ? (said?.detail ?? sig) : (sig ?? handled));
+      return;
+    }
+    if (said && !sig) {
+      p.endReason = said.reason as EndReason;
+      p.endDetail = said.detail;
+      return;
+    }
+    if (sig) {
+      p.endReason = 'signal';
+      p.endDetail = isMain && this.model.run.stopped ? `${sig} (the run was stopped)` : sig;
+      return;
+    }
+    p.endReason = 'unknown';
+    p.endDetail = p.exitCode !== null ? `exit code ${p.exitCode}` : null;
   }
 
   /** Children that outlived their parent; and processes never reaped, reaped when their parent ended. */
@@ -943,6 +1093,16 @@ export class RunReducer {
       if (p.reapedAt === null && p.endedAt !== null) p.reapedAt = Math.max(p.endedAt, parent.endedAt);
     }
   }
+}
+
+/**
+ * A sampled OS parent that is not the one the process started under (`ppid`): it was re-parented when its parent
+ * died, and this pid took it in (init, or a subreaper). The first such parent is kept.
+ */
+function noteAdopter(p: ProcessModel, osPpid: number): void {
+  if (p.adoptedBy !== null || p.ppid === null || osPpid === p.ppid || osPpid === p.pid || HELPER_ROLES.has(p.role)) return;
+  if (p.osPpid !== null && p.osPpid !== p.ppid) return; // first seen under another parent already: not a re-parenting we saw
+  p.adoptedBy = osPpid;
 }
 
 function pushSample(

@@ -64,6 +64,7 @@ export type RecordLine =
   | ['exited', number, number | null, string | null] // t, exit code, signal name
   | ['warn', number, string, number | null, string, WarningExtra?] // t, kind, pid, message[, extra]
   | ['dropped', number, number] // t, events the supervisor could not take (cumulative)
+  | ['adopted', number, number, number, string | null] // t, pid, the pid that adopted it after its parent died, that process's command name
   | ['end', number, EndInfo]; // t, the run is over
 
 /**

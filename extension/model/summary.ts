@@ -5,7 +5,7 @@
  */
 
 import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from './insights';
-import { HELPER_ROLES, RunModel, makeWarning, stateSeconds, type ChannelKind, type ProcessRole, type WarningModel } from './model';
+import { HELPER_ROLES, RunModel, makeWarning, stateSeconds, type ChannelKind, type EndReason, type ProcessRole, type WarningModel } from './model';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
 
@@ -38,6 +38,13 @@ export interface SummaryProcess {
   /** `ready` and `blocked` were added within forkscope.summary/1 (0 without OS samples). */
   stateSeconds: { running: number; ready: number; waiting: number; blocked: number; zombie: number };
   waits: Record<string, number>;
+  /** How it ended (null while it ran when the summary was made): see EndReason in model.ts. */
+  endReason: EndReason | null;
+  /** The exception line, the exit code given to sys.exit/os._exit, the signal's name, or what stopped it. */
+  endDetail: string | null;
+  /** The OS parent that adopted it after its parent died, and that process's command name (null when not orphaned or unknown). */
+  adoptedBy: number | null;
+  adoptedByName: string | null;
 }
 
 export interface SummaryFlow {
@@ -201,6 +208,10 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
       peakPssBytes: p.peakPssBytes,
       stateSeconds: { running: round(s.running), ready: round(s.ready), waiting: round(s.waiting), blocked: round(s.blocked), zombie: round(s.zombie) },
       waits: waitTotals(p.waits, p.counters.waits, now),
+      endReason: p.endReason,
+      endDetail: p.endDetail,
+      adoptedBy: p.adoptedBy,
+      adoptedByName: p.adoptedByName,
     };
   });
 

@@ -26,6 +26,7 @@ function processLine(p: SummaryProcess): string {
   if (p.startMethod && p.role !== 'main') parts.push(p.startMethod);
   if (p.target) parts.push(`target ${p.target}`);
   parts.push(`exit ${describeExit(p.exitCode, p.error)}`);
+  if (p.endReason && p.endReason !== 'unknown') parts.push(`ended: ${p.endReason}${p.endDetail && p.endReason !== 'exception' ? ` ${p.endDetail}` : ''}`);
   const s = p.stateSeconds;
   const ready = s.ready ?? 0;
   const blocked = s.blocked ?? 0;
@@ -36,7 +37,7 @@ function processLine(p: SummaryProcess): string {
   if (p.peakPrivateBytes !== null && p.peakPrivateBytes !== undefined) parts.push(`private ${formatBytes(p.peakPrivateBytes)}`);
   if (p.peakRssBytes) parts.push(`rss ${formatBytes(p.peakRssBytes)}`);
   const flags: string[] = [];
-  if (p.orphaned) flags.push('ORPHAN');
+  if (p.orphaned) flags.push(p.adoptedBy !== null ? `ORPHAN (adopted by ${p.adoptedBy}${p.adoptedByName ? ` ${p.adoptedByName}` : ''})` : 'ORPHAN');
   if (!p.joined && p.role === 'process') flags.push('never joined');
   if (flags.length) parts.push(flags.join(', '));
   return parts.join(' · ');

@@ -151,7 +151,7 @@ try:
         runpy._run_module_as_main(_target if _mode == "module" else "__main__", alter_argv=_mode == "module")
 except BaseException as _e:
     if _runtime is not None:
-        _runtime.set_main_exit(_exit_code(_e))
+        _runtime.set_main_exit(_exit_code(_e), _e)
     if not isinstance(_e, SystemExit):
         _e.__traceback__ = _strip(_e.__traceback__)
         if sys.version_info < (3, 11):

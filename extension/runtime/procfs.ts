@@ -253,3 +253,14 @@ export function uptimeSeconds(): number | null {
     return null;
   }
 }
+
+/** The command name of a process (/proc/<pid>/comm, e.g. `systemd`, `bash`), or null where it cannot be read. */
+export function readComm(pid: number): string | null {
+  if (!hasProcfs) return null;
+  try {
+    const name = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return name || null;
+  } catch {
+    return null;
+  }
+}

@@ -14,7 +14,7 @@ import { RunReducer, type RunModel, type WarningModel } from '../model/model';
 import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../model/recording';
 import { summarize, type Summary } from '../model/summary';
 import { EventServer } from './eventServer';
-import { descendantsOf, hasProcfs, readStat } from './procfs';
+import { descendantsOf, hasProcfs, readComm, readStat } from './procfs';
 import { RecordingWriter } from './recordingWriter';
 import { ProcessSampler } from './sampler';
 import { FORKSCOPE_VERSION, pythonRoot } from './paths';
@@ -74,6 +74,7 @@ export class RunSupervisor {
   private writer: RecordingWriter | null = null;
   private server: EventServer | null = null;
   private readonly sampler = new ProcessSampler();
+  private readonly adoptersNoted = new Set<number>();
   private child: ChildProcess | null = null;
   private sampleTimer: NodeJS.Timeout | null = null;
   private hangTimer: NodeJS.Timeout | null = null;
@@ -297,6 +298,18 @@ export class RunSupervisor {
       }
     }
     if (rows.length) this.record(['sample', this.now(), rows]);
+    if (rows.length) this.noteAdopters(rows);
+  }
+
+  /** Once per orphan: who adopted it (the reducer saw its OS parent change), with that process's command name. */
+  private noteAdopters(rows: readonly (readonly unknown[])[]): void {
+    for (const row of rows) {
+      const pid = row[0] as number;
+      const p = this.reducer.model.byPid.get(pid);
+      if (!p || p.adoptedBy === null || this.adoptersNoted.has(pid)) continue;
+      this.adoptersNoted.add(pid);
+      this.record(['adopted', this.now(), pid, p.adoptedBy, readComm(p.adoptedBy)]);
+    }
   }
 
   /** The live deadlock detector: every HANG_CHECK_MS, the wait-for graph of the live model (extension/model/insights.ts). */

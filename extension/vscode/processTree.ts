@@ -6,7 +6,7 @@
  */
 
 import * as vscode from 'vscode';
-import { HELPER_ROLES, parentOf, type ProcessModel, type RunModel } from '../model/model';
+import { endIsNormal, HELPER_ROLES, parentOf, type ProcessModel, type RunModel } from '../model/model';
 import { summaryWarning, type SummaryWarning } from '../model/summary';
 import { describeExit, exitIsBad, formatBytes, formatSeconds, processStatus, RefNames, type ProcessStatus } from '../../webview/format';
 import { Disposable } from './dispose';
@@ -136,6 +136,7 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
     const tooltip = [
       `${p.name} (${p.role})`,
       `pid ${p.pid}${p.ppid !== null ? `, parent pid ${p.ppid}` : ''}`,
+      p.adoptedBy !== null ? `adopted by ${p.adoptedBy}${p.adoptedByName ? ` (${p.adoptedByName})` : ''} after its parent died` : null,
       p.startMethod ? `start method: ${p.startMethod}` : null,
       p.target ? `target: ${p.target}${p.file ? ` (${p.file}:${p.line ?? 1})` : ''}` : null,
       `state: ${status.label}`,
@@ -179,6 +180,8 @@ export function warningIcon(warnings: readonly SummaryWarning[]): vscode.ThemeIc
 export function stateIcon(p: ProcessModel, s: ProcessStatus): vscode.ThemeIcon {
   const c = (id: string) => new vscode.ThemeColor(id);
   if (s.state === 'exited') {
+    // A normal end is calm (returned, sys.exit(0), stopped by its pool's own shutdown); the rest keep their warning colour.
+    if (p.exitCode !== null && p.exitCode < 0 && endIsNormal(p)) return new vscode.ThemeIcon('circle-slash', c('descriptionForeground'));
     if (p.exitCode !== null && p.exitCode < 0) return new vscode.ThemeIcon('circle-slash', c('errorForeground'));
     return exitIsBad(p) ? new vscode.ThemeIcon('error', c('testing.iconFailed')) : new vscode.ThemeIcon('pass', c('testing.iconPassed'));
   }

@@ -70,7 +70,25 @@ const waitRows = (page: Page, n: number) => page.waitForFunction((n) => document
 
 const fact = (page: Page, id: string) => page.$eval(`#fs-facts [data-fact="${id}"] .v`, (e) => e.textContent ?? '');
 
-function expectedExit(code: number | null, error: string | null): string {
+function expectedExit(p: { exitCode: number | null; error: string | null; endReason?: string | null; endDetail?: string | null }): string {
+  const { exitCode: code, error } = p;
+  const d = p.endDetail ?? '';
+  switch (p.endReason) {
+    case 'returned':
+      return 'returned';
+    case 'exception':
+      return `raised ${d}`;
+    case 'sys.exit':
+      return `sys.exit(${d})`;
+    case 'os._exit':
+      return `os._exit(${d})`;
+    case 'terminated-by-pool':
+      return `stopped by the pool${d ? ` (${d})` : ''}`;
+    case 'signal':
+      return `killed by ${d}`;
+    default:
+      break;
+  }
   if (code === null) return '';
   const signals: Record<number, string> = { 9: 'SIGKILL', 15: 'SIGTERM', 2: 'SIGINT', 11: 'SIGSEGV', 6: 'SIGABRT' };
   if (code < 0) return `killed by ${signals[-code] ?? `signal ${-code}`}`;
@@ -104,7 +122,7 @@ describe('inspector on real recorded runs', { skip: runtimeAvailable() ? false :
     for (const p of s.processes) {
       const row = rows.find((r) => r.pid === p.pid)!;
       assert.equal(row.name, p.name);
-      assert.equal(row.exit, expectedExit(p.exitCode, p.error), `exit of ${p.name}`);
+      assert.equal(row.exit, expectedExit(p), `exit of ${p.name}`);
       assert.equal(row.state, 'exited', `${p.name} ended`);
       assert.equal(row.target, p.target ?? '');
     }
@@ -189,10 +207,10 @@ describe('inspector on real recorded runs', { skip: runtimeAvailable() ? false :
     const page = await open(run);
     const rows = await rowsOf(page);
     const by = (name: string) => rows.find((r) => r.name === name)!;
-    assert.equal(by('raiser').exit, 'exit 1: ValueError: bad input 42');
-    assert.equal(by('exit-3').exit, 'exit 3');
+    assert.equal(by('raiser').exit, 'raised ValueError: bad input 42');
+    assert.equal(by('exit-3').exit, 'os._exit(3)');
     assert.equal(by('sigkilled').exit, 'killed by SIGKILL');
-    assert.equal(by('late-joined').exit, 'exit 0');
+    assert.equal(by('late-joined').exit, 'returned');
     for (const n of ['raiser', 'exit-3', 'sigkilled']) assert.ok(by(n).exitBad, `${n} is marked bad`);
     assert.ok(!by('late-joined').exitBad);
     assert.match(by('late-joined').flags, /zombie/);

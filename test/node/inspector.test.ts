@@ -8,10 +8,10 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RunReducer, type MessageModel } from '../../extension/model/model';
+import { RunReducer, type MessageModel, type ProcessModel } from '../../extension/model/model';
 import { chromeTrace, TASK_TID_OFFSET } from '../../extension/runtime/chromeTrace';
 import { renderReport } from '../../extension/runtime/report';
-import { describeExit, formatBytes, formatSeconds, processStatus, RefNames } from '../../webview/format';
+import { describeExit, describeParent, exitIsBad, formatBytes, formatSeconds, processStatus, RefNames } from '../../webview/format';
 import { contentSecurityPolicy, escapeHtml, jsonForScript, renderInspectorPage, scriptForInline } from '../../webview/page';
 import { layoutArrows, MessageIndex, niceTicks, queueDepth, tickLabel, TimeWindow } from '../../webview/timelineLayout';
 import { ancestorsOf, EXPAND_ALL_BELOW, treeRows } from '../../webview/treeRows';
@@ -103,6 +103,23 @@ test('exit codes are worded: codes, signals, exceptions', () => {
   assert.equal(describeExit({ exitCode: -9, error: null, endedAt: 1 }), 'killed by SIGKILL');
   assert.equal(describeExit({ exitCode: -15, error: null, endedAt: 1 }), 'killed by SIGTERM');
   assert.equal(describeExit({ exitCode: 1, error: 'ValueError: bad', endedAt: 1 }), 'exit 1: ValueError: bad');
+  // How it ended, when the run says so.
+  const end = (endReason: ProcessModel['endReason'], endDetail: string | null, exitCode: number) => describeExit({ exitCode, error: null, endedAt: 1, endReason, endDetail });
+  assert.equal(end('returned', null, 0), 'returned');
+  assert.equal(end('exception', 'ValueError: bad', 1), 'raised ValueError: bad');
+  assert.equal(end('sys.exit', '3', 3), 'sys.exit(3)');
+  assert.equal(end('sys.exit', 'bad config', 1), 'sys.exit("bad config") · exit 1');
+  assert.equal(end('os._exit', '4', 4), 'os._exit(4)');
+  assert.equal(end('terminated-by-pool', 'leaving with Pool(...)', -15), 'stopped by the pool (leaving with Pool(...))');
+  assert.equal(end('terminate()', 'SIGTERM', -15), 'terminate() · SIGTERM');
+  assert.equal(end('signal', 'SIGUSR1', -10), 'killed by SIGUSR1');
+  assert.equal(end('unknown', 'exit code 2', 2), 'exit 2');
+  assert.equal(exitIsBad({ exitCode: -15, error: null, endReason: 'terminated-by-pool' }), false);
+  assert.equal(exitIsBad({ exitCode: 0, error: null, endReason: 'sys.exit' }), false);
+  assert.equal(exitIsBad({ exitCode: 3, error: null, endReason: 'sys.exit' }), true);
+  assert.equal(exitIsBad({ exitCode: -15, error: null, endReason: 'terminate()' }), true);
+  assert.equal(describeParent({ ppid: 4310, parentPid: 4310, adoptedBy: null, adoptedByName: null }), 'parent 4310');
+  assert.equal(describeParent({ ppid: 4310, parentPid: 4310, adoptedBy: 1, adoptedByName: 'systemd' }), 'parent 4310 · adopted by 1 (systemd)');
   assert.equal(describeExit({ exitCode: null, error: null, endedAt: null }), null);
   assert.equal(formatBytes(1536), '1.5 KiB');
   assert.equal(formatSeconds(0.0123), '12.3 ms');

@@ -28,6 +28,10 @@ const checks: Record<string, Check> = {
   run: ([, , key]) => (optStr(key) ? null : 'run needs key'),
   runend: ([, , err]) => (optStr(err) ? null : 'runend needs error or null'),
   exit: ([, , code, cpu, rss]) => (optNum(code) && optNum(cpu) && optNum(rss) ? null : 'exit needs exitcode, cpuSeconds, maxRssBytes'),
+  ended: ([, , reason, detail]) =>
+    ['returned', 'exception', 'sys.exit', 'terminated-by-pool', 'os._exit'].includes(reason as string) && optStr(detail) ? null : 'ended needs a reason and a detail or null',
+  endby: ([, , pid, reason, detail]) =>
+    Number.isInteger(pid) && ['terminate()', 'kill()', 'interrupt()', 'terminated-by-pool'].includes(reason as string) && optStr(detail) ? null : 'endby needs a pid, a reason and a detail or null',
   reap: ([, , pid, code]) => (isNum(pid) && optNum(code) ? null : 'reap needs pid, exitcode'),
   join: ([, , key, begin, code]) => (isStr(key) && isNum(begin) && optNum(code) ? null : 'join needs key, tBegin, exitcode'),
   w: ([, , what, ref, detail]) => (WAITS.includes(what as string) && optStr(ref) && optStr(detail) ? null : `w needs a known what (got ${String(what)})`),

@@ -88,12 +88,12 @@ for (const method of methods) {
     const jq = named('joinablequeue', 'jq');
     assert.equal(flow(jq, main.pid, p.joinable.pid), 5);
 
-    const duplex = s.channels.find((c) => c.kind === 'pipe' && (c.name === 'here' || c.name === 'there'))!;
+    const duplex = s.channels.find((c) => c.kind === 'pipe' && c.name === 'here/there')!;
     assert.ok(duplex, 'the duplex pipe is one named channel');
     assert.equal(flow(duplex, main.pid, p.ponger.pid), 10);
     assert.equal(flow(duplex, p.ponger.pid, main.pid), 10);
 
-    const simplex = s.channels.find((c) => c.kind === 'pipe' && (c.name === 'r' || c.name === 'w'))!;
+    const simplex = s.channels.find((c) => c.kind === 'pipe' && c.name === 'r/w')!;
     assert.ok(simplex, 'the simplex pipe is one named channel');
     assert.equal(flow(simplex, p.simplex.pid, main.pid), 4);
 

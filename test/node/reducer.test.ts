@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { RunReducer, stateBands, stateSeconds } from '../../extension/model/model';
 import { summarize } from '../../extension/model/summary';
 import { formatSummary } from '../../extension/model/summaryText';
-import { queueRun, RunBuilder } from '../builders/runBuilder';
+import { queueRun, RunBuilder, T0 } from '../builders/runBuilder';
 
 const reduce = (b: RunBuilder) => RunReducer.fromRecords(b.head, b.records);
 
@@ -224,4 +224,64 @@ test('a pid the OS reuses after a process said bye is a second process', () => {
     ['first', 0],
     ['second', 3],
   ]);
+});
+
+test('how a process ended: a stop by the parent outweighs what the child says afterwards; what it said before outweighs a late stop', () => {
+  const b = new RunBuilder({ platform: 'linux' });
+  b.spawned(0, 1).ev(1, ['proc', 0.01, { pid: 1, ppid: 0, key: null, name: 'MainProcess', role: 'main' }]);
+  const child = (pid: number, name: string) => {
+    b.ev(1, ['create', 0.1, { key: `1:${pid}`, name, role: 'process' }], ['started', 0.1, `1:${pid}`, pid]).hello(0.1, pid, 1).ev(pid, ['run', 0.11, `1:${pid}`]);
+  };
+  // interrupt() (3.14): SIGINT, the child raises KeyboardInterrupt after the parent's call, exit code 1.
+  child(2, 'interrupted');
+  b.ev(1, ['endby', 0.3, 2, 'interrupt()', null]).ev(2, ['ended', 0.31, 'exception', 'KeyboardInterrupt'], ['exit', 0.32, 1, 0, 0, []]);
+  b.ev(1, ['join', 0.33, '1:2', 0.3, 1]);
+  // terminate() on a child that had already returned and was leaving: it said so first, then died of SIGTERM.
+  child(3, 'late-terminated');
+  b.ev(3, ['ended', 0.4, 'returned', null]).ev(1, ['endby', 0.41, 3, 'terminate()', null]).ev(1, ['join', 0.42, '1:3', 0.41, -15]);
+  // terminate() on a child that had already returned and exited 0: it ended by itself.
+  child(4, 'returned-first');
+  b.ev(4, ['ended', 0.5, 'returned', null], ['exit', 0.5, 0, 0, 0, []]).ev(1, ['endby', 0.51, 4, 'terminate()', null]).ev(1, ['join', 0.52, '1:4', 0.51, 0]);
+  // Killed from outside with SIGUSR1; and an exit nobody explained.
+  child(5, 'shot');
+  b.ev(1, ['join', 0.6, '1:5', 0.5, -10]);
+  child(6, 'silent');
+  b.ev(1, ['join', 0.7, '1:6', 0.6, 2]);
+  b.exited(0.8, 0).end(0.9);
+  const s = summarize(reduce(b));
+  const end = (name: string) => {
+    const p = s.processes.find((x) => x.name === name)!;
+    return [p.endReason, p.endDetail];
+  };
+  assert.deepEqual(end('interrupted'), ['interrupt()', 'KeyboardInterrupt']);
+  assert.deepEqual(end('late-terminated'), ['terminate()', 'SIGTERM']);
+  assert.deepEqual(end('returned-first'), ['returned', null]);
+  assert.deepEqual(end('shot'), ['signal', 'SIGUSR1']);
+  assert.deepEqual(end('silent'), ['unknown', 'exit code 2']);
+  assert.ok(formatSummary(s).includes('ended: terminate() SIGTERM'));
+});
+
+test('an orphan is adopted by the OS parent the samples show after its parent died, named by the supervisor', () => {
+  const b = new RunBuilder({ platform: 'linux' });
+  b.spawned(0, 1)
+    .ev(1, ['create', 0.1, { key: '1:1', name: 'middle', role: 'process' }], ['started', 0.1, '1:1', 2])
+    .hello(0.1, 2, 1)
+    .ev(2, ['proc', 0.11, { pid: 2, ppid: 1, key: '1:1', name: 'middle', role: 'process' }])
+    .ev(2, ['create', 0.2, { key: '2:1', name: 'grandchild', role: 'process' }], ['started', 0.2, '2:1', 3])
+    .hello(0.2, 3, 2)
+    .ev(3, ['proc', 0.21, { pid: 3, ppid: 2, key: '2:1', name: 'grandchild', role: 'process' }])
+    .sample(0.25, [[3, 0, 0, 'S', 2, 0]])
+    .ev(2, ['ended', 0.3, 'os._exit', '0'], ['exit', 0.3, 0, 0, 0, [3]])
+    .bye(0.3, 2)
+    .sample(0.35, [[3, 0, 0, 'S', 77, 0]]);
+  b.records.push(['adopted', T0 + 0.35, 3, 77, 'subreaper']);
+  b.sample(0.45, [[3, 0, 0, 'S', 77, 0]]).exited(1, 0).end(1.1);
+  const s = summarize(reduce(b));
+  const g = s.processes.find((p) => p.name === 'grandchild')!;
+  assert.equal(g.orphaned, true);
+  assert.equal(g.adoptedBy, 77);
+  assert.equal(g.adoptedByName, 'subreaper');
+  const m = s.processes.find((p) => p.name === 'middle')!;
+  assert.equal(m.adoptedBy, null);
+  assert.deepEqual([m.endReason, m.endDetail], ['os._exit', '0']);
 });

@@ -46,7 +46,7 @@ class _Flows:
 
     def test_duplex_pipe(self):
         r = self.rec
-        here = r.chan("pipe", "here")
+        here = r.chan("pipe", "here/there")
         self.assertEqual(len(here["refs"]), 2)  # a socket pair: one inode per end
         p = r.by_name("ponger")
         main = r.main()
@@ -55,7 +55,7 @@ class _Flows:
 
     def test_simplex_pipe(self):
         r = self.rec
-        rr = r.chan("pipe", "r")
+        rr = r.chan("pipe", "r/w")
         self.assertEqual(len(rr["refs"]), 1)  # os.pipe(): both ends share one inode
         s = r.by_name("simplex")
         self.assertEqual(r.flows(rr["ref"]), {(s, r.main()): 4})

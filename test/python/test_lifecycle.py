@@ -105,12 +105,15 @@ class _Lifecycle:
         self.assertEqual(r.stdout, "still here\n")
         middle, grand = r.by_name("middle"), r.by_name("grandchild")
         self.assertEqual(r.parent(grand), middle)
-        # The middle process left through os._exit: no exit event of its own, but its parent reaped it
-        # while the grandchild still ran, and the grandchild's exit comes later.
+        # The middle process left through os._exit, which says so (`ended`) and sends its exit event
+        # first (exit code 0); its parent reaped it while the
+        # grandchild still ran, and the grandchild's exit comes later.
         main = r.main()
         reap = [e for e in r.of_type(main, "reap") if e[2] == middle]
         self.assertEqual(len(reap), 1)
-        self.assertEqual(r.of_type(middle, "exit"), [])
+        self.assertEqual([e[2:] for e in r.of_type(middle, "ended")], [["os._exit", "0"]])
+        mexit = r.of_type(middle, "exit")
+        self.assertEqual([e[2] for e in mexit], [0])
         gexit = r.of_type(grand, "exit")[0]
         self.assertGreater(gexit[1], reap[0][1] + 0.5)
         # Its create names the middle process as parent even if its own ppid already changed.

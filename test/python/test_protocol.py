@@ -114,6 +114,10 @@ def check(ev):
         return None
     if t == "warn":
         return None if len(a) == 2 and isinstance(a[0], str) and isinstance(a[1], str) else "warn"
+    if t == "ended":
+        return None if len(a) == 2 and a[0] in ("returned", "exception", "sys.exit", "terminated-by-pool", "os._exit") and opt_str(a[1]) else "ended"
+    if t == "endby":
+        return None if len(a) == 3 and isinstance(a[0], int) and a[1] in ("terminate()", "kill()", "interrupt()", "terminated-by-pool") and opt_str(a[2]) else "endby"
     return "unknown type %s" % t
 
 
@@ -122,7 +126,7 @@ class _Shapes:
 
     def test_every_event_follows_the_protocol(self):
         seen = set()
-        for script in ("flows.py", "sync.py", "pools.py"):
+        for script in ("flows.py", "sync.py", "pools.py", "ends.py"):
             r = self.record(script, self.method)
             self.assertEqual(r.result.returncode, 0, r.result.stderr)
             problems = {}
@@ -134,7 +138,7 @@ class _Shapes:
                     if p:
                         problems[p] = problems.get(p, 0) + 1
             self.assertEqual(problems, {}, script)
-        self.assertLessEqual({"proc", "create", "started", "run", "runend", "exit", "reap", "join", "w", "we", "chan", "lock", "shared", "pool", "pcall", "task", "m", "ctr"}, seen)
+        self.assertLessEqual({"proc", "create", "started", "run", "runend", "exit", "reap", "join", "w", "we", "chan", "lock", "shared", "pool", "pcall", "task", "m", "ctr", "ended", "endby"}, seen)
 
 
 class DetailRateTest(RuntimeCase):

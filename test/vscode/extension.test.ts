@@ -213,13 +213,26 @@ suite('Forkscope in VS Code', function () {
         ],
       );
       assert.strictEqual(p.pools[0].tasks, 73);
+      // Workers stopped by leaving `with Pool(...)`: plain words, not the error colour.
+      const tree = api._test.tree;
+      for (const w of p.processes.filter((x) => x.role === 'pool-worker')) {
+        assert.strictEqual(w.endReason, 'terminated-by-pool');
+        const item = tree.getTreeItem({ pid: w.pid });
+        assert.match(String(item.description), /stopped by the pool/);
+        assert.notStrictEqual(((item.iconPath as vscode.ThemeIcon).color as vscode.ThemeColor | undefined)?.id, 'errorForeground');
+      }
     });
 
     test('zombie, orphan and deadlock samples end by themselves and are flagged', async () => {
       const z = await run('11_zombie.py');
       assert.ok(z.processes.find((x) => x.name === 'quick')!.zombieSeconds > 1, 'zombie for over a second');
       const o = await run('12_orphan.py');
-      assert.ok(o.processes.find((x) => x.name === 'grandchild')!.orphaned, 'grandchild is an orphan');
+      const g = o.processes.find((x) => x.name === 'grandchild')!;
+      assert.ok(g.orphaned, 'grandchild is an orphan');
+      assert.ok(g.adoptedBy !== null, 'its adopter is known');
+      const tip = String(api._test.tree.getTreeItem({ pid: g.pid }).tooltip);
+      assert.ok(tip.includes(`adopted by ${g.adoptedBy}`), tip);
+      assert.ok(tip.includes(`parent pid ${o.processes.find((x) => x.name === 'middle')!.pid}`), tip);
       const d = await run('13_deadlock.py');
       assert.strictEqual(d.run.exitCode, 0);
       assert.ok(d.processes[0].waits.join >= 1.5, `main waited on join ${d.processes[0].waits.join}`);
@@ -258,7 +271,8 @@ suite('Forkscope in VS Code', function () {
       assert.deepStrictEqual(kids.map((k) => tree.process(k.pid)!.name).sort(), ['consumer-1', 'consumer-2', 'consumer-3', 'producer']);
       for (const k of [roots[0], ...kids]) {
         const item = tree.getTreeItem(k);
-        assert.match(String(item.description), new RegExp(`^pid ${k.pid} · exit 0`));
+        assert.match(String(item.description), new RegExp(`^pid ${k.pid} · returned`));
+        assert.match(String(item.tooltip), /ended: returned at /);
         assert.strictEqual((item.iconPath as vscode.ThemeIcon).id, 'pass');
         assert.match(String(item.contextValue), /\bended\b/);
         assert.ok(String(item.tooltip).includes(`pid ${k.pid}`));

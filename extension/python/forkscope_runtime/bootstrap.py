@@ -139,9 +139,13 @@ def install_spawned(role):
     return True
 
 
-def set_main_exit(code):
-    """The launcher tells the exit code the main script ended with."""
+def set_main_exit(code, exc=None):
+    """The launcher tells the exit code the main script ended with (and the exception it ended with)."""
     processes.identity["main_exit"] = code
+    try:
+        processes.identity["main_end"] = processes.end_of_exception(exc) if exc is not None else ["returned", None]
+    except Exception:
+        pass
 
 
 def active():

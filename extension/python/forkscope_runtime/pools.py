@@ -84,6 +84,8 @@ def _instrument_pool_worker(inqueue, outqueue):
         if done[0]:
             _flush_before_blocking(inqueue, done[0])
         task = qget(inqueue)
+        if task is None:
+            processes.identity["pool_sentinel"] = "the pool's shutdown"  # this worker ends
         try:
             if task is not None and E.enabled:
                 job, i, func, args, _kw = task
@@ -294,6 +296,8 @@ def _instrument_executor_worker(call_queue, result_queue):
 
     def get(*args, **kwargs):
         item = qget(call_queue, *args, **kwargs)
+        if item is None:
+            processes.identity["pool_sentinel"] = "the executor's shutdown"  # this worker ends
         try:
             if item is not None and E.enabled:
                 items = 1

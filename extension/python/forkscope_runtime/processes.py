@@ -234,6 +234,113 @@ def prefix_args(args):
     return args
 
 
+# ---- how a process ended ---------------------------------------------------------------------
+#
+# A process says how it ended itself (`ended`: its run() returned, raised, called sys.exit, or it
+# called os._exit), and a parent says when it stops one (`endby`: terminate(), kill(), interrupt(),
+# or a Pool's/executor's own shutdown). The reducer weighs both against the exit code.
+
+
+def end_of_exception(e):
+    """[reason, detail] for a run() (or a main script) that ended with exception e."""
+    if isinstance(e, SystemExit):
+        c = e.code
+        return ["sys.exit", "0" if c is None else str(c)]
+    return ["exception", _exc_text(e)]
+
+
+_POOL_FILES = (os.sep + os.path.join("multiprocessing", "pool.py"), os.sep + os.path.join("concurrent", "futures", "process.py"))
+_UTIL_FILE = os.sep + os.path.join("multiprocessing", "util.py")
+_POOL_CALLERS = (
+    ("__exit__", "leaving with Pool(...)"),
+    ("terminate_workers", "terminate_workers()"),
+    ("kill_workers", "kill_workers()"),
+    ("terminate_broken", "the executor broke"),
+    ("terminate", "Pool.terminate()"),
+    ("__init__", "the pool failed to start"),
+)
+
+
+def _stop_reason(how):
+    """[reason, detail] for a terminate()/kill()/interrupt() call: a Pool's or executor's own code
+    calling it is the pool's shutdown (walked from the caller; only when a process is stopped)."""
+    try:
+        f = sys._getframe(2)
+    except ValueError:
+        return [how, None]
+    names = []
+    at_exit = False
+    depth = 0
+    while f is not None and depth < 16:
+        fn = f.f_code.co_filename
+        if fn.endswith(_POOL_FILES):
+            names.append(f.f_code.co_name)
+        elif f.f_code.co_name == "_exit_function" and fn.endswith(_UTIL_FILE):
+            at_exit = True
+        elif not (sites._is_runtime(fn) or fn.startswith(sites._STDLIB_DIRS)):
+            break
+        f = f.f_back
+        depth += 1
+    if not names:
+        # multiprocessing's exit function terminates the daemonic children still running
+        return [how, "daemon: its parent exited"] if at_exit else [how, None]
+    for name, detail in _POOL_CALLERS:
+        if name in names:
+            return ["terminated-by-pool", detail]
+    return ["terminated-by-pool", "the pool's shutdown"]
+
+
+def _make_stop(orig, how):
+    @sites.hidden
+    def stop(self):
+        if E.enabled and self.__dict__.get("_fk") is not None:
+            try:
+                popen = self.__dict__.get("_popen")
+                if popen is not None and popen.returncode is None:
+                    E.emit(["endby", E.time(), self.pid] + _stop_reason(how))
+                    E.flush()
+            except Exception as e:  # noqa: BLE001
+                E.fail("Process." + how, e)
+        try:
+            return orig(self)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+
+    return stop
+
+
+_MP_DIR = [None]
+
+
+def _make_os_exit(orig):
+    @sites.hidden
+    def _exit(*args, **kwargs):
+        # The user's os._exit says so (and sends the exit event, which nothing else would) before
+        # the process goes; multiprocessing's own os._exit after a child's _bootstrap does not.
+        try:
+            if _installed[0] and E.enabled and not identity["exit_sent"]:
+                fn = sys._getframe(1).f_code.co_filename
+                mp = _MP_DIR[0]
+                if mp is None:
+                    import multiprocessing
+
+                    mp = _MP_DIR[0] = os.path.dirname(os.path.abspath(multiprocessing.__file__)) + os.sep
+                code = args[0] if args else kwargs.get("status")
+                if isinstance(code, int) and not fn.startswith(mp) and not sites._is_runtime(fn):  # else os._exit raises TypeError
+                    E.emit(["ended", E.time(), "os._exit", str(int(code))])
+                    exit_event(int(code))
+        except BaseException:  # noqa: BLE001 - never keep a process from exiting
+            pass
+        try:
+            return orig(*args, **kwargs)
+        except BaseException as e:  # a bad argument: the standard library's TypeError, without this frame
+            sites.hide(e)
+            raise
+
+    return _exit
+
+
 # ---- child side ----------------------------------------------------------------------------
 
 
@@ -327,14 +434,19 @@ def _make_run(real_run):
             r = real_run()
         except BaseException as e:
             try:
-                E.emit(["runend", E.time(), _exc_text(e)])
+                t = E.time()
+                E.emit(["ended", t] + end_of_exception(e))
+                E.emit(["runend", t, _exc_text(e)])
                 E.flush()
             except Exception:
                 pass
             sites.hide(e)
             raise
         try:
-            E.emit(["runend", E.time(), None])
+            t = E.time()
+            by_pool = identity.get("pool_sentinel")  # the worker loop got its pool's stop sentinel
+            E.emit(["ended", t, "terminated-by-pool" if by_pool else "returned", by_pool or None])
+            E.emit(["runend", t, None])
             E.flush()
         except Exception:
             pass
@@ -391,6 +503,8 @@ def _make_bootstrap(orig):
             _started_children[0] = 0
             identity["exit_sent"] = False
             identity["key"] = info["key"]
+            identity.pop("pool_sentinel", None)  # inherited by a fork child: its own loop sets it again
+            identity.pop("main_end", None)
             announce(info)
             if "run" not in self.__dict__:
                 self.run = _make_run(self.run)
@@ -425,6 +539,8 @@ def after_fork_child():
         _started_children[0] = 0
         identity["exit_sent"] = False
         identity["announced"] = False
+        identity.pop("pool_sentinel", None)
+        identity.pop("main_end", None)
         if not mp_child:
             identity["key"] = None
             announce({"key": None, "name": "Fork-%d" % E.pid, "role": "fork", "startMethod": "fork", "target": None, "file": None, "line": None, "daemon": False})
@@ -442,6 +558,8 @@ def _at_exit():
         if not identity["announced"]:
             announce({"key": None, "name": None, "role": identity.get("role") or "process"})
         E.stop_flusher(0.3)
+        if identity.get("main_end") is not None and not identity["exit_sent"]:
+            E.emit(["ended", E.time()] + identity["main_end"])
         exit_event(identity.get("main_exit"))
         E.flush()
         E.close_transport()  # an open socket left to the garbage collector would warn (ResourceWarning)
@@ -454,6 +572,10 @@ def install():
     if _installed[0]:
         return
     _installed[0] = True
+    try:
+        replace(os, "_exit", _make_os_exit(os._exit))
+    except Exception as e:  # noqa: BLE001
+        E.fail("os._exit", e)
     if not _at_fork_registered[0]:  # at-fork hooks cannot be removed: they check _installed
         os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent, after_in_child=after_fork_child)
         _at_fork_registered[0] = True
@@ -464,10 +586,37 @@ def _patch_process(process):
     replace(BP, "start", _make_start(BP.start))
     replace(BP, "join", _make_join(BP.join))
     replace(BP, "_bootstrap", _make_bootstrap(BP._bootstrap))
+    for how in ("terminate", "kill", "interrupt"):  # interrupt(): Python 3.14+
+        if hasattr(BP, how):
+            replace(BP, how, _make_stop(getattr(BP, how), how + "()"))
 
 
 def _patch_popen(mod):
     replace(mod.Popen, "poll", _make_poll(mod.Popen.poll))
+    if "terminate" in mod.Popen.__dict__:  # popen_fork's; the forkserver's Popen inherits it
+        replace(mod.Popen, "terminate", _make_popen_terminate(mod.Popen.terminate))
+
+
+def _make_popen_terminate(orig):
+    """multiprocessing's exit function terminates daemonic children through their Popen directly."""
+
+    @sites.hidden
+    def terminate(self):
+        if E.enabled and self.returncode is None:
+            try:
+                f = sys._getframe(1)
+                if f.f_code.co_name == "_exit_function" and f.f_code.co_filename.endswith(_UTIL_FILE):
+                    E.emit(["endby", E.time(), self.pid, "terminate()", "daemon: its parent exited"])
+                    E.flush()
+            except Exception as e:  # noqa: BLE001
+                E.fail("Popen.terminate", e)
+        try:
+            return orig(self)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+
+    return terminate
 
 
 def _patch_util(util):

@@ -66,7 +66,7 @@ def user_site(skip=2):
         if fn.startswith(d):
             return fn, f.f_lineno, None, True
     line = f.f_lineno
-    return fn, line, _name_at(fn, line, f.f_globals), False
+    return fn, line, _name_of_call(f, fn, line), False
 
 
 def wait_site(frame):
@@ -100,6 +100,279 @@ def _name_at(filename, lineno, module_globals=None):
         return m.group("with")
     lhs = m.group("lhs")
     return lhs.split(",")[0].strip() if lhs else None
+
+
+# ---- names from the assignment that holds the call ---------------------------------------
+#
+# The statement that holds the creating call is parsed (once per file, on the first creation in it)
+# and the call found: on 3.11+ by the source position of the instruction the frame is executing
+# (co_positions at f_lasti, matched on the call's end), else by its rank among the calls of the
+# statement (the frame's instruction among the statement's call instructions, in evaluation order).
+# The call's place in the assignment gives its name: `a, b = Queue(), Queue()` -> "a", "b";
+# `first, *rest = ...` -> "first", "rest[0]", ...; `r, w = Pipe()` -> "r/w"; `x = y = Queue()` ->
+# "x"; `self.q = Queue()` -> "self.q"; `qs["in"] = Queue()` -> 'qs["in"]'; `qs = {"in": Queue()}`
+# -> 'qs["in"]'; `qs = [Queue(), Queue()]` -> "qs[0]", "qs[1]"; `with Pool() as p` -> "p". The
+# answer is cached per (code object, instruction offset). Any failure falls back to the first
+# assignment target on the line (`_name_at`).
+
+_NAME_CACHE = {}  # (code, lasti) -> name
+_FILE_INDEX = {}  # filename -> _Index or None
+_CALL_OPS = frozenset(("CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_FUNCTION_EX", "CALL_METHOD", "CALL", "CALL_KW"))
+_HAS_POSITIONS = sys.version_info >= (3, 11)
+
+
+def _name_of_call(f, filename, lineno):
+    code = f.f_code
+    key = (code, f.f_lasti)
+    try:
+        return _NAME_CACHE[key]
+    except KeyError:
+        pass
+    except TypeError:
+        return _name_at(filename, lineno, f.f_globals)
+    try:
+        name = _resolve(f, filename, lineno)
+    except Exception:
+        name = _NO
+    if name is _NO:
+        name = _name_at(filename, lineno, f.f_globals)
+    if len(_NAME_CACHE) < 4096:
+        _NAME_CACHE[key] = name
+    return name
+
+
+_NO = object()
+
+
+class _Index(object):
+    """A parsed file: its statements of interest and the names of the calls in them."""
+
+    __slots__ = ("text", "stmts", "by_end", "names")
+
+    def __init__(self, text, tree):
+        import ast
+
+        self.text = text
+        self.stmts = []  # (first line, last header line, stmt)
+        self.by_end = {}  # (end_lineno, end_col_offset) of a Call -> Call
+        self.names = {}  # id(Call) -> name
+        for node in ast.walk(tree):
+            if isinstance(node, ast.stmt):
+                end = node.end_lineno
+                if isinstance(node, (ast.With, ast.AsyncWith)):
+                    end = max([it.context_expr.end_lineno for it in node.items] + [it.optional_vars.end_lineno for it in node.items if it.optional_vars is not None])
+                elif isinstance(node, (ast.If, ast.While)):
+                    end = node.test.end_lineno
+                elif not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Return)):
+                    continue
+                self.stmts.append((node.lineno, end, node))
+                self._name_stmt(node)
+            elif isinstance(node, ast.Call):
+                self.by_end[(node.end_lineno, node.end_col_offset)] = node
+        self.stmts.sort(key=lambda s: (s[0], s[1]))
+
+    def src(self, node):
+        import ast
+
+        s = ast.get_source_segment(self.text, node)
+        return " ".join(s.split()) if s else None
+
+    def _name_stmt(self, node):
+        import ast
+
+        if isinstance(node, ast.Assign):
+            self._assign(node.targets[0], node.value)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            self._assign(node.target, node.value)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for it in node.items:
+                if it.optional_vars is not None:
+                    self._assign(it.optional_vars, it.context_expr)
+        expr = node.test if isinstance(node, (ast.If, ast.While)) else getattr(node, "value", None)
+        for sub in ast.walk(expr) if isinstance(expr, ast.AST) else ():
+            if isinstance(sub, ast.NamedExpr):
+                self._assign(sub.target, sub.value)
+
+    def _target_name(self, t):
+        import ast
+
+        if isinstance(t, ast.Name):
+            return t.id
+        if isinstance(t, (ast.Tuple, ast.List)):
+            parts = [self._target_name(e.value if isinstance(e, ast.Starred) else e) for e in t.elts]
+            return "/".join(p for p in parts if p) or None
+        if isinstance(t, (ast.Attribute, ast.Subscript)):
+            return self.src(t)
+        return None
+
+    def _leaf(self, value, name):
+        import ast
+
+        if name is None:
+            return
+        for sub in ast.walk(value):
+            if isinstance(sub, ast.Call) and id(sub) not in self.names:
+                self.names[id(sub)] = name
+
+    def _assign(self, target, value):
+        import ast
+
+        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
+            if any(isinstance(v, ast.Starred) for v in value.elts):
+                self._leaf(value, self._target_name(target))
+                return
+            ts = target.elts
+            star = next((i for i, t in enumerate(ts) if isinstance(t, ast.Starred)), None)
+            n = len(value.elts)
+            for i, v in enumerate(value.elts):
+                if star is None:
+                    if i < len(ts):
+                        self._assign(ts[i], v)
+                elif i < star:
+                    self._assign(ts[i], v)
+                elif i >= n - (len(ts) - star - 1):
+                    self._assign(ts[len(ts) - (n - i)], v)
+                else:
+                    base = self._target_name(ts[star].value)
+                    self._leaf(v, "%s[%d]" % (base, i - star) if base else None)
+            return
+        if isinstance(value, (ast.Tuple, ast.List)) and not isinstance(target, (ast.Tuple, ast.List, ast.Starred)):
+            base = self._target_name(target)
+            if base and not any(isinstance(v, ast.Starred) for v in value.elts):
+                for i, v in enumerate(value.elts):
+                    self._leaf(v, "%s[%d]" % (base, i))
+                return
+        if isinstance(value, ast.Dict) and not isinstance(target, (ast.Tuple, ast.List, ast.Starred)):
+            base = self._target_name(target)
+            if base:
+                for k, v in zip(value.keys, value.values):
+                    if k is not None:
+                        ks = self.src(k)
+                        self._leaf(v, "%s[%s]" % (base, ks) if ks else base)
+                self._leaf(value, base)
+                return
+        self._leaf(value, self._target_name(target))
+
+    def stmts_at(self, line):
+        """The statements whose header spans `line` (the innermost first)."""
+        found = [s for s in self.stmts if s[0] <= line <= s[1]]
+        if not found:
+            return []
+        inner = min(s[1] - s[0] for s in found)
+        return [s for s in found if s[1] - s[0] == inner]
+
+
+def _index(filename, module_globals):
+    try:
+        return _FILE_INDEX[filename]
+    except KeyError:
+        pass
+    idx = None
+    try:
+        import ast
+        import linecache
+
+        lines = linecache.getlines(filename, module_globals)
+        if lines and sum(len(x) for x in lines) <= 2000000:  # a huge generated file: the first target on the line
+            text = "".join(lines)
+            idx = _Index(text, ast.parse(text, filename))
+    except Exception:
+        idx = None
+    if len(_FILE_INDEX) < 256:
+        _FILE_INDEX[filename] = idx
+    return idx
+
+
+def _resolve(f, filename, lineno):
+    idx = _index(filename, f.f_globals)
+    if idx is None:
+        return _NO
+    code = f.f_code
+    lasti = f.f_lasti
+    if _HAS_POSITIONS and lasti >= 0:
+        try:
+            pos = None
+            for i, p in enumerate(code.co_positions()):
+                if i == lasti // 2:
+                    pos = p
+                    break
+            if pos is not None and pos[1] is not None and pos[3] is not None:
+                call = idx.by_end.get((pos[1], pos[3]))
+                if call is not None:
+                    return idx.names.get(id(call))
+        except Exception:
+            pass
+    stmts = idx.stmts_at(lineno)
+    if not stmts:
+        return _NO
+    calls = []
+    for s in stmts:
+        _calls_in_order(s[2], calls)
+    if len(calls) == 1:
+        return idx.names.get(id(calls[0]))
+    lo = min(s[0] for s in stmts)
+    hi = max(s[1] for s in stmts)
+    import dis
+
+    offsets = []
+    line = None
+    for ins in dis.get_instructions(code):
+        if ins.starts_line:
+            line = ins.starts_line if not isinstance(ins.starts_line, bool) else getattr(ins, "line_number", None)
+        elif getattr(ins, "line_number", None) is not None:
+            line = ins.line_number
+        if ins.opname in _CALL_OPS and line is not None and lo <= line <= hi:
+            offsets.append(ins.offset)
+    # The frame's instruction is the call itself, or (3.12+) the last of its inline cache entries.
+    k = len([o for o in offsets if o <= lasti]) - 1
+    if k < 0 or lasti - offsets[k] > 32:
+        return _NO
+    if k >= len(calls) or len(offsets) < len(calls):
+        return _NO
+    return idx.names.get(id(calls[k]))
+
+
+def _calls_in_order(node, out):
+    """The Call nodes of a statement in the order the interpreter makes the calls (nested code skipped)."""
+    import ast
+
+    if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        _calls_in_order(node.generators[0].iter, out)
+        return
+    if isinstance(node, ast.Assign):
+        _calls_in_order(node.value, out)
+        for t in node.targets:
+            _calls_in_order(t, out)
+    elif isinstance(node, ast.AnnAssign):
+        if node.value is not None:
+            _calls_in_order(node.value, out)
+        _calls_in_order(node.target, out)
+    elif isinstance(node, ast.NamedExpr):
+        _calls_in_order(node.value, out)
+    elif isinstance(node, ast.Dict):
+        for k, v in zip(node.keys, node.values):
+            if k is not None:
+                _calls_in_order(k, out)
+            _calls_in_order(v, out)
+    elif isinstance(node, ast.Call):
+        _calls_in_order(node.func, out)
+        for a in node.args:
+            _calls_in_order(a, out)
+        for kw in node.keywords:
+            _calls_in_order(kw.value, out)
+        out.append(node)
+    elif isinstance(node, (ast.If, ast.While)):
+        _calls_in_order(node.test, out)
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        for it in node.items:
+            _calls_in_order(it.context_expr, out)
+            if it.optional_vars is not None:
+                _calls_in_order(it.optional_vars, out)
+    else:
+        for child in ast.iter_child_nodes(node):
+            _calls_in_order(child, out)
 
 
 def code_site(func):
