@@ -5,7 +5,7 @@
  */
 
 import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from './insights';
-import { HELPER_ROLES, RunModel, makeWarning, stateSeconds, type ChannelKind, type ProcessRole, type WarningModel } from './model';
+import { HELPER_ROLES, RunModel, makeWarning, outputLines, stateSeconds, type ChannelKind, type ProcessRole, type WarningModel } from './model';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
 
@@ -31,6 +31,8 @@ export interface SummaryProcess {
   peakRssBytes: number;
   stateSeconds: { running: number; waiting: number; zombie: number };
   waits: Record<string, number>;
+  /** What its own Python wrote to sys.stdout/sys.stderr, as recorded (bounded: `capped` when cut). */
+  output: { lines: number; bytes: number; capped: boolean };
 }
 
 export interface SummaryFlow {
@@ -191,6 +193,7 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
       peakRssBytes: p.peakRssBytes,
       stateSeconds: { running: round(s.running), waiting: round(s.waiting), zombie: round(s.zombie) },
       waits: waitTotals(p.waits, p.counters.waits, now),
+      output: { lines: outputLines(p.output), bytes: p.output?.bytes ?? 0, capped: p.output?.capped ?? false },
     };
   });
 
