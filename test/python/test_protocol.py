@@ -108,6 +108,10 @@ def check(ev):
         return None
     if t == "warn":
         return None if len(a) == 2 and isinstance(a[0], str) and isinstance(a[1], str) else "warn"
+    if t == "out":
+        return None if len(a) == 2 and a[0] in ("stdout", "stderr") and isinstance(a[1], str) and a[1] else "out"
+    if t == "outcap":
+        return None if len(a) == 1 and isinstance(a[0], int) else "outcap"
     return "unknown type %s" % t
 
 

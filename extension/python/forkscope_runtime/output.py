@@ -43,7 +43,7 @@ def _make_write(orig, stream):
         except BaseException as e:
             sites.hide(e)
             raise
-        if E.enabled:
+        if E.enabled and s:
             try:
                 left = _left[0]
                 if left > 0:
