@@ -13,6 +13,7 @@ import { el, setText } from './dom';
 import { FlowsView } from './flows';
 import { formatCount, formatSeconds, RefNames } from './format';
 import { insightsByPid, insightsOf, InsightsView, type Insight } from './insights';
+import { OutputView } from './output';
 import { PoolsView } from './pools';
 import { ProcessTreeView } from './processTree';
 import type { FromWebview, ToWebview } from './protocol';
@@ -27,7 +28,7 @@ export interface InspectorHost {
   canOpenSource: boolean;
 }
 
-type TabId = 'flows' | 'cpu' | 'pools';
+type TabId = 'flows' | 'cpu' | 'pools' | 'output';
 
 interface SavedState {
   selected?: number | null;
@@ -76,6 +77,7 @@ export class Inspector {
   private readonly flows: FlowsView;
   private readonly charts: CpuMemoryView;
   private readonly pools: PoolsView;
+  private readonly output = new OutputView();
   private readonly headerTitle: HTMLElement;
   private readonly headerName: HTMLElement;
   private readonly headerStatus: HTMLElement;
@@ -189,6 +191,7 @@ export class Inspector {
     addTab('flows', 'Flows', this.flows.root);
     addTab('cpu', 'CPU & memory', this.charts.root);
     addTab('pools', 'Pools', this.pools.root);
+    addTab('output', 'Output', this.output.root);
     tablist.addEventListener('keydown', (e) => {
       const ids = [...this.tabs.keys()];
       const i = ids.indexOf(this.tab);
@@ -449,6 +452,7 @@ export class Inspector {
     this.lastTabAt = t0;
     if (this.tab === 'flows') this.flows.update(m, s!, this.live);
     else if (this.tab === 'cpu') this.charts.update(m, this.selected);
+    else if (this.tab === 'output') this.output.update(m, this.selected);
     else this.pools.update(m, s!, this.selected);
     this.tabCost = performance.now() - t0 + (s === this.summary ? this.summaryCost : 0);
   }

@@ -173,5 +173,12 @@ table.fs-table { border-collapse: collapse; font-size: 0.92em; font-variant-nume
 .fs-compare-timeline .fs-timeline { flex: none; height: calc(var(--lanes, 4) * 20px + 30px); min-height: 90px; }
 .fs-empty { padding: 16px; color: var(--c-muted); }
 .fs-error { padding: 16px; color: var(--c-error); white-space: pre-wrap; }
+.fs-output { padding: 8px 12px; }
+.fs-output-head, .fs-output .fs-note { margin: 0 0 6px; color: var(--c-muted); }
+.fs-output-lines { border-collapse: collapse; font-family: var(--vscode-editor-font-family, monospace); font-size: 12px; }
+.fs-output-lines td { padding: 0 8px 0 0; vertical-align: top; }
+.fs-output-time, .fs-output-stream { color: var(--c-muted); white-space: nowrap; }
+.fs-output-text { white-space: pre-wrap; word-break: break-all; }
+.fs-output-lines .fs-stderr .fs-output-text { color: var(--c-error); }
 .fs-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 `;

@@ -613,6 +613,7 @@ export class TimelineView {
     }
 
     this.drawInsights(rows, model, pal, first, last, laneY);
+    this.drawOutputTicks(rows, pal, first, last, laneY);
 
     // Now.
     if (this.host.live()) {
@@ -785,6 +786,43 @@ export class TimelineView {
       }
       ctx.lineWidth = 1;
     }
+  }
+
+  /** Where a process wrote to sys.stdout/sys.stderr: a small tick at the foot of its lane per write (one per pixel). */
+  private drawOutputTicks(rows: readonly TreeRow[], pal: Palette, first: number, last: number, laneY: (lane: number) => number): void {
+    const ctx = this.ctx;
+    const G = this.gutter;
+    const LH = this.laneH;
+    const { t0, t1 } = this.win;
+    for (let lane = first; lane <= last; lane++) {
+      const chunks = rows[lane].p.output?.chunks;
+      if (!chunks?.length) continue;
+      const y = laneY(lane) + LH - 4;
+      let lastPx = -1;
+      for (let k = firstChunkAtOrAfter(chunks, t0); k < chunks.length; k++) {
+        const c = chunks[k];
+        if (c.t > t1) break;
+        const x = Math.floor(G + this.win.x(c.t));
+        if (x === lastPx) continue;
+        lastPx = x;
+        ctx.fillStyle = c.stream === 'stderr' ? pal.error : pal.fg;
+        ctx.fillRect(x, y, 1, 4);
+      }
+    }
+  }
+
+  /** The output line written near (x, y) on a lane, in words (for the tooltip). */
+  private describeOutputAt(p: ProcessModel, x: number): string | null {
+    const chunks = p.output?.chunks;
+    if (!chunks?.length) return null;
+    const tA = this.win.t(x - this.gutter - 3);
+    const tB = this.win.t(x - this.gutter + 3);
+    const k = firstChunkAtOrAfter(chunks, tA);
+    const c = chunks[k];
+    if (!c || c.t > tB) return null;
+    const lines = c.text.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1);
+    const shown = lines.slice(0, 5).map((l) => (l.length > 200 ? `${l.slice(0, 200)}…` : l));
+    return `${p.name} (pid ${p.pid}) wrote to ${c.stream} at ${formatSeconds(c.t)}:\n${shown.join('\n')}${lines.length > 5 ? `\n… ${lines.length - 5} more lines` : ''}`;
   }
 
   /** The insights whose marker is near (x, y), in words (for the tooltip). */
@@ -985,6 +1023,11 @@ export class TimelineView {
     const head = `${p.name} (pid ${p.pid})`;
     const parent = describeParent(p);
     if (x <= this.gutter) return `${head}${parent ? `\n${parent}` : ''}${p.target ? `\n${p.target}` : ''}`;
+    const y0 = this.axisH + lane * LH - this.scrollY;
+    if (y >= y0 + LH - 7) {
+      const written = this.describeOutputAt(p, x);
+      if (written) return written;
+    }
     const t = this.win.t(x - this.gutter);
     const bands = this.bandsOf(p, model);
     const k = firstBandEndingAfter(bands, t);
@@ -1049,4 +1092,16 @@ function fitText(ctx: CanvasRenderingContext2D, text: string, max: number): stri
     else hi = mid - 1;
   }
   return text.slice(0, lo) + '…';
+}
+
+/** Index of the first output chunk written at or after t (chunks are in time order). */
+function firstChunkAtOrAfter(chunks: readonly { t: number }[], t: number): number {
+  let lo = 0;
+  let hi = chunks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (chunks[mid].t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

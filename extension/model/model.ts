@@ -149,6 +149,77 @@ export interface ProcessModel {
   /** Inputs of endReason: what the process said of its own end (`ended` event), and a stop its parent made (`endby`). */
   endSaid?: { reason: string; detail: string | null; t: number } | null;
   endBy?: { reason: string; detail: string | null; t: number; by: number } | null;
+  /** What its own Python wrote to sys.stdout/sys.stderr (runtime `out` events; absent until it writes). */
+  output?: ProcessOutput;
+}
+
+/** One recorded write (or several close together) of a process to a standard stream. */
+export interface OutputChunk {
+  t: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+/** A process's recorded output, bounded by MODEL_LIMITS.outputChars. */
+export interface ProcessOutput {
+  chunks: OutputChunk[];
+  /** Characters kept. */
+  chars: number;
+  /** UTF-8 bytes of the text kept. */
+  bytes: number;
+  /** Line ends in the text kept, plus one for an unfinished last line per stream. */
+  newlines: number;
+  /** The runtime (outcap) or the model stopped recording this process's text. */
+  capped: boolean;
+}
+
+/** Lines of a process's recorded output (a last line without its newline counts). */
+export function outputLines(o: ProcessOutput | undefined): number {
+  if (!o) return 0;
+  let n = o.newlines;
+  for (const s of ['stdout', 'stderr'] as const) {
+    for (let i = o.chunks.length - 1; i >= 0; i--) {
+      if (o.chunks[i].stream !== s) continue;
+      if (!o.chunks[i].text.endsWith('\n')) n++;
+      break;
+    }
+  }
+  return n;
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** Adds a recorded write to a process's output (the model's own bound applies). */
+export function addOutput(p: ProcessModel, t: number, stream: 'stdout' | 'stderr', text: string): void {
+  const o = (p.output ??= { chunks: [], chars: 0, bytes: 0, newlines: 0, capped: false });
+  const room = MODEL_LIMITS.outputChars - o.chars;
+  if (room <= 0) {
+    o.capped = true;
+    return;
+  }
+  if (text.length > room) {
+    text = text.slice(0, room);
+    o.capped = true;
+  }
+  o.chars += text.length;
+  o.bytes += utf8Length(text);
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) o.newlines++;
+  const last = o.chunks.length ? o.chunks[o.chunks.length - 1] : undefined;
+  // A write that continues the last one's line on the same stream joins it (print's text and its newline).
+  if (last && last.stream === stream && !last.text.endsWith('\n')) last.text += text;
+  else o.chunks.push({ t, stream, text });
 }
 
 /**
@@ -354,6 +425,8 @@ export const MODEL_LIMITS = {
   messages: 500_000,
   tasks: 200_000,
   samplesPerProcess: 20_000,
+  /** Characters of output text kept per process (the runtime's own cap is the same). */
+  outputChars: 1024 * 1024,
 };
 
 const emptyCounters = (): ProcessCounters => ({
@@ -950,6 +1023,14 @@ export class RunReducer {
         break;
       case 'warn':
         m.warnings.push(makeWarning(str(ev[2]) ?? 'runtime', pid, str(ev[3]) ?? '', t, ev[4]));
+        break;
+      case 'out': {
+        const text = str(ev[3]);
+        if (text !== null) addOutput(p, t, ev[2] === 'stderr' ? 'stderr' : 'stdout', text);
+        break;
+      }
+      case 'outcap':
+        (p.output ??= { chunks: [], chars: 0, bytes: 0, newlines: 0, capped: false }).capped = true;
         break;
       default:
         break;

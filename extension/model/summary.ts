@@ -5,7 +5,7 @@
  */
 
 import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from './insights';
-import { HELPER_ROLES, RunModel, makeWarning, stateSeconds, type ChannelKind, type EndReason, type ProcessRole, type WarningModel } from './model';
+import { HELPER_ROLES, RunModel, makeWarning, outputLines, stateSeconds, type ChannelKind, type EndReason, type ProcessRole, type WarningModel } from './model';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
 
@@ -45,6 +45,8 @@ export interface SummaryProcess {
   /** The OS parent that adopted it after its parent died, and that process's command name (null when not orphaned or unknown). */
   adoptedBy: number | null;
   adoptedByName: string | null;
+  /** What its own Python wrote to sys.stdout/sys.stderr, as recorded (bounded: `capped` when cut). */
+  output: { lines: number; bytes: number; capped: boolean };
 }
 
 export interface SummaryFlow {
@@ -212,6 +214,7 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
       endDetail: p.endDetail,
       adoptedBy: p.adoptedBy,
       adoptedByName: p.adoptedByName,
+      output: { lines: outputLines(p.output), bytes: p.output?.bytes ?? 0, capped: p.output?.capped ?? false },
     };
   });
 

@@ -17,7 +17,7 @@ import { InsightNotifier, RunInsights } from './diagnostics';
 import { Disposable } from './dispose';
 import { ContextKeys, Settings, setContext } from './ids';
 import { InspectorPanel, openSource, type InspectorSource } from './inspectorPanel';
-import { PrefixedLines } from './outputLines';
+import { AttributedLines } from './outputLines';
 import { InterpreterError, reportInterpreterError, resolveInterpreter } from './interpreter';
 import type { ProcessTreeProvider } from './processTree';
 import { RunSession, type RunEnd } from './runSession';
@@ -177,13 +177,24 @@ export class RunController extends Disposable {
       stopRun: () => void this.stop(session),
     });
     this.insightsByScript.set(script, insights);
-    const out = new PrefixedLines(path.basename(script), (line) => this.output.appendLine(line));
+    // Lines are prefixed with the process whose Python wrote them, matched against the recorded writes.
+    const out = new AttributedLines(
+      path.basename(script),
+      (line) => this.output.appendLine(line),
+      (pid) => {
+        const p = session.model?.byPid.get(pid);
+        const who = !p ? 'pid' : p.role === 'main' ? path.basename(script) : p.target ? p.target.slice(p.target.lastIndexOf('.') + 1) : p.name;
+        return `${who} ${pid}`;
+      },
+    );
+    const pumpTimer = setInterval(() => out.pump(), 250);
     this.output.appendLine(`▶ ${python} ${path.basename(script)} ${(o.args ?? []).join(' ')} (recording → ${session.request.out})`);
     session.onDidOutput((e) => {
       out.write(e.stream, e.text);
       this._onDidOutput.fire({ session, ...e });
     });
-    session.onDidReceiveRecords(() => {
+    session.onDidReceiveRecords((records) => {
+      out.records(records);
       if (session.model && this.insightsByScript.get(script) === insights) insights.updateLive(session.model);
       if (this.shown === session) {
         if (this.tree.shownModel !== session.model) this.tree.show(session.model, true);
@@ -192,6 +203,7 @@ export class RunController extends Disposable {
       }
     });
     session.onDidEnd((end) => {
+      clearInterval(pumpTimer);
       out.flush();
       if (end.summary && this.insightsByScript.get(script) === insights) insights.updateFinal(end.summary.warnings, session.model);
       this.onEnded(session, end, interactive);

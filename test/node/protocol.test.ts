@@ -58,6 +58,8 @@ const checks: Record<string, Check> = {
     return null;
   },
   warn: ([, , kind, message]) => (isStr(kind) && isStr(message) ? null : 'warn needs kind, message'),
+  out: ([, , stream, text]) => ((stream === 'stdout' || stream === 'stderr') && isStr(text) && (text as string).length > 0 ? null : 'out needs stream, text'),
+  outcap: ([, , limit]) => (isNum(limit) ? null : 'outcap needs limit'),
 };
 
 for (const method of startMethods()) {

@@ -37,6 +37,18 @@ class IdenticalOutputTest(RuntimeCase):
                 self.assertIn(b'raise ValueError("main failed")', rec.result.stderr)
                 self.assertNotIn(b"forkscope", rec.result.stderr)
 
+    def test_streams_unchanged_and_writes_recorded(self):
+        # sys.stdout stays the same object with the same type, buffer, fileno, encoding and
+        # line buffering, in the main process and in children of every start method.
+        rec = self.compare("streams.py", *METHODS)
+        self.assertIn(b"main True True True TextIOWrapper 1 2", rec.result.stdout)
+        self.assertIn(b"written: 4", rec.result.stdout)
+        text = "".join(e[3] for es in rec.events.values() for e in es if e[0] == "out")
+        for m in ["main"] + METHODS:
+            self.assertIn("%s writelines\n" % m, text)
+            self.assertIn("WARNING %s logged" % m, text)
+        self.assertNotIn("raw bytes", text)  # bytes written to .buffer are not attributed
+
     def test_other_endings(self):
         for how in ("ok", "exit", "queue-empty", "pool-raise"):
             with self.subTest(how=how):

@@ -118,6 +118,10 @@ def check(ev):
         return None if len(a) == 2 and a[0] in ("returned", "exception", "sys.exit", "terminated-by-pool", "os._exit") and opt_str(a[1]) else "ended"
     if t == "endby":
         return None if len(a) == 3 and isinstance(a[0], int) and a[1] in ("terminate()", "kill()", "interrupt()", "terminated-by-pool") and opt_str(a[2]) else "endby"
+    if t == "out":
+        return None if len(a) == 2 and a[0] in ("stdout", "stderr") and isinstance(a[1], str) and a[1] else "out"
+    if t == "outcap":
+        return None if len(a) == 1 and isinstance(a[0], int) else "outcap"
     return "unknown type %s" % t
 
 

@@ -59,6 +59,9 @@ def _install_patches():
     sites.init()
     processes.install()
     locks.install()
+    from . import output
+
+    output.install()
     for name, runtime_module, function in HOOKS:
         lazy.when_imported(name, _hook(runtime_module, function))
     if not sites.NEW_RERAISE:
@@ -160,6 +163,12 @@ def uninstall():
     except Exception:
         pass
     processes.uninstall()
+    try:
+        from . import output
+
+        output.uninstall()
+    except Exception:
+        pass
     try:
         from . import lazy
 

@@ -1,0 +1,74 @@
+/**
+ * Output per process, end to end: real Python runs under every start method,
+ * the terminal's bytes identical to a plain run, each process's recorded
+ * output in the model and the summary (`processes[].output`), and the VS Code
+ * output channel's prefixing (AttributedLines, pure) over a real run's pipe
+ * bytes and recording.
+ */
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseRecording } from '../../extension/model/recording';
+import { AttributedLines } from '../../extension/vscode/outputLines';
+import { plainRun, record, startMethods } from './support/run';
+
+for (const method of startMethods()) {
+  test(`output under ${method}: same bytes, each process's lines its own, prefixed by writer`, async () => {
+    const plain = await plainRun('output_three.py', [method, 'seq']);
+    const r = await record('output_three.py', [method, 'seq']);
+    assert.equal(r.stdout, plain.stdout);
+    assert.equal(r.stderr, plain.stderr);
+    assert.equal(r.code, plain.code);
+    const byName = Object.fromEntries(r.model.processes.map((p) => [p.role === 'main' ? 'main' : p.name, p]));
+    const sp = Object.fromEntries(r.summary.processes.map((p) => [p.role === 'main' ? 'main' : p.name, p]));
+    // main: 6 lines, 3 err lines, the "big" line; a: 6 + 3; b: 6 + 3 + its traceback.
+    assert.equal(sp.main.output.lines, 10);
+    assert.equal(sp.a.output.lines, 9);
+    assert.ok(sp.b.output.lines > 9 + 2, JSON.stringify(sp.b.output));
+    assert.equal(sp.a.output.capped, false);
+    assert.equal(sp.a.output.bytes, Buffer.byteLength('a line 0\n') * 6 + Buffer.byteLength('a err 1\n') * 3);
+    const text = (name: string, stream: string) => (byName[name].output?.chunks ?? []).filter((c) => c.stream === stream).map((c) => c.text).join('');
+    assert.match(text('b', 'stderr'), /Traceback[\s\S]*ValueError: child b failed on purpose/);
+    assert.doesNotMatch(text('a', 'stderr'), /Traceback/);
+    assert.equal(text('a', 'stdout'), [0, 1, 2, 3, 4, 5].map((i) => `a line ${i}\n`).join(''));
+
+    // The output channel: the real pipe bytes and the real recording, each line prefixed by its writer.
+    const lines: string[] = [];
+    const label = (pid: number) => `${r.model.byPid.get(pid)?.name} ${pid}`;
+    const out = new AttributedLines('output_three.py', (l) => lines.push(l), label);
+    out.write('stdout', r.stdout);
+    out.write('stderr', r.stderr);
+    out.records(parseRecording(r.recordingText, 'x').records);
+    out.flush();
+    assert.equal(lines.length, r.stdout.split('\n').length - 1 + r.stderr.split('\n').length - 1);
+    for (const name of ['a', 'b']) {
+      const p = byName[name];
+      for (let i = 0; i < 6; i++) assert.ok(lines.includes(`[${name} ${p.pid}] ${name} line ${i}`), `${name} line ${i}: ${lines.join('\n')}`);
+      assert.ok(lines.includes(`[${name} ${p.pid} stderr] ${name} err 1`), lines.join('\n'));
+    }
+    assert.ok(lines.includes(`[MainProcess ${byName.main.pid}] main line 0`));
+    assert.ok(lines.includes(`[b ${byName.b.pid} stderr] ValueError: child b failed on purpose`), lines.join('\n'));
+  });
+}
+
+test('AttributedLines: pipe order kept, identical lines go to the first writer, unexplained lines fall back', () => {
+  let now = 0;
+  const lines: string[] = [];
+  const out = new AttributedLines('s.py', (l) => lines.push(l), (pid) => `w ${pid}`, 500, () => now);
+  out.write('stdout', 'hello\nfrom C\nhel');
+  assert.deepEqual(lines, [], 'lines wait for the records');
+  out.records([
+    ['ev', 2, [['out', 2.0, 'stdout', 'hello\n']]],
+    ['ev', 1, [['out', 1.0, 'stdout', 'hello\n']]],
+  ]);
+  assert.deepEqual(lines, ['[w 1] hello'], 'the earlier writer of the same text');
+  now = 600;
+  out.pump();
+  assert.deepEqual(lines, ['[w 1] hello', '[s.py] from C']);
+  out.write('stdout', 'lo\n');
+  assert.deepEqual(lines.at(-1), '[w 2] hello');
+  out.recordedWrite(3, 3.0, 'stderr', '<b>x</b>');
+  out.write('stderr', '<b>x</b>');
+  out.flush();
+  assert.deepEqual(lines.at(-1), '[w 3 stderr] <b>x</b>');
+});
