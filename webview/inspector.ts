@@ -13,6 +13,7 @@ import { el, setText } from './dom';
 import { FlowsView } from './flows';
 import { formatCount, formatSeconds, RefNames } from './format';
 import { insightsByPid, insightsOf, InsightsView, type Insight } from './insights';
+import { LocksView } from './locks';
 import { PoolsView } from './pools';
 import { ProcessTreeView } from './processTree';
 import type { FromWebview, ToWebview } from './protocol';
@@ -27,7 +28,7 @@ export interface InspectorHost {
   canOpenSource: boolean;
 }
 
-type TabId = 'flows' | 'cpu' | 'pools';
+type TabId = 'flows' | 'cpu' | 'pools' | 'locks';
 
 interface SavedState {
   selected?: number | null;
@@ -76,6 +77,7 @@ export class Inspector {
   private readonly flows: FlowsView;
   private readonly charts: CpuMemoryView;
   private readonly pools: PoolsView;
+  private readonly locks: LocksView;
   private readonly headerTitle: HTMLElement;
   private readonly headerName: HTMLElement;
   private readonly headerStatus: HTMLElement;
@@ -170,6 +172,7 @@ export class Inspector {
     this.flows = new FlowsView({ select: (pid) => this.select(pid, { from: 'flows' }) });
     this.charts = new CpuMemoryView();
     this.pools = new PoolsView({ select: (pid) => this.select(pid, { from: 'pools' }) });
+    this.locks = new LocksView({ select: (pid) => this.select(pid, { from: 'locks' }) });
     const addTab = (id: TabId, label: string, content: HTMLElement) => {
       const tab = el('button', '', label);
       tab.type = 'button';
@@ -189,6 +192,7 @@ export class Inspector {
     addTab('flows', 'Flows', this.flows.root);
     addTab('cpu', 'CPU & memory', this.charts.root);
     addTab('pools', 'Pools', this.pools.root);
+    addTab('locks', 'Locks & shared', this.locks.root);
     tablist.addEventListener('keydown', (e) => {
       const ids = [...this.tabs.keys()];
       const i = ids.indexOf(this.tab);
@@ -287,7 +291,7 @@ export class Inspector {
     this.schedule();
   }
 
-  select(pid: number | null, opts: { from: 'tree' | 'timeline' | 'host' | 'flows' | 'pools' | 'restore' | 'insight' }): void {
+  select(pid: number | null, opts: { from: 'tree' | 'timeline' | 'host' | 'flows' | 'pools' | 'locks' | 'restore' | 'insight' }): void {
     if (pid !== null && this.model && !this.model.byPid.has(pid)) return;
     const changed = pid !== this.selected;
     this.selected = pid;
@@ -449,6 +453,7 @@ export class Inspector {
     this.lastTabAt = t0;
     if (this.tab === 'flows') this.flows.update(m, s!, this.live);
     else if (this.tab === 'cpu') this.charts.update(m, this.selected);
+    else if (this.tab === 'locks') this.locks.update(m, s!, this.selected);
     else this.pools.update(m, s!, this.selected);
     this.tabCost = performance.now() - t0 + (s === this.summary ? this.summaryCost : 0);
   }

@@ -1,6 +1,7 @@
 """Like sample 06: four workers write five whole lines each under one Lock (each
 hold lasts a few ms, so they contend), plus a Value and an Array, a RawArray and
-an RLock taken recursively. argv[1] = start method (default fork)."""
+an RLock taken recursively. argv[1] = start method (default fork); argv[2], if
+given, is the workers' name prefix (default "writer-")."""
 import multiprocessing as mp
 import sys
 import time
@@ -26,7 +27,8 @@ if __name__ == "__main__":
     counter = ctx.Value("i", 7)
     samples = ctx.Array("d", 6)
     raw = ctx.RawArray("b", 16)
-    workers = [ctx.Process(target=write_lines, args=(print_lock, nested, w), name=f"writer-{w}") for w in range(4)]
+    prefix = sys.argv[2] if len(sys.argv) > 2 else "writer-"
+    workers = [ctx.Process(target=write_lines, args=(print_lock, nested, w), name=f"{prefix}{w}") for w in range(4)]
     for p in workers:
         p.start()
     for p in workers:
