@@ -18,6 +18,18 @@ export interface LocksEvents {
 
 /** A bar narrower than this share of the lock's time span is merged with its neighbour. */
 const MERGE_SHARE = 0.002;
+/** Processes drawn in a lock's timeline (the selected one always among them). */
+const MAX_ROWS = 200;
+
+function groupByPid<T extends { pid: number }>(items: T[]): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const x of items) {
+    let list = out.get(x.pid);
+    if (!list) out.set(x.pid, (list = []));
+    list.push(x);
+  }
+  return out;
+}
 
 export class LocksView {
   readonly root: HTMLElement;
@@ -160,7 +172,10 @@ export class LocksView {
     const legend = el('p', 'fs-muted fs-lock-legend');
     legend.append(el('span', 'fs-lock-key hold'), document.createTextNode(' holding  '), el('span', 'fs-lock-key wait'), document.createTextNode(` waiting · ${formatSeconds(t0)} → ${formatSeconds(t1)}`));
     box.append(legend);
-    const pids = [...new Set([...l.holds.map((h) => h.pid), ...l.waits.map((w) => w.pid)])].sort((a, b) => a - b);
+    const holdsOf = groupByPid(l.holds);
+    const waitsOf = groupByPid(l.waits);
+    const all = [...new Set([...holdsOf.keys(), ...waitsOf.keys()])].sort((a, b) => a - b);
+    const pids = all.length > MAX_ROWS ? all.filter((pid) => pid === selected).concat(all.filter((pid) => pid !== selected).slice(0, MAX_ROWS - 1)).sort((a, b) => a - b) : all;
     for (const pid of pids) {
       const p = model.byPid.get(pid);
       const row = el('div', 'fs-lock-row');
@@ -178,11 +193,12 @@ export class LocksView {
           track.append(bar);
         }
       };
-      bars(l.waits.filter((w) => w.pid === pid), 'wait', 'waiting');
-      bars(l.holds.filter((h) => h.pid === pid), 'hold', 'holding');
+      bars(waitsOf.get(pid) ?? [], 'wait', 'waiting');
+      bars(holdsOf.get(pid) ?? [], 'hold', 'holding');
       row.append(label, track);
       box.append(row);
     }
+    if (pids.length < all.length) box.append(el('p', 'fs-muted', `${formatCount(all.length - pids.length)} more processes not drawn.`));
     return box;
   }
 
