@@ -84,7 +84,7 @@ export class LocksView {
     sec.id = 'fs-locks';
     sec.append(el('h3', '', 'Locks'));
     if (!locks.length) {
-      sec.append(el('p', 'fs-empty', 'No Lock, RLock, Semaphore, Condition, Event or Barrier made by the script in this run.'));
+      sec.append(el('p', 'fs-muted fs-locks-empty', 'No Lock, RLock, Semaphore, Condition, Event or Barrier made by the script in this run.'));
       return sec;
     }
     let current = locks.find((l) => l.id === this.lock);
@@ -214,7 +214,7 @@ export class LocksView {
       ),
     );
     if (!shared.length) {
-      sec.append(el('p', 'fs-empty', 'No Value, Array, RawValue or RawArray made by the script in this run.'));
+      sec.append(el('p', 'fs-muted fs-locks-empty', 'No Value, Array, RawValue or RawArray made by the script in this run.'));
       return sec;
     }
     const table = el('table', 'fs-table fs-shared-table');
@@ -244,7 +244,7 @@ export class LocksView {
     sec.id = 'fs-managers';
     sec.append(el('h3', '', 'Manager calls'));
     if (!managers.length) {
-      sec.append(el('p', 'fs-empty', 'No Manager in this run.'));
+      sec.append(el('p', 'fs-muted fs-locks-empty', 'No Manager in this run.'));
       return sec;
     }
     for (const ch of managers) {

@@ -182,6 +182,7 @@ table.fs-table { border-collapse: collapse; font-size: 0.92em; font-variant-nume
 .fs-lock-key { display: inline-block; width: 10px; height: 10px; vertical-align: middle; }
 .fs-shared-note { max-width: 760px; }
 .fs-mono { font-family: var(--mono); }
+.fs-locks-section p { margin: 2px 0 6px; }
 .fs-error { padding: 16px; color: var(--c-error); white-space: pre-wrap; }
 .fs-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 `;

@@ -149,6 +149,8 @@ describe('Locks & shared view on real recorded runs', { skip: runtimeAvailable()
     );
     for (const c of ch.calls!) assert.ok(rows.some((r) => r.pid === c.pid && r.method === c.method && r.calls === String(c.calls)), `${c.pid} ${c.method}`);
     assert.equal(rows.length, ch.calls!.length);
+    fs.mkdirSync(RESULTS, { recursive: true });
+    await page.screenshot({ path: path.join(RESULTS, 'locks-view-manager.png'), fullPage: true });
     await page.close();
   });
 
