@@ -14,6 +14,7 @@ import { FlowsView } from './flows';
 import { formatCount, formatSeconds, RefNames } from './format';
 import { insightsByPid, insightsOf, InsightsView, type Insight } from './insights';
 import { OutputView } from './output';
+import { LocksView } from './locks';
 import { PoolsView } from './pools';
 import { ProcessTreeView } from './processTree';
 import type { FromWebview, ToWebview } from './protocol';
@@ -28,7 +29,7 @@ export interface InspectorHost {
   canOpenSource: boolean;
 }
 
-type TabId = 'flows' | 'cpu' | 'pools' | 'output';
+type TabId = 'flows' | 'cpu' | 'pools' | 'locks' | 'output';
 
 interface SavedState {
   selected?: number | null;
@@ -78,6 +79,7 @@ export class Inspector {
   private readonly charts: CpuMemoryView;
   private readonly pools: PoolsView;
   private readonly output = new OutputView();
+  private readonly locks: LocksView;
   private readonly headerTitle: HTMLElement;
   private readonly headerName: HTMLElement;
   private readonly headerStatus: HTMLElement;
@@ -172,6 +174,7 @@ export class Inspector {
     this.flows = new FlowsView({ select: (pid) => this.select(pid, { from: 'flows' }) });
     this.charts = new CpuMemoryView();
     this.pools = new PoolsView({ select: (pid) => this.select(pid, { from: 'pools' }) });
+    this.locks = new LocksView({ select: (pid) => this.select(pid, { from: 'locks' }) });
     const addTab = (id: TabId, label: string, content: HTMLElement) => {
       const tab = el('button', '', label);
       tab.type = 'button';
@@ -191,6 +194,7 @@ export class Inspector {
     addTab('flows', 'Flows', this.flows.root);
     addTab('cpu', 'CPU & memory', this.charts.root);
     addTab('pools', 'Pools', this.pools.root);
+    addTab('locks', 'Locks & shared', this.locks.root);
     addTab('output', 'Output', this.output.root);
     tablist.addEventListener('keydown', (e) => {
       const ids = [...this.tabs.keys()];
@@ -290,7 +294,7 @@ export class Inspector {
     this.schedule();
   }
 
-  select(pid: number | null, opts: { from: 'tree' | 'timeline' | 'host' | 'flows' | 'pools' | 'restore' | 'insight' }): void {
+  select(pid: number | null, opts: { from: 'tree' | 'timeline' | 'host' | 'flows' | 'pools' | 'locks' | 'restore' | 'insight' }): void {
     if (pid !== null && this.model && !this.model.byPid.has(pid)) return;
     const changed = pid !== this.selected;
     this.selected = pid;
@@ -453,6 +457,7 @@ export class Inspector {
     if (this.tab === 'flows') this.flows.update(m, s!, this.live);
     else if (this.tab === 'cpu') this.charts.update(m, this.selected);
     else if (this.tab === 'output') this.output.update(m, this.selected);
+    else if (this.tab === 'locks') this.locks.update(m, s!, this.selected);
     else this.pools.update(m, s!, this.selected);
     this.tabCost = performance.now() - t0 + (s === this.summary ? this.summaryCost : 0);
   }

@@ -172,6 +172,23 @@ table.fs-table { border-collapse: collapse; font-size: 0.92em; font-variant-nume
 .fs-timeline-pane.fs-compare-timeline { flex: none; min-height: 0; }
 .fs-compare-timeline .fs-timeline { flex: none; height: calc(var(--lanes, 4) * 20px + 30px); min-height: 90px; }
 .fs-empty { padding: 16px; color: var(--c-muted); }
+.fs-locks-section { margin-bottom: 16px; }
+.fs-locks-section h3 { margin: 0 0 4px; font-size: 1em; }
+.fs-locks-section h4 { margin: 8px 0 4px; font-size: 1em; font-weight: 600; }
+.fs-lock { cursor: pointer; }
+.fs-lock.sel, .fs-lock-row.sel { background: var(--c-sel); color: var(--c-sel-fg); }
+.fs-lock-proc, .fs-lock-row { cursor: pointer; }
+.fs-lock-timeline { margin-top: 6px; max-width: 900px; }
+.fs-lock-row { display: flex; align-items: center; height: 18px; }
+.fs-lock-label { flex: 0 0 160px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 0.92em; }
+.fs-lock-track { position: relative; flex: 1; height: 14px; border-bottom: 1px solid var(--c-border); }
+.fs-lock-bar { position: absolute; top: 2px; height: 10px; min-width: 1px; }
+.fs-lock-bar.hold, .fs-lock-key.hold { background: var(--c-running); }
+.fs-lock-bar.wait, .fs-lock-key.wait { background: var(--c-wait-lock); opacity: 0.75; }
+.fs-lock-key { display: inline-block; width: 10px; height: 10px; vertical-align: middle; }
+.fs-shared-note { max-width: 760px; }
+.fs-mono { font-family: var(--mono); }
+.fs-locks-section p { margin: 2px 0 6px; }
 .fs-error { padding: 16px; color: var(--c-error); white-space: pre-wrap; }
 .fs-output { padding: 8px 12px; }
 .fs-output-head, .fs-output .fs-note { margin: 0 0 6px; color: var(--c-muted); }

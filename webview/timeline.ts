@@ -15,6 +15,7 @@ import { HELPER_ROLES, parentOf, stateBands, type ProcessModel, type RunModel, t
 import { cssVar, el } from './dom';
 import { describeExit, describeParent, formatBytes, formatSeconds, type RefNames } from './format';
 import type { Insight } from './insights';
+import { lockHolderText } from './locks';
 import { firstBandEndingAfter, layoutArrows, MessageIndex, newArrowBatch, niceTicks, segmentDistance, tickLabel, TimeWindow, type ArrowBatch } from './timelineLayout';
 import type { TreeRow } from './treeRows';
 
@@ -1040,6 +1041,8 @@ export class TimelineView {
         const joined = names.processByKey(band.ref);
         if (joined) text += `\njoined process: ${joined.name} (pid ${joined.pid})${joined.exitCode !== null ? `, exit ${joined.exitCode}` : ''}`;
       }
+      const holder = lockHolderText(model, band.what ?? '', band.ref ?? null, band.begin, band.end, p.pid);
+      if (holder) text += `\n${holder}`;
       return text;
     }
     if (band.state === 'blocked') return `${head}\n${names.describeBlocked(band)}\n${span}`;

@@ -73,6 +73,8 @@ export interface ProcessCounters {
   waits: Record<string, number>;
   tasks: Record<string, [number, number, number]>;
   calls: Record<string, number>;
+  /** "ref method" -> [calls timed, seconds, max seconds]: Manager proxy calls' round trips (absent before 0.2). */
+  callTimes: Record<string, [number, number, number]>;
   detail: number;
   dropped: number;
   droppedBatches: number;
@@ -309,6 +311,15 @@ export interface LockModel {
   createdBy: number | null;
 }
 
+/** One hold of a user's lock by a process (acquire → release), from the runtime's sampled `hold` events. */
+export interface LockHoldModel {
+  /** Lock ref, as in `RunModel.locks`. */
+  ref: string;
+  pid: number;
+  begin: number;
+  end: number;
+}
+
 export interface SharedModel {
   kind: string;
   typecode: string | null;
@@ -319,6 +330,8 @@ export interface SharedModel {
   line: number | null;
   createdBy: number;
   createdAt: number;
+  /** Whether it came with a lock (`Value`/`Array` with `lock` not False); null where the recording did not say. */
+  lock?: boolean | null;
 }
 
 export interface PoolCall {
@@ -424,6 +437,7 @@ export interface RunInfo {
 export const MODEL_LIMITS = {
   messages: 500_000,
   tasks: 200_000,
+  holds: 200_000,
   samplesPerProcess: 20_000,
   /** Characters of output text kept per process (the runtime's own cap is the same). */
   outputChars: 1024 * 1024,
@@ -436,6 +450,7 @@ const emptyCounters = (): ProcessCounters => ({
   waits: {},
   tasks: {},
   calls: {},
+  callTimes: {},
   detail: 0,
   dropped: 0,
   droppedBatches: 0,
@@ -474,6 +489,8 @@ export class RunModel {
   readonly refAlias = new Map<string, string>();
   readonly locks = new Map<string, LockModel>();
   readonly shared: SharedModel[] = [];
+  /** Sampled lock holds (`hold` events), in arrival order. */
+  readonly holds: LockHoldModel[] = [];
   readonly pools = new Map<string, PoolModel>();
   readonly messages: MessageModel[] = [];
   readonly tasks: TaskModel[] = [];
@@ -943,7 +960,18 @@ export class RunReducer {
           line: num(info.line),
           createdBy: pid,
           createdAt: t,
+          lock: info.lock === undefined || info.lock === null ? null : info.lock !== false,
         });
+        break;
+      }
+      case 'hold': {
+        const ref = str(ev[2]);
+        if (ref === null) break;
+        if (m.holds.length >= MODEL_LIMITS.holds) {
+          m.modelDropped++;
+          break;
+        }
+        m.holds.push({ ref, pid, begin: Math.min(this.rel(ev[3]), t), end: t });
         break;
       }
       case 'pool': {
@@ -1065,6 +1093,7 @@ export class RunReducer {
     merge(into.waits, c.waits);
     merge(into.tasks, c.tasks);
     merge(into.calls, c.calls);
+    merge(into.callTimes, c.callTimes);
     for (const ref of Object.keys(obj(c.sent))) this.ensureChannel(ref);
     for (const k of Object.keys(obj(c.recv))) this.ensureChannel(k.split(' ')[0]);
     into.detail = num(c.detail) ?? into.detail;

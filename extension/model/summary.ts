@@ -5,6 +5,7 @@
  */
 
 import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from './insights';
+import { lockUses, managerCalls } from './locks';
 import { HELPER_ROLES, RunModel, makeWarning, outputLines, stateSeconds, type ChannelKind, type EndReason, type ProcessRole, type WarningModel } from './model';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
@@ -72,6 +73,44 @@ export interface SummaryChannel {
   flows: SummaryFlow[];
   /** Manager channels: calls per method name. */
   methods?: Record<string, number>;
+  /** Manager channels: calls per calling process and method, with their round trips. */
+  calls?: SummaryManagerCall[];
+}
+
+export interface SummaryManagerCall {
+  pid: number;
+  method: string;
+  calls: number;
+  /** Calls whose round trip was timed (all of them, in recordings made since round trips are timed). */
+  timed: number;
+  meanSeconds: number | null;
+  maxSeconds: number | null;
+}
+
+export interface SummaryLockHolder {
+  pid: number;
+  acquisitions: number;
+  contended: number;
+  contendedSeconds: number;
+  /** Holds recorded for this process (sampled under load) and their total length. */
+  holds: number;
+  heldSeconds: number;
+  /** Waits on it long enough to be recorded. */
+  waits: number;
+}
+
+export interface SummaryShared {
+  kind: string;
+  typecode: string | null;
+  length: number | null;
+  name: string | null;
+  createdBy: number;
+  bytes: number | null;
+  file: string | null;
+  line: number | null;
+  /** Whether it has a lock (`get_lock()`); null where the recording did not say. */
+  lock: boolean | null;
+  createdAt: number;
 }
 
 export interface SummaryLock {
@@ -81,6 +120,16 @@ export interface SummaryLock {
   acquisitions: number;
   contended: number;
   contendedSeconds: number;
+  file: string | null;
+  line: number | null;
+  createdBy: number | null;
+  /** Hold intervals recorded (acquire → release; sampled under the detail budget) and their total length. */
+  holds: number;
+  heldSeconds: number;
+  /** The most processes waiting on it at once. */
+  maxWaiters: number;
+  /** Every process that acquired it or waited on it. */
+  holders: SummaryLockHolder[];
 }
 
 export interface SummaryPool {
@@ -155,7 +204,7 @@ export interface Summary {
   channels: SummaryChannel[];
   locks: SummaryLock[];
   pools: SummaryPool[];
-  shared: { kind: string; typecode: string | null; length: number | null; name: string | null; createdBy: number }[];
+  shared: SummaryShared[];
   warnings: SummaryWarning[];
 }
 
@@ -295,7 +344,18 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
     channels,
     locks,
     pools,
-    shared: model.shared.map((s) => ({ kind: s.kind, typecode: s.typecode, length: s.length, name: s.name, createdBy: s.createdBy })),
+    shared: model.shared.map((s) => ({
+      kind: s.kind,
+      typecode: s.typecode,
+      length: s.length,
+      name: s.name,
+      createdBy: s.createdBy,
+      bytes: s.bytes,
+      file: s.file,
+      line: s.line,
+      lock: s.lock ?? null,
+      createdAt: round(s.createdAt),
+    })),
     warnings,
   };
 }
@@ -353,6 +413,7 @@ function summarizeChannels(model: RunModel): SummaryChannel[] {
     }
   }
   const out: SummaryChannel[] = [];
+  const calls = managerCalls(model);
   for (const ch of model.channels.values()) {
     const a = acc.get(ch.id) ?? { sent: 0, sentBytes: 0, flows: new Map(), methods: {} };
     const flows = [...a.flows.values()]
@@ -380,25 +441,35 @@ function summarizeChannels(model: RunModel): SummaryChannel[] {
       flows,
     };
     if (Object.keys(a.methods).length) c.methods = a.methods;
+    const mc = calls.get(ch.id);
+    if (mc?.length) {
+      c.calls = mc.map((x) => ({
+        ...x,
+        meanSeconds: x.meanSeconds === null ? null : round(x.meanSeconds),
+        maxSeconds: x.maxSeconds === null ? null : round(x.maxSeconds),
+      }));
+    }
     out.push(c);
   }
   return out;
 }
 
 function summarizeLocks(model: RunModel): SummaryLock[] {
-  const totals = new Map<string, [number, number, number]>();
-  for (const p of model.processes) {
-    for (const [ref, [acq, contended, secs]] of Object.entries(p.counters.locks)) {
-      const t = totals.get(ref) ?? [0, 0, 0];
-      totals.set(ref, [t[0] + acq, t[1] + contended, t[2] + secs]);
-    }
-  }
-  const ids = new Set([...model.locks.keys(), ...totals.keys()]);
-  return [...ids].map((id) => {
-    const l = model.locks.get(id);
-    const t = totals.get(id) ?? [0, 0, 0];
-    return { id, kind: l?.kind ?? 'Lock', name: l?.name ?? null, acquisitions: t[0], contended: t[1], contendedSeconds: round(t[2]) };
-  });
+  return lockUses(model).map((l) => ({
+    id: l.id,
+    kind: l.kind,
+    name: l.name,
+    acquisitions: l.acquisitions,
+    contended: l.contended,
+    contendedSeconds: round(l.contendedSeconds),
+    file: l.file,
+    line: l.line,
+    createdBy: l.createdBy,
+    holds: l.holds.length,
+    heldSeconds: round(l.holds.reduce((n, h) => n + (h.end - h.begin), 0)),
+    maxWaiters: l.maxWaiters,
+    holders: l.byProcess.map((u) => ({ ...u, contendedSeconds: round(u.contendedSeconds), heldSeconds: round(u.heldSeconds) })),
+  }));
 }
 
 function summarizePools(model: RunModel): SummaryPool[] {

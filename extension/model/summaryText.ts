@@ -82,6 +82,9 @@ export function formatSummary(s: Summary): string {
         out.push(`    ${f.from} → ${f.to}: ${f.messages} messages, ${formatBytes(f.bytes)}${lat}`);
       }
       if (c.methods) out.push(`    calls: ${Object.entries(c.methods).map(([m, n]) => `${m}×${n}`).join(', ')}`);
+      const byPid = new Map<number, string[]>();
+      for (const k of c.calls ?? []) byPid.set(k.pid, [...(byPid.get(k.pid) ?? []), `${k.method}×${k.calls}`]);
+      for (const [pid, list] of byPid) out.push(`      by ${pid}: ${list.join(', ')}`);
     }
   }
   if (s.pools.length) {
@@ -96,7 +99,21 @@ export function formatSummary(s: Summary): string {
   if (locks.length) {
     out.push('');
     out.push('Locks');
-    for (const l of locks) out.push(`  ${l.kind} ${l.name ?? l.id}: ${l.acquisitions} acquisitions, ${l.contended} contended, ${secs(l.contendedSeconds)} waiting`);
+    for (const l of locks) {
+      out.push(`  ${l.kind} ${l.name ?? l.id}: ${l.acquisitions} acquisitions, ${l.contended} contended, ${secs(l.contendedSeconds)} waiting`);
+      if (l.maxWaiters > 1) out.push(`    up to ${l.maxWaiters} processes waiting at once`);
+      for (const h of l.holders ?? []) {
+        if (h.acquisitions || h.holds) out.push(`    ${h.pid}: ${h.acquisitions} acquisitions, ${h.contended} contended, held ${secs(h.heldSeconds)} in ${h.holds} recorded holds`);
+      }
+    }
+  }
+  if (s.shared?.length) {
+    out.push('');
+    out.push('Shared memory (no messages: processes read and write the same bytes)');
+    for (const x of s.shared) {
+      const len = x.length !== null ? `[${x.length}]` : '';
+      out.push(`  ${x.kind} ${x.name ?? '(unnamed)'}: '${x.typecode ?? '?'}'${len}${x.bytes !== null && x.bytes !== undefined ? `, ${formatBytes(x.bytes)}` : ''}${x.lock ? ', with a lock' : x.lock === false ? ', no lock' : ''}`);
+    }
   }
   if (s.warnings.length) {
     out.push('');

@@ -51,12 +51,13 @@ const checks: Record<string, Check> = {
   m: ([, , ref, from, sent, bytes, tag]) => (isRef(ref) && isNum(from) && isNum(sent) && isNum(bytes) && optStr(tag) ? null : 'm needs ref, fromPid, tSent, bytes, tag'),
   ctr: ([, , c]) => {
     if (!isObj(c)) return 'ctr needs an object';
-    for (const k of Object.keys(c)) if (!['sent', 'recv', 'locks', 'waits', 'tasks', 'calls', 'detail', 'dropped', 'droppedBatches'].includes(k)) return `ctr has unknown key ${k}`;
+    for (const k of Object.keys(c)) if (!['sent', 'recv', 'locks', 'waits', 'tasks', 'calls', 'callTimes', 'detail', 'dropped', 'droppedBatches'].includes(k)) return `ctr has unknown key ${k}`;
     const arrays = (o: unknown, n: number) => o === undefined || (isObj(o) && Object.values(o).every((v) => Array.isArray(v) && v.length === n && v.every(isNum)));
-    if (!arrays(c.sent, 2) || !arrays(c.recv, 5) || !arrays(c.locks, 3) || !arrays(c.tasks, 3)) return 'ctr arrays have the wrong shape';
+    if (!arrays(c.sent, 2) || !arrays(c.recv, 5) || !arrays(c.locks, 3) || !arrays(c.tasks, 3) || !arrays(c.callTimes, 3)) return 'ctr arrays have the wrong shape';
     if (c.recv !== undefined && !Object.keys(c.recv as object).every((k) => /^\S+ \d+$/.test(k))) return 'recv keys are "ref pid"';
     return null;
   },
+  hold: ([, t, ref, tBegin]) => (isStr(ref) && /^l/.test(ref as string) && isNum(tBegin) && (tBegin as number) <= (t as number) ? null : 'hold needs ref, tBegin ≤ t'),
   warn: ([, , kind, message]) => (isStr(kind) && isStr(message) ? null : 'warn needs kind, message'),
   out: ([, , stream, text]) => ((stream === 'stdout' || stream === 'stderr') && isStr(text) && (text as string).length > 0 ? null : 'out needs stream, text'),
   outcap: ([, , limit]) => (isNum(limit) ? null : 'outcap needs limit'),

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { RunReducer, stateBands, stateSeconds } from '../../extension/model/model';
 import { summarize } from '../../extension/model/summary';
 import { formatSummary } from '../../extension/model/summaryText';
+import { holdersAt, holdersDuring, maxOverlap } from '../../extension/model/locks';
 import { queueRun, RunBuilder, T0 } from '../builders/runBuilder';
 
 const reduce = (b: RunBuilder) => RunReducer.fromRecords(b.head, b.records);
@@ -176,7 +177,44 @@ test('counters are absolute: a later snapshot replaces an earlier one', () => {
     .end(1);
   const s = summarize(reduce(b));
   assert.equal(s.channels[0].messages, 7);
-  assert.deepEqual(s.locks, [{ id: 'lx', kind: 'Lock', name: 'lock', acquisitions: 4, contended: 2, contendedSeconds: 0.5 }]);
+  const { id, kind, name, acquisitions, contended, contendedSeconds } = s.locks[0];
+  assert.deepEqual([{ id, kind, name, acquisitions, contended, contendedSeconds }], [{ id: 'lx', kind: 'Lock', name: 'lock', acquisitions: 4, contended: 2, contendedSeconds: 0.5 }]);
+  assert.deepEqual(s.locks[0].holders, [{ pid: 1, acquisitions: 4, contended: 2, contendedSeconds: 0.5, holds: 0, heldSeconds: 0, waits: 0 }]);
+});
+
+test('lock holds and waits: holders per process, most waiters at once, who held it during a wait; Manager calls per caller', () => {
+  const b = new RunBuilder();
+  b.spawned(0, 1)
+    .ev(1, ['lock', 0.0, { ref: 'lx', kind: 'Lock', name: 'lock', file: '/s.py', line: 3 }], ['chan', 0.0, { ref: 'mA', kind: 'manager', name: 'mgr', refs: ['mA'] }])
+    .ev(2, ['hold', 0.4, 'lx', T0 + 0.1], ['hold', 0.9, 'lx', T0 + 0.7], ['ctr', 1, { locks: { lx: [2, 0, 0] }, calls: { mq: 3 } }])
+    .ev(3, ['w', 0.2, 'lock', 'lx', null], ['we', 0.4], ['hold', 0.6, 'lx', T0 + 0.4], ['ctr', 1, { locks: { lx: [1, 1, 0.2] }, calls: { 'mA get': 2 }, callTimes: { 'mA get': [2, 0.004, 0.003] } }])
+    .ev(4, ['w', 0.3, 'lock', 'lx', null], ['we', 0.7], ['hold', 0.7, 'lx', T0 + 0.7], ['ctr', 1, { locks: { lx: [1, 1, 0.4] } }])
+    .end(1);
+  const m = reduce(b);
+  assert.equal(m.holds.length, 4);
+  assert.deepEqual(holdersAt(m, 'lx', 0.25, 3), [2]);
+  assert.deepEqual(holdersDuring(m, 'lx', 0.3, 0.7, 4), [2]);
+  assert.deepEqual(holdersAt(m, 'lx', 0.65, null), []);
+  const s = summarize(m);
+  const l = s.locks[0];
+  assert.equal(l.acquisitions, 4);
+  assert.equal(l.contended, 2);
+  assert.equal(l.holds, 4);
+  assert.equal(l.heldSeconds, 0.7);
+  assert.equal(l.maxWaiters, 2);
+  assert.equal(l.file, '/s.py');
+  assert.equal(l.line, 3);
+  assert.deepEqual(
+    l.holders.map((h) => [h.pid, h.acquisitions, h.holds, h.heldSeconds, h.waits]),
+    [
+      [2, 2, 2, 0.5, 0],
+      [3, 1, 1, 0.2, 1],
+      [4, 1, 1, 0, 1],
+    ],
+  );
+  const mgr = s.channels.find((c) => c.id === 'mA')!;
+  assert.deepEqual(mgr.calls, [{ pid: 3, method: 'get', calls: 2, timed: 2, meanSeconds: 0.002, maxSeconds: 0.003 }]);
+  assert.equal(maxOverlap([{ begin: 0, end: 1 }, { begin: 1, end: 2 }]), 1, 'end-to-end is not an overlap');
 });
 
 test('garbage records are ignored, not fatal', () => {

@@ -14,7 +14,7 @@ from support import METHODS, RuntimeCase  # noqa: E402
 ROLES = {"main", "process", "pool-worker", "executor-worker", "manager", "forkserver", "resource-tracker", "fork"}
 KINDS = {"queue", "simplequeue", "joinablequeue", "pipe", "pool", "manager"}
 WAITS = {"join", "queue.get", "queue.put", "recv", "lock", "semaphore", "condition", "event", "barrier", "pool.result", "future.result", "sleep", "manager"}
-CTR_KEYS = {"sent", "recv", "locks", "waits", "tasks", "calls", "detail", "dropped", "droppedBatches"}
+CTR_KEYS = {"sent", "recv", "locks", "waits", "tasks", "calls", "callTimes", "detail", "dropped", "droppedBatches"}
 
 
 def num(v):
@@ -97,7 +97,7 @@ def check(ev):
         c = a[0]
         if not isinstance(c, dict) or not set(c) <= CTR_KEYS:
             return "ctr keys"
-        for sec, n in (("sent", 2), ("recv", 5), ("locks", 3), ("tasks", 3)):
+        for sec, n in (("sent", 2), ("recv", 5), ("locks", 3), ("tasks", 3), ("callTimes", 3)):
             for k, v in c.get(sec, {}).items():
                 if not (isinstance(v, list) and len(v) == n and all(num(x) for x in v)):
                     return "ctr %s shape" % sec
@@ -112,6 +112,8 @@ def check(ev):
             if " " not in k or not isinstance(v, int):
                 return "ctr calls"
         return None
+    if t == "hold":
+        return None if len(a) == 2 and isinstance(a[0], str) and a[0].startswith("l") and num(a[1]) and a[1] <= ev[1] else "hold"
     if t == "warn":
         return None if len(a) == 2 and isinstance(a[0], str) and isinstance(a[1], str) else "warn"
     if t == "ended":

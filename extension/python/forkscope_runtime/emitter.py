@@ -44,6 +44,7 @@ locks = {}  # ref -> [acquisitions, contended, contendedSeconds]
 waits = {}  # what -> [seconds]
 tasks = {}  # (ref, job) -> [chunks, items, busySeconds]
 calls = {}  # (ref, method) -> [count]
+call_times = {}  # (ref, method) -> [timed, seconds, maxSeconds] (Manager proxy calls' round trips)
 misc = {"detail": 0, "dropped": 0, "droppedBatches": 0}
 _last = {("misc", "detail"): 0, ("misc", "dropped"): 0, ("misc", "droppedBatches"): 0}  # (section, key) -> last value emitted
 
@@ -533,6 +534,7 @@ def counters_event(now):
     _section("waits", waits, _str_key, out, True)
     _section("tasks", tasks, _pair_key, out, True)
     _section("calls", calls, _pair_key, out)
+    _section("callTimes", call_times, _pair_key, out, True)
     untimed = 0  # received messages not timed (sampling) count as dropped detail too
     for c in list(recv.values()):
         untimed += c[0] - c[4]
@@ -717,7 +719,7 @@ def reset_after_fork():
     _paused[0] = False
     _flush_lock = threading.Lock()
     buf.clear()
-    for table in (sent, recv, locks, waits, tasks, calls):
+    for table in (sent, recv, locks, waits, tasks, calls, call_times):
         table.clear()
     for k in misc:
         misc[k] = 0

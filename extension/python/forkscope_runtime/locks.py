@@ -45,10 +45,29 @@ def _lock_ref(sl):
     return "l" + name if name else None
 
 
-def _make_acquire(sl, ref, what):
-    """An acquire for one SemLock that counts acquisitions and times contention."""
+MAX_OPEN_HOLDS = 64  # timed acquisitions waiting for their release, per lock and process
+
+
+def _make_acquire(sl, ref, what, recursive=False):
+    """An acquire and a release for one SemLock: acquire counts acquisitions and times contention;
+    a sample of the holds (acquire → release) are `hold` events, under the detail budget.
+
+    The uncontended path reads the clock only when the budget has room for a hold (one list
+    index otherwise). `held` keeps the acquisition times of the timed holds not yet released,
+    with the pid that took them (a fork child inherits the list but not the holds). For an RLock
+    only the outermost acquire and the last release make a hold."""
     c_acquire = sl.acquire
+    c_release = sl.release
     table = E.locks
+    budget = E.budget
+    held = []
+
+    def _timed(t):
+        if recursive and sl._count() != 1:
+            return
+        if len(held) < MAX_OPEN_HOLDS:
+            budget[0] -= 1.0
+            held.append((t, E.pid))
 
     def acquire(block=True, timeout=None):
         if c_acquire(False):
@@ -57,6 +76,8 @@ def _make_acquire(sl, ref, what):
                 table[ref] = [1, 0, 0.0]
             else:
                 c[0] += 1
+            if budget[0] >= 1.0 and E.enabled:
+                _timed(E.time())
             return True
         if not block:
             return False
@@ -70,13 +91,32 @@ def _make_acquire(sl, ref, what):
             c = table.get(ref)
             if c is None:
                 table[ref] = c = [0, 0, 0.0]
+            t1 = E.time()
             c[0] += 1
             c[1] += 1
-            c[2] += E.time() - t0
+            c[2] += t1 - t0
+            if budget[0] >= 1.0 and E.enabled:
+                _timed(t1)
         return got
 
+    def release():
+        if held:
+            _release_timed()
+        return c_release()
+
+    def _release_timed():
+        try:
+            if recursive and sl._count() != 1:
+                return
+            t, p = held.pop()
+            if p == E.pid and E.enabled:
+                E.append(["hold", E.time(), ref, t])
+        except Exception as e:  # noqa: BLE001
+            E.fail("Lock.release", e)
+
     sites.HIDDEN.add(acquire.__code__)
-    return acquire
+    sites.HIDDEN.add(release.__code__)
+    return acquire, release
 
 
 def _semlock_class(base, what):
@@ -119,7 +159,9 @@ def _semlock_class(base, what):
                     return
                 ref = d.get("_fk_ref") or _lock_ref(sl) or _new_ref()
                 d["_fk_ref"] = ref
-                d["acquire"] = d["_fk_enter"] = _make_acquire(sl, ref, what)
+                acquire, release = _make_acquire(sl, ref, what, base.__name__ == "RLock")
+                d["acquire"] = d["_fk_enter"] = acquire
+                d["release"] = d["_fk_exit"] = release
             except Exception as e:  # noqa: BLE001
                 E.fail("Lock", e)
 
@@ -127,7 +169,15 @@ def _semlock_class(base, what):
         # read lock the wait that waiting for it is. (Plain attribute reads: `with` on a queue's
         # read lock runs at every get, and this is about as cheap as the standard __enter__.)
         _fk_enter = None
+        _fk_exit = None
         _fk_wait = None
+
+        @sites.hidden
+        def __exit__(self, *args):
+            r = self._fk_exit
+            if r is not None:
+                return r()
+            return self._semlock.__exit__(*args)
 
         @sites.hidden
         def __enter__(self):

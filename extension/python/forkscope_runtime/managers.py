@@ -63,6 +63,7 @@ def _make_callmethod(orig):
     @sites.hidden
     def _callmethod(self, methodname, args=(), kwds={}):  # noqa: B006 - same signature as the original
         w = None
+        key = None
         if E.enabled:
             try:
                 ref = address_ref(self._token.address)
@@ -78,6 +79,7 @@ def _make_callmethod(orig):
                 w = E.wait_begin("manager", ref, methodname)
             except Exception as e:  # noqa: BLE001
                 E.fail("manager.call", e)
+        t0 = E.time() if key is not None else 0.0
         try:
             return orig(self, methodname, args, kwds)
         except BaseException as e:
@@ -85,8 +87,23 @@ def _make_callmethod(orig):
             raise
         finally:
             E.wait_end(w)
+            if key is not None:
+                _call_time(key, E.time() - t0)
 
     return _callmethod
+
+
+def _call_time(key, d):
+    """A call's round trip (every call is timed: a proxy call costs a socket round trip, two clock
+    reads are nothing next to it): `callTimes` counter [calls timed, seconds, max seconds]."""
+    c = E.call_times.get(key)
+    if c is None:
+        E.call_times[key] = [1, d, d]
+    else:
+        c[0] += 1
+        c[1] += d
+        if d > c[2]:
+            c[2] = d
 
 
 def _make_start(orig):
