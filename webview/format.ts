@@ -138,6 +138,7 @@ export function processStatus(p: ProcessModel, model: RunModel, names: RefNames,
   if (band.state === 'waiting') return { state: 'waiting', label: `waiting: ${names.describeWait(band.what ?? 'wait', band.ref ?? null, band.detail ?? null)}`, band };
   if (band.state === 'exited') return { state: 'exited', label: 'exited', band };
   if (band.state === 'zombie') return { state: 'zombie', label: 'zombie (not joined)', band };
+  if (band.state === 'starting') return { state: 'starting', label: 'starting Python', band };
   return { state: band.state, label: band.state, band };
 }
 

@@ -78,6 +78,12 @@ export interface ProcessModel {
   startedAt: number;
   runAt: number | null;
   runEndAt: number | null;
+  /**
+   * The main process only: when the runtime's first word from it arrived (its first event or its connection,
+   * whichever is earlier). Before it, from `startedAt` (the supervisor's launch), the interpreter was starting
+   * (a shim in front of Python, Python's own start-up): drawn as "starting Python", not as the script running.
+   */
+  bootAt: number | null;
   /** Exception text if run() raised. */
   error: string | null;
   /** When it died (its exit event, else the end of its event stream, else a sample saw it gone or a zombie). */
@@ -382,6 +388,7 @@ export class RunReducer {
         const p = this.processFor(record[2], t, known !== undefined && this.everConnected.has(known) && !known.connected);
         p.connected = true;
         this.everConnected.add(p);
+        if (p.pid === this.model.run.mainPid && (p.bootAt === null || t < p.bootAt)) p.bootAt = t;
         if (p.ppid === null) p.ppid = num(record[3]);
         break;
       }
@@ -489,6 +496,7 @@ export class RunReducer {
         startedAt: t,
         runAt: null,
         runEndAt: null,
+        bootAt: null,
         error: null,
         endedAt: null,
         exitCode: null,
@@ -545,6 +553,7 @@ export class RunReducer {
     this.touch(t);
     const p = this.processFor(pid, t);
     const m = this.model;
+    if (pid === m.run.mainPid && (p.bootAt === null || t < p.bootAt)) p.bootAt = t;
     switch (type) {
       case 'proc': {
         const info = obj(ev[2]);
@@ -897,7 +906,8 @@ export function signalToCode(signal: string | null): number | null {
 }
 
 export interface StateBand {
-  state: 'created' | 'running' | 'waiting' | 'zombie' | 'exited';
+  /** `starting`: the main process before the runtime's first event (a shim, Python's own start-up). */
+  state: 'created' | 'starting' | 'running' | 'waiting' | 'zombie' | 'exited';
   begin: number;
   end: number;
   what?: string;
@@ -930,7 +940,23 @@ export function stateBands(p: ProcessModel, now: number): StateBand[] {
     if (reaped > p.endedAt && p.role !== 'main') bands.push({ state: 'zombie', begin: p.endedAt, end: reaped });
     bands.push({ state: 'exited', begin: Math.max(p.endedAt, reaped), end: Math.max(now, reaped) });
   }
-  return bands;
+  return withStartingBand(p, bands);
+}
+
+/**
+ * The main process's "starting Python" band: from the supervisor's launch (`startedAt`) to the runtime's first
+ * event (`bootAt`), replacing what the bands above drew there (the script cannot have run before its runtime).
+ * Kept apart from stateBands so either can change without the other.
+ */
+export function withStartingBand(p: ProcessModel, bands: StateBand[]): StateBand[] {
+  const boot = p.bootAt;
+  if (boot === null || !(boot > p.startedAt)) return bands;
+  const out: StateBand[] = [{ state: 'starting', begin: p.startedAt, end: boot }];
+  for (const b of bands) {
+    if (b.end <= boot && b.state !== 'exited' && b.state !== 'zombie') continue;
+    out.push(b.begin < boot && b.state !== 'exited' && b.state !== 'zombie' ? { ...b, begin: boot } : b);
+  }
+  return out;
 }
 
 /** Seconds spent running, waiting and as a zombie (short waits counted by the runtime included). */
