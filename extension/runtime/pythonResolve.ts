@@ -229,6 +229,8 @@ function probe(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Pr
 }
 
 const SHIM_VAR = /^(_?PYENV_|ASDF_)/;
+/** Variables a shell sets for itself on the way (the last command, nesting level, folders): not the script's concern. */
+const SHELL_NOISE = new Set(['_', 'SHLVL', 'PWD', 'OLDPWD']);
 
 /** The environment changes a shim made, or a reason it cannot be skipped. */
 function envChanges(before: NodeJS.ProcessEnv, after: Record<string, string>): Record<string, string> | string {
@@ -237,7 +239,7 @@ function envChanges(before: NodeJS.ProcessEnv, after: Record<string, string>): R
   for (const k of keys) {
     const a = before[k];
     const b = after[k];
-    if (a === b) continue;
+    if (a === b || SHELL_NOISE.has(k)) continue;
     if (SHIM_VAR.test(k) && b !== undefined) set[k] = b;
     else if (k === 'PATH' && a !== undefined && b !== undefined && b.endsWith(a)) set[k] = b; // entries put in front
     else return `it changes ${k} for the script`;
