@@ -943,6 +943,11 @@ export function stateBands(p: ProcessModel, now: number): StateBand[] {
   return withStartingBand(p, bands);
 }
 
+/** Seconds of the main process's "starting Python" band (0 for every other process). */
+export function startingSeconds(p: ProcessModel): number {
+  return p.bootAt !== null && p.bootAt > p.startedAt ? p.bootAt - p.startedAt : 0;
+}
+
 /**
  * The main process's "starting Python" band: from the supervisor's launch (`startedAt`) to the runtime's first
  * event (`bootAt`), replacing what the bands above drew there (the script cannot have run before its runtime).
@@ -960,7 +965,7 @@ export function withStartingBand(p: ProcessModel, bands: StateBand[]): StateBand
 }
 
 /** Seconds spent running, waiting and as a zombie (short waits counted by the runtime included). */
-export function stateSeconds(p: ProcessModel, now: number): { running: number; waiting: number; zombie: number } {
+export function stateSeconds(p: ProcessModel, now: number): { running: number; waiting: number; zombie: number; starting?: number } {
   let running = 0;
   let waiting = 0;
   let zombie = 0;
@@ -973,5 +978,6 @@ export function stateSeconds(p: ProcessModel, now: number): { running: number; w
   let short = 0;
   for (const v of Object.values(p.counters.waits)) short += typeof v === 'number' ? v : 0;
   short = Math.min(short, running);
-  return { running: running - short, waiting: waiting + short, zombie };
+  const starting = startingSeconds(p);
+  return { running: running - short, waiting: waiting + short, zombie, ...(starting > 0 ? { starting } : {}) };
 }
