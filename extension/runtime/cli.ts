@@ -406,21 +406,11 @@ export function checkOutput(out: string, what = 'the recording'): void {
   }
 }
 
-/** Refuses a script that does not exist (Python's own exit code for it is 2 too). */
-function checkScript(script: string, cwd: string): void {
-  try {
-    fs.statSync(path.resolve(cwd, script));
-  } catch {
-    throw new CliError(`${script}: no such file (the script to record).`);
-  }
-}
-
 async function record(argv: string[]): Promise<number> {
   const cwd = process.cwd();
   const a = parseRecordArgs(argv, process.env, cwd);
   const out = path.resolve(cwd, a.out ?? defaultOut(a, cwd));
   checkOutput(out);
-  if (a.script !== null) checkScript(a.script, cwd);
   const ipc = a.ipc && typeof process.send === 'function';
   const python = a.python ?? defaultPython();
   const baseEnv = scriptEnv(process.env, ipc);
@@ -591,7 +581,6 @@ function fileAndOutput(argv: string[], flag: string, usage: string): { file: str
 
 function report(argv: string[]): number {
   const { file, out } = fileAndOutput(argv, '--html', 'Name one recording and the page: forkscope report FILE --html OUT.html');
-  checkOutput(path.resolve(out), 'the report');
   const bytes = writeReport(file, out);
   if (process.stderr.isTTY) process.stderr.write(`forkscope: report of ${file} → ${out} (${Math.round(bytes / 1024)} KiB, opens offline in any browser)\n`);
   return 0;
@@ -623,8 +612,7 @@ function compare(argv: string[]): number {
     else if (a.startsWith('--')) throw new UsageError(`Unknown option ${a}.`);
     else files.push(a);
   }
-  if (files.length !== 2) throw new UsageError(`Name exactly two recordings, A then B: ${usage.replace('Usage: ', '')}`);
-  if (html) checkOutput(path.resolve(html), 'the comparison');
+  if (files.length !== 2) throw new UsageError(`compare takes two recordings: name exactly two recordings, A then B (${usage.replace('Usage: ', '')})`);
   const runs = loadRuns([files[0], files[1]]);
   const c = compareRuns(runs);
   process.stdout.write(json ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c));
