@@ -204,6 +204,7 @@ export function processStatus(p: ProcessModel, model: RunModel, names: RefNames,
   if (band.state === 'blocked') return { state: 'blocked', label: names.describeBlocked(band), band };
   if (band.state === 'exited') return { state: 'exited', label: 'exited', band };
   if (band.state === 'zombie') return { state: 'zombie', label: 'zombie (not joined)', band };
+  if (band.state === 'starting') return { state: 'starting', label: 'starting Python', band };
   return { state: band.state, label: band.state, band };
 }
 

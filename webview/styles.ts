@@ -113,7 +113,7 @@ button.fs-target { background: none; border: none; padding: 0; cursor: pointer; 
 .fs-badge.ready { background: color-mix(in srgb, var(--c-running) 10%, transparent); border-color: var(--c-running); border-style: dashed; }
 .fs-badge.blocked { background: color-mix(in srgb, var(--c-blocked) 22%, transparent); border-color: var(--c-blocked); }
 .fs-badge.zombie { background: var(--c-zombie); color: var(--c-bg); font-weight: 600; }
-.fs-badge.exited, .fs-badge.created { background: var(--c-badge); color: var(--c-badge-fg); }
+.fs-badge.exited, .fs-badge.created, .fs-badge.starting { background: var(--c-badge); color: var(--c-badge-fg); }
 .fs-flag { padding: 0 5px; border-radius: 3px; font-size: 0.8em; font-weight: 600; }
 .fs-flag.orphan { background: var(--c-wait-lock); color: var(--c-bg); }
 .fs-flag.zombie { background: var(--c-zombie); color: var(--c-bg); }
@@ -133,7 +133,7 @@ button.fs-target { background: none; border: none; padding: 0; cursor: pointer; 
 .fs-legend { display: flex; gap: 10px; flex-wrap: wrap; font-size: 0.85em; color: var(--c-muted); margin-left: auto; }
 .fs-legend span::before { content: ""; display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; background: var(--sw); border-radius: 2px; }
 .fs-sw-running { --sw: var(--c-running); } .fs-sw-ready { --sw: color-mix(in srgb, var(--c-running) 35%, transparent); } .fs-sw-blocked { --sw: var(--c-blocked); } .fs-sw-waiting { --sw: var(--c-waiting); } .fs-sw-join { --sw: var(--c-wait-join); }
-.fs-sw-chan { --sw: var(--c-wait-chan); } .fs-sw-lock { --sw: var(--c-wait-lock); } .fs-sw-zombie { --sw: var(--c-zombie); } .fs-sw-created { --sw: var(--c-border); }
+.fs-sw-chan { --sw: var(--c-wait-chan); } .fs-sw-lock { --sw: var(--c-wait-lock); } .fs-sw-zombie { --sw: var(--c-zombie); } .fs-sw-created { --sw: var(--c-border); } .fs-sw-starting { --sw: var(--c-muted, var(--c-border)); opacity: 0.6; }
 .fs-timeline-pane { flex: 1 1 60%; display: flex; flex-direction: column; min-height: 200px; }
 .fs-timeline { position: relative; flex: 1; min-height: 160px; overflow: hidden; }
 .fs-timeline canvas { position: absolute; inset: 0; width: 100%; height: 100%; display: block; outline: none; }

@@ -154,6 +154,7 @@ export class TimelineView {
     legend.setAttribute('aria-hidden', 'true');
     for (const [cls, text] of [
       ['created', 'created'],
+      ['starting', 'starting Python'],
       ['running', 'running (on a CPU)'],
       ['ready', 'ready (waiting for a CPU)'],
       ['chan', 'waiting on a queue/pipe'],
@@ -508,6 +509,14 @@ export class TimelineView {
           ctx.setLineDash([3, 2]);
           ctx.strokeRect(xa + 0.5, by + 0.5, w - 1, bh - 1);
           ctx.setLineDash([]);
+          continue;
+        }
+        if (b.state === 'starting') {
+          // The interpreter starting (a shim, Python's own start-up): quiet, thinner than running.
+          ctx.globalAlpha = 0.35;
+          ctx.fillStyle = pal.muted;
+          ctx.fillRect(xa, by + bh / 3, w, bh / 3);
+          ctx.globalAlpha = 1;
           continue;
         }
         if (b.state === 'exited') {
@@ -1056,7 +1065,9 @@ export class TimelineView {
             ? 'running: on a CPU'
             : ended
               ? `exited: ${ended}`
-              : band.state;
+              : band.state === 'starting'
+                ? 'starting Python: the interpreter starting, before the script’s first line (a shim in front of Python shows here)'
+                : band.state;
     return `${head}\n${what}\n${span}`;
   }
 

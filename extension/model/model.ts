@@ -100,6 +100,12 @@ export interface ProcessModel {
   startedAt: number;
   runAt: number | null;
   runEndAt: number | null;
+  /**
+   * The main process only: when the runtime's first word from it arrived (its first event or its connection,
+   * whichever is earlier). Before it, from `startedAt` (the supervisor's launch), the interpreter was starting
+   * (a shim in front of Python, Python's own start-up): drawn as "starting Python", not as the script running.
+   */
+  bootAt: number | null;
   /** Exception text if run() raised. */
   error: string | null;
   /** When it died (its exit event, else the end of its event stream, else a sample saw it gone or a zombie). */
@@ -586,6 +592,7 @@ export class RunReducer {
         const p = this.processFor(record[2], t, known !== undefined && this.everConnected.has(known) && !known.connected);
         p.connected = true;
         this.everConnected.add(p);
+        if (p.pid === this.model.run.mainPid && (p.bootAt === null || t < p.bootAt)) p.bootAt = t;
         if (p.ppid === null) p.ppid = num(record[3]);
         break;
       }
@@ -704,6 +711,7 @@ export class RunReducer {
         startedAt: t,
         runAt: null,
         runEndAt: null,
+        bootAt: null,
         error: null,
         endedAt: null,
         exitCode: null,
@@ -775,6 +783,7 @@ export class RunReducer {
     this.touch(t);
     const p = this.processFor(pid, t);
     const m = this.model;
+    if (pid === m.run.mainPid && (p.bootAt === null || t < p.bootAt)) p.bootAt = t;
     switch (type) {
       case 'proc': {
         const info = obj(ev[2]);
@@ -1254,13 +1263,14 @@ export function signalToCode(signal: string | null): number | null {
   return n ? -n : null;
 }
 
-export type ProcessStateName = 'created' | 'running' | 'ready' | 'waiting' | 'blocked' | 'zombie' | 'exited';
+export type ProcessStateName = 'created' | 'starting' | 'running' | 'ready' | 'waiting' | 'blocked' | 'zombie' | 'exited';
 
 export interface StateBand {
   /**
    * `running`: on a CPU; `ready`: runnable, waiting for a CPU (OS state R, CPU share under a core);
    * `waiting`: in a call the runtime records (named by `what`/`ref`); `blocked`: asleep in the kernel
-   * (OS state S/D) outside any recorded call (`what`/`ref`/`detail`/`file`/`line` say where, when known).
+   * (OS state S/D) outside any recorded call (`what`/`ref`/`detail`/`file`/`line` say where, when known);
+   * `starting`: the main process before the runtime's first event (a shim, Python's own start-up).
    */
   state: ProcessStateName;
   begin: number;
@@ -1319,7 +1329,28 @@ export function stateBands(p: ProcessModel, now: number): StateBand[] {
     if (reaped > p.endedAt && p.role !== 'main') bands.push({ state: 'zombie', begin: p.endedAt, end: reaped });
     bands.push({ state: 'exited', begin: Math.max(p.endedAt, reaped), end: Math.max(now, reaped) });
   }
-  return bands;
+  return withStartingBand(p, bands);
+}
+
+/** Seconds of the main process's "starting Python" band (0 for every other process). */
+export function startingSeconds(p: ProcessModel): number {
+  return p.bootAt !== null && p.bootAt > p.startedAt ? p.bootAt - p.startedAt : 0;
+}
+
+/**
+ * The main process's "starting Python" band: from the supervisor's launch (`startedAt`) to the runtime's first
+ * event (`bootAt`), replacing what the bands above drew there (the script cannot have run before its runtime).
+ * Kept apart from stateBands so either can change without the other.
+ */
+export function withStartingBand(p: ProcessModel, bands: StateBand[]): StateBand[] {
+  const boot = p.bootAt;
+  if (boot === null || !(boot > p.startedAt)) return bands;
+  const out: StateBand[] = [{ state: 'starting', begin: p.startedAt, end: boot }];
+  for (const b of bands) {
+    if (b.end <= boot && b.state !== 'exited' && b.state !== 'zombie') continue;
+    out.push(b.begin < boot && b.state !== 'exited' && b.state !== 'zombie' ? { ...b, begin: boot } : b);
+  }
+  return out;
 }
 
 /**
@@ -1499,6 +1530,8 @@ export interface StateSeconds {
   waiting: number;
   blocked: number;
   zombie: number;
+  /** The main process only, when it had a start-up before the runtime's first event ("starting Python"). */
+  starting?: number;
 }
 
 /**
@@ -1511,6 +1544,7 @@ export function stateSeconds(p: ProcessModel, now: number): StateSeconds {
   for (const b of stateBands(p, now)) {
     const d = b.end - b.begin;
     if (b.state === 'running' || b.state === 'ready' || b.state === 'waiting' || b.state === 'blocked' || b.state === 'zombie') s[b.state] += d;
+    else if (b.state === 'starting') s.starting = (s.starting ?? 0) + d;
   }
   let short = 0;
   for (const v of Object.values(p.counters.waits)) short += typeof v === 'number' ? v : 0;

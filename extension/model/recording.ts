@@ -23,8 +23,12 @@ export interface RecordingHeader {
   /** Module name for `-m MODULE`, else null. */
   module: string | null;
   args: string[];
-  /** The interpreter command that was launched. */
+  /** The interpreter command that was launched (as named: `python3`, a shim). */
   python: string;
+  /** The binary actually started when `python` is a shim resolved to it (absent when `python` itself was started). */
+  executable?: string;
+  /** Interpreter options given before the script (`-X dev`, `-u`…; absent when none). */
+  pythonOptions?: string[];
   cwd: string;
   cpuCount: number;
   sampleMs: number;

@@ -56,7 +56,13 @@ export function chromeTrace(model: RunModel, options: { samples?: boolean } = {}
     for (const b of stateBands(p, now)) {
       if (b.state === 'exited' || b.end <= b.begin) continue;
       const name =
-        b.state === 'waiting' ? `waiting: ${names.describeWait(b.what ?? 'wait', b.ref ?? null, b.detail ?? null)}` : b.state === 'blocked' ? names.describeBlocked(b) : b.state;
+        b.state === 'waiting'
+          ? `waiting: ${names.describeWait(b.what ?? 'wait', b.ref ?? null, b.detail ?? null)}`
+          : b.state === 'blocked'
+            ? names.describeBlocked(b)
+            : b.state === 'starting'
+              ? 'starting Python'
+              : b.state;
       const args: Record<string, unknown> = { state: b.state };
       if (b.what) args.what = b.what;
       if (b.ref) args.on = names.refName(b.what ?? '', b.ref);

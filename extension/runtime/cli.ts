@@ -25,26 +25,102 @@ import { formatComparison } from '../model/compare';
 import { compareRuns, loadRuns, writeComparePage } from './compareReport';
 import { FORKSCOPE_VERSION } from './paths';
 import { readRecordingText, ReportError, writeReport } from './report';
+import { fileKind, findCommand, looksLikePythonName, resolvePython, shebangIsPython } from './pythonResolve';
 import { RunSupervisor, type RunOptions } from './supervisor';
+
+const RECORD_USAGE = `Usage:
+  forkscope record [options] -- SCRIPT.py [ARGS…]
+  forkscope record [options] -- -m MODULE [ARGS…]
+  forkscope record [options] -- PYTHON [PYTHON-OPTIONS] SCRIPT.py [ARGS…]   (also: -- PYTHON -m MODULE …)
+
+Runs the script under Forkscope exactly as Python would (its stdin, stdout,
+stderr and exit code are its own) and writes a recording.
+
+Options:
+  --out FILE, -o FILE   where to write the recording (default: SCRIPT${RECORDING_EXTENSION} in this folder)
+  --python EXE          the interpreter (default: python3, else python); or name it after --
+  --sample-ms N         CPU/memory sampling interval in ms (default 100)
+  --max-processes N     stop tracking new processes beyond N (default 1000)
+  --hang-seconds N      report a deadlock when every process involved has been stuck N s (default ${DEFAULT_HANG_SECONDS}; 0: off)
+  --quiet, -q           say nothing on stderr, even in a terminal
+  --help, -h            this text
+
+Python options kept after PYTHON: -X OPT, -W ARG, -u, -O, -OO, -B, -b, -bb,
+-E, -s, -S, -q, -R, --check-hash-based-pycs MODE. A shim in front of Python
+(pyenv, asdf, a wrapper script) is resolved once to the real binary and cached.
+`;
+
+const SUMMARY_USAGE = `Usage:
+  forkscope summary FILE [--json]
+
+Prints a recording's processes, channels, pools, locks and warnings; --json
+prints the forkscope.summary/1 document.
+`;
+
+const REPORT_USAGE = `Usage:
+  forkscope report FILE --html OUT.html
+
+Writes one self-contained HTML inspector for a recording (opens offline in any browser).
+`;
+
+const EXPORT_USAGE = `Usage:
+  forkscope export FILE --chrome-trace OUT.json
+
+Writes the run as Chrome Trace Event JSON (ui.perfetto.dev, chrome://tracing).
+`;
+
+const COMPARE_USAGE = `Usage:
+  forkscope compare A.forkscope B.forkscope [--json] [--html OUT.html]
+
+Two recordings side by side (B ÷ A); --json prints forkscope.compare/1,
+--html writes a self-contained page.
+`;
+
+const VERB_USAGE: Record<string, string> = { record: RECORD_USAGE, summary: SUMMARY_USAGE, report: REPORT_USAGE, export: EXPORT_USAGE, compare: COMPARE_USAGE };
 
 const USAGE = `Forkscope ${FORKSCOPE_VERSION}: see a Python multiprocessing run.
 
 Usage:
   forkscope record [options] -- SCRIPT.py [ARGS…]
   forkscope record [options] -- -m MODULE [ARGS…]
+  forkscope record [options] -- python3 [PYTHON-OPTIONS] SCRIPT.py [ARGS…]
   forkscope summary FILE [--json]
   forkscope report FILE --html OUT.html           one self-contained HTML inspector (no network)
   forkscope export FILE --chrome-trace OUT.json   Chrome Trace Event JSON for Perfetto
   forkscope compare A B [--json] [--html OUT.html]  two runs side by side (B ÷ A)
+  forkscope help [VERB]                            this text, or a verb's (also VERB --help)
+  forkscope --version
 
 record options:
   --out FILE            where to write the recording (default: SCRIPT${RECORDING_EXTENSION} in this folder)
-  --python EXE          the interpreter (default: python3, else python)
+  --python EXE          the interpreter (default: python3, else python); or name it after --
   --sample-ms N         CPU/memory sampling interval in ms (default 100)
   --max-processes N     stop tracking new processes beyond N (default 1000)
   --hang-seconds N      report a deadlock when every process involved has been stuck N s (default ${DEFAULT_HANG_SECONDS}; 0: off)
   --quiet               say nothing on stderr, even in a terminal
 `;
+
+/** `VERB --help` (or `-h`) was asked for: the verb's usage on stdout, exit 0. */
+export class HelpRequested extends Error {
+  constructor(readonly verb: string) {
+    super(`help ${verb}`);
+  }
+}
+
+/** The usage text of a verb (or the whole CLI's for null). */
+export function usageOf(verb: string | null): string {
+  return verb !== null && VERB_USAGE[verb] ? VERB_USAGE[verb] : USAGE;
+}
+
+/** Bad input that is not a usage mistake (a folder that does not exist, a missing script): one line, exit 2. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
 
 export class UsageError extends Error {}
 
@@ -61,6 +137,10 @@ export interface RecordArgs {
   script: string | null;
   module: string | null;
   args: string[];
+  /** Interpreter options given after an interpreter named after `--` (`-- python3 -X dev script.py`). */
+  pythonArgs: string[];
+  /** The interpreter was named after `--` rather than with --python. */
+  pythonAfterDashes: boolean;
 }
 
 function intOption(name: string, value: string | undefined, min: number): number {
@@ -75,8 +155,8 @@ function secondsOption(name: string, value: string | undefined): number {
   return n;
 }
 
-/** Parses `record`'s arguments (everything after the word `record`). */
-export function parseRecordArgs(argv: string[]): RecordArgs {
+/** Parses `record`'s arguments (everything after the word `record`). `env`/`cwd` find an interpreter named after `--`. */
+export function parseRecordArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RecordArgs {
   const a: RecordArgs = {
     out: null,
     python: null,
@@ -90,6 +170,8 @@ export function parseRecordArgs(argv: string[]): RecordArgs {
     script: null,
     module: null,
     args: [],
+    pythonArgs: [],
+    pythonAfterDashes: false,
   };
   let i = 0;
   for (; i < argv.length; i++) {
@@ -105,7 +187,8 @@ export function parseRecordArgs(argv: string[]): RecordArgs {
     if (flag === '--') {
       i++;
       break;
-    } else if (flag === '--out' || flag === '-o') a.out = value();
+    } else if (flag === '--help' || flag === '-h') throw new HelpRequested('record');
+    else if (flag === '--out' || flag === '-o') a.out = value();
     else if (flag === '--python') a.python = value();
     else if (flag === '--sample-ms') a.sampleMs = intOption('--sample-ms', value(), 10);
     else if (flag === '--max-processes') a.maxProcesses = intOption('--max-processes', value(), 1);
@@ -118,7 +201,16 @@ export function parseRecordArgs(argv: string[]): RecordArgs {
     else if (flag.startsWith('-')) throw new UsageError(`Unknown option ${flag}.`);
     else break;
   }
-  const rest = argv.slice(i);
+  let rest = argv.slice(i);
+  if (rest.length && rest[0] !== '-m' && isInterpreterWord(rest[0], env, cwd)) {
+    if (a.python !== null) throw new UsageError(`The interpreter is named twice (--python ${a.python} and ${rest[0]} after --): name it once.`);
+    a.python = rest[0];
+    a.pythonAfterDashes = true;
+    const parsed = parsePythonOptions(rest.slice(1));
+    a.pythonArgs = parsed.options;
+    rest = parsed.rest;
+    if (!rest.length) throw new UsageError(`Name the script to run after ${a.python}: forkscope record -- ${a.python} SCRIPT.py [ARGS…]`);
+  }
   if (rest[0] === '-m') {
     if (!rest[1]) throw new UsageError('-m needs a module name.');
     a.module = rest[1];
@@ -130,6 +222,118 @@ export function parseRecordArgs(argv: string[]): RecordArgs {
     throw new UsageError('Name the script to run: forkscope record -- SCRIPT.py [ARGS…]');
   }
   return a;
+}
+
+/** Python's own options that are safe to keep for the interpreter (they change nothing Forkscope relies on). */
+const SAFE_PYTHON_FLAGS = new Set(['u', 'O', 'B', 'b', 'E', 's', 'S', 'q', 'R']);
+/** Python's options that are refused, and why. */
+const REFUSED_PYTHON_FLAGS: Record<string, string> = {
+  c: 'a program given with -c cannot be recorded: put it in a file, or use -m MODULE',
+  i: '-i (interactive after the script) is not supported',
+  I: '-I (isolated mode) keeps Forkscope’s runtime off sys.path',
+  P: '-P keeps Forkscope’s runtime off sys.path',
+  v: '-v would print Forkscope’s own imports among the script’s output',
+  x: '-x (skip the first line) is not supported',
+  d: '-d (parser debugging) is not supported',
+  h: 'that prints Python’s help: there is nothing to record',
+  V: 'that prints Python’s version: there is nothing to record',
+  '?': 'that prints Python’s help: there is nothing to record',
+};
+
+/** Splits `[PYTHON-OPTIONS] (SCRIPT | -m MODULE) [ARGS…]` after an interpreter named after `--`. */
+export function parsePythonOptions(words: string[]): { options: string[]; rest: string[] } {
+  const options: string[] = [];
+  let i = 0;
+  for (; i < words.length; i++) {
+    const w = words[i];
+    if (w === '--') return { options, rest: words.slice(i + 1) };
+    if (w === '-') throw new UsageError('A script read from stdin (-) cannot be recorded: name a script file.');
+    if (!w.startsWith('-')) break;
+    if (w.startsWith('--')) {
+      if (w === '--check-hash-based-pycs') {
+        const v = words[++i];
+        if (v === undefined) throw new UsageError('--check-hash-based-pycs needs a value.');
+        options.push(w, v);
+        continue;
+      }
+      if (w === '--help' || w === '--version' || w === '--help-all' || w.startsWith('--help-')) throw new UsageError(`python ${w}: that prints Python’s own text: there is nothing to record.`);
+      throw new UsageError(`Python option ${w} is not supported under forkscope record.`);
+    }
+    for (let k = 1; k < w.length; k++) {
+      const c = w[k];
+      if (c === 'm') {
+        const mod = k + 1 < w.length ? w.slice(k + 1) : words[i + 1];
+        if (mod === undefined) throw new UsageError('-m needs a module name.');
+        return { options, rest: ['-m', mod, ...words.slice(k + 1 < w.length ? i + 1 : i + 2)] };
+      }
+      if (c === 'X' || c === 'W') {
+        const v = k + 1 < w.length ? w.slice(k + 1) : words[++i];
+        if (v === undefined) throw new UsageError(`Python option -${c} needs a value.`);
+        options.push(`-${c}`, v);
+        break;
+      }
+      if (SAFE_PYTHON_FLAGS.has(c)) options.push(`-${c}`);
+      else if (REFUSED_PYTHON_FLAGS[c]) throw new UsageError(`Python option -${c}: ${REFUSED_PYTHON_FLAGS[c]}.`);
+      else throw new UsageError(`Python option -${c} is not supported under forkscope record.`);
+    }
+  }
+  return { options, rest: words.slice(i) };
+}
+
+/**
+ * Whether the first word after `--` is an interpreter (`-- python3 script.py`) rather than the script
+ * (`-- script.py`): a name like python* (not a .py file), or an executable that is Python (a binary with
+ * Python's entry point) or a wrapper script in front of it (a shell script that runs python). An executable
+ * that is neither is refused; a file with a Python `#!` line, or no `#!` line, is the script.
+ */
+export function isInterpreterWord(word: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): boolean {
+  if (/\.(py|pyw|pyz|pyc)$/i.test(word)) return false;
+  const local = path.resolve(cwd, word);
+  let file: string | null = null;
+  try {
+    if (fs.statSync(local).isFile()) file = local;
+    else return false; // a folder (a package with __main__.py) is a script
+  } catch {
+    /* not here */
+  }
+  if (looksLikePythonName(word)) return true;
+  if (!file && !word.includes('/')) file = findCommand(word, env, cwd);
+  if (!file) return false; // a missing script: said so before the run
+  let executable = true;
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+  } catch {
+    executable = false;
+  }
+  if (!executable) return false;
+  const k = fileKind(file);
+  if (k.kind === 'binary') {
+    if (binaryIsPython(file)) return true;
+    throw new UsageError(`${word} is a program, not Python: forkscope records Python scripts (forkscope record -- [PYTHON] SCRIPT.py).`);
+  }
+  if (k.kind === 'script' && k.shebang !== null && !shebangIsPython(k.shebang)) {
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'utf8').slice(0, 64 * 1024);
+    } catch {
+      /* unreadable: not a wrapper we can tell */
+    }
+    if (/python|pypy/i.test(text)) return true; // a wrapper in front of Python (`exec python3 "$@"`)
+    throw new UsageError(`${word} is a script for ${k.shebang}, not Python: forkscope records Python scripts.`);
+  }
+  return false;
+}
+
+/** Whether a binary carries CPython's (or PyPy's) entry point. */
+function binaryIsPython(file: string): boolean {
+  try {
+    const st = fs.statSync(file);
+    if (st.size > 256 * 1024 * 1024) return false;
+    const buf = fs.readFileSync(file);
+    return buf.includes('Py_BytesMain') || buf.includes('Py_Main') || buf.includes('pypy_main');
+  } catch {
+    return false;
+  }
 }
 
 /** The recording's default name: the script's (or module's) name in the current folder. */
@@ -180,11 +384,42 @@ export function defaultPython(env: NodeJS.ProcessEnv = process.env): string {
   return 'python3';
 }
 
+/** Refuses an output path that cannot be written, with one line saying why (before anything runs). */
+export function checkOutput(out: string, what = 'the recording'): void {
+  const dir = path.dirname(out);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new CliError(`Cannot write ${what} to ${out}: the folder ${dir} does not exist.`);
+  }
+  if (!st.isDirectory()) throw new CliError(`Cannot write ${what} to ${out}: ${dir} is not a folder.`);
+  try {
+    if (fs.statSync(out).isDirectory()) throw new CliError(`Cannot write ${what} to ${out}: it is a folder (name a file).`);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+  }
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new CliError(`Cannot write ${what} to ${out}: the folder ${dir} is not writable.`);
+  }
+}
+
 async function record(argv: string[]): Promise<number> {
-  const a = parseRecordArgs(argv);
   const cwd = process.cwd();
+  const a = parseRecordArgs(argv, process.env, cwd);
   const out = path.resolve(cwd, a.out ?? defaultOut(a, cwd));
+  checkOutput(out);
   const ipc = a.ipc && typeof process.send === 'function';
+  const python = a.python ?? defaultPython();
+  const baseEnv = scriptEnv(process.env, ipc);
+  // A shim in front of Python (pyenv, asdf, a wrapper) is resolved once and cached: the run starts when Python does.
+  const resolution = await resolvePython(python, { env: baseEnv ?? process.env, cwd });
+  if (resolution.source === 'not-found' && !ipc) {
+    throw new CliError(`Python interpreter "${python}" was not found. Install Python 3.9 or newer, or name one with --python /path/to/python (or after --: forkscope record -- /path/to/python SCRIPT.py).`, 127);
+  }
+  const runEnv = Object.keys(resolution.envSet).length ? { ...(baseEnv ?? process.env), ...resolution.envSet } : baseEnv;
   const say = (msg: string) => {
     if (!a.quiet && !ipc && process.stderr.isTTY) process.stderr.write(`forkscope: ${msg}\n`);
   };
@@ -209,14 +444,16 @@ async function record(argv: string[]): Promise<number> {
     script: a.script,
     module: a.module,
     args: a.args,
-    python: a.python ?? defaultPython(),
+    python,
+    executable: resolution.resolved ? resolution.executable : undefined,
+    pythonArgs: [...resolution.options, ...a.pythonArgs],
     cwd,
     out,
     sampleMs: a.sampleMs,
     maxProcesses: a.maxProcesses,
     hangSeconds: a.hangSeconds,
     detached: ipc,
-    env: scriptEnv(process.env, ipc),
+    env: runEnv,
     flushMs: a.flushMs,
     detailRate: a.detailRate,
   };
@@ -305,7 +542,7 @@ function summary(argv: string[]): number {
   const files = argv.filter((x) => !x.startsWith('--'));
   const unknown = argv.filter((x) => x.startsWith('--') && x !== '--json');
   if (unknown.length) throw new UsageError(`Unknown option ${unknown[0]}.`);
-  if (files.length !== 1) throw new UsageError('Usage: forkscope summary FILE [--json]');
+  if (files.length !== 1) throw new UsageError('Name one recording: forkscope summary FILE [--json]');
   const file = files[0];
   let text: string;
   try {
@@ -343,14 +580,15 @@ function fileAndOutput(argv: string[], flag: string, usage: string): { file: str
 }
 
 function report(argv: string[]): number {
-  const { file, out } = fileAndOutput(argv, '--html', 'Usage: forkscope report FILE --html OUT.html');
+  const { file, out } = fileAndOutput(argv, '--html', 'Name one recording and the page: forkscope report FILE --html OUT.html');
   const bytes = writeReport(file, out);
   if (process.stderr.isTTY) process.stderr.write(`forkscope: report of ${file} → ${out} (${Math.round(bytes / 1024)} KiB, opens offline in any browser)\n`);
   return 0;
 }
 
 function exportTrace(argv: string[]): number {
-  const { file, out } = fileAndOutput(argv, '--chrome-trace', 'Usage: forkscope export FILE --chrome-trace OUT.json');
+  const { file, out } = fileAndOutput(argv, '--chrome-trace', 'Name one recording and the trace file: forkscope export FILE --chrome-trace OUT.json');
+  checkOutput(path.resolve(out), 'the trace');
   const rec = parseRecording(readRecordingText(file), file);
   const model = RunReducer.fromRecords(rec.header, rec.records);
   fs.writeFileSync(out, JSON.stringify(chromeTrace(model)));
@@ -374,7 +612,7 @@ function compare(argv: string[]): number {
     else if (a.startsWith('--')) throw new UsageError(`Unknown option ${a}.`);
     else files.push(a);
   }
-  if (files.length !== 2) throw new UsageError(`${usage}\n(name exactly two recordings: A, then B)`);
+  if (files.length !== 2) throw new UsageError(`compare takes two recordings: name exactly two recordings, A then B (${usage.replace('Usage: ', '')})`);
   const runs = loadRuns([files[0], files[1]]);
   const c = compareRuns(runs);
   process.stdout.write(json ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c));
@@ -389,6 +627,8 @@ function compare(argv: string[]): number {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // `VERB --help` / `VERB -h` (record's own options are read by its parser: after -- they belong to the script).
+    if (command && command !== 'record' && VERB_USAGE[command] && rest.some((x) => x === '--help' || x === '-h')) throw new HelpRequested(command);
     switch (command) {
       case 'record':
         return await record(rest);
@@ -407,16 +647,30 @@ export async function main(argv: string[]): Promise<number> {
       case undefined:
       case '--help':
       case '-h':
-      case 'help':
         process.stdout.write(USAGE);
         return command === undefined ? 2 : 0;
+      case 'help': {
+        const verb = rest[0];
+        if (verb !== undefined && !VERB_USAGE[verb]) throw new UsageError(`No help for "${verb}": the verbs are ${Object.keys(VERB_USAGE).join(', ')}.`);
+        process.stdout.write(usageOf(verb ?? null));
+        return 0;
+      }
       default:
-        throw new UsageError(`Unknown command "${command}".`);
+        throw new UsageError(`Unknown command "${command}" (the verbs are ${Object.keys(VERB_USAGE).join(', ')}; forkscope help).`);
     }
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      process.stdout.write(usageOf(e.verb));
+      return 0;
+    }
     if (e instanceof UsageError) {
-      process.stderr.write(`forkscope: ${e.message}\n\n${USAGE}`);
+      const verb = command && VERB_USAGE[command] ? command : null;
+      process.stderr.write(`forkscope: ${e.message} (${verb ? `forkscope ${verb} --help` : 'forkscope help'} shows the usage)\n`);
       return 2;
+    }
+    if (e instanceof CliError) {
+      process.stderr.write(`forkscope: ${e.message}\n`);
+      return e.exitCode;
     }
     if (e instanceof RecordingError) {
       process.stderr.write(`forkscope: ${e.message}\n`);
@@ -424,6 +678,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof ReportError) {
       process.stderr.write(`forkscope: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err.code === 'string' && typeof err.path === 'string') {
+      // A file the system refused (permissions, a full disk…): one line, not a stack.
+      process.stderr.write(`forkscope: ${err.path}: ${err.code === 'ENOENT' ? 'no such file or folder' : err.code === 'EACCES' ? 'permission denied' : err.code}.\n`);
       return 1;
     }
     throw e;

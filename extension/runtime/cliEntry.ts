@@ -7,7 +7,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`forkscope: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    // A bug of Forkscope's own: one line (the stack only with FORKSCOPE_DEBUG=1), never a wall of text for bad input.
+    const err = e as Error;
+    const detail = process.env.FORKSCOPE_DEBUG ? `\n${err?.stack ?? String(e)}` : ' (FORKSCOPE_DEBUG=1 shows where)';
+    process.stderr.write(`forkscope: unexpected error: ${err?.message ?? String(e)}${detail}\n`);
     process.exitCode = 70;
   },
 );

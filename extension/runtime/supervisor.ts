@@ -26,6 +26,10 @@ export interface RunOptions {
   module: string | null;
   args: string[];
   python: string;
+  /** The binary to start instead of `python` when a shim in front of it was resolved (pythonResolve.ts). */
+  executable?: string;
+  /** Interpreter options, before the launcher (`-X dev`, `-u`…). */
+  pythonArgs?: string[];
   cwd: string;
   /** The script's environment (default: this process's); Forkscope adds only FORKSCOPE_RUNTIME. */
   env?: NodeJS.ProcessEnv;
@@ -98,6 +102,8 @@ export class RunSupervisor {
       module: options.module,
       args: options.args,
       python: options.python,
+      ...(options.executable ? { executable: options.executable } : {}),
+      ...(options.pythonArgs?.length ? { pythonOptions: options.pythonArgs } : {}),
       cwd: options.cwd,
       cpuCount: os.cpus().length,
       sampleMs: options.sampleMs,
@@ -156,13 +162,17 @@ export class RunSupervisor {
       maxProcesses: this.options.maxProcesses,
     };
     const launcher = path.join(pythonRoot(), 'forkscope_launch.py');
-    const argv = this.options.module !== null ? [launcher, '-m', this.options.module, ...this.options.args] : [launcher, this.options.script ?? '', ...this.options.args];
+    const argv = [
+      ...(this.options.pythonArgs ?? []),
+      ...(this.options.module !== null ? [launcher, '-m', this.options.module, ...this.options.args] : [launcher, this.options.script ?? '', ...this.options.args]),
+    ];
+    const binary = this.options.executable ?? this.options.python;
     const env = { ...(this.options.env ?? process.env), FORKSCOPE_RUNTIME: JSON.stringify(runtimeConfig) };
 
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error: string | null }>((resolve) => {
       let child: ChildProcess;
       try {
-        child = spawn(this.options.python, argv, {
+        child = spawn(binary, argv, {
           cwd: this.options.cwd,
           env,
           stdio: 'inherit',

@@ -8,6 +8,7 @@
 
 import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
+import { resolvePython } from '../runtime/pythonResolve';
 import { Settings } from './ids';
 
 export interface Interpreter {
@@ -53,6 +54,22 @@ export function probePython(command: string, cwd?: string): Promise<string | nul
   });
 }
 
+/**
+ * The interpreter's version through the same resolution the supervisor uses (runtime/pythonResolve.ts): a shim
+ * (pyenv, asdf, a wrapper) is asked once which binary it starts and the answer, version included, is cached per
+ * user, so a run neither starts the shim twice nor waits for it; the run itself starts the resolved binary.
+ * Falls back to running the command when it cannot be resolved.
+ */
+async function checkedVersion(command: string, cwd?: string): Promise<string | null> {
+  const r = await resolvePython(command, { cwd, probeBinaries: true });
+  if (r.source === 'not-found') return null;
+  if (r.version && (r.source === 'cache' || r.source === 'probe')) {
+    const [major, minor] = r.version.split('.').map(Number);
+    return major * 1000 + minor >= 3009 ? r.version : null;
+  }
+  return probePython(command, cwd);
+}
+
 /** The Python extension's selected interpreter for `resource`, if the extension is installed and has one. */
 async function fromPythonExtension(resource: vscode.Uri | undefined): Promise<string | null> {
   const ext = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
@@ -86,7 +103,7 @@ export async function resolveInterpreter(resource: vscode.Uri | undefined, expli
   }
   for (const [command, source] of candidates) {
     if (!command) continue;
-    const version = await probePython(command, cwd);
+    const version = await checkedVersion(command, cwd);
     if (version) return { command, source, version };
     tried.push(`${command} (${source})`);
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultOut, parseRecordArgs, scriptEnv, UsageError } from '../../extension/runtime/cli';
+import { defaultOut, HelpRequested, parseRecordArgs, scriptEnv, UsageError } from '../../extension/runtime/cli';
 
 test('record: options, then -- SCRIPT and its own arguments untouched', () => {
   const a = parseRecordArgs(['--out', 'x.forkscope', '--python=/usr/bin/python3', '--sample-ms', '50', '--', 'job.py', '--out', '-m', 'z']);
@@ -47,4 +47,35 @@ test('scriptEnv: the supervisor’s own environment unless it must change; hande
   assert.deepEqual(scriptEnv({ PATH: '/bin', FORKSCOPE_SCRIPT_ENV: '{"NODE_EXTRA_CA_CERTS":"/x.pem","N":3}' }, true), { PATH: '/bin', NODE_EXTRA_CA_CERTS: '/x.pem' });
   assert.deepEqual(scriptEnv({ PATH: '/bin', FORKSCOPE_SCRIPT_ENV: 'not json' }, false), { PATH: '/bin' });
   assert.deepEqual(scriptEnv({ FORKSCOPE_SCRIPT_ENV: '["a"]' }, false), {});
+});
+
+test('record -- PYTHON [options] SCRIPT|-m MODULE: the interpreter, its safe options kept, unsafe ones refused', () => {
+  let a = parseRecordArgs(['--', 'python3', '-X', 'dev', '-uB', '-Wignore', 'job.py', '-X', 'z']);
+  assert.equal(a.python, 'python3');
+  assert.equal(a.pythonAfterDashes, true);
+  assert.deepEqual(a.pythonArgs, ['-X', 'dev', '-u', '-B', '-W', 'ignore']);
+  assert.equal(a.script, 'job.py');
+  assert.deepEqual(a.args, ['-X', 'z'], 'after the script, the script’s own');
+  a = parseRecordArgs(['--', '/opt/py/bin/python3.12', '-O', '-m', 'pkg.tool', '-v']);
+  assert.equal(a.python, '/opt/py/bin/python3.12');
+  assert.deepEqual(a.pythonArgs, ['-O']);
+  assert.equal(a.module, 'pkg.tool');
+  assert.deepEqual(a.args, ['-v']);
+  a = parseRecordArgs(['--', 'python3', '-mpkg']);
+  assert.equal(a.module, 'pkg');
+  a = parseRecordArgs(['--', 'python_helpers.py', 'x']);
+  assert.equal(a.script, 'python_helpers.py', 'a .py file is the script');
+  assert.equal(a.python, null);
+  assert.throws(() => parseRecordArgs(['--', 'python3', '-c', 'print(1)']), /-c cannot be recorded/);
+  assert.throws(() => parseRecordArgs(['--', 'python3', '-I', 'a.py']), /-I/);
+  assert.throws(() => parseRecordArgs(['--', 'python3', '-', 'a.py']), /stdin/);
+  assert.throws(() => parseRecordArgs(['--', 'python3']), /Name the script/);
+  assert.throws(() => parseRecordArgs(['--python', 'python3', '--', 'python3', 'a.py']), /named twice/);
+  assert.throws(() => parseRecordArgs(['--', '/bin/ls', 'a.py']), /is a program, not Python/);
+});
+
+test('record --help / -h before the script asks for help; after it, the flag is the script’s', () => {
+  assert.throws(() => parseRecordArgs(['--help']), HelpRequested);
+  assert.throws(() => parseRecordArgs(['-q', '-h', 'a.py']), HelpRequested);
+  assert.deepEqual(parseRecordArgs(['--', 'a.py', '--help']).args, ['--help']);
 });

@@ -52,7 +52,9 @@ test('waits become waiting bands and state seconds add up to the life', () => {
     ],
   );
   const s = stateSeconds(main, m.run.wallSeconds);
-  assert.ok(Math.abs(s.running + s.ready + s.waiting + s.blocked - (main.endedAt! - main.startedAt)) < 1e-9);
+  assert.ok(Math.abs(s.running + s.ready + s.waiting + s.blocked + (s.starting ?? 0) - (main.endedAt! - main.startedAt)) < 1e-9);
+  assert.equal(bands[0].state, 'starting', 'the main process starts with "starting Python" until its first event');
+  assert.equal(bands[0].end, main.bootAt);
 });
 
 test('flows come from the receiver side with exact counts; the channel keeps its name', () => {
