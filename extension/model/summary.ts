@@ -31,6 +31,10 @@ export interface SummaryProcess {
   peakRssBytes: number;
   stateSeconds: { running: number; waiting: number; zombie: number };
   waits: Record<string, number>;
+  /** Command line of a process started outside multiprocessing (`subprocess` and `command` roles, or after an exec). */
+  command?: string;
+  /** Each os.exec* of the process: when, the new argv, and whether it was a Python that loads the runtime. */
+  execs?: { at: number; argv: string[]; python: boolean }[];
 }
 
 export interface SummaryFlow {
@@ -191,6 +195,8 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
       peakRssBytes: p.peakRssBytes,
       stateSeconds: { running: round(s.running), waiting: round(s.waiting), zombie: round(s.zombie) },
       waits: waitTotals(p.waits, p.counters.waits, now),
+      ...(p.command != null ? { command: p.command } : {}),
+      ...(p.execs?.length ? { execs: p.execs.map((x) => ({ at: round(x.at), argv: x.argv, python: x.python })) } : {}),
     };
   });
 

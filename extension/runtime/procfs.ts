@@ -133,3 +133,39 @@ export function descendantsOf(roots: Iterable<number>): number[] {
   }
   return out;
 }
+
+/** The children of a process, from /proc/<pid>/task/<tid>/children of each of its threads ([] where unknown). */
+export function childrenOf(pid: number): number[] {
+  if (!hasProcfs) return [];
+  const out: number[] = [];
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      for (const k of fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) {
+        const n = Number(k);
+        if (k && Number.isInteger(n) && n > 0) out.push(n);
+      }
+    } catch {
+      /* a thread that ended meanwhile, or a kernel without the file */
+    }
+  }
+  return out;
+}
+
+/** A process's argv from /proc/<pid>/cmdline (null when it cannot be read, [] for a zombie or kernel thread). */
+export function readCmdline(pid: number): string[] | null {
+  if (!hasProcfs) return null;
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const parts = text.split('\0');
+    if (parts.length && parts[parts.length - 1] === '') parts.pop();
+    return parts;
+  } catch {
+    return null;
+  }
+}

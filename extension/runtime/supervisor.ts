@@ -14,7 +14,7 @@ import { RunReducer, type RunModel, type WarningModel } from '../model/model';
 import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../model/recording';
 import { summarize, type Summary } from '../model/summary';
 import { EventServer } from './eventServer';
-import { descendantsOf, hasProcfs, readStat } from './procfs';
+import { childrenOf, descendantsOf, hasProcfs, readCmdline, readStat } from './procfs';
 import { RecordingWriter } from './recordingWriter';
 import { ProcessSampler } from './sampler';
 import { FORKSCOPE_VERSION, pythonRoot } from './paths';
@@ -297,6 +297,27 @@ export class RunSupervisor {
       }
     }
     if (rows.length) this.record(['sample', this.now(), rows]);
+    this.discoverChildren(pids);
+  }
+
+  /**
+   * Children of the run's processes that the run does not know yet (a `sleep` or `sh -c` started with subprocess,
+   * a Python that has not connected yet) become `child` records, so commands show as processes with their CPU and
+   * (from their parent's wait) exit code. Linux only.
+   */
+  private discoverChildren(pids: number[]): void {
+    if (!hasProcfs) return;
+    const model = this.reducer.model;
+    for (const pid of pids) {
+      if (this.gone.has(pid)) continue;
+      for (const c of childrenOf(pid)) {
+        if (model.byPid.has(c) || this.tracked.has(c) || this.gone.has(c)) continue;
+        if (model.processes.length >= this.options.maxProcesses) return;
+        const argv = readCmdline(c);
+        if (argv === null || argv.length === 0) continue;
+        this.record(['child', this.now(), c, pid, argv.slice(0, 64).map((a) => (a.length > 4096 ? a.slice(0, 4096) : a))]);
+      }
+    }
   }
 
   /** The live deadlock detector: every HANG_CHECK_MS, the wait-for graph of the live model (extension/model/insights.ts). */
