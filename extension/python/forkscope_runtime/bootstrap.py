@@ -39,6 +39,8 @@ HOOKS = (
     ("concurrent.futures._base", "pools", "_patch_future"),
     ("multiprocessing.managers", "managers", "_patch"),
     ("subprocess", "children", "_patch_subprocess"),
+    ("multiprocessing.resource_tracker", "children", "_patch_helper"),
+    ("multiprocessing.forkserver", "children", "_patch_helper"),
 )
 
 
@@ -156,6 +158,12 @@ def install_child(how, parent):
 
         argv = list(sys.argv)
         orig = list(getattr(sys, "orig_argv", []) or [])
+        if not orig:  # Python < 3.10
+            try:
+                with open("/proc/self/cmdline", "rb") as f:
+                    orig = [os.fsdecode(x) for x in f.read().split(b"\0")[:-1]]
+            except OSError:
+                pass
         if argv and argv[0] == "-m" and "-m" in orig[:-1]:
             name = "python -m " + orig[orig.index("-m") + 1]
         elif argv and argv[0] == "-c":

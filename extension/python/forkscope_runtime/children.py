@@ -26,6 +26,7 @@ the same pid then connects again as the new program (docs/runtime-protocol.md).
 
 import os
 import sys
+import threading
 
 from . import emitter as E
 from . import sites
@@ -34,6 +35,7 @@ from .patching import replace
 CHILD_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "forkscope_child")
 MARK = "FORKSCOPE_CHILD"
 _installed = [False]
+_local = threading.local()  # .in_popen: inside subprocess's _execute_child (which may call os.posix_spawn)
 _self_exe = [None]
 
 
@@ -259,11 +261,14 @@ def _make_execute_child(orig):
                         args = args[:6] + (child_env(env, "subprocess"),) + args[7:]
             except Exception as e:  # noqa: BLE001
                 E.fail("subprocess", e)
+        _local.in_popen = True
         try:
             r = orig(self, *args, **kwargs)
         except BaseException as e:
             sites.hide(e)
             raise
+        finally:
+            _local.in_popen = False
         if argv:
             _started(getattr(self, "pid", None), argv, py, "subprocess")
         return r
@@ -362,7 +367,7 @@ def _make_posix_spawn(orig, search):
     @sites.hidden
     def posix_spawn(path, argv, env, *args, **kwargs):
         a = py = None
-        if E.enabled:
+        if E.enabled and not getattr(_local, "in_popen", False):
             try:
                 a = _argv_list(argv)
                 p = _resolve(path, None) if search else _fs(path)
@@ -381,6 +386,37 @@ def _make_posix_spawn(orig, search):
         return pid
 
     return posix_spawn
+
+
+# ---- multiprocessing's helpers: their own exit code ----------------------------------------------
+
+
+def _patch_helper(module):
+    """In the resource tracker and the forkserver (started with `python -c`, nobody's Process), the
+    exit code of their `main` is what the process exits with: the `exit` event carries it."""
+    from . import processes
+
+    role = processes.identity.get("role")
+    name = module.__name__
+    if not ((role == "resource-tracker" and name.endswith("resource_tracker")) or (role == "forkserver" and name.endswith("forkserver"))):
+        return
+    orig = module.main
+
+    @sites.hidden
+    def main(*args, **kwargs):
+        try:
+            r = orig(*args, **kwargs)
+        except SystemExit as e:
+            c = e.code
+            processes.identity["main_exit"] = 0 if c is None else (c if isinstance(c, int) else 1)
+            raise
+        except BaseException:
+            processes.identity["main_exit"] = 1
+            raise
+        processes.identity["main_exit"] = 0
+        return r
+
+    replace(module, "main", main)
 
 
 def install():

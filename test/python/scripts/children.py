@@ -51,6 +51,10 @@ def main(mode):
             os._exit(3)
         _, status = os.waitpid(pid, 0)
         show("fork exit", os.waitstatus_to_exitcode(status))
+    elif mode == "isolated":
+        out = subprocess.run([sys.executable, "-I", "-c", "import os; print(sorted(k for k in os.environ if 'FORKSCOPE_CHILD' in k or k == 'PYTHONPATH'))"], stdout=subprocess.PIPE)
+        sys.stdout.write(out.stdout.decode())
+        show("isolated exit", out.returncode)
     elif mode == "nested":
         # a Python child that starts a Python child of its own
         show("outer exit", subprocess.call([sys.executable, INNER, "child"]))

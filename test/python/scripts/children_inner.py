@@ -16,8 +16,10 @@ if __name__ == "__main__":
     seen = [p for p in sys.path if p.endswith("forkscope_child")]
     print("inner", mode, os.environ.get("PYTHONPATH"), "FORKSCOPE_CHILD" in os.environ, seen, sys.argv[0].endswith(".py"), flush=True)
     if mode == "pool":
-        with multiprocessing.get_context("fork").Pool(2) as pool:
-            print("squares", sum(pool.map(square, range(12), chunksize=3)), flush=True)
+        pool = multiprocessing.get_context("fork").Pool(2)
+        print("squares", sum(pool.map(square, range(12), chunksize=3)), flush=True)
+        pool.close()
+        pool.join()
         sys.exit(7)
     elif mode == "child":
         code = subprocess.call([sys.executable, os.path.join(here, "children_inner.py"), "pool"])
