@@ -794,6 +794,15 @@ export class RunReducer {
         const info = obj(ev[2]);
         const pool = m.pools.get(str(info.pool) ?? '');
         if (!pool) break;
+        if (info.lazy === true) {
+          // Executor.map(..., buffersize=) (3.14): calls submitted as results were taken belong to the same map.
+          const job = num(info.job) ?? str(info.job);
+          const call = [...pool.calls].reverse().find((c) => c.job === job && c.method === 'map' && c.by === pid);
+          if (call) {
+            call.tasks = (call.tasks ?? 0) + (num(info.tasks) ?? 0);
+            break;
+          }
+        }
         pool.calls.push({
           job: (num(info.job) ?? str(info.job) ?? 0) as number | string,
           method: str(info.method) ?? '?',
