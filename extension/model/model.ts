@@ -464,6 +464,13 @@ export class RunReducer {
         this.model.warnings.push(makeWarning(String(record[2]), num(record[3]), String(record[4]), t, record[5]));
         break;
       }
+      case 'exitcode': {
+        // A zombie's exit code read from /proc: the parent has not reaped it (yet).
+        const p = this.model.byPid.get(record[2]);
+        const code = num(record[3]);
+        if (p && p.exitCode === null && code !== null) p.exitCode = code;
+        break;
+      }
       case 'child': {
         // A child of a known process, found by the supervisor in /proc: a command (or a Python not yet connected).
         const t = this.rel(record[1]);

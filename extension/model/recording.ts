@@ -49,6 +49,7 @@ export type RecordLine =
   | ['exited', number, number | null, string | null] // t, exit code, signal name
   | ['warn', number, string, number | null, string, WarningExtra?] // t, kind, pid, message[, extra]
   | ['dropped', number, number] // t, events the supervisor could not take (cumulative)
+  | ['exitcode', number, number, number] // t, pid, exit code of a zombie nobody had reaped yet (from /proc)
   | ['child', number, number, number, string[]] // t, pid, ppid, argv: a child of a run process found in /proc (not yet connected)
   | ['end', number, EndInfo]; // t, the run is over
 

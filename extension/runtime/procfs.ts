@@ -169,3 +169,22 @@ export function readCmdline(pid: number): string[] | null {
     return null;
   }
 }
+
+/**
+ * The exit code of a zombie (exited, not reaped) from field 52 of /proc/<pid>/stat (Linux 3.5+), as
+ * multiprocessing reports it (negative: killed by that signal); null when it is not a zombie or unknown.
+ */
+export function zombieExitCode(pid: number): number | null {
+  if (!hasProcfs) return null;
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const close = text.lastIndexOf(')');
+    const f = text.slice(close + 2).trim().split(' ');
+    if (f[0] !== 'Z' || f.length < 50) return null;
+    const status = Number(f[49]);
+    if (!Number.isInteger(status) || status < 0) return null;
+    return (status & 0x7f) === 0 ? (status >> 8) & 0xff : -(status & 0x7f);
+  } catch {
+    return null;
+  }
+}

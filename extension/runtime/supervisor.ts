@@ -14,7 +14,7 @@ import { RunReducer, type RunModel, type WarningModel } from '../model/model';
 import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../model/recording';
 import { summarize, type Summary } from '../model/summary';
 import { EventServer } from './eventServer';
-import { childrenOf, descendantsOf, hasProcfs, readCmdline, readStat } from './procfs';
+import { childrenOf, descendantsOf, hasProcfs, readCmdline, readStat, zombieExitCode } from './procfs';
 import { RecordingWriter } from './recordingWriter';
 import { ProcessSampler } from './sampler';
 import { FORKSCOPE_VERSION, pythonRoot } from './paths';
@@ -79,6 +79,8 @@ export class RunSupervisor {
   private hangTimer: NodeJS.Timeout | null = null;
   private readonly hangsReported: WarningModel[] = [];
   private readonly gone = new Set<number>();
+  /** Zombies whose exit code was read from /proc. */
+  private readonly zombieCodes = new Set<number>();
   /** Pids whose connection was accepted (the cap counts these: a parent's `started` event alone does not track a process). */
   private readonly tracked = new Set<number>();
   private stopping: Promise<void> | null = null;
@@ -298,6 +300,16 @@ export class RunSupervisor {
     }
     if (rows.length) this.record(['sample', this.now(), rows]);
     this.discoverChildren(pids);
+    // A zombie nobody has reaped yet: its exit code is in /proc (a raw os.fork() child whose parent never waits).
+    for (const r of rows) {
+      if (r[3] !== 'Z') continue;
+      const p = this.reducer.model.byPid.get(r[0]);
+      if (!p || p.exitCode !== null || this.zombieCodes.has(r[0])) continue;
+      const code = zombieExitCode(r[0]);
+      if (code === null) continue;
+      this.zombieCodes.add(r[0]);
+      this.record(['exitcode', this.now(), r[0], code]);
+    }
   }
 
   /**

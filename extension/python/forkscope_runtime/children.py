@@ -83,7 +83,8 @@ def _make_wait(orig, pid_status):
         if E.enabled:
             try:
                 pid, status = pid_status(r)
-                if pid:
+                # multiprocessing's Popen.poll reports its own reaps (processes._make_poll)
+                if pid and sys._getframe(1).f_globals.get("__name__") != "multiprocessing.popen_fork":
                     _reaped(pid, _code(status))
             except Exception as e:  # noqa: BLE001
                 E.fail("waitpid", e)
