@@ -477,7 +477,12 @@ export class RunReducer {
         this.touch(t);
         const pid = num(record[2]);
         if (pid === null || this.model.byPid.has(pid)) break;
-        this.commandSeen(this.processFor(pid, t), num(record[3]), record[4]);
+        const p = this.processFor(pid, t);
+        if (obj(record[5]).fork === true) {
+          p.ppid = num(record[3]);
+          p.role = 'fork';
+          p.name = `Fork-${pid}`;
+        } else this.commandSeen(p, num(record[3]), record[4]);
         break;
       }
       case 'dropped':

@@ -50,7 +50,7 @@ export type RecordLine =
   | ['warn', number, string, number | null, string, WarningExtra?] // t, kind, pid, message[, extra]
   | ['dropped', number, number] // t, events the supervisor could not take (cumulative)
   | ['exitcode', number, number, number] // t, pid, exit code of a zombie nobody had reaped yet (from /proc)
-  | ['child', number, number, number, string[]] // t, pid, ppid, argv: a child of a run process found in /proc (not yet connected)
+  | ['child', number, number, number, string[], { fork?: boolean }?] // t, pid, ppid, argv[, fork: same argv as its parent]: a child of a run process found in /proc (not yet connected)
   | ['end', number, EndInfo]; // t, the run is over
 
 /**

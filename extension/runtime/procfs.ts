@@ -188,3 +188,13 @@ export function zombieExitCode(pid: number): number | null {
     return null;
   }
 }
+
+/** A process's program name (/proc/<pid>/comm, at most 15 characters); null when it cannot be read. */
+export function readComm(pid: number): string | null {
+  if (!hasProcfs) return null;
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}

@@ -14,7 +14,7 @@ import { RunReducer, type RunModel, type WarningModel } from '../model/model';
 import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../model/recording';
 import { summarize, type Summary } from '../model/summary';
 import { EventServer } from './eventServer';
-import { childrenOf, descendantsOf, hasProcfs, readCmdline, readStat, zombieExitCode } from './procfs';
+import { childrenOf, descendantsOf, hasProcfs, readCmdline, readComm, readStat, zombieExitCode } from './procfs';
 import { RecordingWriter } from './recordingWriter';
 import { ProcessSampler } from './sampler';
 import { FORKSCOPE_VERSION, pythonRoot } from './paths';
@@ -322,12 +322,27 @@ export class RunSupervisor {
     const model = this.reducer.model;
     for (const pid of pids) {
       if (this.gone.has(pid)) continue;
+      let parentArgv: string[] | null | undefined;
       for (const c of childrenOf(pid)) {
         if (model.byPid.has(c) || this.tracked.has(c) || this.gone.has(c)) continue;
         if (model.processes.length >= this.options.maxProcesses) return;
         const argv = readCmdline(c);
-        if (argv === null || argv.length === 0) continue;
-        this.record(['child', this.now(), c, pid, argv.slice(0, 64).map((a) => (a.length > 4096 ? a.slice(0, 4096) : a))]);
+        if (argv === null) continue;
+        let fork: boolean;
+        if (argv.length === 0) {
+          // Already a zombie (no command line left): a fork when it has its parent's program name; its exit code is in /proc.
+          const code = zombieExitCode(c);
+          if (code === null) continue;
+          fork = readComm(c) !== null && readComm(c) === readComm(pid);
+          this.record(['child', this.now(), c, pid, fork ? [] : [readComm(c) ?? `pid ${c}`], ...(fork ? [{ fork: true }] : [])] as RecordLine);
+          this.zombieCodes.add(c);
+          this.record(['exitcode', this.now(), c, code]);
+          continue;
+        }
+        // The same command line as its parent: a fork that has not connected (yet, or ever: os._exit before its first flush).
+        parentArgv ??= readCmdline(pid);
+        fork = parentArgv !== null && argv.length === parentArgv.length && argv.every((a, i) => a === parentArgv![i]);
+        this.record(['child', this.now(), c, pid, argv.slice(0, 64).map((a) => (a.length > 4096 ? a.slice(0, 4096) : a)), ...(fork ? [{ fork: true }] : [])] as RecordLine);
       }
     }
   }
