@@ -321,7 +321,9 @@ export class RunSupervisor {
     if (!hasProcfs) return;
     const model = this.reducer.model;
     for (const pid of pids) {
-      if (this.gone.has(pid)) continue;
+      // Children of processes running Python with the runtime, and of the commands they started (not of an interpreter
+      // shim, such as pyenv's, before Python connects).
+      if (this.gone.has(pid) || !(this.tracked.has(pid) || model.byPid.get(pid)?.role === 'command')) continue;
       let parentArgv: string[] | null | undefined;
       for (const c of childrenOf(pid)) {
         if (model.byPid.has(c) || this.tracked.has(c) || this.gone.has(c)) continue;

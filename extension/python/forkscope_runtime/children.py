@@ -83,8 +83,9 @@ def _make_wait(orig, pid_status):
         if E.enabled:
             try:
                 pid, status = pid_status(r)
-                # multiprocessing's Popen.poll reports its own reaps (processes._make_poll)
-                if pid and sys._getframe(1).f_globals.get("__name__") != "multiprocessing.popen_fork":
+                # multiprocessing's own waits are left to it: Popen.poll reports its reaps (processes._make_poll),
+                # and the forkserver's waitpid of its children is not their parent learning their end.
+                if pid and not str(sys._getframe(1).f_globals.get("__name__")).startswith("multiprocessing."):
                     _reaped(pid, _code(status))
             except Exception as e:  # noqa: BLE001
                 E.fail("waitpid", e)
