@@ -80,15 +80,15 @@ def _make_wait(orig, pid_status):
         except BaseException as e:
             sites.hide(e)
             raise
-        if E.enabled:
-            try:
+        try:
+            if E.enabled:
                 pid, status = pid_status(r)
                 # multiprocessing's own waits are left to it: Popen.poll reports its reaps (processes._make_poll),
                 # and the forkserver's waitpid of its children is not their parent learning their end.
                 if pid and not str(sys._getframe(1).f_globals.get("__name__")).startswith("multiprocessing."):
                     _reaped(pid, _code(status))
-            except Exception as e:  # noqa: BLE001
-                E.fail("waitpid", e)
+        except Exception:
+            pass
         return r
 
     return wait
@@ -282,13 +282,12 @@ def _make_handle_exitstatus(orig):
     @sites.hidden
     def _handle_exitstatus(self, *args, **kwargs):
         r = orig(self, *args, **kwargs)
-        if E.enabled:
-            try:
-                if self.returncode is not None and not self.__dict__.get("_fk_reaped"):
-                    self._fk_reaped = True
-                    _reaped(self.pid, self.returncode, dedupe=True)
-            except Exception as e:  # noqa: BLE001
-                E.fail("subprocess", e)
+        try:  # (also reached from Popen.__del__ at interpreter shutdown: nothing here may raise)
+            if E.enabled and self.returncode is not None and not self.__dict__.get("_fk_reaped"):
+                self._fk_reaped = True
+                _reaped(self.pid, self.returncode, dedupe=True)
+        except Exception:
+            pass
         return r
 
     return _handle_exitstatus
