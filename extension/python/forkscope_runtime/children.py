@@ -185,20 +185,24 @@ def is_python(path):
 
 def _ignores_pythonpath(argv):
     """True when the interpreter's options (-E, -I, -S) mean it would not load our sitecustomize."""
-    for a in argv[1:]:
-        a = _fs(a) or ""
-        if not a.startswith("-") or a in ("-", "-c", "-m") or a.startswith("--"):
-            if a.startswith("--") and a != "--":
-                continue
-            return False
+    i = 1
+    while i < len(argv):
+        a = _fs(argv[i]) or ""
+        i += 1
+        if a.startswith("--") and a != "--":  # --version, --check-hash-based-pycs VALUE...: nothing of ours
+            continue
+        if not a.startswith("-") or a in ("-", "--", "-c", "-m"):
+            return False  # the script, or the end of the options
         cluster = a[1:]
-        for ch in cluster:
+        for j, ch in enumerate(cluster):
             if ch in "EIS":
                 return True
-            if ch in "cmWX":  # the rest of the cluster is that option's argument
+            if ch in "cm":
+                return False  # -c CODE / -m MODULE (possibly attached) ends the options
+            if ch in "WX":
+                if j == len(cluster) - 1:
+                    i += 1  # -W VALUE / -X VALUE: skip the value
                 break
-        if cluster in ("W", "X"):
-            continue
     return False
 
 
