@@ -57,12 +57,20 @@ const layers = [
   },
   {
     name: 'python',
-    title: 'Python runtime under fork, spawn and forkserver',
+    title: "Python runtime under fork, spawn and forkserver; then again with forkserver as the default start method (Python 3.14's on Linux)",
     async run() {
-      const [code, out] = await capture(process.env.FORKSCOPE_TEST_PYTHON || 'python3', ['-m', 'unittest', 'discover', '-s', 'test/python', '-t', '.', '-p', 'test_*.py']);
-      const c = unittestCounts(out);
-      if (code !== 0 && c.failed === 0) c.failed = 1;
-      return c;
+      const total = { passed: 0, failed: 0, skipped: 0 };
+      for (const method of [null, 'forkserver']) {
+        if (method) console.log(`\n--- again, with ${method} as the default start method (FORKSCOPE_TEST_DEFAULT_START_METHOD) ---\n`);
+        const env = { ...process.env };
+        if (method) env.FORKSCOPE_TEST_DEFAULT_START_METHOD = method;
+        else delete env.FORKSCOPE_TEST_DEFAULT_START_METHOD;
+        const [code, out] = await capture(process.env.FORKSCOPE_TEST_PYTHON || 'python3', ['-m', 'unittest', 'discover', '-s', 'test/python', '-t', '.', '-p', 'test_*.py'], { env });
+        const c = unittestCounts(out);
+        if (code !== 0 && c.failed === 0) c.failed = 1;
+        for (const k of Object.keys(total)) total[k] += c[k];
+      }
+      return total;
     },
   },
   {

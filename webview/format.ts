@@ -252,4 +252,6 @@ export const ROLE_LABELS: Record<string, string> = {
   forkserver: 'forkserver',
   'resource-tracker': 'resource tracker',
   fork: 'os.fork',
+  subprocess: 'python (subprocess)',
+  command: 'command',
 };

@@ -185,8 +185,8 @@ export class ProcessTreeView {
     els.pid.title = `pid ${p.pid}${parent ? `, ${parent}` : ''}`;
     const method = p.startMethod ? ` · ${p.startMethod}` : '';
     setText(els.role, `${ROLE_LABELS[p.role] ?? p.role}${method}`);
-    setText(els.target, p.target ?? '');
-    els.target.title = p.target ? (p.file ? `${p.target} — ${p.file}${p.line ? `:${p.line}` : ''}` : p.target) : '';
+    setText(els.target, p.target ?? (p.command ?? ''));
+    els.target.title = p.target ? (p.file ? `${p.target} — ${p.file}${p.line ? `:${p.line}` : ''}` : p.target) : (p.command ?? '');
     if (els.target instanceof HTMLButtonElement) els.target.disabled = !(p.file && p.line);
     const bands = stateBands(p, model.run.now);
     const status = processStatus(p, model, names, bands);

@@ -19,7 +19,11 @@ export type ProcessRole =
   | 'manager'
   | 'forkserver'
   | 'resource-tracker'
-  | 'fork';
+  | 'fork'
+  /** A Python interpreter started outside multiprocessing (subprocess, os.posix_spawn), recorded by its own runtime. */
+  | 'subprocess'
+  /** A program that is not Python (or a Python that could not load the runtime), seen only from outside. */
+  | 'command';
 
 export type ChannelKind = 'queue' | 'simplequeue' | 'joinablequeue' | 'pipe' | 'pool' | 'manager';
 
@@ -159,6 +163,18 @@ export interface ProcessModel {
   endBy?: { reason: string; detail: string | null; t: number; by: number } | null;
   /** What its own Python wrote to sys.stdout/sys.stderr (runtime `out` events; absent until it writes). */
   output?: ProcessOutput;
+  /** The command line it runs, for processes started outside multiprocessing (subprocess children, commands). */
+  command?: string | null;
+  /** The programs it replaced itself with (`os.exec*`), in order; absent when it never exec'd. */
+  execs?: ExecRecord[];
+}
+
+/** One `os.exec*` of a process: the same pid runs `argv` from `at` on. */
+export interface ExecRecord {
+  at: number;
+  argv: string[];
+  /** True when the new program is Python that loads the runtime (its events continue the same process). */
+  python: boolean;
 }
 
 /** One recorded write (or several close together) of a process to a standard stream. */
@@ -467,6 +483,11 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
 
+/** A command line as one line of text (arguments with spaces quoted). */
+export function commandLine(argv: unknown[]): string {
+  return argv.map((a) => (typeof a === 'string' && (a === '' || /[\s"']/.test(a)) ? JSON.stringify(a) : String(a))).join(' ');
+}
+
 const ROLES: ReadonlySet<string> = new Set([
   'main',
   'process',
@@ -476,6 +497,8 @@ const ROLES: ReadonlySet<string> = new Set([
   'forkserver',
   'resource-tracker',
   'fork',
+  'subprocess',
+  'command',
 ]);
 
 /** Roles that are multiprocessing's own helpers: quieter in views, never flagged as orphans. */
@@ -554,6 +577,8 @@ export class RunReducer {
   private readonly pendingCreates = new Map<string, PendingCreate>();
   private readonly keyToPid = new Map<string, number>();
   private readonly everConnected = new WeakSet<ProcessModel>();
+  /** Processes that announced an os.exec* and have not connected again since. */
+  private readonly execPending = new WeakSet<ProcessModel>();
 
   constructor(header: RecordingHeader) {
     this.model = new RunModel(header);
@@ -589,7 +614,9 @@ export class RunReducer {
         // A process connects once in its life: a pid that connected before and said bye is a new process.
         // (Its hello may arrive after its parent reaped it: the first flush can be its last.)
         const known = this.model.byPid.get(record[2]);
-        const p = this.processFor(record[2], t, known !== undefined && this.everConnected.has(known) && !known.connected);
+        const execing = known !== undefined && this.execPending.has(known);
+        if (execing) this.execPending.delete(known);
+        const p = this.processFor(record[2], t, !execing && known !== undefined && this.everConnected.has(known) && !known.connected);
         p.connected = true;
         this.everConnected.add(p);
         if (p.pid === this.model.run.mainPid && (p.bootAt === null || t < p.bootAt)) p.bootAt = t;
@@ -611,7 +638,8 @@ export class RunReducer {
         const p = this.model.byPid.get(record[2]);
         if (p) {
           p.connected = false;
-          this.markEnded(p, t);
+          // After os.exec* the pid lives on as the new program: its end comes from samples, a reap or the new runtime.
+          if (!this.execPending.has(p)) this.markEnded(p, t);
         }
         break;
       }
@@ -646,6 +674,27 @@ export class RunReducer {
         const t = this.rel(record[1]);
         this.touch(t);
         this.model.warnings.push(makeWarning(String(record[2]), num(record[3]), String(record[4]), t, record[5]));
+        break;
+      }
+      case 'exitcode': {
+        // A zombie's exit code read from /proc: the parent has not reaped it (yet).
+        const p = this.model.byPid.get(record[2]);
+        const code = num(record[3]);
+        if (p && p.exitCode === null && code !== null) p.exitCode = code;
+        break;
+      }
+      case 'child': {
+        // A child of a known process, found by the supervisor in /proc: a command (or a Python not yet connected).
+        const t = this.rel(record[1]);
+        this.touch(t);
+        const pid = num(record[2]);
+        if (pid === null || this.model.byPid.has(pid)) break;
+        const p = this.processFor(pid, t);
+        if (obj(record[5]).fork === true) {
+          p.ppid = num(record[3]);
+          p.role = 'fork';
+          p.name = `Fork-${pid}`;
+        } else this.commandSeen(p, num(record[3]), record[4]);
         break;
       }
       case 'dropped':
@@ -751,6 +800,15 @@ export class RunReducer {
     return p;
   }
 
+  /** A process known only from outside (its argv): a `command`, named after its program. */
+  private commandSeen(p: ProcessModel, ppid: number | null, argvIn: unknown): void {
+    const argv = Array.isArray(argvIn) ? argvIn.map((a) => String(a)) : [];
+    if (p.ppid === null) p.ppid = ppid;
+    if (p.role === 'process' && p.key === null) p.role = 'command';
+    if (p.command == null) p.command = commandLine(argv);
+    if (p.name === `pid ${p.pid}` && argv.length) p.name = argv[0].split('/').pop() || argv[0];
+  }
+
   private applyCreateInfo(p: ProcessModel, pending: PendingCreate): void {
     const info = pending.info;
     p.parentPid = pending.parentPid;
@@ -789,6 +847,8 @@ export class RunReducer {
         const info = obj(ev[2]);
         if (p.ppid === null) p.ppid = num(info.ppid);
         this.applyIdentity(p, info);
+        if (info.role === 'subprocess' && Array.isArray(info.argv)) p.command = commandLine(info.argv);
+        else if (p.role !== 'command' && p.role !== 'subprocess' && !p.execs?.length) delete p.command; // seen in /proc before it said who it is
         if (p.role === 'main' && m.run.mainPid === null) m.run.mainPid = pid;
         const key = str(info.key);
         const pending = key ? this.pendingCreates.get(key) : undefined;
@@ -816,6 +876,25 @@ export class RunReducer {
         const pending = this.pendingCreates.get(key) ?? { parentPid: pid, at: t, info: {} };
         this.applyCreateInfo(child, pending);
         if (child.ppid === null) child.ppid = pid;
+        break;
+      }
+      case 'popen': {
+        // subprocess / os.posix_spawn started a child: a command until (if Python) it says who it is.
+        const childPid = num(ev[2]);
+        if (childPid === null || childPid === pid) break;
+        const known = this.model.byPid.get(childPid);
+        const child = this.processFor(childPid, t, known !== undefined && known.endedAt !== null && known.ppid !== pid);
+        if (!this.everConnected.has(child)) this.commandSeen(child, pid, obj(ev[3]).argv);
+        else if (child.ppid === null) child.ppid = pid;
+        break;
+      }
+      case 'exec': {
+        // os.exec*: the same pid runs another program from now on (a Python one connects again).
+        const info = obj(ev[2]);
+        const argv = Array.isArray(info.argv) ? info.argv.map((a) => String(a)) : [];
+        (p.execs ??= []).push({ at: t, argv, python: info.python === true });
+        p.command = commandLine(argv);
+        this.execPending.add(p);
         break;
       }
       case 'run':
@@ -858,6 +937,7 @@ export class RunReducer {
         const childPid = num(ev[2]);
         if (childPid === null) break;
         const child = this.processFor(childPid, t);
+        if (child.ppid === null && childPid !== pid) child.ppid = pid;
         const code = num(ev[3]);
         if (code !== null) child.exitCode = code;
         if (child.reapedAt === null || t < child.reapedAt) child.reapedAt = t;
@@ -1007,6 +1087,15 @@ export class RunReducer {
         const info = obj(ev[2]);
         const pool = m.pools.get(str(info.pool) ?? '');
         if (!pool) break;
+        if (info.lazy === true) {
+          // Executor.map(..., buffersize=) (3.14): calls submitted as results were taken belong to the same map.
+          const job = num(info.job) ?? str(info.job);
+          const call = [...pool.calls].reverse().find((c) => c.job === job && c.method === 'map' && c.by === pid);
+          if (call) {
+            call.tasks = (call.tasks ?? 0) + (num(info.tasks) ?? 0);
+            break;
+          }
+        }
         pool.calls.push({
           job: (num(info.job) ?? str(info.job) ?? 0) as number | string,
           method: str(info.method) ?? '?',

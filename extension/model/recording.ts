@@ -69,6 +69,8 @@ export type RecordLine =
   | ['warn', number, string, number | null, string, WarningExtra?] // t, kind, pid, message[, extra]
   | ['dropped', number, number] // t, events the supervisor could not take (cumulative)
   | ['adopted', number, number, number, string | null] // t, pid, the pid that adopted it after its parent died, that process's command name
+  | ['exitcode', number, number, number] // t, pid, exit code of a zombie nobody had reaped yet (from /proc)
+  | ['child', number, number, number, string[], { fork?: boolean }?] // t, pid, ppid, argv[, fork: same argv as its parent]: a child of a run process found in /proc (not yet connected)
   | ['end', number, EndInfo]; // t, the run is over
 
 /**

@@ -48,6 +48,10 @@ export interface SummaryProcess {
   adoptedByName: string | null;
   /** What its own Python wrote to sys.stdout/sys.stderr, as recorded (bounded: `capped` when cut). */
   output: { lines: number; bytes: number; capped: boolean };
+  /** Command line of a process started outside multiprocessing (`subprocess` and `command` roles, or after an exec). */
+  command?: string;
+  /** Each os.exec* of the process: when, the new argv, and whether it was a Python that loads the runtime. */
+  execs?: { at: number; argv: string[]; python: boolean }[];
 }
 
 export interface SummaryFlow {
@@ -264,6 +268,8 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
       adoptedBy: p.adoptedBy,
       adoptedByName: p.adoptedByName,
       output: { lines: outputLines(p.output), bytes: p.output?.bytes ?? 0, capped: p.output?.capped ?? false },
+      ...(p.command != null ? { command: p.command } : {}),
+      ...(p.execs?.length ? { execs: p.execs.map((x) => ({ at: round(x.at), argv: x.argv, python: x.python })) } : {}),
     };
   });
 

@@ -254,6 +254,61 @@ export function uptimeSeconds(): number | null {
   }
 }
 
+/** The children of a process, from /proc/<pid>/task/<tid>/children of each of its threads ([] where unknown). */
+export function childrenOf(pid: number): number[] {
+  if (!hasProcfs) return [];
+  const out: number[] = [];
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      for (const k of fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) {
+        const n = Number(k);
+        if (k && Number.isInteger(n) && n > 0) out.push(n);
+      }
+    } catch {
+      /* a thread that ended meanwhile, or a kernel without the file */
+    }
+  }
+  return out;
+}
+
+/** A process's argv from /proc/<pid>/cmdline (null when it cannot be read, [] for a zombie or kernel thread). */
+export function readCmdline(pid: number): string[] | null {
+  if (!hasProcfs) return null;
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const parts = text.split('\0');
+    if (parts.length && parts[parts.length - 1] === '') parts.pop();
+    return parts;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The exit code of a zombie (exited, not reaped) from field 52 of /proc/<pid>/stat (Linux 3.5+), as
+ * multiprocessing reports it (negative: killed by that signal); null when it is not a zombie or unknown.
+ */
+export function zombieExitCode(pid: number): number | null {
+  if (!hasProcfs) return null;
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const close = text.lastIndexOf(')');
+    const f = text.slice(close + 2).trim().split(' ');
+    if (f[0] !== 'Z' || f.length < 50) return null;
+    const status = Number(f[49]);
+    if (!Number.isInteger(status) || status < 0) return null;
+    return (status & 0x7f) === 0 ? (status >> 8) & 0xff : -(status & 0x7f);
+  } catch {
+    return null;
+  }
+}
+
 /** The command name of a process (/proc/<pid>/comm, e.g. `systemd`, `bash`), or null where it cannot be read. */
 export function readComm(pid: number): string | null {
   if (!hasProcfs) return null;

@@ -14,7 +14,7 @@ import { RunReducer, type RunModel, type WarningModel } from '../model/model';
 import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../model/recording';
 import { summarize, type Summary } from '../model/summary';
 import { EventServer } from './eventServer';
-import { descendantsOf, hasProcfs, readComm, readStat } from './procfs';
+import { childrenOf, descendantsOf, hasProcfs, readCmdline, readComm, readStat, zombieExitCode } from './procfs';
 import { RecordingWriter } from './recordingWriter';
 import { ProcessSampler } from './sampler';
 import { FORKSCOPE_VERSION, pythonRoot } from './paths';
@@ -84,6 +84,8 @@ export class RunSupervisor {
   private hangTimer: NodeJS.Timeout | null = null;
   private readonly hangsReported: WarningModel[] = [];
   private readonly gone = new Set<number>();
+  /** Zombies whose exit code was read from /proc. */
+  private readonly zombieCodes = new Set<number>();
   /** Pids whose connection was accepted (the cap counts these: a parent's `started` event alone does not track a process). */
   private readonly tracked = new Set<number>();
   private stopping: Promise<void> | null = null;
@@ -309,6 +311,54 @@ export class RunSupervisor {
     }
     if (rows.length) this.record(['sample', this.now(), rows]);
     if (rows.length) this.noteAdopters(rows);
+    this.discoverChildren(pids);
+    // A zombie nobody has reaped yet: its exit code is in /proc (a raw os.fork() child whose parent never waits).
+    for (const r of rows) {
+      if (r[3] !== 'Z') continue;
+      const p = this.reducer.model.byPid.get(r[0]);
+      if (!p || p.exitCode !== null || this.zombieCodes.has(r[0])) continue;
+      const code = zombieExitCode(r[0]);
+      if (code === null) continue;
+      this.zombieCodes.add(r[0]);
+      this.record(['exitcode', this.now(), r[0], code]);
+    }
+  }
+
+  /**
+   * Children of the run's processes that the run does not know yet (a `sleep` or `sh -c` started with subprocess,
+   * a Python that has not connected yet) become `child` records, so commands show as processes with their CPU and
+   * (from their parent's wait) exit code. Linux only.
+   */
+  private discoverChildren(pids: number[]): void {
+    if (!hasProcfs) return;
+    const model = this.reducer.model;
+    for (const pid of pids) {
+      // Children of processes running Python with the runtime, and of the commands they started (not of an interpreter
+      // shim, such as pyenv's, before Python connects).
+      if (this.gone.has(pid) || !(this.tracked.has(pid) || model.byPid.get(pid)?.role === 'command')) continue;
+      let parentArgv: string[] | null | undefined;
+      for (const c of childrenOf(pid)) {
+        if (model.byPid.has(c) || this.tracked.has(c) || this.gone.has(c)) continue;
+        if (model.processes.length >= this.options.maxProcesses) return;
+        const argv = readCmdline(c);
+        if (argv === null) continue;
+        let fork: boolean;
+        if (argv.length === 0) {
+          // Already a zombie (no command line left): a fork when it has its parent's program name; its exit code is in /proc.
+          const code = zombieExitCode(c);
+          if (code === null) continue;
+          fork = readComm(c) !== null && readComm(c) === readComm(pid);
+          this.record(['child', this.now(), c, pid, fork ? [] : [readComm(c) ?? `pid ${c}`], ...(fork ? [{ fork: true }] : [])] as RecordLine);
+          this.zombieCodes.add(c);
+          this.record(['exitcode', this.now(), c, code]);
+          continue;
+        }
+        // The same command line as its parent: a fork that has not connected (yet, or ever: os._exit before its first flush).
+        parentArgv ??= readCmdline(pid);
+        fork = parentArgv !== null && argv.length === parentArgv.length && argv.every((a, i) => a === parentArgv![i]);
+        this.record(['child', this.now(), c, pid, argv.slice(0, 64).map((a) => (a.length > 4096 ? a.slice(0, 4096) : a)), ...(fork ? [{ fork: true }] : [])] as RecordLine);
+      }
+    }
   }
 
   /** Once per orphan: who adopted it (the reducer saw its OS parent change), with that process's command name. */

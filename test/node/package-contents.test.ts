@@ -14,7 +14,7 @@ test('the .vsix holds the bundles, the Python runtime, the samples and the media
     env: { ...process.env, CI: 'true' },
   });
   const files = new Set(out.split('\n').map((l) => l.trim()).filter(Boolean));
-  for (const f of ['package.json', 'README.md', 'dist/extension.js', 'dist/cli.js', 'dist/webview.js', 'extension/python/forkscope_launch.py', 'extension/vscode/python/sitecustomize.py', 'samples/.vscode/launch.json']) {
+  for (const f of ['package.json', 'README.md', 'dist/extension.js', 'dist/cli.js', 'dist/webview.js', 'extension/python/forkscope_launch.py', 'extension/vscode/python/sitecustomize.py', 'extension/python/forkscope_child/sitecustomize.py', 'samples/.vscode/launch.json']) {
     assert.ok(files.has(f), `${f} is packed`);
   }
   const runtime = fs.readdirSync(path.join(root, 'extension', 'python', 'forkscope_runtime')).filter((f) => f.endsWith('.py'));

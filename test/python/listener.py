@@ -131,12 +131,29 @@ class Listener:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# FORKSCOPE_TEST_DEFAULT_START_METHOD=forkserver runs every test script with that *default* start method
+# (Python 3.14's default on Linux), through the same sitecustomize the VS Code launch configuration's
+# `startMethod` uses (extension/vscode/python): scripts that choose a method themselves keep theirs.
+START_METHOD_SITE = os.path.join(os.path.dirname(PYTHON_ROOT), "vscode", "python")
+
+
+def default_start_method(e):
+    """Puts the test run's default start method (if one is asked for) into environment `e`."""
+    method = os.environ.get("FORKSCOPE_TEST_DEFAULT_START_METHOD")
+    if method:
+        e["FORKSCOPE_START_METHOD"] = method
+        pp = e.get("PYTHONPATH")
+        e["PYTHONPATH"] = START_METHOD_SITE + (os.pathsep + pp if pp else "")
+    return e
+
+
 def run(script_args, listener=None, python=None, cwd=None, timeout=120, env=None):
     """Runs `python LAUNCHER script_args...` (under the listener when given); returns CompletedProcess."""
     py = python or os.environ.get("FORKSCOPE_TEST_PYTHON") or sys.executable
     e = listener.env(env) if listener is not None else dict(os.environ if env is None else env)
     if listener is None:
         e.pop("FORKSCOPE_RUNTIME", None)
+    default_start_method(e)
     return subprocess.run([py, LAUNCHER] + list(script_args), cwd=cwd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
 
 
@@ -145,6 +162,7 @@ def run_plain(script_args, python=None, cwd=None, timeout=120, env=None):
     py = python or os.environ.get("FORKSCOPE_TEST_PYTHON") or sys.executable
     e = dict(os.environ if env is None else env)
     e.pop("FORKSCOPE_RUNTIME", None)
+    default_start_method(e)
     return subprocess.run([py] + list(script_args), cwd=cwd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
 
 

@@ -158,11 +158,11 @@ class RuntimeCase(unittest.TestCase):
 
     maxDiff = None
 
-    def record(self, script, *args, timeout=90, detail_rate=2000, max_processes=1000, **listener_kw):
+    def record(self, script, *args, timeout=90, detail_rate=2000, max_processes=1000, env=None, **listener_kw):
         lst = L.Listener(detail_rate=detail_rate, max_processes=max_processes, **listener_kw)
         try:
             path = script_path(script)
-            r = L.run([path] + list(args), lst, timeout=timeout, cwd=os.path.dirname(path))
+            r = L.run([path] + list(args), lst, timeout=timeout, cwd=os.path.dirname(path), env=env)
             lst.wait_idle(10)
             with lst.lock:
                 events = {p: list(e) for p, e in lst.events.items()}
@@ -175,6 +175,6 @@ class RuntimeCase(unittest.TestCase):
         finally:
             lst.close()
 
-    def plain(self, script, *args, timeout=90):
+    def plain(self, script, *args, timeout=90, env=None):
         path = script_path(script)
-        return L.run_plain([path] + list(args), timeout=timeout, cwd=os.path.dirname(path))
+        return L.run_plain([path] + list(args), timeout=timeout, cwd=os.path.dirname(path), env=env)

@@ -38,6 +38,9 @@ HOOKS = (
     ("concurrent.futures.process", "pools", "_patch_executor"),
     ("concurrent.futures._base", "pools", "_patch_future"),
     ("multiprocessing.managers", "managers", "_patch"),
+    ("subprocess", "children", "_patch_subprocess"),
+    ("multiprocessing.resource_tracker", "children", "_patch_helper"),
+    ("multiprocessing.forkserver", "children", "_patch_helper"),
 )
 
 
@@ -62,6 +65,9 @@ def _install_patches():
     from . import output
 
     output.install()
+    from . import children
+
+    children.install()
     for name, runtime_module, function in HOOKS:
         lazy.when_imported(name, _hook(runtime_module, function))
     if not sites.NEW_RERAISE:
@@ -139,6 +145,44 @@ def install_spawned(role):
             E.flush()
         except Exception as e:  # noqa: BLE001
             E.fail("install", e)
+    return True
+
+
+def install_child(how, parent):
+    """Installs the runtime in a Python interpreter started outside multiprocessing (`subprocess`,
+    `os.posix_spawn`, `os.exec*`), from forkscope_child/sitecustomize.py. `how` is the starting call
+    ("subprocess", "posix_spawn", "exec"), `parent` the pid that made it. After an exec the process
+    is the same one (same pid): it only says which program it runs now."""
+    role = "subprocess" if how != "exec" else None
+    if not _start(role):
+        return False
+    try:
+        import os
+
+        argv = list(sys.argv)
+        orig = list(getattr(sys, "orig_argv", []) or [])
+        if not orig:  # Python < 3.10
+            try:
+                with open("/proc/self/cmdline", "rb") as f:
+                    orig = [os.fsdecode(x) for x in f.read().split(b"\0")[:-1]]
+            except OSError:
+                pass
+        if argv and argv[0] == "-m" and "-m" in orig[:-1]:
+            name = "python -m " + orig[orig.index("-m") + 1]
+        elif argv and argv[0] == "-c":
+            name = "python -c"
+        else:
+            name = os.path.basename(argv[0]) if argv and argv[0] else "python"
+        facts = {"argv": argv, "executable": sys.executable, "python": sys.version.split()[0], "cwd": os.getcwd(), "startedBy": parent}
+        if how == "exec":
+            info = {"key": None, "name": None, "role": None, "startMethod": None, "target": None, "file": None, "line": None, "daemon": None}
+            facts["exec"] = True
+        else:
+            info = {"key": None, "name": name, "role": "subprocess", "startMethod": how, "target": None, "file": None, "line": None, "daemon": False}
+        processes.announce(info, facts)
+        E.flush()
+    except Exception as e:  # noqa: BLE001
+        E.fail("install", e)
     return True
 
 

@@ -406,11 +406,50 @@ def _make_emap(orig):
         if outer and E.enabled:
             try:
                 _pcall(self, m[0], "map", m[1], kwargs.get("chunksize", 1))
+                if kwargs.get("buffersize") is not None:  # Python 3.14: the rest is submitted as results are taken
+                    return _lazy_map(r, self, m[0], kwargs.get("chunksize", 1))
             except Exception as e:  # noqa: BLE001
                 E.fail("executor.map", e)
         return r
 
     return map
+
+
+def _lazy_map(it, executor, job, chunksize):
+    """The result iterator of `Executor.map(..., buffersize=N)` (Python 3.14), which submits one more
+    call each time a result is taken: those submits count into the same map call, reported as a
+    `pcall` with `"lazy": true` (added to the map's tasks) when the iterator ends or is closed."""
+    m = [job, 0]
+    try:
+        while True:
+            prev = getattr(_local, "emap", None)
+            _local.emap = m
+            try:
+                x = next(it)
+            except StopIteration:
+                return
+            except BaseException as e:
+                sites.hide(e)
+                raise
+            finally:
+                _local.emap = prev
+            yield x
+    finally:
+        try:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()  # the map's own clean-up (cancelling what was not taken) runs now, as it would have
+        finally:
+            if m[1] and E.enabled:
+                try:
+                    ref = executor.__dict__.get("_fk_pool")
+                    if ref is not None:
+                        E.emit(["pcall", E.time(), {"pool": ref, "job": job, "method": "map", "tasks": m[1], "chunksize": chunksize, "lazy": True}])
+                except Exception as e:  # noqa: BLE001
+                    E.fail("executor.map", e)
+
+
+sites.HIDDEN.add(_lazy_map.__code__)
 
 
 def _make_future_result(orig, what):
