@@ -6,6 +6,7 @@
 
 import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from './insights';
 import { HELPER_ROLES, RunModel, makeWarning, stateSeconds, type ChannelKind, type ProcessRole, type WarningModel } from './model';
+import { poolHasJob } from './model';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
 
@@ -389,9 +390,9 @@ function summarizePools(model: RunModel): SummaryPool[] {
     let chunks = 0;
     for (const p of model.processes) {
       for (const [key, [c, items, secs]] of Object.entries(p.counters.tasks)) {
-        const ref = key.split(' ')[0];
+        const [ref, job] = key.split(' ');
         const id = model.channelOf(ref)?.id ?? ref;
-        if (id !== tasksChannel) continue;
+        if (id !== tasksChannel || !poolHasJob(pool, job)) continue;
         workers.add(p.pid);
         tasksByWorker[p.pid] = (tasksByWorker[p.pid] ?? 0) + items;
         chunksByWorker[p.pid] = (chunksByWorker[p.pid] ?? 0) + c;
