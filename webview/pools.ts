@@ -11,6 +11,7 @@ import { chartColors } from './charts';
 import { cssVar, el } from './dom';
 import { formatCount, formatSeconds } from './format';
 import { niceTicks, tickLabel } from './timelineLayout';
+import { poolHasJob } from '../extension/model/model';
 
 export interface PoolsEvents {
   select(pid: number): void;
@@ -49,7 +50,7 @@ export class PoolsView {
   private renderPool(model: RunModel, pool: SummaryPool, byChannel: Map<string, TaskModel[]>, selected: number | null): HTMLElement {
     const pm = model.pools.get(pool.id);
     const tasksChannel = pm?.tasksChannel ? model.channelOf(pm.tasksChannel)?.id ?? pm.tasksChannel : null;
-    const tasks = tasksChannel ? byChannel.get(tasksChannel) ?? [] : [];
+    const tasks = (tasksChannel ? byChannel.get(tasksChannel) ?? [] : []).filter((t) => !pm || poolHasJob(pm, t.job)); // (a joblib Parallel call on a shared executor: its own work ids)
     const sec = el('section', 'fs-pool');
     sec.dataset.pool = pool.id;
     const h = el('h3');
