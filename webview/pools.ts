@@ -54,7 +54,7 @@ export class PoolsView {
     const sec = el('section', 'fs-pool');
     sec.dataset.pool = pool.id;
     const h = el('h3');
-    const title = pool.name ?? (pool.kind === 'executor' ? 'ProcessPoolExecutor' : 'Pool');
+    const title = pool.library === 'joblib' ? `joblib Parallel${pool.name ? ` → ${pool.name}` : ''}` : pool.name ?? (pool.kind === 'executor' ? 'ProcessPoolExecutor' : 'Pool');
     h.append(el('span', '', title), el('span', 'fs-muted', `${pool.kind} · ${pool.processes ?? pool.workers.length} workers · ${formatCount(pool.tasks)} tasks in ${formatCount(pool.chunks)} chunks`));
     sec.append(h);
     if (pool.calls.length) {

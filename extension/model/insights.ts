@@ -110,6 +110,7 @@ function lockLabel(model: RunModel, ref: string | null, what: string): string {
 
 function poolLabel(pool: PoolModel | undefined): string {
   if (!pool) return 'a Pool';
+  if (pool.library === 'joblib') return `joblib Parallel call ${pool.name ?? pool.id}${pool.file ? ` (at ${basename(pool.file)}:${pool.line ?? '?'})` : ''}`;
   return `${pool.kind === 'executor' ? 'ProcessPoolExecutor' : 'Pool'} ${pool.name ?? pool.id}${pool.file ? ` (created at ${basename(pool.file)}:${pool.line ?? '?'})` : ''}`;
 }
 

@@ -161,6 +161,8 @@ export interface PoolModel {
   /** The work ids that are this pool's own on a task channel shared with other pools (a joblib
    * `Parallel` call on loky's reused executor): [first, last], last null while the call runs. */
   jobs?: [number, number | null] | null;
+  /** The library whose pool this is (`joblib`: a `Parallel` call), else null. */
+  library?: string | null;
 }
 
 /** Whether a task's job id (a number, or its text from a counter key) belongs to `pool`. */
@@ -734,6 +736,7 @@ export class RunReducer {
           createdAt: t,
           calls: [],
           jobs: jobRange(info.jobs),
+          library: str(info.library),
         });
         break;
       }

@@ -80,6 +80,8 @@ export interface SummaryPool {
   chunksByWorker: Record<string, number>;
   busySecondsByWorker: Record<string, number>;
   calls: { method: string; tasks: number | null; chunksize: number | null; at: number }[];
+  /** `joblib` for a joblib `Parallel` call's pool, else null. */
+  library?: string | null;
 }
 
 export interface SummaryWarning {
@@ -419,6 +421,7 @@ function summarizePools(model: RunModel): SummaryPool[] {
       chunksByWorker,
       busySecondsByWorker: busy,
       calls: pool.calls.map((c) => ({ method: c.method, tasks: c.tasks, chunksize: c.chunksize, at: round(c.at) })),
+      library: pool.library ?? null,
     });
   }
   return out;

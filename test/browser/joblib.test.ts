@@ -69,6 +69,7 @@ describe('inspector on a real joblib run', { skip: skipReason() }, () => {
     assert.match(text, new RegExp(`40 tasks in ${batches} chunks`));
     assert.match(text, /Parallel\(40 tasks, chunksize 4\)/);
     assert.match(text, /LokyProcess-1/);
+    assert.equal(await page.$eval('section.fs-pool h3 span', (e) => e.textContent), 'joblib Parallel → results');
     await page.waitForFunction(() => {
       const c = document.querySelector('canvas.fs-pool-gantt') as HTMLCanvasElement | null;
       return !!c && c.width > 0;
