@@ -130,14 +130,21 @@ def _patch_popen(mod):
 # ---- messages ----------------------------------------------------------------------------------
 
 
-def _trailer():
-    from . import channels
+_channels = []  # the channels module, once loaded (loky's and joblib's queues are built on it)
 
+
+def _trailer():
+    """The next sender trailer of joblib's and loky's own sending paths (one countdown for them)."""
+    if not _channels:
+        from . import channels
+
+        _channels.append(channels)
+    ch = _channels[0]
     k = _skip[0]
     if k:
         _skip[0] = k - 1
-        return channels._untimed[0]
-    return channels.timed_trailer(_skip)
+        return ch._untimed[0]
+    return ch.timed_trailer(_skip)
 
 
 def _make_dumps(orig, counter=None):
