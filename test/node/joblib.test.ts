@@ -128,7 +128,9 @@ test('joblib multiprocessing backend: a Pool of pool workers, tasks = calls, chu
   const resultsRef = s.channels.find((c) => c.kind === 'pool' && c.name?.endsWith('results'))!.id;
   for (const w of workers) {
     const chunks = pool.chunksByWorker[w.pid] ?? 0;
-    assert.equal(flow(s, tasksRef, main, w.pid), chunks + 1, 'its batches and the stop sentinel');
+    // its batches, and the stop sentinel when it read it before Pool.terminate() ended it
+    const into = flow(s, tasksRef, main, w.pid);
+    assert.ok(into === chunks || into === chunks + 1, `batches to ${w.pid}: ${into} for ${chunks}`);
     assert.equal(flow(s, resultsRef, w.pid, main), chunks);
   }
 });

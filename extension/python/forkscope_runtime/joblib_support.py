@@ -264,6 +264,12 @@ def _instrument_loky_worker(call_queue, result_queue):
     sites.HIDDEN.add(put.__code__)
     call_queue.get = get
     result_queue.put = put
+    try:  # waiting for the result queue's write lock (another worker is sending) is a queue.put wait
+        wlock = getattr(result_queue, "_wlock", None)
+        if wlock is not None and hasattr(type(wlock), "_fk_wait"):
+            wlock.__dict__["_fk_wait"] = ("queue.put", pipe_ref(result_queue))
+    except Exception as e:  # noqa: BLE001
+        E.fail("loky.worker", e)
 
 
 def _make_process_worker(orig, module_name):
@@ -392,9 +398,13 @@ def _make_methods_wrapper(orig, pickler_of):
         try:
             from io import BytesIO
 
+            from .channels import conn_ref
+
             writer = self._writer
             reducers = self._reducers
             Pickler = pickler_of()
+            ref = conn_ref(writer)
+            begin, end = E.msg_wait_begin, E.msg_wait_end
 
             def send(obj):
                 buffer = BytesIO()
@@ -410,7 +420,12 @@ def _make_methods_wrapper(orig, pickler_of):
                 wlock_acquire, wlock_release = self._wlock.acquire, self._wlock.release
 
                 def put(obj):
-                    wlock_acquire()
+                    if not wlock_acquire(False):  # another process is sending: a queue.put wait
+                        w = begin("queue.put", ref)
+                        try:
+                            wlock_acquire()
+                        finally:
+                            end(w)
                     try:
                         return send(obj)
                     finally:
