@@ -187,6 +187,21 @@ class DebianJoblib(unittest.TestCase):
         pcalls = [c for _p, c in rec.pcalls if c["pool"] == pool["ref"]]
         self.assertEqual([(c["method"], c["tasks"], c["batches"]) for c in pcalls], [("Parallel", 40, batches)])
 
+    def test_sending_a_result_waits_for_the_write_lock(self):
+        """Two workers send 16 MiB results at the same moment (big_results.py): the one that finds
+        the result queue's write lock taken waits, a `queue.put` wait of that worker, with loky's
+        own Lock and with joblib's CustomizablePicklingQueue alike."""
+        script = os.path.join(SHARED_SCRIPTS, "joblib", "big_results.py")
+        for backend, role in (("loky", "executor-worker"), ("multiprocessing", "pool-worker")):
+            rec = record_with(DEBIAN_PYTHON, script, backend)
+            self.assertEqual(rec.result.returncode, 0, rec.result.stderr)
+            self.assertEqual(rec.stdout.split()[0], backend)
+            workers = rec.by_role(role)
+            self.assertEqual(len(workers), 2, backend)
+            # a long wait is an emitted `w`, a short one adds to the `waits` counter
+            put = [rec.ctr.get(pid, {}).get("waits", {}).get("queue.put", 0) + sum(1 for w in rec.waits(pid) if w[0] == "queue.put") for pid in workers]
+            self.assertTrue(any(x > 0 for x in put), "%s: queue.put waits %s" % (backend, put))
+
 
 if __name__ == "__main__":
     unittest.main()

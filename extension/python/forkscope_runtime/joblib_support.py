@@ -236,6 +236,7 @@ def _instrument_loky_worker(call_queue, result_queue):
     from .channels import pipe_ref
 
     ref = call_queue.__dict__.get("_fk_ref") or pipe_ref(call_queue)
+    rref = pipe_ref(result_queue)
     call_queue._reader._fk_tag = "task"
     state = [None]
     qget, qput = call_queue.get, result_queue.put
@@ -264,12 +265,44 @@ def _instrument_loky_worker(call_queue, result_queue):
     sites.HIDDEN.add(put.__code__)
     call_queue.get = get
     result_queue.put = put
-    try:  # waiting for the result queue's write lock (another worker is sending) is a queue.put wait
-        wlock = getattr(result_queue, "_wlock", None)
-        if wlock is not None and hasattr(type(wlock), "_fk_wait"):
-            wlock.__dict__["_fk_wait"] = ("queue.put", pipe_ref(result_queue))
-    except Exception as e:  # noqa: BLE001
-        E.fail("loky.worker", e)
+    # Sending a result waits when another worker holds the result queue's write lock: the standard
+    # library's Lock reports that through its `with` (locks.py); loky's own Lock class is wrapped,
+    # in this worker only, by one that does the same.
+    wlock = getattr(result_queue, "_wlock", None)
+    if wlock is not None:
+        if hasattr(type(wlock), "_fk_wait"):
+            wlock.__dict__["_fk_wait"] = ("queue.put", rref)
+        elif getattr(wlock, "_semlock", None) is not None:
+            result_queue._wlock = _WaitingLock(wlock, rref)
+
+
+class _WaitingLock:
+    """A loky Lock as `with` uses it, reporting a contended acquire as a `queue.put` wait on `ref`
+    (the same semaphore calls as loky's SemLock.__enter__/__exit__; anything else is the lock's)."""
+
+    __slots__ = ("_fk_lock", "_fk_sl", "_fk_ref")
+
+    def __init__(self, lock, ref):
+        self._fk_lock = lock
+        self._fk_sl = lock._semlock
+        self._fk_ref = ref
+
+    @sites.hidden
+    def __enter__(self):
+        sl = self._fk_sl
+        if sl.acquire(False):
+            return True
+        w = E.msg_wait_begin("queue.put", self._fk_ref)
+        try:
+            return sl.__enter__()
+        finally:
+            E.msg_wait_end(w)
+
+    def __exit__(self, *args):
+        return self._fk_sl.__exit__(*args)
+
+    def __getattr__(self, name):
+        return getattr(self._fk_lock, name)
 
 
 def _make_process_worker(orig, module_name):
