@@ -89,6 +89,38 @@ class UpstreamLokyLaunch(RuntimeCase):
             self.assertEqual(r.key_pid[key], pid)
 
 
+class LaunchCommand(unittest.TestCase):
+    """The command rewrite itself: only loky's worker module, wherever `-m` is."""
+
+    def setUp(self):
+        sys.path.insert(0, L.PYTHON_ROOT)
+        from forkscope_runtime import emitter as E
+        from forkscope_runtime import joblib_support as J
+
+        self.J = J
+        self.E = E
+        self.cfg = E.cfg
+        E.cfg = type("Cfg", (), {"root": "/the/runtime"})()
+
+    def tearDown(self):
+        self.E.cfg = self.cfg
+        sys.path.remove(L.PYTHON_ROOT)
+
+    def test_rewrite(self):
+        for mod in ("joblib.externals.loky.backend.popen_loky_posix", "loky.backend.popen_loky_posix"):
+            for flags in ([], ["-X", "utf8", "-bb"]):
+                cmd = ["/usr/bin/python3"] + flags + ["-m", mod, "--process-name", "LokyProcess-1", "--pipe", "7"]
+                out = self.J.launch_command(cmd)
+                i = len(flags) + 1
+                self.assertEqual(out[:i], cmd[:i])
+                self.assertEqual(out[i], "-c")
+                self.assertIn("install_spawned", out[i + 1])
+                self.assertTrue(out[i + 1].endswith("_run_module_as_main(%r)\n" % mod))
+                self.assertEqual(out[i + 2 :], ["--process-name", "LokyProcess-1", "--pipe", "7"])
+        for other in (["/usr/bin/python3", "-m", "pip", "list"], ["/usr/bin/python3", "-c", "print(1)"], ["/bin/true"]):
+            self.assertEqual(self.J.launch_command(other), other)
+
+
 @unittest.skipIf(_joblib_missing(), _joblib_missing() or "")
 class DebianJoblib(unittest.TestCase):
     """Debian's joblib 1.2 (loky 3.3: os.fork + execve) under /usr/bin/python3, both backends."""

@@ -96,10 +96,14 @@ def launch_command(cmd):
     """loky's worker command line with the runtime's import in front of its module: `-m MOD` becomes
     `-c PREFIX+run MOD as __main__`; any other command is returned unchanged."""
     cmd = list(cmd)
-    if len(cmd) < 3 or cmd[1] != "-m" or not isinstance(cmd[2], str) or not cmd[2].endswith(".popen_loky_posix"):
+    try:
+        i = cmd.index("-m", 1)  # (interpreter flags may come first)
+    except ValueError:
+        return cmd
+    if i + 1 >= len(cmd) or not isinstance(cmd[i + 1], str) or not cmd[i + 1].endswith(".popen_loky_posix"):
         return cmd
     root = E.cfg.root
-    cmd[1:3] = ["-c", processes.PREFIX % (root, "process", root) + RUN_AS_MAIN % cmd[2]]
+    cmd[i : i + 2] = ["-c", processes.PREFIX % (root, "process", root) + RUN_AS_MAIN % cmd[i + 1]]
     return cmd
 
 
