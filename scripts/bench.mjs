@@ -7,7 +7,10 @@
 // (an empty script, recorded vs plain) is printed on its own line, and under
 // the flood its floor: the same flood with only a bare counting hook on each
 // end and no Forkscope (bench/queue_flood_floor.py).
-//   node scripts/bench.mjs [--rounds N] [--quick]
+// The joblib line runs Debian's joblib with /usr/bin/python3 (FORKSCOPE_JOBLIB_PYTHON), the real
+// binary, against the same CPU-bound work as the Pool line; it is skipped, saying why, when joblib
+// cannot be imported there. `--only joblib` runs just that line.
+//   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -19,6 +22,8 @@ const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || (qu
 const python = process.env.FORKSCOPE_PYTHON || 'python3';
 const cli = join(root, 'dist', 'cli.js');
 const work = mkdtempSync(join(tmpdir(), 'forkscope-bench-'));
+const onlyJoblib = process.argv[process.argv.indexOf('--only') + 1] === 'joblib' && process.argv.includes('--only');
+const joblibPython = process.env.FORKSCOPE_JOBLIB_PYTHON || '/usr/bin/python3';
 
 ensureNodeModules();
 run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--bench']);
@@ -71,9 +76,10 @@ function timed(cmd, args, { peakRss = false } = {}) {
   });
 }
 
-const recordArgs = (script, args) => [cli, 'record', '--quiet', '--out', join(work, 'b.forkscope'), '--python', python, '--', script, ...args];
+const recordArgs = (script, args, py = python) => [cli, 'record', '--quiet', '--out', join(work, 'b.forkscope'), '--python', py, '--', script, ...args];
 
-async function compare(name, script, args, target, n = rounds) {
+async function compare(name, script, args, target, n = rounds, python_ = python) {
+  const python = python_; // (the joblib line runs another interpreter)
   const plain = [];
   const recorded = [];
   const ratios = [];
@@ -82,12 +88,12 @@ async function compare(name, script, args, target, n = rounds) {
   const loads = [];
   // One warm-up of each (page cache, pyc files).
   await timed(python, [script, ...args]);
-  await timed(process.execPath, recordArgs(script, args));
+  await timed(process.execPath, recordArgs(script, args, python));
   for (let i = 0; i < n; i++) {
     const order = i % 2 ? ['rec', 'plain'] : ['plain', 'rec'];
     const pair = {};
     for (const which of order) {
-      const r = which === 'plain' ? await timed(python, [script, ...args]) : await timed(process.execPath, recordArgs(script, args));
+      const r = which === 'plain' ? await timed(python, [script, ...args]) : await timed(process.execPath, recordArgs(script, args, python));
       pair[which] = r;
     }
     if (pair.plain.out !== pair.rec.out) throw new Error(`${script}: the output differs under forkscope record`);
@@ -167,11 +173,31 @@ function inProcess(what) {
 }
 
 const results = { when: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, python: spawnSync(python, ['--version'], { encoding: 'utf8' }).stdout.trim() }, rounds };
+/** joblib's Parallel (loky) on the Pool line's work, recorded ÷ plain, with Debian's interpreter and joblib. */
+async function joblibLine() {
+  const probe = spawnSync(joblibPython, ['-c', 'import joblib'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    console.log(`joblib Parallel: skipped (joblib cannot be imported by ${joblibPython}; apt-get install python3-joblib)`);
+    return { skipped: `joblib cannot be imported by ${joblibPython}` };
+  }
+  const j = await compare('joblib Parallel, loky (2 workers, 64 calls)', 'joblib_cpu.py', ['2', '64'], 1.1, rounds, joblibPython);
+  if (results.poolCpu?.ratio) {
+    j.poolRatio = results.poolCpu.ratio;
+    console.log(`  joblib ratio ${j.ratio.toFixed(3)} against the plain Pool's ${j.poolRatio.toFixed(3)} (target: no more than the Pool's, ≤ 1.10)`);
+  }
+  return j;
+}
+
 try {
+  if (onlyJoblib) {
+    results.joblib = await joblibLine();
+    throw Object.assign(new Error('only joblib'), { onlyJoblib: true });
+  }
   results.startup = await startup(quick ? 5 : 3 * rounds);
   results.queueFlood = await compare('Queue flood (4 producers, 100,000 messages)', 'queue_flood.py', ['100000', '4'], 1.15);
   results.queueFlood.floor = await floor(rounds);
   results.poolCpu = await compare('CPU-bound Pool.map (2 workers, 64 tasks)', 'pool_cpu.py', ['2', '64'], 1.03);
+  results.joblib = await joblibLine();
 
   const ingest = inProcess('ingest');
   results.ingest = { ...ingest, target: 300000 };
@@ -187,9 +213,12 @@ try {
     results.million = { seconds: flood.seconds, supervisorPeakRssBytes: flood.peakRss, target: 400 * 1024 * 1024, messages: summary.run.messages, detail: summary.run.detail };
     console.log(`1,000,000 messages: supervisor peak RSS ${(flood.peakRss / 1048576).toFixed(0)} MB (target < 400 MB); ${summary.run.messages} messages counted; detail recorded ${summary.run.detail.recorded}, sampled out ${summary.run.detail.sampledOut}, batches dropped ${summary.run.detail.droppedBatches}`);
   }
+} catch (e) {
+  if (!e?.onlyJoblib) throw e;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
 mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(join(root, 'bench-results', 'runtime.json'), JSON.stringify(results, null, 2) + '\n');
-console.log('written to bench-results/runtime.json');
+const written = onlyJoblib ? 'joblib.json' : 'runtime.json'; // (--only joblib leaves the full results alone)
+writeFileSync(join(root, 'bench-results', written), JSON.stringify(results, null, 2) + '\n');
+console.log(`written to bench-results/${written}`);

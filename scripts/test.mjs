@@ -44,11 +44,24 @@ function unittestCounts(out) {
   return { passed: ran - failed - skipped, failed, skipped };
 }
 
+// Debian's joblib (1.2, loky 3.3 vendored) for /usr/bin/python3: the joblib tests of the unit,
+// python and browser layers run it for real.
+const JOBLIB = { '/usr/lib/python3/dist-packages/joblib/__init__.py': 'python3-joblib' };
+/** Installs python3-joblib when it can; else the joblib tests skip, saying why. */
+function ensureJoblib() {
+  try {
+    ensureApt(JOBLIB);
+  } catch (e) {
+    console.log(`forkscope: python3-joblib not installed (${e.message}); the joblib tests will be skipped`);
+  }
+}
+
 const layers = [
   {
     name: 'unit',
     title: 'Model, supervisor and CLI in plain Node (real Python runs included)',
     async run() {
+      ensureJoblib();
       const [code, out] = await capture(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', 'out/test/node/']);
       const c = nodeCounts(out);
       if (code !== 0 && c.failed === 0) c.failed = 1;
@@ -59,6 +72,7 @@ const layers = [
     name: 'python',
     title: "Python runtime under fork, spawn and forkserver; then again with forkserver as the default start method (Python 3.14's on Linux)",
     async run() {
+      ensureJoblib();
       const total = { passed: 0, failed: 0, skipped: 0 };
       for (const method of [null, 'forkserver']) {
         if (method) console.log(`\n--- again, with ${method} as the default start method (FORKSCOPE_TEST_DEFAULT_START_METHOD) ---\n`);
@@ -103,6 +117,7 @@ const layers = [
     title: 'Inspector in headless Chromium, on reports of real recorded runs',
     async run() {
       ensureApt({ '/usr/bin/chromium': 'chromium' });
+      ensureJoblib();
       const [code, out] = await capture(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', 'out/test/browser/']);
       const c = nodeCounts(out);
       if (code !== 0 && c.failed === 0) c.failed = 1;

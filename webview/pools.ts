@@ -11,6 +11,7 @@ import { chartColors } from './charts';
 import { cssVar, el } from './dom';
 import { formatCount, formatSeconds } from './format';
 import { niceTicks, tickLabel } from './timelineLayout';
+import { poolHasJob } from '../extension/model/model';
 
 export interface PoolsEvents {
   select(pid: number): void;
@@ -49,11 +50,11 @@ export class PoolsView {
   private renderPool(model: RunModel, pool: SummaryPool, byChannel: Map<string, TaskModel[]>, selected: number | null): HTMLElement {
     const pm = model.pools.get(pool.id);
     const tasksChannel = pm?.tasksChannel ? model.channelOf(pm.tasksChannel)?.id ?? pm.tasksChannel : null;
-    const tasks = tasksChannel ? byChannel.get(tasksChannel) ?? [] : [];
+    const tasks = (tasksChannel ? byChannel.get(tasksChannel) ?? [] : []).filter((t) => !pm || poolHasJob(pm, t.job)); // (a joblib Parallel call on a shared executor: its own work ids)
     const sec = el('section', 'fs-pool');
     sec.dataset.pool = pool.id;
     const h = el('h3');
-    const title = pool.name ?? (pool.kind === 'executor' ? 'ProcessPoolExecutor' : 'Pool');
+    const title = pool.library === 'joblib' ? `joblib Parallel${pool.name ? ` → ${pool.name}` : ''}` : pool.name ?? (pool.kind === 'executor' ? 'ProcessPoolExecutor' : 'Pool');
     h.append(el('span', '', title), el('span', 'fs-muted', `${pool.kind} · ${pool.processes ?? pool.workers.length} workers · ${formatCount(pool.tasks)} tasks in ${formatCount(pool.chunks)} chunks`));
     sec.append(h);
     if (pool.calls.length) {

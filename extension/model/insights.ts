@@ -22,6 +22,7 @@
  */
 
 import { HELPER_ROLES, makeWarning, stateSeconds, type ChannelModel, type PoolModel, type ProcessModel, type RunModel, type WaitInterval, type WarningModel } from './model';
+import { poolHasJob } from './model';
 
 /** Every kind of warning this module produces (docs/insights.md). */
 export const INSIGHT_KINDS: ReadonlySet<string> = new Set([
@@ -109,6 +110,7 @@ function lockLabel(model: RunModel, ref: string | null, what: string): string {
 
 function poolLabel(pool: PoolModel | undefined): string {
   if (!pool) return 'a Pool';
+  if (pool.library === 'joblib') return `joblib Parallel call ${pool.name ?? pool.id}${pool.file ? ` (at ${basename(pool.file)}:${pool.line ?? '?'})` : ''}`;
   return `${pool.kind === 'executor' ? 'ProcessPoolExecutor' : 'Pool'} ${pool.name ?? pool.id}${pool.file ? ` (created at ${basename(pool.file)}:${pool.line ?? '?'})` : ''}`;
 }
 
@@ -576,8 +578,8 @@ function poolWork(model: RunModel, pool: PoolModel): { busy: Map<number, number>
   const items = new Map<number, number>();
   for (const p of model.processes) {
     for (const [key, [c, n, secs]] of Object.entries(p.counters.tasks)) {
-      const ref = key.split(' ')[0];
-      if ((model.channelOf(ref)?.id ?? ref) !== tasksChannel) continue;
+      const [ref, job] = key.split(' ');
+      if ((model.channelOf(ref)?.id ?? ref) !== tasksChannel || !poolHasJob(pool, job)) continue;
       busy.set(p.pid, (busy.get(p.pid) ?? 0) + secs);
       chunks.set(p.pid, (chunks.get(p.pid) ?? 0) + c);
       items.set(p.pid, (items.get(p.pid) ?? 0) + n);
@@ -588,7 +590,7 @@ function poolWork(model: RunModel, pool: PoolModel): { busy: Map<number, number>
 
 function poolTasks(model: RunModel, pool: PoolModel) {
   const tasksChannel = pool.tasksChannel !== null ? model.channelOf(pool.tasksChannel)?.id ?? pool.tasksChannel : null;
-  return model.tasks.filter((t) => (model.channelOf(t.ref)?.id ?? t.ref) === tasksChannel);
+  return model.tasks.filter((t) => (model.channelOf(t.ref)?.id ?? t.ref) === tasksChannel && poolHasJob(pool, t.job));
 }
 
 function poolInsights(model: RunModel, now: number): WarningModel[] {

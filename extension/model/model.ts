@@ -378,6 +378,20 @@ export interface PoolModel {
   createdBy: number;
   createdAt: number;
   calls: PoolCall[];
+  /** The work ids that are this pool's own on a task channel shared with other pools (a joblib
+   * `Parallel` call on loky's reused executor): [first, last], last null while the call runs. */
+  jobs?: [number, number | null] | null;
+  /** The library whose pool this is (`joblib`: a `Parallel` call), else null. */
+  library?: string | null;
+}
+
+/** Whether a task's job id (a number, or its text from a counter key) belongs to `pool`. */
+export function poolHasJob(pool: PoolModel, job: number | string | undefined): boolean {
+  const r = pool.jobs;
+  if (!r) return true;
+  const n = typeof job === 'number' ? job : Number(job);
+  if (!Number.isFinite(n)) return false;
+  return n >= r[0] && (r[1] === null || n <= r[1]);
 }
 
 /** One message whose detail was recorded (detail is sampled under load; counts are exact). */
@@ -480,6 +494,8 @@ const emptyCounters = (): ProcessCounters => ({
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+/** A pool event's `jobs` ([first, last|null]), else null. */
+const jobRange = (v: unknown): [number, number | null] | null => (Array.isArray(v) && num(v[0]) !== null ? [num(v[0])!, num(v[1])] : null);
 const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
 
@@ -1080,6 +1096,8 @@ export class RunReducer {
           createdBy: pid,
           createdAt: t,
           calls: [],
+          jobs: jobRange(info.jobs),
+          library: str(info.library),
         });
         break;
       }

@@ -6,7 +6,7 @@
 
 import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from './insights';
 import { lockUses, managerCalls } from './locks';
-import { HELPER_ROLES, RunModel, makeWarning, outputLines, stateSeconds, type ChannelKind, type EndReason, type ProcessRole, type WarningModel } from './model';
+import { HELPER_ROLES, RunModel, makeWarning, outputLines, poolHasJob, stateSeconds, type ChannelKind, type EndReason, type ProcessRole, type WarningModel } from './model';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
 
@@ -148,6 +148,8 @@ export interface SummaryPool {
   chunksByWorker: Record<string, number>;
   busySecondsByWorker: Record<string, number>;
   calls: { method: string; tasks: number | null; chunksize: number | null; at: number }[];
+  /** `joblib` for a joblib `Parallel` call's pool, else null. */
+  library?: string | null;
 }
 
 export interface SummaryWarning {
@@ -490,9 +492,9 @@ function summarizePools(model: RunModel): SummaryPool[] {
     let chunks = 0;
     for (const p of model.processes) {
       for (const [key, [c, items, secs]] of Object.entries(p.counters.tasks)) {
-        const ref = key.split(' ')[0];
+        const [ref, job] = key.split(' ');
         const id = model.channelOf(ref)?.id ?? ref;
-        if (id !== tasksChannel) continue;
+        if (id !== tasksChannel || !poolHasJob(pool, job)) continue;
         workers.add(p.pid);
         tasksByWorker[p.pid] = (tasksByWorker[p.pid] ?? 0) + items;
         chunksByWorker[p.pid] = (chunksByWorker[p.pid] ?? 0) + c;
@@ -519,6 +521,7 @@ function summarizePools(model: RunModel): SummaryPool[] {
       chunksByWorker,
       busySecondsByWorker: busy,
       calls: pool.calls.map((c) => ({ method: c.method, tasks: c.tasks, chunksize: c.chunksize, at: round(c.at) })),
+      library: pool.library ?? null,
     });
   }
   return out;

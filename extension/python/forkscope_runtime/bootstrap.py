@@ -41,6 +41,15 @@ HOOKS = (
     ("subprocess", "children", "_patch_subprocess"),
     ("multiprocessing.resource_tracker", "children", "_patch_helper"),
     ("multiprocessing.forkserver", "children", "_patch_helper"),
+    # joblib and loky (vendored or standalone): joblib_support.py
+    ("joblib", "joblib_support", "_patch_joblib"),
+    ("joblib.pool", "joblib_support", "_patch_joblib_pool"),
+    ("joblib._parallel_backends", "joblib_support", "_patch_backends"),
+    ("loky", "joblib_support", "_patch_loky"),
+) + tuple(
+    (pkg + mod, "joblib_support", fn)
+    for pkg in ("joblib.externals.loky", "loky")
+    for mod, fn in ((".backend.fork_exec", "_patch_fork_exec"), (".backend.popen_loky_posix", "_patch_popen"), (".backend.queues", "_patch_queues"), (".process_executor", "_patch_executor"))
 )
 
 

@@ -25,6 +25,18 @@ from .patching import replace
 _local = threading.local()
 _n = itertools.count(1)
 _orig = {}
+# Functions func -> number of items (or None) for a Pool task whose function is not map's: a
+# library's batch of calls (joblib_support.batch_items) counts as its calls.
+ITEM_COUNTERS = []
+
+
+def _queue_method(q, name):
+    """A queue's `get`/`put` as its worker calls it: a method of its class, or a function set on the
+    instance (joblib's CustomizablePicklingQueue makes its own in `_make_methods`)."""
+    f = q.__dict__.get(name)
+    if f is not None:
+        return f
+    return getattr(type(q), name).__get__(q)
 
 
 def _chan(kind, ref, name, site, pool):
@@ -77,13 +89,13 @@ def _instrument_pool_worker(inqueue, outqueue):
     inqueue._reader._fk_tag = "task"
     state = [None]
     done = [0.0]  # when the last task finished
-    qget, qput = type(inqueue).get, type(outqueue).put
+    qget, qput = _queue_method(inqueue, "get"), _queue_method(outqueue, "put")
     starfuncs = (mpool.mapstar, mpool.starmapstar)
 
     def get():
         if done[0]:
             _flush_before_blocking(inqueue, done[0])
-        task = qget(inqueue)
+        task = qget()
         if task is None:
             processes.identity["pool_sentinel"] = "the pool's shutdown"  # this worker ends
         try:
@@ -95,6 +107,12 @@ def _instrument_pool_worker(inqueue, outqueue):
                         items = len(args[0][1])
                     except Exception:
                         items = 1
+                elif ITEM_COUNTERS:
+                    for count in ITEM_COUNTERS:
+                        n = count(func)
+                        if n:
+                            items = n
+                            break
                 state[0] = [ref, job, i, items, E.time()]
         except Exception as e:  # noqa: BLE001
             E.fail("pool.worker", e)
@@ -110,7 +128,7 @@ def _instrument_pool_worker(inqueue, outqueue):
                 _flush_if_idle(inqueue)
             except Exception as e:  # noqa: BLE001
                 E.fail("pool.worker", e)
-        return qput(outqueue, obj)
+        return qput(obj)
 
     sites.HIDDEN.add(get.__code__)
     sites.HIDDEN.add(put.__code__)
@@ -162,7 +180,7 @@ def _make_pool_init(orig):
 
 def _pcall(pool, job, method, tasks, chunksize):
     ref = pool.__dict__.get("_fk_pool")
-    if ref is not None:
+    if ref is not None and not pool.__dict__.get("_fk_batched"):  # joblib's batches: its Parallel call is the pcall
         E.emit(["pcall", E.time(), {"pool": ref, "job": job, "method": method, "tasks": tasks, "chunksize": chunksize}])
 
 
