@@ -157,6 +157,15 @@ def install_spawned(role):
     return True
 
 
+def _is_loky_tracker(orig_argv):
+    """True for loky's resource tracker: `python … -c "from <loky>.backend.resource_tracker import main…"`."""
+    try:
+        i = orig_argv.index("-c")
+        return ".backend.resource_tracker import main" in orig_argv[i + 1]
+    except (ValueError, IndexError, TypeError):
+        return False
+
+
 def install_child(how, parent):
     """Installs the runtime in a Python interpreter started outside multiprocessing (`subprocess`,
     `os.posix_spawn`, `os.exec*`), from forkscope_child/sitecustomize.py. `how` is the starting call
@@ -183,7 +192,11 @@ def install_child(how, parent):
         else:
             name = os.path.basename(argv[0]) if argv and argv[0] else "python"
         facts = {"argv": argv, "executable": sys.executable, "python": sys.version.split()[0], "cwd": os.getcwd(), "startedBy": parent}
-        if how == "exec":
+        if how == "exec" and _is_loky_tracker(orig):
+            # loky's resource tracker: forked, then exec'd as `python -c "from …loky.backend.resource_tracker import main; …"`
+            info = {"key": None, "name": "ResourceTracker (loky)", "role": "resource-tracker", "startMethod": None, "target": None, "file": None, "line": None, "daemon": True}
+            facts["exec"] = True
+        elif how == "exec":
             info = {"key": None, "name": None, "role": None, "startMethod": None, "target": None, "file": None, "line": None, "daemon": None}
             facts["exec"] = True
         else:

@@ -235,7 +235,7 @@ def _started(pid, argv, python, how):
     """The `popen` event: this process started `argv` as child `pid` (shown at once, even if it is short)."""
     try:
         if isinstance(pid, int) and pid > 0:
-            E.emit(["popen", E.time(), pid, {"argv": [_fs(a) or "?" for a in argv[:64]], "python": bool(python), "how": how}])
+            E.emit(["popen", E.time(), pid, {"argv": _shown_argv(argv, 64), "python": bool(python), "how": how}])
     except Exception as e:  # noqa: BLE001
         E.fail(how, e)
 
@@ -263,7 +263,7 @@ def _make_execute_child(orig):
                     env = args[6]
                     path = _resolve(args[1] if args[1] is not None else argv[0], env, args[5])
                     py = is_python(path) and not _ignores_pythonpath(argv)
-                    if py:
+                    if py and not _boots_itself(argv):
                         args = args[:6] + (child_env(env, "subprocess"),) + args[7:]
             except Exception as e:  # noqa: BLE001
                 E.fail("subprocess", e)
@@ -308,10 +308,38 @@ def _patch_subprocess(subprocess):
 # ---- exec and posix_spawn -----------------------------------------------------------------------
 
 
+def _boots_itself(argv):
+    """True when the program is `python -c CODE` whose code loads the runtime itself (the runtime's own
+    launch prefix, which joblib_support puts in front of loky's worker command): its environment is
+    left as given, so that the runtime is not installed twice."""
+    for a in argv[1:4]:
+        t = _fs(a)
+        if t and "_fk_boot()" in t:
+            return True
+    return False
+
+
+def _shown_argv(argv, limit=32):
+    """argv as the `exec` event shows it: the runtime's launch prefix is left out (`-c PREFIX…run M`
+    reads `-m M`, as the user's library wrote it)."""
+    out = []
+    for a in argv[:limit]:
+        t = _fs(a) or "?"
+        if "_fk_boot()" in t:
+            i = t.find("_run_module_as_main(")
+            if out and out[-1] == "-c" and i >= 0:
+                out[-1] = "-m"
+                t = t[i + len("_run_module_as_main(") :].split(")", 1)[0].strip("'\"")
+            else:
+                t = t.rsplit("\n", 2)[-2] if t.count("\n") >= 2 else t
+        out.append(t)
+    return out
+
+
 def _before_exec(path, argv, python):
     """The `exec` event, flushed and drained: the process image is replaced next."""
     try:
-        shown = [_fs(a) or "?" for a in argv[:32]]
+        shown = _shown_argv(argv)
         E.emit(["exec", E.time(), {"path": _fs(path), "argv": shown, "python": bool(python)}])
         E.flush()
         E.drain_at_exit()
@@ -327,7 +355,7 @@ def _make_execv(orig):
                 a = _argv_list(argv)
                 p = _resolve(path, None) if not isinstance(path, int) else None
                 py = is_python(p) and not _ignores_pythonpath(a)
-                if py:
+                if py and not _boots_itself(a):
                     # execv keeps os.environ: the new image gets our variables through execve instead.
                     _before_exec(path, a, True)
                     return _execve_orig[0](path, argv, child_env(None, "exec"))
@@ -352,7 +380,7 @@ def _make_execve(orig):
                 p = _resolve(path, env) if not isinstance(path, int) else None
                 py = is_python(p) and not _ignores_pythonpath(a)
                 _before_exec(path, a, py)
-                if py:
+                if py and not _boots_itself(a):
                     env = child_env(env, "exec")
             except Exception as e:  # noqa: BLE001
                 E.fail("exec", e)
@@ -377,7 +405,7 @@ def _make_posix_spawn(orig, search):
                 a = _argv_list(argv)
                 p = _resolve(path, None) if search else _fs(path)
                 py = is_python(p) and not _ignores_pythonpath(a)
-                if py:
+                if py and not _boots_itself(a):
                     env = child_env(env, "posix_spawn")
             except Exception as e:  # noqa: BLE001
                 E.fail("posix_spawn", e)

@@ -17,5 +17,5 @@ if __name__ == "__main__":
     backend = sys.argv[1] if len(sys.argv) > 1 else "loky"
     with Manager() as m:
         barrier = m.Barrier(2)
-        out = Parallel(n_jobs=2, batch_size=1, pre_dispatch="all", backend=backend)(delayed(blob)(i, barrier) for i in range(4))
+        out = Parallel(n_jobs=2, batch_size=1, pre_dispatch="all", backend=backend)(delayed(blob)(i, barrier) for i in range(12))
     print(backend, [len(b) for b in out], sum(b[0] for b in out))
