@@ -7,7 +7,8 @@ consumer tells the consumers to stop.
 In the inspector, look at:
   * the Flows tab: messages from the producer to each consumer, and from the
     consumers back to the main process on the results queue;
-  * the timeline: consumers waiting on Queue.get(tasks) when the queue is empty;
+  * the timeline: consumers waiting on Queue.get(tasks) when the queue is empty
+    (the producer is slower than the three consumers together);
   * how the 20 tasks were spread over the 3 consumers (not evenly: whoever
     is free first takes the next one).
 """
@@ -22,7 +23,7 @@ def consume(tasks, results):
         n = tasks.get()
         if n is None:
             break
-        time.sleep(random.uniform(0.01, 0.06))
+        time.sleep(random.uniform(0.01, 0.04))  # "work"
         results.put((mp.current_process().name, n, n * n))
 
 
@@ -30,7 +31,7 @@ def produce(tasks, count, consumers):
     """Puts `count` tasks, then one sentinel per consumer."""
     for n in range(count):
         tasks.put(n)
-        time.sleep(0.01)
+        time.sleep(0.03)  # a task every 30 ms: three consumers are faster, so they wait
     for _ in range(consumers):
         tasks.put(None)
 

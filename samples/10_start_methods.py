@@ -9,7 +9,11 @@ Each child reports how long it took from start() to running its first line.
 In the inspector, look at:
   * the Processes tree: each child's start method, and the extra "forkserver"
     process (plus the resource tracker) that forkserver and spawn bring along;
-  * the timeline: the "created" band before each child runs — longest for spawn.
+  * the timeline: the "created" band before each child runs — shortest for
+    fork (a copy of a running process), longer for spawn and forkserver (a
+    fresh interpreter imports the module; forkserver's first child also waits
+    for the server to start);
+  * the output: each child's own line, with the delay it measured.
 """
 import multiprocessing as mp
 import time

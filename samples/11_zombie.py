@@ -8,7 +8,8 @@ and the parent only joins 1.5 s later.
 In the inspector, look at:
   * the timeline: the child's zombie band between its end and the join;
   * the Processes view: the child marked zombie while the run is live;
-  * the summary: zombieSeconds ≈ 1.4 for the child.
+  * the summary: the child's stateSeconds.zombie ≈ 1.4 s (CLI: `forkscope
+    summary` prints "zombie 1.4 s" on its line).
 """
 import multiprocessing as mp
 import time

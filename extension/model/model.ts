@@ -1434,7 +1434,8 @@ export function stateBands(p: ProcessModel, now: number): StateBand[] {
   if (p.endedAt !== null) {
     const reaped = p.reapedAt !== null ? Math.max(p.reapedAt, p.endedAt) : now;
     if (reaped > p.endedAt && p.role !== 'main') bands.push({ state: 'zombie', begin: p.endedAt, end: reaped });
-    bands.push({ state: 'exited', begin: Math.max(p.endedAt, reaped), end: Math.max(now, reaped) });
+    // Exited once reaped (a main process has no parent of the run's to reap it); until then it is a zombie.
+    if (p.reapedAt !== null || p.role === 'main') bands.push({ state: 'exited', begin: Math.max(p.endedAt, reaped), end: Math.max(now, reaped) });
   }
   return withStartingBand(p, bands);
 }

@@ -36,8 +36,11 @@ export interface SummaryProcess {
   peakSharedBytes: number | null;
   /** Peak proportional set size (PSS); null where never measured. */
   peakPssBytes: number | null;
-  /** `ready` and `blocked` were added within forkscope.summary/1 (0 without OS samples). */
-  stateSeconds: { running: number; ready: number; waiting: number; blocked: number; zombie: number };
+  /**
+   * Seconds in each state. `ready`, `blocked` and `starting` were added within forkscope.summary/1 (`ready` and
+   * `blocked` are 0 without OS samples; `starting`, the main process only: before the runtime's first event).
+   */
+  stateSeconds: { running: number; ready: number; waiting: number; blocked: number; zombie: number; starting: number };
   waits: Record<string, number>;
   /** How it ended (null while it ran when the summary was made): see EndReason in model.ts. */
   endReason: EndReason | null;
@@ -263,7 +266,7 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
       peakPrivateBytes: p.peakPrivateBytes,
       peakSharedBytes: p.peakSharedBytes,
       peakPssBytes: p.peakPssBytes,
-      stateSeconds: { running: round(s.running), ready: round(s.ready), waiting: round(s.waiting), blocked: round(s.blocked), zombie: round(s.zombie) },
+      stateSeconds: { running: round(s.running), ready: round(s.ready), waiting: round(s.waiting), blocked: round(s.blocked), zombie: round(s.zombie), starting: round(s.starting ?? 0) },
       waits: waitTotals(p.waits, p.counters.waits, now),
       endReason: p.endReason,
       endDetail: p.endDetail,

@@ -419,7 +419,13 @@ async function record(argv: string[]): Promise<number> {
   if (resolution.source === 'not-found' && !ipc) {
     throw new CliError(`Python interpreter "${python}" was not found. Install Python 3.9 or newer, or name one with --python /path/to/python (or after --: forkscope record -- /path/to/python SCRIPT.py).`, 127);
   }
-  const runEnv = Object.keys(resolution.envSet).length ? { ...(baseEnv ?? process.env), ...resolution.envSet } : baseEnv;
+  let runEnv = baseEnv;
+  if (Object.keys(resolution.envSet).length || resolution.envUnset.length || resolution.pwdIsCwd) {
+    // What the skipped shim would have done to the script's environment, done here.
+    runEnv = { ...(baseEnv ?? process.env), ...resolution.envSet };
+    for (const k of resolution.envUnset) delete runEnv[k];
+    if (resolution.pwdIsCwd) runEnv.PWD = cwd;
+  }
   const say = (msg: string) => {
     if (!a.quiet && !ipc && process.stderr.isTTY) process.stderr.write(`forkscope: ${msg}\n`);
   };

@@ -43,6 +43,10 @@ export interface PythonResolution {
   options: string[];
   /** Environment changes the shim makes (PATH's new leading entries, PYENV_ and ASDF_ variables): applied. */
   envSet: Record<string, string>;
+  /** Variables the shim removes on its way to Python (pyenv's scripts drop the shell's `_`): removed. */
+  envUnset: string[];
+  /** The shim's shell sets PWD to the folder Python starts in (as every shell does): so is the run's. */
+  pwdIsCwd: boolean;
   /** Python's version ("3.11.4") when it was probed (always for a resolved shim). */
   version: string | null;
   /** Where the answer came from. */
@@ -127,6 +131,9 @@ interface CacheEntry {
   executable: string;
   options: string[];
   envSet: Record<string, string>;
+  /** Absent in entries written before they existed (such entries are probed again). */
+  envUnset?: string[];
+  pwdIsCwd?: boolean;
   version: string | null;
   /** Files the answer depends on and their mtimes (null: absent). */
   watch: [string, number | null][];
@@ -194,7 +201,7 @@ function cacheKey(found: string, cwd: string, env: NodeJS.ProcessEnv): string {
 }
 
 function valid(e: CacheEntry): boolean {
-  if (!e || typeof e.executable !== 'string' || !Array.isArray(e.watch)) return false;
+  if (!e || typeof e.executable !== 'string' || !Array.isArray(e.watch) || !Array.isArray(e.envUnset) || typeof e.pwdIsCwd !== 'boolean') return false; // (entries older than envUnset: probed again)
   if (mtime(e.executable) === null) return false;
   return e.watch.every(([f, m]) => mtime(f) === m);
 }
@@ -229,22 +236,35 @@ function probe(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Pr
 }
 
 const SHIM_VAR = /^(_?PYENV_|ASDF_)/;
-/** Variables a shell sets for itself on the way (the last command, nesting level, folders): not the script's concern. */
+/** Variables a shell sets for itself on the way (the last command, nesting level, folders): the run changes them as the shim's shell does (envChanges). */
 const SHELL_NOISE = new Set(['_', 'SHLVL', 'PWD', 'OLDPWD']);
 
-/** The environment changes a shim made, or a reason it cannot be skipped. */
-function envChanges(before: NodeJS.ProcessEnv, after: Record<string, string>): Record<string, string> | string {
+/**
+ * The environment changes a shim made (variables set, and shell variables it removed), or a reason it cannot be
+ * skipped. A shell variable the shim changes (`SHLVL`, `_` set to the last command) is not followed: the script
+ * would see the value of whichever shell ran last, not the user's.
+ */
+function envChanges(before: NodeJS.ProcessEnv, after: Record<string, string>, cwd: string): { set: Record<string, string>; unset: string[]; pwdIsCwd: boolean } | string {
   const set: Record<string, string> = {};
+  const unset: string[] = [];
+  let pwdIsCwd = false;
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   for (const k of keys) {
     const a = before[k];
     const b = after[k];
-    if (a === b || SHELL_NOISE.has(k)) continue;
+    if (a === b) continue;
+    if (SHELL_NOISE.has(k)) {
+      // What the shim's shell leaves the script: removed, the folder it runs in (PWD), or a value of its own.
+      if (b === undefined) unset.push(k);
+      else if (k === 'PWD' && path.resolve(b) === path.resolve(cwd)) pwdIsCwd = true;
+      else set[k] = b;
+      continue;
+    }
     if (SHIM_VAR.test(k) && b !== undefined) set[k] = b;
     else if (k === 'PATH' && a !== undefined && b !== undefined && b.endsWith(a)) set[k] = b; // entries put in front
     else return `it changes ${k} for the script`;
   }
-  return set;
+  return { set, unset, pwdIsCwd };
 }
 
 /**
@@ -260,6 +280,8 @@ export async function resolvePython(command: string, o: ResolveOptions = {}): Pr
     resolved: false,
     options: [],
     envSet: {},
+    envUnset: [],
+    pwdIsCwd: false,
     version,
     source,
     reason,
@@ -276,7 +298,7 @@ export async function resolvePython(command: string, o: ResolveOptions = {}): Pr
   const hit = cache.entries[key];
   if (hit && valid(hit)) {
     const same = hit.executable === found;
-    return { executable: same ? command : hit.executable, found, resolved: !same, options: hit.options, envSet: hit.envSet, version: hit.version, source: 'cache', reason: null };
+    return { executable: same ? command : hit.executable, found, resolved: !same, options: hit.options, envSet: hit.envSet, envUnset: hit.envUnset ?? [], pwdIsCwd: hit.pwdIsCwd ?? false, version: hit.version, source: 'cache', reason: null };
   }
 
   const out = await probe(found, cwd, env);
@@ -285,21 +307,23 @@ export async function resolvePython(command: string, o: ResolveOptions = {}): Pr
   const version = typeof out.version === 'string' ? out.version : null;
   if (!exe || !path.isAbsolute(exe) || mtime(exe) === null) return plain('unresolved', found, 'it does not say which binary runs', version);
   if (fileKind(exe).kind !== 'binary') return plain('unresolved', found, `${exe} is not a binary`, version);
-  const changes = envChanges(env, out.env ?? {});
+  const changes = envChanges(env, out.env ?? {}, cwd);
   if (typeof changes === 'string') return plain('unresolved', found, changes, version);
   // Options the wrapper adds before `-c` (sys.orig_argv, 3.10+): kept.
   const argv = Array.isArray(out.argv) ? out.argv : null;
   const options = argv && argv.length >= 3 && argv[argv.length - 2] === '-c' ? argv.slice(1, -2) : [];
-  const same = path.resolve(exe) === found && options.length === 0 && Object.keys(changes).length === 0;
+  const same = path.resolve(exe) === found && options.length === 0 && Object.keys(changes.set).length === 0 && changes.unset.length === 0 && !changes.pwdIsCwd;
   const entry: CacheEntry = {
     executable: same ? found : exe,
     options,
-    envSet: changes,
+    envSet: changes.set,
+    envUnset: changes.unset,
+    pwdIsCwd: changes.pwdIsCwd,
     version,
     watch: [...watchedFiles(found, cwd, env), exe].map((f) => [f, mtime(f)]),
     at: Date.now(),
   };
   cache.entries[key] = entry;
   writeCache(file, cache);
-  return { executable: same ? command : exe, found, resolved: !same, options, envSet: changes, version, source: 'probe', reason: null };
+  return { executable: same ? command : exe, found, resolved: !same, options, envSet: changes.set, envUnset: changes.unset, pwdIsCwd: changes.pwdIsCwd, version, source: 'probe', reason: null };
 }

@@ -164,6 +164,30 @@ test('a wrapper shim in front of Python is resolved once and cached: the run sta
   }
 });
 
+test('a skipped shim leaves the script the environment the shim would have: its shell\'s _, PWD and OLDPWD included', async () => {
+  const d = tmp();
+  try {
+    const bin = path.join(d, 'bin');
+    fs.mkdirSync(bin);
+    // Like pyenv's: bash (which sets PWD to the folder it runs in and _ to each command), a variable removed, then exec.
+    fs.writeFileSync(path.join(bin, 'python3'), `#!/usr/bin/env bash\nunset OLDPWD\nexport PYENV_LIKE=1\nexec "${REAL}" "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(d, 'envdump.py'), 'import json, os\nprint(json.dumps({k: v for k, v in os.environ.items() if not k.startswith("FORKSCOPE_")}, sort_keys=True))\n');
+    // The caller's PWD and OLDPWD name other folders than the one the run starts in, as after a cd in a script.
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, PWD: os.tmpdir(), OLDPWD: '/', _: '/usr/bin/env', FORKSCOPE_CACHE_DIR: path.join(d, 'cache') };
+    const plain = await runCommand('python3', ['envdump.py'], { cwd: d, env });
+    const r = await runCommand(process.execPath, [CLI, 'record', '--out', 'e.forkscope', '--', 'python3', 'envdump.py'], { cwd: d, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(load(path.join(d, 'e.forkscope')).header.executable, REAL, 'the shim was skipped');
+    const seen = JSON.parse(r.stdout);
+    const expected = JSON.parse(plain.stdout);
+    assert.notEqual(expected.PWD, os.tmpdir(), 'bash set PWD to its folder');
+    assert.equal(expected.OLDPWD, undefined, 'the shim removed OLDPWD');
+    assert.deepEqual(seen, expected);
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
 test('a wrapper that cannot be skipped (it changes the environment) runs as is, and its time is drawn as "starting Python"', async () => {
   const d = tmp();
   try {

@@ -153,7 +153,7 @@ test('recordings with the old six-column sample rows still load (no private memo
   // 0.1–0.2: R at 30 % → 0.07 s ready; 0.2–0.3: S at 0 % → blocked.
   assert.ok(Math.abs(p.stateSeconds.ready - 0.07) < 1e-6, JSON.stringify(p.stateSeconds));
   assert.ok(p.stateSeconds.blocked > 0.19, JSON.stringify(p.stateSeconds));
-  const sum = p.stateSeconds.running + p.stateSeconds.ready + p.stateSeconds.waiting + p.stateSeconds.blocked;
+  const sum = p.stateSeconds.running + p.stateSeconds.ready + p.stateSeconds.waiting + p.stateSeconds.blocked + p.stateSeconds.starting;
   assert.ok(Math.abs(sum - 0.4) < 1e-6, `states add up to the life: ${sum}`);
   // New rows carry private, PSS and shared bytes; the summary keeps their peaks.
   b.records.splice(b.records.length - 2, 0, ['sample', b.head.startedAt + 0.35, [[100, 0, 21_000_000, 'S', 99, 0.12, 5_000_000, 9_000_000, 16_000_000]]]);

@@ -9,7 +9,7 @@ def work(n):
     return total
 
 
-SIZES = [4_000_000] * 4 + [20_000] * 4  # the heavy tasks come first, in one chunk
+SIZES = [10_000_000] * 4 + [20_000] * 4  # the heavy tasks come first, in one chunk
 
 if __name__ == "__main__":
     with mp.Pool(2) as pool:

@@ -11,7 +11,7 @@ def spin(n):
 
 if __name__ == "__main__":
     count = 2 * (os.cpu_count() or 1) + 1
-    procs = [mp.Process(target=spin, args=(6_000_000,), name=f"spinner-{i}") for i in range(count)]
+    procs = [mp.Process(target=spin, args=(15_000_000,), name=f"spinner-{i}") for i in range(count)]
     for p in procs:
         p.start()
     for p in procs:
