@@ -988,6 +988,14 @@ export class TimelineView {
 
   /** What is under the pointer, in words (a message, a bundle of messages, or a state band). */
   describeAt(x: number, y: number): string | null {
+    // Over an insight's hatched band the lane still says what the process was doing, then the insight.
+    const insight = x > this.gutter ? this.describeInsightAt(x, y) : null;
+    const here = this.describeLaneAt(x, y);
+    return insight && here ? `${here}\n\n${insight}` : (insight ?? here);
+  }
+
+  /** What the lane shows at (x, y), insights aside: an arrow, a task, a state band, a process's name. */
+  private describeLaneAt(x: number, y: number): string | null {
     const model = this.host.model();
     const rows = this.host.rows();
     const names = this.host.names();
@@ -998,10 +1006,6 @@ export class TimelineView {
       const p = model.byPid.get(pid);
       return p ? `${p.name} (pid ${pid})` : `pid ${pid}`;
     };
-    if (x > this.gutter) {
-      const insight = this.describeInsightAt(x, y);
-      if (insight) return insight;
-    }
     if (x > this.gutter && this.index) {
       const b = this.batch;
       let best = -1;
