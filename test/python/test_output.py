@@ -26,8 +26,12 @@ class OutputTest(RuntimeCase):
                 self.assertEqual(seq.result.stdout, plain.stdout)
                 self.assertEqual(seq.result.stderr, plain.stderr)
                 self.assertEqual(seq.result.returncode, plain.returncode)
-                # three processes at once: every line attributed to the process that wrote it
-                rec = self.record("output_three.py", m)
+                # three processes at once: every line attributed to the process that wrote it. Block-buffered
+                # (PYTHONUNBUFFERED unset): unbuffered, print's text and its newline are two writes, and the
+                # three processes' writes can interleave mid-line with or without Forkscope.
+                buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+                plain = self.plain("output_three.py", m, env=buffered)
+                rec = self.record("output_three.py", m, env=buffered)
                 names = {rec.main(): "main", rec.by_name("a"): "a", rec.by_name("b"): "b"}
                 seen = 0
                 for pid in rec.events:
