@@ -12,7 +12,7 @@ import { ARROW_HIT_PX, AXIS_H, GUTTER_W, MARKER_HALF_W, OUTPUT_HOVER_H, OUTPUT_H
 import type { TimelineData } from './lanes';
 import type { TimelineRenderer } from './renderer';
 import { lowerBound } from './search';
-import type { TimelineHost } from './types';
+import type { DrawnMark, TimelineHost } from './types';
 
 /** What hit-testing reads: the host's model, the geometry, the data, and the last frame (arrows, marks). */
 export interface HitContext {
@@ -89,7 +89,8 @@ function describeArrowAt(c: HitContext, model: RunModel, names: RefNames, x: num
   }
   return (
     `${ch} (${kind})${m.tag ? ` · ${m.tag}` : ''}\n${label(m.from)} → ${label(m.to)}\n` +
-    `sent ${formatSeconds(m.sentAt)}, received ${formatSeconds(m.t)}, latency ${formatSeconds(m.t - m.sentAt)}\npayload ${formatBytes(m.bytes)}`
+    `sent ${formatSeconds(m.sentAt)}, received ${formatSeconds(m.t)}, latency ${formatSeconds(m.t - m.sentAt)}\n` +
+    `payload ${formatBytes(m.bytes)}`
   );
 }
 
@@ -100,7 +101,8 @@ function describeBand(model: RunModel, names: RefNames, p: ProcessModel, head: s
     let text = `${head}\nwaiting: ${names.describeWait(band.what ?? 'wait', band.ref ?? null, band.detail ?? null)}\n${span}`;
     if (band.what === 'join' && band.ref) {
       const joined = names.processByKey(band.ref);
-      if (joined) text += `\njoined process: ${joined.name} (pid ${joined.pid})${joined.exitCode !== null ? `, exit ${joined.exitCode}` : ''}`;
+      const exit = joined && joined.exitCode !== null ? `, exit ${joined.exitCode}` : '';
+      if (joined) text += `\njoined process: ${joined.name} (pid ${joined.pid})${exit}`;
     }
     const holder = lockHolderText(model, band.what ?? '', band.ref ?? null, band.begin, band.end, p.pid);
     if (holder) text += `\n${holder}`;
@@ -141,14 +143,16 @@ function describeOutputAt(c: HitContext, p: ProcessModel, x: number): string | n
 /** The insights whose marker (or hatched band) is near (x, y) in the last frame, in words (for the tooltip). */
 function describeInsightAt(c: HitContext, x: number, y: number): string | null {
   const lane = c.vp.laneAt(y);
-  const near = c.renderer.drawnMarks.filter(
-    (m) => m.lane === lane && (Math.abs(m.x - x) <= MARKER_HALF_W || (m.bandX0 !== null && m.bandX1 !== null && x >= m.bandX0 && x <= m.bandX1)),
-  );
+  const overBand = (m: DrawnMark) => m.bandX0 !== null && m.bandX1 !== null && x >= m.bandX0 && x <= m.bandX1;
+  const near = c.renderer.drawnMarks.filter((m) => m.lane === lane && (Math.abs(m.x - x) <= MARKER_HALF_W || overBand(m)));
   if (!near.length) return null;
   const insights = c.host.insights?.() ?? [];
   const pid = near[0].pid;
   const texts = insights
     .filter((w) => w.pids.includes(pid) && near.some((m) => m.kind === w.kind))
-    .map((w) => `${w.severity}: ${w.kind} at ${formatSeconds(w.at)}${w.since !== null ? ` (since ${formatSeconds(w.since)})` : ''}\n${w.message}`);
+    .map((w) => {
+      const since = w.since !== null ? ` (since ${formatSeconds(w.since)})` : '';
+      return `${w.severity}: ${w.kind} at ${formatSeconds(w.at)}${since}\n${w.message}`;
+    });
   return texts.length ? texts.join('\n\n') : null;
 }

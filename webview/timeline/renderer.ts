@@ -8,7 +8,15 @@
 import { HELPER_ROLES, type ProcessModel, type RunModel, type StateBand } from '../../extension/model/model';
 import { cssVar } from '../dom';
 import type { Insight } from '../insights';
-import { firstBandEndingAfter, layoutArrows, newArrowBatch, niceTicks, tickLabel, type ArrowBatch, type MessageIndex } from '../timelineLayout';
+import {
+  firstBandEndingAfter,
+  layoutArrows,
+  newArrowBatch,
+  niceTicks,
+  tickLabel,
+  type ArrowBatch,
+  type MessageIndex,
+} from '../timelineLayout';
 import type { TreeRow } from '../treeRows';
 import { AXIS_H, GUTTER_W, MARKER_HALF_W, OUTPUT_TICK_H, type Viewport } from './geometry';
 import type { TimelineData } from './lanes';
@@ -364,7 +372,8 @@ export class TimelineRenderer {
         const lane = laneByPid.get(pid);
         if (lane === undefined) continue;
         const worst = this.laneSeverity.get(pid);
-        if (!worst || (w.severity === 'error' && worst !== 'error') || (w.severity === 'warning' && worst === 'info')) this.laneSeverity.set(pid, w.severity);
+        const worse = !worst || (w.severity === 'error' && worst !== 'error') || (w.severity === 'warning' && worst === 'info');
+        if (worse) this.laneSeverity.set(pid, w.severity);
         this.drawInsightMark(w, pid, lane, rows[lane].p, model.run.now, pal);
       }
     }

@@ -84,7 +84,8 @@ export class TimelineView {
     this.canvas.id = 'fs-timeline-canvas';
     this.canvas.tabIndex = 0;
     this.canvas.setAttribute('role', 'img');
-    this.canvas.setAttribute('aria-label', 'Timeline of process states and messages. Arrow keys pan and select, plus and minus zoom, 0 fits.');
+    const label = 'Timeline of process states and messages. Arrow keys pan and select, plus and minus zoom, 0 fits.';
+    this.canvas.setAttribute('aria-label', label);
     box.append(this.canvas);
     this.root.append(this.toolbar, box);
     const ctx = this.canvas.getContext('2d', { alpha: false });
