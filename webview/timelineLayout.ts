@@ -6,6 +6,7 @@
  */
 
 import type { MessageModel } from '../extension/model/model';
+import { lowerBound, upperBound } from './timeline/search';
 
 /** The visible stretch of time, mapped onto `width` pixels. */
 export class TimeWindow {
@@ -234,14 +235,7 @@ export class MessageIndex {
     const out = this.scratch;
     let m = 0;
     for (const [a, b] of this.runs) {
-      let lo = a;
-      let hi = b;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (t[order[mid]] < t0) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let k = lo; k < b; k++) {
+      for (let k = lowerBound(order, (i) => t[i], t0, a, b); k < b; k++) {
         const i = order[k];
         if (t[i] > tMax) break;
         if (sent[i] <= t1) out[m++] = i;
@@ -250,26 +244,11 @@ export class MessageIndex {
     return m;
   }
 
-  /** Calls `fn(i)` for every message whose arrow crosses [t0, t1] (sent ≤ t1 and received ≥ t0). */
+  /** Calls `fn(i)` for every message whose arrow crosses [t0, t1] (sent ≤ t1 and received ≥ t0), in `indicesIn`'s order. */
   forEachIn(t0: number, t1: number, fn: (i: number) => void): void {
-    const t = this.t;
-    const sent = this.sent;
-    const order = this.order;
-    const tMax = t1 + this.maxLatency;
-    for (const [a, b] of this.runs) {
-      let lo = a;
-      let hi = b;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (t[order[mid]] < t0) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let k = lo; k < b; k++) {
-        const i = order[k];
-        if (t[i] > tMax) break;
-        if (sent[i] <= t1) fn(i);
-      }
-    }
+    const m = this.indicesIn(t0, t1);
+    const found = this.scratch;
+    for (let k = 0; k < m; k++) fn(found[k]);
   }
 }
 
@@ -526,14 +505,7 @@ export function segmentDistance(px: number, py: number, ax: number, ay: number, 
 
 /** Index of the first band whose end is after `t` (bands sorted, non-overlapping). */
 export function firstBandEndingAfter(bands: readonly { begin: number; end: number }[], t: number): number {
-  let lo = 0;
-  let hi = bands.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (bands[mid].end <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return upperBound(bands, (b) => b.end, t);
 }
 
 /**
