@@ -78,15 +78,15 @@ def _patch_loky(mod):
 
 
 def user_site():
-    """(file, line, name) of the innermost frame outside the runtime, the standard library's
+    """The Site (file, line, name) of the innermost frame outside the runtime, the standard library's
     multiprocessing and joblib/loky (the user's `Parallel(...)(...)` line)."""
     f = sys._getframe(1)
     while f is not None:
         fn = f.f_code.co_filename
         if not (sites._is_runtime(fn) or fn.startswith("<") or any(fn.startswith(d) for d in sites._STDLIB_DIRS) or fn in sites._CONTEXT_FILES):
-            return fn, f.f_lineno, sites._name_at(fn, f.f_lineno, f.f_globals)
+            return sites.Site(fn, f.f_lineno, sites._name_at(fn, f.f_lineno, f.f_globals), False)
         f = f.f_back
-    return None, None, None
+    return sites.Site(None, None, None, False)
 
 
 # ---- launch ----------------------------------------------------------------------------------
@@ -338,11 +338,11 @@ def _patch_executor(mod):
 
 def _emit_pool(st, last, closing):
     ref, t0, first, site, tref, rref, n, _parallel, kind = st[:9]
-    name = site[2]
-    E.emit(["pool", t0, {"ref": ref, "kind": kind, "processes": n, "maxtasksperchild": None, "tasks": tref, "results": rref, "name": name, "file": site[0], "line": site[1], "jobs": [first, last] if kind == "executor" else None, "library": "joblib"}])
+    name = site.name
+    E.emit(["pool", t0, {"ref": ref, "kind": kind, "processes": n, "maxtasksperchild": None, "tasks": tref, "results": rref, "name": name, "file": site.file, "line": site.line, "jobs": [first, last] if kind == "executor" else None, "library": "joblib"}])
     if not closing:
         for what, r in (("tasks", tref), ("results", rref)):
-            E.emit(["chan", t0, {"ref": r, "kind": "pool", "name": (name or "Parallel") + " " + what, "file": site[0], "line": site[1], "refs": [r], "pool": ref}])
+            E.emit(["chan", t0, {"ref": r, "kind": "pool", "name": (name or "Parallel") + " " + what, "file": site.file, "line": site.line, "refs": [r], "pool": ref}])
 
 
 def _close(backend):

@@ -127,14 +127,14 @@ def _semlock_class(base, what):
             if E.enabled:
                 try:
                     site = sites.user_site(2)
-                    d["_fk_user"] = not site[3]
+                    d["_fk_user"] = not site.internal
                 except Exception as e:  # noqa: BLE001
                     E.fail("Lock", e)
             base.__init__(self, *args, **kwargs)
             if d.get("_fk_user") and E.enabled:
                 try:
                     ref = d.get("_fk_ref")
-                    E.emit(["lock", E.time(), {"ref": ref, "kind": base.__name__, "name": site[2], "file": site[0], "line": site[1]}])
+                    E.emit(["lock", E.time(), {"ref": ref, "kind": base.__name__, "name": site.name, "file": site.file, "line": site.line}])
                 except Exception as e:  # noqa: BLE001
                     E.fail("Lock", e)
 
@@ -213,10 +213,10 @@ def _wait_class(base, what):
             if E.enabled:
                 try:
                     site = sites.user_site(2)
-                    if not site[3]:
+                    if not site.internal:
                         ref = _new_ref()
                         self.__dict__["_fk_ref"] = ref
-                        E.emit(["lock", E.time(), {"ref": ref, "kind": base.__name__, "name": site[2], "file": site[0], "line": site[1]}])
+                        E.emit(["lock", E.time(), {"ref": ref, "kind": base.__name__, "name": site.name, "file": site.file, "line": site.line}])
                 except Exception as e:  # noqa: BLE001
                     E.fail(base.__name__, e)
 
@@ -249,7 +249,7 @@ def _make_shared(orig, kind):
         if E.enabled:
             try:
                 site = sites.user_site(2)
-                if not site[3]:
+                if not site.internal:
                     import ctypes
 
                     tc = typecode_or_type if isinstance(typecode_or_type, str) else getattr(typecode_or_type, "__name__", str(typecode_or_type))
@@ -261,7 +261,7 @@ def _make_shared(orig, kind):
                     lockref = None
                     if hasattr(obj, "get_lock"):
                         lockref = obj.get_lock().__dict__.get("_fk_ref") or True
-                    E.emit(["shared", E.time(), {"kind": kind, "typecode": tc, "length": length, "bytes": ctypes.sizeof(raw), "name": site[2], "file": site[0], "line": site[1], "lock": lockref if lock else False}])
+                    E.emit(["shared", E.time(), {"kind": kind, "typecode": tc, "length": length, "bytes": ctypes.sizeof(raw), "name": site.name, "file": site.file, "line": site.line, "lock": lockref if lock else False}])
             except Exception as e:  # noqa: BLE001
                 E.fail(kind, e)
         return obj

@@ -123,7 +123,7 @@ def _make_start(orig):
         if site is not None and E.enabled:
             try:
                 ref = address_ref(self._address)
-                E.emit(["chan", E.time(), {"ref": ref, "kind": "manager", "name": site[2], "file": site[0], "line": site[1], "refs": [ref], "pool": None}])
+                E.emit(["chan", E.time(), {"ref": ref, "kind": "manager", "name": site.name, "file": site.file, "line": site.line, "refs": [ref], "pool": None}])
                 E.flush()
             except Exception as e:  # noqa: BLE001
                 E.fail("Manager", e)

@@ -40,7 +40,7 @@ def _queue_method(q, name):
 
 
 def _chan(kind, ref, name, site, pool):
-    E.emit(["chan", E.time(), {"ref": ref, "kind": kind, "name": name, "file": site[0], "line": site[1], "refs": [ref], "pool": pool}])
+    E.emit(["chan", E.time(), {"ref": ref, "kind": kind, "name": name, "file": site.file, "line": site.line, "refs": [ref], "pool": pool}])
 
 
 def _task_done(state, ok):
@@ -150,9 +150,9 @@ def _declare_pool(pool, kind, site, tref, rref, processes, maxtasks):
     """Names a new Pool or executor (`pool` event) and declares its task and result channels; returns its ref."""
     ref = "%d:pool%d" % (E.pid, next(_n))
     pool._fk_pool = ref
-    E.emit(["pool", E.time(), {"ref": ref, "kind": kind, "processes": processes, "maxtasksperchild": maxtasks, "tasks": tref, "results": rref, "name": site[2], "file": site[0], "line": site[1]}])
-    _chan("pool", tref, (site[2] or kind) + " tasks", site, ref)
-    _chan("pool", rref, (site[2] or kind) + " results", site, ref)
+    E.emit(["pool", E.time(), {"ref": ref, "kind": kind, "processes": processes, "maxtasksperchild": maxtasks, "tasks": tref, "results": rref, "name": site.name, "file": site.file, "line": site.line}])
+    _chan("pool", tref, (site.name or kind) + " tasks", site, ref)
+    _chan("pool", rref, (site.name or kind) + " results", site, ref)
     return ref
 
 
@@ -171,7 +171,7 @@ def _make_pool_init(orig):
                 ref = _declare_pool(self, "pool", site, sq_ref(self._inqueue), sq_ref(self._outqueue), self._processes, self._maxtasksperchild)
                 notifier = getattr(self, "_change_notifier", None)  # the Pool's wake-up queue, main to main
                 if notifier is not None:
-                    _chan("pool", sq_ref(notifier), (site[2] or "pool") + " notifier", site, ref)
+                    _chan("pool", sq_ref(notifier), (site.name or "pool") + " notifier", site, ref)
             except Exception as e:  # noqa: BLE001
                 E.fail("Pool", e)
 

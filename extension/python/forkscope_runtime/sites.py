@@ -16,6 +16,20 @@ the frames of registered wrappers are cut out when a traceback is printed
 import os
 import re
 import sys
+from typing import NamedTuple, Optional
+
+
+class Site(NamedTuple):
+    """Where user code made something: its file and line, the name it was given there, and whether
+    that line is inside multiprocessing or concurrent.futures (`internal`: not a user object)."""
+
+    file: Optional[str]
+    line: Optional[int]
+    name: Optional[str]
+    internal: bool
+
+
+NO_SITE = Site(None, None, None, True)
 
 _HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _LAUNCHER = os.path.join(os.path.dirname(_HERE.rstrip(os.sep)), "forkscope_launch.py")
@@ -45,14 +59,14 @@ def _is_runtime(filename):
     return filename.startswith(_HERE) or filename == _LAUNCHER
 
 
-def user_site(skip=2):
-    """(file, line, name, internal) of the first frame outside the runtime and context.py.
+def user_site(skip: int = 2) -> Site:
+    """The Site (file, line, name, internal) of the first frame outside the runtime and context.py.
 
     `internal` is True when that frame is inside multiprocessing or concurrent.futures."""
     try:
         f = sys._getframe(skip)
     except ValueError:
-        return None, None, None, True
+        return NO_SITE
     while f is not None:
         fn = f.f_code.co_filename
         if _is_runtime(fn) or fn in _CONTEXT_FILES:
@@ -60,13 +74,13 @@ def user_site(skip=2):
             continue
         break
     if f is None:
-        return None, None, None, True
+        return NO_SITE
     fn = f.f_code.co_filename
     for d in _STDLIB_DIRS:
         if fn.startswith(d):
-            return fn, f.f_lineno, None, True
+            return Site(fn, f.f_lineno, None, True)
     line = f.f_lineno
-    return fn, line, _name_of_call(f, fn, line), False
+    return Site(fn, line, _name_of_call(f, fn, line), False)
 
 
 def wait_site(frame):
