@@ -243,3 +243,8 @@ def uninstall():
         pass
     undo_all()
     _state["installed"] = False
+
+
+# processes.py takes the runtime out of a process started with it turned off (_fk_off) through
+# this, so that it does not import bootstrap (which imports it).
+processes.uninstall_all[0] = uninstall

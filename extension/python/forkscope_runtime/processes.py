@@ -20,6 +20,7 @@ import itertools
 import os
 import sys
 import threading
+from typing import Callable, List
 
 from . import emitter as E
 from . import sites
@@ -30,6 +31,7 @@ _local = threading.local()
 _installed = [False]
 identity = {"role": None, "announced": False, "exit_sent": False, "main_exit": None}
 _started_children = [0]
+uninstall_all: List[Callable[[], None]] = [lambda: None]  # bootstrap.uninstall, set by bootstrap (which imports this module)
 _cap_warned = [False]
 _at_fork_registered = [False]
 _hook_roles = {}  # id(function) -> role, for targets whose role is known (pool workers...)
@@ -489,9 +491,7 @@ def _make_bootstrap(orig):
         info = self.__dict__.get("_fk")
         if self.__dict__.get("_fk_off"):
             try:
-                from . import bootstrap
-
-                bootstrap.uninstall()
+                uninstall_all[0]()
             except Exception:
                 pass
             return orig(self, *args, **kwargs)

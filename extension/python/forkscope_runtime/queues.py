@@ -69,7 +69,7 @@ def _make_rx(ref, reader):
     timed one in up to 64 under a flood: emitter.msg_wait_timed), the call, and the count of an
     untimed message (a slice of its trailer and a lookup). A timed message (its sender sampled it)
     goes the slow way: latency, detail. An untimed call does not mark the main thread as waiting:
-    the flusher finds it blocked from its stack (emitter._check_rx_wait) and emits the wait; the
+    the flusher finds it blocked from its stack (waits._check_rx_wait) and emits the wait; the
     call ends it (rx_claim).
 
     A Queue keeps it as `_recv_bytes`; a SimpleQueue's get calls `self._reader.recv_bytes()`, so

@@ -86,7 +86,7 @@ def user_site(skip: int = 2) -> Site:
 def wait_site(frame):
     """(file, line) of the innermost user frame of a blocked stack (the join()/get() call), else (None, None).
 
-    Called by the flusher thread for a wait that has lasted (emitter._check_wait_site), never on a
+    Called by the flusher thread for a wait that has lasted (waits._check_wait_site), never on a
     hot path: it skips the runtime, the standard library and frozen modules."""
     f = frame
     depth = 0
