@@ -18,10 +18,12 @@ constructors declare `shared` events; `time.sleep` in the main thread is a
 
 import itertools
 import time as _time
+from typing import Any, Optional
 
 from . import emitter as E
 from . import sites
 from .patching import replace
+from .waits import waiting_call
 
 MARK = "fk"
 _RANDOM_LEN = 8  # multiprocessing names a SemLock "<semprefix>-" + 8 random characters
@@ -199,11 +201,20 @@ def _semlock_class(base, what):
             finally:
                 E.msg_wait_end(t)
 
-    Instrumented.__name__ = base.__name__
-    Instrumented.__qualname__ = base.__qualname__
-    Instrumented.__module__ = base.__module__
-    Instrumented.__doc__ = base.__doc__
-    return Instrumented
+    return _named_like(Instrumented, base)
+
+
+def _named_like(cls: type, base: type) -> type:
+    """An instrumented subclass answers introspection as the class it stands for."""
+    cls.__name__ = base.__name__
+    cls.__qualname__ = base.__qualname__
+    cls.__module__ = base.__module__
+    cls.__doc__ = base.__doc__
+    return cls
+
+
+def _own_ref(obj: Any) -> Optional[str]:
+    return obj.__dict__.get("_fk_ref")
 
 
 def _wait_class(base, what):
@@ -220,22 +231,9 @@ def _wait_class(base, what):
                 except Exception as e:  # noqa: BLE001
                     E.fail(base.__name__, e)
 
-        @sites.hidden
-        def wait(self, *args, **kwargs):
-            w = E.wait_begin(what, self.__dict__.get("_fk_ref"), None)
-            try:
-                return base.wait(self, *args, **kwargs)
-            except BaseException as e:
-                sites.hide(e)
-                raise
-            finally:
-                E.wait_end(w)
+        wait = waiting_call(base.wait, what, _own_ref)
 
-    Instrumented.__name__ = base.__name__
-    Instrumented.__qualname__ = base.__qualname__
-    Instrumented.__module__ = base.__module__
-    Instrumented.__doc__ = base.__doc__
-    return Instrumented
+    return _named_like(Instrumented, base)
 
 
 def _make_shared(orig, kind):

@@ -15,12 +15,14 @@
 
 import itertools
 import threading
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import emitter as E
 from . import processes
 from . import sites
 from .channels import pipe_ref, sq_ref
 from .patching import replace
+from .waits import waiting_call
 
 _local = threading.local()
 _n = itertools.count(1)
@@ -82,58 +84,73 @@ def _flush_before_blocking(q, done_at):
 # ---- Pool ----------------------------------------------------------------------------------
 
 
-def _instrument_pool_worker(inqueue, outqueue):
-    from multiprocessing import pool as mpool
-
-    ref = sq_ref(inqueue)
-    inqueue._reader._fk_tag = "task"
-    state = [None]
+def instrument_worker(tasks: Any, results: Any, ref: str, where: str, sentinel: str,
+                      describe: Callable[[Any], Tuple[Any, int, int]], succeeded: Callable[[Any], bool]) -> None:
+    """The task accounting of one pool worker (Pool's and ProcessPoolExecutor's): wraps the `get`
+    of its task queue and the `put` of its result queue. `describe(task)` gives (job, chunk,
+    items) of a task, `succeeded(result)` whether it went well. Before it blocks for its next
+    task, a worker flushes what it did since the last flush; before it hands back a result that
+    may be its last, it flushes if no task is waiting (a worker killed at the pool's end keeps
+    nothing)."""
+    tasks._reader._fk_tag = "task"
+    state: List[Any] = [None]
     done = [0.0]  # when the last task finished
-    qget, qput = _queue_method(inqueue, "get"), _queue_method(outqueue, "put")
-    starfuncs = (mpool.mapstar, mpool.starmapstar)
+    qget, qput = _queue_method(tasks, "get"), _queue_method(results, "put")
 
-    def get():
+    def get(*args: Any, **kwargs: Any) -> Any:
         if done[0]:
-            _flush_before_blocking(inqueue, done[0])
-        task = qget()
+            _flush_before_blocking(tasks, done[0])
+        task = qget(*args, **kwargs)
         if task is None:
-            processes.identity["pool_sentinel"] = "the pool's shutdown"  # this worker ends
+            processes.identity["pool_sentinel"] = sentinel  # this worker ends
         try:
             if task is not None and E.enabled:
-                job, i, func, args, _kw = task
-                items = 1
-                if func in starfuncs and args:
-                    try:
-                        items = len(args[0][1])
-                    except Exception:
-                        items = 1
-                elif ITEM_COUNTERS:
-                    for count in ITEM_COUNTERS:
-                        n = count(func)
-                        if n:
-                            items = n
-                            break
-                state[0] = [ref, job, i, items, E.time()]
+                job, chunk, items = describe(task)
+                state[0] = [ref, job, chunk, items, E.time()]
         except Exception as e:  # noqa: BLE001
-            E.fail("pool.worker", e)
+            E.fail(where, e)
         return task
 
-    def put(obj):
+    def put(obj: Any) -> Any:
         s = state[0]
         if s is not None:
             state[0] = None
             try:
-                _task_done(s, obj[2][0])
+                _task_done(s, succeeded(obj))
                 done[0] = E.time()
-                _flush_if_idle(inqueue)
+                _flush_if_idle(tasks)
             except Exception as e:  # noqa: BLE001
-                E.fail("pool.worker", e)
+                E.fail(where, e)
         return qput(obj)
 
     sites.HIDDEN.add(get.__code__)
     sites.HIDDEN.add(put.__code__)
-    inqueue.get = get
-    outqueue.put = put
+    tasks.get = get
+    results.put = put
+
+
+def _instrument_pool_worker(inqueue: Any, outqueue: Any) -> None:
+    from multiprocessing import pool as mpool
+
+    starfuncs = (mpool.mapstar, mpool.starmapstar)
+
+    def describe(task: Any) -> Tuple[Any, int, int]:
+        job, i, func, args, _kw = task
+        items = 1
+        if func in starfuncs and args:
+            try:
+                items = len(args[0][1])
+            except Exception:
+                items = 1
+        elif ITEM_COUNTERS:
+            for count in ITEM_COUNTERS:
+                n = count(func)
+                if n:
+                    items = n
+                    break
+        return job, i, items
+
+    instrument_worker(inqueue, outqueue, sq_ref(inqueue), "pool.worker", "the pool's shutdown", describe, lambda obj: bool(obj[2][0]))
 
 
 def worker(inqueue, outqueue, *args, **kwargs):
@@ -285,66 +302,32 @@ def _result_pool_ref(result):
         return None
 
 
-def _make_result_wait(orig, ref_attr="_pool"):
-    @sites.hidden
-    def wait_method(self, *args, **kwargs):
-        w = E.wait_begin("pool.result", _result_pool_ref(self), None)
-        try:
-            return orig(self, *args, **kwargs)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        finally:
-            E.wait_end(w)
-
-    return wait_method
+def _make_result_wait(orig: Callable[..., Any]) -> Callable[..., Any]:
+    return waiting_call(orig, "pool.result", _result_pool_ref)
 
 
 # ---- ProcessPoolExecutor -------------------------------------------------------------------
 
 
-def _instrument_executor_worker(call_queue, result_queue):
+def _instrument_executor_worker(call_queue: Any, result_queue: Any) -> None:
     from concurrent.futures import process as cfp
 
-    ref = call_queue.__dict__.get("_fk_ref") or pipe_ref(call_queue)
-    call_queue._reader._fk_tag = "task"
-    state = [None]
-    qget, qput = type(call_queue).get, type(result_queue).put
     chunk_fn = getattr(cfp, "_process_chunk", None)
 
-    def get(*args, **kwargs):
-        item = qget(call_queue, *args, **kwargs)
-        if item is None:
-            processes.identity["pool_sentinel"] = "the executor's shutdown"  # this worker ends
-        try:
-            if item is not None and E.enabled:
-                items = 1
-                fn = getattr(item, "fn", None)
-                if chunk_fn is not None and getattr(fn, "func", None) is chunk_fn and item.args:
-                    try:
-                        items = len(item.args[0])
-                    except Exception:
-                        items = 1
-                state[0] = [ref, item.work_id, 0, items, E.time()]
-        except Exception as e:  # noqa: BLE001
-            E.fail("executor.worker", e)
-        return item
-
-    def put(obj):
-        s = state[0]
-        if s is not None:
-            state[0] = None
+    def describe(item: Any) -> Tuple[Any, int, int]:
+        items = 1
+        fn = getattr(item, "fn", None)
+        if chunk_fn is not None and getattr(fn, "func", None) is chunk_fn and item.args:
             try:
-                _task_done(s, getattr(obj, "exception", None) is None)
-                _flush_if_idle(call_queue)
-            except Exception as e:  # noqa: BLE001
-                E.fail("executor.worker", e)
-        return qput(result_queue, obj)
+                items = len(item.args[0])
+            except Exception:
+                items = 1
+        return item.work_id, 0, items
 
-    sites.HIDDEN.add(get.__code__)
-    sites.HIDDEN.add(put.__code__)
-    call_queue.get = get
-    result_queue.put = put
+    ref = call_queue.__dict__.get("_fk_ref") or pipe_ref(call_queue)
+    instrument_worker(
+        call_queue, result_queue, ref, "executor.worker", "the executor's shutdown", describe, lambda obj: getattr(obj, "exception", None) is None
+    )
 
 
 def _process_worker(call_queue, result_queue, *args, **kwargs):
@@ -470,19 +453,8 @@ def _lazy_map(it, executor, job, chunksize):
 sites.HIDDEN.add(_lazy_map.__code__)
 
 
-def _make_future_result(orig, what):
-    @sites.hidden
-    def result(self, *args, **kwargs):
-        w = E.wait_begin(what, None, None)
-        try:
-            return orig(self, *args, **kwargs)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        finally:
-            E.wait_end(w)
-
-    return result
+def _make_future_result(orig: Callable[..., Any], what: str) -> Callable[..., Any]:
+    return waiting_call(orig, what)
 
 
 def _patch_pool(mpool):

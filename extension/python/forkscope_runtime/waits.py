@@ -10,7 +10,7 @@ hot paths here read them as module globals.
 import os
 import sys
 import threading
-from typing import Any, List, Optional, Set, Tuple
+from typing import Any, Callable, List, Optional, Set, Tuple
 
 from . import sites
 from .events import append, get_ident, paused, sleep, time, wake
@@ -316,6 +316,24 @@ def _stuck_place(f):
         mod = mod[:-3]
     return "frame", None, "%s.%s" % (mod, name) if mod and not mod.startswith("<") else name
 
+
+
+def waiting_call(orig: Callable[..., Any], what: str, ref_of: Optional[Callable[[Any], Any]] = None) -> Callable[..., Any]:
+    """The one shape of a blocking method's wrapper: `orig(self, …)` run as a `what` wait of the
+    main thread (`ref_of(self)` its ref), its own frame hidden from the tracebacks it passes."""
+
+    @sites.hidden
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        w = wait_begin(what, ref_of(self) if ref_of is not None else None, None)
+        try:
+            return orig(self, *args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        finally:
+            wait_end(w)
+
+    return call
 
 
 def check(now: float) -> None:
