@@ -18,8 +18,14 @@ Importing the package installs nothing; `bootstrap.install_main()` (the
 launcher) and `bootstrap.install_spawned()` (children) do.
 """
 
+from __future__ import annotations
 
-def _cache_own_bytecode():
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def _cache_own_bytecode() -> None:
     """The runtime's own modules keep their bytecode in its own __pycache__ even when the user's
     environment says not to write bytecode (PYTHONDONTWRITEBYTECODE, `python -B`, common in
     containers): that setting is about the user's files, and compiling the runtime from source
@@ -30,7 +36,7 @@ def _cache_own_bytecode():
     from importlib import machinery
 
     class _Loader(machinery.SourceFileLoader):
-        def get_code(self, fullname):
+        def get_code(self, fullname: Any) -> Any:
             dont = sys.dont_write_bytecode
             sys.dont_write_bytecode = False
             try:

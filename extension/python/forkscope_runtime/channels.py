@@ -42,6 +42,8 @@ own frames (the wrappers hide theirs).
   channels user code made (a duplex Pipe is a socket pair: both inodes).
 """
 
+from __future__ import annotations
+
 # The three parts (one concern each); this module keeps the names the rest of the runtime (and
 # bootstrap.HOOKS) use.
 from .trailer import (  # noqa: F401

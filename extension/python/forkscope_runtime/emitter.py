@@ -12,9 +12,10 @@ It re-exports, as its own module globals, the parts that live in modules of thei
 everything is rebuilt in the child (`reset_after_fork`), before its first event.
 """
 
+from __future__ import annotations
+
 import os
 import threading
-from typing import Any, List, Optional
 
 from . import events, transport, waits
 from .events import (  # noqa: F401 - the API
@@ -30,6 +31,10 @@ from .waits import (  # noqa: F401 - the API
     RX_CODES, SITE_AFTER, STUCK_AFTER, WAIT_SKIP_MAX, cur_wait, end_rx_claim, msg_wait_begin, msg_wait_end, msg_wait_end_tail,
     msg_wait_timed, rx_claim, wait_begin, wait_end, wait_end_claimed, wait_s, wait_skip,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 cfg: Any = None  # config.Config once started
 pid = os.getpid()
@@ -52,7 +57,7 @@ def set_enabled(on: bool, ident: Optional[int]) -> None:
     main_ident = waits.main_ident = ident
 
 
-def emit(ev):
+def emit(ev: Any) -> None:
     """Appends one event (a list starting with its type and time)."""
     if enabled:
         append(ev)
@@ -60,7 +65,7 @@ def emit(ev):
             resume()
 
 
-def detail(ev):
+def detail(ev: Any) -> None:
     """Appends a detail event when the per-process budget allows it, else counts it as dropped."""
     if budget[0] >= 1.0:
         budget[0] -= 1.0
@@ -70,7 +75,7 @@ def detail(ev):
         misc["dropped"] += 1
 
 
-def tx_timed(s, _max=TX_SKIP_MAX):
+def tx_timed(s: Any, _max: Any = TX_SKIP_MAX) -> Any:
     """A send whose message is timed: returns the send time, and sets the length of the next run
     of untimed sends in countdown s (doubling while timed sends come less than TX_FAST_S apart,
     else halving)."""
@@ -87,7 +92,7 @@ def tx_timed(s, _max=TX_SKIP_MAX):
     return now
 
 
-def rx_sampled(c, ref, frm, ts, n, tag):
+def rx_sampled(c: Any, ref: Any, frm: Any, ts: Any, n: Any, tag: Any) -> None:
     """A received message its sender timed: its latency into its `recv` counter c (latSum, latMax,
     latN) and an `m` detail event if the budget allows."""
     now = time()

@@ -6,10 +6,15 @@ Hot paths only append to the deque or bump a counter list. `enabled` here is a c
 emitter.enabled (emitter.set_enabled keeps them equal), read by `fail`.
 """
 
+from __future__ import annotations
+
 import collections
 import threading
 import time as _time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List
 
 time = _time.time
 sleep = _time.sleep  # the real one, for the runtime's own use (time.sleep may be patched)
@@ -29,7 +34,7 @@ tasks = {}  # (ref, job) -> [chunks, items, busySeconds]
 calls = {}  # (ref, method) -> [count]
 call_times = {}  # (ref, method) -> [timed, seconds, maxSeconds] (Manager proxy calls' round trips)
 misc = {"detail": 0, "dropped": 0, "droppedBatches": 0}
-_last = {("misc", "detail"): 0, ("misc", "dropped"): 0, ("misc", "droppedBatches"): 0}  # (section, key) -> last value emitted
+_last: Dict[Any, Any] = {("misc", "detail"): 0, ("misc", "dropped"): 0, ("misc", "droppedBatches"): 0}  # (section, key) -> last value emitted
 
 # Detail budget, refilled by the flusher: budget[0] is what may still be emitted.
 budget = [0.0]
@@ -59,7 +64,7 @@ def clear() -> None:
     failures.clear()
 
 
-def fail(where, exc=None):
+def fail(where: Any, exc: Any = None) -> None:
     """A hook failed: count it and warn once per place; never raise."""
     try:
         n = failures.get(where, 0)
@@ -75,10 +80,10 @@ def fail(where, exc=None):
 # ---- counters ------------------------------------------------------------------------------
 
 
-def _section(name, table, keyfmt, out, now_rounding=None):
+def _section(name: Any, table: Any, keyfmt: Any, out: Any, now_rounding: Any = None) -> None:
     part = None
     for k, v in list(table.items()):
-        val = tuple(v)
+        val: Any = tuple(v)
         lk = (name, k)
         if _last.get(lk) != val:
             _last[lk] = val
@@ -89,15 +94,15 @@ def _section(name, table, keyfmt, out, now_rounding=None):
             part[keyfmt(k)] = list(val) if len(val) > 1 else val[0]
 
 
-def _str_key(k):
+def _str_key(k: Any) -> Any:
     return k
 
 
-def _pair_key(k):
+def _pair_key(k: Any) -> Any:
     return "%s %s" % k
 
 
-def counters_event(now):
+def counters_event(now: float) -> Any:
     """A `ctr` event with the counters that changed since the last one, or None."""
     out = {}
     _section("sent", sent, _str_key, out)

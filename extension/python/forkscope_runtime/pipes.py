@@ -1,12 +1,18 @@
 """Pipe and Connection: the send hook (counting under the connection's ref), `Connection.recv`
 (its wait and the count of the trailer its loads noted), and `Pipe` (declaring user pipes)."""
 
+from __future__ import annotations
+
 from . import emitter as E
 from . import sites
 from .patching import replace
 from .trailer import QUIET, TLEN, _make_pickler, _rx, _last_dumped, conn_ref, count_rx, sent_table, trailed_at, declare
 
-def _make_send_bytes(orig):
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, List
+
+def _make_send_bytes(orig: Callable[..., Any]) -> Any:
     trailed = trailed_at
     tl = TLEN
     table = sent_table
@@ -14,7 +20,7 @@ def _make_send_bytes(orig):
     memoryview_ = memoryview
 
     @sites.hidden
-    def _send_bytes(self, buf):
+    def _send_bytes(self, buf: Any) -> Any:
         ref = self.__dict__.get("_fk_ref")
         if ref is not QUIET:
             o = buf.obj if buf.__class__ is memoryview_ else buf  # send_bytes passes a view of the payload
@@ -44,13 +50,13 @@ def _make_send_bytes(orig):
     return _send_bytes
 
 
-def _make_conn_recv(orig):
+def _make_conn_recv(orig: Callable[..., Any]) -> Any:
     cur_wait = E.cur_wait
     begin = E.msg_wait_begin
     end = E.msg_wait_end
 
     @sites.hidden
-    def recv(self):
+    def recv(self) -> Any:
         d = self.__dict__
         w = None
         if cur_wait[0] is None:
@@ -85,9 +91,9 @@ def _make_conn_recv(orig):
 
 
 
-def _make_pipe(orig):
+def _make_pipe(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def Pipe(duplex=True):
+    def Pipe(duplex: Any = True) -> Any:
         try:
             c1, c2 = orig(duplex)
         except BaseException as e:
@@ -110,11 +116,11 @@ def _make_pipe(orig):
 
 
 
-_plain_send_bytes = [None]  # Connection._send_bytes as the standard library has it
+_plain_send_bytes: List[Any] = [None]  # Connection._send_bytes as the standard library has it
 
 
 
-def _patch_connection(connection):
+def _patch_connection(connection: Any) -> None:
     replace(connection, "_ForkingPickler", _make_pickler(connection._ForkingPickler, True))
     C = connection.Connection
     _plain_send_bytes[0] = C._send_bytes

@@ -1,6 +1,8 @@
 """Queue, JoinableQueue and SimpleQueue: their own counting recv_bytes, their waits (get, a timed
 get's poll, the read lock, a bounded put), the feeder's counting pickler, and declaring them."""
 
+from __future__ import annotations
+
 import operator
 import weakref
 
@@ -10,10 +12,14 @@ from .patching import replace
 from .pipes import _plain_send_bytes
 from .trailer import MAGIC_INT, QUIET, RAW_TRAILER, TLEN, UNTIMED_INT, _make_pickler, count_received, declare, inode_ref, sent_table
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, List
+
 _SEM_MAX = None
 
 
-def pipe_ref(q):
+def pipe_ref(q: Any) -> Any:
     """The ref of a queue's pipe from whichever end is still open here (both share one inode)."""
     try:
         return inode_ref(q._reader.fileno())
@@ -21,7 +27,7 @@ def pipe_ref(q):
         return inode_ref(q._writer.fileno())
 
 
-def queue_ref(q):
+def queue_ref(q: Any) -> Any:
     """A Queue's or SimpleQueue's channel ref, cached on the object (not pickled: explicit getstate)."""
     d = q.__dict__
     r = d.get("_fk_ref")
@@ -44,14 +50,14 @@ class _Tails(dict):
 _tails = {}  # id -> weakref of every queue's _Tails in this process
 
 
-def _clear_tails():
+def _clear_tails() -> None:
     for r in list(_tails.values()):
         t = r()
         if t is not None:
             t.clear()
 
 
-def _keep_tails(t):
+def _keep_tails(t: Any) -> None:
     k = id(t)
     _tails[k] = weakref.ref(t, lambda _r, k=k: _tails.pop(k, None))
 
@@ -61,7 +67,7 @@ _tail = operator.itemgetter(slice(-TLEN, -TLEN + 8))
 MAX_TAILS = 4096  # senders remembered per queue (beyond: counted through the slow path)
 
 
-def _make_rx(ref, reader):
+def _make_rx(ref: Any, reader: Any) -> Any:
     """The recv_bytes a queue's get calls, in one frame: the reader's own recv_bytes, then the
     count of the trailed message it returns under the queue's ref.
 
@@ -92,7 +98,7 @@ def _make_rx(ref, reader):
     tail = _tail
     tails_get = tails.get
 
-    def slow(b):
+    def slow(b: Any) -> None:
         """A message whose trailer is not in `tails` yet, a timed one, or one without a trailer."""
         n = len(b) - tl
         if n < 0:
@@ -108,7 +114,7 @@ def _make_rx(ref, reader):
             tails[b[n : n + 8]] = c
 
     @sites.hidden
-    def recv_bytes(maxlength=None):
+    def recv_bytes(maxlength: Any = None) -> Any:
         w = None
         k = wskip[0]
         if k:
@@ -140,7 +146,7 @@ def _make_rx(ref, reader):
     return recv_bytes
 
 
-def _make_poll_wait(ref, reader):
+def _make_poll_wait(ref: Any, reader: Any) -> Any:
     """A Queue's `_poll`: `get(timeout=…)` waits there, a `queue.get` wait; `empty()` and
     non-blocking gets (no timeout) go straight through."""
     fn = type(reader).poll
@@ -149,7 +155,7 @@ def _make_poll_wait(ref, reader):
     end = E.msg_wait_end
 
     @sites.hidden
-    def poll(timeout=0.0):
+    def poll(timeout: Any = 0.0) -> Any:
         if not timeout:
             return fn(reader_of(), timeout)
         w = begin("queue.get", ref)
@@ -164,7 +170,7 @@ def _make_poll_wait(ref, reader):
     return poll
 
 
-def _waiting_acquire(sync, what, ref):
+def _waiting_acquire(sync: Any, what: Any, ref: Any) -> None:
     """Sets a per-object acquire on a SemLock-based `sync` (a queue's semaphore or read lock) that
     reports a blocking acquire as a `what` wait on channel `ref`; a non-blocking try comes first,
     so an acquire that does not wait costs one extra C call."""
@@ -173,7 +179,7 @@ def _waiting_acquire(sync, what, ref):
     end = E.msg_wait_end
 
     @sites.hidden
-    def acquire(block=True, timeout=None):
+    def acquire(block: Any = True, timeout: Any = None) -> Any:
         if c_acquire(False):
             return True
         if not block:
@@ -190,12 +196,12 @@ def _waiting_acquire(sync, what, ref):
     sync.__dict__["acquire"] = acquire
 
 
-def _instrument_put_wait(q, ref):
+def _instrument_put_wait(q: Any, ref: Any) -> None:
     """A bounded queue's put waits in its semaphore's acquire: that is a `queue.put` wait."""
     _waiting_acquire(q._sem, "queue.put", ref)
 
 
-def _instrument_get_lock(q, ref):
+def _instrument_get_lock(q: Any, ref: Any) -> None:
     """Waiting for a queue's read lock (another reader holds it) is a `queue.get` wait too: the
     lock's `with` (locks.py) reports a contended acquire as this wait; a timed get's acquire
     gets the same per-queue wrapper as a bounded put's semaphore."""
@@ -204,10 +210,10 @@ def _instrument_get_lock(q, ref):
 
 
 
-_queues_pickler = [None]  # queues.ForkingPickler as the standard library has it
+_queues_pickler: List[Any] = [None]  # queues.ForkingPickler as the standard library has it
 
 
-def _feed_body(orig, ref):
+def _feed_body(orig: Callable[..., Any], ref: Any) -> Any:
     """The standard library's `_feed`, the same code (its frames and tracebacks are unchanged), run
     with its module's globals but for `_ForkingPickler`: a pickler that counts under `ref`."""
     import types
@@ -221,12 +227,12 @@ def _feed_body(orig, ref):
     return types.FunctionType(orig.__code__, g, orig.__name__, orig.__defaults__, orig.__closure__)
 
 
-def _make_feed(orig):
+def _make_feed(orig: Callable[..., Any]) -> Any:
     """Queue._feed (the feeder thread's body): runs with a pickler that counts the queue's messages
     (_feed_body), and gives its writer the plain `_send_bytes` while it runs: the send hook would
     only skip it (the feeder's pickler counts), but even that runs inside the queue's write lock."""
 
-    def _feed(*args):
+    def _feed(*args: Any) -> Any:
         writer = None
         body = orig
         try:
@@ -252,8 +258,8 @@ def _make_feed(orig):
     return staticmethod(_feed)
 
 
-def _make_qreset(orig):
-    def _reset(self, *args, **kwargs):
+def _make_qreset(orig: Callable[..., Any]) -> Any:
+    def _reset(self, *args: Any, **kwargs: Any) -> None:
         orig(self, *args, **kwargs)
         if E.enabled:
             try:
@@ -277,8 +283,8 @@ def _make_qreset(orig):
     return _reset
 
 
-def _make_qinit(orig, kind):
-    def __init__(self, *args, **kwargs):
+def _make_qinit(orig: Callable[..., Any], kind: Any) -> Any:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         orig(self, *args, **kwargs)
         if E.enabled and "_fk_declared" not in self.__dict__:
             try:
@@ -293,7 +299,7 @@ def _make_qinit(orig, kind):
     return __init__
 
 
-def _sq_ready(q):
+def _sq_ready(q: Any) -> Any:
     """Gives a SimpleQueue (made here or unpickled) its counting recv_bytes and the `queue.get`
     wait of its read lock; returns its ref."""
     ref = queue_ref(q)
@@ -303,8 +309,8 @@ def _sq_ready(q):
     return ref
 
 
-def _make_sqinit(orig):
-    def __init__(self, *args, **kwargs):
+def _make_sqinit(orig: Callable[..., Any]) -> Any:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         orig(self, *args, **kwargs)
         if E.enabled:
             try:
@@ -318,8 +324,8 @@ def _make_sqinit(orig):
     return __init__
 
 
-def _make_sqsetstate(orig):
-    def __setstate__(self, state):
+def _make_sqsetstate(orig: Callable[..., Any]) -> Any:
+    def __setstate__(self, state: Any) -> None:
         orig(self, state)
         if E.enabled:
             try:
@@ -331,7 +337,7 @@ def _make_sqsetstate(orig):
 
 
 
-def _patch_queues(queues):
+def _patch_queues(queues: Any) -> None:
     global _SEM_MAX
     import _multiprocessing
 

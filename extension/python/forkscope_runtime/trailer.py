@@ -1,6 +1,8 @@
 """The sender trailer: the 16 bytes after every pickled payload, the pickler that writes them, the
 counting of received messages, and the channel refs (see channels.py for the whole picture)."""
 
+from __future__ import annotations
+
 import io
 import os
 import struct
@@ -8,6 +10,10 @@ import threading
 
 from . import emitter as E
 from . import sites
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, List
 
 MAGIC = b"FkS1"  # a timed trailer: the send time follows the sender pid
 UNTIMED = b"FkU1"  # an untimed one: its time field is 0
@@ -24,7 +30,7 @@ sent_table = E.sent
 _untimed = [b""]
 
 
-def _new_trailers():
+def _new_trailers() -> None:
     _untimed[0] = pack(UNTIMED, E.pid & 0xFFFFFFFF, 0.0)
 
 
@@ -32,23 +38,23 @@ _new_trailers()
 E.on_reset.append(_new_trailers)
 
 
-def timed_trailer(skip):
+def timed_trailer(skip: Any) -> Any:
     """A timed trailer (the send time), for the send that ended a run of untimed ones in countdown
     skip (emitter.tx_timed)."""
     return pack(MAGIC, E.pid & 0xFFFFFFFF, E.tx_timed(skip))
 
 
-def trailed_at(buf, n):
+def trailed_at(buf: Any, n: Any) -> Any:
     """Whether buf holds a trailer at offset n."""
     return n >= 0 and buf[n] == 70 and buf[n : n + 4] in (MAGIC, UNTIMED)  # 70: the "F" of both magics
 
 
-def inode_ref(fd):
+def inode_ref(fd: Any) -> Any:
     """The channel ref of a descriptor: "p<inode>"."""
     return "p%d" % os.fstat(fd).st_ino
 
 
-def conn_ref(conn):
+def conn_ref(conn: Any) -> Any:
     """A Connection's channel ref, cached on the object."""
     d = conn.__dict__
     r = d.get("_fk_ref")
@@ -64,14 +70,14 @@ _rx = threading.local()  # the trailer of the payload this thread unpickled last
 # The payload dumps made last (any thread): the send hook knows it by identity without reading
 # its trailer, and lets go of it once sent. Another thread's dumps in between only means the
 # slower check.
-_last_dumped = [None]
+_last_dumped: List[Any] = [None]
 # A Queue's feeder thread pickles through a pickler of its own (_make_feed), which counts each
 # message under the queue's ref as it pickles it, before the feeder takes the queue's write lock:
 # counting inside that lock (the send hook) makes it longer, and other processes feeding the same
 # queue wait for it (that cost 2 µs a message with 4 producers, 4x the hook's own time).
 
 
-def _known_dumps(base):
+def _known_dumps(base: Any) -> Any:
     """Whether base.dumps is the standard library's three lines (the same in 3.9 to 3.13): a
     BytesIO, `cls(buf, protocol).dump(obj)`, `buf.getbuffer()`."""
     try:
@@ -81,7 +87,7 @@ def _known_dumps(base):
         return False
 
 
-def _make_pickler(base, note_loads, counter=None):
+def _make_pickler(base: Any, note_loads: Any, counter: Any = None) -> Any:
     """The trailing ForkingPickler of the connection or queues module; with `counter` ([msgs,
     bytes]), a Queue feeder's own, which counts what it pickles there."""
     base_dumps = base.dumps
@@ -98,7 +104,7 @@ def _make_pickler(base, note_loads, counter=None):
     BytesIO = io.BytesIO
     c = counter
 
-    def _trailer():
+    def _trailer() -> Any:
         k = skip[0]
         if k:
             skip[0] = k - 1
@@ -113,7 +119,7 @@ def _make_pickler(base, note_loads, counter=None):
 
             @staticmethod
             @sites.hidden
-            def dumps(obj, protocol=None):
+            def dumps(obj: Any, protocol: Any = None) -> Any:
                 """The standard library's dumps with the trailer written into the same buffer
                 (no copy). A payload that cannot be pickled is handed to the standard library's own
                 dumps, which raises the same error with its own traceback (a Queue's feeder thread
@@ -158,7 +164,7 @@ def _make_pickler(base, note_loads, counter=None):
 
             @staticmethod
             @sites.hidden
-            def dumps(obj, protocol=None):  # (a classmethod in the base: cls is not needed to call it)
+            def dumps(obj: Any, protocol: Any = None) -> Any:  # (a classmethod in the base: cls is not needed to call it)
                 try:
                     buf = base_dumps(obj, protocol)
                 except BaseException as e:
@@ -181,7 +187,7 @@ def _make_pickler(base, note_loads, counter=None):
 
             @staticmethod
             @sites.hidden
-            def loads(data, *args, **kwargs):
+            def loads(data: Any, *args: Any, **kwargs: Any) -> Any:
                 n = len(data) - tl
                 if n >= 0:
                     m, frm, ts = unpack(data, n)
@@ -198,7 +204,7 @@ def _make_pickler(base, note_loads, counter=None):
     return TrailedPickler
 
 
-def count_received(ref, frm, n, _table=recv_table):
+def count_received(ref: Any, frm: Any, n: Any, _table: Any = recv_table) -> Any:
     """Counts one received message of n payload bytes from pid frm on channel ref; returns its
     `recv` counter [msgs, bytes, latSum, latMax, latN]."""
     key = (ref, frm)
@@ -210,7 +216,7 @@ def count_received(ref, frm, n, _table=recv_table):
     return c
 
 
-def count_rx(ref, rx, tag, _sampled=E.rx_sampled):
+def count_rx(ref: Any, rx: Any, tag: Any, _sampled: Any = E.rx_sampled) -> None:
     """Counts one received message whose trailer loads noted: rx = (fromPid, tSent, bytes); tSent
     is 0 when its sender did not time it. (A message not timed counts as dropped detail:
     emitter.counters_event adds msgs - latN.)"""
@@ -220,6 +226,6 @@ def count_rx(ref, rx, tag, _sampled=E.rx_sampled):
         _sampled(c, ref, frm, ts, n, tag)
 
 
-def declare(kind, ref, refs, site, pool=None, name=None):
+def declare(kind: Any, ref: Any, refs: Any, site: Any, pool: Any = None, name: Any = None) -> None:
     E.emit(["chan", E.time(), {"ref": ref, "kind": kind, "name": name or site.name, "file": site.file, "line": site.line, "refs": refs, "pool": pool}])
 

@@ -8,16 +8,21 @@ flusher thread is stopped around `os.fork()` when it is the only other thread, s
 does not warn about forking a multi-threaded process because of us.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import _socket  # the C module: `socket` costs every process ~3 ms to import, and nothing here needs it
 import sys
 import threading
-from typing import Any, Optional
 
 from . import events as V
 from . import waits
 from .events import budget, buf, fail, misc, paused, sleep, time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 MAX_BACKLOG = 8 * 1024 * 1024
 LOCK_TIMEOUT = 0.5
@@ -33,12 +38,12 @@ _stop: Optional[threading.Event] = None
 class Transport:
     """One non-blocking stream connection to the supervisor, opened lazily with the hello."""
 
-    def __init__(self):
-        self.sock = None
+    def __init__(self) -> None:
+        self.sock: Any = None
         self.dead = False
         self.backlog = bytearray()
 
-    def _connect(self):
+    def _connect(self) -> None:
         s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
             s.settimeout(1.0)
@@ -51,7 +56,7 @@ class Transport:
             raise
         self.sock = s
 
-    def send(self, data):
+    def send(self, data: Any) -> None:
         """Queues one batch line and writes what the socket takes now; never blocks after the hello."""
         if self.dead:
             return
@@ -68,7 +73,7 @@ class Transport:
             self.backlog += data
         self.drain()
 
-    def drain(self):
+    def drain(self) -> None:
         """Writes as much of the backlog as the socket accepts without blocking."""
         b = self.backlog
         while b:
@@ -85,7 +90,7 @@ class Transport:
                 return
             del b[:n]
 
-    def close(self):
+    def close(self) -> None:
         """Closes this process's descriptor (after fork: the parent's connection lives on)."""
         s, self.sock = self.sock, None
         if s is not None:
@@ -99,7 +104,7 @@ class Transport:
 # ---- flushing ------------------------------------------------------------------------------
 
 
-def flush():
+def flush() -> None:
     """Sends everything buffered (and changed counters) as one batch line. Safe from any thread."""
     if not V.enabled or _transport is None or _transport.dead:
         return
@@ -132,7 +137,7 @@ def flush():
 EXIT_DRAIN_S = 0.5  # how long an exiting process may wait for the supervisor to take its last events
 
 
-def drain_at_exit(limit=EXIT_DRAIN_S):
+def drain_at_exit(limit: Any = EXIT_DRAIN_S) -> None:
     """At a process's exit, after its last flush: what the socket did not take yet (the supervisor
     was slow to read) would die with the process, so wait for the socket to become writable and
     send it, for `limit` seconds at most. Only an exiting process waits, and only while there is
@@ -160,7 +165,7 @@ def drain_at_exit(limit=EXIT_DRAIN_S):
         _flush_lock.release()
 
 
-def _run_flusher(stop):
+def _run_flusher(stop: Any) -> None:
     """The flusher thread: refills the detail budget, emits lasting waits, flushes every flushMs."""
     interval = cfg.flush_ms / 1000.0
     per_tick = cfg.detail_rate * interval
@@ -178,7 +183,7 @@ def _run_flusher(stop):
             fail("flusher", e)
 
 
-def start_flusher():
+def start_flusher() -> None:
     """Starts the flusher thread if it is not running (idempotent)."""
     global _thread, _stop
     if _thread is not None or not V.enabled:
@@ -189,12 +194,12 @@ def start_flusher():
     t.start()
 
 
-def stop_flusher(timeout=1.0):
+def stop_flusher(timeout: Any = 1.0) -> Any:
     """Stops the flusher thread and waits for it (used around fork and by uninstall)."""
     global _thread, _stop
     t, s = _thread, _stop
     _thread = _stop = None
-    if t is None:
+    if t is None or s is None:  # (they are set and cleared together)
         return False
     s.set()
     if t is not threading.current_thread():
@@ -202,7 +207,7 @@ def stop_flusher(timeout=1.0):
     return True
 
 
-def _os_threads():
+def _os_threads() -> Any:
     """Number of OS threads of this process (Linux), or None."""
     try:
         with open("/proc/self/stat", "rb") as f:
@@ -212,7 +217,7 @@ def _os_threads():
         return None
 
 
-def before_fork():
+def before_fork() -> None:
     """Stops the flusher when it is the process's only other thread (3.12+ warns about forking threads)."""
     paused[0] = False
     try:
@@ -230,14 +235,14 @@ def before_fork():
         fail("before-fork", e)
 
 
-def after_fork_parent():
+def after_fork_parent() -> None:
     """Restarts the flusher paused by before_fork. Python 3.13+ checks the thread count after the
     after-fork hooks, so there the restart waits for the runtime's next event or wait."""
     if paused[0] and sys.version_info < (3, 13):
         resume()
 
 
-def resume():
+def resume() -> None:
     """Restarts a paused flusher."""
     if paused[0]:
         paused[0] = False

@@ -7,25 +7,30 @@ from the stack, call sites of long waits, and where the main thread stays outsid
 hot paths here read them as module globals.
 """
 
+from __future__ import annotations
+
 import os
 import sys
 import threading
-from typing import Any, Callable, List, Optional, Set, Tuple
 
 from . import sites
 from .events import append, get_ident, paused, sleep, time, wake
 from .events import waits as wait_times
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, List, Optional
+
 enabled = False
-main_ident = threading.main_thread().ident
+main_ident: Any = threading.main_thread().ident
 
 # The main thread's current wait: [what, ref, detail, tBegin, claim, emitted(, sampled)] or None.
 # `claim` holds one token: whoever pops it (the waiting thread or the flusher) reports the wait.
 # tBegin is None for an untimed message wait until the flusher first sees it (msg_wait_begin).
-cur_wait = [None]
+cur_wait: List[Any] = [None]
 wait_s = [0.001]  # waitMs in seconds
 SITE_AFTER = 0.2  # a wait that has lasted this long gets its call site (`ws`), looked up by the flusher
-_sited = [None]  # the wait whose call site was last looked up
+_sited: List[Any] = [None]  # the wait whose call site was last looked up
 
 # Sampling of per-message timing (docs/runtime-protocol.md, "Sampling"). Counts stay exact; the
 # clock is read only on sampled messages. Each is a countdown [calls left untimed, run length]:
@@ -42,11 +47,11 @@ wait_skip = [0, 0]
 # Untimed queue gets (channels._make_rx) do not mark the main thread as waiting: the flusher
 # looks at its stack instead (_check_rx_wait). RX_CODES: the code of those receive wrappers.
 RX_CODES = set()
-rx_claim = [None]  # the untimed get the flusher found blocked and emitted as a wait: its end is the call's
+rx_claim: List[Any] = [None]  # the untimed get the flusher found blocked and emitted as a wait: its end is the call's
 _rx_seen = [None, 0.0]  # the frame of an untimed get the flusher saw blocked at its last tick, and when
 
 
-def wait_begin(what, ref=None, text=None):
+def wait_begin(what: Any, ref: Any = None, text: Any = None) -> Any:
     """Marks the main thread as waiting; returns a token for wait_end, or None (nested, other thread, off)."""
     if cur_wait[0] is not None or get_ident() != main_ident or not enabled:
         return None
@@ -57,7 +62,7 @@ def wait_begin(what, ref=None, text=None):
     return w
 
 
-def wait_end(w):
+def wait_end(w: Any) -> None:
     """Ends a wait: `we` when the flusher already emitted its `w`; a wait that lasted waitMs is
     emitted here with both ends; a shorter one only adds its time to the `waits` counter.
 
@@ -84,7 +89,7 @@ def wait_end(w):
             c[0] += d
 
 
-def msg_wait_begin(what, ref):
+def msg_wait_begin(what: Any, ref: Any) -> Any:
     """wait_begin for the waits of message calls (Queue.get, Connection.recv, a bounded put): the
     clock is read on sampled calls only. An untimed wait gets its start from the flusher, which
     stamps it when it first sees it and emits it once it has lasted waitMs from there."""
@@ -102,7 +107,7 @@ def msg_wait_begin(what, ref):
     return w
 
 
-def msg_wait_timed(what, ref):
+def msg_wait_timed(what: Any, ref: Any) -> Any:
     """The timed call of a message wait whose caller keeps the `wait_skip` countdown itself (a
     queue's get, channels._make_rx): a timed wait token, or None off the main thread (which then
     leaves the next calls untimed), when nested, or when recording is off."""
@@ -117,7 +122,7 @@ def msg_wait_timed(what, ref):
     return w
 
 
-def end_rx_claim():
+def end_rx_claim() -> None:
     """The end of an untimed get that the flusher emitted as a wait (_check_rx_wait), called by
     the receive wrapper that found rx_claim set: only the main thread's call ends it."""
     w = rx_claim[0]
@@ -130,7 +135,7 @@ def end_rx_claim():
     append(["we", time()])
 
 
-def msg_wait_end(w):
+def msg_wait_end(w: Any) -> None:
     """Ends a wait begun by msg_wait_begin (see msg_wait_end_tail)."""
     if w is None:
         return
@@ -144,7 +149,7 @@ def msg_wait_end(w):
         msg_wait_end_tail(w, True)
 
 
-def msg_wait_end_tail(w, mine, _max=WAIT_SKIP_MAX):
+def msg_wait_end_tail(w: Any, mine: Any, _max: Any = WAIT_SKIP_MAX) -> None:
     """The slow end of a message wait: it was sampled, or the flusher saw it (claimed it, or
     stamped its start). `mine` is False when the flusher claimed it. A sampled short wait counts
     for itself and for the untimed calls after it in `waits`."""
@@ -173,7 +178,7 @@ def msg_wait_end_tail(w, mine, _max=WAIT_SKIP_MAX):
 
 
 
-def wait_end_claimed(w, t):
+def wait_end_claimed(w: Any, t: Any) -> None:
     """The flusher emitted this wait's `w`: wait until it is in the buffer, then end it."""
     k = 0
     while not w[5] and k < 200:
@@ -182,7 +187,7 @@ def wait_end_claimed(w, t):
     append(["we", t])
 
 
-def _check_wait(now):
+def _check_wait(now: float) -> None:
     """Flusher side of the lazy waits: emit `w` (with its real start) for a wait that has lasted."""
     w = cur_wait[0]
     if w is None:
@@ -204,7 +209,7 @@ def _check_wait(now):
 RX_DEPTH = 6  # how far below the innermost frame an untimed receive wrapper is looked for
 
 
-def _check_rx_wait(now):
+def _check_rx_wait(now: float) -> None:
     """Flusher side of untimed queue gets: the main thread is found in one (its wrapper's code in
     the innermost RX_DEPTH frames) at two ticks in a row, in the same call (the same frame object:
     the one seen last is held, so a later call cannot reuse it), so it has waited since the first:
@@ -233,7 +238,7 @@ def _check_rx_wait(now):
     cur_wait[0] = w  # for its call site (_check_wait_site)
 
 
-def _check_wait_site(now):
+def _check_wait_site(now: float) -> None:
     """Flusher side: for a wait of the main thread that has lasted SITE_AFTER (and whose `w` is out),
     a `ws` event with the user's line it waits in. One frame walk per long wait, never on the hot path."""
     w = cur_wait[0]
@@ -255,14 +260,14 @@ STUCK_DEPTH = 32  # how far up the stack a known place (a Queue's exit flush) is
 _stuck = [None, 0.0, False]  # (id, code, lasti) of the innermost frame seen last, since when, reported
 
 
-def _stuck_end(now):
+def _stuck_end(now: float) -> None:
     if _stuck[2]:
         append(["bke", now])
     _stuck[0] = None
     _stuck[2] = False
 
 
-def _check_stuck(now):
+def _check_stuck(now: float) -> None:
     """Flusher side: reports where the main thread has stayed, outside recorded waits, for STUCK_AFTER."""
     if cur_wait[0] is not None or rx_claim[0] is not None:
         if _stuck[0] is not None:
@@ -292,7 +297,7 @@ def _check_stuck(now):
     append(["bk", now, _stuck[1], what, ref, text, file, line])
 
 
-def _stuck_place(f):
+def _stuck_place(f: Any) -> Any:
     """(what, ref, detail) of a place the main thread stays: a Queue's exit flush (`exit-flush`, the
     queue's ref), else `frame` and the innermost function's name."""
     g = f
