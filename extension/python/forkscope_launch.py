@@ -154,7 +154,8 @@ try:
         import runpy
 
         _fresh_main(None)
-        runpy._run_module_as_main(_target if _mode == "module" else "__main__", alter_argv=_mode == "module")  # pyright: ignore[reportAttributeAccessIssue]
+        _run_as_main = runpy._run_module_as_main  # pyright: ignore[reportAttributeAccessIssue] - private, in every version
+        _run_as_main(_target if _mode == "module" else "__main__", alter_argv=_mode == "module")
 except BaseException as _e:
     if _runtime is not None:
         _runtime.set_main_exit(_exit_code(_e), _e)

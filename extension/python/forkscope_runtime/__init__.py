@@ -3,15 +3,24 @@ Forkscope supervisor (docs/runtime-protocol.md). Standard library only.
 
 Modules, one concern each:
   config     FORKSCOPE_RUNTIME, parsed once
-  emitter    event buffer, counters, lazy waits, flusher thread, socket
-  sites      the user's creating line (names), hiding wrapper frames
+  emitter    the recording API the rest imports as E (re-exports events, waits, transport)
+  events     the event buffer, counters, detail budget, hook failures
+  waits      the main thread's waits; the flusher's lazy waits and stuck detection
+  transport  batching, the flusher thread, the Unix socket
+  sites      the user's creating line (names, `Site`), hiding wrapper frames
   patching   the undo log behind uninstall()
   lazy       patch a standard-library module when it is first imported
   processes  lifecycle: start/bootstrap/join/poll, fork and spawn following
-  channels   Connection/Pipe/Queue/SimpleQueue traffic with sender trailers
+  channels   message traffic (the names bootstrap hooks), made of:
+    trailer  the sender trailer, its pickler, counting received messages, channel refs
+    pipes    Connection/Pipe: the send hook, recv and its wait, declaring pipes
+    queues   Queue/JoinableQueue/SimpleQueue: counting gets, their waits, the feeder
   locks      synchronize primitives, shared ctypes, time.sleep
   pools      Pool and ProcessPoolExecutor tasks and calls
   managers   Manager proxy calls and the server
+  children   Python children started outside multiprocessing (subprocess, exec, spawn)
+  output     the output of each process, attributed
+  joblib_support  joblib and loky
   bootstrap  install / uninstall in a process
 
 Importing the package installs nothing; `bootstrap.install_main()` (the

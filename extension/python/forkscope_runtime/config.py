@@ -22,7 +22,9 @@ class Config:
 
     __slots__ = ("socket", "secret", "root", "flush_ms", "detail_rate", "wait_ms", "max_processes")
 
-    def __init__(self, socket: Any, secret: Any, root: Any, flush_ms: Any = 20, detail_rate: Any = 2000, wait_ms: Any = 1, max_processes: Any = 1000) -> None:
+    def __init__(
+        self, socket: Any, secret: Any, root: Any, flush_ms: Any = 20, detail_rate: Any = 2000, wait_ms: Any = 1, max_processes: Any = 1000
+    ) -> None:
         self.socket = socket
         self.secret = secret
         self.root = root

@@ -34,7 +34,8 @@ tasks = {}  # (ref, job) -> [chunks, items, busySeconds]
 calls = {}  # (ref, method) -> [count]
 call_times = {}  # (ref, method) -> [timed, seconds, maxSeconds] (Manager proxy calls' round trips)
 misc = {"detail": 0, "dropped": 0, "droppedBatches": 0}
-_last: Dict[Any, Any] = {("misc", "detail"): 0, ("misc", "dropped"): 0, ("misc", "droppedBatches"): 0}  # (section, key) -> last value emitted
+# (section, key) -> last value emitted
+_last: Dict[Any, Any] = {("misc", "detail"): 0, ("misc", "dropped"): 0, ("misc", "droppedBatches"): 0}
 
 # Detail budget, refilled by the flusher: budget[0] is what may still be emitted.
 budget = [0.0]

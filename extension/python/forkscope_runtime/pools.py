@@ -330,9 +330,10 @@ def _instrument_executor_worker(call_queue: Any, result_queue: Any) -> None:
         return item.work_id, 0, items
 
     ref = call_queue.__dict__.get("_fk_ref") or pipe_ref(call_queue)
-    instrument_worker(
-        call_queue, result_queue, ref, "executor.worker", "the executor's shutdown", describe, lambda obj: getattr(obj, "exception", None) is None
-    )
+    def succeeded(obj: Any) -> bool:
+        return getattr(obj, "exception", None) is None
+
+    instrument_worker(call_queue, result_queue, ref, "executor.worker", "the executor's shutdown", describe, succeeded)
 
 
 def _process_worker(call_queue: Any, result_queue: Any, *args: Any, **kwargs: Any) -> Any:

@@ -183,7 +183,9 @@ class _Index(object):
             if isinstance(node, ast.stmt):
                 end = node.end_lineno
                 if isinstance(node, (ast.With, ast.AsyncWith)):
-                    end = max([it.context_expr.end_lineno for it in node.items] + [it.optional_vars.end_lineno for it in node.items if it.optional_vars is not None])  # pyright: ignore[reportArgumentType]
+                    ends: Any = [it.context_expr.end_lineno for it in node.items]
+                    ends += [it.optional_vars.end_lineno for it in node.items if it.optional_vars is not None]
+                    end = max(ends)
                 elif isinstance(node, (ast.If, ast.While)):
                     end = node.test.end_lineno
                 elif not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Return)):

@@ -219,7 +219,7 @@ def count_received(ref: Any, frm: Any, n: Any, _table: Any = recv_table) -> Any:
 def count_rx(ref: Any, rx: Any, tag: Any, _sampled: Any = E.rx_sampled) -> None:
     """Counts one received message whose trailer loads noted: rx = (fromPid, tSent, bytes); tSent
     is 0 when its sender did not time it. (A message not timed counts as dropped detail:
-    emitter.counters_event adds msgs - latN.)"""
+    events.counters_event adds msgs - latN.)"""
     frm, ts, n = rx
     c = count_received(ref, frm, n)
     if ts:

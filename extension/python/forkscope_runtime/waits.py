@@ -19,7 +19,7 @@ from .events import waits as wait_times
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, List, Optional
+    from typing import Any, Callable, List, Optional, Set
 
 enabled = False
 main_ident: Any = threading.main_thread().ident
@@ -36,17 +36,15 @@ _sited: List[Any] = [None]  # the wait whose call site was last looked up
 # clock is read only on sampled messages. Each is a countdown [calls left untimed, run length]:
 # after a sampled call that found the channel busy (a short wait, a message sent soon after the
 # last timed one) the run of untimed calls doubles up to its cap; a long wait or a slow message
-# ends it. Messages are timed by their sender (channels.py: a timed trailer carries the send
+# ends it. Messages are timed by their sender (trailer.py: a timed trailer carries the send
 # time, an untimed one does not); every timed message is timed by its receiver too.
 WAIT_SKIP_MAX = 63
 wait_skip = [0, 0]
-# Send-side countdowns [left, run length, time of the last timed send] are kept per pickler
-# (channels.py): one per Queue feeder, one for the other queue puts, one for Connection.send, so a
-# busy channel does not leave a quiet one of the same process untimed.
+# The send side's countdowns: emitter.tx_timed.
 
-# Untimed queue gets (channels._make_rx) do not mark the main thread as waiting: the flusher
+# Untimed queue gets (queues._make_rx) do not mark the main thread as waiting: the flusher
 # looks at its stack instead (_check_rx_wait). RX_CODES: the code of those receive wrappers.
-RX_CODES = set()
+RX_CODES: Set[Any] = set()
 rx_claim: List[Any] = [None]  # the untimed get the flusher found blocked and emitted as a wait: its end is the call's
 _rx_seen = [None, 0.0]  # the frame of an untimed get the flusher saw blocked at its last tick, and when
 
