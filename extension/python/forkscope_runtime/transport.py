@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 MAX_BACKLOG = 8 * 1024 * 1024
 LOCK_TIMEOUT = 0.5
 
-cfg: Any = None  # config.Config, given by open()
+cfg: Any = None  # config.Config, given by open_transport()
 _flush_lock = threading.Lock()
 last_flush = [0.0]  # when the last flush started
 _transport: "Optional[Transport]" = None
