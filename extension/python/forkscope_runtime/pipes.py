@@ -6,11 +6,12 @@ from __future__ import annotations
 from . import emitter as E
 from . import sites
 from .patching import replace
-from .trailer import QUIET, TLEN, _make_pickler, _rx, _last_dumped, conn_ref, count_rx, sent_table, trailed_at, declare
+from .trailer import QUIET, TLEN, _last_dumped, _make_pickler, _rx, conn_ref, count_rx, declare, sent_table, trailed_at
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, List
+
 
 def _make_send_bytes(orig: Callable[..., Any]) -> Any:
     trailed = trailed_at

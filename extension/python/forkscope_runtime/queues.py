@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, List
 
-_SEM_MAX = None
+_SEM_MAX: Any = None  # SemLock.SEM_VALUE_MAX, known once queues is patched
 
 
 def pipe_ref(q: Any) -> Any:
