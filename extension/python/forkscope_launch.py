@@ -7,18 +7,24 @@ module kept in sys.modules, the same `__file__`, `sys.argv` and `sys.path[0]`,
 the same exit code, and tracebacks without this launcher's frames.
 """
 
+from __future__ import annotations
+
 import os
 import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 _LAUNCHER = os.path.abspath(__file__)
 
 
-def _usage():
+def _usage() -> None:
     sys.stderr.write("usage: forkscope_launch.py SCRIPT [ARGS...] | -m MODULE [ARGS...]\n")
     raise SystemExit(2)
 
 
-def _prepare():
+def _prepare() -> Any:
     """Sets argv/path like plain Python; installs the runtime; returns (mode, target)."""
     args = sys.argv[1:]
     if not args:
@@ -52,7 +58,7 @@ def _prepare():
     return mode, target, runtime
 
 
-def _is_zip(path):
+def _is_zip(path: Any) -> Any:
     try:
         import zipfile
 
@@ -61,17 +67,17 @@ def _is_zip(path):
         return False
 
 
-def _fresh_main(path):
+def _fresh_main(path: Any) -> Any:
     import types
 
     main = types.ModuleType("__main__")
     main.__annotations__ = {}
-    main.__builtins__ = __builtins__
+    main.__builtins__ = __builtins__  # pyright: ignore[reportAttributeAccessIssue]
     if path is not None:
         from importlib.machinery import SourceFileLoader
 
         main.__file__ = path
-        main.__cached__ = None
+        main.__cached__ = None  # pyright: ignore[reportAttributeAccessIssue]
         main.__loader__ = SourceFileLoader("__main__", path)
     else:
         main.__loader__ = None
@@ -81,13 +87,13 @@ def _fresh_main(path):
     return main
 
 
-def _cannot_open(target, e):
+def _cannot_open(target: Any, e: Any) -> NoReturn:
     prog = getattr(sys, "orig_argv", [sys.executable])[0]
     sys.stderr.write("%s: can't open file %r: [Errno %d] %s\n" % (prog, os.path.abspath(target), e.errno, e.strerror))
     raise SystemExit(2)
 
 
-def _compile_script(target):
+def _compile_script(target: Any) -> Any:
     path = os.path.abspath(target)
     try:
         with open(path, "rb") as f:
@@ -97,14 +103,14 @@ def _compile_script(target):
     return path, source
 
 
-def _strip(tb):
+def _strip(tb: Any) -> Any:
     """Drops this launcher's leading frames from a traceback."""
     while tb is not None and tb.tb_frame.f_code.co_filename == _LAUNCHER:
         tb = tb.tb_next
     return tb
 
 
-def _exit_code(e):
+def _exit_code(e: Any) -> Any:
     if isinstance(e, SystemExit):
         c = e.code
         if c is None:
@@ -115,11 +121,11 @@ def _exit_code(e):
     return 1
 
 
-def _old_python_hook(runtime):
+def _old_python_hook(runtime: Any) -> None:
     """Python < 3.11 re-raises the traceback it saved, so the printing hook drops our frames."""
     previous = sys.excepthook
 
-    def excepthook(t, v, tb):
+    def excepthook(t: Any, v: Any, tb: Any) -> Any:
         tb = _strip(tb)
         if runtime is not None:
             try:
@@ -148,7 +154,8 @@ try:
         import runpy
 
         _fresh_main(None)
-        runpy._run_module_as_main(_target if _mode == "module" else "__main__", alter_argv=_mode == "module")
+        _run_as_main = runpy._run_module_as_main  # pyright: ignore[reportAttributeAccessIssue] - private, in every version
+        _run_as_main(_target if _mode == "module" else "__main__", alter_argv=_mode == "module")
 except BaseException as _e:
     if _runtime is not None:
         _runtime.set_main_exit(_exit_code(_e), _e)

@@ -6,14 +6,21 @@ Here the environment and sys.path are put back as the child would have had
 them, the runtime is installed, and the sitecustomize this file shadows (if
 any) runs, so the script sees what it sees without Forkscope."""
 
+from __future__ import annotations
 
-def _forkscope_child():
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def _forkscope_child() -> None:
     import os
     import sys
 
     here = os.path.dirname(os.path.abspath(__file__))
     mark = os.environ.get("FORKSCOPE_CHILD")
-    how = parent = None
+    how: Any = None
+    parent: Any = None
     if mark:
         parts = mark.split("|", 3)
         if len(parts) == 4 and parts[2] == here:
@@ -47,7 +54,7 @@ def _forkscope_child():
         if spec is not None and spec.loader is not None and os.path.dirname(os.path.abspath(spec.origin or "")) != here:
             module = importlib.util.module_from_spec(spec)
             sys.modules["sitecustomize"] = module
-            spec.loader.exec_module(module)
+            spec.loader.exec_module(module)  # pyright: ignore[reportAttributeAccessIssue]
     except Exception as err:  # what site.py itself says of a failing sitecustomize, and goes on
         sys.stderr.write("Error in sitecustomize; set PYTHONVERBOSE for traceback:\n%s: %s\n" % (err.__class__.__name__, err))
 

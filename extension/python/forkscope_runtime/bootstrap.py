@@ -12,6 +12,8 @@ so it runs after multiprocessing's own (which joins children), and the
 process's `exit` event comes last.
 """
 
+from __future__ import annotations
+
 import sys
 
 from . import config
@@ -19,6 +21,10 @@ from . import emitter as E
 from . import processes
 from . import sites
 from .patching import replace, undo_all
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
 _state = {"installed": False}
 
@@ -53,8 +59,8 @@ HOOKS = (
 )
 
 
-def _hook(runtime_module, function):
-    def run(module):
+def _hook(runtime_module: Any, function: Any) -> Any:
+    def run(module: Any) -> None:
         import importlib
 
         getattr(importlib.import_module("forkscope_runtime." + runtime_module), function)(module)
@@ -62,7 +68,7 @@ def _hook(runtime_module, function):
     return run
 
 
-def _install_patches():
+def _install_patches() -> None:
     import atexit
 
     from . import lazy, locks
@@ -83,13 +89,13 @@ def _install_patches():
         _install_old_traceback_filter()
 
 
-def _install_old_traceback_filter():
+def _install_old_traceback_filter() -> None:
     """Python 3.9/3.10: cut the runtime's wrapper frames out of printed tracebacks."""
     import traceback
 
     orig_walk = traceback.walk_tb
 
-    def walk_tb(tb):
+    def walk_tb(tb: Any) -> Iterator[Any]:
         for f, lineno in orig_walk(tb):
             if f.f_code not in sites.HIDDEN:
                 yield f, lineno
@@ -97,7 +103,7 @@ def _install_old_traceback_filter():
     replace(traceback, "walk_tb", walk_tb)
     orig_hook = sys.excepthook
 
-    def excepthook(t, v, tb):
+    def excepthook(t: Any, v: Any, tb: Any) -> Any:
         try:
             tb = sites.splice(tb)
             v.__traceback__ = tb  # the default hook prints the exception's own traceback
@@ -111,7 +117,7 @@ def _install_old_traceback_filter():
         replace(sys, "excepthook", excepthook)
 
 
-def _start(role_hint):
+def _start(role_hint: Any) -> Any:
     if _state["installed"]:
         return False
     cfg = config.load()
@@ -132,7 +138,7 @@ def _start(role_hint):
         return False
 
 
-def install_main():
+def install_main() -> Any:
     """Installs the runtime in the main process and announces it; returns True when active."""
     if not _start("main"):
         return False
@@ -143,7 +149,7 @@ def install_main():
     return True
 
 
-def install_spawned(role):
+def install_spawned(role: Any) -> Any:
     """Installs the runtime in a process started with `python -c` by multiprocessing."""
     if not _start(role):
         return False
@@ -157,7 +163,7 @@ def install_spawned(role):
     return True
 
 
-def _is_loky_tracker(orig_argv):
+def _is_loky_tracker(orig_argv: Any) -> Any:
     """True for loky's resource tracker: `python … -c "from <loky>.backend.resource_tracker import main…"`."""
     try:
         i = orig_argv.index("-c")
@@ -166,7 +172,7 @@ def _is_loky_tracker(orig_argv):
         return False
 
 
-def install_child(how, parent):
+def install_child(how: Any, parent: Any) -> Any:
     """Installs the runtime in a Python interpreter started outside multiprocessing (`subprocess`,
     `os.posix_spawn`, `os.exec*`), from forkscope_child/sitecustomize.py. `how` is the starting call
     ("subprocess", "posix_spawn", "exec"), `parent` the pid that made it. After an exec the process
@@ -208,7 +214,7 @@ def install_child(how, parent):
     return True
 
 
-def set_main_exit(code, exc=None):
+def set_main_exit(code: Any, exc: Any = None) -> None:
     """The launcher tells the exit code the main script ended with (and the exception it ended with)."""
     processes.identity["main_exit"] = code
     try:
@@ -217,12 +223,12 @@ def set_main_exit(code, exc=None):
         pass
 
 
-def active():
+def active() -> Any:
     """True while the runtime is installed in this process."""
     return _state["installed"]
 
 
-def uninstall():
+def uninstall() -> None:
     """Undoes every patch and stops recording in this process."""
     try:
         E.stop()
@@ -243,3 +249,8 @@ def uninstall():
         pass
     undo_all()
     _state["installed"] = False
+
+
+# processes.py takes the runtime out of a process started with it turned off (_fk_off) through
+# this, so that it does not import bootstrap (which imports it).
+processes.uninstall_all[0] = uninstall

@@ -24,6 +24,8 @@ spawn*) emit an `exec` event and flush before the process image is replaced;
 the same pid then connects again as the new program (docs/runtime-protocol.md).
 """
 
+from __future__ import annotations
+
 import os
 import sys
 import threading
@@ -32,17 +34,21 @@ from . import emitter as E
 from . import sites
 from .patching import replace
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List
+
 CHILD_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "forkscope_child")
 MARK = "FORKSCOPE_CHILD"
 _installed = [False]
 _local = threading.local()  # .in_popen: inside subprocess's _execute_child (which may call os.posix_spawn)
-_self_exe = [None]
+_self_exe: List[Any] = [None]
 
 
 # ---- exit codes ---------------------------------------------------------------------------------
 
 
-def _code(status):
+def _code(status: Any) -> Any:
     """The exit code of a wait status (negative signal number when killed); None if not an end."""
     try:
         if os.WIFSTOPPED(status) or os.WIFCONTINUED(status):
@@ -55,7 +61,7 @@ def _code(status):
 _recent = {}  # pid -> exit code, reaps reported by the wait wrappers (subprocess's own report is then skipped)
 
 
-def _reaped(pid, code, dedupe=False):
+def _reaped(pid: Any, code: Any, dedupe: Any = False) -> None:
     if code is None or not E.enabled:
         return
     if dedupe:
@@ -72,9 +78,9 @@ def _reaped(pid, code, dedupe=False):
         E.fail("waitpid", e)
 
 
-def _make_wait(orig, pid_status):
+def _make_wait(orig: Callable[..., Any], pid_status: Any) -> Any:
     @sites.hidden
-    def wait(*args, **kwargs):
+    def wait(*args: Any, **kwargs: Any) -> Any:
         try:
             r = orig(*args, **kwargs)
         except BaseException as e:
@@ -94,15 +100,15 @@ def _make_wait(orig, pid_status):
     return wait
 
 
-def _waitid_pid_status(r):
+def _waitid_pid_status(r: Any) -> Any:
     if r is None:
         return 0, None
     return r.si_pid, r
 
 
-def _make_waitid(orig):
+def _make_waitid(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def waitid(*args, **kwargs):
+    def waitid(*args: Any, **kwargs: Any) -> Any:
         try:
             r = orig(*args, **kwargs)
         except BaseException as e:
@@ -126,14 +132,14 @@ def _make_waitid(orig):
 # ---- is it Python? ------------------------------------------------------------------------------
 
 
-def _fs(x):
+def _fs(x: Any) -> Any:
     try:
         return os.fsdecode(x)
     except Exception:
         return None
 
 
-def _resolve(exe, env, cwd=None):
+def _resolve(exe: Any, env: Any, cwd: Any = None) -> Any:
     """The file a call would run: `exe` as given when it holds a slash, else found on PATH."""
     exe = _fs(exe)
     if not exe:
@@ -153,7 +159,7 @@ def _resolve(exe, env, cwd=None):
     return None
 
 
-def _looks_python_name(name):
+def _looks_python_name(name: Any) -> Any:
     if not name.startswith("python"):
         return False
     rest = name[6:]
@@ -163,7 +169,7 @@ def _looks_python_name(name):
     return all(c.isdigit() or c == "." for c in rest)
 
 
-def is_python(path):
+def is_python(path: Any) -> Any:
     """True when `path` runs a Python interpreter: the running one, a python* binary, or a #! script naming python."""
     if not path:
         return False
@@ -183,7 +189,7 @@ def is_python(path):
         return False
 
 
-def _ignores_pythonpath(argv):
+def _ignores_pythonpath(argv: Any) -> Any:
     """True when the interpreter's options (-E, -I, -S) mean it would not load our sitecustomize."""
     i = 1
     while i < len(argv):
@@ -209,13 +215,13 @@ def _ignores_pythonpath(argv):
 # ---- the child's environment --------------------------------------------------------------------
 
 
-def child_env(env, how):
+def child_env(env: Any, how: Any) -> Any:
     """A copy of `env` (None: os.environ) that makes a Python child load the runtime; None when it cannot."""
     base = os.environ if env is None else env
     items = list(base.items())
     binary = bool(items) and isinstance(items[0][0], bytes)
     enc = os.fsencode if binary else (lambda s: s)
-    out = dict(items)
+    out: Dict[Any, Any] = dict(items)
     pp_key, mark_key, rt_key = enc("PYTHONPATH"), enc(MARK), enc("FORKSCOPE_RUNTIME")
     if mark_key in out:  # already prepared (an exec* called from a spawn* helper, for instance)
         return out
@@ -231,7 +237,7 @@ def child_env(env, how):
     return out
 
 
-def _started(pid, argv, python, how):
+def _started(pid: Any, argv: Any, python: Any, how: Any) -> None:
     """The `popen` event: this process started `argv` as child `pid` (shown at once, even if it is short)."""
     try:
         if isinstance(pid, int) and pid > 0:
@@ -240,7 +246,7 @@ def _started(pid, argv, python, how):
         E.fail(how, e)
 
 
-def _argv_list(args):
+def _argv_list(args: Any) -> Any:
     if isinstance(args, (str, bytes)) or hasattr(args, "__fspath__"):
         return [args]
     return list(args)
@@ -249,9 +255,9 @@ def _argv_list(args):
 # ---- subprocess ---------------------------------------------------------------------------------
 
 
-def _make_execute_child(orig):
+def _make_execute_child(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def _execute_child(self, *args, **kwargs):
+    def _execute_child(self, *args: Any, **kwargs: Any) -> Any:
         argv = py = None
         if E.enabled and len(args) > 9:  # (args, executable, preexec_fn, close_fds, pass_fds, cwd, env, startupinfo, creationflags, shell, ...)
             try:
@@ -282,9 +288,9 @@ def _make_execute_child(orig):
     return _execute_child
 
 
-def _make_handle_exitstatus(orig):
+def _make_handle_exitstatus(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def _handle_exitstatus(self, *args, **kwargs):
+    def _handle_exitstatus(self, *args: Any, **kwargs: Any) -> Any:
         r = orig(self, *args, **kwargs)
         try:  # (also reached from Popen.__del__ at interpreter shutdown: nothing here may raise)
             if E.enabled and self.returncode is not None and not self.__dict__.get("_fk_reaped"):
@@ -297,7 +303,7 @@ def _make_handle_exitstatus(orig):
     return _handle_exitstatus
 
 
-def _patch_subprocess(subprocess):
+def _patch_subprocess(subprocess: Any) -> None:
     P = subprocess.Popen
     if hasattr(P, "_execute_child") and sys.platform != "win32":
         replace(P, "_execute_child", _make_execute_child(P._execute_child))
@@ -308,7 +314,7 @@ def _patch_subprocess(subprocess):
 # ---- exec and posix_spawn -----------------------------------------------------------------------
 
 
-def _boots_itself(argv):
+def _boots_itself(argv: Any) -> Any:
     """True when the program is `python -c CODE` whose code loads the runtime itself (the runtime's own
     launch prefix, which joblib_support puts in front of loky's worker command): its environment is
     left as given, so that the runtime is not installed twice."""
@@ -319,7 +325,7 @@ def _boots_itself(argv):
     return False
 
 
-def _shown_argv(argv, limit=32):
+def _shown_argv(argv: Any, limit: Any = 32) -> Any:
     """argv as the `exec` event shows it: the runtime's launch prefix is left out (`-c PREFIX…run M`
     reads `-m M`, as the user's library wrote it)."""
     out = []
@@ -336,7 +342,7 @@ def _shown_argv(argv, limit=32):
     return out
 
 
-def _before_exec(path, argv, python):
+def _before_exec(path: Any, argv: Any, python: Any) -> None:
     """The `exec` event, flushed and drained: the process image is replaced next."""
     try:
         shown = _shown_argv(argv)
@@ -347,9 +353,9 @@ def _before_exec(path, argv, python):
         E.fail("exec", e)
 
 
-def _make_execv(orig):
+def _make_execv(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def execv(path, argv):
+    def execv(path: Any, argv: Any) -> Any:
         if E.enabled:
             try:
                 a = _argv_list(argv)
@@ -371,9 +377,9 @@ def _make_execv(orig):
     return execv
 
 
-def _make_execve(orig):
+def _make_execve(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def execve(path, argv, env):
+    def execve(path: Any, argv: Any, env: Any) -> Any:
         if E.enabled:
             try:
                 a = _argv_list(argv)
@@ -393,12 +399,12 @@ def _make_execve(orig):
     return execve
 
 
-_execve_orig = [None]
+_execve_orig: List[Any] = [None]
 
 
-def _make_posix_spawn(orig, search):
+def _make_posix_spawn(orig: Callable[..., Any], search: Any) -> Any:
     @sites.hidden
-    def posix_spawn(path, argv, env, *args, **kwargs):
+    def posix_spawn(path: Any, argv: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
         a = py = None
         if E.enabled and not getattr(_local, "in_popen", False):
             try:
@@ -424,7 +430,7 @@ def _make_posix_spawn(orig, search):
 # ---- multiprocessing's helpers: their own exit code ----------------------------------------------
 
 
-def _patch_helper(module):
+def _patch_helper(module: Any) -> None:
     """In the resource tracker and the forkserver (started with `python -c`, nobody's Process), the
     exit code of their `main` is what the process exits with: the `exit` event carries it."""
     from . import processes
@@ -436,7 +442,7 @@ def _patch_helper(module):
     orig = module.main
 
     @sites.hidden
-    def main(*args, **kwargs):
+    def main(*args: Any, **kwargs: Any) -> Any:
         try:
             r = orig(*args, **kwargs)
         except SystemExit as e:
@@ -452,7 +458,7 @@ def _patch_helper(module):
     replace(module, "main", main)
 
 
-def install():
+def install() -> None:
     """Wraps the os-level calls (once per process; subprocess is patched when imported)."""
     if _installed[0] or os.name != "posix":
         return
@@ -473,5 +479,5 @@ def install():
             replace(os, name, _make_posix_spawn(f, search))
 
 
-def uninstall():
+def uninstall() -> None:
     _installed[0] = False

@@ -5,8 +5,14 @@ the same settings. Without the variable, or with a malformed one, `load()`
 returns None and the runtime installs nothing.
 """
 
+from __future__ import annotations
+
 import json
 import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ENV = "FORKSCOPE_RUNTIME"
 
@@ -16,7 +22,9 @@ class Config:
 
     __slots__ = ("socket", "secret", "root", "flush_ms", "detail_rate", "wait_ms", "max_processes")
 
-    def __init__(self, socket, secret, root, flush_ms=20, detail_rate=2000, wait_ms=1, max_processes=1000):
+    def __init__(
+        self, socket: Any, secret: Any, root: Any, flush_ms: Any = 20, detail_rate: Any = 2000, wait_ms: Any = 1, max_processes: Any = 1000
+    ) -> None:
         self.socket = socket
         self.secret = secret
         self.root = root
@@ -26,14 +34,14 @@ class Config:
         self.max_processes = max_processes
 
 
-def _number(value, default, low, high):
+def _number(value: Any, default: Any, low: Any, high: Any) -> Any:
     """A finite number from the payload clamped to [low, high], else the default."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return default
     return min(max(value, low), high)
 
 
-def parse(text):
+def parse(text: Any) -> Any:
     """Parses the payload text; returns a Config, or None when it is missing or malformed."""
     if not text:
         return None
@@ -57,6 +65,6 @@ def parse(text):
     )
 
 
-def load():
+def load() -> Any:
     """Reads FORKSCOPE_RUNTIME from the environment (see `parse`)."""
     return parse(os.environ.get(ENV))

@@ -33,6 +33,8 @@ user's line, its batches count their calls, and the `Parallel` call is its one `
 Nothing here changes what is computed or pickled but the 16-byte trailer after each pickle.
 """
 
+from __future__ import annotations
+
 import os
 import sys
 import types
@@ -41,6 +43,10 @@ from . import emitter as E
 from . import processes
 from . import sites
 from .patching import replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, List
 
 LOKY_PACKAGES = ("joblib.externals.loky", "loky")
 _open = {}  # id(backend) -> [pool ref, t0, first job, site, tref, rref, processes, parallel]
@@ -58,7 +64,7 @@ RUN_AS_MAIN = (
 # ---- frames: joblib's and loky's own code is library code ----------------------------------
 
 
-def _library_dir(module):
+def _library_dir(module: Any) -> None:
     """Marks the package directory of `module` as library code for sites (so the channels it
     makes are internal, and a user's line is the first frame outside it)."""
     try:
@@ -69,30 +75,30 @@ def _library_dir(module):
         E.fail("joblib", e)
 
 
-def _patch_joblib(mod):
+def _patch_joblib(mod: Any) -> None:
     _library_dir(mod)
 
 
-def _patch_loky(mod):
+def _patch_loky(mod: Any) -> None:
     _library_dir(mod)
 
 
-def user_site():
-    """(file, line, name) of the innermost frame outside the runtime, the standard library's
+def user_site() -> Any:
+    """The Site (file, line, name) of the innermost frame outside the runtime, the standard library's
     multiprocessing and joblib/loky (the user's `Parallel(...)(...)` line)."""
     f = sys._getframe(1)
     while f is not None:
         fn = f.f_code.co_filename
         if not (sites._is_runtime(fn) or fn.startswith("<") or any(fn.startswith(d) for d in sites._STDLIB_DIRS) or fn in sites._CONTEXT_FILES):
-            return fn, f.f_lineno, sites._name_at(fn, f.f_lineno, f.f_globals)
+            return sites.Site(fn, f.f_lineno, sites._name_at(fn, f.f_lineno, f.f_globals), False)
         f = f.f_back
-    return None, None, None
+    return sites.Site(None, None, None, False)
 
 
 # ---- launch ----------------------------------------------------------------------------------
 
 
-def launch_command(cmd):
+def launch_command(cmd: Any) -> Any:
     """loky's worker command line with the runtime's import in front of its module: `-m MOD` becomes
     `-c PREFIX+run MOD as __main__`; any other command is returned unchanged."""
     cmd = list(cmd)
@@ -107,9 +113,9 @@ def launch_command(cmd):
     return cmd
 
 
-def _make_fork_exec(orig):
+def _make_fork_exec(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def fork_exec(cmd, *args, **kwargs):
+    def fork_exec(cmd: Any, *args: Any, **kwargs: Any) -> Any:
         if E.enabled:
             try:
                 cmd = launch_command(cmd)
@@ -117,15 +123,15 @@ def _make_fork_exec(orig):
                 E.fail("loky.fork_exec", e)
         return orig(cmd, *args, **kwargs)
 
-    fork_exec.__wrapped__ = orig
+    fork_exec.__wrapped__ = orig  # pyright: ignore[reportFunctionMemberAccess]
     return fork_exec
 
 
-def _patch_fork_exec(mod):
+def _patch_fork_exec(mod: Any) -> None:
     replace(mod, "fork_exec", _make_fork_exec(mod.fork_exec))
 
 
-def _patch_popen(mod):
+def _patch_popen(mod: Any) -> None:
     P = getattr(mod, "Popen", None)
     if P is not None and "poll" in P.__dict__:
         replace(P, "poll", processes._make_poll(P.poll))
@@ -137,7 +143,7 @@ def _patch_popen(mod):
 _channels = []  # the channels module, once loaded (loky's and joblib's queues are built on it)
 
 
-def _trailer():
+def _trailer() -> Any:
     """The next sender trailer of joblib's and loky's own sending paths (one countdown for them)."""
     if not _channels:
         from . import channels
@@ -151,12 +157,12 @@ def _trailer():
     return ch.timed_trailer(_skip)
 
 
-def _make_dumps(orig, counter=None):
+def _make_dumps(orig: Callable[..., Any], counter: Any = None) -> Any:
     """loky's `reduction.dumps` with the sender trailer after the pickle (and, for a feeder, the
     message counted in `counter` [msgs, bytes])."""
     join = b"".join
 
-    def dumps(obj, *args, **kwargs):
+    def dumps(obj: Any, *args: Any, **kwargs: Any) -> Any:
         buf = orig(obj, *args, **kwargs)
         if not E.enabled:
             return buf
@@ -174,7 +180,7 @@ def _make_dumps(orig, counter=None):
     return dumps
 
 
-def _with_globals(func, **names):
+def _with_globals(func: Any, **names: Any) -> Any:
     """`func`'s own code run with its module's globals but for `names`."""
     g = dict(func.__globals__)
     g.update(names)
@@ -185,12 +191,12 @@ def _with_globals(func, **names):
     return f
 
 
-def _make_feed(orig):
+def _make_feed(orig: Callable[..., Any]) -> Any:
     """loky's Queue._feed (the feeder thread's body), its own code with a dumps that trails and
     counts under the queue's ref (its writer is quiet for the send hook, as a Queue's)."""
     plain_dumps = orig.__globals__.get("dumps")
 
-    def _feed(*args):
+    def _feed(*args: Any) -> Any:
         body = orig
         try:
             writer = args[2].__self__  # args[2]: the writer's send_bytes
@@ -208,7 +214,7 @@ def _make_feed(orig):
     return staticmethod(_feed)
 
 
-def _patch_queues(mod):
+def _patch_queues(mod: Any) -> None:
     Q = getattr(mod, "Queue", None)
     if Q is not None and "_feed" in Q.__dict__:
         replace(Q, "_feed", _make_feed(Q.__dict__["_feed"].__func__))
@@ -220,7 +226,7 @@ def _patch_queues(mod):
 # ---- workers -----------------------------------------------------------------------------------
 
 
-def batch_items(fn):
+def batch_items(fn: Any) -> Any:
     """The number of the user's calls in a joblib batch (`BatchedCalls`, possibly inside joblib's
     `SafeFunction`), else None."""
     for _ in range(3):
@@ -235,17 +241,17 @@ def batch_items(fn):
     return None
 
 
-def _instrument_loky_worker(call_queue, result_queue):
+def _instrument_loky_worker(call_queue: Any, result_queue: Any) -> None:
     from . import pools
     from .channels import pipe_ref
 
     ref = call_queue.__dict__.get("_fk_ref") or pipe_ref(call_queue)
     rref = pipe_ref(result_queue)
     call_queue._reader._fk_tag = "task"
-    state = [None]
+    state: List[Any] = [None]
     qget, qput = call_queue.get, result_queue.put
 
-    def get(*args, **kwargs):
+    def get(*args: Any, **kwargs: Any) -> Any:
         item = qget(*args, **kwargs)
         try:
             if item is not None and E.enabled and hasattr(item, "work_id"):
@@ -254,7 +260,7 @@ def _instrument_loky_worker(call_queue, result_queue):
             E.fail("loky.worker", e)
         return item
 
-    def put(obj, *args, **kwargs):
+    def put(obj: Any, *args: Any, **kwargs: Any) -> Any:
         s = state[0]
         if s is not None:
             state[0] = None
@@ -286,13 +292,13 @@ class _WaitingLock:
 
     __slots__ = ("_fk_lock", "_fk_sl", "_fk_ref")
 
-    def __init__(self, lock, ref):
+    def __init__(self, lock: Any, ref: Any) -> None:
         self._fk_lock = lock
         self._fk_sl = lock._semlock
         self._fk_ref = ref
 
     @sites.hidden
-    def __enter__(self):
+    def __enter__(self) -> Any:
         sl = self._fk_sl
         if sl.acquire(False):
             return True
@@ -302,15 +308,15 @@ class _WaitingLock:
         finally:
             E.msg_wait_end(w)
 
-    def __exit__(self, *args):
+    def __exit__(self, *args: Any) -> Any:
         return self._fk_sl.__exit__(*args)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: Any) -> Any:
         return getattr(self._fk_lock, name)
 
 
-def _make_process_worker(orig, module_name):
-    def _process_worker(call_queue, result_queue, *args, **kwargs):
+def _make_process_worker(orig: Callable[..., Any], module_name: Any) -> Any:
+    def _process_worker(call_queue: Any, result_queue: Any, *args: Any, **kwargs: Any) -> Any:
         if E.enabled:
             try:
                 _instrument_loky_worker(call_queue, result_queue)
@@ -321,11 +327,11 @@ def _make_process_worker(orig, module_name):
     _process_worker.__module__ = module_name
     _process_worker.__qualname__ = _process_worker.__name__ = "_process_worker"
     _process_worker.__doc__ = orig.__doc__
-    _process_worker.__wrapped__ = orig
+    _process_worker.__wrapped__ = orig  # pyright: ignore[reportFunctionMemberAccess]
     return _process_worker
 
 
-def _patch_executor(mod):
+def _patch_executor(mod: Any) -> None:
     orig = mod._process_worker
     w = _make_process_worker(orig, mod.__name__)
     replace(mod, "_process_worker", w)
@@ -336,16 +342,16 @@ def _patch_executor(mod):
 # ---- Parallel calls as pools -------------------------------------------------------------------
 
 
-def _emit_pool(st, last, closing):
+def _emit_pool(st: Any, last: Any, closing: Any) -> None:
     ref, t0, first, site, tref, rref, n, _parallel, kind = st[:9]
-    name = site[2]
-    E.emit(["pool", t0, {"ref": ref, "kind": kind, "processes": n, "maxtasksperchild": None, "tasks": tref, "results": rref, "name": name, "file": site[0], "line": site[1], "jobs": [first, last] if kind == "executor" else None, "library": "joblib"}])
+    name = site.name
+    E.emit(["pool", t0, {"ref": ref, "kind": kind, "processes": n, "maxtasksperchild": None, "tasks": tref, "results": rref, "name": name, "file": site.file, "line": site.line, "jobs": [first, last] if kind == "executor" else None, "library": "joblib"}])
     if not closing:
         for what, r in (("tasks", tref), ("results", rref)):
-            E.emit(["chan", t0, {"ref": r, "kind": "pool", "name": (name or "Parallel") + " " + what, "file": site[0], "line": site[1], "refs": [r], "pool": ref}])
+            E.emit(["chan", t0, {"ref": r, "kind": "pool", "name": (name or "Parallel") + " " + what, "file": site.file, "line": site.line, "refs": [r], "pool": ref}])
 
 
-def _close(backend):
+def _close(backend: Any) -> None:
     st = _open.pop(id(backend), None)
     if st is None or not E.enabled:
         return
@@ -359,8 +365,8 @@ def _close(backend):
     E.flush()
 
 
-def _make_loky_configure(orig):
-    def configure(self, *args, **kwargs):
+def _make_loky_configure(orig: Callable[..., Any]) -> Any:
+    def configure(self, *args: Any, **kwargs: Any) -> Any:
         t0 = E.time()
         r = orig(self, *args, **kwargs)
         if E.enabled:
@@ -381,8 +387,8 @@ def _make_loky_configure(orig):
     return configure
 
 
-def _make_mp_configure(orig):
-    def configure(self, *args, **kwargs):
+def _make_mp_configure(orig: Callable[..., Any]) -> Any:
+    def configure(self, *args: Any, **kwargs: Any) -> Any:
         t0 = E.time()
         r = orig(self, *args, **kwargs)
         pool = getattr(self, "_pool", None)
@@ -402,8 +408,8 @@ def _make_mp_configure(orig):
     return configure
 
 
-def _make_terminate(orig):
-    def terminate(self, *args, **kwargs):
+def _make_terminate(orig: Callable[..., Any]) -> Any:
+    def terminate(self, *args: Any, **kwargs: Any) -> Any:
         try:
             _close(self)
         except Exception as e:  # noqa: BLE001
@@ -413,7 +419,7 @@ def _make_terminate(orig):
     return terminate
 
 
-def _patch_backends(mod):
+def _patch_backends(mod: Any) -> None:
     L = getattr(mod, "LokyBackend", None)
     if L is not None:
         replace(L, "configure", _make_loky_configure(L.configure))
@@ -427,8 +433,8 @@ def _patch_backends(mod):
 # ---- joblib.pool: CustomizablePicklingQueue ----------------------------------------------------
 
 
-def _make_methods_wrapper(orig, pickler_of):
-    def _make_methods(self):
+def _make_methods_wrapper(orig: Callable[..., Any], pickler_of: Any) -> Any:
+    def _make_methods(self) -> None:
         orig(self)
         if not (E.enabled and self._reducers):
             return
@@ -443,7 +449,7 @@ def _make_methods_wrapper(orig, pickler_of):
             ref = conn_ref(writer)
             begin, end = E.msg_wait_begin, E.msg_wait_end
 
-            def send(obj):
+            def send(obj: Any) -> None:
                 buffer = BytesIO()
                 Pickler(buffer, reducers).dump(obj)
                 if E.enabled:
@@ -456,7 +462,7 @@ def _make_methods_wrapper(orig, pickler_of):
             else:
                 wlock_acquire, wlock_release = self._wlock.acquire, self._wlock.release
 
-                def put(obj):
+                def put(obj: Any) -> Any:
                     if not wlock_acquire(False):  # another process is sending: a queue.put wait
                         w = begin("queue.put", ref)
                         try:
@@ -477,7 +483,7 @@ def _make_methods_wrapper(orig, pickler_of):
     return _make_methods
 
 
-def _patch_joblib_pool(mod):
+def _patch_joblib_pool(mod: Any) -> None:
     Q = getattr(mod, "CustomizablePicklingQueue", None)
     if Q is not None and "_make_methods" in Q.__dict__ and hasattr(mod, "CustomizablePickler"):
         replace(Q, "_make_methods", _make_methods_wrapper(Q._make_methods, lambda: mod.CustomizablePickler))

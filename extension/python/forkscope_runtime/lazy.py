@@ -8,7 +8,13 @@ after the module's code has executed (modules already imported are patched
 at once). The finder only watches names; it never changes what is loaded.
 """
 
+from __future__ import annotations
+
 import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _hooks = {}  # module name -> [callables]
 
@@ -16,7 +22,7 @@ _hooks = {}  # module name -> [callables]
 class _PostImportFinder:
     """Wraps the real loader's exec_module for watched module names, then steps aside."""
 
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(self, name: Any, path: Any = None, target: Any = None) -> Any:
         if name not in _hooks:
             return None
         for finder in sys.meta_path:
@@ -35,7 +41,7 @@ class _PostImportFinder:
             return spec
         orig_exec = loader.exec_module
 
-        def exec_module(module):
+        def exec_module(module: Any) -> None:
             try:
                 orig_exec(module)
             finally:
@@ -51,14 +57,14 @@ class _PostImportFinder:
             return spec
         return spec
 
-    def invalidate_caches(self):
+    def invalidate_caches(self) -> None:
         pass
 
 
 _finder = _PostImportFinder()
 
 
-def _run(name, module):
+def _run(name: Any, module: Any) -> None:
     from . import emitter as E
 
     for hook in _hooks.pop(name, ()):
@@ -68,7 +74,7 @@ def _run(name, module):
             E.fail("patch " + name, e)
 
 
-def when_imported(name, hook):
+def when_imported(name: Any, hook: Any) -> None:
     """Runs hook(module) once `name` is imported (now, if it already is)."""
     mod = sys.modules.get(name)
     if mod is not None:
@@ -79,7 +85,7 @@ def when_imported(name, hook):
         sys.meta_path.insert(0, _finder)
 
 
-def remove():
+def remove() -> None:
     """Stops watching (uninstall)."""
     _hooks.clear()
     try:

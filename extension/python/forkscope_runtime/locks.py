@@ -16,18 +16,25 @@ constructors declare `shared` events; `time.sleep` in the main thread is a
 `sleep` wait.
 """
 
+from __future__ import annotations
+
 import itertools
 import time as _time
 
 from . import emitter as E
 from . import sites
 from .patching import replace
+from .waits import waiting_call
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
 
 MARK = "fk"
 _RANDOM_LEN = 8  # multiprocessing names a SemLock "<semprefix>-" + 8 random characters
 
 
-def _is_marked(name):
+def _is_marked(name: Any) -> Any:
     """True for the name of a user's lock (_make_name added MARK): a plain random name can end in
     MARK too, so its random part must also be MARK longer than multiprocessing's own."""
     return name.endswith(MARK) and len(name.rsplit("-", 1)[-1]) == _RANDOM_LEN + len(MARK)
@@ -36,11 +43,11 @@ _classes = {}
 _orig_sleep = _time.sleep
 
 
-def _new_ref():
+def _new_ref() -> Any:
     return "l%d:%d" % (E.pid, next(_n))
 
 
-def _lock_ref(sl):
+def _lock_ref(sl: Any) -> Any:
     name = getattr(sl, "name", None)
     return "l" + name if name else None
 
@@ -48,7 +55,7 @@ def _lock_ref(sl):
 MAX_OPEN_HOLDS = 64  # timed acquisitions waiting for their release, per lock and process
 
 
-def _make_acquire(sl, ref, what, recursive=False):
+def _make_acquire(sl: Any, ref: Any, what: Any, recursive: Any = False) -> Any:
     """An acquire and a release for one SemLock: acquire counts acquisitions and times contention;
     a sample of the holds (acquire → release) are `hold` events, under the detail budget.
 
@@ -62,14 +69,14 @@ def _make_acquire(sl, ref, what, recursive=False):
     budget = E.budget
     held = []
 
-    def _timed(t):
+    def _timed(t: Any) -> None:
         if recursive and sl._count() != 1:
             return
         if len(held) < MAX_OPEN_HOLDS:
             budget[0] -= 1.0
             held.append((t, E.pid))
 
-    def acquire(block=True, timeout=None):
+    def acquire(block: Any = True, timeout: Any = None) -> Any:
         if c_acquire(False):
             c = table.get(ref)
             if c is None:
@@ -99,12 +106,12 @@ def _make_acquire(sl, ref, what, recursive=False):
                 _timed(t1)
         return got
 
-    def release():
+    def release() -> Any:
         if held:
             _release_timed()
         return c_release()
 
-    def _release_timed():
+    def _release_timed() -> None:
         try:
             if recursive and sl._count() != 1:
                 return
@@ -119,32 +126,32 @@ def _make_acquire(sl, ref, what, recursive=False):
     return acquire, release
 
 
-def _semlock_class(base, what):
+def _semlock_class(base: Any, what: Any) -> Any:
     class Instrumented(base):
-        def __init__(self, *args, **kwargs):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             d = self.__dict__
-            site = None
+            site: Any = None
             if E.enabled:
                 try:
                     site = sites.user_site(2)
-                    d["_fk_user"] = not site[3]
+                    d["_fk_user"] = not site.internal
                 except Exception as e:  # noqa: BLE001
                     E.fail("Lock", e)
             base.__init__(self, *args, **kwargs)
             if d.get("_fk_user") and E.enabled:
                 try:
                     ref = d.get("_fk_ref")
-                    E.emit(["lock", E.time(), {"ref": ref, "kind": base.__name__, "name": site[2], "file": site[0], "line": site[1]}])
+                    E.emit(["lock", E.time(), {"ref": ref, "kind": base.__name__, "name": site.name, "file": site.file, "line": site.line}])
                 except Exception as e:  # noqa: BLE001
                     E.fail("Lock", e)
 
-        def _make_name(self):
+        def _make_name(self) -> Any:
             name = base._make_name()
             if self.__dict__.get("_fk_user"):
                 name += MARK
             return name
 
-        def _make_methods(self):
+        def _make_methods(self) -> None:
             base._make_methods(self)
             if not E.enabled:
                 return
@@ -173,14 +180,14 @@ def _semlock_class(base, what):
         _fk_wait = None
 
         @sites.hidden
-        def __exit__(self, *args):
+        def __exit__(self, *args: Any) -> Any:
             r = self._fk_exit
             if r is not None:
                 return r()
             return self._semlock.__exit__(*args)
 
         @sites.hidden
-        def __enter__(self):
+        def __enter__(self) -> Any:
             a = self._fk_enter
             if a is not None:
                 return a()
@@ -199,48 +206,44 @@ def _semlock_class(base, what):
             finally:
                 E.msg_wait_end(t)
 
-    Instrumented.__name__ = base.__name__
-    Instrumented.__qualname__ = base.__qualname__
-    Instrumented.__module__ = base.__module__
-    Instrumented.__doc__ = base.__doc__
-    return Instrumented
+    return _named_like(Instrumented, base)
 
 
-def _wait_class(base, what):
+def _named_like(cls: type, base: type) -> type:
+    """An instrumented subclass answers introspection as the class it stands for."""
+    cls.__name__ = base.__name__
+    cls.__qualname__ = base.__qualname__
+    cls.__module__ = base.__module__
+    cls.__doc__ = base.__doc__
+    return cls
+
+
+def _own_ref(obj: Any) -> Optional[str]:
+    return obj.__dict__.get("_fk_ref")
+
+
+def _wait_class(base: Any, what: Any) -> Any:
     class Instrumented(base):
-        def __init__(self, *args, **kwargs):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             base.__init__(self, *args, **kwargs)
             if E.enabled:
                 try:
                     site = sites.user_site(2)
-                    if not site[3]:
+                    if not site.internal:
                         ref = _new_ref()
                         self.__dict__["_fk_ref"] = ref
-                        E.emit(["lock", E.time(), {"ref": ref, "kind": base.__name__, "name": site[2], "file": site[0], "line": site[1]}])
+                        E.emit(["lock", E.time(), {"ref": ref, "kind": base.__name__, "name": site.name, "file": site.file, "line": site.line}])
                 except Exception as e:  # noqa: BLE001
                     E.fail(base.__name__, e)
 
-        @sites.hidden
-        def wait(self, *args, **kwargs):
-            w = E.wait_begin(what, self.__dict__.get("_fk_ref"), None)
-            try:
-                return base.wait(self, *args, **kwargs)
-            except BaseException as e:
-                sites.hide(e)
-                raise
-            finally:
-                E.wait_end(w)
+        wait = waiting_call(base.wait, what, _own_ref)
 
-    Instrumented.__name__ = base.__name__
-    Instrumented.__qualname__ = base.__qualname__
-    Instrumented.__module__ = base.__module__
-    Instrumented.__doc__ = base.__doc__
-    return Instrumented
+    return _named_like(Instrumented, base)
 
 
-def _make_shared(orig, kind):
+def _make_shared(orig: Callable[..., Any], kind: Any) -> Any:
     @sites.hidden
-    def shared(typecode_or_type, *args, **kwargs):
+    def shared(typecode_or_type: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             obj = orig(typecode_or_type, *args, **kwargs)
         except BaseException as e:
@@ -249,7 +252,7 @@ def _make_shared(orig, kind):
         if E.enabled:
             try:
                 site = sites.user_site(2)
-                if not site[3]:
+                if not site.internal:
                     import ctypes
 
                     tc = typecode_or_type if isinstance(typecode_or_type, str) else getattr(typecode_or_type, "__name__", str(typecode_or_type))
@@ -261,7 +264,7 @@ def _make_shared(orig, kind):
                     lockref = None
                     if hasattr(obj, "get_lock"):
                         lockref = obj.get_lock().__dict__.get("_fk_ref") or True
-                    E.emit(["shared", E.time(), {"kind": kind, "typecode": tc, "length": length, "bytes": ctypes.sizeof(raw), "name": site[2], "file": site[0], "line": site[1], "lock": lockref if lock else False}])
+                    E.emit(["shared", E.time(), {"kind": kind, "typecode": tc, "length": length, "bytes": ctypes.sizeof(raw), "name": site.name, "file": site.file, "line": site.line, "lock": lockref if lock else False}])
             except Exception as e:  # noqa: BLE001
                 E.fail(kind, e)
         return obj
@@ -281,7 +284,7 @@ class _Sleep:
     __doc__ = _orig_sleep.__doc__
 
     @sites.hidden
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> Any:
         w = E.wait_begin("sleep", None, None)
         try:
             return _orig_sleep(*args)
@@ -291,22 +294,22 @@ class _Sleep:
         finally:
             E.wait_end(w)
 
-    def __reduce__(self):
+    def __reduce__(self) -> Any:
         return "sleep"
 
-    def __repr__(self):
+    def __repr__(self) -> Any:
         return repr(_orig_sleep)
 
 
 sleep = _Sleep()
 
 
-def install():
+def install() -> None:
     """Wraps time.sleep (the synchronize and sharedctypes patches wait for their imports)."""
     replace(_time, "sleep", sleep)
 
 
-def _patch_synchronize(synchronize):
+def _patch_synchronize(synchronize: Any) -> None:
     for name, what in (("Lock", "lock"), ("RLock", "lock"), ("Semaphore", "semaphore"), ("BoundedSemaphore", "semaphore")):
         base = getattr(synchronize, name)
         cls = _semlock_class(base, what)
@@ -319,6 +322,6 @@ def _patch_synchronize(synchronize):
         replace(synchronize, name, cls)
 
 
-def _patch_sharedctypes(sharedctypes):
+def _patch_sharedctypes(sharedctypes: Any) -> None:
     for kind in ("Value", "Array", "RawValue", "RawArray"):
         replace(sharedctypes, kind, _make_shared(getattr(sharedctypes, kind), kind))

@@ -11,12 +11,18 @@ records a `manager` wait of the main thread; `BaseManager.start` declares the
 (`_run_server`) as role `manager`.
 """
 
+from __future__ import annotations
+
 from . import emitter as E
 from . import sites
 from .patching import replace
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
-def address_ref(address):
+
+def address_ref(address: Any) -> Any:
     """The channel ref of a Manager address: "m" + path, or "m" + host:port."""
     if isinstance(address, (tuple, list)) and len(address) == 2:
         return "m%s:%s" % (address[0], address[1])
@@ -25,9 +31,9 @@ def address_ref(address):
     return "m%s" % (address,)
 
 
-def _make_client(orig):
+def _make_client(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def Client(address, *args, **kwargs):
+    def Client(address: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             c = orig(address, *args, **kwargs)
         except BaseException as e:
@@ -45,8 +51,8 @@ def _make_client(orig):
     return Client
 
 
-def _make_handle_request(orig):
-    def handle_request(self, c, *args, **kwargs):
+def _make_handle_request(orig: Callable[..., Any]) -> Any:
+    def handle_request(self, c: Any, *args: Any, **kwargs: Any) -> Any:
         if E.enabled:
             try:
                 d = c.__dict__
@@ -59,9 +65,9 @@ def _make_handle_request(orig):
     return handle_request
 
 
-def _make_callmethod(orig):
+def _make_callmethod(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def _callmethod(self, methodname, args=(), kwds={}):  # noqa: B006 - same signature as the original
+    def _callmethod(self, methodname: Any, args: Any = (), kwds: Any = {}) -> Any:  # noqa: B006 - same signature as the original
         w = None
         key = None
         if E.enabled:
@@ -93,7 +99,7 @@ def _make_callmethod(orig):
     return _callmethod
 
 
-def _call_time(key, d):
+def _call_time(key: Any, d: Any) -> None:
     """A call's round trip (every call is timed: a proxy call costs a socket round trip, two clock
     reads are nothing next to it): `callTimes` counter [calls timed, seconds, max seconds]."""
     c = E.call_times.get(key)
@@ -106,9 +112,9 @@ def _call_time(key, d):
             c[2] = d
 
 
-def _make_start(orig):
+def _make_start(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def start(self, *args, **kwargs):
+    def start(self, *args: Any, **kwargs: Any) -> Any:
         site = None
         if E.enabled:
             try:
@@ -123,7 +129,7 @@ def _make_start(orig):
         if site is not None and E.enabled:
             try:
                 ref = address_ref(self._address)
-                E.emit(["chan", E.time(), {"ref": ref, "kind": "manager", "name": site[2], "file": site[0], "line": site[1], "refs": [ref], "pool": None}])
+                E.emit(["chan", E.time(), {"ref": ref, "kind": "manager", "name": site.name, "file": site.file, "line": site.line, "refs": [ref], "pool": None}])
                 E.flush()
             except Exception as e:  # noqa: BLE001
                 E.fail("Manager", e)
@@ -132,7 +138,7 @@ def _make_start(orig):
     return start
 
 
-def _patch(managers):
+def _patch(managers: Any) -> None:
     lc = managers.listener_client
     if "pickle" in lc:
         listener, client = lc["pickle"]

@@ -17,10 +17,16 @@ writes made to fd 1/2 directly (C code, os.write, non-Python children),
 (redirect_stdout to a StringIO never reaches the terminal).
 """
 
+from __future__ import annotations
+
 import sys
 
 from . import emitter as E
 from . import sites
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 CAP = 1024 * 1024  # characters of text recorded per process
 _left = [CAP]
@@ -28,16 +34,16 @@ _capped = [False]
 _installed = []  # (stream object, had its own write before)
 
 
-def _reset():
+def _reset() -> None:
     _left[0] = CAP
     _capped[0] = False
 
 
-def _make_write(orig, stream):
+def _make_write(orig: Callable[..., Any], stream: Any) -> Any:
     append = E.append
     time = E.time
 
-    def write(s):
+    def write(s: Any) -> Any:
         try:
             n = orig(s)
         except BaseException as e:
@@ -64,7 +70,7 @@ def _make_write(orig, stream):
     return write
 
 
-def install():
+def install() -> None:
     """Binds the recording write on this process's original standard streams."""
     if _installed:
         return
@@ -86,7 +92,7 @@ def install():
         _installed.append((obj, own))
 
 
-def uninstall():
+def uninstall() -> None:
     """Puts the streams' own write back."""
     while _installed:
         obj, own = _installed.pop()

@@ -3,12 +3,18 @@ which remembers what was there, so `undo_all()` (used by `uninstall()` and the
 tests) puts the standard library back exactly as it was.
 """
 
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
+
 _MISSING = object()
 _FunctionType = type(lambda: None)
 _log = []  # (obj, name, old value or _MISSING)
 
 
-def original(obj, name):
+def original(obj: Any, name: Any) -> Any:
     """The attribute as it was before the runtime replaced it (or as it is now)."""
     for o, n, old in reversed(_log):
         if o is obj and n == name:
@@ -16,7 +22,7 @@ def original(obj, name):
     return getattr(obj, name)
 
 
-def replace(obj, name, value):
+def replace(obj: Any, name: Any, value: Any) -> Any:
     """Sets obj.name = value, recording the previous value for undo; returns the previous (effective) value."""
     prev = getattr(obj, name, None)
     old = obj.__dict__.get(name, _MISSING) if isinstance(obj, type) else getattr(obj, name, _MISSING)
@@ -26,7 +32,7 @@ def replace(obj, name, value):
     return prev
 
 
-def _look_like(wrapper, orig):
+def _look_like(wrapper: Any, orig: Any) -> None:
     """A wrapper function answers introspection like the function it replaces (name, docstring,
     signature through __wrapped__); its __module__ still says it is Forkscope's."""
     if not (isinstance(wrapper, _FunctionType) and isinstance(orig, _FunctionType)) or wrapper is orig:
@@ -41,7 +47,7 @@ def _look_like(wrapper, orig):
         pass
 
 
-def undo_all():
+def undo_all() -> None:
     """Restores every replaced attribute, newest first."""
     while _log:
         obj, name, old = _log.pop()

@@ -13,6 +13,8 @@
   `Future.result`) are recorded as waits of the main thread.
 """
 
+from __future__ import annotations
+
 import itertools
 import threading
 
@@ -21,6 +23,11 @@ from . import processes
 from . import sites
 from .channels import pipe_ref, sq_ref
 from .patching import replace
+from .waits import waiting_call
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator, List, Tuple
 
 _local = threading.local()
 _n = itertools.count(1)
@@ -30,7 +37,7 @@ _orig = {}
 ITEM_COUNTERS = []
 
 
-def _queue_method(q, name):
+def _queue_method(q: Any, name: Any) -> Any:
     """A queue's `get`/`put` as its worker calls it: a method of its class, or a function set on the
     instance (joblib's CustomizablePicklingQueue makes its own in `_make_methods`)."""
     f = q.__dict__.get(name)
@@ -39,11 +46,11 @@ def _queue_method(q, name):
     return getattr(type(q), name).__get__(q)
 
 
-def _chan(kind, ref, name, site, pool):
-    E.emit(["chan", E.time(), {"ref": ref, "kind": kind, "name": name, "file": site[0], "line": site[1], "refs": [ref], "pool": pool}])
+def _chan(kind: Any, ref: Any, name: Any, site: Any, pool: Any) -> None:
+    E.emit(["chan", E.time(), {"ref": ref, "kind": kind, "name": name, "file": site.file, "line": site.line, "refs": [ref], "pool": pool}])
 
 
-def _task_done(state, ok):
+def _task_done(state: Any, ok: Any) -> None:
     """Counts the task the worker just finished (state: [ref, job, chunk, items, tBegin])."""
     ref, job, chunk, items, t0 = state
     now = E.time()
@@ -59,7 +66,7 @@ def _task_done(state, ok):
     E.detail(["task", now, {"pool": ref, "job": job, "chunk": chunk, "items": items, "tBegin": t0, "ok": bool(ok)}])
 
 
-def _flush_if_idle(q):
+def _flush_if_idle(q: Any) -> None:
     """Before a worker hands back what may be its last result, flush when no task is waiting
     (or the last flush is 1 ms old): `with Pool() as p:` terminates workers right after the
     last result arrives, and a killed worker keeps nothing."""
@@ -70,7 +77,7 @@ def _flush_if_idle(q):
         E.flush()
 
 
-def _flush_before_blocking(q, done_at):
+def _flush_before_blocking(q: Any, done_at: Any) -> None:
     """A worker about to wait for its next task flushes what it did since the last flush."""
     try:
         if done_at > E.last_flush[0] and (E.time() - E.last_flush[0] >= 0.001 or not q._reader.poll()):
@@ -82,61 +89,76 @@ def _flush_before_blocking(q, done_at):
 # ---- Pool ----------------------------------------------------------------------------------
 
 
-def _instrument_pool_worker(inqueue, outqueue):
-    from multiprocessing import pool as mpool
-
-    ref = sq_ref(inqueue)
-    inqueue._reader._fk_tag = "task"
-    state = [None]
+def instrument_worker(tasks: Any, results: Any, ref: str, where: str, sentinel: str,
+                      describe: Callable[[Any], Tuple[Any, int, int]], succeeded: Callable[[Any], bool]) -> None:
+    """The task accounting of one pool worker (Pool's and ProcessPoolExecutor's): wraps the `get`
+    of its task queue and the `put` of its result queue. `describe(task)` gives (job, chunk,
+    items) of a task, `succeeded(result)` whether it went well. Before it blocks for its next
+    task, a worker flushes what it did since the last flush; before it hands back a result that
+    may be its last, it flushes if no task is waiting (a worker killed at the pool's end keeps
+    nothing)."""
+    tasks._reader._fk_tag = "task"
+    state: List[Any] = [None]
     done = [0.0]  # when the last task finished
-    qget, qput = _queue_method(inqueue, "get"), _queue_method(outqueue, "put")
-    starfuncs = (mpool.mapstar, mpool.starmapstar)
+    qget, qput = _queue_method(tasks, "get"), _queue_method(results, "put")
 
-    def get():
+    def get(*args: Any, **kwargs: Any) -> Any:
         if done[0]:
-            _flush_before_blocking(inqueue, done[0])
-        task = qget()
+            _flush_before_blocking(tasks, done[0])
+        task = qget(*args, **kwargs)
         if task is None:
-            processes.identity["pool_sentinel"] = "the pool's shutdown"  # this worker ends
+            processes.identity["pool_sentinel"] = sentinel  # this worker ends
         try:
             if task is not None and E.enabled:
-                job, i, func, args, _kw = task
-                items = 1
-                if func in starfuncs and args:
-                    try:
-                        items = len(args[0][1])
-                    except Exception:
-                        items = 1
-                elif ITEM_COUNTERS:
-                    for count in ITEM_COUNTERS:
-                        n = count(func)
-                        if n:
-                            items = n
-                            break
-                state[0] = [ref, job, i, items, E.time()]
+                job, chunk, items = describe(task)
+                state[0] = [ref, job, chunk, items, E.time()]
         except Exception as e:  # noqa: BLE001
-            E.fail("pool.worker", e)
+            E.fail(where, e)
         return task
 
-    def put(obj):
+    def put(obj: Any) -> Any:
         s = state[0]
         if s is not None:
             state[0] = None
             try:
-                _task_done(s, obj[2][0])
+                _task_done(s, succeeded(obj))
                 done[0] = E.time()
-                _flush_if_idle(inqueue)
+                _flush_if_idle(tasks)
             except Exception as e:  # noqa: BLE001
-                E.fail("pool.worker", e)
+                E.fail(where, e)
         return qput(obj)
 
     sites.HIDDEN.add(get.__code__)
     sites.HIDDEN.add(put.__code__)
-    inqueue.get = get
-    outqueue.put = put
+    tasks.get = get
+    results.put = put
 
 
-def worker(inqueue, outqueue, *args, **kwargs):
+def _instrument_pool_worker(inqueue: Any, outqueue: Any) -> None:
+    from multiprocessing import pool as mpool
+
+    starfuncs = (mpool.mapstar, mpool.starmapstar)  # pyright: ignore[reportAttributeAccessIssue]
+
+    def describe(task: Any) -> Tuple[Any, int, int]:
+        job, i, func, args, _kw = task
+        items = 1
+        if func in starfuncs and args:
+            try:
+                items = len(args[0][1])
+            except Exception:
+                items = 1
+        elif ITEM_COUNTERS:
+            for count in ITEM_COUNTERS:
+                n = count(func)
+                if n:
+                    items = n
+                    break
+        return job, i, items
+
+    instrument_worker(inqueue, outqueue, sq_ref(inqueue), "pool.worker", "the pool's shutdown", describe, lambda obj: bool(obj[2][0]))
+
+
+def worker(inqueue: Any, outqueue: Any, *args: Any, **kwargs: Any) -> Any:
     """multiprocessing.pool.worker, with the task/result accounting of Forkscope."""
     if E.enabled and hasattr(inqueue, "_reader"):  # not a ThreadPool's thread
         try:
@@ -146,18 +168,18 @@ def worker(inqueue, outqueue, *args, **kwargs):
     return _orig["worker"](inqueue, outqueue, *args, **kwargs)
 
 
-def _declare_pool(pool, kind, site, tref, rref, processes, maxtasks):
+def _declare_pool(pool: Any, kind: Any, site: Any, tref: Any, rref: Any, processes: Any, maxtasks: Any) -> Any:
     """Names a new Pool or executor (`pool` event) and declares its task and result channels; returns its ref."""
     ref = "%d:pool%d" % (E.pid, next(_n))
     pool._fk_pool = ref
-    E.emit(["pool", E.time(), {"ref": ref, "kind": kind, "processes": processes, "maxtasksperchild": maxtasks, "tasks": tref, "results": rref, "name": site[2], "file": site[0], "line": site[1]}])
-    _chan("pool", tref, (site[2] or kind) + " tasks", site, ref)
-    _chan("pool", rref, (site[2] or kind) + " results", site, ref)
+    E.emit(["pool", E.time(), {"ref": ref, "kind": kind, "processes": processes, "maxtasksperchild": maxtasks, "tasks": tref, "results": rref, "name": site.name, "file": site.file, "line": site.line}])
+    _chan("pool", tref, (site.name or kind) + " tasks", site, ref)
+    _chan("pool", rref, (site.name or kind) + " results", site, ref)
     return ref
 
 
-def _make_pool_init(orig):
-    def __init__(self, *args, **kwargs):
+def _make_pool_init(orig: Callable[..., Any]) -> Any:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         site = None
         if E.enabled:
             try:
@@ -171,22 +193,22 @@ def _make_pool_init(orig):
                 ref = _declare_pool(self, "pool", site, sq_ref(self._inqueue), sq_ref(self._outqueue), self._processes, self._maxtasksperchild)
                 notifier = getattr(self, "_change_notifier", None)  # the Pool's wake-up queue, main to main
                 if notifier is not None:
-                    _chan("pool", sq_ref(notifier), (site[2] or "pool") + " notifier", site, ref)
+                    _chan("pool", sq_ref(notifier), (site.name or "pool") + " notifier", site, ref)
             except Exception as e:  # noqa: BLE001
                 E.fail("Pool", e)
 
     return __init__
 
 
-def _pcall(pool, job, method, tasks, chunksize):
+def _pcall(pool: Any, job: Any, method: Any, tasks: Any, chunksize: Any) -> None:
     ref = pool.__dict__.get("_fk_pool")
     if ref is not None and not pool.__dict__.get("_fk_batched"):  # joblib's batches: its Parallel call is the pcall
         E.emit(["pcall", E.time(), {"pool": ref, "job": job, "method": method, "tasks": tasks, "chunksize": chunksize}])
 
 
-def _make_public(orig, name):
+def _make_public(orig: Callable[..., Any], name: Any) -> Any:
     @sites.hidden
-    def method(self, *args, **kwargs):
+    def method(self, *args: Any, **kwargs: Any) -> Any:
         if "_fk_pool" not in self.__dict__:  # not recorded (a ThreadPool, or made before install)
             try:
                 return orig(self, *args, **kwargs)
@@ -206,7 +228,7 @@ def _make_public(orig, name):
                 _local.method = None
         if outer and name in ("imap", "imap_unordered") and E.enabled:
             try:
-                it = args[1] if len(args) > 1 else kwargs.get("iterable")
+                it: Any = args[1] if len(args) > 1 else kwargs.get("iterable")
                 cs = args[2] if len(args) > 2 else kwargs.get("chunksize", 1)
                 n = len(it) if hasattr(it, "__len__") else None
                 _pcall(self, getattr(_local, "imap_job", None), name, n, cs)
@@ -217,17 +239,17 @@ def _make_public(orig, name):
     return method
 
 
-def _make_imap_init(orig):
-    def __init__(self, *args, **kwargs):
+def _make_imap_init(orig: Callable[..., Any]) -> Any:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         orig(self, *args, **kwargs)
         _local.imap_job = getattr(self, "_job", None)  # imap with chunksize > 1 returns a generator
 
     return __init__
 
 
-def _make_map_async(orig):
+def _make_map_async(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def _map_async(self, *args, **kwargs):
+    def _map_async(self, *args: Any, **kwargs: Any) -> Any:
         try:
             r = orig(self, *args, **kwargs)
         except BaseException as e:
@@ -243,9 +265,9 @@ def _make_map_async(orig):
     return _map_async
 
 
-def _make_apply_async(orig):
+def _make_apply_async(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def apply_async(self, *args, **kwargs):
+    def apply_async(self, *args: Any, **kwargs: Any) -> Any:
         if "_fk_pool" not in self.__dict__:
             try:
                 return orig(self, *args, **kwargs)
@@ -273,11 +295,11 @@ def _make_apply_async(orig):
     return apply_async
 
 
-def _local_method_or(default):
+def _local_method_or(default: Any) -> Any:
     return getattr(_local, "method", None) or default
 
 
-def _result_pool_ref(result):
+def _result_pool_ref(result: Any) -> Any:
     """The pool ref of an AsyncResult/IMapIterator (the `ref` of its `pool.result` wait), else None."""
     try:
         return result._pool.__dict__.get("_fk_pool")
@@ -285,69 +307,36 @@ def _result_pool_ref(result):
         return None
 
 
-def _make_result_wait(orig, ref_attr="_pool"):
-    @sites.hidden
-    def wait_method(self, *args, **kwargs):
-        w = E.wait_begin("pool.result", _result_pool_ref(self), None)
-        try:
-            return orig(self, *args, **kwargs)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        finally:
-            E.wait_end(w)
-
-    return wait_method
+def _make_result_wait(orig: Callable[..., Any]) -> Callable[..., Any]:
+    return waiting_call(orig, "pool.result", _result_pool_ref)
 
 
 # ---- ProcessPoolExecutor -------------------------------------------------------------------
 
 
-def _instrument_executor_worker(call_queue, result_queue):
+def _instrument_executor_worker(call_queue: Any, result_queue: Any) -> None:
     from concurrent.futures import process as cfp
 
-    ref = call_queue.__dict__.get("_fk_ref") or pipe_ref(call_queue)
-    call_queue._reader._fk_tag = "task"
-    state = [None]
-    qget, qput = type(call_queue).get, type(result_queue).put
     chunk_fn = getattr(cfp, "_process_chunk", None)
 
-    def get(*args, **kwargs):
-        item = qget(call_queue, *args, **kwargs)
-        if item is None:
-            processes.identity["pool_sentinel"] = "the executor's shutdown"  # this worker ends
-        try:
-            if item is not None and E.enabled:
-                items = 1
-                fn = getattr(item, "fn", None)
-                if chunk_fn is not None and getattr(fn, "func", None) is chunk_fn and item.args:
-                    try:
-                        items = len(item.args[0])
-                    except Exception:
-                        items = 1
-                state[0] = [ref, item.work_id, 0, items, E.time()]
-        except Exception as e:  # noqa: BLE001
-            E.fail("executor.worker", e)
-        return item
-
-    def put(obj):
-        s = state[0]
-        if s is not None:
-            state[0] = None
+    def describe(item: Any) -> Tuple[Any, int, int]:
+        items = 1
+        fn = getattr(item, "fn", None)
+        if chunk_fn is not None and getattr(fn, "func", None) is chunk_fn and item.args:
             try:
-                _task_done(s, getattr(obj, "exception", None) is None)
-                _flush_if_idle(call_queue)
-            except Exception as e:  # noqa: BLE001
-                E.fail("executor.worker", e)
-        return qput(result_queue, obj)
+                items = len(item.args[0])
+            except Exception:
+                items = 1
+        return item.work_id, 0, items
 
-    sites.HIDDEN.add(get.__code__)
-    sites.HIDDEN.add(put.__code__)
-    call_queue.get = get
-    result_queue.put = put
+    ref = call_queue.__dict__.get("_fk_ref") or pipe_ref(call_queue)
+    def succeeded(obj: Any) -> bool:
+        return getattr(obj, "exception", None) is None
+
+    instrument_worker(call_queue, result_queue, ref, "executor.worker", "the executor's shutdown", describe, succeeded)
 
 
-def _process_worker(call_queue, result_queue, *args, **kwargs):
+def _process_worker(call_queue: Any, result_queue: Any, *args: Any, **kwargs: Any) -> Any:
     """concurrent.futures.process._process_worker, with Forkscope's task accounting."""
     if E.enabled:
         try:
@@ -357,8 +346,8 @@ def _process_worker(call_queue, result_queue, *args, **kwargs):
     return _orig["_process_worker"](call_queue, result_queue, *args, **kwargs)
 
 
-def _make_executor_init(orig):
-    def __init__(self, *args, **kwargs):
+def _make_executor_init(orig: Callable[..., Any]) -> Any:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         site = None
         if E.enabled:
             try:
@@ -378,9 +367,9 @@ def _make_executor_init(orig):
     return __init__
 
 
-def _make_submit(orig):
+def _make_submit(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def submit(self, *args, **kwargs):
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
         job = getattr(self, "_queue_count", None)
         try:
             f = orig(self, *args, **kwargs)
@@ -406,9 +395,9 @@ def _make_submit(orig):
     return submit
 
 
-def _make_emap(orig):
+def _make_emap(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def map(self, *args, **kwargs):
+    def map(self, *args: Any, **kwargs: Any) -> Any:
         outer = getattr(_local, "emap", None) is None
         if outer:
             _local.emap = [None, 0]
@@ -433,7 +422,7 @@ def _make_emap(orig):
     return map
 
 
-def _lazy_map(it, executor, job, chunksize):
+def _lazy_map(it: Any, executor: Any, job: Any, chunksize: Any) -> Iterator[Any]:
     """The result iterator of `Executor.map(..., buffersize=N)` (Python 3.14), which submits one more
     call each time a result is taken: those submits count into the same map call, reported as a
     `pcall` with `"lazy": true` (added to the map's tasks) when the iterator ends or is closed."""
@@ -470,26 +459,15 @@ def _lazy_map(it, executor, job, chunksize):
 sites.HIDDEN.add(_lazy_map.__code__)
 
 
-def _make_future_result(orig, what):
-    @sites.hidden
-    def result(self, *args, **kwargs):
-        w = E.wait_begin(what, None, None)
-        try:
-            return orig(self, *args, **kwargs)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        finally:
-            E.wait_end(w)
-
-    return result
+def _make_future_result(orig: Callable[..., Any], what: str) -> Callable[..., Any]:
+    return waiting_call(orig, what)
 
 
-def _patch_pool(mpool):
+def _patch_pool(mpool: Any) -> None:
     _orig["worker"] = mpool.worker
     worker.__module__ = "multiprocessing.pool"
     worker.__qualname__ = worker.__name__ = "worker"
-    worker.__wrapped__ = _orig["worker"]
+    worker.__wrapped__ = _orig["worker"]  # pyright: ignore[reportFunctionMemberAccess]
     replace(mpool, "worker", worker)
     processes.register_role(worker, "pool-worker")
     processes.register_role(_orig["worker"], "pool-worker")
@@ -509,11 +487,11 @@ def _patch_pool(mpool):
     replace(IT, "__next__", nxt)
 
 
-def _patch_executor(cfp):
+def _patch_executor(cfp: Any) -> None:
     _orig["_process_worker"] = cfp._process_worker
     _process_worker.__module__ = "concurrent.futures.process"
     _process_worker.__qualname__ = _process_worker.__name__ = "_process_worker"
-    _process_worker.__wrapped__ = _orig["_process_worker"]
+    _process_worker.__wrapped__ = _orig["_process_worker"]  # pyright: ignore[reportFunctionMemberAccess]
     replace(cfp, "_process_worker", _process_worker)
     processes.register_role(_process_worker, "executor-worker")
     processes.register_role(_orig["_process_worker"], "executor-worker")
@@ -523,5 +501,5 @@ def _patch_executor(cfp):
     replace(X, "map", _make_emap(X.map))
 
 
-def _patch_future(cfb):
+def _patch_future(cfb: Any) -> None:
     replace(cfb.Future, "result", _make_future_result(cfb.Future.result, "future.result"))

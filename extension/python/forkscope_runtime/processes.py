@@ -16,6 +16,8 @@ multiprocessing child (whose identity `_bootstrap` announces), says it is a
 `fork`.
 """
 
+from __future__ import annotations
+
 import itertools
 import os
 import sys
@@ -25,11 +27,16 @@ from . import emitter as E
 from . import sites
 from .patching import replace
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, List
+
 _counter = itertools.count(1)
 _local = threading.local()
 _installed = [False]
 identity = {"role": None, "announced": False, "exit_sent": False, "main_exit": None}
 _started_children = [0]
+uninstall_all: List[Callable[[], None]] = [lambda: None]  # bootstrap.uninstall, set by bootstrap (which imports this module)
 _cap_warned = [False]
 _at_fork_registered = [False]
 _hook_roles = {}  # id(function) -> role, for targets whose role is known (pool workers...)
@@ -53,12 +60,12 @@ PREFIX = (
 )
 
 
-def register_role(func, role):
+def register_role(func: Any, role: Any) -> None:
     """Says that a Process whose target is `func` plays `role` (pool-worker, executor-worker, manager)."""
     _hook_roles[id(func)] = role
 
 
-def _role_of(target):
+def _role_of(target: Any) -> Any:
     if target is None:
         return "process"
     role = _hook_roles.get(id(target))
@@ -70,12 +77,12 @@ def _role_of(target):
     return role or "process"
 
 
-def _start_method_of(proc):
+def _start_method_of(proc: Any) -> Any:
     m = getattr(proc, "_start_method", None)
     if m:
         return m
     try:
-        from multiprocessing import context
+        from multiprocessing import context  # pyright: ignore[reportAttributeAccessIssue]
 
         dc = context._default_context
         ctx = dc._actual_context or dc._default_context
@@ -84,7 +91,7 @@ def _start_method_of(proc):
         return None
 
 
-def _describe(proc):
+def _describe(proc: Any) -> Any:
     target = proc.__dict__.get("_target")
     if target is not None:
         tname, tfile, tline = sites.code_site(target)
@@ -103,7 +110,7 @@ def _describe(proc):
     }
 
 
-def _exc_text(e):
+def _exc_text(e: Any) -> Any:
     if isinstance(e, SystemExit):
         return None
     s = str(e)
@@ -113,9 +120,9 @@ def _exc_text(e):
 # ---- parent side -----------------------------------------------------------------------------
 
 
-def _make_start(orig):
+def _make_start(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def start(self):
+    def start(self) -> None:
         info = None
         if E.enabled:
             try:
@@ -144,7 +151,7 @@ def _make_start(orig):
             _local.starting = prev
         if info is not None:
             try:
-                E.emit(["create", t0, info])
+                E.emit(["create", t0, info])  # pyright: ignore[reportPossiblyUnboundVariable] - set when info is
                 E.emit(["started", E.time(), info["key"], self.pid])
                 E.flush()
             except Exception as e:  # noqa: BLE001
@@ -153,9 +160,9 @@ def _make_start(orig):
     return start
 
 
-def _make_join(orig):
+def _make_join(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def join(self, timeout=None):
+    def join(self, timeout: Any = None) -> Any:
         info = self.__dict__.get("_fk")
         if info is None or not E.enabled:
             return orig(self, timeout)
@@ -179,9 +186,9 @@ def _make_join(orig):
     return join
 
 
-def _make_poll(orig):
+def _make_poll(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def poll(self, *args, **kwargs):
+    def poll(self, *args: Any, **kwargs: Any) -> Any:
         try:
             rc = orig(self, *args, **kwargs)
         except BaseException as e:
@@ -199,9 +206,9 @@ def _make_poll(orig):
     return poll
 
 
-def _make_spawnv(orig):
+def _make_spawnv(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def spawnv_passfds(path, args, passfds):
+    def spawnv_passfds(path: Any, args: Any, passfds: Any) -> Any:
         if E.enabled:
             try:
                 args = prefix_args(args)
@@ -212,7 +219,7 @@ def _make_spawnv(orig):
     return spawnv_passfds
 
 
-def prefix_args(args):
+def prefix_args(args: Any) -> Any:
     """The argument list with the runtime's import prefixed to its `-c` program."""
     args = list(args)
     if "-c" not in args:
@@ -241,7 +248,7 @@ def prefix_args(args):
 # or a Pool's/executor's own shutdown). The reducer weighs both against the exit code.
 
 
-def end_of_exception(e):
+def end_of_exception(e: Any) -> Any:
     """[reason, detail] for a run() (or a main script) that ended with exception e."""
     if isinstance(e, SystemExit):
         c = e.code
@@ -261,7 +268,7 @@ _POOL_CALLERS = (
 )
 
 
-def _stop_reason(how):
+def _stop_reason(how: Any) -> Any:
     """[reason, detail] for a terminate()/kill()/interrupt() call: a Pool's or executor's own code
     calling it is the pool's shutdown (walked from the caller; only when a process is stopped)."""
     try:
@@ -290,9 +297,9 @@ def _stop_reason(how):
     return ["terminated-by-pool", "the pool's shutdown"]
 
 
-def _make_stop(orig, how):
+def _make_stop(orig: Callable[..., Any], how: Any) -> Any:
     @sites.hidden
-    def stop(self):
+    def stop(self) -> Any:
         if E.enabled and self.__dict__.get("_fk") is not None:
             try:
                 popen = self.__dict__.get("_popen")
@@ -310,12 +317,12 @@ def _make_stop(orig, how):
     return stop
 
 
-_MP_DIR = [None]
+_MP_DIR: List[Any] = [None]
 
 
-def _make_os_exit(orig):
+def _make_os_exit(orig: Callable[..., Any]) -> Any:
     @sites.hidden
-    def _exit(*args, **kwargs):
+    def _exit(*args: Any, **kwargs: Any) -> Any:
         # The user's os._exit says so (and sends the exit event, which nothing else would) before
         # the process goes; multiprocessing's own os._exit after a child's _bootstrap does not.
         try:
@@ -344,7 +351,7 @@ def _make_os_exit(orig):
 # ---- child side ----------------------------------------------------------------------------
 
 
-def announce(info, extra=None):
+def announce(info: Any, extra: Any = None) -> None:
     """Emits this process's `proc` event (again, if its identity became known later)."""
     d = {"pid": E.pid, "ppid": os.getppid()}
     d.update(info)
@@ -356,7 +363,7 @@ def announce(info, extra=None):
     E.start_flusher()
 
 
-def announce_main():
+def announce_main() -> None:
     """The main process's `proc` event, with the run's facts."""
     announce(
         {"key": None, "name": "MainProcess", "role": "main", "startMethod": None, "target": None, "file": None, "line": None, "daemon": False},
@@ -371,7 +378,7 @@ def announce_main():
     E.flush()
 
 
-def exit_event(code):
+def exit_event(code: Any) -> None:
     """Emits `exit` once, with CPU time and peak RSS, and flushes."""
     if identity["exit_sent"] or not E.enabled:
         return
@@ -388,7 +395,7 @@ def exit_event(code):
     E.drain_at_exit()
 
 
-def _peak_rss():
+def _peak_rss() -> Any:
     """Peak resident bytes of this process's current memory image: VmHWM of /proc/self/status
     (Linux), which starts afresh at exec, so a spawn child does not carry the parent's peak as
     ru_maxrss does; ru_maxrss elsewhere."""
@@ -407,7 +414,7 @@ def _peak_rss():
         return None
 
 
-def live_children():
+def live_children() -> Any:
     """The pids of this process's children that the OS still lists (alive or not yet reaped), from
     /proc/self/task/*/children (Linux); None where that cannot be read. The supervisor waits after
     the run only for those of them it has not heard from yet (one just forked has not connected)."""
@@ -426,8 +433,8 @@ def live_children():
         return None
 
 
-def _make_run(real_run):
-    def run():
+def _make_run(real_run: Any) -> Any:
+    def run() -> Any:
         E.emit(["run", E.time(), identity.get("key")])
         E.flush()
         try:
@@ -456,7 +463,7 @@ def _make_run(real_run):
     return run
 
 
-def _defer_exit_to_atexit(info):
+def _defer_exit_to_atexit(info: Any) -> Any:
     """Python 3.13+ runs a child's multiprocessing exit function (which flushes queue feeders) from
     atexit, after `_bootstrap` returns (fork/forkserver children run their atexit handlers; a spawn
     child's interpreter exits normally): the `exit` event and the last counters then go out from an
@@ -476,7 +483,7 @@ def _defer_exit_to_atexit(info):
         return False
 
 
-def _deferred_exit():
+def _deferred_exit() -> None:
     """atexit (3.13+ fork children): the exit event after multiprocessing's exit function."""
     try:
         exit_event(identity.get("child_exit"))
@@ -484,14 +491,12 @@ def _deferred_exit():
         pass
 
 
-def _make_bootstrap(orig):
-    def _bootstrap(self, *args, **kwargs):
+def _make_bootstrap(orig: Callable[..., Any]) -> Any:
+    def _bootstrap(self, *args: Any, **kwargs: Any) -> Any:
         info = self.__dict__.get("_fk")
         if self.__dict__.get("_fk_off"):
             try:
-                from . import bootstrap
-
-                bootstrap.uninstall()
+                uninstall_all[0]()
             except Exception:
                 pass
             return orig(self, *args, **kwargs)
@@ -527,7 +532,7 @@ def _make_bootstrap(orig):
     return _bootstrap
 
 
-def after_fork_child():
+def after_fork_child() -> None:
     """os.register_at_fork(after_in_child): rebuild the runtime's state; a plain fork says who it is."""
     if not _installed[0] or not E.enabled:
         return
@@ -550,7 +555,7 @@ def after_fork_child():
         E.fail("after-fork", e)
 
 
-def _at_exit():
+def _at_exit() -> None:
     """atexit: the last words of a process that ends through normal interpreter exit."""
     if not E.enabled:
         return
@@ -567,7 +572,7 @@ def _at_exit():
         pass
 
 
-def install():
+def install() -> None:
     """Registers the at-fork hooks (once); the patches are applied by bootstrap's import hooks."""
     if _installed[0]:
         return
@@ -581,7 +586,7 @@ def install():
         _at_fork_registered[0] = True
 
 
-def _patch_process(process):
+def _patch_process(process: Any) -> None:
     BP = process.BaseProcess
     replace(BP, "start", _make_start(BP.start))
     replace(BP, "join", _make_join(BP.join))
@@ -591,17 +596,17 @@ def _patch_process(process):
             replace(BP, how, _make_stop(getattr(BP, how), how + "()"))
 
 
-def _patch_popen(mod):
+def _patch_popen(mod: Any) -> None:
     replace(mod.Popen, "poll", _make_poll(mod.Popen.poll))
     if "terminate" in mod.Popen.__dict__:  # popen_fork's; the forkserver's Popen inherits it
         replace(mod.Popen, "terminate", _make_popen_terminate(mod.Popen.terminate))
 
 
-def _make_popen_terminate(orig):
+def _make_popen_terminate(orig: Callable[..., Any]) -> Any:
     """multiprocessing's exit function terminates daemonic children through their Popen directly."""
 
     @sites.hidden
-    def terminate(self):
+    def terminate(self) -> Any:
         if E.enabled and self.returncode is None:
             try:
                 f = sys._getframe(1)
@@ -619,21 +624,21 @@ def _make_popen_terminate(orig):
     return terminate
 
 
-def _patch_util(util):
+def _patch_util(util: Any) -> None:
     replace(util, "spawnv_passfds", _make_spawnv(util.spawnv_passfds))
 
 
-def _before_fork():
+def _before_fork() -> None:
     if _installed[0] and E.enabled:
         E.before_fork()
 
 
-def _after_fork_parent():
+def _after_fork_parent() -> None:
     if _installed[0] and E.enabled:
         E.after_fork_parent()
 
 
-def uninstall():
+def uninstall() -> None:
     """Marks the lifecycle hooks off (patches are undone by the undo log)."""
     _installed[0] = False
     try:

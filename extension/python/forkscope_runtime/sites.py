@@ -13,9 +13,32 @@ the frames of registered wrappers are cut out when a traceback is printed
 (`sys.excepthook`, `traceback.walk_tb`), so users see plain Python's frames.
 """
 
+from __future__ import annotations
+
+import collections
 import os
 import re
 import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
+    from typing import NamedTuple
+
+    class Site(NamedTuple):
+        """Where user code made something: its file and line, the name it was given there, and
+        whether that line is inside multiprocessing or concurrent.futures (`internal`: not a user
+        object)."""
+
+        file: Optional[str]
+        line: Optional[int]
+        name: Optional[str]
+        internal: bool
+
+else:  # the same tuple without importing typing (it costs every process milliseconds)
+    Site = collections.namedtuple("Site", "file line name internal")
+
+NO_SITE = Site(None, None, None, True)
 
 _HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _LAUNCHER = os.path.join(os.path.dirname(_HERE.rstrip(os.sep)), "forkscope_launch.py")
@@ -30,7 +53,7 @@ NEW_RERAISE = sys.version_info >= (3, 11)
 HIDDEN = set()  # code objects of wrappers that must not show in tracebacks
 
 
-def init():
+def init() -> None:
     """Learns where multiprocessing and concurrent.futures live, without importing them."""
     global _STDLIB_DIRS, _CONTEXT_FILES, _LIB, _THIRD_PARTY
     lib = os.path.dirname(os.path.abspath(os.__file__))
@@ -41,18 +64,18 @@ def init():
     _CONTEXT_FILES = (mp + "context.py",)
 
 
-def _is_runtime(filename):
+def _is_runtime(filename: Any) -> Any:
     return filename.startswith(_HERE) or filename == _LAUNCHER
 
 
-def user_site(skip=2):
-    """(file, line, name, internal) of the first frame outside the runtime and context.py.
+def user_site(skip: int = 2) -> Site:
+    """The Site (file, line, name, internal) of the first frame outside the runtime and context.py.
 
     `internal` is True when that frame is inside multiprocessing or concurrent.futures."""
     try:
         f = sys._getframe(skip)
     except ValueError:
-        return None, None, None, True
+        return NO_SITE
     while f is not None:
         fn = f.f_code.co_filename
         if _is_runtime(fn) or fn in _CONTEXT_FILES:
@@ -60,19 +83,19 @@ def user_site(skip=2):
             continue
         break
     if f is None:
-        return None, None, None, True
+        return NO_SITE
     fn = f.f_code.co_filename
     for d in _STDLIB_DIRS:
         if fn.startswith(d):
-            return fn, f.f_lineno, None, True
+            return Site(fn, f.f_lineno, None, True)
     line = f.f_lineno
-    return fn, line, _name_of_call(f, fn, line), False
+    return Site(fn, line, _name_of_call(f, fn, line), False)
 
 
-def wait_site(frame):
+def wait_site(frame: Any) -> Any:
     """(file, line) of the innermost user frame of a blocked stack (the join()/get() call), else (None, None).
 
-    Called by the flusher thread for a wait that has lasted (emitter._check_wait_site), never on a
+    Called by the flusher thread for a wait that has lasted (waits._check_wait_site), never on a
     hot path: it skips the runtime, the standard library and frozen modules."""
     f = frame
     depth = 0
@@ -85,7 +108,7 @@ def wait_site(frame):
     return None, None
 
 
-def _name_at(filename, lineno, module_globals=None):
+def _name_at(filename: Any, lineno: Any, module_globals: Any = None) -> Any:
     """The assignment target (or `with ... as` name) on a source line, else None."""
     try:
         import linecache  # on first use: most processes never create anything
@@ -121,7 +144,7 @@ _CALL_OPS = frozenset(("CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_FUNCTION_EX", 
 _HAS_POSITIONS = sys.version_info >= (3, 11)
 
 
-def _name_of_call(f, filename, lineno):
+def _name_of_call(f: Any, filename: Any, lineno: Any) -> Any:
     code = f.f_code
     key = (code, f.f_lasti)
     try:
@@ -149,7 +172,7 @@ class _Index(object):
 
     __slots__ = ("text", "stmts", "by_end", "names")
 
-    def __init__(self, text, tree):
+    def __init__(self, text: Any, tree: Any) -> None:
         import ast
 
         self.text = text
@@ -160,7 +183,9 @@ class _Index(object):
             if isinstance(node, ast.stmt):
                 end = node.end_lineno
                 if isinstance(node, (ast.With, ast.AsyncWith)):
-                    end = max([it.context_expr.end_lineno for it in node.items] + [it.optional_vars.end_lineno for it in node.items if it.optional_vars is not None])
+                    ends: Any = [it.context_expr.end_lineno for it in node.items]
+                    ends += [it.optional_vars.end_lineno for it in node.items if it.optional_vars is not None]
+                    end = max(ends)
                 elif isinstance(node, (ast.If, ast.While)):
                     end = node.test.end_lineno
                 elif not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Return)):
@@ -171,13 +196,13 @@ class _Index(object):
                 self.by_end[(node.end_lineno, node.end_col_offset)] = node
         self.stmts.sort(key=lambda s: (s[0], s[1]))
 
-    def src(self, node):
+    def src(self, node: Any) -> Any:
         import ast
 
         s = ast.get_source_segment(self.text, node)
         return " ".join(s.split()) if s else None
 
-    def _name_stmt(self, node):
+    def _name_stmt(self, node: Any) -> None:
         import ast
 
         if isinstance(node, ast.Assign):
@@ -193,7 +218,7 @@ class _Index(object):
             if isinstance(sub, ast.NamedExpr):
                 self._assign(sub.target, sub.value)
 
-    def _target_name(self, t):
+    def _target_name(self, t: Any) -> Any:
         import ast
 
         if isinstance(t, ast.Name):
@@ -205,7 +230,7 @@ class _Index(object):
             return self.src(t)
         return None
 
-    def _leaf(self, value, name):
+    def _leaf(self, value: Any, name: Any) -> None:
         import ast
 
         if name is None:
@@ -214,7 +239,7 @@ class _Index(object):
             if isinstance(sub, ast.Call) and id(sub) not in self.names:
                 self.names[id(sub)] = name
 
-    def _assign(self, target, value):
+    def _assign(self, target: Any, value: Any) -> None:
         import ast
 
         if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
@@ -233,7 +258,7 @@ class _Index(object):
                 elif i >= n - (len(ts) - star - 1):
                     self._assign(ts[len(ts) - (n - i)], v)
                 else:
-                    base = self._target_name(ts[star].value)
+                    base = self._target_name(ts[star].value)  # pyright: ignore[reportAttributeAccessIssue]
                     self._leaf(v, "%s[%d]" % (base, i - star) if base else None)
             return
         if isinstance(value, (ast.Tuple, ast.List)) and not isinstance(target, (ast.Tuple, ast.List, ast.Starred)):
@@ -253,7 +278,7 @@ class _Index(object):
                 return
         self._leaf(value, self._target_name(target))
 
-    def stmts_at(self, line):
+    def stmts_at(self, line: Any) -> Any:
         """The statements whose header spans `line` (the innermost first)."""
         found = [s for s in self.stmts if s[0] <= line <= s[1]]
         if not found:
@@ -262,7 +287,7 @@ class _Index(object):
         return [s for s in found if s[1] - s[0] == inner]
 
 
-def _index(filename, module_globals):
+def _index(filename: Any, module_globals: Any) -> Any:
     try:
         return _FILE_INDEX[filename]
     except KeyError:
@@ -283,7 +308,7 @@ def _index(filename, module_globals):
     return idx
 
 
-def _resolve(f, filename, lineno):
+def _resolve(f: Any, filename: Any, lineno: Any) -> Any:
     idx = _index(filename, f.f_globals)
     if idx is None:
         return _NO
@@ -320,7 +345,7 @@ def _resolve(f, filename, lineno):
         if ins.starts_line:
             line = ins.starts_line if not isinstance(ins.starts_line, bool) else getattr(ins, "line_number", None)
         elif getattr(ins, "line_number", None) is not None:
-            line = ins.line_number
+            line = ins.line_number  # pyright: ignore[reportAttributeAccessIssue]
         if ins.opname in _CALL_OPS and line is not None and lo <= line <= hi:
             offsets.append(ins.offset)
     # The frame's instruction is the call itself, or (3.12+) the last of its inline cache entries.
@@ -332,7 +357,7 @@ def _resolve(f, filename, lineno):
     return idx.names.get(id(calls[k]))
 
 
-def _calls_in_order(node, out):
+def _calls_in_order(node: Any, out: Any) -> None:
     """The Call nodes of a statement in the order the interpreter makes the calls (nested code skipped)."""
     import ast
 
@@ -375,7 +400,7 @@ def _calls_in_order(node, out):
             _calls_in_order(child, out)
 
 
-def code_site(func):
+def code_site(func: Any) -> Any:
     """(target "module.qualname", file, line) of a callable, as far as it can be told."""
     f = func
     for _ in range(3):
@@ -400,13 +425,13 @@ def code_site(func):
 # ---- tracebacks ---------------------------------------------------------------------------
 
 
-def hidden(func):
+def hidden(func: Any) -> Any:
     """Registers a wrapper whose frame must not appear in user tracebacks; returns it."""
     HIDDEN.add(func.__code__)
     return func
 
 
-def hide(exc):
+def hide(exc: Any) -> None:
     """Called in a wrapper's `except`: drop the wrapper's frame before a bare `raise` (3.11+)."""
     if NEW_RERAISE:
         try:
@@ -417,7 +442,7 @@ def hide(exc):
             pass
 
 
-def splice(tb):
+def splice(tb: Any) -> Any:
     """Cuts frames of hidden wrappers (and leading launcher/runpy frames) out of a traceback chain."""
     while tb is not None and tb.tb_frame.f_code in HIDDEN:
         tb = tb.tb_next
@@ -436,7 +461,7 @@ def splice(tb):
     return head
 
 
-def _splice_exc(exc, seen):
+def _splice_exc(exc: Any, seen: Any) -> None:
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         try:

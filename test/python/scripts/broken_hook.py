@@ -17,10 +17,11 @@ if __name__ == "__main__":
     rt = sys.modules.get("forkscope_runtime.channels")
     import multiprocessing.queues  # noqa: F401 - patched on import
 
-    rt = sys.modules.get("forkscope_runtime.channels")
+    rt = sys.modules.get("forkscope_runtime.pipes")
     if rt is not None:
         rt.count_rx = boom  # Connection.recv's counting
-        rt._declare = boom  # the chan events of Pipe() and Queue()
+        rt.declare = boom  # the chan events of Pipe() and Queue()
+        sys.modules["forkscope_runtime.queues"].declare = boom
     ctx = mp.get_context("fork")
     a, b = ctx.Pipe()
     q = ctx.Queue()

@@ -1,0 +1,127 @@
+"""What a process has to say, before it is sent: the event buffer, the exact counters, the detail
+budget and hook failures. The bottom of the runtime: waits.py, transport.py and emitter.py (the API
+the rest imports) build on it; it imports nothing of the runtime.
+
+Hot paths only append to the deque or bump a counter list. `enabled` here is a copy of
+emitter.enabled (emitter.set_enabled keeps them equal), read by `fail`.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time as _time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List
+
+time = _time.time
+sleep = _time.sleep  # the real one, for the runtime's own use (time.sleep may be patched)
+get_ident = threading.get_ident
+
+enabled = False
+
+buf: "collections.deque[Any]" = collections.deque()
+append = buf.append
+
+# Counters (exact, cumulative). Values are lists mutated in place.
+sent = {}  # ref -> [msgs, bytes]
+recv = {}  # (ref, fromPid) -> [msgs, bytes, latSum, latMax, latN] (latency of the latN sampled messages)
+locks = {}  # ref -> [acquisitions, contended, contendedSeconds]
+waits = {}  # what -> [seconds]
+tasks = {}  # (ref, job) -> [chunks, items, busySeconds]
+calls = {}  # (ref, method) -> [count]
+call_times = {}  # (ref, method) -> [timed, seconds, maxSeconds] (Manager proxy calls' round trips)
+misc = {"detail": 0, "dropped": 0, "droppedBatches": 0}
+# (section, key) -> last value emitted
+_last: Dict[Any, Any] = {("misc", "detail"): 0, ("misc", "dropped"): 0, ("misc", "droppedBatches"): 0}
+
+# Detail budget, refilled by the flusher: budget[0] is what may still be emitted.
+budget = [0.0]
+
+paused = [False]  # the flusher was stopped around a fork: the next event or wait restarts it (transport.resume)
+wake: List[Callable[[], None]] = [lambda: None]  # transport.resume, set when transport is imported
+
+on_reset: List[Callable[[], None]] = []  # run when recording starts in a process and after fork (channels: its trailers)
+failures: Dict[str, int] = {}  # where -> count (hook failures, each warned once)
+
+
+def forget_counters() -> None:
+    """Every counter is sent again in full with the next `ctr` event (a batch was lost)."""
+    _last.clear()
+    for k in misc:
+        _last[("misc", k)] = 0
+
+
+def clear() -> None:
+    """In a fork child: the parent's buffer, counters and failures are not this process's."""
+    buf.clear()
+    for table in (sent, recv, locks, waits, tasks, calls, call_times):
+        table.clear()
+    for k in misc:
+        misc[k] = 0
+    forget_counters()
+    failures.clear()
+
+
+def fail(where: Any, exc: Any = None) -> None:
+    """A hook failed: count it and warn once per place; never raise."""
+    try:
+        n = failures.get(where, 0)
+        failures[where] = n + 1
+        if n == 0 and enabled:
+            text = "%s: %s" % (type(exc).__name__, exc) if exc is not None else "failed"
+            append(["warn", time(), "runtime-error", "Forkscope hook %s failed (%s); the script was not affected." % (where, text[:300])])
+    except Exception:
+        pass
+
+
+
+# ---- counters ------------------------------------------------------------------------------
+
+
+def _section(name: Any, table: Any, keyfmt: Any, out: Any, now_rounding: Any = None) -> None:
+    part = None
+    for k, v in list(table.items()):
+        val: Any = tuple(v)
+        lk = (name, k)
+        if _last.get(lk) != val:
+            _last[lk] = val
+            if part is None:
+                part = out[name] = {}
+            if now_rounding:
+                val = [round(x, 6) if isinstance(x, float) else x for x in val]
+            part[keyfmt(k)] = list(val) if len(val) > 1 else val[0]
+
+
+def _str_key(k: Any) -> Any:
+    return k
+
+
+def _pair_key(k: Any) -> Any:
+    return "%s %s" % k
+
+
+def counters_event(now: float) -> Any:
+    """A `ctr` event with the counters that changed since the last one, or None."""
+    out = {}
+    _section("sent", sent, _str_key, out)
+    _section("recv", recv, _pair_key, out, True)
+    _section("locks", locks, _str_key, out, True)
+    _section("waits", waits, _str_key, out, True)
+    _section("tasks", tasks, _pair_key, out, True)
+    _section("calls", calls, _pair_key, out)
+    _section("callTimes", call_times, _pair_key, out, True)
+    untimed = 0  # received messages not timed (sampling) count as dropped detail too
+    for c in list(recv.values()):
+        untimed += c[0] - c[4]
+    for k in ("detail", "dropped", "droppedBatches"):
+        v = misc[k]
+        if k == "dropped":
+            v += untimed
+        if _last.get(("misc", k)) != v:
+            _last[("misc", k)] = v
+            out[k] = v
+    return ["ctr", now, out] if out else None
+

@@ -1,0 +1,283 @@
+"""How events leave a process (docs/runtime-protocol.md, "Connection"): batching into lines, the
+flusher thread, and the non-blocking Unix-socket transport.
+
+A daemon thread flushes every `flushMs` (and lifecycle hooks flush at once from their own thread).
+The socket is non-blocking: a bounded backlog, whole batches dropped and counted beyond it, and
+once the supervisor is gone nothing is tried again. Every lock here is taken with a timeout. The
+flusher thread is stopped around `os.fork()` when it is the only other thread, so Python 3.12+
+does not warn about forking a multi-threaded process because of us.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import _socket  # the C module: `socket` costs every process ~3 ms to import, and nothing here needs it
+import sys
+import threading
+
+from . import events as V
+from . import waits
+from .events import budget, buf, fail, misc, paused, sleep, time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
+
+MAX_BACKLOG = 8 * 1024 * 1024
+LOCK_TIMEOUT = 0.5
+
+cfg: Any = None  # config.Config, given by open_transport()
+_flush_lock = threading.Lock()
+last_flush = [0.0]  # when the last flush started
+_transport: "Optional[Transport]" = None
+_thread: Optional[threading.Thread] = None
+_stop: Optional[threading.Event] = None
+
+
+class Transport:
+    """One non-blocking stream connection to the supervisor, opened lazily with the hello."""
+
+    def __init__(self) -> None:
+        self.sock: Any = None
+        self.dead = False
+        self.backlog = bytearray()
+
+    def _connect(self) -> None:
+        s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        try:
+            s.settimeout(1.0)
+            s.connect(cfg.socket)
+            hello = {"hello": 1, "secret": cfg.secret, "pid": os.getpid(), "ppid": os.getppid()}
+            s.sendall(json.dumps(hello).encode() + b"\n")
+            s.setblocking(False)
+        except OSError:
+            s.close()
+            raise
+        self.sock = s
+
+    def send(self, data: Any) -> None:
+        """Queues one batch line and writes what the socket takes now; never blocks after the hello."""
+        if self.dead:
+            return
+        if self.sock is None:
+            try:
+                self._connect()
+            except OSError:
+                self.dead = True
+                return
+        if len(self.backlog) + len(data) > MAX_BACKLOG:
+            misc["droppedBatches"] += 1
+            V.forget_counters()  # counters in the lost batch are sent again in full
+        else:
+            self.backlog += data
+        self.drain()
+
+    def drain(self) -> None:
+        """Writes as much of the backlog as the socket accepts without blocking."""
+        b = self.backlog
+        while b:
+            try:
+                n = self.sock.send(b)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                self.dead = True
+                self.close()
+                b.clear()
+                return
+            if n <= 0:
+                return
+            del b[:n]
+
+    def close(self) -> None:
+        """Closes this process's descriptor (after fork: the parent's connection lives on)."""
+        s, self.sock = self.sock, None
+        if s is not None:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+
+
+# ---- flushing ------------------------------------------------------------------------------
+
+
+def flush() -> None:
+    """Sends everything buffered (and changed counters) as one batch line. Safe from any thread."""
+    if not V.enabled or _transport is None or _transport.dead:
+        return
+    if not _flush_lock.acquire(True, LOCK_TIMEOUT):
+        return
+    try:
+        now = time()
+        last_flush[0] = now
+        events = []
+        pop = buf.popleft
+        try:
+            while True:
+                events.append(pop())
+        except IndexError:
+            pass
+        c = V.counters_event(now)
+        if c is not None:
+            events.append(c)
+        if events:
+            line = json.dumps(events, separators=(",", ":"), default=str)
+            _transport.send(line.encode("utf-8", "replace") + b"\n")
+        elif _transport.backlog:
+            _transport.drain()
+    except Exception as e:  # noqa: BLE001 - the flusher must survive anything
+        fail("flush", e)
+    finally:
+        _flush_lock.release()
+
+
+EXIT_DRAIN_S = 0.5  # how long an exiting process may wait for the supervisor to take its last events
+
+
+def drain_at_exit(limit: Any = EXIT_DRAIN_S) -> None:
+    """At a process's exit, after its last flush: what the socket did not take yet (the supervisor
+    was slow to read) would die with the process, so wait for the socket to become writable and
+    send it, for `limit` seconds at most. Only an exiting process waits, and only while there is
+    something left; a supervisor that is gone ends it at once."""
+    t = _transport
+    if t is None or t.dead or t.sock is None or not t.backlog:
+        return
+    if not _flush_lock.acquire(True, LOCK_TIMEOUT):
+        return
+    try:
+        import select
+
+        deadline = time() + limit
+        while t.backlog and not t.dead and t.sock is not None:
+            left = deadline - time()
+            if left <= 0:
+                break
+            _, writable, _ = select.select([], [t.sock], [], left)
+            if not writable:
+                break
+            t.drain()
+    except Exception as e:  # noqa: BLE001 - never let the exit path fail
+        fail("drain_at_exit", e)
+    finally:
+        _flush_lock.release()
+
+
+def _run_flusher(stop: Any) -> None:
+    """The flusher thread: refills the detail budget, emits lasting waits, flushes every flushMs."""
+    interval = cfg.flush_ms / 1000.0
+    per_tick = cfg.detail_rate * interval
+    cap = max(cfg.detail_rate * 1.0, 1.0) if cfg.detail_rate else 0.0
+    while not stop.wait(interval):
+        try:
+            b = budget[0] + per_tick
+            budget[0] = b if b < cap else cap
+            now = time()
+            waits.check(now)
+            flush()
+            if _transport is not None and _transport.dead:
+                return
+        except Exception as e:  # noqa: BLE001
+            fail("flusher", e)
+
+
+def start_flusher() -> None:
+    """Starts the flusher thread if it is not running (idempotent)."""
+    global _thread, _stop
+    if _thread is not None or not V.enabled:
+        return
+    _stop = threading.Event()
+    t = threading.Thread(target=_run_flusher, args=(_stop,), name="forkscope-flusher", daemon=True)
+    _thread = t
+    t.start()
+
+
+def stop_flusher(timeout: Any = 1.0) -> Any:
+    """Stops the flusher thread and waits for it (used around fork and by uninstall)."""
+    global _thread, _stop
+    t, s = _thread, _stop
+    _thread = _stop = None
+    if t is None or s is None:  # (they are set and cleared together)
+        return False
+    s.set()
+    if t is not threading.current_thread():
+        t.join(timeout)
+    return True
+
+
+def _os_threads() -> Any:
+    """Number of OS threads of this process (Linux), or None."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            data = f.read()
+        return int(data[data.rindex(b")") + 2 :].split()[17])
+    except Exception:
+        return None
+
+
+def before_fork() -> None:
+    """Stops the flusher when it is the process's only other thread (3.12+ warns about forking threads)."""
+    paused[0] = False
+    try:
+        if _thread is None or sys.version_info < (3, 12) or threading.active_count() != 2:
+            return
+        if stop_flusher(0.5):
+            paused[0] = True
+            deadline = time() + 0.05
+            while time() < deadline:
+                n = _os_threads()
+                if n is None or n <= 1:
+                    break
+                sleep(0.0005)
+    except Exception as e:  # noqa: BLE001
+        fail("before-fork", e)
+
+
+def after_fork_parent() -> None:
+    """Restarts the flusher paused by before_fork. Python 3.13+ checks the thread count after the
+    after-fork hooks, so there the restart waits for the runtime's next event or wait."""
+    if paused[0] and sys.version_info < (3, 13):
+        resume()
+
+
+def resume() -> None:
+    """Restarts a paused flusher."""
+    if paused[0]:
+        paused[0] = False
+        try:
+            start_flusher()
+        except Exception as e:  # noqa: BLE001
+            fail("after-fork", e)
+
+
+
+V.wake[0] = resume
+
+
+def open_transport(config: Any) -> None:
+    """Recording starts in this process: a transport for it (connected at the first flush)."""
+    global cfg, _transport
+    cfg = config
+    _transport = Transport()
+
+
+def reset_after_fork() -> None:
+    """In a fork child: a connection of its own, a fresh lock, no thread until it is needed."""
+    global _transport, _thread, _stop, _flush_lock
+    old = _transport
+    _transport = Transport()
+    if old is not None:
+        old.close()
+    _thread = None
+    _stop = None
+    paused[0] = False
+    _flush_lock = threading.Lock()
+
+
+def close_transport() -> None:
+    """Closes this process's connection for good (the supervisor sees end of stream)."""
+    if _transport is not None:
+        _transport.close()
+        _transport.dead = True
