@@ -9,7 +9,7 @@
  */
 
 import { Chart, Decimation, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
-import { cpuSeries, type ProcessModel, type RunModel } from '../extension/model/model';
+import { cpuSeries, type ProcessModel, type RunModel } from '../core/model/model';
 import { cssVar, el } from './dom';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Decimation);

@@ -6,11 +6,11 @@
  */
 
 import type { Chart } from 'chart.js';
-import type { RunModel } from '../extension/model/model';
-import type { Summary } from '../extension/model/summary';
+import type { RunModel } from '../core/model/model';
+import type { Summary } from '../core/summary/summary';
 import { chartColors, lineChart } from './charts';
 import { el } from './dom';
-import { formatBytes, formatCount, formatSeconds } from './format';
+import { formatBytes, formatCount, formatSeconds } from '../core/format';
 import { TimelineView } from './timeline';
 import { queueDepth } from './timelineLayout';
 

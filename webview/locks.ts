@@ -6,11 +6,11 @@
  * with their round trips. Also the timeline tooltip's "held by" line.
  */
 
-import { holdersDuring, lockUses, type LockUse } from '../extension/model/locks';
-import type { RunModel } from '../extension/model/model';
-import type { Summary, SummaryChannel, SummaryShared } from '../extension/model/summary';
+import { holdersDuring, lockUses, type LockUse } from '../core/model/locks';
+import type { RunModel } from '../core/model/model';
+import type { Summary, SummaryChannel, SummaryShared } from '../core/summary/summary';
 import { el } from './dom';
-import { formatBytes, formatCount, formatSeconds } from './format';
+import { formatBytes, formatCount, formatSeconds } from '../core/format';
 
 export interface LocksEvents {
   select(pid: number): void;

@@ -6,11 +6,11 @@
  * The rows are flat (aria-level carries depth) so updates reuse elements.
  */
 
-import { HELPER_ROLES, stateBands, type ProcessModel, type RunModel } from '../extension/model/model';
+import { HELPER_ROLES, stateBands, type ProcessModel, type RunModel } from '../core/model/model';
 import { el, setAttr, setClass, setText } from './dom';
-import { describeExit, describeParent, exitIsBad, formatBytes, formatSeconds, processStatus, ROLE_LABELS, type RefNames } from './format';
+import { describeExit, describeParent, exitIsBad, formatBytes, formatSeconds, processStatus, ROLE_LABELS, type RefNames } from '../core/format';
 import { worstSeverity, type Insight } from './insights';
-import type { TreeRow } from './treeRows';
+import type { TreeRow } from '../core/treeRows';
 
 interface RowEls {
   li: HTMLLIElement;

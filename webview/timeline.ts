@@ -11,13 +11,13 @@
  * previous/next lane, PageUp/PageDown scroll, F follows "now".
  */
 
-import { HELPER_ROLES, parentOf, stateBands, type ProcessModel, type RunModel, type StateBand } from '../extension/model/model';
+import { HELPER_ROLES, parentOf, stateBands, type ProcessModel, type RunModel, type StateBand } from '../core/model/model';
 import { cssVar, el } from './dom';
-import { describeExit, describeParent, formatBytes, formatSeconds, type RefNames } from './format';
+import { describeExit, describeParent, formatBytes, formatSeconds, type RefNames } from '../core/format';
 import type { Insight } from './insights';
 import { lockHolderText } from './locks';
 import { firstBandEndingAfter, layoutArrows, MessageIndex, newArrowBatch, niceTicks, segmentDistance, tickLabel, TimeWindow, type ArrowBatch } from './timelineLayout';
-import type { TreeRow } from './treeRows';
+import type { TreeRow } from '../core/treeRows';
 
 export interface TimelineHost {
   model(): RunModel;

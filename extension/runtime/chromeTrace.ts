@@ -7,9 +7,9 @@
  * Times are microseconds from the run's start.
  */
 
-import { HELPER_ROLES, stateBands, type RunModel } from '../model/model';
-import { RefNames, ROLE_LABELS } from '../../webview/format';
-import { treeRows } from '../../webview/treeRows';
+import { HELPER_ROLES, stateBands, type RunModel } from '../../core/model/model';
+import { RefNames, ROLE_LABELS } from '../../core/format';
+import { treeRows } from '../../core/treeRows';
 
 export interface TraceEvent {
   name: string;

@@ -15,13 +15,13 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_HANG_SECONDS } from '../model/insights';
-import { makeWarning, RunReducer } from '../model/model';
-import { parseRecording, RecordingError, RECORDING_EXTENSION, type RecordLine } from '../model/recording';
-import { summarize, summaryWarning } from '../model/summary';
-import { formatSummary } from '../model/summaryText';
+import { DEFAULT_HANG_SECONDS } from '../../core/insights/insights';
+import { makeWarning, RunReducer } from '../../core/model/model';
+import { parseRecording, RecordingError, RECORDING_EXTENSION, type RecordLine } from '../../core/model/recording';
+import { summarize, summaryWarning } from '../../core/summary/summary';
+import { formatSummary } from '../../core/summary/summaryText';
 import { chromeTrace } from './chromeTrace';
-import { formatComparison } from '../model/compare';
+import { formatComparison } from '../../core/summary/compare';
 import { compareRuns, loadRuns, writeComparePage } from './compareReport';
 import { FORKSCOPE_VERSION } from './paths';
 import { readRecordingText, ReportError, writeReport } from './report';

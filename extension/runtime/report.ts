@@ -6,8 +6,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseRecording, RecordingError } from '../model/recording';
-import { renderInspectorPage } from '../../webview/page';
+import { parseRecording, RecordingError } from '../../core/model/recording';
+import { renderInspectorPage } from '../../core/page/page';
 
 /** A report could not be written (bundle missing, output not writable): one line for the user. */
 export class ReportError extends Error {}

@@ -9,10 +9,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_HANG_SECONDS, findHangs, sameHang } from '../model/insights';
-import { RunReducer, type RunModel, type WarningModel } from '../model/model';
-import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../model/recording';
-import { summarize, type Summary } from '../model/summary';
+import { DEFAULT_HANG_SECONDS, findHangs, sameHang } from '../../core/insights/insights';
+import { RunReducer, type RunModel, type WarningModel } from '../../core/model/model';
+import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../../core/model/recording';
+import { summarize, type Summary } from '../../core/summary/summary';
 import { EventServer } from './eventServer';
 import { childrenOf, descendantsOf, hasProcfs, readCmdline, readComm, readStat, zombieExitCode } from './procfs';
 import { RecordingWriter } from './recordingWriter';

@@ -9,9 +9,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
-import { RunReducer, type RunModel } from '../model/model';
-import type { RecordingHeader, RecordLine } from '../model/recording';
-import type { Summary } from '../model/summary';
+import { RunReducer, type RunModel } from '../../core/model/model';
+import type { RecordingHeader, RecordLine } from '../../core/model/recording';
+import type { Summary } from '../../core/summary/summary';
 import { Disposable } from './dispose';
 
 export interface RunRequest {

@@ -10,8 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RunReducer, stateBands } from '../../extension/model/model';
-import { parseRecording } from '../../extension/model/recording';
+import { RunReducer, stateBands } from '../../core/model/model';
+import { parseRecording } from '../../core/model/recording';
 import { CLI, PYTHON, runCommand } from './support/run';
 
 const REAL = spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();

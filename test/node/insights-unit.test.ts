@@ -7,11 +7,11 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyze, DEFAULT_HANG_SECONDS, findHangs, findPastHangs } from '../../extension/model/insights';
+import { analyze, DEFAULT_HANG_SECONDS, findHangs, findPastHangs } from '../../core/insights/insights';
 import { parseRecordArgs, UsageError } from '../../extension/runtime/cli';
-import { RunReducer, type RunModel } from '../../extension/model/model';
-import { summarize } from '../../extension/model/summary';
-import { formatSummary } from '../../extension/model/summaryText';
+import { RunReducer, type RunModel } from '../../core/model/model';
+import { summarize } from '../../core/summary/summary';
+import { formatSummary } from '../../core/summary/summaryText';
 import { RunBuilder, T0 } from '../builders/runBuilder';
 
 const reduce = (b: RunBuilder, finish = false): RunModel => {

@@ -21,8 +21,8 @@
  * paths) goes into plain-text messages; views escape them.
  */
 
-import { HELPER_ROLES, makeWarning, stateSeconds, type ChannelModel, type PoolModel, type ProcessModel, type RunModel, type WaitInterval, type WarningModel } from './model';
-import { poolHasJob } from './model';
+import { HELPER_ROLES, makeWarning, stateSeconds, type ChannelModel, type PoolModel, type ProcessModel, type RunModel, type WaitInterval, type WarningModel } from '../model/model';
+import { poolHasJob } from '../model/model';
 
 /** Every kind of warning this module produces (docs/insights.md). */
 export const INSIGHT_KINDS: ReadonlySet<string> = new Set([

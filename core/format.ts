@@ -4,7 +4,7 @@
  * trace export use the same words as the webview.
  */
 
-import { endIsNormal, stateBands, type ProcessModel, type RunModel, type StateBand } from '../extension/model/model';
+import { endIsNormal, stateBands, type ProcessModel, type RunModel, type StateBand } from './model/model';
 
 const SIGNAL_NAMES: Record<number, string> = {
   1: 'SIGHUP',

@@ -4,9 +4,9 @@
  * Times are seconds from the run's start.
  */
 
-import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from './insights';
-import { lockUses, managerCalls } from './locks';
-import { HELPER_ROLES, RunModel, makeWarning, outputLines, poolHasJob, stateSeconds, type ChannelKind, type EndReason, type ProcessRole, type WarningModel } from './model';
+import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from '../insights/insights';
+import { lockUses, managerCalls } from '../model/locks';
+import { HELPER_ROLES, RunModel, makeWarning, outputLines, poolHasJob, stateSeconds, type ChannelKind, type EndReason, type ProcessRole, type WarningModel } from '../model/model';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
 
