@@ -4,7 +4,8 @@
  * trace export use the same words as the webview.
  */
 
-import { endIsNormal, stateBands, type ProcessModel, type RunModel, type StateBand } from './model/model';
+import { endIsNormal, type ProcessModel, type RunModel } from './model/types';
+import { type StateBand, stateBands } from './model/states';
 
 const SIGNAL_NAMES: Record<number, string> = {
   1: 'SIGHUP',
@@ -241,17 +242,3 @@ let countFormat: Intl.NumberFormat | null = null;
 export function formatCount(n: number): string {
   return (countFormat ??= new Intl.NumberFormat('en-US')).format(n);
 }
-
-/** Role words for the tree. */
-export const ROLE_LABELS: Record<string, string> = {
-  main: 'main',
-  process: 'process',
-  'pool-worker': 'pool worker',
-  'executor-worker': 'executor worker',
-  manager: 'manager',
-  forkserver: 'forkserver',
-  'resource-tracker': 'resource tracker',
-  fork: 'os.fork',
-  subprocess: 'python (subprocess)',
-  command: 'command',
-};

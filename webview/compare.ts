@@ -7,7 +7,8 @@
  */
 
 import { compareSummaries, type CompareRun, type Comparison } from '../core/summary/compare';
-import { RunReducer, type RunModel } from '../core/model/model';
+import { RunReducer } from '../core/model/reducer';
+import type { RunModel } from '../core/model/types';
 import type { RecordingHeader, RecordLine } from '../core/model/recording';
 import { summarize, type Summary } from '../core/summary/summary';
 import { el } from './dom';

@@ -6,7 +6,7 @@
  */
 
 import type { Chart } from 'chart.js';
-import type { RunModel } from '../core/model/model';
+import type { RunModel } from '../core/model/types';
 import type { Summary } from '../core/summary/summary';
 import { chartColors, lineChart } from './charts';
 import { el } from './dom';

@@ -7,7 +7,7 @@
  * tree badges and the timeline marks read.
  */
 
-import type { RunModel } from '../core/model/model';
+import type { RunModel } from '../core/model/types';
 import { summaryWarning, type Summary, type SummaryWarning } from '../core/summary/summary';
 import { el } from './dom';
 import { formatSeconds } from '../core/format';

@@ -5,7 +5,8 @@
  * DOM panels at most every 200 ms. A run that ends freezes in its final state.
  */
 
-import { RunReducer, type RunModel } from '../core/model/model';
+import { RunReducer } from '../core/model/reducer';
+import type { RunModel } from '../core/model/types';
 import type { RecordingHeader, RecordLine } from '../core/model/recording';
 import { summarize, type Summary } from '../core/summary/summary';
 import { CpuMemoryView } from './charts';

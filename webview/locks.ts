@@ -7,7 +7,7 @@
  */
 
 import { holdersDuring, lockUses, type LockUse } from '../core/model/locks';
-import type { RunModel } from '../core/model/model';
+import type { RunModel } from '../core/model/types';
 import type { Summary, SummaryChannel, SummaryShared } from '../core/summary/summary';
 import { el } from './dom';
 import { formatBytes, formatCount, formatSeconds } from '../core/format';

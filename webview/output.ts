@@ -4,7 +4,7 @@
  * time each was written. Text only (textContent): never markup.
  */
 
-import type { RunModel } from '../core/model/model';
+import type { RunModel } from '../core/model/types';
 import { el } from './dom';
 import { formatSeconds } from '../core/format';
 

@@ -11,7 +11,9 @@
  * previous/next lane, PageUp/PageDown scroll, F follows "now".
  */
 
-import { HELPER_ROLES, parentOf, stateBands, type ProcessModel, type RunModel, type StateBand } from '../core/model/model';
+import { HELPER_ROLES } from '../core/model/roles';
+import { parentOf, type ProcessModel, type RunModel } from '../core/model/types';
+import { type StateBand, stateBands } from '../core/model/states';
 import { cssVar, el } from './dom';
 import { describeExit, describeParent, formatBytes, formatSeconds, type RefNames } from '../core/format';
 import type { Insight } from './insights';

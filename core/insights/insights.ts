@@ -21,8 +21,9 @@
  * paths) goes into plain-text messages; views escape them.
  */
 
-import { HELPER_ROLES, makeWarning, stateSeconds, type ChannelModel, type PoolModel, type ProcessModel, type RunModel, type WaitInterval, type WarningModel } from '../model/model';
-import { poolHasJob } from '../model/model';
+import { isServerRole } from '../model/roles';
+import { type ChannelModel, makeWarning, poolHasJob, type PoolModel, type ProcessModel, type RunModel, type WaitInterval, type WarningModel } from '../model/types';
+import { stateSeconds } from '../model/states';
 
 /** Every kind of warning this module produces (docs/insights.md). */
 export const INSIGHT_KINDS: ReadonlySet<string> = new Set([
@@ -168,7 +169,7 @@ type Blocked =
   | { state: 'exiting'; since: number };
 
 /** Roles that serve others and wait by design: never part of a hang. */
-const isServer = (p: ProcessModel): boolean => HELPER_ROLES.has(p.role) || p.role === 'manager';
+const isServer = (p: ProcessModel): boolean => isServerRole(p.role);
 
 function stateAt(p: ProcessModel, t: number): Blocked {
   if (!liveAt(p, t)) return { state: 'gone' };

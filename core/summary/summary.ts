@@ -6,7 +6,9 @@
 
 import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from '../insights/insights';
 import { lockUses, managerCalls } from '../model/locks';
-import { HELPER_ROLES, RunModel, makeWarning, outputLines, poolHasJob, stateSeconds, type ChannelKind, type EndReason, type ProcessRole, type WarningModel } from '../model/model';
+import { HELPER_ROLES, type ProcessRole } from '../model/roles';
+import { type ChannelKind, type EndReason, makeWarning, outputLines, poolHasJob, RunModel, type WarningModel } from '../model/types';
+import { stateSeconds } from '../model/states';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
 
@@ -530,5 +532,3 @@ function summarizePools(model: RunModel): SummaryPool[] {
   return out;
 }
 
-/** Helper roles are shown quieter; exported for the text view and the webview. */
-export const isHelperRole = (role: ProcessRole): boolean => HELPER_ROLES.has(role);

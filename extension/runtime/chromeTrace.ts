@@ -7,8 +7,11 @@
  * Times are microseconds from the run's start.
  */
 
-import { HELPER_ROLES, stateBands, type RunModel } from '../../core/model/model';
-import { RefNames, ROLE_LABELS } from '../../core/format';
+import { HELPER_ROLES } from '../../core/model/roles';
+import { stateBands } from '../../core/model/states';
+import type { RunModel } from '../../core/model/types';
+import { RefNames } from '../../core/format';
+import { ROLE_LABELS } from '../../core/model/roles';
 import { treeRows } from '../../core/treeRows';
 
 export interface TraceEvent {

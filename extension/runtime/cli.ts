@@ -16,7 +16,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_HANG_SECONDS } from '../../core/insights/insights';
-import { makeWarning, RunReducer } from '../../core/model/model';
+import { makeWarning } from '../../core/model/types';
+import { RunReducer } from '../../core/model/reducer';
 import { parseRecording, RecordingError, RECORDING_EXTENSION, type RecordLine } from '../../core/model/recording';
 import { summarize, summaryWarning } from '../../core/summary/summary';
 import { formatSummary } from '../../core/summary/summaryText';

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compareSummaries, type Comparison } from '../../core/summary/compare';
-import { RunReducer } from '../../core/model/model';
+import { RunReducer } from '../../core/model/reducer';
 import { parseRecording } from '../../core/model/recording';
 import { summarize } from '../../core/summary/summary';
 import { renderInspectorPage } from '../../core/page/page';

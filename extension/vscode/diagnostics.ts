@@ -8,7 +8,7 @@
  */
 
 import * as vscode from 'vscode';
-import type { RunModel } from '../../core/model/model';
+import type { RunModel } from '../../core/model/types';
 import { summaryWarning, type SummaryWarning } from '../../core/summary/summary';
 import { Disposable } from './dispose';
 

@@ -6,7 +6,8 @@
  */
 
 import * as vscode from 'vscode';
-import { endIsNormal, HELPER_ROLES, parentOf, type ProcessModel, type RunModel } from '../../core/model/model';
+import { endIsNormal, parentOf, type ProcessModel, type RunModel } from '../../core/model/types';
+import { HELPER_ROLES } from '../../core/model/roles';
 import { summaryWarning, type SummaryWarning } from '../../core/summary/summary';
 import { describeExit, exitIsBad, formatBytes, formatSeconds, processStatus, RefNames, type ProcessStatus } from '../../core/format';
 import { Disposable } from './dispose';

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { RunReducer } from '../../core/model/model';
+import { RunReducer } from '../../core/model/reducer';
 import { parseRecording } from '../../core/model/recording';
 import { renderInspectorPage } from '../../core/page/page';
 import { launch, waitForInspector, type Browser } from './support/chromium';

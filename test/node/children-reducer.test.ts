@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RunReducer } from '../../core/model/model';
+import { RunReducer } from '../../core/model/reducer';
 import type { RecordingHeader, RecordLine } from '../../core/model/recording';
 import { summarize } from '../../core/summary/summary';
 

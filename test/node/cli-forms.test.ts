@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RunReducer, stateBands } from '../../core/model/model';
+import { RunReducer } from '../../core/model/reducer';
+import { stateBands } from '../../core/model/states';
 import { parseRecording } from '../../core/model/recording';
 import { CLI, PYTHON, runCommand } from './support/run';
 

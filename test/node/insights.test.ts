@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { INSIGHT_KINDS } from '../../core/insights/insights';
 import type { RecordLine } from '../../core/model/recording';
-import { RunReducer } from '../../core/model/model';
+import { RunReducer } from '../../core/model/reducer';
 import { parseRecording } from '../../core/model/recording';
 import { summarize, type Summary, type SummaryWarning } from '../../core/summary/summary';
 import { alive, CLI, PYTHON, record, ROOT, SCRIPTS, type Recorded } from './support/run';

@@ -8,7 +8,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RunReducer, type MessageModel, type ProcessModel } from '../../core/model/model';
+import { RunReducer } from '../../core/model/reducer';
+import type { MessageModel, ProcessModel } from '../../core/model/types';
 import { chromeTrace, TASK_TID_OFFSET } from '../../extension/runtime/chromeTrace';
 import { renderReport } from '../../extension/runtime/report';
 import { describeExit, describeParent, exitIsBad, formatBytes, formatSeconds, processStatus, RefNames } from '../../core/format';

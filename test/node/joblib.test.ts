@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RunReducer } from '../../core/model/model';
+import { RunReducer } from '../../core/model/reducer';
 import { parseRecording } from '../../core/model/recording';
 import { summarize, type Summary } from '../../core/summary/summary';
 import { CLI, runCommand, SCRIPTS } from './support/run';

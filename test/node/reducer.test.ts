@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RunReducer, stateBands, stateSeconds } from '../../core/model/model';
+import { RunReducer } from '../../core/model/reducer';
+import { stateBands, stateSeconds } from '../../core/model/states';
 import { summarize } from '../../core/summary/summary';
 import { formatSummary } from '../../core/summary/summaryText';
 import { holdersAt, holdersDuring, maxOverlap } from '../../core/model/locks';

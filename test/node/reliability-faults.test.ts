@@ -10,7 +10,7 @@ import { fork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, test } from 'node:test';
-import { RunReducer } from '../../core/model/model';
+import { RunReducer } from '../../core/model/reducer';
 import { parseRecording, RECORDING_VERSION } from '../../core/model/recording';
 import { summarize } from '../../core/summary/summary';
 import { killLeftovers, plainRaw, recordRaw, RSCRIPTS, runRaw, tmpDir, until } from './reliabilitySupport';

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunReducer } from '../../core/model/model';
+import { RunReducer } from '../../core/model/reducer';
 import { parseRecording } from '../../core/model/recording';
 import { summarize, type Summary } from '../../core/summary/summary';
 import { CLI, PYTHON, ROOT } from './support/run';

@@ -8,7 +8,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunReducer, type RunModel } from '../../../core/model/model';
+import { RunReducer } from '../../../core/model/reducer';
+import type { RunModel } from '../../../core/model/types';
 import { parseRecording } from '../../../core/model/recording';
 import { summarize, type Summary } from '../../../core/summary/summary';
 
