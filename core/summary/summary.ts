@@ -4,7 +4,9 @@
  * Times are seconds from the run's start.
  */
 
-import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from '../insights/insights';
+import { analyze } from '../insights/analyze';
+import { DEFAULT_HANG_SECONDS } from '../insights/shared';
+import { findPastHangs, sameHang } from '../insights/hangs';
 import { lockUses, managerCalls } from '../model/locks';
 import { HELPER_ROLES, type ProcessRole } from '../model/roles';
 import { type ChannelKind, type EndReason, makeWarning, outputLines, poolHasJob, RunModel, type WarningModel } from '../model/types';

@@ -15,7 +15,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_HANG_SECONDS } from '../../core/insights/insights';
+import { DEFAULT_HANG_SECONDS } from '../../core/insights/shared';
 import { makeWarning } from '../../core/model/types';
 import { RunReducer } from '../../core/model/reducer';
 import { parseRecording, RecordingError, RECORDING_EXTENSION, type RecordLine } from '../../core/model/recording';

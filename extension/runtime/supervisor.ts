@@ -9,7 +9,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_HANG_SECONDS, findHangs, sameHang } from '../../core/insights/insights';
+import { DEFAULT_HANG_SECONDS } from '../../core/insights/shared';
+import { findHangs, sameHang } from '../../core/insights/hangs';
 import { RunReducer } from '../../core/model/reducer';
 import type { RunModel, WarningModel } from '../../core/model/types';
 import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../../core/model/recording';

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_HANG_SECONDS } from '../../core/insights/insights';
+import { DEFAULT_HANG_SECONDS } from '../../core/insights/shared';
 import { HELPER_ROLES } from '../../core/model/roles';
 import { RunReducer } from '../../core/model/reducer';
 import type { RecordingHeader, RecordLine } from '../../core/model/recording';

@@ -7,7 +7,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyze, DEFAULT_HANG_SECONDS, findHangs, findPastHangs } from '../../core/insights/insights';
+import { analyze } from '../../core/insights/analyze';
+import { DEFAULT_HANG_SECONDS } from '../../core/insights/shared';
+import { findHangs, findPastHangs } from '../../core/insights/hangs';
 import { parseRecordArgs, UsageError } from '../../extension/runtime/cli';
 import { RunReducer } from '../../core/model/reducer';
 import type { RunModel } from '../../core/model/types';

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { INSIGHT_KINDS } from '../../core/insights/insights';
+import { INSIGHT_KINDS } from '../../core/insights/shared';
 import type { RecordLine } from '../../core/model/recording';
 import { RunReducer } from '../../core/model/reducer';
 import { parseRecording } from '../../core/model/recording';

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { INSIGHT_KINDS } from '../../core/insights/insights';
+import { INSIGHT_KINDS } from '../../core/insights/shared';
 import { RunReducer } from '../../core/model/reducer';
 import { type StateBand, stateBands } from '../../core/model/states';
 import type { ProcessModel } from '../../core/model/types';
