@@ -163,7 +163,7 @@ export class RefNames {
     }
     if (band.what === 'exiting') return `blocked: ${band.detail ?? 'exiting'}`;
     if (band.detail) {
-      const where = band.file ? ` (${band.file.split(/[\\/]/).pop()}${band.line ? `:${band.line}` : ''})` : '';
+      const where = band.file ? ` (${basename(band.file)}${band.line ? `:${band.line}` : ''})` : '';
       return `blocked in ${band.detail}${where}`;
     }
     return 'blocked (asleep in the kernel, outside any call Forkscope records)';
@@ -233,6 +233,27 @@ export function formatSeconds(s: number | null | undefined): string {
   if (a < 60) return `${s.toFixed(a < 10 ? 2 : 1)} s`;
   const m = Math.floor(a / 60);
   return `${s < 0 ? '-' : ''}${m} min ${Math.round(a - m * 60)} s`;
+}
+
+/** Seconds in an insight's sentence: `0.50 s`, `2.35 s`, `12 s` (two decimals under 10 s, whole seconds above). */
+export function formatSecondsBrief(s: number): string {
+  return s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(0)} s`;
+}
+
+/** Seconds in the text summary: `0.012 s`, `12.3 s`, `?` when unknown (three decimals under 10 s, one above). */
+export function formatSecondsPrecise(s: number | null): string {
+  return s === null ? '?' : s < 10 ? `${s.toFixed(3)} s` : `${s.toFixed(1)} s`;
+}
+
+/** A fraction as a whole percentage: `0.456` → `46%`. */
+export function formatPercent(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+/** The last part of a path, `/` or `\\` separated (`demo.py` from `/home/me/demo.py`). */
+export function basename(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return i >= 0 ? path.slice(i + 1) : path;
 }
 
 let countFormat: Intl.NumberFormat | null = null;

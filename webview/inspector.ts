@@ -12,7 +12,7 @@ import { summarize, type Summary } from '../core/summary/summary';
 import { CpuMemoryView } from './charts';
 import { el, setText } from './dom';
 import { FlowsView } from './flows';
-import { formatCount, formatSeconds, RefNames } from '../core/format';
+import { basename, formatCount, formatSeconds, RefNames } from '../core/format';
 import { insightsByPid, insightsOf, InsightsView, type Insight } from './insights';
 import { OutputView } from './output';
 import { LocksView } from './locks';
@@ -602,9 +602,4 @@ function lightSummary(m: RunModel, last: Summary | null): HeaderStats {
       efficiency: last?.run.efficiency ?? null,
     },
   };
-}
-
-function basename(path: string): string {
-  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
-  return i >= 0 ? path.slice(i + 1) : path;
 }

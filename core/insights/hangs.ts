@@ -4,8 +4,9 @@
  * `deadlock` warning that names the cycle, the channel or lock, the line and what to do.
  */
 
+import { formatBytes, formatSecondsBrief } from '../format';
 import { makeWarning, type PoolModel, type ProcessModel, type RunModel, type WarningModel } from '../model/types';
-import { at, Blocked, channelLabel, DEFAULT_HANG_SECONDS, fmtBytes, fmtSecs, HangOptions, isServer, liveAt, LOCK_WAITS, lockLabel, poolLabel, processLabel, sendersTo, sentChannels, stateAt, unreadBytes } from './shared';
+import { at, Blocked, channelLabel, DEFAULT_HANG_SECONDS, HangOptions, isServer, liveAt, LOCK_WAITS, lockLabel, poolLabel, processLabel, sendersTo, sentChannels, stateAt, unreadBytes } from './shared';
 
 interface Node {
   p: ProcessModel;
@@ -220,7 +221,7 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
   const lead = nodes[0];
   const leadWait = lead.b.state === 'waiting' ? lead.b.wait : null;
   const chain = nodes.map((n) => waitPhrase(model, n)).join('; ');
-  const stuckFor = fmtSecs(t - h.since);
+  const stuckFor = formatSecondsBrief(t - h.since);
   let cause = '';
   let advice = '';
   let ref: string | null = leadWait?.ref ?? null;
@@ -244,7 +245,7 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
       .sort((a, b) => b.bytes - a.bytes)[0];
     if (stuck) {
       ref = stuck.ch.id;
-      cause = `${processLabel(exiting.p)} cannot exit until its ${fmtBytes(stuck.bytes)} on ${channelLabel(stuck.ch, null)} is read: a process that put data on a Queue waits at exit for its feeder thread to write it all into the pipe, and nobody is reading it.`;
+      cause = `${processLabel(exiting.p)} cannot exit until its ${formatBytes(stuck.bytes)} on ${channelLabel(stuck.ch, null)} is read: a process that put data on a Queue waits at exit for its feeder thread to write it all into the pipe, and nobody is reading it.`;
       advice = joiner
         ? `Read the queue before joining (get() everything you expect, then join()), or call cancel_join_thread() in the child if losing the data is acceptable.`
         : `Read the queue in another process while this one exits, or call cancel_join_thread() in it if losing the data is acceptable.`;

@@ -3,8 +3,9 @@
  * parent beyond a few), `terminated-holding-lock`, `daemon-with-children`.
  */
 
+import { formatSecondsBrief } from '../format';
 import { makeWarning, type ProcessModel, type RunModel, type WarningModel } from '../model/types';
-import { channelLabel, fmtSecs, INSIGHT_THRESHOLDS, isServer, LOCK_WAITS, lockLabel, processLabel, sentChannels, undelivered } from './shared';
+import { channelLabel, INSIGHT_THRESHOLDS, isServer, LOCK_WAITS, lockLabel, processLabel, sentChannels, undelivered } from './shared';
 
 /** Beyond this many children of one parent with the same hygiene issue, one warning names them all. */
 const GROUP_AFTER = 3;
@@ -36,7 +37,7 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
         makeWarning(
           'orphan',
           p.pid,
-          `${name} became an orphan: its parent ${processLabel(parent)} ended at ${fmtSecs(p.orphanedAt)} while it was still running, so nobody joins it and it is re-parented to ${p.adoptedBy !== null ? `pid ${p.adoptedBy}${p.adoptedByName ? ` (${p.adoptedByName})` : ''}` : 'init (or a subreaper)'}. Join every child before its parent exits (or make it a daemon if it may be killed with its parent).`,
+          `${name} became an orphan: its parent ${processLabel(parent)} ended at ${formatSecondsBrief(p.orphanedAt)} while it was still running, so nobody joins it and it is re-parented to ${p.adoptedBy !== null ? `pid ${p.adoptedBy}${p.adoptedByName ? ` (${p.adoptedByName})` : ''}` : 'init (or a subreaper)'}. Join every child before its parent exits (or make it a daemon if it may be killed with its parent).`,
           now,
           { pids: [p.pid, parent.pid], severity: 'warning', file: p.file, line: p.line },
         ),
@@ -52,7 +53,7 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
           makeWarning(
             'zombie',
             p.pid,
-            `${name} was a zombie for ${fmtSecs(zombie)}: it ended at ${fmtSecs(p.endedAt)} but ${processLabel(parent, p.parentPid ?? undefined)} did not join it until ${fmtSecs(p.reapedAt)}. A zombie holds its pid and exit status until it is joined. Join children when they are expected to be done (or poll is_alive()/exitcode and join then).`,
+            `${name} was a zombie for ${formatSecondsBrief(zombie)}: it ended at ${formatSecondsBrief(p.endedAt)} but ${processLabel(parent, p.parentPid ?? undefined)} did not join it until ${formatSecondsBrief(p.reapedAt)}. A zombie holds its pid and exit status until it is joined. Join children when they are expected to be done (or poll is_alive()/exitcode and join then).`,
             now,
             { pids: [p.pid, ...(parent ? [parent.pid] : [])], severity: 'info', file: p.file, line: p.line, since: p.endedAt },
           ),
@@ -92,7 +93,7 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
           makeWarning(
             'terminated-holding-lock',
             p.pid,
-            `${name} was ${p.exitCode === -9 ? 'killed (SIGKILL)' : 'terminated (SIGTERM)'} at ${fmtSecs(p.endedAt)} while it used ${what}. Python documents this as the way to corrupt a queue or leave a lock held forever: the process dies wherever it is, in the middle of a put() or inside a "with lock:". Ask it to stop instead (a sentinel on its queue or an Event it checks), then join() it; keep terminate() for processes that share nothing.`,
+            `${name} was ${p.exitCode === -9 ? 'killed (SIGKILL)' : 'terminated (SIGTERM)'} at ${formatSecondsBrief(p.endedAt)} while it used ${what}. Python documents this as the way to corrupt a queue or leave a lock held forever: the process dies wherever it is, in the middle of a put() or inside a "with lock:". Ask it to stop instead (a sentinel on its queue or an Event it checks), then join() it; keep terminate() for processes that share nothing.`,
             now,
             { pids: [p.pid, ...(parent ? [parent.pid] : [])], severity: 'warning', ref: locks[0] ?? queues[0]?.id ?? null, file: p.file, line: p.line },
           ),

@@ -3,9 +3,10 @@
  * `overhead` of a Queue/Pipe, `starvation` of consumers, `too-many-processes`.
  */
 
+import { formatBytes, formatPercent, formatSecondsBrief } from '../format';
 import { type ChannelModel, makeWarning, poolHasJob, type PoolModel, type ProcessModel, type RunModel, type WarningModel } from '../model/types';
 import { stateSeconds } from '../model/states';
-import { channelLabel, fmtBytes, fmtSecs, INSIGHT_THRESHOLDS, isServer, pct, poolLabel, processLabel } from './shared';
+import { channelLabel, INSIGHT_THRESHOLDS, isServer, poolLabel, processLabel } from './shared';
 
 function poolWork(model: RunModel, pool: PoolModel): { busy: Map<number, number>; chunks: Map<number, number>; items: Map<number, number> } {
   const tasksChannel = pool.tasksChannel !== null ? model.channelOf(pool.tasksChannel)?.id ?? pool.tasksChannel : null;
@@ -54,7 +55,7 @@ export function poolInsights(model: RunModel, now: number): WarningModel[] {
           .sort((a, b) => b.end - b.begin - (a.end - a.begin))
           .slice(0, 3);
         const longestText = longest.length
-          ? ` Its longest chunks: ${longest.map((x) => `job ${x.job} chunk ${x.chunk ?? '?'} (${x.items ?? '?'} item${x.items === 1 ? '' : 's'}, ${fmtSecs(x.end - x.begin)})`).join(', ')}.`
+          ? ` Its longest chunks: ${longest.map((x) => `job ${x.job} chunk ${x.chunk ?? '?'} (${x.items ?? '?'} item${x.items === 1 ? '' : 's'}, ${formatSecondsBrief(x.end - x.begin)})`).join(', ')}.`
           : '';
         const chunksPerWorker = totalChunks / nWorkers;
         let advice: string;
@@ -70,7 +71,7 @@ export function poolInsights(model: RunModel, now: number): WarningModel[] {
           makeWarning(
             'imbalance',
             maxPid,
-            `${label} is unbalanced: worker ${processLabel(model.byPid.get(maxPid), maxPid)} was busy ${fmtSecs(max)} while the ${nWorkers} workers averaged ${fmtSecs(mean)} (${(max / Math.max(mean, 1e-9)).toFixed(1)}×); the others waited for it.${longestText} ${advice}`,
+            `${label} is unbalanced: worker ${processLabel(model.byPid.get(maxPid), maxPid)} was busy ${formatSecondsBrief(max)} while the ${nWorkers} workers averaged ${formatSecondsBrief(mean)} (${(max / Math.max(mean, 1e-9)).toFixed(1)}×); the others waited for it.${longestText} ${advice}`,
             now,
             { pids: [maxPid, ...workers.filter((w) => w !== maxPid)], severity: 'warning', ref: pool.id, file: pool.file, line: pool.line },
           ),
@@ -97,7 +98,7 @@ export function poolInsights(model: RunModel, now: number): WarningModel[] {
           makeWarning(
             'overhead',
             pool.createdBy,
-            `${label} spent its time moving data, not computing: its workers were busy only ${pct(busyFraction)} of the ${fmtSecs(span)} the work took, ${totalChunks} chunks averaged ${(1000 * totalBusy / totalChunks).toFixed(3)} ms of work each and moved ${fmtBytes(bytes)} through the task and result pipes (pickling, writing, waking a worker for every chunk). Pass a larger chunksize (chunksize=${suggest} gives about 4 chunks per worker), or send less data per task.`,
+            `${label} spent its time moving data, not computing: its workers were busy only ${formatPercent(busyFraction)} of the ${formatSecondsBrief(span)} the work took, ${totalChunks} chunks averaged ${(1000 * totalBusy / totalChunks).toFixed(3)} ms of work each and moved ${formatBytes(bytes)} through the task and result pipes (pickling, writing, waking a worker for every chunk). Pass a larger chunksize (chunksize=${suggest} gives about 4 chunks per worker), or send less data per task.`,
             now,
             { pids: [pool.createdBy, ...workers], severity: 'warning', ref: pool.id, file: pool.file, line: pool.line },
           ),
@@ -145,7 +146,7 @@ export function channelOverhead(model: RunModel, now: number): WarningModel[] {
       makeWarning(
         'overhead',
         ch.createdBy,
-        `${channelLabel(ch, null)} carried ${a.msgs} messages (${fmtBytes(a.bytes)}) between ${ends.map((p) => processLabel(p)).join(', ')}, which ran ${fmtSecs(running)} in all: ${(perMessage * 1e6).toFixed(0)} µs per message, about what pickling, a pipe write and a read cost for one message, so moving the data is most of their work. Send items in batches (a list of a few hundred per put()), or use Pool.map/imap with a chunksize.`,
+        `${channelLabel(ch, null)} carried ${a.msgs} messages (${formatBytes(a.bytes)}) between ${ends.map((p) => processLabel(p)).join(', ')}, which ran ${formatSecondsBrief(running)} in all: ${(perMessage * 1e6).toFixed(0)} µs per message, about what pickling, a pipe write and a read cost for one message, so moving the data is most of their work. Send items in batches (a list of a few hundred per put()), or use Pool.map/imap with a chunksize.`,
         now,
         { pids: ends.map((p) => p.pid), severity: 'warning', ref: ch.id, file: ch.file, line: ch.line },
       ),
@@ -229,7 +230,7 @@ export function starvation(model: RunModel, now: number): WarningModel[] {
       makeWarning(
         'starvation',
         producer.pid,
-        `Workers starve: ${list.map((p) => processLabel(p)).join(', ')} spent on average ${pct(meanIdle)} of their time waiting in get() on ${channelLabel(ch, null)} for work, while the only producer, ${processLabel(producer)}, was busy (${running ? `running ${pct(1 - prodWait)} of that time` : 'its main thread waited, but the process'}${prodCpu !== null ? `${running ? ', ' : ' '}using ${Math.round(prodCpu)}% of a core against ${Math.round(consumerCpu)}% per worker` : ''}): the producer is the bottleneck, not the workers. Speed up the producer (move the preparation into the workers, send bigger items), or use fewer workers; more workers will not make this faster.`,
+        `Workers starve: ${list.map((p) => processLabel(p)).join(', ')} spent on average ${formatPercent(meanIdle)} of their time waiting in get() on ${channelLabel(ch, null)} for work, while the only producer, ${processLabel(producer)}, was busy (${running ? `running ${formatPercent(1 - prodWait)} of that time` : 'its main thread waited, but the process'}${prodCpu !== null ? `${running ? ', ' : ' '}using ${Math.round(prodCpu)}% of a core against ${Math.round(consumerCpu)}% per worker` : ''}): the producer is the bottleneck, not the workers. Speed up the producer (move the preparation into the workers, send bigger items), or use fewer workers; more workers will not make this faster.`,
         now,
         { pids: [producer.pid, ...list.map((p) => p.pid)], severity: 'warning', ref: ch.id, file: ch.file, line: ch.line },
       ),
@@ -278,21 +279,21 @@ export function tooManyProcesses(model: RunModel, now: number): WarningModel[] {
     cpu += p.cpuSeconds;
     secs += Math.max(0, (p.runEndAt ?? p.endedAt ?? now) - (p.runAt ?? p.startedAt));
   }
-  const got = secs > 0 ? ` (measured: ${pct(cpu / secs)} of a core each on average)` : '';
+  const got = secs > 0 ? ` (measured: ${formatPercent(cpu / secs)} of a core each on average)` : '';
   // Time spent runnable but not on a core (the `ready` state): the cost of the switching.
   let queued = 0;
   for (const pid of pids) {
     const p = model.byPid.get(pid);
     if (p) queued += stateSeconds(p, now).ready;
   }
-  const queuedText = queued >= 0.05 ? `; together they spent about ${fmtSecs(queued)} ready to run but waiting for a core` : '';
+  const queuedText = queued >= 0.05 ? `; together they spent about ${formatSecondsBrief(queued)} ready to run but waiting for a core` : '';
   const pool = [...model.pools.values()].find((p) => (p.processes ?? 0) > cores);
   const mainPid = model.run.mainPid;
   return [
     makeWarning(
       'too-many-processes',
       mainPid,
-      `Too many processes for ${cores} cores: up to ${maxBusy} processes wanted a CPU at once during ${pct(over / samples)} of the run, so each got about ${share}% of a core${got}${queuedText}, and the OS spent time switching between them (context switches, cold caches) instead of computing. ${pool ? `${poolLabel(pool)} has ${pool.processes} workers: ` : ''}Use at most ${cores} CPU-bound processes (Pool(processes=${cores}) or os.cpu_count()); more do not finish sooner.`,
+      `Too many processes for ${cores} cores: up to ${maxBusy} processes wanted a CPU at once during ${formatPercent(over / samples)} of the run, so each got about ${share}% of a core${got}${queuedText}, and the OS spent time switching between them (context switches, cold caches) instead of computing. ${pool ? `${poolLabel(pool)} has ${pool.processes} workers: ` : ''}Use at most ${cores} CPU-bound processes (Pool(processes=${cores}) or os.cpu_count()); more do not finish sooner.`,
       now,
       { pids: [...pids], severity: 'warning', ref: pool?.id ?? null, file: pool?.file ?? null, line: pool?.line ?? null },
     ),

@@ -5,6 +5,7 @@
  * Pure code: no Node, VS Code or DOM.
  */
 
+import { basename } from '../format';
 import { isServerRole } from '../model/roles';
 import type { ChannelModel, PoolModel, ProcessModel, RunModel, WaitInterval } from '../model/types';
 
@@ -59,11 +60,7 @@ export const INSIGHT_THRESHOLDS = {
   progressCpuPercent: 20,
 };
 
-export const basename = (f: string): string => f.slice(Math.max(f.lastIndexOf('/'), f.lastIndexOf('\\')) + 1);
 export const at = (file: string | null | undefined, line: number | null | undefined): string => (file ? ` (${basename(file)}${line ? `:${line}` : ''})` : '');
-export const fmtSecs = (s: number): string => (s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(0)} s`);
-export const fmtBytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`);
-export const pct = (x: number): string => `${Math.round(x * 100)}%`;
 
 /** "stuck-writer (pid 123)" */
 export function processLabel(p: ProcessModel | undefined, pid?: number): string {
