@@ -5,7 +5,7 @@
  */
 
 import { endIsNormal, type ProcessModel, type RunModel } from './model/types';
-import { type StateBand, stateBands } from './model/states';
+import { type ProcessStateName, type StateBand, stateBands } from './model/states';
 
 const SIGNAL_NAMES: Record<number, string> = {
   1: 'SIGHUP',
@@ -182,10 +182,10 @@ export class RefNames {
   }
 }
 
-export type StateName = StateBand['state'];
 
 export interface ProcessStatus {
-  state: StateName;
+  /** The model's state name (states.ts), the same words the timeline and the summary use. */
+  state: ProcessStateName;
   /** `running`, `ready`, `waiting: join(Process-2)`, `blocked: …`, `exited`, `zombie`, `created`. */
   label: string;
   band: StateBand | null;

@@ -6,6 +6,8 @@
  */
 
 import { basename } from '../format';
+import type { ProcessStateName } from '../model/states';
+import { upperBound } from '../search';
 import { isServerRole } from '../model/roles';
 import type { ChannelModel, PoolModel, ProcessModel, RunModel, WaitInterval } from '../model/types';
 
@@ -102,16 +104,7 @@ export const LOCK_WAITS = new Set(['lock', 'semaphore']);
 /** The wait of `p` going on at `t` (waits of one main thread do not overlap), else null. */
 export function waitAt(p: ProcessModel, t: number): WaitInterval | null {
   const ws = p.waits;
-  let lo = 0;
-  let hi = ws.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (ws[mid].begin <= t) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
+  const found = upperBound(ws.length, (i) => ws[i].begin, t) - 1;
   // Tolerate small disorder at the end (a wait emitted at its end after a later one began).
   for (let i = found; i >= 0 && i >= found - 2; i--) {
     const w = ws[i];
@@ -127,25 +120,22 @@ export function liveAt(p: ProcessModel, t: number): boolean {
 /** CPU % of the sample nearest before `t` (within a second), else null. */
 export function cpuAt(p: ProcessModel, t: number): number | null {
   const ts = p.samples.t;
-  let lo = 0;
-  let hi = ts.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (ts[mid] <= t) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
+  const found = upperBound(ts.length, (i) => ts[i], t) - 1;
   if (found < 0 || t - ts[found] > 1) return null;
   return p.samples.cpu[found];
 }
 
+/**
+ * A process's state at a time, as the hang graph needs it: `running` and `waiting` are the model's state
+ * names (states.ts); `gone` (not alive then), `helper` (serves others, never part of a hang) and `exiting`
+ * (its run() returned, the process has not ended) are the graph's own verdicts. It reads the waits and
+ * the samples directly rather than `stateBands`, which would build a process's whole life for one instant.
+ */
 export type Blocked =
-  | { state: 'running' }
+  | { state: Extract<ProcessStateName, 'running'> }
   | { state: 'gone' }
   | { state: 'helper' }
-  | { state: 'waiting'; since: number; wait: WaitInterval }
+  | { state: Extract<ProcessStateName, 'waiting'>; since: number; wait: WaitInterval }
   | { state: 'exiting'; since: number };
 
 /** Roles that serve others and wait by design: never part of a hang. */

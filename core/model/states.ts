@@ -4,6 +4,7 @@
  * runtime's waits and the OS samples, and the seconds and CPU figures read from them.
  */
 
+import { upperBound } from '../search';
 import { type BlockedSite, type ProcessModel } from './types';
 
 export type ProcessStateName = 'created' | 'starting' | 'running' | 'ready' | 'waiting' | 'blocked' | 'zombie' | 'exited';
@@ -171,14 +172,7 @@ class GapFiller {
       return;
     }
     // First sample whose interval (previous sample, it] reaches past b.
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (S.t[mid] <= b) lo = mid + 1;
-      else hi = mid;
-    }
-    let i = lo;
+    let i = upperBound(n, (k) => S.t[k], b);
     let a = b;
     const dt = this.p.sampleSeconds > 0 ? this.p.sampleSeconds : 0.1;
     while (a < e) {
