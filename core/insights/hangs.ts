@@ -4,6 +4,7 @@
  * `deadlock` warning that names the cycle, the channel or lock, the line and what to do.
  */
 
+import { insightText } from './texts';
 import { formatBytes, formatSecondsBrief } from '../format';
 import { makeWarning, type PoolModel, type ProcessModel, type RunModel, type WarningModel } from '../model/types';
 import { at, Blocked, channelLabel, DEFAULT_HANG_SECONDS, HangOptions, isServer, liveAt, LOCK_WAITS, lockLabel, poolLabel, processLabel, sendersTo, sentChannels, stateAt, unreadBytes } from './shared';
@@ -245,17 +246,15 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
       .sort((a, b) => b.bytes - a.bytes)[0];
     if (stuck) {
       ref = stuck.ch.id;
-      cause = `${processLabel(exiting.p)} cannot exit until its ${formatBytes(stuck.bytes)} on ${channelLabel(stuck.ch, null)} is read: a process that put data on a Queue waits at exit for its feeder thread to write it all into the pipe, and nobody is reading it.`;
-      advice = joiner
-        ? `Read the queue before joining (get() everything you expect, then join()), or call cancel_join_thread() in the child if losing the data is acceptable.`
-        : `Read the queue in another process while this one exits, or call cancel_join_thread() in it if losing the data is acceptable.`;
+      cause = insightText('exitFeederCause', { process: processLabel(exiting.p), bytes: formatBytes(stuck.bytes), channel: channelLabel(stuck.ch, null) });
+      advice = insightText(joiner ? 'exitFeederJoinedAdvice' : 'exitFeederAdvice');
       if (joiner && joiner.b.state === 'waiting') {
         file = joiner.b.wait.file ?? file;
         line = joiner.b.wait.line ?? line;
       }
     } else {
-      cause = `${processLabel(exiting.p)} finished its target but does not exit (it may be waiting for its own threads or a queue's feeder).`;
-      advice = `Make sure its non-daemon threads end and what it put on queues is read.`;
+      cause = insightText('exitOtherCause', { process: processLabel(exiting.p) });
+      advice = insightText('exitOtherAdvice');
     }
   } else if (lockWaiter && lockWaiter.b.state === 'waiting') {
     const w = lockWaiter.b.wait;
@@ -275,11 +274,11 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
     );
     if (dead.length) {
       pids.push(...dead.map((q) => q.pid).filter((pid) => !pids.includes(pid)));
-      cause = `No live process releases it: ${dead.map((q) => `${processLabel(q)} ended (exit code ${q.exitCode ?? '?'})`).join(', ')} and may have held it. A lock is not released when the process holding it dies.`;
-      advice = `Hold locks only in "with lock:" blocks, never exit, os._exit() or terminate() a process that may hold one, and use acquire(timeout=…) where a holder can die.`;
+      cause = insightText('lockDeadCause', { dead: dead.map((q) => `${processLabel(q)} ended (exit code ${q.exitCode ?? '?'})`).join(', ') });
+      advice = insightText('lockDeadAdvice');
     } else {
-      cause = `Every process that could release it is waiting too.`;
-      advice = `Take locks in one order everywhere, release them before blocking on anything else, and use acquire(timeout=…) to detect a lost lock.`;
+      cause = insightText('lockCycleCause');
+      advice = insightText('lockCycleAdvice');
     }
   } else if (poolWaiter && poolWaiter.b.state === 'waiting') {
     const w = poolWaiter.b.wait;
@@ -290,11 +289,11 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
     const died = pools.flatMap((pool) => poolWorkers(model, pool)).filter((q) => q.endedAt !== null && q.endedAt <= t && q.exitCode !== null && q.exitCode !== 0);
     if (died.length) {
       pids.push(...died.map((q) => q.pid).filter((pid) => !pids.includes(pid)));
-      cause = `Worker ${died.map((q) => `${processLabel(q)} died (exit code ${q.exitCode})`).join(', worker ')} in the middle of a task; multiprocessing.Pool starts a new worker but never resubmits the lost task, so that result never comes while the other workers sit idle.`;
-      advice = `Find why the worker died (os._exit, a signal, running out of memory), pass a timeout to get(), or use concurrent.futures.ProcessPoolExecutor, which raises BrokenProcessPool instead of hanging.`;
+      cause = insightText('poolDiedCause', { died: died.map((q) => `${processLabel(q)} died (exit code ${q.exitCode})`).join(', worker ') });
+      advice = insightText('poolDiedAdvice');
     } else {
-      cause = `Its workers are all idle: no task is left for them, yet the result is not complete.`;
-      advice = `Check that the tasks were submitted to this pool (and that the pool was not closed or terminated first); pass a timeout to get().`;
+      cause = insightText('poolIdleCause');
+      advice = insightText('poolIdleAdvice');
     }
   } else if (jqJoin && jqJoin.b.state === 'waiting') {
     // JoinableQueue.join() waits on the queue's internal condition (no ref of its own).
@@ -304,19 +303,19 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
     file = w.file ?? file;
     line = w.line ?? line;
     const put = sendersTo(model, q).reduce((n, p) => n + Object.entries(p.counters.sent).filter(([r]) => model.channelOf(r) === q).reduce((m, [, [msgs]]) => m + msgs, 0), 0);
-    cause = `${processLabel(jqJoin.p)} is in join() of ${channelLabel(q, null)}, which returns only when task_done() has been called once for every item put on it (${put} put so far), and its consumers are waiting for more items.`;
-    advice = `Call ${q.name ?? 'the queue'}.task_done() after processing every item taken with get() (the sentinel included), or do not join() the queue.`;
+    cause = insightText('taskDoneCause', { process: processLabel(jqJoin.p), channel: channelLabel(q, null), put });
+    advice = insightText('taskDoneAdvice', { queue: q.name ?? 'the queue' });
   } else if (putter && putter.b.state === 'waiting') {
     const w = putter.b.wait;
     const ch = w.ref ? model.channelOf(w.ref) : undefined;
     ref = ch?.id ?? w.ref;
     file = w.file ?? file;
     line = w.line ?? line;
-    cause = `The queue is full (it was made with a maxsize) and no live process takes items out of it.`;
-    advice = `Start the consumers before filling the queue, consume it in another process or thread while putting, or make it without a maxsize.`;
+    cause = insightText('fullQueueCause');
+    advice = insightText('fullQueueAdvice');
   } else if (getters.length >= 2) {
-    cause = `Each waits for another to send first, and nothing else will: a cycle.`;
-    advice = `Make one side send before it receives (or send from a separate thread), or use get(timeout=…)/poll() and handle the silence.`;
+    cause = insightText('cycleCause');
+    advice = insightText('cycleAdvice');
     const g = getters[0].b.state === 'waiting' ? getters[0].b.wait : null;
     ref = g?.ref ? model.channelOf(g.ref)?.id ?? g.ref : ref;
     file = g?.file ?? file;
@@ -330,12 +329,12 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
     const senders = ch ? sendersTo(model, ch).filter((q) => q !== getters[0].p) : [];
     const endedPeers = model.processes.filter((q) => q !== getters[0].p && !isServer(q) && q.endedAt !== null && q.endedAt <= t && q.startedAt >= (ch?.createdAt ?? 0));
     const peers = endedPeers.length ? ` ${endedPeers.map((q) => `${processLabel(q)} ended`).join(', ')}${senders.length ? '' : ' without putting anything on it'}.` : '';
-    cause = `No other live process will ever put to it.${peers}`;
-    advice = `Make every producer put what the consumer expects (one item, or one sentinel per producer, even when it fails), or use get(timeout=…) and check whether the producers are alive.`;
+    cause = insightText('nobodyPutsCause', { peers });
+    advice = insightText('nobodyPutsAdvice');
   } else {
-    cause = `None of them can proceed.`;
-    advice = `Look at what each one waits for and make one of them not wait (a timeout, a different order).`;
+    cause = insightText('stuckCause');
+    advice = insightText('stuckAdvice');
   }
-  const message = `Deadlock, stuck for ${stuckFor}: ${chain}. ${cause} ${advice}`;
+  const message = insightText('deadlock', { stuckFor, chain, cause, advice });
   return makeWarning('deadlock', lead.p.pid, message, t, { pids, severity: 'error', ref, file, line, since: h.since });
 }

@@ -4,6 +4,7 @@
  */
 
 import { formatSecondsBrief } from '../format';
+import { insightText } from './texts';
 import { makeWarning, type ProcessModel, type RunModel, type WarningModel } from '../model/types';
 import { channelLabel, INSIGHT_THRESHOLDS, isServer, LOCK_WAITS, lockLabel, processLabel, sentChannels, undelivered } from './shared';
 
@@ -11,9 +12,9 @@ import { channelLabel, INSIGHT_THRESHOLDS, isServer, LOCK_WAITS, lockLabel, proc
 const GROUP_AFTER = 3;
 
 const GROUP_ADVICE: Record<string, string> = {
-  orphan: 'Join every child before its parent exits.',
-  zombie: 'Join children when they are expected to be done.',
-  unjoined: 'Call join() on every Process you start.',
+  orphan: insightText('orphanGroupAdvice'),
+  zombie: insightText('zombieGroupAdvice'),
+  unjoined: insightText('unjoinedGroupAdvice'),
 };
 
 export function hygiene(model: RunModel, now: number): WarningModel[] {
@@ -37,7 +38,12 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
         makeWarning(
           'orphan',
           p.pid,
-          `${name} became an orphan: its parent ${processLabel(parent)} ended at ${formatSecondsBrief(p.orphanedAt)} while it was still running, so nobody joins it and it is re-parented to ${p.adoptedBy !== null ? `pid ${p.adoptedBy}${p.adoptedByName ? ` (${p.adoptedByName})` : ''}` : 'init (or a subreaper)'}. Join every child before its parent exits (or make it a daemon if it may be killed with its parent).`,
+          insightText('orphan', {
+            process: name,
+            parent: processLabel(parent),
+            at: formatSecondsBrief(p.orphanedAt),
+            adopter: p.adoptedBy !== null ? `pid ${p.adoptedBy}${p.adoptedByName ? ` (${p.adoptedByName})` : ''}` : 'init (or a subreaper)',
+          }),
           now,
           { pids: [p.pid, parent.pid], severity: 'warning', file: p.file, line: p.line },
         ),
@@ -53,7 +59,13 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
           makeWarning(
             'zombie',
             p.pid,
-            `${name} was a zombie for ${formatSecondsBrief(zombie)}: it ended at ${formatSecondsBrief(p.endedAt)} but ${processLabel(parent, p.parentPid ?? undefined)} did not join it until ${formatSecondsBrief(p.reapedAt)}. A zombie holds its pid and exit status until it is joined. Join children when they are expected to be done (or poll is_alive()/exitcode and join then).`,
+            insightText('zombie', {
+              process: name,
+              zombie: formatSecondsBrief(zombie),
+              ended: formatSecondsBrief(p.endedAt),
+              parent: processLabel(parent, p.parentPid ?? undefined),
+              reaped: formatSecondsBrief(p.reapedAt),
+            }),
             now,
             { pids: [p.pid, ...(parent ? [parent.pid] : [])], severity: 'info', file: p.file, line: p.line, since: p.endedAt },
           ),
@@ -66,7 +78,7 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
         makeWarning(
           'unjoined',
           p.pid,
-          `${name} was never joined by ${processLabel(parent)}: multiprocessing reaped it in passing (another start(), active_children() or the parent's exit). Call join() on every Process you start, so its end is a known point of the program and its exit code is checked.`,
+          insightText('unjoined', { process: name, parent: processLabel(parent) }),
           now,
           { pids: [p.pid, parent.pid], severity: 'info', file: p.file, line: p.line },
         ),
@@ -93,7 +105,12 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
           makeWarning(
             'terminated-holding-lock',
             p.pid,
-            `${name} was ${p.exitCode === -9 ? 'killed (SIGKILL)' : 'terminated (SIGTERM)'} at ${formatSecondsBrief(p.endedAt)} while it used ${what}. Python documents this as the way to corrupt a queue or leave a lock held forever: the process dies wherever it is, in the middle of a put() or inside a "with lock:". Ask it to stop instead (a sentinel on its queue or an Event it checks), then join() it; keep terminate() for processes that share nothing.`,
+            insightText('terminatedHoldingLock', {
+              process: name,
+              how: p.exitCode === -9 ? 'killed (SIGKILL)' : 'terminated (SIGTERM)',
+              at: formatSecondsBrief(p.endedAt),
+              what,
+            }),
             now,
             { pids: [p.pid, ...(parent ? [parent.pid] : [])], severity: 'warning', ref: locks[0] ?? queues[0]?.id ?? null, file: p.file, line: p.line },
           ),
@@ -114,7 +131,14 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
       makeWarning(
         g.kind,
         first.pid,
-        `${children.length} children of ${processLabel(g.parent)} ${what}: ${named}${children.length > 5 ? ` and ${children.length - 5} more` : ''}. ${GROUP_ADVICE[g.kind] ?? ''}`.trim(),
+        insightText('grouped', {
+          count: children.length,
+          parent: processLabel(g.parent),
+          what,
+          named,
+          more: children.length > 5 ? ` and ${children.length - 5} more` : '',
+          advice: GROUP_ADVICE[g.kind] ?? '',
+        }).trim(),
         now,
         { pids: [...children, ...(g.parent ? [g.parent.pid] : [])], severity: first.severity, file: first.file, line: first.line },
       ),
@@ -136,7 +160,12 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
       makeWarning(
         'daemon-with-children',
         p.pid,
-        `${processLabel(p)} is a daemon process ${kids.length ? `that started ${kids.map((c) => processLabel(c)).join(', ')}` : 'that tried to start a child (AssertionError: daemonic processes are not allowed to have children)'}. A daemon is terminated when its parent exits, which would orphan its children, so multiprocessing forbids it. Make it non-daemon (daemon=False) and join it, or start those children from its parent.`,
+        insightText('daemonWithChildren', {
+          process: processLabel(p),
+          started: kids.length
+            ? `that started ${kids.map((c) => processLabel(c)).join(', ')}`
+            : 'that tried to start a child (AssertionError: daemonic processes are not allowed to have children)',
+        }),
         now,
         { pids: [p.pid, ...kids.map((c) => c.pid)], severity: kids.length ? 'warning' : 'error', file: p.file, line: p.line },
       ),

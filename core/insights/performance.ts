@@ -6,6 +6,7 @@
 import { formatBytes, formatPercent, formatSecondsBrief } from '../format';
 import { type ChannelModel, makeWarning, poolHasJob, type PoolModel, type ProcessModel, type RunModel, type WarningModel } from '../model/types';
 import { stateSeconds } from '../model/states';
+import { insightText } from './texts';
 import { channelLabel, INSIGHT_THRESHOLDS, isServer, poolLabel, processLabel } from './shared';
 
 function poolWork(model: RunModel, pool: PoolModel): { busy: Map<number, number>; chunks: Map<number, number>; items: Map<number, number> } {
@@ -61,17 +62,32 @@ export function poolInsights(model: RunModel, now: number): WarningModel[] {
         let advice: string;
         if (callChunksize !== null && callChunksize > 1 && chunksPerWorker < 8) {
           const suggest = Math.max(1, Math.floor(totalItems / (nWorkers * 8)));
-          advice = `With chunksize=${callChunksize} the ${totalItems} tasks went out in only ${totalChunks} chunks for ${nWorkers} workers, so a slow chunk cannot be shared out. Use a smaller chunksize (chunksize=${suggest} gives about 8 chunks per worker) so idle workers pick up the rest.`;
+          advice = insightText('imbalanceChunksizeAdvice', {
+            chunksize: callChunksize,
+            items: totalItems,
+            chunks: totalChunks,
+            workers: nWorkers,
+            suggest,
+          });
         } else if (longest.length && longest[0].items === 1 && longest[0].end - longest[0].begin >= 0.5 * max) {
-          advice = `A single task dominates: split it into smaller tasks, or submit the longest tasks first (sort the inputs by expected cost) with chunksize=1 so the others fill the gaps.`;
+          advice = insightText('imbalanceSingleTaskAdvice');
         } else {
-          advice = `Use chunksize=1 (or imap_unordered) so that workers that finish early take the remaining tasks, and submit the longest tasks first.`;
+          advice = insightText('imbalanceAdvice');
         }
         out.push(
           makeWarning(
             'imbalance',
             maxPid,
-            `${label} is unbalanced: worker ${processLabel(model.byPid.get(maxPid), maxPid)} was busy ${formatSecondsBrief(max)} while the ${nWorkers} workers averaged ${formatSecondsBrief(mean)} (${(max / Math.max(mean, 1e-9)).toFixed(1)}×); the others waited for it.${longestText} ${advice}`,
+            insightText('imbalance', {
+              pool: label,
+              worker: processLabel(model.byPid.get(maxPid), maxPid),
+              busy: formatSecondsBrief(max),
+              workers: nWorkers,
+              mean: formatSecondsBrief(mean),
+              ratio: (max / Math.max(mean, 1e-9)).toFixed(1),
+              longest: longestText,
+              advice,
+            }),
             now,
             { pids: [maxPid, ...workers.filter((w) => w !== maxPid)], severity: 'warning', ref: pool.id, file: pool.file, line: pool.line },
           ),
@@ -98,7 +114,15 @@ export function poolInsights(model: RunModel, now: number): WarningModel[] {
           makeWarning(
             'overhead',
             pool.createdBy,
-            `${label} spent its time moving data, not computing: its workers were busy only ${formatPercent(busyFraction)} of the ${formatSecondsBrief(span)} the work took, ${totalChunks} chunks averaged ${(1000 * totalBusy / totalChunks).toFixed(3)} ms of work each and moved ${formatBytes(bytes)} through the task and result pipes (pickling, writing, waking a worker for every chunk). Pass a larger chunksize (chunksize=${suggest} gives about 4 chunks per worker), or send less data per task.`,
+            insightText('poolOverhead', {
+              pool: label,
+              busy: formatPercent(busyFraction),
+              span: formatSecondsBrief(span),
+              chunks: totalChunks,
+              msPerChunk: ((1000 * totalBusy) / totalChunks).toFixed(3),
+              bytes: formatBytes(bytes),
+              suggest,
+            }),
             now,
             { pids: [pool.createdBy, ...workers], severity: 'warning', ref: pool.id, file: pool.file, line: pool.line },
           ),
@@ -146,7 +170,14 @@ export function channelOverhead(model: RunModel, now: number): WarningModel[] {
       makeWarning(
         'overhead',
         ch.createdBy,
-        `${channelLabel(ch, null)} carried ${a.msgs} messages (${formatBytes(a.bytes)}) between ${ends.map((p) => processLabel(p)).join(', ')}, which ran ${formatSecondsBrief(running)} in all: ${(perMessage * 1e6).toFixed(0)} µs per message, about what pickling, a pipe write and a read cost for one message, so moving the data is most of their work. Send items in batches (a list of a few hundred per put()), or use Pool.map/imap with a chunksize.`,
+        insightText('channelOverhead', {
+          channel: channelLabel(ch, null),
+          messages: a.msgs,
+          bytes: formatBytes(a.bytes),
+          ends: ends.map((p) => processLabel(p)).join(', '),
+          running: formatSecondsBrief(running),
+          usPerMessage: (perMessage * 1e6).toFixed(0),
+        }),
         now,
         { pids: ends.map((p) => p.pid), severity: 'warning', ref: ch.id, file: ch.file, line: ch.line },
       ),
@@ -230,7 +261,15 @@ export function starvation(model: RunModel, now: number): WarningModel[] {
       makeWarning(
         'starvation',
         producer.pid,
-        `Workers starve: ${list.map((p) => processLabel(p)).join(', ')} spent on average ${formatPercent(meanIdle)} of their time waiting in get() on ${channelLabel(ch, null)} for work, while the only producer, ${processLabel(producer)}, was busy (${running ? `running ${formatPercent(1 - prodWait)} of that time` : 'its main thread waited, but the process'}${prodCpu !== null ? `${running ? ', ' : ' '}using ${Math.round(prodCpu)}% of a core against ${Math.round(consumerCpu)}% per worker` : ''}): the producer is the bottleneck, not the workers. Speed up the producer (move the preparation into the workers, send bigger items), or use fewer workers; more workers will not make this faster.`,
+        insightText('starvation', {
+          workers: list.map((p) => processLabel(p)).join(', '),
+          idle: formatPercent(meanIdle),
+          channel: channelLabel(ch, null),
+          producer: processLabel(producer),
+          producerBusy:
+            (running ? `running ${formatPercent(1 - prodWait)} of that time` : 'its main thread waited, but the process') +
+            (prodCpu !== null ? `${running ? ', ' : ' '}using ${Math.round(prodCpu)}% of a core against ${Math.round(consumerCpu)}% per worker` : ''),
+        }),
         now,
         { pids: [producer.pid, ...list.map((p) => p.pid)], severity: 'warning', ref: ch.id, file: ch.file, line: ch.line },
       ),
@@ -293,7 +332,15 @@ export function tooManyProcesses(model: RunModel, now: number): WarningModel[] {
     makeWarning(
       'too-many-processes',
       mainPid,
-      `Too many processes for ${cores} cores: up to ${maxBusy} processes wanted a CPU at once during ${formatPercent(over / samples)} of the run, so each got about ${share}% of a core${got}${queuedText}, and the OS spent time switching between them (context switches, cold caches) instead of computing. ${pool ? `${poolLabel(pool)} has ${pool.processes} workers: ` : ''}Use at most ${cores} CPU-bound processes (Pool(processes=${cores}) or os.cpu_count()); more do not finish sooner.`,
+      insightText('tooManyProcesses', {
+        cores,
+        busy: maxBusy,
+        share: formatPercent(over / samples),
+        corePercent: share,
+        got,
+        queued: queuedText,
+        pool: pool ? `${poolLabel(pool)} has ${pool.processes} workers: ` : '',
+      }),
       now,
       { pids: [...pids], severity: 'warning', ref: pool?.id ?? null, file: pool?.file ?? null, line: pool?.line ?? null },
     ),
