@@ -46,7 +46,7 @@ export interface SummaryProcess {
    */
   stateSeconds: { running: number; ready: number; waiting: number; blocked: number; zombie: number; starting: number };
   waits: Record<string, number>;
-  /** How it ended (null while it ran when the summary was made): see EndReason in model.ts. */
+  /** How it ended (null while it ran when the summary was made): see EndReason in model/types.ts. */
   endReason: EndReason | null;
   /** The exception line, the exit code given to sys.exit/os._exit, the signal's name, or what stopped it. */
   endDetail: string | null;

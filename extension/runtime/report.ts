@@ -1,7 +1,7 @@
 /**
  * `forkscope report FILE --html OUT.html`: one self-contained HTML file that
  * shows the inspector for a saved run in any browser, offline: the webview
- * bundle and the recording are inlined (webview/page.ts), nothing is fetched.
+ * bundle and the recording are inlined (core/page/page.ts), nothing is fetched.
  */
 
 import * as fs from 'node:fs';

@@ -374,7 +374,7 @@ export class RunSupervisor {
     }
   }
 
-  /** The live deadlock detector: every HANG_CHECK_MS, the wait-for graph of the live model (extension/model/insights.ts). */
+  /** The live deadlock detector: every HANG_CHECK_MS, the wait-for graph of the live model (core/insights/hangs.ts). */
   private startHangDetector(): void {
     const hangSeconds = this.options.hangSeconds ?? DEFAULT_HANG_SECONDS;
     if (!(hangSeconds > 0)) return;
