@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunReducer } from '../extension/model/model';
-import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader } from '../extension/model/recording';
+import { RunReducer } from '../core/model/reducer';
+import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader } from '../core/model/recording';
 import { EventServer } from '../extension/runtime/eventServer';
 import { RecordingWriter } from '../extension/runtime/recordingWriter';
 

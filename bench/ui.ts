@@ -17,11 +17,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { renderReport } from '../extension/runtime/report';
-import { renderInspectorPage } from '../webview/page';
+import { renderInspectorPage } from '../core/page/page';
 import { syntheticRecording } from '../test/builders/syntheticRun';
 import { T0 } from '../test/builders/runBuilder';
 import { launch, waitForInspector } from '../test/browser/support/chromium';
-import type { RecordLine } from '../extension/model/recording';
+import type { RecordLine } from '../core/model/recording';
 
 const root = path.join(__dirname, '..', '..');
 const PROCESSES = 1000;

@@ -76,6 +76,15 @@ if (process.argv.includes('--bench')) {
   builds.push({ ...common, logLevel: 'warning', entryPoints: ['bench/main.ts'], outfile: 'out/bench/main.js', platform: 'node', format: 'cjs', target: 'node20' });
 }
 
+// The pure core compiles alone (core/tsconfig.json: ES2022, no DOM/node/vscode types), so an impure import fails the build.
+const core = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'core'), '--noEmit'], {
+  stdio: 'inherit',
+});
+if (core.status !== 0) {
+  console.error('core/ does not compile on its own (see above): it must stay free of DOM, node and vscode.');
+  process.exit(1);
+}
+
 mkdirSync(join(root, 'dist'), { recursive: true });
 // The Python runtime's bytecode for the interpreter at hand, as a user's Python caches it after a first run
 // (it is not packaged: .vscodeignore ships sources only). Skipped quietly where there is no python3.

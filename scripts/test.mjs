@@ -157,6 +157,7 @@ const layers = [
 ensureNodeModules();
 run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--tests']);
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.', '--noEmit']);
+run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'core', '--noEmit']);
 
 const total = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];

@@ -9,7 +9,8 @@
  */
 
 import { Chart, Decimation, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
-import { cpuSeries, type ProcessModel, type RunModel } from '../extension/model/model';
+import { cpuSeries } from '../core/model/states';
+import type { ProcessModel, RunModel } from '../core/model/types';
 import { cssVar, el } from './dom';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Decimation);

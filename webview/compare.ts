@@ -6,15 +6,16 @@
  * the other, so the same moment is at the same x in both.
  */
 
-import { compareSummaries, type CompareRun, type Comparison } from '../extension/model/compare';
-import { RunReducer, type RunModel } from '../extension/model/model';
-import type { RecordingHeader, RecordLine } from '../extension/model/recording';
-import { summarize, type Summary } from '../extension/model/summary';
+import { compareSummaries, type CompareRun, type Comparison } from '../core/summary/compare';
+import { RunReducer } from '../core/model/reducer';
+import type { RunModel } from '../core/model/types';
+import type { RecordingHeader, RecordLine } from '../core/model/recording';
+import { summarize, type Summary } from '../core/summary/summary';
 import { el } from './dom';
-import { formatCount, formatSeconds, RefNames } from './format';
+import { formatCount, formatSeconds, RefNames } from '../core/format';
 import { insightsOf, type Insight } from './insights';
 import { TimelineView } from './timeline';
-import { treeRows, type TreeRow } from './treeRows';
+import { treeRows, type TreeRow } from '../core/treeRows';
 
 /** One run to compare: a recording's header and records, and its label. */
 export interface CompareSide {

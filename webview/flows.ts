@@ -6,11 +6,11 @@
  */
 
 import type { Chart } from 'chart.js';
-import type { RunModel } from '../extension/model/model';
-import type { Summary } from '../extension/model/summary';
+import type { RunModel } from '../core/model/types';
+import type { Summary } from '../core/summary/summary';
 import { chartColors, lineChart } from './charts';
 import { el } from './dom';
-import { formatBytes, formatCount, formatSeconds } from './format';
+import { basename, formatBytes, formatCount, formatSeconds } from '../core/format';
 import { TimelineView } from './timeline';
 import { queueDepth } from './timelineLayout';
 
@@ -157,9 +157,4 @@ export class FlowsView {
     this.depth = null;
     this.lastVersion = -1;
   }
-}
-
-function basename(path: string): string {
-  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
-  return i >= 0 ? path.slice(i + 1) : path;
 }

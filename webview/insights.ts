@@ -7,10 +7,10 @@
  * tree badges and the timeline marks read.
  */
 
-import type { RunModel } from '../extension/model/model';
-import { summaryWarning, type Summary, type SummaryWarning } from '../extension/model/summary';
+import type { RunModel } from '../core/model/types';
+import { summaryWarning, type Summary, type SummaryWarning } from '../core/summary/summary';
 import { el } from './dom';
-import { formatSeconds } from './format';
+import { formatSeconds } from '../core/format';
 
 /** A warning as the inspector shows it: the summary's form plus when its condition began. */
 export interface Insight extends SummaryWarning {

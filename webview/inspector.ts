@@ -5,21 +5,22 @@
  * DOM panels at most every 200 ms. A run that ends freezes in its final state.
  */
 
-import { RunReducer, type RunModel } from '../extension/model/model';
-import type { RecordingHeader, RecordLine } from '../extension/model/recording';
-import { summarize, type Summary } from '../extension/model/summary';
+import { RunReducer } from '../core/model/reducer';
+import type { RunModel } from '../core/model/types';
+import type { RecordingHeader, RecordLine } from '../core/model/recording';
+import { summarize, type Summary } from '../core/summary/summary';
 import { CpuMemoryView } from './charts';
 import { el, setText } from './dom';
 import { FlowsView } from './flows';
-import { formatCount, formatSeconds, RefNames } from './format';
+import { basename, formatCount, formatSeconds, RefNames } from '../core/format';
 import { insightsByPid, insightsOf, InsightsView, type Insight } from './insights';
 import { OutputView } from './output';
 import { LocksView } from './locks';
 import { PoolsView } from './pools';
 import { ProcessTreeView } from './processTree';
-import type { FromWebview, ToWebview } from './protocol';
+import type { FromWebview, ToWebview } from '../core/protocol/webview';
 import { TimelineView, type TimelineViewState } from './timeline';
-import { ancestorsOf, defaultExpanded, treeRows, type TreeRow } from './treeRows';
+import { ancestorsOf, defaultExpanded, treeRows, type TreeRow } from '../core/treeRows';
 
 export interface InspectorHost {
   post(message: FromWebview): void;
@@ -601,9 +602,4 @@ function lightSummary(m: RunModel, last: Summary | null): HeaderStats {
       efficiency: last?.run.efficiency ?? null,
     },
   };
-}
-
-function basename(path: string): string {
-  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
-  return i >= 0 ? path.slice(i + 1) : path;
 }

@@ -6,11 +6,11 @@
  * with their round trips. Also the timeline tooltip's "held by" line.
  */
 
-import { holdersDuring, lockUses, type LockUse } from '../extension/model/locks';
-import type { RunModel } from '../extension/model/model';
-import type { Summary, SummaryChannel, SummaryShared } from '../extension/model/summary';
+import { holdersDuring, lockUses, type LockUse } from '../core/model/locks';
+import type { RunModel } from '../core/model/types';
+import type { Summary, SummaryChannel, SummaryShared } from '../core/summary/summary';
 import { el } from './dom';
-import { formatBytes, formatCount, formatSeconds } from './format';
+import { basename, formatBytes, formatCount, formatSeconds } from '../core/format';
 
 export interface LocksEvents {
   select(pid: number): void;
@@ -288,11 +288,6 @@ function site(file: string | null, line: number | null, by: number | null, model
   const where = file ? `${basename(file)}${line !== null ? `:${line}` : ''}` : '?';
   const p = by !== null ? model.byPid.get(by) : undefined;
   return p ? `${where} in ${p.name}` : where;
-}
-
-function basename(path: string): string {
-  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
-  return i >= 0 ? path.slice(i + 1) : path;
 }
 
 /** Sorted spans merged where the gap between them is below `gap`, with how many each stands for. */

@@ -9,11 +9,11 @@
  *   messages through `window.postMessage` (the benchmark feeds live runs so).
  */
 
-import { parseHeader, type RecordLine } from '../extension/model/recording';
+import { parseHeader, type RecordLine } from '../core/model/recording';
 import { CompareView } from './compare';
 import { Inspector, type InspectorHost } from './inspector';
-import { COMPARE_ELEMENT_ID, RECORDING_ELEMENT_ID, type CompareInput } from './page';
-import { isMessage, TO_WEBVIEW_TYPES, type FromWebview, type ToWebview } from './protocol';
+import { COMPARE_ELEMENT_ID, RECORDING_ELEMENT_ID, type CompareInput } from '../core/page/page';
+import { isMessage, TO_WEBVIEW_TYPES, type FromWebview, type ToWebview } from '../core/protocol/webview';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

@@ -4,9 +4,9 @@
  * time each was written. Text only (textContent): never markup.
  */
 
-import type { RunModel } from '../extension/model/model';
+import type { RunModel } from '../core/model/types';
 import { el } from './dom';
-import { formatSeconds } from './format';
+import { formatSeconds } from '../core/format';
 
 /** Lines shown at most (the newest are kept when there are more). */
 const MAX_LINES = 5000;

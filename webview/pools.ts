@@ -5,13 +5,13 @@
  * effect of `chunksize` shows.
  */
 
-import type { RunModel, TaskModel } from '../extension/model/model';
-import type { Summary, SummaryPool } from '../extension/model/summary';
+import type { RunModel, TaskModel } from '../core/model/types';
+import type { Summary, SummaryPool } from '../core/summary/summary';
 import { chartColors } from './charts';
 import { cssVar, el } from './dom';
-import { formatCount, formatSeconds } from './format';
+import { formatCount, formatSeconds } from '../core/format';
 import { niceTicks, tickLabel } from './timelineLayout';
-import { poolHasJob } from '../extension/model/model';
+import { poolHasJob } from '../core/model/types';
 
 export interface PoolsEvents {
   select(pid: number): void;

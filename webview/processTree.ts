@@ -6,11 +6,14 @@
  * The rows are flat (aria-level carries depth) so updates reuse elements.
  */
 
-import { HELPER_ROLES, stateBands, type ProcessModel, type RunModel } from '../extension/model/model';
+import { HELPER_ROLES } from '../core/model/roles';
+import { stateBands } from '../core/model/states';
+import type { ProcessModel, RunModel } from '../core/model/types';
 import { el, setAttr, setClass, setText } from './dom';
-import { describeExit, describeParent, exitIsBad, formatBytes, formatSeconds, processStatus, ROLE_LABELS, type RefNames } from './format';
+import { describeExit, describeParent, exitIsBad, formatBytes, formatSeconds, processStatus, type RefNames } from '../core/format';
+import { ROLE_LABELS } from '../core/model/roles';
 import { worstSeverity, type Insight } from './insights';
-import type { TreeRow } from './treeRows';
+import type { TreeRow } from '../core/treeRows';
 
 interface RowEls {
   li: HTMLLIElement;

@@ -5,7 +5,7 @@
  * them all, and the binning that bundles dense arrows into counts.
  */
 
-import type { MessageModel } from '../extension/model/model';
+import type { MessageModel } from '../core/model/types';
 import { lowerBound, upperBound } from './timeline/search';
 
 /** The visible stretch of time, mapped onto `width` pixels. */

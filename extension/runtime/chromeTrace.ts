@@ -7,9 +7,12 @@
  * Times are microseconds from the run's start.
  */
 
-import { HELPER_ROLES, stateBands, type RunModel } from '../model/model';
-import { RefNames, ROLE_LABELS } from '../../webview/format';
-import { treeRows } from '../../webview/treeRows';
+import { HELPER_ROLES } from '../../core/model/roles';
+import { stateBands } from '../../core/model/states';
+import type { RunModel } from '../../core/model/types';
+import { RefNames } from '../../core/format';
+import { ROLE_LABELS } from '../../core/model/roles';
+import { treeRows } from '../../core/treeRows';
 
 export interface TraceEvent {
   name: string;

@@ -15,13 +15,15 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_HANG_SECONDS } from '../model/insights';
-import { makeWarning, RunReducer } from '../model/model';
-import { parseRecording, RecordingError, RECORDING_EXTENSION, type RecordLine } from '../model/recording';
-import { summarize, summaryWarning } from '../model/summary';
-import { formatSummary } from '../model/summaryText';
+import { DEFAULT_HANG_SECONDS } from '../../core/insights/shared';
+import { makeWarning } from '../../core/model/types';
+import { RunReducer } from '../../core/model/reducer';
+import { parseRecording, RecordingError, RECORDING_EXTENSION, type RecordLine } from '../../core/model/recording';
+import { summarize, summaryWarning } from '../../core/summary/summary';
+import { formatSummary } from '../../core/summary/summaryText';
 import { chromeTrace } from './chromeTrace';
-import { formatComparison } from '../model/compare';
+import { formatComparison } from '../../core/summary/compare';
+import type { FromSupervisor, ToSupervisor } from '../../core/protocol/supervisor';
 import { compareRuns, loadRuns, writeComparePage } from './compareReport';
 import { FORKSCOPE_VERSION } from './paths';
 import { readRecordingText, ReportError, writeReport } from './report';
@@ -432,7 +434,7 @@ async function record(argv: string[]): Promise<number> {
 
   let pendingRecords: RecordLine[] = [];
   let flushTimer: NodeJS.Timeout | null = null;
-  const send = (m: unknown) => {
+  const send = (m: FromSupervisor) => {
     try {
       if (process.connected) process.send!(m);
     } catch {
@@ -474,7 +476,7 @@ async function record(argv: string[]): Promise<number> {
   if (ipc) {
     // The header first, so the parent can reduce records without reading the file.
     send({ type: 'header', header: supervisor.model.run.header });
-    process.on('message', (m: { type?: string }) => {
+    process.on('message', (m: Partial<ToSupervisor> | null) => {
       if (m && m.type === 'stop') void supervisor.stop();
     });
     // The extension host went away (VS Code closed, extension disabled): end the run rather than orphan it.

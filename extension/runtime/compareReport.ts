@@ -7,11 +7,11 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compareSummaries, type Comparison } from '../model/compare';
-import { RunReducer } from '../model/model';
-import { parseRecording } from '../model/recording';
-import { summarize } from '../model/summary';
-import { renderInspectorPage } from '../../webview/page';
+import { compareSummaries, type Comparison } from '../../core/summary/compare';
+import { RunReducer } from '../../core/model/reducer';
+import { parseRecording } from '../../core/model/recording';
+import { summarize } from '../../core/summary/summary';
+import { renderInspectorPage } from '../../core/page/page';
 import { readBundle, readRecordingText, webviewBundlePath, writeHtml } from './report';
 
 export interface LoadedRun {

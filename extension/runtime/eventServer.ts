@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RuntimeEvent } from '../model/recording';
+import type { RuntimeEvent } from '../../core/model/recording';
 
 /** Longest hello line accepted; a client that sends more without a newline is cut off. */
 const MAX_HELLO_BYTES = 4096;

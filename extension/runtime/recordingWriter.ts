@@ -6,7 +6,7 @@
  */
 
 import * as fs from 'node:fs';
-import type { RecordingHeader, RecordLine } from '../model/recording';
+import type { RecordingHeader, RecordLine } from '../../core/model/recording';
 
 export class RecordingWriter {
   private fd: number | null;

@@ -1,13 +1,13 @@
 /**
  * `forkscope report FILE --html OUT.html`: one self-contained HTML file that
  * shows the inspector for a saved run in any browser, offline: the webview
- * bundle and the recording are inlined (webview/page.ts), nothing is fetched.
+ * bundle and the recording are inlined (core/page/page.ts), nothing is fetched.
  */
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseRecording, RecordingError } from '../model/recording';
-import { renderInspectorPage } from '../../webview/page';
+import { parseRecording, RecordingError } from '../../core/model/recording';
+import { renderInspectorPage } from '../../core/page/page';
 
 /** A report could not be written (bundle missing, output not writable): one line for the user. */
 export class ReportError extends Error {}

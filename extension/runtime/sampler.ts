@@ -8,7 +8,7 @@
  */
 
 import type pidusageType from 'pidusage';
-import type { SampleRow } from '../model/recording';
+import type { SampleRow } from '../../core/model/recording';
 import { confirmProcUnits, hasProcfs, procUnits, RollupReader, StatReader, uptimeSeconds } from './procfs';
 
 /**

@@ -9,10 +9,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_HANG_SECONDS, findHangs, sameHang } from '../model/insights';
-import { RunReducer, type RunModel, type WarningModel } from '../model/model';
-import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../model/recording';
-import { summarize, type Summary } from '../model/summary';
+import { DEFAULT_HANG_SECONDS } from '../../core/insights/shared';
+import { findHangs, sameHang } from '../../core/insights/hangs';
+import { RunReducer } from '../../core/model/reducer';
+import type { RunModel, WarningModel } from '../../core/model/types';
+import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../../core/model/recording';
+import { summarize, type Summary } from '../../core/summary/summary';
 import { EventServer } from './eventServer';
 import { childrenOf, descendantsOf, hasProcfs, readCmdline, readComm, readStat, zombieExitCode } from './procfs';
 import { RecordingWriter } from './recordingWriter';
@@ -372,7 +374,7 @@ export class RunSupervisor {
     }
   }
 
-  /** The live deadlock detector: every HANG_CHECK_MS, the wait-for graph of the live model (extension/model/insights.ts). */
+  /** The live deadlock detector: every HANG_CHECK_MS, the wait-for graph of the live model (core/insights/hangs.ts). */
   private startHangDetector(): void {
     const hangSeconds = this.options.hangSeconds ?? DEFAULT_HANG_SECONDS;
     if (!(hangSeconds > 0)) return;

@@ -7,9 +7,9 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseRecording, type ParsedRecording } from '../model/recording';
-import { renderInspectorPage } from '../../webview/page';
-import { isMessage, type FromWebview, type ToWebview } from '../../webview/protocol';
+import { parseRecording, type ParsedRecording } from '../../core/model/recording';
+import { renderInspectorPage } from '../../core/page/page';
+import { isMessage, type FromWebview, type ToWebview } from '../../core/protocol/webview';
 import { Disposable } from './dispose';
 import { COMPARE_PANEL } from './ids';
 

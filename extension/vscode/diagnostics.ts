@@ -8,8 +8,8 @@
  */
 
 import * as vscode from 'vscode';
-import type { RunModel } from '../model/model';
-import { summaryWarning, type SummaryWarning } from '../model/summary';
+import type { RunModel } from '../../core/model/types';
+import { summaryWarning, type SummaryWarning } from '../../core/summary/summary';
 import { Disposable } from './dispose';
 
 export const DIAGNOSTIC_SOURCE = 'Forkscope';

@@ -5,7 +5,7 @@
  */
 
 import * as vscode from 'vscode';
-import type { Summary } from '../model/summary';
+import type { Summary } from '../../core/summary/summary';
 import { ForkscopeDebugType } from './debugAdapter';
 import { ComparePanels } from './comparePanel';
 import { Disposable } from './dispose';

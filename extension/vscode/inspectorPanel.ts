@@ -8,10 +8,10 @@
 
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import type { RecordingHeader, RecordLine } from '../model/recording';
-import type { SummaryWarning } from '../model/summary';
-import { renderInspectorPage } from '../../webview/page';
-import { isMessage, type FromWebview, type ToWebview } from '../../webview/protocol';
+import type { RecordingHeader, RecordLine } from '../../core/model/recording';
+import type { SummaryWarning } from '../../core/summary/summary';
+import { renderInspectorPage } from '../../core/page/page';
+import { isMessage, type FromWebview, type ToWebview } from '../../core/protocol/webview';
 import { Disposable } from './dispose';
 import { WEBVIEW_PANEL } from './ids';
 

@@ -6,9 +6,10 @@
  */
 
 import * as vscode from 'vscode';
-import { endIsNormal, HELPER_ROLES, parentOf, type ProcessModel, type RunModel } from '../model/model';
-import { summaryWarning, type SummaryWarning } from '../model/summary';
-import { describeExit, exitIsBad, formatBytes, formatSeconds, processStatus, RefNames, type ProcessStatus } from '../../webview/format';
+import { endIsNormal, parentOf, type ProcessModel, type RunModel } from '../../core/model/types';
+import { HELPER_ROLES } from '../../core/model/roles';
+import { summaryWarning, type SummaryWarning } from '../../core/summary/summary';
+import { describeExit, exitIsBad, formatBytes, formatSeconds, processStatus, RefNames, type ProcessStatus } from '../../core/format';
 import { Disposable } from './dispose';
 import { Commands } from './ids';
 

@@ -5,7 +5,7 @@
  */
 
 import * as vscode from 'vscode';
-import { parseRecording, type ParsedRecording } from '../model/recording';
+import { parseRecording, type ParsedRecording } from '../../core/model/recording';
 import { Disposable } from './dispose';
 import { InspectorWebview, type InspectorHooks } from './inspectorPanel';
 

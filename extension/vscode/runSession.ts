@@ -9,9 +9,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
-import { RunReducer, type RunModel } from '../model/model';
-import type { RecordingHeader, RecordLine } from '../model/recording';
-import type { Summary } from '../model/summary';
+import { RunReducer } from '../../core/model/reducer';
+import type { RunModel } from '../../core/model/types';
+import type { RecordingHeader, RecordLine } from '../../core/model/recording';
+import type { FromSupervisor, SupervisorResult, ToSupervisor } from '../../core/protocol/supervisor';
 import { Disposable } from './dispose';
 
 export interface RunRequest {
@@ -31,21 +32,12 @@ export interface RunRequest {
   startMethod?: string;
 }
 
-export interface RunEnd {
-  exitCode: number | null;
-  signal: string | null;
-  stopped: boolean;
-  recording: string;
-  launchError: string | null;
-  summary: Summary | null;
+/** How a run ended: the supervisor's report, or the supervisor's own failure. */
+export interface RunEnd extends SupervisorResult {
   /** Set when the supervisor itself failed (crashed, could not start). */
   supervisorError: string | null;
 }
 
-type IpcMessage =
-  | { type: 'header'; header: RecordingHeader }
-  | { type: 'records'; records: RecordLine[] }
-  | { type: 'end'; result: Omit<RunEnd, 'supervisorError'> };
 
 let nextId = 1;
 
@@ -159,7 +151,7 @@ export class RunSession extends Disposable {
         if (text) this._onDidOutput.fire({ stream, text });
       });
     }
-    child.on('message', (m: IpcMessage) => this.onMessage(m));
+    child.on('message', (m: FromSupervisor) => this.onMessage(m));
     child.on('error', (e) => {
       this.finish({ exitCode: null, signal: null, stopped: false, recording: r.out, launchError: null, summary: null, supervisorError: String(e) });
     });
@@ -179,7 +171,7 @@ export class RunSession extends Disposable {
     });
   }
 
-  private onMessage(m: IpcMessage): void {
+  private onMessage(m: FromSupervisor): void {
     if (!m || typeof m !== 'object') return;
     switch (m.type) {
       case 'header':
@@ -228,7 +220,7 @@ export class RunSession extends Disposable {
     if (this.hasStrayTree) await this.stopStrayTree();
     const child = this.child;
     if (!this.endResult && child && child.connected) {
-      child.send({ type: 'stop' });
+      child.send({ type: 'stop' } satisfies ToSupervisor);
       // If the supervisor does not answer, end it: its disconnect handling stops the run too.
       const timer = setTimeout(() => {
         if (!this.endResult) child.kill('SIGTERM');
@@ -250,7 +242,7 @@ export class RunSession extends Disposable {
   }
 
   override dispose(): void {
-    if (this.child && !this.endResult && this.child.connected) this.child.send({ type: 'stop' });
+    if (this.child && !this.endResult && this.child.connected) this.child.send({ type: 'stop' } satisfies ToSupervisor);
     if (this.hasStrayTree) signalGroup(this.mainPid!, 'SIGKILL'); // nothing else would ever end it
     super.dispose();
   }

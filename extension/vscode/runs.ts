@@ -9,10 +9,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_HANG_SECONDS } from '../model/insights';
-import { HELPER_ROLES, RunReducer } from '../model/model';
-import type { RecordingHeader, RecordLine } from '../model/recording';
-import { summarize, type Summary, type SummaryWarning } from '../model/summary';
+import { DEFAULT_HANG_SECONDS } from '../../core/insights/shared';
+import { HELPER_ROLES } from '../../core/model/roles';
+import { RunReducer } from '../../core/model/reducer';
+import type { RecordingHeader, RecordLine } from '../../core/model/recording';
+import { summarize, type Summary, type SummaryWarning } from '../../core/summary/summary';
 import { InsightNotifier, RunInsights } from './diagnostics';
 import { Disposable } from './dispose';
 import { ContextKeys, Settings, setContext } from './ids';

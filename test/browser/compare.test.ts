@@ -12,8 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { Comparison } from '../../extension/model/compare';
-import { formatCount, formatSeconds } from '../../webview/format';
+import type { Comparison } from '../../core/summary/compare';
+import { formatCount, formatSeconds } from '../../core/format';
 import { launch, type Browser } from './support/chromium';
 import { CLI, FIXTURES, PYTHON, removeTestDirs, RESULTS, runtimeAvailable } from './support/recordings';
 

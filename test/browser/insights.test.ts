@@ -11,9 +11,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { parseRecording } from '../../extension/model/recording';
-import type { SummaryWarning } from '../../extension/model/summary';
-import { renderInspectorPage } from '../../webview/page';
+import { parseRecording } from '../../core/model/recording';
+import type { SummaryWarning } from '../../core/summary/summary';
+import { renderInspectorPage } from '../../core/page/page';
 import { launch, waitForInspector, type Browser } from './support/chromium';
 import { openLivePage, recordFixture, removeTestDirs, RESULTS, ROOT, runtimeAvailable, type RealRun } from './support/recordings';
 

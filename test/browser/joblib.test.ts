@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Summary } from '../../extension/model/summary';
+import type { Summary } from '../../core/summary/summary';
 import { launch, waitForInspector, type Browser } from './support/chromium';
 import { CLI, RESULTS, ROOT, removeTestDirs, runtimeAvailable } from './support/recordings';
 

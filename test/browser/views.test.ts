@@ -12,9 +12,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { holdersDuring } from '../../extension/model/locks';
-import { RunReducer } from '../../extension/model/model';
-import { parseRecording } from '../../extension/model/recording';
+import { holdersDuring } from '../../core/model/locks';
+import { RunReducer } from '../../core/model/reducer';
+import { parseRecording } from '../../core/model/recording';
 import { launch, waitForInspector, type Browser } from './support/chromium';
 import { recordFixture, removeTestDirs, RESULTS, runtimeAvailable, type RealRun } from './support/recordings';
 

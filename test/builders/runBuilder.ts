@@ -4,7 +4,7 @@
  * to a fixed start. Real-run tests live beside these and use real Python.
  */
 
-import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine, type RuntimeEvent } from '../../extension/model/recording';
+import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine, type RuntimeEvent } from '../../core/model/recording';
 
 export const T0 = 1_700_000_000;
 

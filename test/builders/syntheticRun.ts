@@ -5,7 +5,7 @@
  * in the record shapes the supervisor writes. Browser tests use real runs.
  */
 
-import type { RecordLine, RuntimeEvent } from '../../extension/model/recording';
+import type { RecordLine, RuntimeEvent } from '../../core/model/recording';
 import { header, T0 } from './runBuilder';
 
 export interface SyntheticOptions {

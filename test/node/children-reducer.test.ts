@@ -8,9 +8,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RunReducer } from '../../extension/model/model';
-import type { RecordingHeader, RecordLine } from '../../extension/model/recording';
-import { summarize } from '../../extension/model/summary';
+import { RunReducer } from '../../core/model/reducer';
+import type { RecordingHeader, RecordLine } from '../../core/model/recording';
+import { summarize } from '../../core/summary/summary';
 
 const T0 = 1000;
 const header = {

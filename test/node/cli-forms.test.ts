@@ -10,8 +10,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RunReducer, stateBands } from '../../extension/model/model';
-import { parseRecording } from '../../extension/model/recording';
+import { RunReducer } from '../../core/model/reducer';
+import { stateBands } from '../../core/model/states';
+import { parseRecording } from '../../core/model/recording';
 import { CLI, PYTHON, runCommand } from './support/run';
 
 const REAL = spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();

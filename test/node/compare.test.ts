@@ -10,8 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { COMPARE_SCHEMA, ratio, type Comparison } from '../../extension/model/compare';
-import type { Summary } from '../../extension/model/summary';
+import { COMPARE_SCHEMA, ratio, type Comparison } from '../../core/summary/compare';
+import type { Summary } from '../../core/summary/summary';
 import { CLI, PYTHON, ROOT, runCommand } from './support/run';
 
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'pool_chunks.py');

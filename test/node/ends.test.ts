@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { DAEMON_AT_EXIT, endIsNormal } from '../../extension/model/model';
-import { type SummaryProcess } from '../../extension/model/summary';
+import { DAEMON_AT_EXIT, endIsNormal } from '../../core/model/types';
+import { type SummaryProcess } from '../../core/summary/summary';
 import { record, startMethods } from './support/run';
 
 const byName = (ps: SummaryProcess[]) => Object.fromEntries(ps.map((p) => [p.name, p]));

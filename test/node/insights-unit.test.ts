@@ -7,11 +7,14 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyze, DEFAULT_HANG_SECONDS, findHangs, findPastHangs } from '../../extension/model/insights';
+import { analyze } from '../../core/insights/analyze';
+import { DEFAULT_HANG_SECONDS } from '../../core/insights/shared';
+import { findHangs, findPastHangs } from '../../core/insights/hangs';
 import { parseRecordArgs, UsageError } from '../../extension/runtime/cli';
-import { RunReducer, type RunModel } from '../../extension/model/model';
-import { summarize } from '../../extension/model/summary';
-import { formatSummary } from '../../extension/model/summaryText';
+import { RunReducer } from '../../core/model/reducer';
+import type { RunModel } from '../../core/model/types';
+import { summarize } from '../../core/summary/summary';
+import { formatSummary } from '../../core/summary/summaryText';
 import { RunBuilder, T0 } from '../builders/runBuilder';
 
 const reduce = (b: RunBuilder, finish = false): RunModel => {

@@ -13,11 +13,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { INSIGHT_KINDS } from '../../extension/model/insights';
-import type { RecordLine } from '../../extension/model/recording';
-import { RunReducer } from '../../extension/model/model';
-import { parseRecording } from '../../extension/model/recording';
-import { summarize, type Summary, type SummaryWarning } from '../../extension/model/summary';
+import { INSIGHT_KINDS } from '../../core/insights/shared';
+import type { RecordLine } from '../../core/model/recording';
+import { RunReducer } from '../../core/model/reducer';
+import { parseRecording } from '../../core/model/recording';
+import { summarize, type Summary, type SummaryWarning } from '../../core/summary/summary';
 import { alive, CLI, PYTHON, record, ROOT, SCRIPTS, type Recorded } from './support/run';
 
 const INSIGHTS = path.join(SCRIPTS, 'insights');

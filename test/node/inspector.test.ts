@@ -8,13 +8,14 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RunReducer, type MessageModel, type ProcessModel } from '../../extension/model/model';
+import { RunReducer } from '../../core/model/reducer';
+import type { MessageModel, ProcessModel } from '../../core/model/types';
 import { chromeTrace, TASK_TID_OFFSET } from '../../extension/runtime/chromeTrace';
 import { renderReport } from '../../extension/runtime/report';
-import { describeExit, describeParent, exitIsBad, formatBytes, formatSeconds, processStatus, RefNames } from '../../webview/format';
-import { contentSecurityPolicy, escapeHtml, jsonForScript, renderInspectorPage, scriptForInline } from '../../webview/page';
+import { describeExit, describeParent, exitIsBad, formatBytes, formatSeconds, processStatus, RefNames } from '../../core/format';
+import { contentSecurityPolicy, escapeHtml, jsonForScript, renderInspectorPage, scriptForInline } from '../../core/page/page';
 import { layoutArrows, MessageIndex, niceTicks, queueDepth, tickLabel, TimeWindow } from '../../webview/timelineLayout';
-import { ancestorsOf, EXPAND_ALL_BELOW, treeRows } from '../../webview/treeRows';
+import { ancestorsOf, EXPAND_ALL_BELOW, treeRows } from '../../core/treeRows';
 import { queueRun, RunBuilder, T0 } from '../builders/runBuilder';
 import { prng, syntheticRecording, syntheticRecordingText } from '../builders/syntheticRun';
 

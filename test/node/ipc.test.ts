@@ -10,8 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import type { RecordLine } from '../../extension/model/recording';
-import type { Summary } from '../../extension/model/summary';
+import type { RecordLine } from '../../core/model/recording';
+import type { Summary } from '../../core/summary/summary';
 import { alive, CLI, PYTHON, SCRIPTS, startMethods } from './support/run';
 
 interface EndMessage {

@@ -12,9 +12,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RunReducer } from '../../extension/model/model';
-import { parseRecording } from '../../extension/model/recording';
-import { summarize, type Summary } from '../../extension/model/summary';
+import { RunReducer } from '../../core/model/reducer';
+import { parseRecording } from '../../core/model/recording';
+import { summarize, type Summary } from '../../core/summary/summary';
 import { CLI, runCommand, SCRIPTS } from './support/run';
 
 export const DEBIAN_PYTHON = '/usr/bin/python3';

@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseRecording } from '../../extension/model/recording';
+import { parseRecording } from '../../core/model/recording';
 import { AttributedLines } from '../../extension/vscode/outputLines';
 import { plainRun, record, startMethods } from './support/run';
 

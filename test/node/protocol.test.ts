@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseRecording, type RuntimeEvent } from '../../extension/model/recording';
+import { parseRecording, type RuntimeEvent } from '../../core/model/recording';
 import { record, startMethods } from './support/run';
 
 type Check = (ev: RuntimeEvent) => string | null;

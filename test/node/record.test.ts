@@ -6,8 +6,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseRecording } from '../../extension/model/recording';
-import { type SummaryProcess } from '../../extension/model/summary';
+import { parseRecording } from '../../core/model/recording';
+import { type SummaryProcess } from '../../core/summary/summary';
 import { plainRun, PYTHON, record, startMethods } from './support/run';
 
 const methods = startMethods();

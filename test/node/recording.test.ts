@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseRecording, RecordingError, RECORDING_VERSION } from '../../extension/model/recording';
+import { parseRecording, RecordingError, RECORDING_VERSION } from '../../core/model/recording';
 import { queueRun } from '../builders/runBuilder';
 
 test('a whole recording loads: header and every record', () => {

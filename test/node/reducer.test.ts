@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RunReducer, stateBands, stateSeconds } from '../../extension/model/model';
-import { summarize } from '../../extension/model/summary';
-import { formatSummary } from '../../extension/model/summaryText';
-import { holdersAt, holdersDuring, maxOverlap } from '../../extension/model/locks';
+import { RunReducer } from '../../core/model/reducer';
+import { stateBands, stateSeconds } from '../../core/model/states';
+import { summarize } from '../../core/summary/summary';
+import { formatSummary } from '../../core/summary/summaryText';
+import { holdersAt, holdersDuring, maxOverlap } from '../../core/model/locks';
 import { queueRun, RunBuilder, T0 } from '../builders/runBuilder';
 
 const reduce = (b: RunBuilder) => RunReducer.fromRecords(b.head, b.records);

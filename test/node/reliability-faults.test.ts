@@ -10,9 +10,9 @@ import { fork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, test } from 'node:test';
-import { RunReducer } from '../../extension/model/model';
-import { parseRecording, RECORDING_VERSION } from '../../extension/model/recording';
-import { summarize } from '../../extension/model/summary';
+import { RunReducer } from '../../core/model/reducer';
+import { parseRecording, RECORDING_VERSION } from '../../core/model/recording';
+import { summarize } from '../../core/summary/summary';
 import { killLeftovers, plainRaw, recordRaw, RSCRIPTS, runRaw, tmpDir, until } from './reliabilitySupport';
 import { alive, CLI, PYTHON, startMethods } from './support/run';
 

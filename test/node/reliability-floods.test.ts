@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, test } from 'node:test';
-import { RunReducer } from '../../extension/model/model';
-import { parseRecording } from '../../extension/model/recording';
-import { summarize } from '../../extension/model/summary';
+import { RunReducer } from '../../core/model/reducer';
+import { parseRecording } from '../../core/model/recording';
+import { summarize } from '../../core/summary/summary';
 import { groupMembers, killLeftovers, plainRaw, recordRaw, runRaw, tmpDir, until } from './reliabilitySupport';
 import { CLI, PYTHON } from './support/run';
 

@@ -9,9 +9,9 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunReducer } from '../../extension/model/model';
-import { parseRecording } from '../../extension/model/recording';
-import { summarize, type Summary } from '../../extension/model/summary';
+import { RunReducer } from '../../core/model/reducer';
+import { parseRecording } from '../../core/model/recording';
+import { summarize, type Summary } from '../../core/summary/summary';
 import { CLI, PYTHON, ROOT } from './support/run';
 
 /** Scripts of the reliability tests. */

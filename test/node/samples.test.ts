@@ -14,11 +14,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { INSIGHT_KINDS } from '../../extension/model/insights';
-import { RunReducer, stateBands, type ProcessModel, type StateBand } from '../../extension/model/model';
-import { parseRecording } from '../../extension/model/recording';
-import type { Summary, SummaryProcess } from '../../extension/model/summary';
-import { describeExit, processStatus, RefNames } from '../../webview/format';
+import { INSIGHT_KINDS } from '../../core/insights/shared';
+import { RunReducer } from '../../core/model/reducer';
+import { type StateBand, stateBands } from '../../core/model/states';
+import type { ProcessModel } from '../../core/model/types';
+import { parseRecording } from '../../core/model/recording';
+import type { Summary, SummaryProcess } from '../../core/summary/summary';
+import { describeExit, processStatus, RefNames } from '../../core/format';
 import { CLI, record, ROOT, runCommand, type Recorded } from './support/run';
 
 const SAMPLES = path.join(ROOT, 'samples');

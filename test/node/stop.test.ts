@@ -11,9 +11,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RunReducer } from '../../extension/model/model';
-import { parseRecording } from '../../extension/model/recording';
-import { summarize } from '../../extension/model/summary';
+import { RunReducer } from '../../core/model/reducer';
+import { parseRecording } from '../../core/model/recording';
+import { summarize } from '../../core/summary/summary';
 import { alive, CLI, PYTHON, SCRIPTS, startMethods } from './support/run';
 
 async function stopRun(method: string, how: 'SIGTERM' | 'ctrl-c') {

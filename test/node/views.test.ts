@@ -8,9 +8,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { holdersAt, lockUses, managerCalls, maxOverlap } from '../../extension/model/locks';
-import type { SummaryManagerCall } from '../../extension/model/summary';
-import { formatSummary } from '../../extension/model/summaryText';
+import { holdersAt, lockUses, managerCalls, maxOverlap } from '../../core/model/locks';
+import type { SummaryManagerCall } from '../../core/summary/summary';
+import { formatSummary } from '../../core/summary/summaryText';
 import { record, startMethods } from './support/run';
 
 const methods = startMethods();

@@ -14,7 +14,7 @@ import * as vscode from 'vscode';
 import type { ForkscopeApi } from '../../extension/vscode/extension';
 import { Commands, ContextKeys, CUSTOM_EDITOR, DEBUG_TYPE, Settings, Views, WALKTHROUGH } from '../../extension/vscode/ids';
 import type { RunSession } from '../../extension/vscode/runSession';
-import type { Summary } from '../../extension/model/summary';
+import type { Summary } from '../../core/summary/summary';
 import { EXTENSION_ID, workspace, sample, waitFor, pidAlive } from './support';
 
 

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ForkscopeApi } from '../../extension/vscode/extension';
 import { Commands, Settings } from '../../extension/vscode/ids';
-import type { Summary } from '../../extension/model/summary';
+import type { Summary } from '../../core/summary/summary';
 import { EXTENSION_ID, workspace, waitFor } from './support';
 
 /** Four children, one after the other: with forkscope.maxProcesses = 2 the runtime warns (a real warning). */

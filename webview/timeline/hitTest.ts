@@ -4,8 +4,9 @@
  * bundle of arrows, an output tick, a state band, or a lane's process.
  */
 
-import type { ProcessModel, RunModel, StateBand } from '../../extension/model/model';
-import { describeExit, describeParent, formatBytes, formatSeconds, type RefNames } from '../format';
+import type { StateBand } from '../../core/model/states';
+import type { ProcessModel, RunModel } from '../../core/model/types';
+import { describeExit, describeParent, formatBytes, formatSeconds, type RefNames } from '../../core/format';
 import { lockHolderText } from '../locks';
 import { firstBandEndingAfter, segmentDistance } from '../timelineLayout';
 import { ARROW_HIT_PX, AXIS_H, GUTTER_W, MARKER_HALF_W, OUTPUT_HOVER_H, OUTPUT_HOVER_PX, type Viewport } from './geometry';

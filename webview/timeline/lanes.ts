@@ -5,9 +5,10 @@
  * each process's state bands for the model's current version.
  */
 
-import { parentOf, stateBands, type ProcessModel, type RunModel, type StateBand } from '../../extension/model/model';
+import { stateBands, type StateBand } from '../../core/model/states';
+import { parentOf, type ProcessModel, type RunModel } from '../../core/model/types';
 import { MessageIndex } from '../timelineLayout';
-import type { TreeRow } from '../treeRows';
+import type { TreeRow } from '../../core/treeRows';
 
 /** How many parents are followed, at most, to find a collapsed process's lane. */
 const MAX_ANCESTOR_HOPS = 64;

@@ -1,6 +1,6 @@
 /** The timeline's colours, read from the theme's CSS variables, and which colour each state band and severity gets. */
 
-import type { StateBand } from '../../extension/model/model';
+import type { StateBand } from '../../core/model/states';
 import { cssVar } from '../dom';
 import type { Insight } from '../insights';
 

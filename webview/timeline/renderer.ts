@@ -5,7 +5,9 @@
  * part is one method; sizes and opacities are the named constants below.
  */
 
-import { HELPER_ROLES, type ProcessModel, type RunModel, type StateBand } from '../../extension/model/model';
+import { HELPER_ROLES } from '../../core/model/roles';
+import type { StateBand } from '../../core/model/states';
+import type { ProcessModel, RunModel } from '../../core/model/types';
 import { cssVar } from '../dom';
 import type { Insight } from '../insights';
 import {
@@ -17,7 +19,7 @@ import {
   type ArrowBatch,
   type MessageIndex,
 } from '../timelineLayout';
-import type { TreeRow } from '../treeRows';
+import type { TreeRow } from '../../core/treeRows';
 import { AXIS_H, GUTTER_W, MARKER_HALF_W, OUTPUT_TICK_H, type Viewport } from './geometry';
 import type { TimelineData } from './lanes';
 import { bandColor, readPalette, severityColor, type Palette } from './palette';

@@ -1,9 +1,9 @@
 /** What the timeline's parts share: the host it draws for, its saved view, and the marks it reports to tests. */
 
-import type { RunModel } from '../../extension/model/model';
-import type { RefNames } from '../format';
+import type { RunModel } from '../../core/model/types';
+import type { RefNames } from '../../core/format';
 import type { Insight } from '../insights';
-import type { TreeRow } from '../treeRows';
+import type { TreeRow } from '../../core/treeRows';
 
 export interface TimelineHost {
   model(): RunModel;

@@ -6,7 +6,7 @@
  * hitTest.ts says what is under the pointer.
  */
 
-import type { RunModel } from '../../extension/model/model';
+import type { RunModel } from '../../core/model/types';
 import { el } from '../dom';
 import type { TimeWindow } from '../timelineLayout';
 import { AXIS_H, DENSE_LANES, LANE_H, LANE_H_DENSE, Viewport } from './geometry';

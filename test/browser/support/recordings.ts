@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import type { Summary } from '../../../extension/model/summary';
-import { renderInspectorPage } from '../../../webview/page';
+import type { Summary } from '../../../core/summary/summary';
+import { renderInspectorPage } from '../../../core/page/page';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');

@@ -8,9 +8,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunReducer, type RunModel } from '../../../extension/model/model';
-import { parseRecording } from '../../../extension/model/recording';
-import { summarize, type Summary } from '../../../extension/model/summary';
+import { RunReducer } from '../../../core/model/reducer';
+import type { RunModel } from '../../../core/model/types';
+import { parseRecording } from '../../../core/model/recording';
+import { summarize, type Summary } from '../../../core/summary/summary';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const SCRIPTS = path.join(ROOT, 'test', 'scripts');

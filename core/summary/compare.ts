@@ -5,12 +5,10 @@
  * webview build the same numbers.
  */
 
+import { POOL_WORKER_ROLES, WORKER_ROLES } from '../model/roles';
 import type { Summary, SummaryProcess } from './summary';
 
 export const COMPARE_SCHEMA = 'forkscope.compare/1';
-
-/** Roles that do the script's work (helpers — Manager, forkserver, resource tracker — and the main process are not workers). */
-export const WORKER_ROLES: ReadonlySet<string> = new Set(['process', 'pool-worker', 'executor-worker', 'fork']);
 
 export interface CompareWorker {
   pid: number;
@@ -81,7 +79,7 @@ function worker(p: SummaryProcess, s: Summary): CompareWorker {
       tasks = (tasks ?? 0) + (pool.tasksByWorker[key] ?? 0);
     }
   }
-  if (tasks === null && (p.role === 'pool-worker' || p.role === 'executor-worker')) tasks = 0;
+  if (tasks === null && POOL_WORKER_ROLES.has(p.role)) tasks = 0;
   return {
     pid: p.pid,
     name: p.name,

@@ -4,7 +4,7 @@
  * bundles. `type` strings stay readable in devtools.
  */
 
-import type { RecordingHeader, RecordLine } from '../extension/model/recording';
+import type { RecordingHeader, RecordLine } from '../model/recording';
 
 /** Host → webview: the whole run so far (sent after `ready`, and again when a hidden view is shown). */
 export interface InitMessage {

@@ -4,9 +4,13 @@
  * Times are seconds from the run's start.
  */
 
-import { analyze, DEFAULT_HANG_SECONDS, findPastHangs, sameHang } from './insights';
-import { lockUses, managerCalls } from './locks';
-import { HELPER_ROLES, RunModel, makeWarning, outputLines, poolHasJob, stateSeconds, type ChannelKind, type EndReason, type ProcessRole, type WarningModel } from './model';
+import { analyze } from '../insights/analyze';
+import { DEFAULT_HANG_SECONDS } from '../insights/shared';
+import { findPastHangs, sameHang } from '../insights/hangs';
+import { lockUses, managerCalls } from '../model/locks';
+import { HELPER_ROLES, type ProcessRole } from '../model/roles';
+import { type ChannelKind, type EndReason, makeWarning, outputLines, poolHasJob, RunModel, type WarningModel } from '../model/types';
+import { stateSeconds } from '../model/states';
 
 export const SUMMARY_SCHEMA = 'forkscope.summary/1';
 
@@ -42,7 +46,7 @@ export interface SummaryProcess {
    */
   stateSeconds: { running: number; ready: number; waiting: number; blocked: number; zombie: number; starting: number };
   waits: Record<string, number>;
-  /** How it ended (null while it ran when the summary was made): see EndReason in model.ts. */
+  /** How it ended (null while it ran when the summary was made): see EndReason in model/types.ts. */
   endReason: EndReason | null;
   /** The exception line, the exit code given to sys.exit/os._exit, the signal's name, or what stopped it. */
   endDetail: string | null;
@@ -530,5 +534,3 @@ function summarizePools(model: RunModel): SummaryPool[] {
   return out;
 }
 
-/** Helper roles are shown quieter; exported for the text view and the webview. */
-export const isHelperRole = (role: ProcessRole): boolean => HELPER_ROLES.has(role);

@@ -52,13 +52,30 @@ export interface StandalonePageOptions {
 
 export type PageOptions = VsCodePageOptions | StandalonePageOptions;
 
+/** The Web Crypto random source both hosts have (Node >= 20 and browsers), typed here: the core has no DOM or node types. */
+interface RandomSource {
+  getRandomValues(array: Uint8Array): Uint8Array;
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Standard base64 with padding (what `btoa` gives for the same bytes). */
+export function base64(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out += BASE64[(n >> 18) & 63] + BASE64[(n >> 12) & 63];
+    out += i + 1 < bytes.length ? BASE64[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.length ? BASE64[n & 63] : '=';
+  }
+  return out;
+}
+
 /** A fresh base64 nonce (128 bits). */
 export function makeNonce(): string {
   const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
+  (globalThis as unknown as { crypto: RandomSource }).crypto.getRandomValues(bytes);
+  return base64(bytes);
 }
 
 /** Escapes text for HTML element content and double-quoted attributes. */

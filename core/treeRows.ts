@@ -4,7 +4,7 @@
  * the timeline draws one lane per row, in the same order.
  */
 
-import { parentOf, type ProcessModel, type RunModel } from '../extension/model/model';
+import { parentOf, type ProcessModel, type RunModel } from './model/types';
 
 export interface TreeRow {
   p: ProcessModel;

@@ -1,15 +1,8 @@
 /** The readable form of a summary: what `forkscope summary FILE` prints without `--json`. */
 
+import { formatBytes, formatSecondsPrecise } from '../format';
 import type { Summary, SummaryProcess } from './summary';
 
-const secs = (s: number | null): string => (s === null ? '?' : s < 10 ? `${s.toFixed(3)} s` : `${s.toFixed(1)} s`);
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
 
 /** Exit code in words: 0, 1 (ValueError: …), -9 (SIGKILL). */
 export function describeExit(code: number | null, error?: string | null): string {
@@ -31,9 +24,9 @@ function processLine(p: SummaryProcess): string {
   const ready = s.ready ?? 0;
   const blocked = s.blocked ?? 0;
   parts.push(
-    `running ${secs(s.running)}${ready > 0.0005 ? `, ready ${secs(ready)}` : ''}, waiting ${secs(s.waiting)}${blocked > 0.0005 ? `, blocked ${secs(blocked)}` : ''}${s.zombie > 0.0005 ? `, zombie ${secs(s.zombie)}` : ''}`,
+    `running ${formatSecondsPrecise(s.running)}${ready > 0.0005 ? `, ready ${formatSecondsPrecise(ready)}` : ''}, waiting ${formatSecondsPrecise(s.waiting)}${blocked > 0.0005 ? `, blocked ${formatSecondsPrecise(blocked)}` : ''}${s.zombie > 0.0005 ? `, zombie ${formatSecondsPrecise(s.zombie)}` : ''}`,
   );
-  if (p.cpuSeconds) parts.push(`cpu ${secs(p.cpuSeconds)}`);
+  if (p.cpuSeconds) parts.push(`cpu ${formatSecondsPrecise(p.cpuSeconds)}`);
   if (p.peakPrivateBytes !== null && p.peakPrivateBytes !== undefined) parts.push(`private ${formatBytes(p.peakPrivateBytes)}`);
   if (p.peakRssBytes) parts.push(`rss ${formatBytes(p.peakRssBytes)}`);
   const flags: string[] = [];
@@ -49,7 +42,7 @@ export function formatSummary(s: Summary): string {
   const what = r.module !== null ? `-m ${r.module}` : r.script ?? '?';
   out.push(`${what} ${r.args.join(' ')}`.trim());
   out.push(
-    `  exit ${r.signal ? `signal ${r.signal}` : describeExit(r.exitCode)}${r.stopped ? ' (stopped)' : ''} · wall ${secs(r.wallSeconds)} · cpu ${secs(r.cpuSeconds)} · speedup ${r.speedup ?? '?'} on ${r.cpuCount} cores${r.efficiency !== null && r.efficiency !== undefined ? ` (efficiency ${Math.round(r.efficiency * 100)}%)` : ''} · ${r.processes} processes · ${r.messages} messages`,
+    `  exit ${r.signal ? `signal ${r.signal}` : describeExit(r.exitCode)}${r.stopped ? ' (stopped)' : ''} · wall ${formatSecondsPrecise(r.wallSeconds)} · cpu ${formatSecondsPrecise(r.cpuSeconds)} · speedup ${r.speedup ?? '?'} on ${r.cpuCount} cores${r.efficiency !== null && r.efficiency !== undefined ? ` (efficiency ${Math.round(r.efficiency * 100)}%)` : ''} · ${r.processes} processes · ${r.messages} messages`,
   );
   out.push('');
   out.push('Processes');
@@ -92,7 +85,7 @@ export function formatSummary(s: Summary): string {
     out.push('Pools');
     for (const p of s.pools) {
       out.push(`  ${p.kind} ${p.name ?? p.id}: ${p.workers.length} workers, ${p.tasks} tasks in ${p.chunks} chunks`);
-      for (const w of p.workers) out.push(`    worker ${w}: ${p.tasksByWorker[w] ?? 0} tasks, ${p.chunksByWorker[w] ?? 0} chunks, busy ${secs(p.busySecondsByWorker[w] ?? 0)}`);
+      for (const w of p.workers) out.push(`    worker ${w}: ${p.tasksByWorker[w] ?? 0} tasks, ${p.chunksByWorker[w] ?? 0} chunks, busy ${formatSecondsPrecise(p.busySecondsByWorker[w] ?? 0)}`);
     }
   }
   const locks = s.locks.filter((l) => l.acquisitions > 0);
@@ -100,10 +93,10 @@ export function formatSummary(s: Summary): string {
     out.push('');
     out.push('Locks');
     for (const l of locks) {
-      out.push(`  ${l.kind} ${l.name ?? l.id}: ${l.acquisitions} acquisitions, ${l.contended} contended, ${secs(l.contendedSeconds)} waiting`);
+      out.push(`  ${l.kind} ${l.name ?? l.id}: ${l.acquisitions} acquisitions, ${l.contended} contended, ${formatSecondsPrecise(l.contendedSeconds)} waiting`);
       if (l.maxWaiters > 1) out.push(`    up to ${l.maxWaiters} processes waiting at once`);
       for (const h of l.holders ?? []) {
-        if (h.acquisitions || h.holds) out.push(`    ${h.pid}: ${h.acquisitions} acquisitions, ${h.contended} contended, held ${secs(h.heldSeconds)} in ${h.holds} recorded holds`);
+        if (h.acquisitions || h.holds) out.push(`    ${h.pid}: ${h.acquisitions} acquisitions, ${h.contended} contended, held ${formatSecondsPrecise(h.heldSeconds)} in ${h.holds} recorded holds`);
       }
     }
   }

@@ -4,7 +4,8 @@
  * trace export use the same words as the webview.
  */
 
-import { endIsNormal, stateBands, type ProcessModel, type RunModel, type StateBand } from '../extension/model/model';
+import { endIsNormal, type ProcessModel, type RunModel } from './model/types';
+import { type ProcessStateName, type StateBand, stateBands } from './model/states';
 
 const SIGNAL_NAMES: Record<number, string> = {
   1: 'SIGHUP',
@@ -162,7 +163,7 @@ export class RefNames {
     }
     if (band.what === 'exiting') return `blocked: ${band.detail ?? 'exiting'}`;
     if (band.detail) {
-      const where = band.file ? ` (${band.file.split(/[\\/]/).pop()}${band.line ? `:${band.line}` : ''})` : '';
+      const where = band.file ? ` (${basename(band.file)}${band.line ? `:${band.line}` : ''})` : '';
       return `blocked in ${band.detail}${where}`;
     }
     return 'blocked (asleep in the kernel, outside any call Forkscope records)';
@@ -181,10 +182,10 @@ export class RefNames {
   }
 }
 
-export type StateName = StateBand['state'];
 
 export interface ProcessStatus {
-  state: StateName;
+  /** The model's state name (states.ts), the same words the timeline and the summary use. */
+  state: ProcessStateName;
   /** `running`, `ready`, `waiting: join(Process-2)`, `blocked: …`, `exited`, `zombie`, `created`. */
   label: string;
   band: StateBand | null;
@@ -234,6 +235,27 @@ export function formatSeconds(s: number | null | undefined): string {
   return `${s < 0 ? '-' : ''}${m} min ${Math.round(a - m * 60)} s`;
 }
 
+/** Seconds in an insight's sentence: `0.50 s`, `2.35 s`, `12 s` (two decimals under 10 s, whole seconds above). */
+export function formatSecondsBrief(s: number): string {
+  return s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(0)} s`;
+}
+
+/** Seconds in the text summary: `0.012 s`, `12.3 s`, `?` when unknown (three decimals under 10 s, one above). */
+export function formatSecondsPrecise(s: number | null): string {
+  return s === null ? '?' : s < 10 ? `${s.toFixed(3)} s` : `${s.toFixed(1)} s`;
+}
+
+/** A fraction as a whole percentage: `0.456` → `46%`. */
+export function formatPercent(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+/** The last part of a path, `/` or `\\` separated (`demo.py` from `/home/me/demo.py`). */
+export function basename(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return i >= 0 ? path.slice(i + 1) : path;
+}
+
 let countFormat: Intl.NumberFormat | null = null;
 
 /** `12,345` (one shared formatter: toLocaleString per call is slow on big runs; made on first use, as
@@ -241,17 +263,3 @@ let countFormat: Intl.NumberFormat | null = null;
 export function formatCount(n: number): string {
   return (countFormat ??= new Intl.NumberFormat('en-US')).format(n);
 }
-
-/** Role words for the tree. */
-export const ROLE_LABELS: Record<string, string> = {
-  main: 'main',
-  process: 'process',
-  'pool-worker': 'pool worker',
-  'executor-worker': 'executor worker',
-  manager: 'manager',
-  forkserver: 'forkserver',
-  'resource-tracker': 'resource tracker',
-  fork: 'os.fork',
-  subprocess: 'python (subprocess)',
-  command: 'command',
-};

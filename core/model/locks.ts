@@ -6,7 +6,7 @@
  * Pure code (no DOM, Node or VS Code), shared by the summary and the webview.
  */
 
-import type { LockHoldModel, RunModel, WaitInterval } from './model';
+import type { LockHoldModel, RunModel, WaitInterval } from './types';
 
 /** Wait kinds that wait on a lock-like object (their `ref` is a lock ref). */
 export const LOCK_WAITS: ReadonlySet<string> = new Set(['lock', 'semaphore', 'condition', 'event', 'barrier']);
