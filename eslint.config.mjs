@@ -17,7 +17,17 @@ export default tseslint.config(
     languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
     rules: {
       // Lines of code stay readable; long strings (advice texts, messages) and URLs may run on.
-      'max-len': ['error', { code: 160, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreUrls: true, ignoreRegExpLiterals: true, ignoreComments: false }],
+      'max-len': [
+        'error',
+        {
+          code: 160,
+          ignoreStrings: true,
+          ignoreTemplateLiterals: true,
+          ignoreUrls: true,
+          ignoreRegExpLiterals: true,
+          ignoreComments: false,
+        },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-empty': ['error', { allowEmptyCatch: true }],
@@ -41,7 +51,14 @@ export default tseslint.config(
   {
     files: ['extension/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/webview/**', '../webview', '../../webview'], message: 'extension/ never imports webview/: share through core/.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/webview/**', '../webview', '../../webview'], message: 'extension/ never imports webview/: share through core/.' },
+          ],
+        },
+      ],
     },
   },
   {
@@ -52,7 +69,10 @@ export default tseslint.config(
         {
           paths: [{ name: 'vscode', message: 'the webview runs in a browser: no vscode.' }],
           patterns: [
-            { group: ['**/extension/**', '../extension', '../../extension'], message: 'webview/ never imports extension/: share through core/.' },
+            {
+              group: ['**/extension/**', '../extension', '../../extension'],
+              message: 'webview/ never imports extension/: share through core/.',
+            },
             { group: nodeBuiltins, message: 'the webview runs in a browser: no node modules.' },
           ],
         },
@@ -61,6 +81,20 @@ export default tseslint.config(
   },
   {
     files: ['scripts/**/*.mjs', 'bench/**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        URL: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        fetch: 'readonly',
+        AbortSignal: 'readonly',
+        AbortController: 'readonly',
+      },
+    },
   },
 );

@@ -14,7 +14,11 @@ import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader } from '../co
 import { EventServer } from '../extension/runtime/eventServer';
 import { RecordingWriter } from '../extension/runtime/recordingWriter';
 
-export async function measureIngest(totalEvents = 1_000_000, clients = 4, batch = 500): Promise<{ events: number; wallSeconds: number; cpuSeconds: number; eventsPerCpuSecond: number; eventsPerWallSecond: number }> {
+export async function measureIngest(
+  totalEvents = 1_000_000,
+  clients = 4,
+  batch = 500,
+): Promise<{ events: number; wallSeconds: number; cpuSeconds: number; eventsPerCpuSecond: number; eventsPerWallSecond: number }> {
   const t0 = Date.now() / 1000;
   const header: RecordingHeader = {
     format: RECORDING_FORMAT,
@@ -58,7 +62,17 @@ export async function measureIngest(totalEvents = 1_000_000, clients = 4, batch 
       else if (r === 6) evs.push(['w', t, 'queue.get', 'p4242', null]);
       else if (r === 7) evs.push(['we', t]);
       else if (r === 8) evs.push(['task', t, { pool: 'p77', job: 1, chunk: k, items: 4, tBegin: t - 0.01, ok: true }]);
-      else evs.push(['ctr', t, { sent: { p4242: [k * 100 + i, (k * 100 + i) * 28] }, recv: { [`p4242 ${pid + 1}`]: [k, k * 28, k * 0.0001, 0.001] }, detail: k, dropped: 0 }]);
+      else
+        evs.push([
+          'ctr',
+          t,
+          {
+            sent: { p4242: [k * 100 + i, (k * 100 + i) * 28] },
+            recv: { [`p4242 ${pid + 1}`]: [k, k * 28, k * 0.0001, 0.001] },
+            detail: k,
+            dropped: 0,
+          },
+        ]);
     }
     return JSON.stringify(evs) + '\n';
   };
@@ -84,5 +98,11 @@ export async function measureIngest(totalEvents = 1_000_000, clients = 4, batch 
   writer.close();
   await server.close();
   fs.rmSync(dir, { recursive: true, force: true });
-  return { events: received, wallSeconds, cpuSeconds, eventsPerCpuSecond: received / cpuSeconds, eventsPerWallSecond: received / wallSeconds };
+  return {
+    events: received,
+    wallSeconds,
+    cpuSeconds,
+    eventsPerCpuSecond: received / cpuSeconds,
+    eventsPerWallSecond: received / wallSeconds,
+  };
 }

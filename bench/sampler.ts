@@ -7,7 +7,11 @@
 import { spawn } from 'node:child_process';
 import { ProcessSampler } from '../extension/runtime/sampler';
 
-export async function measureSampler(processes = 200, intervalMs = 100, seconds = 10): Promise<{ processes: number; intervalMs: number; samples: number; cpuShareOfOneCore: number; meanSampleMs: number }> {
+export async function measureSampler(
+  processes = 200,
+  intervalMs = 100,
+  seconds = 10,
+): Promise<{ processes: number; intervalMs: number; samples: number; cpuShareOfOneCore: number; meanSampleMs: number }> {
   const children = Array.from({ length: processes }, () => spawn('sleep', ['120'], { stdio: 'ignore' }));
   await new Promise((r) => setTimeout(r, 500));
   const pids = children.map((c) => c.pid!).filter(Boolean);
@@ -36,5 +40,11 @@ export async function measureSampler(processes = 200, intervalMs = 100, seconds 
   }
   const cpu = process.cpuUsage(cpu0);
   const wall = (Date.now() - wall0) / 1000;
-  return { processes: pids.length, intervalMs, samples, cpuShareOfOneCore: (cpu.user + cpu.system) / 1e6 / wall, meanSampleMs: sampleTime / Math.max(1, samples) };
+  return {
+    processes: pids.length,
+    intervalMs,
+    samples,
+    cpuShareOfOneCore: (cpu.user + cpu.system) / 1e6 / wall,
+    meanSampleMs: sampleTime / Math.max(1, samples),
+  };
 }

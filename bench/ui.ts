@@ -46,7 +46,15 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {
     when: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadAverageAtStart: os.loadavg() },
-    recording: { synthetic: true, processes: PROCESSES, messages: MESSAGES, seconds: SECONDS, sampleMs: header.sampleMs, records: records.length, bytes: Buffer.byteLength(text) },
+    recording: {
+      synthetic: true,
+      processes: PROCESSES,
+      messages: MESSAGES,
+      seconds: SECONDS,
+      sampleMs: header.sampleMs,
+      records: records.length,
+      bytes: Buffer.byteLength(text),
+    },
     targets: { firstPaintMs: 1500, frameMs: 33, liveMs: 250 },
   };
   const browser = await launch(['--enable-precise-memory-info']);
@@ -65,42 +73,68 @@ async function main(): Promise<void> {
       paints.push(await page.evaluate(() => window.__forkscope!.inspector.firstPaintAt!));
     }
     const phases = await page.evaluate(() => performance.getEntriesByType('measure').map((m) => [m.name, Math.round(m.duration)]));
-    results.firstPaintMs = { runs: paints.map((p) => Math.round(p)), best: Math.round(Math.min(...paints)), median: Math.round(stats(paints).median), phases: Object.fromEntries(phases) };
+    results.firstPaintMs = {
+      runs: paints.map((p) => Math.round(p)),
+      best: Math.round(Math.min(...paints)),
+      median: Math.round(stats(paints).median),
+      phases: Object.fromEntries(phases),
+    };
     console.log(`first paint: ${paints.map((p) => Math.round(p)).join(', ')} ms (target ≤ 1500)`);
 
     // Pan and zoom: one wheel event per animation frame.
     const interact = async (label: string, steps: { dx: number; dy: number; ctrl: boolean; shift: boolean }[], prepare?: string) =>
-      page.evaluate(
-        async ({ steps, prepare }) => {
-          const tl = window.__forkscope!.inspector.timeline;
-          const canvas = document.getElementById('fs-timeline-canvas') as HTMLCanvasElement;
-          const rect = canvas.getBoundingClientRect();
-          if (prepare === 'fit') tl.fit();
-          await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-          const intervals: number[] = [];
-          const work: number[] = [];
-          const arrows: number[] = [];
-          let binned = 0;
-          let last = performance.now();
-          for (const s of steps) {
-            const before = tl.frameTimes.length;
-            canvas.dispatchEvent(new WheelEvent('wheel', { deltaX: s.dx, deltaY: s.dy, ctrlKey: s.ctrl, shiftKey: s.shift, clientX: rect.left + rect.width * 0.6, clientY: rect.top + rect.height / 2, bubbles: true, cancelable: true }));
-            await new Promise((r) => requestAnimationFrame(r));
-            const now = performance.now();
-            intervals.push(now - last);
-            last = now;
-            if (tl.frameTimes.length > before) work.push(tl.frameTimes[tl.frameTimes.length - 1]);
-            arrows.push(tl.lastFrame.arrows);
-            if (tl.lastFrame.binned) binned++;
-          }
-          return { intervals, work, arrows, binned };
-        },
-        { steps, prepare },
-      ).then((r) => {
-        const res = { frameIntervalMs: stats(r.intervals.slice(1)), drawMs: stats(r.work), arrowsDrawn: stats(r.arrows), binnedFrames: r.binned, frames: r.intervals.length };
-        console.log(`${label}: frame interval median ${res.frameIntervalMs.median} ms, p95 ${res.frameIntervalMs.p95} ms, max ${res.frameIntervalMs.max} ms; draw median ${res.drawMs.median} ms, p95 ${res.drawMs.p95} ms (target ≤ 33)`);
-        return res;
-      });
+      page
+        .evaluate(
+          async ({ steps, prepare }) => {
+            const tl = window.__forkscope!.inspector.timeline;
+            const canvas = document.getElementById('fs-timeline-canvas') as HTMLCanvasElement;
+            const rect = canvas.getBoundingClientRect();
+            if (prepare === 'fit') tl.fit();
+            await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+            const intervals: number[] = [];
+            const work: number[] = [];
+            const arrows: number[] = [];
+            let binned = 0;
+            let last = performance.now();
+            for (const s of steps) {
+              const before = tl.frameTimes.length;
+              canvas.dispatchEvent(
+                new WheelEvent('wheel', {
+                  deltaX: s.dx,
+                  deltaY: s.dy,
+                  ctrlKey: s.ctrl,
+                  shiftKey: s.shift,
+                  clientX: rect.left + rect.width * 0.6,
+                  clientY: rect.top + rect.height / 2,
+                  bubbles: true,
+                  cancelable: true,
+                }),
+              );
+              await new Promise((r) => requestAnimationFrame(r));
+              const now = performance.now();
+              intervals.push(now - last);
+              last = now;
+              if (tl.frameTimes.length > before) work.push(tl.frameTimes[tl.frameTimes.length - 1]);
+              arrows.push(tl.lastFrame.arrows);
+              if (tl.lastFrame.binned) binned++;
+            }
+            return { intervals, work, arrows, binned };
+          },
+          { steps, prepare },
+        )
+        .then((r) => {
+          const res = {
+            frameIntervalMs: stats(r.intervals.slice(1)),
+            drawMs: stats(r.work),
+            arrowsDrawn: stats(r.arrows),
+            binnedFrames: r.binned,
+            frames: r.intervals.length,
+          };
+          console.log(
+            `${label}: frame interval median ${res.frameIntervalMs.median} ms, p95 ${res.frameIntervalMs.p95} ms, max ${res.frameIntervalMs.max} ms; draw median ${res.drawMs.median} ms, p95 ${res.drawMs.p95} ms (target ≤ 33)`,
+          );
+          return res;
+        });
     const zoomIn = Array.from({ length: 40 }, () => ({ dx: 0, dy: -60, ctrl: true, shift: false }));
     const zoomOut = Array.from({ length: 40 }, () => ({ dx: 0, dy: 60, ctrl: true, shift: false }));
     const pan = Array.from({ length: 60 }, (_, i) => ({ dx: i % 20 < 10 ? 80 : -80, dy: 0, ctrl: false, shift: false }));
@@ -115,9 +149,18 @@ async function main(): Promise<void> {
     await cdp.send('Performance.enable');
     const metrics = (await cdp.send('Performance.getMetrics')).metrics;
     const metric = (n: string) => metrics.find((m) => m.name === n)?.value ?? null;
-    const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number; totalJSHeapSize: number } }).memory ?? null);
-    results.memory = { jsHeapUsedBytes: metric('JSHeapUsedSize'), jsHeapTotalBytes: metric('JSHeapTotalSize'), nodes: metric('Nodes'), performanceMemory: heap };
-    console.log(`memory: JS heap ${((metric('JSHeapUsedSize') ?? 0) / 1048576).toFixed(0)} MiB used of ${((metric('JSHeapTotalSize') ?? 0) / 1048576).toFixed(0)} MiB; ${metric('Nodes')} DOM nodes`);
+    const heap = await page.evaluate(
+      () => (performance as unknown as { memory?: { usedJSHeapSize: number; totalJSHeapSize: number } }).memory ?? null,
+    );
+    results.memory = {
+      jsHeapUsedBytes: metric('JSHeapUsedSize'),
+      jsHeapTotalBytes: metric('JSHeapTotalSize'),
+      nodes: metric('Nodes'),
+      performanceMemory: heap,
+    };
+    console.log(
+      `memory: JS heap ${((metric('JSHeapUsedSize') ?? 0) / 1048576).toFixed(0)} MiB used of ${((metric('JSHeapTotalSize') ?? 0) / 1048576).toFixed(0)} MiB; ${metric('Nodes')} DOM nodes`,
+    );
     await page.close();
 
     // Live: a page fed through the protocol.
@@ -126,7 +169,10 @@ async function main(): Promise<void> {
     const cut = Math.floor(records.length * 0.8);
     const endAt = records.findIndex((r) => r[0] === 'exited' || r[0] === 'end');
     const body = records.slice(0, Math.min(cut, endAt < 0 ? cut : endAt));
-    await live.evaluate(({ header, records }) => window.postMessage({ type: 'init', header, records, live: true, title: 'live' }, '*'), { header, records: body as RecordLine[] });
+    await live.evaluate(({ header, records }) => window.postMessage({ type: 'init', header, records, live: true, title: 'live' }, '*'), {
+      header,
+      records: body as RecordLine[],
+    });
     await waitForInspector(live, 60_000);
     const lastT = (body[body.length - 1] as RecordLine)[0] === 'ev' ? SECONDS * 0.8 : SECONDS * 0.8;
     const probes: { drawn: number; tree: number }[] = [];
@@ -135,7 +181,14 @@ async function main(): Promise<void> {
       const t = T0 + lastT + i * 0.05;
       const recs: RecordLine[] = [
         ['hello', t, pid, 1000],
-        ['ev', pid, [['proc', t, { pid, ppid: 1000, key: `1000:x${i}`, name: `LiveProbe-${i}`, role: 'process', startMethod: 'fork' }], ['run', t, `1000:x${i}`]]],
+        [
+          'ev',
+          pid,
+          [
+            ['proc', t, { pid, ppid: 1000, key: `1000:x${i}`, name: `LiveProbe-${i}`, role: 'process', startMethod: 'fork' }],
+            ['run', t, `1000:x${i}`],
+          ],
+        ],
         ['ev', 1000, [['m', t + 0.001, 'p1', pid, t, 64, null]]],
       ];
       const r = await live.evaluate(
@@ -160,9 +213,15 @@ async function main(): Promise<void> {
       probes.push(r);
       await live.waitForTimeout(40);
     }
-    results.live = { drawnOnTimelineMs: stats(probes.map((p) => p.drawn)), inTreeMs: stats(probes.map((p) => p.tree)), note: 'from posting a records message to the page until drawn; add the runtime flush (20 ms) and the supervisor IPC batch (50 ms) for end-to-end' };
+    results.live = {
+      drawnOnTimelineMs: stats(probes.map((p) => p.drawn)),
+      inTreeMs: stats(probes.map((p) => p.tree)),
+      note: 'from posting a records message to the page until drawn; add the runtime flush (20 ms) and the supervisor IPC batch (50 ms) for end-to-end',
+    };
     const l = results.live as { drawnOnTimelineMs: { median: number; max: number }; inTreeMs: { median: number; max: number } };
-    console.log(`live: record → timeline median ${l.drawnOnTimelineMs.median} ms, max ${l.drawnOnTimelineMs.max} ms; → tree median ${l.inTreeMs.median} ms, max ${l.inTreeMs.max} ms (target ≤ 250 incl. 70 ms runtime+IPC batching)`);
+    console.log(
+      `live: record → timeline median ${l.drawnOnTimelineMs.median} ms, max ${l.drawnOnTimelineMs.max} ms; → tree median ${l.inTreeMs.median} ms, max ${l.inTreeMs.max} ms (target ≤ 250 incl. 70 ms runtime+IPC batching)`,
+    );
     if (browser.blocked.length) throw new Error(`the page made requests: ${browser.blocked.join(', ')}`);
   } finally {
     await browser.close();
@@ -170,8 +229,10 @@ async function main(): Promise<void> {
   }
   const load = os.loadavg();
   (results.machine as Record<string, unknown>).loadAverageAtEnd = load;
-  if (Math.max(load[0], ...((results.machine as { loadAverageAtStart: number[] }).loadAverageAtStart.slice(0, 1))) > os.cpus().length) {
-    console.log(`note: the machine was busy (load average ${load[0].toFixed(1)} on ${os.cpus().length} CPUs): the figures above are pessimistic.`);
+  if (Math.max(load[0], ...(results.machine as { loadAverageAtStart: number[] }).loadAverageAtStart.slice(0, 1)) > os.cpus().length) {
+    console.log(
+      `note: the machine was busy (load average ${load[0].toFixed(1)} on ${os.cpus().length} CPUs): the figures above are pessimistic.`,
+    );
   }
   fs.mkdirSync(path.join(root, 'bench-results'), { recursive: true });
   fs.writeFileSync(path.join(root, 'bench-results', 'ui.json'), JSON.stringify(results, null, 2) + '\n');

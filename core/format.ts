@@ -39,7 +39,9 @@ export function describeEnd(p: EndFacts): string | null {
     case 'exception':
       return `raised ${d ?? 'an exception'}`;
     case 'sys.exit':
-      return d === null || /^-?\d+$/.test(d) ? `sys.exit(${d ?? ''})` : `sys.exit(${JSON.stringify(d)})${p.exitCode !== null ? ` · exit ${p.exitCode}` : ''}`;
+      return d === null || /^-?\d+$/.test(d)
+        ? `sys.exit(${d ?? ''})`
+        : `sys.exit(${JSON.stringify(d)})${p.exitCode !== null ? ` · exit ${p.exitCode}` : ''}`;
     case 'os._exit':
       return `os._exit(${d ?? ''})`;
     case 'terminated-by-pool':
@@ -68,9 +70,13 @@ export function describeExit(p: EndFacts): string | null {
   return `exit ${p.exitCode}`;
 }
 
-/** True when the end says something went wrong (an exception, a non-zero exit, a signal): not for a normal end (returned, sys.exit(0), the pool's own shutdown). */
+/**
+ * True when the end says something went wrong (an exception, a non-zero exit, a signal): not for a normal end
+ * (returned, sys.exit(0), the pool's own shutdown).
+ */
 export function exitIsBad(p: Pick<ProcessModel, 'exitCode' | 'error'> & Partial<Pick<ProcessModel, 'endReason' | 'endDetail'>>): boolean {
-  if (p.endReason && p.endReason !== 'unknown') return !endIsNormal({ endReason: p.endReason, exitCode: p.exitCode, endDetail: p.endDetail });
+  if (p.endReason && p.endReason !== 'unknown')
+    return !endIsNormal({ endReason: p.endReason, exitCode: p.exitCode, endDetail: p.endDetail });
   return (p.exitCode !== null && p.exitCode !== 0) || !!p.error;
 }
 
@@ -136,12 +142,14 @@ export class RefNames {
   channelKind(ref: string): string | null {
     const ch = this.model.channelOf(ref);
     if (!ch) return null;
-    return { queue: 'Queue', simplequeue: 'SimpleQueue', joinablequeue: 'JoinableQueue', pipe: 'Pipe', pool: 'Pool', manager: 'Manager' }[ch.kind];
+    return { queue: 'Queue', simplequeue: 'SimpleQueue', joinablequeue: 'JoinableQueue', pipe: 'Pipe', pool: 'Pool', manager: 'Manager' }[
+      ch.kind
+    ];
   }
 
   lockName(ref: string): string {
     const l = this.model.locks.get(ref);
-    return l ? l.name ?? l.kind : ref;
+    return l ? (l.name ?? l.kind) : ref;
   }
 
   /** The name of whatever a wait's ref points at. */
@@ -158,7 +166,7 @@ export class RefNames {
    */
   describeBlocked(band: Pick<StateBand, 'what' | 'ref' | 'detail' | 'file' | 'line'>): string {
     if (band.what === 'exit-flush') {
-      const kind = band.ref ? this.channelKind(band.ref) ?? 'Queue' : 'Queue';
+      const kind = band.ref ? (this.channelKind(band.ref) ?? 'Queue') : 'Queue';
       return `blocked: exiting: waiting for ${kind}${band.ref ? ` ${this.channelName(band.ref)}` : ''}'s feeder to flush`;
     }
     if (band.what === 'exiting') return `blocked: ${band.detail ?? 'exiting'}`;
@@ -174,14 +182,14 @@ export class RefNames {
     let verb = WAIT_VERBS[what] ?? what;
     if (ref !== null && (what === 'queue.get' || what === 'queue.put' || what === 'recv')) {
       const kind = this.channelKind(ref);
-      if (kind && kind !== 'Pool' && kind !== 'Manager') verb = `${kind}.${what === 'recv' ? (kind === 'Pipe' ? 'recv' : 'get') : what.slice(6)}`;
+      if (kind && kind !== 'Pool' && kind !== 'Manager')
+        verb = `${kind}.${what === 'recv' ? (kind === 'Pipe' ? 'recv' : 'get') : what.slice(6)}`;
     }
     const name = this.refName(what, ref);
     const arg = name ?? (detail && detail.length <= 40 ? detail : null);
     return arg !== null ? `${verb}(${arg})` : verb;
   }
 }
-
 
 export interface ProcessStatus {
   /** The model's state name (states.ts), the same words the timeline and the summary use. */
@@ -197,11 +205,17 @@ export function processStatus(p: ProcessModel, model: RunModel, names: RefNames,
   if (!band) return { state: 'created', label: 'created', band };
   // The latest sample interval splits into running then ready (or blocked): say the larger part.
   const before = bands.length > 1 ? bands[bands.length - 2] : null;
-  if (before && before.state === 'running' && (band.state === 'ready' || band.state === 'blocked') && Math.abs(before.end - band.begin) < 1e-9) {
+  if (
+    before &&
+    before.state === 'running' &&
+    (band.state === 'ready' || band.state === 'blocked') &&
+    Math.abs(before.end - band.begin) < 1e-9
+  ) {
     const run = before.end - before.begin;
     if (run <= 2 * (p.sampleSeconds || 0.1) && run > band.end - band.begin) band = before;
   }
-  if (band.state === 'waiting') return { state: 'waiting', label: `waiting: ${names.describeWait(band.what ?? 'wait', band.ref ?? null, band.detail ?? null)}`, band };
+  if (band.state === 'waiting')
+    return { state: 'waiting', label: `waiting: ${names.describeWait(band.what ?? 'wait', band.ref ?? null, band.detail ?? null)}`, band };
   if (band.state === 'blocked') return { state: 'blocked', label: names.describeBlocked(band), band };
   if (band.state === 'exited') return { state: 'exited', label: 'exited', band };
   if (band.state === 'zombie') return { state: 'zombie', label: 'zombie (not joined)', band };

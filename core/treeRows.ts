@@ -86,7 +86,14 @@ export function treeRows(model: RunModel, expanded: (pid: number) => boolean, fi
     const children = kids.get(p.pid) ?? [];
     const visibleChildren = filtering ? children.filter((c) => keep.has(c.pid)) : children;
     const open = visibleChildren.length > 0 && (filtering || expanded(p.pid));
-    rows.push({ p, level, parent, hasChildren: visibleChildren.length > 0, expanded: open, context: filtering && !matchesFilter(p, filter) });
+    rows.push({
+      p,
+      level,
+      parent,
+      hasChildren: visibleChildren.length > 0,
+      expanded: open,
+      context: filtering && !matchesFilter(p, filter),
+    });
     if (open) for (const c of visibleChildren) walk(c, level + 1, p, seen);
   };
   const seen = new Set<ProcessModel>();

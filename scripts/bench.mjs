@@ -71,12 +71,28 @@ function timed(cmd, args, { peakRss = false } = {}) {
       if (poll) clearInterval(poll);
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`));
       const cpu1 = childrenCpu();
-      resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpuSeconds: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0, out, peakRss: peak });
+      resolve({
+        seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+        cpuSeconds: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0,
+        out,
+        peakRss: peak,
+      });
     });
   });
 }
 
-const recordArgs = (script, args, py = python) => [cli, 'record', '--quiet', '--out', join(work, 'b.forkscope'), '--python', py, '--', script, ...args];
+const recordArgs = (script, args, py = python) => [
+  cli,
+  'record',
+  '--quiet',
+  '--out',
+  join(work, 'b.forkscope'),
+  '--python',
+  py,
+  '--',
+  script,
+  ...args,
+];
 
 async function compare(name, script, args, target, n = rounds, python_ = python) {
   const python = python_; // (the joblib line runs another interpreter)
@@ -93,7 +109,8 @@ async function compare(name, script, args, target, n = rounds, python_ = python)
     const order = i % 2 ? ['rec', 'plain'] : ['plain', 'rec'];
     const pair = {};
     for (const which of order) {
-      const r = which === 'plain' ? await timed(python, [script, ...args]) : await timed(process.execPath, recordArgs(script, args, python));
+      const r =
+        which === 'plain' ? await timed(python, [script, ...args]) : await timed(process.execPath, recordArgs(script, args, python));
       pair[which] = r;
     }
     if (pair.plain.out !== pair.rec.out) throw new Error(`${script}: the output differs under forkscope record`);
@@ -130,7 +147,9 @@ async function compare(name, script, args, target, n = rounds, python_ = python)
   // What the run costs beyond the CLI's fixed start-up (measured first, on its own line).
   if (fixedStartup !== null && target !== null) summary.ratioNetOfStartup = (summary.medianRecorded - fixedStartup) / summary.medianPlain;
   const net = summary.ratioNetOfStartup === undefined ? '' : `; ${summary.ratioNetOfStartup.toFixed(3)} without the fixed start-up`;
-  console.log(`${name}: plain ${summary.medianPlain.toFixed(3)} s, recorded ${summary.medianRecorded.toFixed(3)} s → ratio ${summary.ratio.toFixed(3)} (median of pairs ${summary.medianPairRatio.toFixed(3)}${cpu}${net}${goal}; ${load})`);
+  console.log(
+    `${name}: plain ${summary.medianPlain.toFixed(3)} s, recorded ${summary.medianRecorded.toFixed(3)} s → ratio ${summary.ratio.toFixed(3)} (median of pairs ${summary.medianPairRatio.toFixed(3)}${cpu}${net}${goal}; ${load})`,
+  );
   return summary;
 }
 
@@ -145,7 +164,9 @@ async function startup(n) {
   fixedStartup = s.fixedSeconds;
   s.nodeAloneSeconds = median(node);
   const ca = process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS is set: Node parses those certificates at every start)' : '';
-  console.log(`  fixed start-up of forkscope record: ${(s.fixedSeconds * 1000).toFixed(0)} ms, of which starting Node itself: ${(s.nodeAloneSeconds * 1000).toFixed(0)} ms${ca}`);
+  console.log(
+    `  fixed start-up of forkscope record: ${(s.fixedSeconds * 1000).toFixed(0)} ms, of which starting Node itself: ${(s.nodeAloneSeconds * 1000).toFixed(0)} ms${ca}`,
+  );
   return s;
 }
 
@@ -162,17 +183,31 @@ async function floor(n) {
     }
   }
   const ratio = median(hooked) / median(plain);
-  console.log(`  floor: the same flood with only a bare counting hook on each end (no Forkscope): ratio ${ratio.toFixed(3)} (plain ${median(plain).toFixed(3)} s, hooked ${median(hooked).toFixed(3)} s)`);
+  console.log(
+    `  floor: the same flood with only a bare counting hook on each end (no Forkscope): ratio ${ratio.toFixed(3)} (plain ${median(plain).toFixed(3)} s, hooked ${median(hooked).toFixed(3)} s)`,
+  );
   return { plainSeconds: plain, hookedSeconds: hooked, ratio };
 }
 
 function inProcess(what) {
-  const r = spawnSync(process.execPath, [join(root, 'out', 'bench', 'main.js'), what], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(process.execPath, [join(root, 'out', 'bench', 'main.js'), what], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (r.status !== 0) throw new Error(`bench ${what} failed`);
   return JSON.parse(r.stdout);
 }
 
-const results = { when: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, python: spawnSync(python, ['--version'], { encoding: 'utf8' }).stdout.trim() }, rounds };
+const results = {
+  when: new Date().toISOString(),
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    node: process.version,
+    python: spawnSync(python, ['--version'], { encoding: 'utf8' }).stdout.trim(),
+  },
+  rounds,
+};
 /** joblib's Parallel (loky) on the Pool line's work, recorded ÷ plain, with Debian's interpreter and joblib. */
 async function joblibLine() {
   const probe = spawnSync(joblibPython, ['-c', 'import joblib'], { encoding: 'utf8' });
@@ -183,7 +218,9 @@ async function joblibLine() {
   const j = await compare('joblib Parallel, loky (2 workers, 64 calls)', 'joblib_cpu.py', ['2', '64'], 1.1, rounds, joblibPython);
   if (results.poolCpu?.ratio) {
     j.poolRatio = results.poolCpu.ratio;
-    console.log(`  joblib ratio ${j.ratio.toFixed(3)} against the plain Pool's ${j.poolRatio.toFixed(3)} (target: no more than the Pool's, ≤ 1.10)`);
+    console.log(
+      `  joblib ratio ${j.ratio.toFixed(3)} against the plain Pool's ${j.poolRatio.toFixed(3)} (target: no more than the Pool's, ≤ 1.10)`,
+    );
   }
   return j;
 }
@@ -201,17 +238,31 @@ try {
 
   const ingest = inProcess('ingest');
   results.ingest = { ...ingest, target: 300000 };
-  console.log(`supervisor ingest: ${Math.round(ingest.eventsPerCpuSecond).toLocaleString('en')} events per CPU second (${Math.round(ingest.eventsPerWallSecond).toLocaleString('en')}/s wall; target ≥ 300,000/s on one core)`);
+  console.log(
+    `supervisor ingest: ${Math.round(ingest.eventsPerCpuSecond).toLocaleString('en')} events per CPU second (${Math.round(ingest.eventsPerWallSecond).toLocaleString('en')}/s wall; target ≥ 300,000/s on one core)`,
+  );
 
   const sampler = inProcess('sampler');
   results.sampler = { ...sampler, target: 0.1 };
-  console.log(`sampler: ${sampler.processes} processes every ${sampler.intervalMs} ms: ${(sampler.cpuShareOfOneCore * 100).toFixed(1)} % of one core (mean sample ${sampler.meanSampleMs.toFixed(2)} ms; target ≤ 10 %)`);
+  console.log(
+    `sampler: ${sampler.processes} processes every ${sampler.intervalMs} ms: ${(sampler.cpuShareOfOneCore * 100).toFixed(1)} % of one core (mean sample ${sampler.meanSampleMs.toFixed(2)} ms; target ≤ 10 %)`,
+  );
 
   if (!quick) {
     const flood = await timed(process.execPath, recordArgs('queue_flood.py', ['1000000', '4']), { peakRss: true });
-    const summary = JSON.parse(spawnSync(process.execPath, [cli, 'summary', join(work, 'b.forkscope'), '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout);
-    results.million = { seconds: flood.seconds, supervisorPeakRssBytes: flood.peakRss, target: 400 * 1024 * 1024, messages: summary.run.messages, detail: summary.run.detail };
-    console.log(`1,000,000 messages: supervisor peak RSS ${(flood.peakRss / 1048576).toFixed(0)} MB (target < 400 MB); ${summary.run.messages} messages counted; detail recorded ${summary.run.detail.recorded}, sampled out ${summary.run.detail.sampledOut}, batches dropped ${summary.run.detail.droppedBatches}`);
+    const summary = JSON.parse(
+      spawnSync(process.execPath, [cli, 'summary', join(work, 'b.forkscope'), '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout,
+    );
+    results.million = {
+      seconds: flood.seconds,
+      supervisorPeakRssBytes: flood.peakRss,
+      target: 400 * 1024 * 1024,
+      messages: summary.run.messages,
+      detail: summary.run.detail,
+    };
+    console.log(
+      `1,000,000 messages: supervisor peak RSS ${(flood.peakRss / 1048576).toFixed(0)} MB (target < 400 MB); ${summary.run.messages} messages counted; detail recorded ${summary.run.detail.recorded}, sampled out ${summary.run.detail.sampledOut}, batches dropped ${summary.run.detail.droppedBatches}`,
+    );
   }
 } catch (e) {
   if (!e?.onlyJoblib) throw e;

@@ -73,7 +73,15 @@ if (process.argv.includes('--tests')) {
 
 // `--bench`: the in-process benchmarks (bench/main.ts → out/bench/main.js).
 if (process.argv.includes('--bench')) {
-  builds.push({ ...common, logLevel: 'warning', entryPoints: ['bench/main.ts'], outfile: 'out/bench/main.js', platform: 'node', format: 'cjs', target: 'node20' });
+  builds.push({
+    ...common,
+    logLevel: 'warning',
+    entryPoints: ['bench/main.ts'],
+    outfile: 'out/bench/main.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  });
 }
 
 // The pure core compiles alone (core/tsconfig.json: ES2022, no DOM/node/vscode types), so an impure import fails the build.

@@ -30,7 +30,8 @@ function parseArgs(argv) {
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq > 0) flags[a.slice(2, eq)] = a.slice(eq + 1);
-      else if (['--user-data-dir', '--extensions-dir', '--extensionTestsPath', '--extensionDevelopmentPath'].includes(a)) flags[a.slice(2)] = argv[++i];
+      else if (['--user-data-dir', '--extensions-dir', '--extensionTestsPath', '--extensionDevelopmentPath'].includes(a))
+        flags[a.slice(2)] = argv[++i];
       else flags[a.slice(2)] = true;
     } else positional.push(a);
   }
@@ -130,14 +131,18 @@ export async function launch(argv) {
     process.execPath,
     [
       codeServerEntry,
-      '--auth', 'none',
-      '--bind-addr', host,
+      '--auth',
+      'none',
+      '--bind-addr',
+      host,
       '--disable-telemetry',
       '--disable-update-check',
       ...(untrusted ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
-      '--user-data-dir', userDataDir,
-      '--extensions-dir', extensionsDir,
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
       ...(folder ? [folder] : []),
     ],
     // Its own process group, so the extension host and everything it started can be stopped together.
@@ -174,7 +179,17 @@ export async function launch(argv) {
     browserServer = await chromium.launchServer({
       executablePath: process.env.FORKSCOPE_CHROMIUM || '/usr/bin/chromium',
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--disable-crash-reporter', '--disable-breakpad'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-dev-shm-usage',
+        '--disable-crash-reporter',
+        '--disable-breakpad',
+      ],
     });
     browserPid = browserServer.process().pid;
     const browser = await chromium.connect(browserServer.wsEndpoint());
@@ -208,7 +223,8 @@ export async function launch(argv) {
       process.stderr.write(`code-server-launcher: suite exit code ${result.code}; code-server log tail:\n${serverLog.slice(-4000)}\n`);
       if (Array.isArray(result.logs)) {
         for (const l of result.logs) {
-          if (/exthost|renderer|remoteagent/i.test(l.relativePath ?? '')) process.stderr.write(`--- ${l.relativePath}\n${String(l.contents).slice(-6000)}\n`);
+          if (/exthost|renderer|remoteagent/i.test(l.relativePath ?? ''))
+            process.stderr.write(`--- ${l.relativePath}\n${String(l.contents).slice(-6000)}\n`);
         }
       }
     }

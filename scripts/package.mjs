@@ -11,14 +11,19 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 for (const f of readdirSync(join(root, 'dist'))) if (f.endsWith('.map')) rmSync(join(root, 'dist', f));
 run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--production']);
 const out = join(root, `${pkg.name}-${pkg.version}.vsix`);
-run(process.execPath, [
-  join(root, 'node_modules', '@vscode', 'vsce', 'vsce'),
-  'package',
-  '--no-dependencies',
-  '--allow-missing-repository',
-  '--skip-license',
-  '--no-rewrite-relative-links',
-  '--out', out,
-], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'inherit', 'inherit'] });
+run(
+  process.execPath,
+  [
+    join(root, 'node_modules', '@vscode', 'vsce', 'vsce'),
+    'package',
+    '--no-dependencies',
+    '--allow-missing-repository',
+    '--skip-license',
+    '--no-rewrite-relative-links',
+    '--out',
+    out,
+  ],
+  { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'inherit', 'inherit'] },
+);
 const size = statSync(out).size;
 console.log(`\n${out}: ${(size / 1024).toFixed(0)} KiB`);

@@ -32,13 +32,28 @@ if (hasBinary('code') && process.env.FORKSCOPE_START !== 'web') {
   mkdirSync(join(data, 'user-data'), { recursive: true });
   const server = spawn(
     process.execPath,
-    [codeServerEntry, '--auth', 'none', '--bind-addr', host, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-      '--user-data-dir', join(data, 'user-data'), '--extensions-dir', join(data, 'extensions'), samples],
+    [
+      codeServerEntry,
+      '--auth',
+      'none',
+      '--bind-addr',
+      host,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--user-data-dir',
+      join(data, 'user-data'),
+      '--extensions-dir',
+      join(data, 'extensions'),
+      samples,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'], detached: true },
   );
   const payload = encodeURIComponent(JSON.stringify([['extensionDevelopmentPath', `vscode-remote://${host}${root}`]]));
   const url = `http://${host}/?folder=${encodeURIComponent(samples)}&payload=${payload}`;
-  console.log(`\nForkscope in VS Code (code-server ${server.pid}), with the extension from ${root}:\n\n  ${url}\n\nOpen it in a browser on this machine. Ctrl-C stops the server.\n`);
+  console.log(
+    `\nForkscope in VS Code (code-server ${server.pid}), with the extension from ${root}:\n\n  ${url}\n\nOpen it in a browser on this machine. Ctrl-C stops the server.\n`,
+  );
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -25,7 +25,10 @@ async function canUseDesktop() {
   if (want === 'web') return false;
   if (process.platform === 'linux' && !process.env.DISPLAY) return false;
   try {
-    await Promise.race([lookup('update.code.visualstudio.com'), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 3000))]);
+    await Promise.race([
+      lookup('update.code.visualstudio.com'),
+      new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 3000)),
+    ]);
     const r = await fetch('https://update.code.visualstudio.com/api/releases/stable', { signal: AbortSignal.timeout(5000) });
     return r.ok;
   } catch {
@@ -50,7 +53,12 @@ try {
   const options = {
     extensionDevelopmentPath: root,
     extensionTestsPath: join(root, 'out', 'test', 'vscode', 'index.js'),
-    launchArgs: [workspace, `--user-data-dir=${join(work, 'user-data')}`, `--extensions-dir=${join(work, 'extensions')}`, '--disable-extensions'],
+    launchArgs: [
+      workspace,
+      `--user-data-dir=${join(work, 'user-data')}`,
+      `--extensions-dir=${join(work, 'extensions')}`,
+      '--disable-extensions',
+    ],
     extensionTestsEnv: {
       FORKSCOPE_TEST_RESULTS: results,
       FORKSCOPE_TEST_WORKSPACE: workspace,
@@ -74,7 +82,13 @@ try {
     const untrusted = {
       ...options,
       launchArgs: [workspace, `--user-data-dir=${join(work, 'user-data-untrusted')}`, `--extensions-dir=${join(work, 'extensions')}`],
-      extensionTestsEnv: { ...options.extensionTestsEnv, FORKSCOPE_TEST_UNTRUSTED: '1', FORKSCOPE_TEST_RESULTS: results2, FORKSCOPE_SCREENSHOT_DIR: join(shots, 'untrusted'), FORKSCOPE_VSCODE_TIMEOUT_S: '120' },
+      extensionTestsEnv: {
+        ...options.extensionTestsEnv,
+        FORKSCOPE_TEST_UNTRUSTED: '1',
+        FORKSCOPE_TEST_RESULTS: results2,
+        FORKSCOPE_SCREENSHOT_DIR: join(shots, 'untrusted'),
+        FORKSCOPE_VSCODE_TIMEOUT_S: '120',
+      },
     };
     const code2 = await runPass(untrusted, results2);
     if (code === 0) code = code2;
@@ -84,14 +98,24 @@ try {
       ...options,
       extensionDevelopmentPath: installVsix(),
       launchArgs: [workspace, `--user-data-dir=${join(work, 'user-data-installed')}`, `--extensions-dir=${join(work, 'extensions')}`],
-      extensionTestsEnv: { ...options.extensionTestsEnv, FORKSCOPE_TEST_RESULTS: results3, FORKSCOPE_TEST_GREP: INSTALLED_TESTS, FORKSCOPE_SCREENSHOT_DIR: join(shots, 'installed'), FORKSCOPE_VSCODE_TIMEOUT_S: '120' },
+      extensionTestsEnv: {
+        ...options.extensionTestsEnv,
+        FORKSCOPE_TEST_RESULTS: results3,
+        FORKSCOPE_TEST_GREP: INSTALLED_TESTS,
+        FORKSCOPE_SCREENSHOT_DIR: join(shots, 'installed'),
+        FORKSCOPE_VSCODE_TIMEOUT_S: '120',
+      },
     };
     const code3 = await runPass(installed, results3);
     if (code === 0) code = code3;
   }
 } finally {
   const counts = { passed: 0, failed: 0, skipped: 0 };
-  for (const [file, c] of [[results, 'main'], [results2, 'untrusted'], [results3, 'installed']]) {
+  for (const [file, c] of [
+    [results, 'main'],
+    [results2, 'untrusted'],
+    [results3, 'installed'],
+  ]) {
     if (!existsSync(file)) continue;
     try {
       const one = JSON.parse(readFileSync(file, 'utf8'));
@@ -114,16 +138,27 @@ try {
 function installVsix() {
   const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
   const env = { ...process.env, CI: 'true' };
-  const files = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: root, encoding: 'utf8', env }).split('\n').map((l) => l.trim()).filter(Boolean);
+  const files = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: root, encoding: 'utf8', env })
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const stage = join(work, 'stage');
   for (const f of [...files, '.vscodeignore']) {
     mkdirSync(dirname(join(stage, f)), { recursive: true });
     cpSync(join(root, f), join(stage, f));
   }
   const vsix = join(work, 'forkscope-test.vsix');
-  execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', vsix], { cwd: stage, env, stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', vsix],
+    { cwd: stage, env, stdio: 'ignore' },
+  );
   const extensions = join(work, 'extensions-installed');
-  execFileSync(process.execPath, [codeServerEntry, '--extensions-dir', extensions, '--user-data-dir', join(work, 'user-data-install'), '--install-extension', vsix], { env, stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [codeServerEntry, '--extensions-dir', extensions, '--user-data-dir', join(work, 'user-data-install'), '--install-extension', vsix],
+    { env, stdio: 'ignore' },
+  );
   const [folder] = readdirSync(extensions).filter((f) => f.startsWith('forkscope.forkscope-'));
   if (!folder) throw new Error(`the .vsix did not install into ${extensions}`);
   console.log(`vscode layer: installed ${vsix} (${Math.round(statSync(vsix).size / 1024)} KiB) as ${join(extensions, folder)}`);

@@ -1,6 +1,6 @@
 // `npm test`: every test layer of the project, in order, with one closing
 // count. Installs what it needs itself (npm dependencies, Debian packages).
-//   node scripts/test.mjs [--only LAYER[,LAYER]]   layers: unit, python, cpython, browser, vscode
+//   node scripts/test.mjs [--only LAYER[,LAYER]]   layers: lint, unit, python, cpython, browser, vscode
 import { spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,14 @@ function ensureJoblib() {
 
 const layers = [
   {
+    name: 'lint',
+    title: 'Static checks (npm run lint): TypeScript (core/ alone too), ESLint with the import boundaries, Prettier, pyright',
+    async run() {
+      const [code] = await capture(process.execPath, [join(root, 'scripts', 'lint.mjs')]);
+      return code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 };
+    },
+  },
+  {
     name: 'unit',
     title: 'Model, supervisor and CLI in plain Node (real Python runs included)',
     async run() {
@@ -72,7 +80,12 @@ const layers = [
         [2, files],
         [1, alone],
       ]) {
-        const [code, out] = await capture(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...batch.map((f) => join('out', 'test', 'node', f))]);
+        const [code, out] = await capture(process.execPath, [
+          '--test',
+          '--test-reporter=spec',
+          `--test-concurrency=${concurrency}`,
+          ...batch.map((f) => join('out', 'test', 'node', f)),
+        ]);
         const c = nodeCounts(out);
         if (code !== 0 && c.failed === 0) c.failed = 1;
         for (const k of Object.keys(total)) total[k] += c[k];
@@ -82,7 +95,8 @@ const layers = [
   },
   {
     name: 'python',
-    title: "Python runtime under fork, spawn and forkserver; then again with forkserver as the default start method (Python 3.14's on Linux)",
+    title:
+      "Python runtime under fork, spawn and forkserver; then again with forkserver as the default start method (Python 3.14's on Linux)",
     async run() {
       ensureJoblib();
       const total = { passed: 0, failed: 0, skipped: 0 };
@@ -91,7 +105,11 @@ const layers = [
         const env = { ...process.env };
         if (method) env.FORKSCOPE_TEST_DEFAULT_START_METHOD = method;
         else delete env.FORKSCOPE_TEST_DEFAULT_START_METHOD;
-        const [code, out] = await capture(process.env.FORKSCOPE_TEST_PYTHON || 'python3', ['-m', 'unittest', 'discover', '-s', 'test/python', '-t', '.', '-p', 'test_*.py'], { env });
+        const [code, out] = await capture(
+          process.env.FORKSCOPE_TEST_PYTHON || 'python3',
+          ['-m', 'unittest', 'discover', '-s', 'test/python', '-t', '.', '-p', 'test_*.py'],
+          { env },
+        );
         const c = unittestCounts(out);
         if (code !== 0 && c.failed === 0) c.failed = 1;
         for (const k of Object.keys(total)) total[k] += c[k];
@@ -110,7 +128,20 @@ const layers = [
         // library's `test` package, which this repo's own test/ package would shadow from the repo root.
         const [code, text] = await capture(
           process.execPath,
-          [join(root, 'dist', 'cli.js'), 'record', '--quiet', '--out', out, '--python', process.env.FORKSCOPE_TEST_PYTHON || 'python3', '--', join(root, 'test', 'python', 'cpython_mp_suite.py'), '--inner', '--method', 'fork'],
+          [
+            join(root, 'dist', 'cli.js'),
+            'record',
+            '--quiet',
+            '--out',
+            out,
+            '--python',
+            process.env.FORKSCOPE_TEST_PYTHON || 'python3',
+            '--',
+            join(root, 'test', 'python', 'cpython_mp_suite.py'),
+            '--inner',
+            '--method',
+            'fork',
+          ],
           { cwd: tmpdir() },
         );
         const m = text.match(/^SUITE fork: (\d+) tests, (\d+) failures, (\d+) errors, (\d+) skipped, runtime=(\w+)/m);
@@ -167,7 +198,9 @@ for (const layer of layers) {
   const started = Date.now();
   const c = await layer.run();
   for (const k of Object.keys(total)) total[k] += c[k];
-  lines.push(`${layer.name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  lines.push(
+    `${layer.name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  );
 }
 console.log('\n=== summary ===');
 for (const l of lines) console.log(l);

@@ -43,8 +43,19 @@ export function lineChart(canvas: HTMLCanvasElement, yTitle: string, yFormat: (v
       interaction: { mode: 'nearest', axis: 'x', intersect: false },
       elements: { point: { radius: 0, hitRadius: 4 }, line: { borderWidth: 1.5, tension: 0 } },
       scales: {
-        x: { type: 'linear', min: 0, ticks: { color: fg, callback: (v) => `${Number(v).toFixed(Number(v) < 10 ? 1 : 0)} s` }, grid: { color: grid } },
-        y: { type: 'linear', min: 0, title: { display: true, text: yTitle, color: fg }, ticks: { color: fg, precision: integer ? 0 : undefined, callback: (v) => yFormat(Number(v)) }, grid: { color: grid } },
+        x: {
+          type: 'linear',
+          min: 0,
+          ticks: { color: fg, callback: (v) => `${Number(v).toFixed(Number(v) < 10 ? 1 : 0)} s` },
+          grid: { color: grid },
+        },
+        y: {
+          type: 'linear',
+          min: 0,
+          title: { display: true, text: yTitle, color: fg },
+          ticks: { color: fg, precision: integer ? 0 : undefined, callback: (v) => yFormat(Number(v)) },
+          grid: { color: grid },
+        },
       },
       plugins: {
         legend: { labels: { color: fg, boxWidth: 8, boxHeight: 8, font: { size: 10 } } },
@@ -121,7 +132,8 @@ export class CpuMemoryView {
     if (key === this.lastKey && this.cpu) return;
     this.lastKey = key;
     if (!this.cpu) this.cpu = lineChart(this.cpuCanvas, 'CPU (100 % = one core)', (v) => `${Math.round(v)} %`);
-    if (!this.mem) this.mem = lineChart(this.memCanvas, 'memory: private ─ shared ┄', (v) => `${v < 10 ? v.toFixed(1) : Math.round(v)} MiB`);
+    if (!this.mem)
+      this.mem = lineChart(this.memCanvas, 'memory: private ─ shared ┄', (v) => `${v < 10 ? v.toFixed(1) : Math.round(v)} MiB`);
     const colors = chartColors();
     const procs = chartedProcesses(model, selected);
     const end = Math.max(model.run.now, 1e-3);
@@ -129,7 +141,16 @@ export class CpuMemoryView {
     const muted = cssVar('--c-muted', '#777');
     const fg = cssVar('--c-fg', '#222');
     const cpuSets: LineDataset[] = [
-      { label: `${cores} cores`, data: [{ x: 0, y: cores * 100 }, { x: end, y: cores * 100 }], borderColor: muted, borderDash: [6, 4], borderWidth: 1 },
+      {
+        label: `${cores} cores`,
+        data: [
+          { x: 0, y: cores * 100 },
+          { x: end, y: cores * 100 },
+        ],
+        borderColor: muted,
+        borderDash: [6, 4],
+        borderWidth: 1,
+      },
       { label: 'total', data: series(model.totalCpu.t, model.totalCpu.cpu), borderColor: fg, borderWidth: 2 },
     ];
     const memSets: LineDataset[] = [];
@@ -140,7 +161,13 @@ export class CpuMemoryView {
       const cpu = cpuSeries(p);
       cpuSets.push({ label, data: series(cpu.t, cpu.cpu), borderColor: color, borderWidth: width });
       for (const m of memorySeries(p)) {
-        memSets.push({ label: `${label} ${m.kind}`, data: m.data, borderColor: color, borderWidth: width, borderDash: m.kind === 'shared' ? [4, 3] : undefined });
+        memSets.push({
+          label: `${label} ${m.kind}`,
+          data: m.data,
+          borderColor: color,
+          borderWidth: width,
+          borderDash: m.kind === 'shared' ? [4, 3] : undefined,
+        });
       }
     });
     this.cpu.data.datasets = cpuSets;

@@ -167,7 +167,8 @@ export class CompareView {
       tr.append(el('th', '', label), el('td', 'n a', va), el('td', 'n b', vb), el('td', 'n ratio', r === '' ? '' : times(r)));
       table.append(tr);
     };
-    const speed = (r: CompareRun) => (r.speedup === null ? '–' : `${r.speedup.toFixed(2)}× on ${r.cpuCount} core${r.cpuCount === 1 ? '' : 's'}`);
+    const speed = (r: CompareRun) =>
+      r.speedup === null ? '–' : `${r.speedup.toFixed(2)}× on ${r.cpuCount} core${r.cpuCount === 1 ? '' : 's'}`;
     row('wallSeconds', 'wall time', formatSeconds(c.a.wallSeconds), formatSeconds(c.b.wallSeconds), c.ratios.wallSeconds);
     row('cpuSeconds', 'CPU time', formatSeconds(c.a.cpuSeconds), formatSeconds(c.b.cpuSeconds), c.ratios.cpuSeconds);
     row('speedup', 'speedup', speed(c.a), speed(c.b), c.ratios.speedup);
@@ -176,7 +177,13 @@ export class CompareView {
     row('messages', 'messages', formatCount(c.a.messages), formatCount(c.b.messages), c.ratios.messages);
     row('workers', 'workers', formatCount(c.a.workers.length), formatCount(c.b.workers.length), '');
     row('busySeconds', 'busy, all workers', formatSeconds(c.a.busySeconds), formatSeconds(c.b.busySeconds), c.ratios.busySeconds);
-    row('meanBusySeconds', 'busy per worker', formatSeconds(c.a.meanBusySeconds), formatSeconds(c.b.meanBusySeconds), c.ratios.meanBusySeconds);
+    row(
+      'meanBusySeconds',
+      'busy per worker',
+      formatSeconds(c.a.meanBusySeconds),
+      formatSeconds(c.b.meanBusySeconds),
+      c.ratios.meanBusySeconds,
+    );
     row('warnings', 'warnings', formatCount(c.a.warnings), formatCount(c.b.warnings), '');
     section.append(table);
     return section;
@@ -186,7 +193,10 @@ export class CompareView {
     const section = el('section', 'fs-compare-workers');
     section.setAttribute('aria-label', 'Busy time per worker');
     const max = Math.max(1e-9, ...c.a.workers.map((w) => w.busySeconds), ...c.b.workers.map((w) => w.busySeconds));
-    for (const [side, r] of [['a', c.a], ['b', c.b]] as const) {
+    for (const [side, r] of [
+      ['a', c.a],
+      ['b', c.b],
+    ] as const) {
       const box = el('div', 'fs-compare-worker-list');
       box.append(el('h3', '', `${side.toUpperCase()}: ${r.label} — busy time per worker`));
       if (!r.workers.length) box.append(el('p', 'fs-muted', 'No worker processes.'));
@@ -201,7 +211,13 @@ export class CompareView {
           bar.style.width = `${Math.max(1, Math.round((w.busySeconds / max) * 160))}px`;
           const barCell = el('td');
           barCell.append(bar);
-          tr.append(el('td', '', `${w.name} (pid ${w.pid})`), barCell, el('td', 'n', formatSeconds(w.busySeconds)), el('td', 'n fs-muted', `${formatSeconds(w.cpuSeconds)} CPU`), el('td', 'n fs-muted', w.tasks === null ? '' : `${formatCount(w.tasks)} tasks`));
+          tr.append(
+            el('td', '', `${w.name} (pid ${w.pid})`),
+            barCell,
+            el('td', 'n', formatSeconds(w.busySeconds)),
+            el('td', 'n fs-muted', `${formatSeconds(w.cpuSeconds)} CPU`),
+            el('td', 'n fs-muted', w.tasks === null ? '' : `${formatCount(w.tasks)} tasks`),
+          );
           table.append(tr);
         }
         box.append(table);

@@ -71,7 +71,11 @@ export class FlowsView {
       const sw = el('span', 'sw');
       sw.style.setProperty('--sw', color);
       const title = el('span', 'fs-channel-name', c.name ?? c.id);
-      const meta = el('span', 'fs-muted', `${c.kind} · ${formatCount(c.messages)} messages · ${formatBytes(c.bytes)}${c.file ? ` · ${basename(c.file)}${c.line ? `:${c.line}` : ''}` : ''}`);
+      const meta = el(
+        'span',
+        'fs-muted',
+        `${c.kind} · ${formatCount(c.messages)} messages · ${formatBytes(c.bytes)}${c.file ? ` · ${basename(c.file)}${c.line ? `:${c.line}` : ''}` : ''}`,
+      );
       h.append(sw, title, meta);
       sec.append(h);
       if (c.flows.length) {
@@ -80,7 +84,10 @@ export class FlowsView {
         for (const t of ['from', 'to', 'messages', 'bytes', 'latency (mean)', '']) head.append(el('th', '', t));
         table.append(head);
         // The busiest flows first; a run with many processes gets the top ones and a line for the rest.
-        const flows = c.flows.length > MAX_FLOWS ? [...c.flows].sort((a, b) => b.messages - a.messages || a.from - b.from).slice(0, MAX_FLOWS) : c.flows;
+        const flows =
+          c.flows.length > MAX_FLOWS
+            ? [...c.flows].sort((a, b) => b.messages - a.messages || a.from - b.from).slice(0, MAX_FLOWS)
+            : c.flows;
         const max = Math.max(...flows.map((f) => f.messages));
         for (const f of flows) {
           const tr = el('tr', 'fs-flow');
@@ -97,11 +104,21 @@ export class FlowsView {
           bar.style.width = `${Math.max(2, Math.round((f.messages / max) * 120))}px`;
           const barCell = el('td');
           barCell.append(bar);
-          tr.append(from, to, el('td', 'n fs-flow-messages', formatCount(f.messages)), el('td', 'n', formatBytes(f.bytes)), el('td', 'n', formatSeconds(f.latencyMeanSeconds)), barCell);
+          tr.append(
+            from,
+            to,
+            el('td', 'n fs-flow-messages', formatCount(f.messages)),
+            el('td', 'n', formatBytes(f.bytes)),
+            el('td', 'n', formatSeconds(f.latencyMeanSeconds)),
+            barCell,
+          );
           table.append(tr);
         }
         if (flows.length < c.flows.length) {
-          const rest = c.flows.slice().sort((a, b) => b.messages - a.messages).slice(MAX_FLOWS);
+          const rest = c.flows
+            .slice()
+            .sort((a, b) => b.messages - a.messages)
+            .slice(MAX_FLOWS);
           const n = rest.reduce((k, f) => k + f.messages, 0);
           const tr = el('tr', 'fs-more');
           const td = el('td', 'fs-muted', `and ${formatCount(rest.length)} more flows with ${formatCount(n)} messages`);
@@ -141,15 +158,13 @@ export class FlowsView {
       });
     this.depth.data.datasets = sets;
     this.depth.update('none');
-    let recorded = 0;
     let sampledOut = 0;
-    for (const p of model.processes) {
-      recorded += p.counters.detail;
-      sampledOut += p.counters.dropped;
-    }
+    for (const p of model.processes) sampledOut += p.counters.dropped;
     this.depthNote.textContent = recent
       ? `While live: from the latest ${formatCount(LIVE_DEPTH_MESSAGES)} recorded messages (all of them when the run ends).`
-      : sampledOut > 0 ? `From the ${formatCount(model.messages.length)} messages recorded in detail (${formatCount(sampledOut)} more were only counted): depth is a lower bound.` : `From ${formatCount(model.messages.length)} recorded messages.`;
+      : sampledOut > 0
+        ? `From the ${formatCount(model.messages.length)} messages recorded in detail (${formatCount(sampledOut)} more were only counted): depth is a lower bound.`
+        : `From ${formatCount(model.messages.length)} recorded messages.`;
   }
 
   retheme(): void {

@@ -119,7 +119,9 @@ export class InsightsView {
     this.root.hidden = sorted.length === 0;
     const counts = { error: 0, warning: 0, info: 0 };
     for (const w of sorted) counts[w.severity]++;
-    const parts = (['error', 'warning', 'info'] as const).filter((s) => counts[s]).map((s) => `${counts[s]} ${s === 'info' ? 'note' : s}${counts[s] > 1 ? 's' : ''}`);
+    const parts = (['error', 'warning', 'info'] as const)
+      .filter((s) => counts[s])
+      .map((s) => `${counts[s]} ${s === 'info' ? 'note' : s}${counts[s] > 1 ? 's' : ''}`);
     this.heading.textContent = `Insights (${parts.join(', ')})`;
     this.list.replaceChildren(...sorted.map((w, i) => this.item(w, i, canOpenSource)));
     if (this.current >= sorted.length) this.current = -1;
@@ -143,7 +145,11 @@ export class InsightsView {
     icon.setAttribute('aria-label', SEVERITY_WORD[w.severity]);
     icon.title = SEVERITY_WORD[w.severity];
     const kind = el('span', 'fs-insight-kind', w.kind);
-    const at = el('span', 'fs-insight-at', w.since !== null && w.since < w.at ? `${formatSeconds(w.since)} → ${formatSeconds(w.at)}` : `at ${formatSeconds(w.at)}`);
+    const at = el(
+      'span',
+      'fs-insight-at',
+      w.since !== null && w.since < w.at ? `${formatSeconds(w.since)} → ${formatSeconds(w.at)}` : `at ${formatSeconds(w.at)}`,
+    );
     const message = el('span', 'fs-insight-message', w.message);
     const parts: HTMLElement[] = [icon, kind, at, message];
     if (w.file) {

@@ -249,7 +249,9 @@ export class Inspector {
       case 'showInsight': {
         if (!this.model) break;
         const list = insightsOf(this.model, this.summary);
-        const w = list.find((x) => x.kind === msg.kind && x.pid === msg.pid && Math.abs(x.at - msg.at) < 1e-3) ?? list.find((x) => x.kind === msg.kind && x.pid === msg.pid);
+        const w =
+          list.find((x) => x.kind === msg.kind && x.pid === msg.pid && Math.abs(x.at - msg.at) < 1e-3) ??
+          list.find((x) => x.kind === msg.kind && x.pid === msg.pid);
         if (w) this.focusInsight(w);
         break;
       }
@@ -414,7 +416,8 @@ export class Inspector {
         this.timeline.draw();
       };
       // The first time, wait for the canvas frame to be painted (a task queued from the next frame runs after it).
-      this.panelTimer = this.firstPaintAt === null ? setTimeout(() => requestAnimationFrame(() => setTimeout(run, 0)), 0) : setTimeout(run, wait);
+      this.panelTimer =
+        this.firstPaintAt === null ? setTimeout(() => requestAnimationFrame(() => setTimeout(run, 0)), 0) : setTimeout(run, wait);
     }
   }
 
@@ -445,11 +448,14 @@ export class Inspector {
     this.panelCost = performance.now() - started;
     if (!tabDue) {
       if (!this.tabTimer) {
-        this.tabTimer = setTimeout(() => {
-          this.tabTimer = null;
-          this.panelVersion = -1;
-          this.schedule();
-        }, tabInterval - (started - this.lastTabAt));
+        this.tabTimer = setTimeout(
+          () => {
+            this.tabTimer = null;
+            this.panelVersion = -1;
+            this.schedule();
+          },
+          tabInterval - (started - this.lastTabAt),
+        );
       }
       return;
     }
@@ -471,7 +477,9 @@ export class Inspector {
   private updateInsights(m: RunModel): boolean {
     const list = insightsOf(m, this.live ? null : this.summary);
     this.insightsView.update(list, this.host.canOpenSource);
-    const changed = list.length !== this.insights.length || list.some((w, i) => w.message !== this.insights[i].message || w.pids.join() !== this.insights[i].pids.join());
+    const changed =
+      list.length !== this.insights.length ||
+      list.some((w, i) => w.message !== this.insights[i].message || w.pids.join() !== this.insights[i].pids.join());
     this.insights = list;
     if (changed) {
       this.insightsByPid = insightsByPid(list);
@@ -506,7 +514,17 @@ export class Inspector {
       ['script', 'script', [what, ...h.args].join(' ')],
       ['python', 'interpreter', h.python],
       ['wall', 'wall time', formatSeconds(m.run.wallSeconds)],
-      ['exit', 'exit code', m.run.signal ? `${m.run.exitCode ?? ''} (${m.run.signal})`.trim() : m.run.exitCode === null ? (this.live ? 'running' : '–') : String(m.run.exitCode)],
+      [
+        'exit',
+        'exit code',
+        m.run.signal
+          ? `${m.run.exitCode ?? ''} (${m.run.signal})`.trim()
+          : m.run.exitCode === null
+            ? this.live
+              ? 'running'
+              : '–'
+            : String(m.run.exitCode),
+      ],
       ['processes', 'processes', formatCount(m.processes.length)],
       ['cores', 'cores', String(h.cpuCount)],
       ['speedup', 'speedup', speedupText(speedup, h.cpuCount, s.run.efficiency)],
@@ -555,7 +573,14 @@ export class Inspector {
   /** For tests and the benchmark. */
   debugInfo(): { processes: number; messages: number; version: number; rows: number; live: boolean; now: number } {
     const m = this.model;
-    return { processes: m?.processes.length ?? 0, messages: m?.messages.length ?? 0, version: m?.version ?? -1, rows: this.rows.length, live: this.live, now: m?.run.now ?? 0 };
+    return {
+      processes: m?.processes.length ?? 0,
+      messages: m?.messages.length ?? 0,
+      version: m?.version ?? -1,
+      rows: this.rows.length,
+      live: this.live,
+      now: m?.run.now ?? 0,
+    };
   }
 
   showError(text: string): void {

@@ -76,7 +76,14 @@ export class LocksView {
     if (key === this.lastKey) return;
     this.lastKey = key;
     const locks = lockUses(model);
-    this.root.replaceChildren(this.renderLocks(model, locks, selected), this.renderShared(model, summary.shared), this.renderManagers(model, summary.channels.filter((c) => c.kind === 'manager')));
+    this.root.replaceChildren(
+      this.renderLocks(model, locks, selected),
+      this.renderShared(model, summary.shared),
+      this.renderManagers(
+        model,
+        summary.channels.filter((c) => c.kind === 'manager'),
+      ),
+    );
   }
 
   private renderLocks(model: RunModel, locks: LockUse[], selected: number | null): HTMLElement {
@@ -84,14 +91,17 @@ export class LocksView {
     sec.id = 'fs-locks';
     sec.append(el('h3', '', 'Locks'));
     if (!locks.length) {
-      sec.append(el('p', 'fs-muted fs-locks-empty', 'No Lock, RLock, Semaphore, Condition, Event or Barrier made by the script in this run.'));
+      sec.append(
+        el('p', 'fs-muted fs-locks-empty', 'No Lock, RLock, Semaphore, Condition, Event or Barrier made by the script in this run.'),
+      );
       return sec;
     }
     let current = locks.find((l) => l.id === this.lock);
     if (!current) current = [...locks].sort((a, b) => b.contendedSeconds - a.contendedSeconds || b.acquisitions - a.acquisitions)[0];
     const table = el('table', 'fs-table fs-lock-table');
     const head = el('tr');
-    for (const t of ['lock', 'kind', 'created at', 'acquisitions', 'contended', 'waited', 'holds recorded', 'most waiters']) head.append(el('th', '', t));
+    for (const t of ['lock', 'kind', 'created at', 'acquisitions', 'contended', 'waited', 'holds recorded', 'most waiters'])
+      head.append(el('th', '', t));
     table.append(head);
     for (const l of locks) {
       const tr = el('tr', 'fs-lock');
@@ -146,11 +156,30 @@ export class LocksView {
     }
     box.append(table);
     if (l.kind === 'RLock' && l.holds.length) {
-      box.append(el('p', 'fs-muted', "An RLock's hold runs from a process's outermost acquire to its last release; acquisitions count every acquire, nested ones too."));
+      box.append(
+        el(
+          'p',
+          'fs-muted',
+          "An RLock's hold runs from a process's outermost acquire to its last release; acquisitions count every acquire, nested ones too.",
+        ),
+      );
     } else if (isLock && l.acquisitions > 0) {
-      if (!l.holds.length) box.append(el('p', 'fs-muted', 'No hold of this lock was recorded (recordings from before hold recording, or a busy process out of detail budget): the counts above are exact.'));
+      if (!l.holds.length)
+        box.append(
+          el(
+            'p',
+            'fs-muted',
+            'No hold of this lock was recorded (recordings from before hold recording, or a busy process out of detail budget): the counts above are exact.',
+          ),
+        );
       else if (l.holds.length < l.acquisitions) {
-        box.append(el('p', 'fs-muted', `${formatCount(l.holds.length)} of ${formatCount(l.acquisitions)} holds recorded (holds are sampled under load, like messages); the counts above are exact.`));
+        box.append(
+          el(
+            'p',
+            'fs-muted',
+            `${formatCount(l.holds.length)} of ${formatCount(l.acquisitions)} holds recorded (holds are sampled under load, like messages); the counts above are exact.`,
+          ),
+        );
       }
     }
     if (l.holds.length || l.waits.length) box.append(this.renderTimeline(model, l, selected));
@@ -170,12 +199,23 @@ export class LocksView {
     box.setAttribute('role', 'group');
     box.setAttribute('aria-label', `${l.name ?? l.id}: holds and waits over time`);
     const legend = el('p', 'fs-muted fs-lock-legend');
-    legend.append(el('span', 'fs-lock-key hold'), document.createTextNode(' holding  '), el('span', 'fs-lock-key wait'), document.createTextNode(` waiting · ${formatSeconds(t0)} → ${formatSeconds(t1)}`));
+    legend.append(
+      el('span', 'fs-lock-key hold'),
+      document.createTextNode(' holding  '),
+      el('span', 'fs-lock-key wait'),
+      document.createTextNode(` waiting · ${formatSeconds(t0)} → ${formatSeconds(t1)}`),
+    );
     box.append(legend);
     const holdsOf = groupByPid(l.holds);
     const waitsOf = groupByPid(l.waits);
     const all = [...new Set([...holdsOf.keys(), ...waitsOf.keys()])].sort((a, b) => a - b);
-    const pids = all.length > MAX_ROWS ? all.filter((pid) => pid === selected).concat(all.filter((pid) => pid !== selected).slice(0, MAX_ROWS - 1)).sort((a, b) => a - b) : all;
+    const pids =
+      all.length > MAX_ROWS
+        ? all
+            .filter((pid) => pid === selected)
+            .concat(all.filter((pid) => pid !== selected).slice(0, MAX_ROWS - 1))
+            .sort((a, b) => a - b)
+        : all;
     for (const pid of pids) {
       const p = model.byPid.get(pid);
       const row = el('div', 'fs-lock-row');
@@ -184,7 +224,10 @@ export class LocksView {
       const label = el('span', 'fs-lock-label', p ? `${p.name} (${pid})` : `pid ${pid}`);
       const track = el('div', 'fs-lock-track');
       const bars = (spans: { begin: number; end: number }[], cls: 'hold' | 'wait', word: string) => {
-        for (const g of merge(spans.filter((s) => s.begin <= s.end), span * MERGE_SHARE)) {
+        for (const g of merge(
+          spans.filter((s) => s.begin <= s.end),
+          span * MERGE_SHARE,
+        )) {
           const bar = el('span', `fs-lock-bar ${cls}`);
           bar.style.left = pct(g.begin);
           bar.style.width = `${Math.max(0, ((g.end - g.begin) / span) * 100).toFixed(3)}%`;
@@ -252,7 +295,10 @@ export class LocksView {
       box.dataset.channel = ch.id;
       const total = (ch.calls ?? []).reduce((n, c) => n + c.calls, 0);
       const h = el('h4');
-      h.append(el('span', '', ch.name ?? ch.id), el('span', 'fs-muted', ` ${formatCount(total)} proxy calls, each a round trip to the manager process`));
+      h.append(
+        el('span', '', ch.name ?? ch.id),
+        el('span', 'fs-muted', ` ${formatCount(total)} proxy calls, each a round trip to the manager process`),
+      );
       box.append(h);
       if (!ch.calls?.length) {
         box.append(el('p', 'fs-muted', 'No proxy call was recorded.'));
@@ -310,7 +356,14 @@ function merge(spans: { begin: number; end: number }[], gap: number): { begin: n
  * when a recorded hold by another process covers the wait, else null (holds
  * are sampled, so the holder is not always known).
  */
-export function lockHolderText(model: RunModel, what: string, ref: string | null, begin: number, end: number, waiter: number): string | null {
+export function lockHolderText(
+  model: RunModel,
+  what: string,
+  ref: string | null,
+  begin: number,
+  end: number,
+  waiter: number,
+): string | null {
   if (!ref || (what !== 'lock' && what !== 'semaphore')) return null;
   const pids = holdersDuring(model, ref, begin, end, waiter);
   if (!pids.length) return null;

@@ -88,7 +88,11 @@ function startCompare(app: HTMLElement, vscode: VsCodeApi | null): void {
       const inputs = JSON.parse(embedded.textContent ?? '[]') as CompareInput[];
       const sides = inputs.map((input) => {
         const nl = input.recording.indexOf('\n');
-        return { title: input.label, header: parseHeader(nl < 0 ? input.recording : input.recording.slice(0, nl), input.label), records: recordLines(input.recording, nl) };
+        return {
+          title: input.label,
+          header: parseHeader(nl < 0 ? input.recording : input.recording.slice(0, nl), input.label),
+          records: recordLines(input.recording, nl),
+        };
       });
       if (sides.length !== 2) throw new Error(`a comparison needs two runs (this page has ${sides.length})`);
       view.load(sides[0], sides[1]);

@@ -30,7 +30,11 @@ export class OutputView {
       this.root.replaceChildren(el('p', 'fs-empty', 'Select a process to see what it printed.'));
       return;
     }
-    const head = el('p', 'fs-output-head', `${p.name} (pid ${p.pid}): its own writes to sys.stdout and sys.stderr. Writes made directly to the file descriptors (C code, other programs) are not attributed.`);
+    const head = el(
+      'p',
+      'fs-output-head',
+      `${p.name} (pid ${p.pid}): its own writes to sys.stdout and sys.stderr. Writes made directly to the file descriptors (C code, other programs) are not attributed.`,
+    );
     if (!o || !o.chunks.length) {
       this.root.replaceChildren(head, el('p', 'fs-empty', 'This process wrote nothing to sys.stdout or sys.stderr.'));
       return;
@@ -46,13 +50,18 @@ export class OutputView {
     const body = el('tbody');
     for (const r of shown) {
       const tr = el('tr', r.stream === 'stderr' ? 'fs-stderr' : 'fs-stdout');
-      tr.append(el('td', 'fs-output-time', formatSeconds(r.t)), el('td', 'fs-output-stream', r.stream === 'stderr' ? 'err' : 'out'), el('td', 'fs-output-text', r.text));
+      tr.append(
+        el('td', 'fs-output-time', formatSeconds(r.t)),
+        el('td', 'fs-output-stream', r.stream === 'stderr' ? 'err' : 'out'),
+        el('td', 'fs-output-text', r.text),
+      );
       body.append(tr);
     }
     table.append(body);
     const notes: HTMLElement[] = [];
     if (rows.length > shown.length) notes.push(el('p', 'fs-note', `Showing the last ${shown.length} of ${rows.length} lines.`));
-    if (o.capped) notes.push(el('p', 'fs-note', 'Capped: only the first 1 MiB of this process\'s output was recorded (the terminal got all of it).'));
+    if (o.capped)
+      notes.push(el('p', 'fs-note', "Capped: only the first 1 MiB of this process's output was recorded (the terminal got all of it)."));
     this.root.replaceChildren(head, ...notes, table);
   }
 }

@@ -49,18 +49,32 @@ export class PoolsView {
 
   private renderPool(model: RunModel, pool: SummaryPool, byChannel: Map<string, TaskModel[]>, selected: number | null): HTMLElement {
     const pm = model.pools.get(pool.id);
-    const tasksChannel = pm?.tasksChannel ? model.channelOf(pm.tasksChannel)?.id ?? pm.tasksChannel : null;
-    const tasks = (tasksChannel ? byChannel.get(tasksChannel) ?? [] : []).filter((t) => !pm || poolHasJob(pm, t.job)); // (a joblib Parallel call on a shared executor: its own work ids)
+    const tasksChannel = pm?.tasksChannel ? (model.channelOf(pm.tasksChannel)?.id ?? pm.tasksChannel) : null;
+    // (a joblib Parallel call on a shared executor: its own work ids)
+    const tasks = (tasksChannel ? (byChannel.get(tasksChannel) ?? []) : []).filter((t) => !pm || poolHasJob(pm, t.job));
     const sec = el('section', 'fs-pool');
     sec.dataset.pool = pool.id;
     const h = el('h3');
-    const title = pool.library === 'joblib' ? `joblib Parallel${pool.name ? ` → ${pool.name}` : ''}` : pool.name ?? (pool.kind === 'executor' ? 'ProcessPoolExecutor' : 'Pool');
-    h.append(el('span', '', title), el('span', 'fs-muted', `${pool.kind} · ${pool.processes ?? pool.workers.length} workers · ${formatCount(pool.tasks)} tasks in ${formatCount(pool.chunks)} chunks`));
+    const title =
+      pool.library === 'joblib'
+        ? `joblib Parallel${pool.name ? ` → ${pool.name}` : ''}`
+        : (pool.name ?? (pool.kind === 'executor' ? 'ProcessPoolExecutor' : 'Pool'));
+    h.append(
+      el('span', '', title),
+      el(
+        'span',
+        'fs-muted',
+        `${pool.kind} · ${pool.processes ?? pool.workers.length} workers · ${formatCount(pool.tasks)} tasks in ${formatCount(pool.chunks)} chunks`,
+      ),
+    );
     sec.append(h);
     if (pool.calls.length) {
       const calls = pool.calls
         .slice(0, 12)
-        .map((c) => `${c.method}(${c.tasks ?? '?'} tasks${c.chunksize !== null ? `, chunksize ${c.chunksize}` : ''}) at ${formatSeconds(c.at)}`)
+        .map(
+          (c) =>
+            `${c.method}(${c.tasks ?? '?'} tasks${c.chunksize !== null ? `, chunksize ${c.chunksize}` : ''}) at ${formatSeconds(c.at)}`,
+        )
         .join(' · ');
       sec.append(el('p', 'fs-muted', `calls: ${calls}${pool.calls.length > 12 ? ` · and ${pool.calls.length - 12} more` : ''}`));
     }
@@ -82,7 +96,13 @@ export class PoolsView {
       barCell.append(bar);
       const nameCell = el('td', '', p ? `${p.name} (${w})` : `pid ${w}`);
       if (w === selected) nameCell.style.fontWeight = '700';
-      tr.append(nameCell, el('td', 'n', formatCount(n)), el('td', 'n', formatCount(pool.chunksByWorker[w] ?? 0)), el('td', 'n', formatSeconds(pool.busySecondsByWorker[w] ?? 0)), barCell);
+      tr.append(
+        nameCell,
+        el('td', 'n', formatCount(n)),
+        el('td', 'n', formatCount(pool.chunksByWorker[w] ?? 0)),
+        el('td', 'n', formatSeconds(pool.busySecondsByWorker[w] ?? 0)),
+        barCell,
+      );
       table.append(tr);
     }
     sec.append(table);

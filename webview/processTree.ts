@@ -62,7 +62,13 @@ export class ProcessTreeView {
   }
 
   /** Lays out the rows (new processes, expand/collapse, filter) and refreshes their contents. */
-  render(rows: TreeRow[], model: RunModel, names: RefNames, canOpenSource: boolean, insights: ReadonlyMap<number, readonly Insight[]> = this.insights): void {
+  render(
+    rows: TreeRow[],
+    model: RunModel,
+    names: RefNames,
+    canOpenSource: boolean,
+    insights: ReadonlyMap<number, readonly Insight[]> = this.insights,
+  ): void {
     this.order = rows;
     this.insights = insights;
     const wanted: HTMLLIElement[] = [];
@@ -93,7 +99,8 @@ export class ProcessTreeView {
     for (let i = 0; same && i < wanted.length; i++) if (current[i] !== wanted[i]) same = false;
     if (!same) {
       // Re-parenting the rows would drop keyboard focus: give it back to the same row.
-      const active = document.activeElement instanceof HTMLElement && this.root.contains(document.activeElement) ? document.activeElement : null;
+      const active =
+        document.activeElement instanceof HTMLElement && this.root.contains(document.activeElement) ? document.activeElement : null;
       this.root.replaceChildren(...wanted);
       if (active && active.isConnected) active.focus({ preventScroll: true });
       else if (active && this.order.length) this.rows.get(this.order[0].p)?.li.focus({ preventScroll: true });
@@ -188,7 +195,7 @@ export class ProcessTreeView {
     els.pid.title = `pid ${p.pid}${parent ? `, ${parent}` : ''}`;
     const method = p.startMethod ? ` · ${p.startMethod}` : '';
     setText(els.role, `${ROLE_LABELS[p.role] ?? p.role}${method}`);
-    setText(els.target, p.target ?? (p.command ?? ''));
+    setText(els.target, p.target ?? p.command ?? '');
     els.target.title = p.target ? (p.file ? `${p.target} — ${p.file}${p.line ? `:${p.line}` : ''}` : p.target) : (p.command ?? '');
     if (els.target instanceof HTMLButtonElement) els.target.disabled = !(p.file && p.line);
     const bands = stateBands(p, model.run.now);
@@ -218,7 +225,10 @@ export class ProcessTreeView {
       setAttr(els.warn, 'data-kinds', kinds.join(' ') || null);
     }
     const ended = p.endedAt !== null;
-    setText(els.cpu, !ended && p.cpuPercent !== null ? `${p.cpuPercent.toFixed(0)} % cpu` : p.cpuSeconds > 0 ? `${p.cpuSeconds.toFixed(2)} s cpu` : '');
+    setText(
+      els.cpu,
+      !ended && p.cpuPercent !== null ? `${p.cpuPercent.toFixed(0)} % cpu` : p.cpuSeconds > 0 ? `${p.cpuSeconds.toFixed(2)} s cpu` : '',
+    );
     const mem = memoryText(p);
     setText(els.rss, mem.text);
     els.rss.title = mem.title;
@@ -227,11 +237,16 @@ export class ProcessTreeView {
     setText(els.exit, exit ?? '');
     setClass(els.exit, exitIsBad(p) ? 'fs-exit bad' : p.endReason && p.endReason !== 'unknown' ? 'fs-exit calm' : 'fs-exit');
     els.li.dataset.state = status.state;
-    setAttr(els.li, 'aria-label', `${p.name}, pid ${p.pid}${parent ? `, ${parent}` : ''}, ${ROLE_LABELS[p.role] ?? p.role}, ${status.label}${exit ? `, ${exit}` : ''}${p.orphanedAt !== null ? ', orphan' : ''}${kinds.length ? `, ${worst}: ${kinds.join(', ')}` : ''}`);
+    setAttr(
+      els.li,
+      'aria-label',
+      `${p.name}, pid ${p.pid}${parent ? `, ${parent}` : ''}, ${ROLE_LABELS[p.role] ?? p.role}, ${status.label}${exit ? `, ${exit}` : ''}${p.orphanedAt !== null ? ', orphan' : ''}${kinds.length ? `, ${worst}: ${kinds.join(', ')}` : ''}`,
+    );
   }
 
   private fixTabStop(): void {
-    const target = this.focusedPid !== null && this.order.some((r) => r.p.pid === this.focusedPid) ? this.focusedPid : this.order[0]?.p.pid ?? null;
+    const target =
+      this.focusedPid !== null && this.order.some((r) => r.p.pid === this.focusedPid) ? this.focusedPid : (this.order[0]?.p.pid ?? null);
     let given = false;
     for (const r of this.order) {
       const els = this.rows.get(r.p)!;
@@ -325,10 +340,16 @@ export function memoryText(p: ProcessModel): { text: string; title: string } {
   const ended = p.endedAt !== null;
   const shared = (v: number | null) => (v !== null ? `, shared ${formatBytes(v)}` : '');
   if (!ended && p.privateBytes !== null) {
-    return { text: `${formatBytes(p.privateBytes)} private`, title: `private memory now (USS)${shared(p.sharedBytes)}${p.rssBytes ? `, RSS ${formatBytes(p.rssBytes)}` : ''}` };
+    return {
+      text: `${formatBytes(p.privateBytes)} private`,
+      title: `private memory now (USS)${shared(p.sharedBytes)}${p.rssBytes ? `, RSS ${formatBytes(p.rssBytes)}` : ''}`,
+    };
   }
   if (ended && p.peakPrivateBytes !== null) {
-    return { text: `${formatBytes(p.peakPrivateBytes)} private`, title: `peak private memory (USS)${shared(p.peakSharedBytes)}${p.peakRssBytes ? `, peak RSS ${formatBytes(p.peakRssBytes)}` : ''}` };
+    return {
+      text: `${formatBytes(p.peakPrivateBytes)} private`,
+      title: `peak private memory (USS)${shared(p.peakSharedBytes)}${p.peakRssBytes ? `, peak RSS ${formatBytes(p.peakRssBytes)}` : ''}`,
+    };
   }
   if (!ended && p.rssBytes) return { text: formatBytes(p.rssBytes), title: 'memory (RSS) now' };
   return { text: p.peakRssBytes ? formatBytes(p.peakRssBytes) : '', title: 'peak memory (RSS)' };

@@ -513,7 +513,11 @@ export function firstBandEndingAfter(bands: readonly { begin: number; end: numbe
  * cumulative sent minus received, as step points, thinned to at most
  * `maxPoints` per channel.
  */
-export function queueDepth(messages: readonly MessageModel[], channelOf: (ref: string) => string | null, maxPoints = 2000): Map<string, { t: number[]; depth: number[] }> {
+export function queueDepth(
+  messages: readonly MessageModel[],
+  channelOf: (ref: string) => string | null,
+  maxPoints = 2000,
+): Map<string, { t: number[]; depth: number[] }> {
   const events = new Map<string, { t: number; d: number }[]>();
   for (const m of messages) {
     const id = channelOf(m.ref);

@@ -7,7 +7,23 @@
 import { insightText } from './texts';
 import { formatBytes, formatSecondsBrief } from '../format';
 import { makeWarning, type PoolModel, type ProcessModel, type RunModel, type WarningModel } from '../model/types';
-import { at, Blocked, channelLabel, DEFAULT_HANG_SECONDS, HangOptions, isServer, liveAt, LOCK_WAITS, lockLabel, poolLabel, processLabel, sendersTo, sentChannels, stateAt, unreadBytes } from './shared';
+import {
+  at,
+  Blocked,
+  channelLabel,
+  DEFAULT_HANG_SECONDS,
+  HangOptions,
+  isServer,
+  liveAt,
+  LOCK_WAITS,
+  lockLabel,
+  poolLabel,
+  processLabel,
+  sendersTo,
+  sentChannels,
+  stateAt,
+  unreadBytes,
+} from './shared';
 
 interface Node {
   p: ProcessModel;
@@ -34,7 +50,9 @@ function poolsOf(model: RunModel, waiter: ProcessModel, ref: string | null): Poo
  */
 function poolWorkers(model: RunModel, pool: PoolModel): ProcessModel[] {
   const role = pool.kind === 'executor' ? 'executor-worker' : 'pool-worker';
-  const siblings = [...model.pools.values()].filter((x) => x.createdBy === pool.createdBy && x.kind === pool.kind).sort((a, b) => a.createdAt - b.createdAt);
+  const siblings = [...model.pools.values()]
+    .filter((x) => x.createdBy === pool.createdBy && x.kind === pool.kind)
+    .sort((a, b) => a.createdAt - b.createdAt);
   const taskChannel = (x: PoolModel) => (x.tasksChannel !== null ? model.channelOf(x.tasksChannel) : undefined);
   const own = taskChannel(pool);
   return model.processes.filter((q) => {
@@ -180,7 +198,10 @@ export function findPastHangs(model: RunModel, now: number, options: HangOptions
     const exitWait = (p.endedAt ?? now) - (p.runEndAt ?? Infinity);
     if (exitWait >= options.hangSeconds) candidates.push({ t: Math.max(p.runEndAt!, (p.endedAt ?? now) - 0.001), p, length: exitWait });
   }
-  const chosen = candidates.sort((a, b) => b.length - a.length).slice(0, PAST_HANG_CANDIDATES).sort((a, b) => a.t - b.t);
+  const chosen = candidates
+    .sort((a, b) => b.length - a.length)
+    .slice(0, PAST_HANG_CANDIDATES)
+    .sort((a, b) => a.t - b.t);
   for (const c of chosen) {
     for (const w of findHangs(model, c.t, options)) if (!out.some((o) => sameHang(o, w))) out.push(w);
   }
@@ -231,13 +252,21 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
   const pids = nodes.map((n) => n.p.pid);
 
   const exiting = nodes.find((n) => n.b.state === 'exiting');
-  const joiner = exiting ? nodes.find((n) => n.b.state === 'waiting' && n.b.wait.what === 'join' && processByKey(model, n.b.wait.ref) === exiting.p) : undefined;
+  const joiner = exiting
+    ? nodes.find((n) => n.b.state === 'waiting' && n.b.wait.what === 'join' && processByKey(model, n.b.wait.ref) === exiting.p)
+    : undefined;
   const lockWaiter = nodes.find((n) => n.b.state === 'waiting' && LOCK_WAITS.has(n.b.wait.what));
   const poolWaiter = nodes.find((n) => n.b.state === 'waiting' && (n.b.wait.what === 'pool.result' || n.b.wait.what === 'future.result'));
   const putter = nodes.find((n) => n.b.state === 'waiting' && n.b.wait.what === 'queue.put');
   const getters = nodes.filter((n) => n.b.state === 'waiting' && (n.b.wait.what === 'queue.get' || n.b.wait.what === 'recv'));
-  const jqChannel = getters.map((n) => (n.b.state === 'waiting' && n.b.wait.ref ? model.channelOf(n.b.wait.ref) : undefined)).find((ch) => ch?.kind === 'joinablequeue');
-  const jqJoin = jqChannel ? nodes.find((n) => n.b.state === 'waiting' && n.b.wait.what === 'condition' && (n.b.wait.ref === null || !model.locks.has(n.b.wait.ref))) : undefined;
+  const jqChannel = getters
+    .map((n) => (n.b.state === 'waiting' && n.b.wait.ref ? model.channelOf(n.b.wait.ref) : undefined))
+    .find((ch) => ch?.kind === 'joinablequeue');
+  const jqJoin = jqChannel
+    ? nodes.find(
+        (n) => n.b.state === 'waiting' && n.b.wait.what === 'condition' && (n.b.wait.ref === null || !model.locks.has(n.b.wait.ref)),
+      )
+    : undefined;
 
   if (exiting) {
     const stuck = sentChannels(model, exiting.p)
@@ -246,7 +275,11 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
       .sort((a, b) => b.bytes - a.bytes)[0];
     if (stuck) {
       ref = stuck.ch.id;
-      cause = insightText('exitFeederCause', { process: processLabel(exiting.p), bytes: formatBytes(stuck.bytes), channel: channelLabel(stuck.ch, null) });
+      cause = insightText('exitFeederCause', {
+        process: processLabel(exiting.p),
+        bytes: formatBytes(stuck.bytes),
+        channel: channelLabel(stuck.ch, null),
+      });
       advice = insightText(joiner ? 'exitFeederJoinedAdvice' : 'exitFeederAdvice');
       if (joiner && joiner.b.state === 'waiting') {
         file = joiner.b.wait.file ?? file;
@@ -270,11 +303,14 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
         q.endedAt <= t &&
         !isServer(q) &&
         q !== lockWaiter.p &&
-        ((w.ref !== null && (q.counters.locks[w.ref]?.[0] ?? 0) > 0) || (q.exitCode !== null && q.exitCode !== 0 && q.startedAt >= created)),
+        ((w.ref !== null && (q.counters.locks[w.ref]?.[0] ?? 0) > 0) ||
+          (q.exitCode !== null && q.exitCode !== 0 && q.startedAt >= created)),
     );
     if (dead.length) {
       pids.push(...dead.map((q) => q.pid).filter((pid) => !pids.includes(pid)));
-      cause = insightText('lockDeadCause', { dead: dead.map((q) => `${processLabel(q)} ended (exit code ${q.exitCode ?? '?'})`).join(', ') });
+      cause = insightText('lockDeadCause', {
+        dead: dead.map((q) => `${processLabel(q)} ended (exit code ${q.exitCode ?? '?'})`).join(', '),
+      });
       advice = insightText('lockDeadAdvice');
     } else {
       cause = insightText('lockCycleCause');
@@ -286,10 +322,14 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
     ref = pools[0]?.id ?? w.ref;
     file = w.file ?? pools[0]?.file ?? file;
     line = w.line ?? pools[0]?.line ?? line;
-    const died = pools.flatMap((pool) => poolWorkers(model, pool)).filter((q) => q.endedAt !== null && q.endedAt <= t && q.exitCode !== null && q.exitCode !== 0);
+    const died = pools
+      .flatMap((pool) => poolWorkers(model, pool))
+      .filter((q) => q.endedAt !== null && q.endedAt <= t && q.exitCode !== null && q.exitCode !== 0);
     if (died.length) {
       pids.push(...died.map((q) => q.pid).filter((pid) => !pids.includes(pid)));
-      cause = insightText('poolDiedCause', { died: died.map((q) => `${processLabel(q)} died (exit code ${q.exitCode})`).join(', worker ') });
+      cause = insightText('poolDiedCause', {
+        died: died.map((q) => `${processLabel(q)} died (exit code ${q.exitCode})`).join(', worker '),
+      });
       advice = insightText('poolDiedAdvice');
     } else {
       cause = insightText('poolIdleCause');
@@ -302,7 +342,14 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
     ref = q.id;
     file = w.file ?? file;
     line = w.line ?? line;
-    const put = sendersTo(model, q).reduce((n, p) => n + Object.entries(p.counters.sent).filter(([r]) => model.channelOf(r) === q).reduce((m, [, [msgs]]) => m + msgs, 0), 0);
+    const put = sendersTo(model, q).reduce(
+      (n, p) =>
+        n +
+        Object.entries(p.counters.sent)
+          .filter(([r]) => model.channelOf(r) === q)
+          .reduce((m, [, [msgs]]) => m + msgs, 0),
+      0,
+    );
     cause = insightText('taskDoneCause', { process: processLabel(jqJoin.p), channel: channelLabel(q, null), put });
     advice = insightText('taskDoneAdvice', { queue: q.name ?? 'the queue' });
   } else if (putter && putter.b.state === 'waiting') {
@@ -317,7 +364,7 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
     cause = insightText('cycleCause');
     advice = insightText('cycleAdvice');
     const g = getters[0].b.state === 'waiting' ? getters[0].b.wait : null;
-    ref = g?.ref ? model.channelOf(g.ref)?.id ?? g.ref : ref;
+    ref = g?.ref ? (model.channelOf(g.ref)?.id ?? g.ref) : ref;
     file = g?.file ?? file;
     line = g?.line ?? line;
   } else if (getters.length === 1 && getters[0].b.state === 'waiting') {
@@ -327,8 +374,12 @@ function describeHang(model: RunModel, h: Hang, t: number): WarningModel {
     file = w.file ?? file;
     line = w.line ?? line;
     const senders = ch ? sendersTo(model, ch).filter((q) => q !== getters[0].p) : [];
-    const endedPeers = model.processes.filter((q) => q !== getters[0].p && !isServer(q) && q.endedAt !== null && q.endedAt <= t && q.startedAt >= (ch?.createdAt ?? 0));
-    const peers = endedPeers.length ? ` ${endedPeers.map((q) => `${processLabel(q)} ended`).join(', ')}${senders.length ? '' : ' without putting anything on it'}.` : '';
+    const endedPeers = model.processes.filter(
+      (q) => q !== getters[0].p && !isServer(q) && q.endedAt !== null && q.endedAt <= t && q.startedAt >= (ch?.createdAt ?? 0),
+    );
+    const peers = endedPeers.length
+      ? ` ${endedPeers.map((q) => `${processLabel(q)} ended`).join(', ')}${senders.length ? '' : ' without putting anything on it'}.`
+      : '';
     cause = insightText('nobodyPutsCause', { peers });
     advice = insightText('nobodyPutsAdvice');
   } else {

@@ -75,13 +75,12 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
     }
     if (p.joins.length === 0 && p.orphanedAt === null && parent && p.endedAt !== null && !p.daemon) {
       perChild(
-        makeWarning(
-          'unjoined',
-          p.pid,
-          insightText('unjoined', { process: name, parent: processLabel(parent) }),
-          now,
-          { pids: [p.pid, parent.pid], severity: 'info', file: p.file, line: p.line },
-        ),
+        makeWarning('unjoined', p.pid, insightText('unjoined', { process: name, parent: processLabel(parent) }), now, {
+          pids: [p.pid, parent.pid],
+          severity: 'info',
+          file: p.file,
+          line: p.line,
+        }),
         parent,
       );
     }
@@ -94,9 +93,12 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
       const queues = sentChannels(model, p).filter(
         (ch) =>
           (ch.kind === 'queue' || ch.kind === 'joinablequeue' || ch.kind === 'simplequeue' || ch.kind === 'pipe') &&
-          (undelivered(model, p, ch) > 0 || (lastWait?.what === 'queue.put' && lastWait.ref !== null && model.channelOf(lastWait.ref) === ch)),
+          (undelivered(model, p, ch) > 0 ||
+            (lastWait?.what === 'queue.put' && lastWait.ref !== null && model.channelOf(lastWait.ref) === ch)),
       );
-      const locks = Object.entries(p.counters.locks).filter(([, [n]]) => n > 0).map(([ref]) => ref);
+      const locks = Object.entries(p.counters.locks)
+        .filter(([, [n]]) => n > 0)
+        .map(([ref]) => ref);
       const lockWait = [...p.waits].reverse().find((w) => LOCK_WAITS.has(w.what));
       if (lockWait?.ref && !locks.includes(lockWait.ref)) locks.push(lockWait.ref);
       if (queues.length || locks.length) {
@@ -112,7 +114,13 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
               what,
             }),
             now,
-            { pids: [p.pid, ...(parent ? [parent.pid] : [])], severity: 'warning', ref: locks[0] ?? queues[0]?.id ?? null, file: p.file, line: p.line },
+            {
+              pids: [p.pid, ...(parent ? [parent.pid] : [])],
+              severity: 'warning',
+              ref: locks[0] ?? queues[0]?.id ?? null,
+              file: p.file,
+              line: p.line,
+            },
           ),
         );
       }
@@ -124,8 +132,16 @@ export function hygiene(model: RunModel, now: number): WarningModel[] {
       continue;
     }
     const children = g.items.map((w) => w.pid!);
-    const what = g.kind === 'orphan' ? 'became orphans (their parent ended while they ran)' : g.kind === 'zombie' ? `were zombies for ${T.zombieSeconds} s or more (ended, not joined)` : 'were never joined';
-    const named = children.slice(0, 5).map((pid) => processLabel(model.byPid.get(pid), pid)).join(', ');
+    const what =
+      g.kind === 'orphan'
+        ? 'became orphans (their parent ended while they ran)'
+        : g.kind === 'zombie'
+          ? `were zombies for ${T.zombieSeconds} s or more (ended, not joined)`
+          : 'were never joined';
+    const named = children
+      .slice(0, 5)
+      .map((pid) => processLabel(model.byPid.get(pid), pid))
+      .join(', ');
     const first = g.items[0];
     out.push(
       makeWarning(

@@ -4,13 +4,24 @@
  */
 
 import { formatBytes, formatPercent, formatSecondsBrief } from '../format';
-import { type ChannelModel, makeWarning, poolHasJob, type PoolModel, type ProcessModel, type RunModel, type WarningModel } from '../model/types';
+import {
+  type ChannelModel,
+  makeWarning,
+  poolHasJob,
+  type PoolModel,
+  type ProcessModel,
+  type RunModel,
+  type WarningModel,
+} from '../model/types';
 import { stateSeconds } from '../model/states';
 import { insightText } from './texts';
 import { channelLabel, INSIGHT_THRESHOLDS, isServer, poolLabel, processLabel } from './shared';
 
-function poolWork(model: RunModel, pool: PoolModel): { busy: Map<number, number>; chunks: Map<number, number>; items: Map<number, number> } {
-  const tasksChannel = pool.tasksChannel !== null ? model.channelOf(pool.tasksChannel)?.id ?? pool.tasksChannel : null;
+function poolWork(
+  model: RunModel,
+  pool: PoolModel,
+): { busy: Map<number, number>; chunks: Map<number, number>; items: Map<number, number> } {
+  const tasksChannel = pool.tasksChannel !== null ? (model.channelOf(pool.tasksChannel)?.id ?? pool.tasksChannel) : null;
   const busy = new Map<number, number>();
   const chunks = new Map<number, number>();
   const items = new Map<number, number>();
@@ -27,7 +38,7 @@ function poolWork(model: RunModel, pool: PoolModel): { busy: Map<number, number>
 }
 
 function poolTasks(model: RunModel, pool: PoolModel) {
-  const tasksChannel = pool.tasksChannel !== null ? model.channelOf(pool.tasksChannel)?.id ?? pool.tasksChannel : null;
+  const tasksChannel = pool.tasksChannel !== null ? (model.channelOf(pool.tasksChannel)?.id ?? pool.tasksChannel) : null;
   return model.tasks.filter((t) => (model.channelOf(t.ref)?.id ?? t.ref) === tasksChannel && poolHasJob(pool, t.job));
 }
 
@@ -106,7 +117,11 @@ export function poolInsights(model: RunModel, now: number): WarningModel[] {
         for (const p of model.processes) {
           for (const [ref, [, b]] of Object.entries(p.counters.sent)) {
             const id = model.channelOf(ref)?.id;
-            if (id !== undefined && (id === model.channelOf(pool.tasksChannel ?? '')?.id || id === model.channelOf(pool.resultsChannel ?? '')?.id)) bytes += b;
+            if (
+              id !== undefined &&
+              (id === model.channelOf(pool.tasksChannel ?? '')?.id || id === model.channelOf(pool.resultsChannel ?? '')?.id)
+            )
+              bytes += b;
           }
         }
         const suggest = Math.max(2, Math.ceil(totalItems / (nWorkers * 4)));
@@ -268,7 +283,9 @@ export function starvation(model: RunModel, now: number): WarningModel[] {
           producer: processLabel(producer),
           producerBusy:
             (running ? `running ${formatPercent(1 - prodWait)} of that time` : 'its main thread waited, but the process') +
-            (prodCpu !== null ? `${running ? ', ' : ' '}using ${Math.round(prodCpu)}% of a core against ${Math.round(consumerCpu)}% per worker` : ''),
+            (prodCpu !== null
+              ? `${running ? ', ' : ' '}using ${Math.round(prodCpu)}% of a core against ${Math.round(consumerCpu)}% per worker`
+              : ''),
         }),
         now,
         { pids: [producer.pid, ...list.map((p) => p.pid)], severity: 'warning', ref: ch.id, file: ch.file, line: ch.line },

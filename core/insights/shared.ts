@@ -62,7 +62,8 @@ export const INSIGHT_THRESHOLDS = {
   progressCpuPercent: 20,
 };
 
-export const at = (file: string | null | undefined, line: number | null | undefined): string => (file ? ` (${basename(file)}${line ? `:${line}` : ''})` : '');
+export const at = (file: string | null | undefined, line: number | null | undefined): string =>
+  file ? ` (${basename(file)}${line ? `:${line}` : ''})` : '';
 
 /** "stuck-writer (pid 123)" */
 export function processLabel(p: ProcessModel | undefined, pid?: number): string {
@@ -93,7 +94,8 @@ export function lockLabel(model: RunModel, ref: string | null, what: string): st
 
 export function poolLabel(pool: PoolModel | undefined): string {
   if (!pool) return 'a Pool';
-  if (pool.library === 'joblib') return `joblib Parallel call ${pool.name ?? pool.id}${pool.file ? ` (at ${basename(pool.file)}:${pool.line ?? '?'})` : ''}`;
+  if (pool.library === 'joblib')
+    return `joblib Parallel call ${pool.name ?? pool.id}${pool.file ? ` (at ${basename(pool.file)}:${pool.line ?? '?'})` : ''}`;
   return `${pool.kind === 'executor' ? 'ProcessPoolExecutor' : 'Pool'} ${pool.name ?? pool.id}${pool.file ? ` (created at ${basename(pool.file)}:${pool.line ?? '?'})` : ''}`;
 }
 

@@ -190,7 +190,7 @@ export function managerCalls(model: RunModel): Map<string, ManagerCall[]> {
       const id = model.channelOf(ref)?.id ?? ref;
       const method = key.slice(space + 1);
       const t = p.counters.callTimes?.[key];
-      const timed = Array.isArray(t) ? t[0] ?? 0 : 0;
+      const timed = Array.isArray(t) ? (t[0] ?? 0) : 0;
       let list = out.get(id);
       if (!list) out.set(id, (list = []));
       list.push({

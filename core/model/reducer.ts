@@ -12,9 +12,31 @@
 import type { RecordingHeader, RecordLine, RuntimeEvent, SampleRow } from './recording';
 import { bool, num, obj, str } from './values';
 import { HELPER_ROLES, ROLES, type ProcessRole } from './roles';
-import { addOutput, type ChannelKind, type ChannelModel, type EndReason, LINUX_SIGNALS, makeWarning, MODEL_LIMITS, type ProcessCounters, type ProcessModel, RunModel } from './types';
+import {
+  addOutput,
+  type ChannelKind,
+  type ChannelModel,
+  type EndReason,
+  LINUX_SIGNALS,
+  makeWarning,
+  MODEL_LIMITS,
+  type ProcessCounters,
+  type ProcessModel,
+  RunModel,
+} from './types';
 
-const END_REASONS: ReadonlySet<string> = new Set(['returned', 'exception', 'sys.exit', 'terminated-by-pool', 'terminate()', 'kill()', 'interrupt()', 'signal', 'os._exit', 'unknown']);
+const END_REASONS: ReadonlySet<string> = new Set([
+  'returned',
+  'exception',
+  'sys.exit',
+  'terminated-by-pool',
+  'terminate()',
+  'kill()',
+  'interrupt()',
+  'signal',
+  'os._exit',
+  'unknown',
+]);
 
 const emptyCounters = (): ProcessCounters => ({
   sent: {},
@@ -447,7 +469,15 @@ export class RunReducer {
         const last = p.blockedSites.length ? p.blockedSites[p.blockedSites.length - 1] : undefined;
         const begin = ev[2] === undefined || ev[2] === null ? t : this.rel(ev[2]);
         if (last && last.end === null) last.end = Math.max(last.begin, begin);
-        p.blockedSites.push({ begin, end: null, what: str(ev[3]) ?? 'frame', ref: str(ev[4]), detail: str(ev[5]), file: str(ev[6]), line: num(ev[7]) });
+        p.blockedSites.push({
+          begin,
+          end: null,
+          what: str(ev[3]) ?? 'frame',
+          ref: str(ev[4]),
+          detail: str(ev[5]),
+          file: str(ev[6]),
+          line: num(ev[7]),
+        });
         break;
       }
       case 'bke': {
@@ -739,13 +769,24 @@ export class RunReducer {
     }
     const linux = this.model.run.header.platform === 'linux';
     const isMain = p.role === 'main' && p.pid === this.model.run.mainPid;
-    const sig = isMain && this.model.run.signal ? this.model.run.signal : p.exitCode !== null && p.exitCode < 0 ? (linux ? LINUX_SIGNALS[-p.exitCode] : undefined) ?? `signal ${-p.exitCode}` : null;
+    const sig =
+      isMain && this.model.run.signal
+        ? this.model.run.signal
+        : p.exitCode !== null && p.exitCode < 0
+          ? ((linux ? LINUX_SIGNALS[-p.exitCode] : undefined) ?? `signal ${-p.exitCode}`)
+          : null;
     const said = p.endSaid ?? null;
     const by = p.endBy ?? null;
     if (by && (!said || said.t >= by.t - 1e-6 || sig !== null || said.reason === by.reason)) {
       p.endReason = by.reason as EndReason;
       // Without a signal in the exit code the child handled the stop: its own account says how (KeyboardInterrupt, sys.exit(0)).
-      const handled = !said ? null : said.reason === 'exception' ? said.detail : said.reason === 'returned' ? 'returned' : `${said.reason}(${said.detail ?? ''})`;
+      const handled = !said
+        ? null
+        : said.reason === 'exception'
+          ? said.detail
+          : said.reason === 'returned'
+            ? 'returned'
+            : `${said.reason}(${said.detail ?? ''})`;
       p.endDetail = by.detail ?? (by.reason === 'terminated-by-pool' ? (said?.detail ?? sig) : (sig ?? handled));
       return;
     }

@@ -72,7 +72,8 @@ export function stateBands(p: ProcessModel, now: number): StateBand[] {
     const reaped = p.reapedAt !== null ? Math.max(p.reapedAt, p.endedAt) : now;
     if (reaped > p.endedAt && p.role !== 'main') bands.push({ state: 'zombie', begin: p.endedAt, end: reaped });
     // Exited once reaped (a main process has no parent of the run's to reap it); until then it is a zombie.
-    if (p.reapedAt !== null || p.role === 'main') bands.push({ state: 'exited', begin: Math.max(p.endedAt, reaped), end: Math.max(now, reaped) });
+    if (p.reapedAt !== null || p.role === 'main')
+      bands.push({ state: 'exited', begin: Math.max(p.endedAt, reaped), end: Math.max(now, reaped) });
   }
   return withStartingBand(p, bands);
 }
@@ -281,7 +282,8 @@ export function stateSeconds(p: ProcessModel, now: number): StateSeconds {
   const s: StateSeconds = { running: 0, ready: 0, waiting: 0, blocked: 0, zombie: 0 };
   for (const b of stateBands(p, now)) {
     const d = b.end - b.begin;
-    if (b.state === 'running' || b.state === 'ready' || b.state === 'waiting' || b.state === 'blocked' || b.state === 'zombie') s[b.state] += d;
+    if (b.state === 'running' || b.state === 'ready' || b.state === 'waiting' || b.state === 'blocked' || b.state === 'zombie')
+      s[b.state] += d;
     else if (b.state === 'starting') s.starting = (s.starting ?? 0) + d;
   }
   let short = 0;

@@ -55,7 +55,10 @@ export interface JoinRecord {
 
 export interface ProcessCounters {
   sent: Record<string, [number, number]>;
-  /** "ref fromPid" -> [msgs, bytes, latSum, latMax, latN]; latN (messages whose latency was sampled) is absent in recordings before 0.1.0's sampling: then every message was timed. */
+  /**
+   * "ref fromPid" -> [msgs, bytes, latSum, latMax, latN]; latN (messages whose latency was sampled) is absent in
+   * recordings before 0.1.0's sampling: then every message was timed.
+   */
   recv: Record<string, [number, number, number, number, number?]>;
   locks: Record<string, [number, number, number]>;
   waits: Record<string, number>;
@@ -127,7 +130,15 @@ export interface ProcessModel {
    * `uss`/`pss`/`shared` the private, proportional and shared bytes (the latest measured value
    * carried to samples where smaps_rollup was not read; null before the first, or without it).
    */
-  samples: { t: number[]; cpu: number[]; rss: number[]; state: (string | null)[]; uss: (number | null)[]; pss: (number | null)[]; shared: (number | null)[] };
+  samples: {
+    t: number[];
+    cpu: number[];
+    rss: number[];
+    state: (string | null)[];
+    uss: (number | null)[];
+    pss: (number | null)[];
+    shared: (number | null)[];
+  };
   /** The sampling interval of the run in seconds (from the header), used to read the samples as intervals. */
   sampleSeconds: number;
   /** Where the main thread stayed outside recorded waits (runtime `bk`/`bke`). */
@@ -249,7 +260,6 @@ export type EndReason =
 
 /** The `endDetail` of a daemonic child terminated by multiprocessing's exit function when its parent exited. */
 export const DAEMON_AT_EXIT = 'daemon: its parent exited';
-
 
 /** Linux signal numbers (exit code -N under multiprocessing, N in the run's `exited` record). */
 export const LINUX_SIGNALS: Readonly<Record<number, string>> = {

@@ -124,8 +124,10 @@ export function renderInspectorPage(o: PageOptions): string {
   const title = escapeHtml(o.title ?? 'Forkscope inspector');
   const csp = escapeHtml(contentSecurityPolicy(o, nonce));
   let data = '';
-  if (o.kind === 'standalone' && o.recording !== null) data = `<script type="application/json" id="${RECORDING_ELEMENT_ID}">${jsonForScript(o.recording)}</script>\n`;
-  if (o.kind === 'standalone' && o.compare) data += `<script type="application/json" id="${COMPARE_ELEMENT_ID}">${jsonForScript(o.compare)}</script>\n`;
+  if (o.kind === 'standalone' && o.recording !== null)
+    data = `<script type="application/json" id="${RECORDING_ELEMENT_ID}">${jsonForScript(o.recording)}</script>\n`;
+  if (o.kind === 'standalone' && o.compare)
+    data += `<script type="application/json" id="${COMPARE_ELEMENT_ID}">${jsonForScript(o.compare)}</script>\n`;
   const mode: PageMode = (o.kind === 'vscode' ? o.mode : o.compare ? 'compare' : undefined) ?? 'inspector';
   const script =
     o.kind === 'vscode'

@@ -163,13 +163,19 @@ export function formatComparison(c: Comparison): string {
     ['warnings', int(c.a.warnings), int(c.b.warnings), ''],
   ];
   const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(w[i]) : cell.padStart(w[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => (i === 0 ? cell.padEnd(w[i]) : cell.padStart(w[i])))
+      .join('  ')
+      .trimEnd();
   const out = rows.map(line);
   for (const side of [c.a, c.b]) {
     out.push('', `${side === c.a ? 'A' : 'B'}: ${side.label} — busy time per worker`);
     if (!side.workers.length) out.push('  (no worker processes)');
     for (const wk of side.workers) {
-      out.push(`  ${`${wk.name} (pid ${wk.pid})`.padEnd(32)} ${secs(wk.busySeconds).padStart(10)} busy  ${secs(wk.cpuSeconds).padStart(10)} CPU${wk.tasks !== null ? `  ${int(wk.tasks)} tasks` : ''}`);
+      out.push(
+        `  ${`${wk.name} (pid ${wk.pid})`.padEnd(32)} ${secs(wk.busySeconds).padStart(10)} busy  ${secs(wk.cpuSeconds).padStart(10)} CPU${wk.tasks !== null ? `  ${int(wk.tasks)} tasks` : ''}`,
+      );
     }
   }
   return out.join('\n') + '\n';

@@ -177,7 +177,17 @@ export interface SummaryWarning {
 
 /** The summary form of a model warning. */
 export function summaryWarning(w: WarningModel): SummaryWarning {
-  return { kind: w.kind, pid: w.pid, message: w.message, pids: w.pids, severity: w.severity, at: round(w.t), ref: w.ref, file: w.file, line: w.line };
+  return {
+    kind: w.kind,
+    pid: w.pid,
+    message: w.message,
+    pids: w.pids,
+    severity: w.severity,
+    at: round(w.t),
+    ref: w.ref,
+    file: w.file,
+    line: w.line,
+  };
 }
 
 export interface Summary {
@@ -270,7 +280,14 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
       peakPrivateBytes: p.peakPrivateBytes,
       peakSharedBytes: p.peakSharedBytes,
       peakPssBytes: p.peakPssBytes,
-      stateSeconds: { running: round(s.running), ready: round(s.ready), waiting: round(s.waiting), blocked: round(s.blocked), zombie: round(s.zombie), starting: round(s.starting ?? 0) },
+      stateSeconds: {
+        running: round(s.running),
+        ready: round(s.ready),
+        waiting: round(s.waiting),
+        blocked: round(s.blocked),
+        zombie: round(s.zombie),
+        starting: round(s.starting ?? 0),
+      },
       waits: waitTotals(p.waits, p.counters.waits, now),
       endReason: p.endReason,
       endDetail: p.endDetail,
@@ -299,14 +316,19 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
   const messages = channels.reduce((n, c) => n + c.messages, 0);
   const h = model.run.header;
   const speedup = model.run.wallSeconds > 0 ? round(cpuSeconds / model.run.wallSeconds, 3) : null;
-  const busyProcesses = model.processes.filter((p) => !HELPER_ROLES.has(p.role) && p.cpuSeconds >= 0.1 * model.run.wallSeconds && p.cpuSeconds > 0).length;
+  const busyProcesses = model.processes.filter(
+    (p) => !HELPER_ROLES.has(p.role) && p.cpuSeconds >= 0.1 * model.run.wallSeconds && p.cpuSeconds > 0,
+  ).length;
   const found: WarningModel[] = [...model.warnings];
   for (const w of [...findPastHangs(model, now, { hangSeconds: options.hangSeconds ?? DEFAULT_HANG_SECONDS }), ...analyze(model, now)]) {
     if (!found.some((r) => sameWarning(r, w))) found.push(w);
   }
   // Errors first (a deadlock before hygiene notes), otherwise in the order found.
   const rank = { error: 0, warning: 1, info: 2 } as const;
-  const warnings: SummaryWarning[] = found.map((w, i) => [w, i] as const).sort((a, b) => rank[a[0].severity] - rank[b[0].severity] || a[1] - b[1]).map(([w]) => summaryWarning(w));
+  const warnings: SummaryWarning[] = found
+    .map((w, i) => [w, i] as const)
+    .sort((a, b) => rank[a[0].severity] - rank[b[0].severity] || a[1] - b[1])
+    .map(([w]) => summaryWarning(w));
   // Bursts of a few messages are sampled too (the runtime times only some messages of a burst): say so
   // when the timeline misses a noticeable part of the messages, not for a handful (`run.detail` is exact).
   if (sampledOut >= DETAIL_SAMPLED_NOTICE.min && sampledOut >= DETAIL_SAMPLED_NOTICE.share * (recorded + sampledOut)) {
@@ -375,7 +397,11 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
   };
 }
 
-function waitTotals(waits: { begin: number; end: number | null; what: string }[], short: Record<string, number>, now: number): Record<string, number> {
+function waitTotals(
+  waits: { begin: number; end: number | null; what: string }[],
+  short: Record<string, number>,
+  now: number,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const w of waits) out[w.what] = (out[w.what] ?? 0) + Math.max(0, (w.end ?? now) - w.begin);
   for (const [what, s] of Object.entries(short)) out[what] = (out[what] ?? 0) + (typeof s === 'number' ? s : 0);
@@ -490,7 +516,7 @@ function summarizeLocks(model: RunModel): SummaryLock[] {
 function summarizePools(model: RunModel): SummaryPool[] {
   const out: SummaryPool[] = [];
   for (const pool of model.pools.values()) {
-    const tasksChannel = pool.tasksChannel !== null ? model.channelOf(pool.tasksChannel)?.id ?? pool.tasksChannel : null;
+    const tasksChannel = pool.tasksChannel !== null ? (model.channelOf(pool.tasksChannel)?.id ?? pool.tasksChannel) : null;
     const tasksByWorker: Record<string, number> = {};
     const chunksByWorker: Record<string, number> = {};
     const busy: Record<string, number> = {};
@@ -533,4 +559,3 @@ function summarizePools(model: RunModel): SummaryPool[] {
   }
   return out;
 }
-

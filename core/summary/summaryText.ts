@@ -3,12 +3,19 @@
 import { formatBytes, formatSecondsPrecise } from '../format';
 import type { Summary, SummaryProcess } from './summary';
 
-
 /** Exit code in words: 0, 1 (ValueError: …), -9 (SIGKILL). */
 export function describeExit(code: number | null, error?: string | null): string {
   if (code === null) return 'still running or unknown';
   if (code < 0) {
-    const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' };
+    const names: Record<number, string> = {
+      1: 'SIGHUP',
+      2: 'SIGINT',
+      6: 'SIGABRT',
+      9: 'SIGKILL',
+      11: 'SIGSEGV',
+      13: 'SIGPIPE',
+      15: 'SIGTERM',
+    };
     return `${code} (killed by ${names[-code] ?? `signal ${-code}`})`;
   }
   return error ? `${code} (${error})` : String(code);
@@ -19,7 +26,8 @@ function processLine(p: SummaryProcess): string {
   if (p.startMethod && p.role !== 'main') parts.push(p.startMethod);
   if (p.target) parts.push(`target ${p.target}`);
   parts.push(`exit ${describeExit(p.exitCode, p.error)}`);
-  if (p.endReason && p.endReason !== 'unknown') parts.push(`ended: ${p.endReason}${p.endDetail && p.endReason !== 'exception' ? ` ${p.endDetail}` : ''}`);
+  if (p.endReason && p.endReason !== 'unknown')
+    parts.push(`ended: ${p.endReason}${p.endDetail && p.endReason !== 'exception' ? ` ${p.endDetail}` : ''}`);
   const s = p.stateSeconds;
   const ready = s.ready ?? 0;
   const blocked = s.blocked ?? 0;
@@ -30,7 +38,8 @@ function processLine(p: SummaryProcess): string {
   if (p.peakPrivateBytes !== null && p.peakPrivateBytes !== undefined) parts.push(`private ${formatBytes(p.peakPrivateBytes)}`);
   if (p.peakRssBytes) parts.push(`rss ${formatBytes(p.peakRssBytes)}`);
   const flags: string[] = [];
-  if (p.orphaned) flags.push(p.adoptedBy !== null ? `ORPHAN (adopted by ${p.adoptedBy}${p.adoptedByName ? ` ${p.adoptedByName}` : ''})` : 'ORPHAN');
+  if (p.orphaned)
+    flags.push(p.adoptedBy !== null ? `ORPHAN (adopted by ${p.adoptedBy}${p.adoptedByName ? ` ${p.adoptedByName}` : ''})` : 'ORPHAN');
   if (!p.joined && p.role === 'process') flags.push('never joined');
   if (flags.length) parts.push(flags.join(', '));
   return parts.join(' · ');
@@ -39,7 +48,7 @@ function processLine(p: SummaryProcess): string {
 export function formatSummary(s: Summary): string {
   const out: string[] = [];
   const r = s.run;
-  const what = r.module !== null ? `-m ${r.module}` : r.script ?? '?';
+  const what = r.module !== null ? `-m ${r.module}` : (r.script ?? '?');
   out.push(`${what} ${r.args.join(' ')}`.trim());
   out.push(
     `  exit ${r.signal ? `signal ${r.signal}` : describeExit(r.exitCode)}${r.stopped ? ' (stopped)' : ''} · wall ${formatSecondsPrecise(r.wallSeconds)} · cpu ${formatSecondsPrecise(r.cpuSeconds)} · speedup ${r.speedup ?? '?'} on ${r.cpuCount} cores${r.efficiency !== null && r.efficiency !== undefined ? ` (efficiency ${Math.round(r.efficiency * 100)}%)` : ''} · ${r.processes} processes · ${r.messages} messages`,
@@ -49,7 +58,8 @@ export function formatSummary(s: Summary): string {
   const byParent = new Map<number | null, SummaryProcess[]>();
   const pids = new Set(s.processes.map((p) => p.pid));
   for (const p of s.processes) {
-    const parent = p.parentPid !== null && pids.has(p.parentPid) ? p.parentPid : p.ppid !== null && pids.has(p.ppid) && p.ppid !== p.pid ? p.ppid : null;
+    const parent =
+      p.parentPid !== null && pids.has(p.parentPid) ? p.parentPid : p.ppid !== null && pids.has(p.ppid) && p.ppid !== p.pid ? p.ppid : null;
     const list = byParent.get(parent) ?? [];
     list.push(p);
     byParent.set(parent, list);
@@ -74,7 +84,12 @@ export function formatSummary(s: Summary): string {
         const lat = f.latencyMeanSeconds !== null ? `, latency mean ${(f.latencyMeanSeconds * 1000).toFixed(2)} ms` : '';
         out.push(`    ${f.from} → ${f.to}: ${f.messages} messages, ${formatBytes(f.bytes)}${lat}`);
       }
-      if (c.methods) out.push(`    calls: ${Object.entries(c.methods).map(([m, n]) => `${m}×${n}`).join(', ')}`);
+      if (c.methods)
+        out.push(
+          `    calls: ${Object.entries(c.methods)
+            .map(([m, n]) => `${m}×${n}`)
+            .join(', ')}`,
+        );
       const byPid = new Map<number, string[]>();
       for (const k of c.calls ?? []) byPid.set(k.pid, [...(byPid.get(k.pid) ?? []), `${k.method}×${k.calls}`]);
       for (const [pid, list] of byPid) out.push(`      by ${pid}: ${list.join(', ')}`);
@@ -85,7 +100,10 @@ export function formatSummary(s: Summary): string {
     out.push('Pools');
     for (const p of s.pools) {
       out.push(`  ${p.kind} ${p.name ?? p.id}: ${p.workers.length} workers, ${p.tasks} tasks in ${p.chunks} chunks`);
-      for (const w of p.workers) out.push(`    worker ${w}: ${p.tasksByWorker[w] ?? 0} tasks, ${p.chunksByWorker[w] ?? 0} chunks, busy ${formatSecondsPrecise(p.busySecondsByWorker[w] ?? 0)}`);
+      for (const w of p.workers)
+        out.push(
+          `    worker ${w}: ${p.tasksByWorker[w] ?? 0} tasks, ${p.chunksByWorker[w] ?? 0} chunks, busy ${formatSecondsPrecise(p.busySecondsByWorker[w] ?? 0)}`,
+        );
     }
   }
   const locks = s.locks.filter((l) => l.acquisitions > 0);
@@ -93,10 +111,15 @@ export function formatSummary(s: Summary): string {
     out.push('');
     out.push('Locks');
     for (const l of locks) {
-      out.push(`  ${l.kind} ${l.name ?? l.id}: ${l.acquisitions} acquisitions, ${l.contended} contended, ${formatSecondsPrecise(l.contendedSeconds)} waiting`);
+      out.push(
+        `  ${l.kind} ${l.name ?? l.id}: ${l.acquisitions} acquisitions, ${l.contended} contended, ${formatSecondsPrecise(l.contendedSeconds)} waiting`,
+      );
       if (l.maxWaiters > 1) out.push(`    up to ${l.maxWaiters} processes waiting at once`);
       for (const h of l.holders ?? []) {
-        if (h.acquisitions || h.holds) out.push(`    ${h.pid}: ${h.acquisitions} acquisitions, ${h.contended} contended, held ${formatSecondsPrecise(h.heldSeconds)} in ${h.holds} recorded holds`);
+        if (h.acquisitions || h.holds)
+          out.push(
+            `    ${h.pid}: ${h.acquisitions} acquisitions, ${h.contended} contended, held ${formatSecondsPrecise(h.heldSeconds)} in ${h.holds} recorded holds`,
+          );
       }
     }
   }
@@ -105,7 +128,9 @@ export function formatSummary(s: Summary): string {
     out.push('Shared memory (no messages: processes read and write the same bytes)');
     for (const x of s.shared) {
       const len = x.length !== null ? `[${x.length}]` : '';
-      out.push(`  ${x.kind} ${x.name ?? '(unnamed)'}: '${x.typecode ?? '?'}'${len}${x.bytes !== null && x.bytes !== undefined ? `, ${formatBytes(x.bytes)}` : ''}${x.lock ? ', with a lock' : x.lock === false ? ', no lock' : ''}`);
+      out.push(
+        `  ${x.kind} ${x.name ?? '(unnamed)'}: '${x.typecode ?? '?'}'${len}${x.bytes !== null && x.bytes !== undefined ? `, ${formatBytes(x.bytes)}` : ''}${x.lock ? ', with a lock' : x.lock === false ? ', no lock' : ''}`,
+      );
     }
   }
   if (s.warnings.length) {
@@ -115,7 +140,9 @@ export function formatSummary(s: Summary): string {
     const sorted = [...s.warnings].sort((a, b) => (order[a.severity] ?? 1) - (order[b.severity] ?? 1));
     for (const w of sorted) {
       const where = w.file ? ` at ${w.file}${w.line ? `:${w.line}` : ''}` : '';
-      out.push(`  ${w.severity === 'error' ? 'ERROR ' : w.severity === 'info' ? 'info ' : ''}[${w.kind}]${w.pid !== null ? ` pid ${w.pid}` : ''}${where}`);
+      out.push(
+        `  ${w.severity === 'error' ? 'ERROR ' : w.severity === 'info' ? 'info ' : ''}[${w.kind}]${w.pid !== null ? ` pid ${w.pid}` : ''}${where}`,
+      );
       out.push(`    ${w.message}`);
     }
   }

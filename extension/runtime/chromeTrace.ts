@@ -70,10 +70,28 @@ export function chromeTrace(model: RunModel, options: { samples?: boolean } = {}
       if (b.what) args.what = b.what;
       if (b.ref) args.on = names.refName(b.what ?? '', b.ref);
       if (b.detail) args.detail = b.detail;
-      ev.push({ name, cat: HELPER_ROLES.has(p.role) ? 'state,helper' : 'state', ph: 'X', pid: p.pid, tid: p.pid, ts: us(b.begin), dur: us(b.end - b.begin), args });
+      ev.push({
+        name,
+        cat: HELPER_ROLES.has(p.role) ? 'state,helper' : 'state',
+        ph: 'X',
+        pid: p.pid,
+        tid: p.pid,
+        ts: us(b.begin),
+        dur: us(b.end - b.begin),
+        args,
+      });
     }
     if (p.endedAt !== null) {
-      ev.push({ name: p.exitCode !== null ? `exit ${p.exitCode}` : 'ended', cat: 'lifecycle', ph: 'i', s: 't', pid: p.pid, tid: p.pid, ts: us(p.endedAt), args: { exitCode: p.exitCode, error: p.error } });
+      ev.push({
+        name: p.exitCode !== null ? `exit ${p.exitCode}` : 'ended',
+        cat: 'lifecycle',
+        ph: 'i',
+        s: 't',
+        pid: p.pid,
+        tid: p.pid,
+        ts: us(p.endedAt),
+        args: { exitCode: p.exitCode, error: p.error },
+      });
     }
   });
 
@@ -103,7 +121,17 @@ export function chromeTrace(model: RunModel, options: { samples?: boolean } = {}
     const id = i + 1;
     const sent = Math.min(m.sentAt, m.t);
     ev.push({ name, cat: 'message', ph: 's', id, pid: m.from, tid: m.from, ts: us(sent), args: { bytes: m.bytes, tag: m.tag } });
-    ev.push({ name, cat: 'message', ph: 'f', bp: 'e', id, pid: m.to, tid: m.to, ts: us(m.t), args: { bytes: m.bytes, latencyMs: Math.round((m.t - sent) * 1e6) / 1e3 } });
+    ev.push({
+      name,
+      cat: 'message',
+      ph: 'f',
+      bp: 'e',
+      id,
+      pid: m.to,
+      tid: m.to,
+      ts: us(m.t),
+      args: { bytes: m.bytes, latencyMs: Math.round((m.t - sent) * 1e6) / 1e3 },
+    });
   });
 
   if (options.samples !== false) {

@@ -13,6 +13,7 @@
  * stdout and stderr are this process's own, so they outlive this process.
  */
 
+import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_HANG_SECONDS } from '../../core/insights/shared';
@@ -78,7 +79,13 @@ Two recordings side by side (B ÷ A); --json prints forkscope.compare/1,
 --html writes a self-contained page.
 `;
 
-const VERB_USAGE: Record<string, string> = { record: RECORD_USAGE, summary: SUMMARY_USAGE, report: REPORT_USAGE, export: EXPORT_USAGE, compare: COMPARE_USAGE };
+const VERB_USAGE: Record<string, string> = {
+  record: RECORD_USAGE,
+  summary: SUMMARY_USAGE,
+  report: REPORT_USAGE,
+  export: EXPORT_USAGE,
+  compare: COMPARE_USAGE,
+};
 
 const USAGE = `Forkscope ${FORKSCOPE_VERSION}: see a Python multiprocessing run.
 
@@ -153,7 +160,8 @@ function intOption(name: string, value: string | undefined, min: number): number
 
 function secondsOption(name: string, value: string | undefined): number {
   const n = Number(value);
-  if (value === undefined || value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${name} takes a number of seconds ≥ 0 (0 turns it off).`);
+  if (value === undefined || value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new UsageError(`${name} takes a number of seconds ≥ 0 (0 turns it off).`);
   return n;
 }
 
@@ -205,7 +213,8 @@ export function parseRecordArgs(argv: string[], env: NodeJS.ProcessEnv = process
   }
   let rest = argv.slice(i);
   if (rest.length && rest[0] !== '-m' && isInterpreterWord(rest[0], env, cwd)) {
-    if (a.python !== null) throw new UsageError(`The interpreter is named twice (--python ${a.python} and ${rest[0]} after --): name it once.`);
+    if (a.python !== null)
+      throw new UsageError(`The interpreter is named twice (--python ${a.python} and ${rest[0]} after --): name it once.`);
     a.python = rest[0];
     a.pythonAfterDashes = true;
     const parsed = parsePythonOptions(rest.slice(1));
@@ -258,7 +267,8 @@ export function parsePythonOptions(words: string[]): { options: string[]; rest: 
         options.push(w, v);
         continue;
       }
-      if (w === '--help' || w === '--version' || w === '--help-all' || w.startsWith('--help-')) throw new UsageError(`python ${w}: that prints Python’s own text: there is nothing to record.`);
+      if (w === '--help' || w === '--version' || w === '--help-all' || w.startsWith('--help-'))
+        throw new UsageError(`python ${w}: that prints Python’s own text: there is nothing to record.`);
       throw new UsageError(`Python option ${w} is not supported under forkscope record.`);
     }
     for (let k = 1; k < w.length; k++) {
@@ -419,7 +429,10 @@ async function record(argv: string[]): Promise<number> {
   // A shim in front of Python (pyenv, asdf, a wrapper) is resolved once and cached: the run starts when Python does.
   const resolution = await resolvePython(python, { env: baseEnv ?? process.env, cwd });
   if (resolution.source === 'not-found' && !ipc) {
-    throw new CliError(`Python interpreter "${python}" was not found. Install Python 3.9 or newer, or name one with --python /path/to/python (or after --: forkscope record -- /path/to/python SCRIPT.py).`, 127);
+    throw new CliError(
+      `Python interpreter "${python}" was not found. Install Python 3.9 or newer, or name one with --python /path/to/python (or after --: forkscope record -- /path/to/python SCRIPT.py).`,
+      127,
+    );
   }
   let runEnv = baseEnv;
   if (Object.keys(resolution.envSet).length || resolution.envUnset.length || resolution.pwdIsCwd) {
@@ -522,7 +535,14 @@ async function record(argv: string[]): Promise<number> {
   if (ipc) {
     send({
       type: 'end',
-      result: { exitCode: result.exitCode, signal: result.signal, stopped: result.stopped, recording: result.recording, launchError: result.launchError, summary: result.summary },
+      result: {
+        exitCode: result.exitCode,
+        signal: result.signal,
+        stopped: result.stopped,
+        recording: result.recording,
+        launchError: result.launchError,
+        summary: result.summary,
+      },
     });
     // Let the end message leave, then let go of the channel (an open IPC channel keeps this process alive).
     await new Promise((r) => setTimeout(r, 20));
@@ -542,7 +562,7 @@ async function record(argv: string[]): Promise<number> {
 }
 
 function os_signal(sig: NodeJS.Signals): number | undefined {
-  return (require('node:os') as typeof import('node:os')).constants.signals[sig];
+  return os.constants.signals[sig];
 }
 
 function summary(argv: string[]): number {
@@ -562,9 +582,28 @@ function summary(argv: string[]): number {
   const rec = parseRecording(text, file);
   const model = RunReducer.fromRecords(rec.header, rec.records);
   const s = summarize(model);
-  if (rec.truncated) s.warnings.push(summaryWarning(makeWarning('recording-truncated', null, `${file} ends mid-line (the recorder was cut off); everything before the cut was loaded.`, s.run.wallSeconds)));
+  if (rec.truncated)
+    s.warnings.push(
+      summaryWarning(
+        makeWarning(
+          'recording-truncated',
+          null,
+          `${file} ends mid-line (the recorder was cut off); everything before the cut was loaded.`,
+          s.run.wallSeconds,
+        ),
+      ),
+    );
   if (!rec.records.some((r) => r[0] === 'end')) {
-    s.warnings.push(summaryWarning(makeWarning('recording-unfinished', null, `${file} has no end record: the run was still going or the recorder was killed. It shows the run up to the last record.`, s.run.wallSeconds)));
+    s.warnings.push(
+      summaryWarning(
+        makeWarning(
+          'recording-unfinished',
+          null,
+          `${file} has no end record: the run was still going or the recorder was killed. It shows the run up to the last record.`,
+          s.run.wallSeconds,
+        ),
+      ),
+    );
   }
   process.stdout.write(json ? JSON.stringify(s, null, 2) + '\n' : formatSummary(s));
   return 0;
@@ -590,17 +629,23 @@ function fileAndOutput(argv: string[], flag: string, usage: string): { file: str
 function report(argv: string[]): number {
   const { file, out } = fileAndOutput(argv, '--html', 'Name one recording and the page: forkscope report FILE --html OUT.html');
   const bytes = writeReport(file, out);
-  if (process.stderr.isTTY) process.stderr.write(`forkscope: report of ${file} → ${out} (${Math.round(bytes / 1024)} KiB, opens offline in any browser)\n`);
+  if (process.stderr.isTTY)
+    process.stderr.write(`forkscope: report of ${file} → ${out} (${Math.round(bytes / 1024)} KiB, opens offline in any browser)\n`);
   return 0;
 }
 
 function exportTrace(argv: string[]): number {
-  const { file, out } = fileAndOutput(argv, '--chrome-trace', 'Name one recording and the trace file: forkscope export FILE --chrome-trace OUT.json');
+  const { file, out } = fileAndOutput(
+    argv,
+    '--chrome-trace',
+    'Name one recording and the trace file: forkscope export FILE --chrome-trace OUT.json',
+  );
   checkOutput(path.resolve(out), 'the trace');
   const rec = parseRecording(readRecordingText(file), file);
   const model = RunReducer.fromRecords(rec.header, rec.records);
   fs.writeFileSync(out, JSON.stringify(chromeTrace(model)));
-  if (process.stderr.isTTY) process.stderr.write(`forkscope: Chrome trace of ${file} → ${out} (open it in ui.perfetto.dev or chrome://tracing)\n`);
+  if (process.stderr.isTTY)
+    process.stderr.write(`forkscope: Chrome trace of ${file} → ${out} (open it in ui.perfetto.dev or chrome://tracing)\n`);
   return 0;
 }
 
@@ -620,13 +665,15 @@ function compare(argv: string[]): number {
     else if (a.startsWith('--')) throw new UsageError(`Unknown option ${a}.`);
     else files.push(a);
   }
-  if (files.length !== 2) throw new UsageError(`compare takes two recordings: name exactly two recordings, A then B (${usage.replace('Usage: ', '')})`);
+  if (files.length !== 2)
+    throw new UsageError(`compare takes two recordings: name exactly two recordings, A then B (${usage.replace('Usage: ', '')})`);
   const runs = loadRuns([files[0], files[1]]);
   const c = compareRuns(runs);
   process.stdout.write(json ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c));
   if (html) {
     const bytes = writeComparePage(runs, html);
-    if (process.stderr.isTTY) process.stderr.write(`forkscope: comparison → ${html} (${Math.round(bytes / 1024)} KiB, opens offline in any browser)\n`);
+    if (process.stderr.isTTY)
+      process.stderr.write(`forkscope: comparison → ${html} (${Math.round(bytes / 1024)} KiB, opens offline in any browser)\n`);
   }
   return 0;
 }
@@ -636,7 +683,8 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     // `VERB --help` / `VERB -h` (record's own options are read by its parser: after -- they belong to the script).
-    if (command && command !== 'record' && VERB_USAGE[command] && rest.some((x) => x === '--help' || x === '-h')) throw new HelpRequested(command);
+    if (command && command !== 'record' && VERB_USAGE[command] && rest.some((x) => x === '--help' || x === '-h'))
+      throw new HelpRequested(command);
     switch (command) {
       case 'record':
         return await record(rest);
@@ -659,7 +707,8 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? 2 : 0;
       case 'help': {
         const verb = rest[0];
-        if (verb !== undefined && !VERB_USAGE[verb]) throw new UsageError(`No help for "${verb}": the verbs are ${Object.keys(VERB_USAGE).join(', ')}.`);
+        if (verb !== undefined && !VERB_USAGE[verb])
+          throw new UsageError(`No help for "${verb}": the verbs are ${Object.keys(VERB_USAGE).join(', ')}.`);
         process.stdout.write(usageOf(verb ?? null));
         return 0;
       }
@@ -691,7 +740,9 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err.code === 'string' && typeof err.path === 'string') {
       // A file the system refused (permissions, a full disk…): one line, not a stack.
-      process.stderr.write(`forkscope: ${err.path}: ${err.code === 'ENOENT' ? 'no such file or folder' : err.code === 'EACCES' ? 'permission denied' : err.code}.\n`);
+      process.stderr.write(
+        `forkscope: ${err.path}: ${err.code === 'ENOENT' ? 'no such file or folder' : err.code === 'EACCES' ? 'permission denied' : err.code}.\n`,
+      );
       return 1;
     }
     throw e;

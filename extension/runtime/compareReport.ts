@@ -5,7 +5,6 @@
  * the figures, busy time per worker, and both timelines on one time axis.
  */
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compareSummaries, type Comparison } from '../../core/summary/compare';
 import { RunReducer } from '../../core/model/reducer';
@@ -24,7 +23,8 @@ export interface LoadedRun {
 export function loadRuns(files: [string, string]): [LoadedRun, LoadedRun] {
   const labels = files.map((f) => path.basename(f));
   // Two files of the same name: tell them apart by their folders.
-  if (labels[0] === labels[1]) for (let i = 0; i < 2; i++) labels[i] = path.join(path.basename(path.dirname(path.resolve(files[i]))), labels[i]);
+  if (labels[0] === labels[1])
+    for (let i = 0; i < 2; i++) labels[i] = path.join(path.basename(path.dirname(path.resolve(files[i]))), labels[i]);
   return files.map((file, i) => {
     const text = readRecordingText(file);
     parseRecording(text, file);

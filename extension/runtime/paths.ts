@@ -10,7 +10,11 @@ export const FORKSCOPE_VERSION: string = typeof __FORKSCOPE_VERSION__ === 'strin
 
 /** Folder holding forkscope_launch.py and the forkscope_runtime package (shipped as source). */
 export function pythonRoot(): string {
-  const candidates = [path.join(__dirname, '..', 'extension', 'python'), path.join(__dirname, '..', 'python'), path.join(__dirname, 'python')];
+  const candidates = [
+    path.join(__dirname, '..', 'extension', 'python'),
+    path.join(__dirname, '..', 'python'),
+    path.join(__dirname, 'python'),
+  ];
   for (const c of candidates) if (fs.existsSync(path.join(c, 'forkscope_launch.py'))) return c;
   return candidates[0];
 }

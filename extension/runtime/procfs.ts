@@ -34,7 +34,10 @@ let unitsAsked = false;
 export function confirmProcUnits(): void {
   if (unitsAsked || !hasProcfs) return;
   unitsAsked = true;
-  for (const [name, key] of [['CLK_TCK', 'ticks'], ['PAGESIZE', 'page']] as const) {
+  for (const [name, key] of [
+    ['CLK_TCK', 'ticks'],
+    ['PAGESIZE', 'page'],
+  ] as const) {
     try {
       execFile('getconf', [name], (err, stdout) => {
         const n = Number(String(stdout).trim());
@@ -299,7 +302,10 @@ export function zombieExitCode(pid: number): number | null {
   try {
     const text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
     const close = text.lastIndexOf(')');
-    const f = text.slice(close + 2).trim().split(' ');
+    const f = text
+      .slice(close + 2)
+      .trim()
+      .split(' ');
     if (f[0] !== 'Z' || f.length < 50) return null;
     const status = Number(f[49]);
     if (!Number.isInteger(status) || status < 0) return null;

@@ -98,7 +98,8 @@ export function fileKind(file: string): { kind: 'binary' | 'script' | 'text' | '
     const magic = n >= 4 ? head.readUInt32BE(0) : 0;
     if ([0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(magic)) return { kind: 'binary', shebang: null };
     if (n >= 2 && head[0] === 0x4d && head[1] === 0x5a) return { kind: 'binary', shebang: null }; // MZ (Windows)
-    if (n >= 2 && head[0] === 0x23 && head[1] === 0x21) return { kind: 'script', shebang: head.toString('utf8').split('\n')[0].slice(2).trim() };
+    if (n >= 2 && head[0] === 0x23 && head[1] === 0x21)
+      return { kind: 'script', shebang: head.toString('utf8').split('\n')[0].slice(2).trim() };
     return { kind: 'text', shebang: null };
   } catch {
     return { kind: 'unreadable', shebang: null };
@@ -201,7 +202,8 @@ function cacheKey(found: string, cwd: string, env: NodeJS.ProcessEnv): string {
 }
 
 function valid(e: CacheEntry): boolean {
-  if (!e || typeof e.executable !== 'string' || !Array.isArray(e.watch) || !Array.isArray(e.envUnset) || typeof e.pwdIsCwd !== 'boolean') return false; // (entries older than envUnset: probed again)
+  if (!e || typeof e.executable !== 'string' || !Array.isArray(e.watch) || !Array.isArray(e.envUnset) || typeof e.pwdIsCwd !== 'boolean')
+    return false; // (entries older than envUnset: probed again)
   if (mtime(e.executable) === null) return false;
   return e.watch.every(([f, m]) => mtime(f) === m);
 }
@@ -244,7 +246,11 @@ const SHELL_NOISE = new Set(['_', 'SHLVL', 'PWD', 'OLDPWD']);
  * skipped. A shell variable the shim changes (`SHLVL`, `_` set to the last command) is not followed: the script
  * would see the value of whichever shell ran last, not the user's.
  */
-function envChanges(before: NodeJS.ProcessEnv, after: Record<string, string>, cwd: string): { set: Record<string, string>; unset: string[]; pwdIsCwd: boolean } | string {
+function envChanges(
+  before: NodeJS.ProcessEnv,
+  after: Record<string, string>,
+  cwd: string,
+): { set: Record<string, string>; unset: string[]; pwdIsCwd: boolean } | string {
   const set: Record<string, string> = {};
   const unset: string[] = [];
   let pwdIsCwd = false;
@@ -261,7 +267,8 @@ function envChanges(before: NodeJS.ProcessEnv, after: Record<string, string>, cw
       continue;
     }
     if (SHIM_VAR.test(k) && b !== undefined) set[k] = b;
-    else if (k === 'PATH' && a !== undefined && b !== undefined && b.endsWith(a)) set[k] = b; // entries put in front
+    else if (k === 'PATH' && a !== undefined && b !== undefined && b.endsWith(a))
+      set[k] = b; // entries put in front
     else return `it changes ${k} for the script`;
   }
   return { set, unset, pwdIsCwd };
@@ -274,7 +281,12 @@ function envChanges(before: NodeJS.ProcessEnv, after: Record<string, string>, cw
 export async function resolvePython(command: string, o: ResolveOptions = {}): Promise<PythonResolution> {
   const env = o.env ?? process.env;
   const cwd = o.cwd ?? process.cwd();
-  const plain = (source: PythonResolution['source'], found: string | null, reason: string | null = null, version: string | null = null): PythonResolution => ({
+  const plain = (
+    source: PythonResolution['source'],
+    found: string | null,
+    reason: string | null = null,
+    version: string | null = null,
+  ): PythonResolution => ({
     executable: command,
     found,
     resolved: false,
@@ -298,7 +310,18 @@ export async function resolvePython(command: string, o: ResolveOptions = {}): Pr
   const hit = cache.entries[key];
   if (hit && valid(hit)) {
     const same = hit.executable === found;
-    return { executable: same ? command : hit.executable, found, resolved: !same, options: hit.options, envSet: hit.envSet, envUnset: hit.envUnset ?? [], pwdIsCwd: hit.pwdIsCwd ?? false, version: hit.version, source: 'cache', reason: null };
+    return {
+      executable: same ? command : hit.executable,
+      found,
+      resolved: !same,
+      options: hit.options,
+      envSet: hit.envSet,
+      envUnset: hit.envUnset ?? [],
+      pwdIsCwd: hit.pwdIsCwd ?? false,
+      version: hit.version,
+      source: 'cache',
+      reason: null,
+    };
   }
 
   const out = await probe(found, cwd, env);
@@ -312,7 +335,12 @@ export async function resolvePython(command: string, o: ResolveOptions = {}): Pr
   // Options the wrapper adds before `-c` (sys.orig_argv, 3.10+): kept.
   const argv = Array.isArray(out.argv) ? out.argv : null;
   const options = argv && argv.length >= 3 && argv[argv.length - 2] === '-c' ? argv.slice(1, -2) : [];
-  const same = path.resolve(exe) === found && options.length === 0 && Object.keys(changes.set).length === 0 && changes.unset.length === 0 && !changes.pwdIsCwd;
+  const same =
+    path.resolve(exe) === found &&
+    options.length === 0 &&
+    Object.keys(changes.set).length === 0 &&
+    changes.unset.length === 0 &&
+    !changes.pwdIsCwd;
   const entry: CacheEntry = {
     executable: same ? found : exe,
     options,
@@ -325,5 +353,16 @@ export async function resolvePython(command: string, o: ResolveOptions = {}): Pr
   };
   cache.entries[key] = entry;
   writeCache(file, cache);
-  return { executable: same ? command : exe, found, resolved: !same, options, envSet: changes.set, envUnset: changes.unset, pwdIsCwd: changes.pwdIsCwd, version, source: 'probe', reason: null };
+  return {
+    executable: same ? command : exe,
+    found,
+    resolved: !same,
+    options,
+    envSet: changes.set,
+    envUnset: changes.unset,
+    pwdIsCwd: changes.pwdIsCwd,
+    version,
+    source: 'probe',
+    reason: null,
+  };
 }

@@ -15,7 +15,11 @@ export class ReportError extends Error {}
 /** Where the webview bundle is: next to the CLI bundle (dist/), or named by FORKSCOPE_WEBVIEW_BUNDLE. */
 export function webviewBundlePath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.FORKSCOPE_WEBVIEW_BUNDLE) return env.FORKSCOPE_WEBVIEW_BUNDLE;
-  const candidates = [path.join(__dirname, 'webview.js'), path.join(__dirname, '..', '..', 'dist', 'webview.js'), path.join(__dirname, '..', 'dist', 'webview.js')];
+  const candidates = [
+    path.join(__dirname, 'webview.js'),
+    path.join(__dirname, '..', '..', 'dist', 'webview.js'),
+    path.join(__dirname, '..', 'dist', 'webview.js'),
+  ];
   return candidates.find((c) => fs.existsSync(c)) ?? candidates[0];
 }
 

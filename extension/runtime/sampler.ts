@@ -77,10 +77,17 @@ export class ProcessSampler {
         // First sight: its share of a core since it started (its age from the boot clock), not 0.
         if (uptime === undefined) uptime = uptimeSeconds();
         const age = uptime !== null ? uptime - st.startTicks / procUnits.ticks : 0;
-        if (age >= 0.02) cpu = Math.min(100 * 64, ((st.cpuTicks / procUnits.ticks) / age) * 100);
+        if (age >= 0.02) cpu = Math.min(100 * 64, (st.cpuTicks / procUnits.ticks / age) * 100);
       }
       this.previous.set(pid, { cpuTicks: st.cpuTicks, at: now });
-      rows.push([pid, Math.round(Math.max(0, cpu) * 10) / 10, st.rssPages * procUnits.page, st.state, st.ppid, st.cpuTicks / procUnits.ticks]);
+      rows.push([
+        pid,
+        Math.round(Math.max(0, cpu) * 10) / 10,
+        st.rssPages * procUnits.page,
+        st.state,
+        st.ppid,
+        st.cpuTicks / procUnits.ticks,
+      ]);
     }
     this.addMemory(rows);
     return rows;
@@ -130,7 +137,14 @@ export class ProcessSampler {
       if (!u) continue;
       const st = this.stat.read(pid); // the state letter where /proc exists
       if (st && !this.sameStart(pid, st.startTicks)) continue;
-      rows.push([pid, Math.round(u.cpu * 10) / 10, u.memory, st ? st.state : null, st ? st.ppid : (u.ppid ?? null), Math.round(u.ctime) / 1000]);
+      rows.push([
+        pid,
+        Math.round(u.cpu * 10) / 10,
+        u.memory,
+        st ? st.state : null,
+        st ? st.ppid : (u.ppid ?? null),
+        Math.round(u.ctime) / 1000,
+      ]);
     }
     return rows;
   }

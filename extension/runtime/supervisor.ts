@@ -151,7 +151,13 @@ export class RunSupervisor {
       onRefused: (reason) => {
         if (this.refusedWarned) return;
         this.refusedWarned = true;
-        this.record(['warn', this.now(), 'refused-connection', null, `A connection to the event socket was refused (${reason}); nothing it sent was recorded.`]);
+        this.record([
+          'warn',
+          this.now(),
+          'refused-connection',
+          null,
+          `A connection to the event socket was refused (${reason}); nothing it sent was recorded.`,
+        ]);
       },
     });
 
@@ -168,7 +174,9 @@ export class RunSupervisor {
     const launcher = path.join(pythonRoot(), 'forkscope_launch.py');
     const argv = [
       ...(this.options.pythonArgs ?? []),
-      ...(this.options.module !== null ? [launcher, '-m', this.options.module, ...this.options.args] : [launcher, this.options.script ?? '', ...this.options.args]),
+      ...(this.options.module !== null
+        ? [launcher, '-m', this.options.module, ...this.options.args]
+        : [launcher, this.options.script ?? '', ...this.options.args]),
     ];
     const binary = this.options.executable ?? this.options.python;
     const env = { ...(this.options.env ?? process.env), FORKSCOPE_RUNTIME: JSON.stringify(runtimeConfig) };
@@ -188,7 +196,9 @@ export class RunSupervisor {
         return;
       }
       this.child = child;
-      child.once('error', (e: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error: launchMessage(this.options.python, e) }));
+      child.once('error', (e: NodeJS.ErrnoException) =>
+        resolve({ code: null, signal: null, error: launchMessage(this.options.python, e) }),
+      );
       child.once('exit', (code, signal) => resolve({ code, signal, error: null }));
       if (child.pid !== undefined) this.record(['spawned', this.now(), child.pid]);
     });
@@ -241,7 +251,13 @@ export class RunSupervisor {
     this.record(['end', this.now(), { exitCode: result.code, signal: result.signal, stopped: this.stopped }]);
     this.writer.close();
     if (this.writer.error) {
-      this.reducer.apply(['warn', this.now(), 'recording-incomplete', null, `Writing ${this.options.out} failed (${this.writer.error.message}); the recording holds what was written before.`]);
+      this.reducer.apply([
+        'warn',
+        this.now(),
+        'recording-incomplete',
+        null,
+        `Writing ${this.options.out} failed (${this.writer.error.message}); the recording holds what was written before.`,
+      ]);
     }
     this.sampler.close();
     await this.server.close();
@@ -350,7 +366,14 @@ export class RunSupervisor {
           const code = zombieExitCode(c);
           if (code === null) continue;
           fork = readComm(c) !== null && readComm(c) === readComm(pid);
-          this.record(['child', this.now(), c, pid, fork ? [] : [readComm(c) ?? `pid ${c}`], ...(fork ? [{ fork: true }] : [])] as RecordLine);
+          this.record([
+            'child',
+            this.now(),
+            c,
+            pid,
+            fork ? [] : [readComm(c) ?? `pid ${c}`],
+            ...(fork ? [{ fork: true }] : []),
+          ] as RecordLine);
           this.zombieCodes.add(c);
           this.record(['exitcode', this.now(), c, code]);
           continue;
@@ -358,7 +381,14 @@ export class RunSupervisor {
         // The same command line as its parent: a fork that has not connected (yet, or ever: os._exit before its first flush).
         parentArgv ??= readCmdline(pid);
         fork = parentArgv !== null && argv.length === parentArgv.length && argv.every((a, i) => a === parentArgv![i]);
-        this.record(['child', this.now(), c, pid, argv.slice(0, 64).map((a) => (a.length > 4096 ? a.slice(0, 4096) : a)), ...(fork ? [{ fork: true }] : [])] as RecordLine);
+        this.record([
+          'child',
+          this.now(),
+          c,
+          pid,
+          argv.slice(0, 64).map((a) => (a.length > 4096 ? a.slice(0, 4096) : a)),
+          ...(fork ? [{ fork: true }] : []),
+        ] as RecordLine);
       }
     }
   }
@@ -399,7 +429,14 @@ export class RunSupervisor {
     for (const w of hangs) {
       if (this.hangsReported.some((r) => sameHang(r, w))) continue;
       this.hangsReported.push(w);
-      this.record(['warn', this.now(), w.kind, w.pid, w.message, { pids: w.pids, severity: w.severity, ref: w.ref, file: w.file, line: w.line, since: w.since }]);
+      this.record([
+        'warn',
+        this.now(),
+        w.kind,
+        w.pid,
+        w.message,
+        { pids: w.pids, severity: w.severity, ref: w.ref, file: w.file, line: w.line, since: w.since },
+      ]);
       this.writer?.flush();
     }
   }
@@ -511,8 +548,14 @@ function unsupportedPython(python: string): Promise<string | null> {
       const m = /Python (\d+)\.(\d+)(?:\.\d+)?\S*/.exec(text);
       const need = `Forkscope needs Python ${MIN_PYTHON.join('.')} or newer`;
       const fix = 'name one with --python /path/to/python3 (in VS Code: the forkscope.pythonPath setting)';
-      if (!m) resolve(err ? null : `"${python}" does not say which Python it is (${JSON.stringify(text.split('\n')[0] ?? '')}); ${need}: ${fix}. Nothing was recorded.`);
-      else if (Number(m[1]) * 1000 + Number(m[2]) < MIN_PYTHON[0] * 1000 + MIN_PYTHON[1]) resolve(`"${python}" is ${m[0]}; ${need}: ${fix}. Nothing was recorded.`);
+      if (!m)
+        resolve(
+          err
+            ? null
+            : `"${python}" does not say which Python it is (${JSON.stringify(text.split('\n')[0] ?? '')}); ${need}: ${fix}. Nothing was recorded.`,
+        );
+      else if (Number(m[1]) * 1000 + Number(m[2]) < MIN_PYTHON[0] * 1000 + MIN_PYTHON[1])
+        resolve(`"${python}" is ${m[0]}; ${need}: ${fix}. Nothing was recorded.`);
       else resolve(null);
     });
   });

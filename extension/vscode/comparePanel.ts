@@ -64,7 +64,11 @@ export class ComparePanel extends Disposable {
     this.stats.readyCount++;
     const message: ToWebview = {
       type: 'compare',
-      runs: [0, 1].map((i) => ({ title: this.labels[i], header: this.runs[i].recording.header, records: this.runs[i].recording.records })) as [
+      runs: [0, 1].map((i) => ({
+        title: this.labels[i],
+        header: this.runs[i].recording.header,
+        records: this.runs[i].recording.records,
+      })) as [
         { title: string; header: ParsedRecording['header']; records: ParsedRecording['records'] },
         { title: string; header: ParsedRecording['header']; records: ParsedRecording['records'] },
       ],
@@ -112,10 +116,15 @@ export class ComparePanels extends Disposable {
       void vscode.window.showErrorMessage(`Forkscope: cannot compare: ${e instanceof Error ? e.message : String(e)}`);
       return null;
     }
-    const panel = vscode.window.createWebviewPanel(COMPARE_PANEL, `Compare: ${runs[0].label} vs ${runs[1].label}`, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist')],
-    });
+    const panel = vscode.window.createWebviewPanel(
+      COMPARE_PANEL,
+      `Compare: ${runs[0].label} vs ${runs[1].label}`,
+      vscode.ViewColumn.Active,
+      {
+        enableScripts: true,
+        localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist')],
+      },
+    );
     const view = new ComparePanel(panel, this.extensionUri, runs);
     this.open.add(view);
     panel.onDidDispose(() => {

@@ -48,7 +48,14 @@ class ForkscopeDebugAdapter implements vscode.DebugAdapter {
   }
 
   private respond(req: DapRequest, body: Record<string, unknown> = {}, error?: string): void {
-    this.send({ type: 'response', request_seq: req.seq, command: req.command, success: !error, ...(error ? { message: error } : {}), body });
+    this.send({
+      type: 'response',
+      request_seq: req.seq,
+      command: req.command,
+      success: !error,
+      ...(error ? { message: error } : {}),
+      body,
+    });
   }
 
   private event(event: string, body: Record<string, unknown> = {}): void {
@@ -126,8 +133,14 @@ class ForkscopeDebugAdapter implements vscode.DebugAdapter {
     this.output('console', `Forkscope: recording ${path.basename(program)} (${run.request.python}) → ${run.request.out}\n`);
     this.subs.push(
       run.onDidEnd((end) => {
-        const how = end.supervisorError ?? end.launchError ?? (end.stopped ? 'stopped' : end.signal ? `killed by ${end.signal}` : `exited with code ${end.exitCode}`);
-        this.output('console', `Forkscope: ${path.basename(program)} ${how}${end.summary ? ` · ${end.summary.run.processes} processes, ${end.summary.run.messages} messages` : ''}\n`);
+        const how =
+          end.supervisorError ??
+          end.launchError ??
+          (end.stopped ? 'stopped' : end.signal ? `killed by ${end.signal}` : `exited with code ${end.exitCode}`);
+        this.output(
+          'console',
+          `Forkscope: ${path.basename(program)} ${how}${end.summary ? ` · ${end.summary.run.processes} processes, ${end.summary.run.messages} messages` : ''}\n`,
+        );
         this.terminate(end.exitCode ?? 1);
       }),
     );
@@ -160,7 +173,10 @@ export class ForkscopeDebugType extends Disposable implements vscode.DebugConfig
     return [{ type: DEBUG_TYPE, request: 'launch', name: 'Forkscope: Run Current File', program: '${file}', cwd: '${workspaceFolder}' }];
   }
 
-  resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.ProviderResult<vscode.DebugConfiguration> {
+  resolveDebugConfiguration(
+    _folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): vscode.ProviderResult<vscode.DebugConfiguration> {
     // F5 with no launch.json: run the Python file in the editor.
     if (!config.type && !config.request && !config.name) {
       const editor = vscode.window.activeTextEditor;

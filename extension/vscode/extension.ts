@@ -97,7 +97,9 @@ class ForkscopeExtension extends Disposable {
       registerCommand(Commands.openInspector, () => {
         const s = this.runs.shownSession;
         if (!s) {
-          void vscode.window.showInformationMessage('Forkscope: nothing to inspect yet. Run a Python file with Forkscope, or open a .forkscope recording.');
+          void vscode.window.showInformationMessage(
+            'Forkscope: nothing to inspect yet. Run a Python file with Forkscope, or open a .forkscope recording.',
+          );
           return;
         }
         this.inspector.show(this.runs.sourceOf(s), true, false);
@@ -107,17 +109,28 @@ class ForkscopeExtension extends Disposable {
       registerCommand(Commands.openRecording, async (uri) => {
         let target = uri instanceof vscode.Uri ? uri : undefined;
         if (!target) {
-          const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Forkscope recordings': ['forkscope'] }, openLabel: 'Open Recording' });
+          const picked = await vscode.window.showOpenDialog({
+            canSelectMany: false,
+            filters: { 'Forkscope recordings': ['forkscope'] },
+            openLabel: 'Open Recording',
+          });
           target = picked?.[0];
         }
         if (target) await vscode.commands.executeCommand('vscode.openWith', target, CUSTOM_EDITOR);
       }),
     );
-    r(registerCommand(Commands.openSamples, (target, options) => openSamples(this.context.extensionPath, target instanceof vscode.Uri ? target : undefined, options)));
+    r(
+      registerCommand(Commands.openSamples, (target, options) =>
+        openSamples(this.context.extensionPath, target instanceof vscode.Uri ? target : undefined, options),
+      ),
+    );
     r(registerCommand(Commands.showOutput, () => this.runs.output.show(true)));
     r(
       registerCommand(Commands.compareRecordings, async (clicked, selected) => {
-        const pair = await this.compare.pick(clicked instanceof vscode.Uri ? clicked : undefined, Array.isArray(selected) ? selected : undefined);
+        const pair = await this.compare.pick(
+          clicked instanceof vscode.Uri ? clicked : undefined,
+          Array.isArray(selected) ? selected : undefined,
+        );
         return pair ? this.compare.show(pair[0], pair[1]) : null;
       }),
     );
@@ -170,13 +183,22 @@ class ForkscopeExtension extends Disposable {
       runFile: async (uri, options = {}) => {
         const session = await this.runs.start(uri, { interactive: false, ...options });
         const end = await session.whenEnded();
-        if (end.supervisorError || end.launchError || !end.summary) throw new Error(end.supervisorError ?? end.launchError ?? 'the run produced no summary');
+        if (end.supervisorError || end.launchError || !end.summary)
+          throw new Error(end.supervisorError ?? end.launchError ?? 'the run produced no summary');
         return end.summary;
       },
       stopAll: () => this.runs.stop(),
       onDidStartRun: this.runs.onDidStartRun,
       onDidEndRun: this.runs.onDidEndRun,
-      _test: { tree: this.tree, treeView: this.treeView, runs: this.runs, inspector: this.inspector, recordings: this.recordings, compare: this.compare, deactivate },
+      _test: {
+        tree: this.tree,
+        treeView: this.treeView,
+        runs: this.runs,
+        inspector: this.inspector,
+        recordings: this.recordings,
+        compare: this.compare,
+        deactivate,
+      },
     };
   }
 }

@@ -70,7 +70,10 @@ export class InspectorWebview extends Disposable {
     this.source = source;
     this.initialized = false;
     // A live run's header arrives with its first records: the first batch becomes the page's init.
-    if (source.onRecords) this.sourceSubs.push(source.onRecords((r) => (this.initialized ? this.post({ type: 'records', records: r }, r.length) : this.sendInit())));
+    if (source.onRecords)
+      this.sourceSubs.push(
+        source.onRecords((r) => (this.initialized ? this.post({ type: 'records', records: r }, r.length) : this.sendInit())),
+      );
     if (source.onEnd) this.sourceSubs.push(source.onEnd(() => this.sendInit()));
     this.sendInit();
   }

@@ -50,7 +50,10 @@ export class AttributedLines {
   private partial: Record<Stream, string> = { stdout: '', stderr: '' };
   private readonly pending: { stream: Stream; text: string; at: number; last: boolean }[] = [];
   /** stream → pid → recorded text not matched yet, and the times of its pieces. */
-  private readonly recorded: Record<Stream, Map<number, { text: string; times: { t: number; n: number }[] }>> = { stdout: new Map(), stderr: new Map() };
+  private readonly recorded: Record<Stream, Map<number, { text: string; times: { t: number; n: number }[] }>> = {
+    stdout: new Map(),
+    stderr: new Map(),
+  };
   static readonly MAX_TEXT = 1024 * 1024;
 
   constructor(
@@ -85,7 +88,8 @@ export class AttributedLines {
     for (const rec of records) {
       if (!Array.isArray(rec) || rec[0] !== 'ev' || typeof rec[1] !== 'number' || !Array.isArray(rec[2])) continue;
       for (const ev of rec[2]) {
-        if (Array.isArray(ev) && ev[0] === 'out' && typeof ev[3] === 'string') this.recordedWrite(rec[1], Number(ev[1]) || 0, ev[2] === 'stderr' ? 'stderr' : 'stdout', ev[3], false);
+        if (Array.isArray(ev) && ev[0] === 'out' && typeof ev[3] === 'string')
+          this.recordedWrite(rec[1], Number(ev[1]) || 0, ev[2] === 'stderr' ? 'stderr' : 'stdout', ev[3], false);
       }
     }
     this.pump();

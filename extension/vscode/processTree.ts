@@ -143,7 +143,9 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
       `state: ${status.label}`,
       p.endedAt !== null ? `ended: ${describeExit(p) ?? 'ended'} at ${formatSeconds(p.endedAt)}` : null,
       `CPU: ${p.cpuSeconds.toFixed(2)} s, peak memory ${formatBytes(p.peakRssBytes)}`,
-      p.peakPrivateBytes !== null ? `private memory (USS): ${formatBytes(p.endedAt === null ? p.privateBytes : p.peakPrivateBytes)}${p.endedAt === null ? ' now' : ' peak'}, shared ${formatBytes(p.endedAt === null ? p.sharedBytes : p.peakSharedBytes)}` : null,
+      p.peakPrivateBytes !== null
+        ? `private memory (USS): ${formatBytes(p.endedAt === null ? p.privateBytes : p.peakPrivateBytes)}${p.endedAt === null ? ' now' : ' peak'}, shared ${formatBytes(p.endedAt === null ? p.sharedBytes : p.peakSharedBytes)}`
+        : null,
       p.orphanedAt !== null ? `orphaned at ${formatSeconds(p.orphanedAt)} (its parent died first)` : null,
       p.error ? `error: ${p.error}` : null,
       ...warnings.map((w) => `${w.severity === 'error' ? '✖' : w.severity === 'info' ? 'ℹ' : '⚠'} ${w.kind}: ${w.message}`),
@@ -158,7 +160,10 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
     if (!p) return new vscode.TreeItem(`pid ${element.pid}`);
     const d = this.describe(p);
     const hasChildren = (this.childrenIndex(this.model!).get(p.pid)?.length ?? 0) > 0;
-    const item = new vscode.TreeItem(d.label, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      d.label,
+      hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = `${p.pid}:${p.startedAt}`;
     item.description = d.description;
     item.tooltip = d.tooltip;
@@ -173,7 +178,8 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
 /** The icon of a process named by an error or warning (it takes the place of the state's). */
 export function warningIcon(warnings: readonly SummaryWarning[]): vscode.ThemeIcon | null {
   if (warnings.some((w) => w.severity === 'error')) return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-  if (warnings.some((w) => w.severity === 'warning')) return new vscode.ThemeIcon('warning', new vscode.ThemeColor('editorWarning.foreground'));
+  if (warnings.some((w) => w.severity === 'warning'))
+    return new vscode.ThemeIcon('warning', new vscode.ThemeColor('editorWarning.foreground'));
   return null;
 }
 

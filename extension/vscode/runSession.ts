@@ -38,7 +38,6 @@ export interface RunEnd extends SupervisorResult {
   supervisorError: string | null;
 }
 
-
 let nextId = 1;
 
 export class RunSession extends Disposable {
@@ -110,7 +109,23 @@ export class RunSession extends Disposable {
 
   start(): void {
     const r = this.request;
-    const args = ['record', '--ipc', '--quiet', '--out', r.out, '--python', r.python, '--sample-ms', String(r.sampleMs), '--max-processes', String(r.maxProcesses), ...(r.hangSeconds !== undefined ? ['--hang-seconds', String(r.hangSeconds)] : []), '--', r.script, ...r.args];
+    const args = [
+      'record',
+      '--ipc',
+      '--quiet',
+      '--out',
+      r.out,
+      '--python',
+      r.python,
+      '--sample-ms',
+      String(r.sampleMs),
+      '--max-processes',
+      String(r.maxProcesses),
+      ...(r.hangSeconds !== undefined ? ['--hang-seconds', String(r.hangSeconds)] : []),
+      '--',
+      r.script,
+      ...r.args,
+    ];
     const env: NodeJS.ProcessEnv = { ...process.env };
     // A launch configuration's env adds variables, and removes those set to null.
     for (const [k, v] of Object.entries(r.env ?? {})) {
@@ -138,7 +153,15 @@ export class RunSession extends Disposable {
       // reaches the user (and the script never meets a broken pipe) even if the supervisor dies.
       child = fork(this.cliPath, args, { cwd: r.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
     } catch (e) {
-      this.finish({ exitCode: null, signal: null, stopped: false, recording: r.out, launchError: null, summary: null, supervisorError: String(e) });
+      this.finish({
+        exitCode: null,
+        signal: null,
+        stopped: false,
+        recording: r.out,
+        launchError: null,
+        summary: null,
+        supervisorError: String(e),
+      });
       return;
     }
     this.child = child;
@@ -153,7 +176,15 @@ export class RunSession extends Disposable {
     }
     child.on('message', (m: FromSupervisor) => this.onMessage(m));
     child.on('error', (e) => {
-      this.finish({ exitCode: null, signal: null, stopped: false, recording: r.out, launchError: null, summary: null, supervisorError: String(e) });
+      this.finish({
+        exitCode: null,
+        signal: null,
+        stopped: false,
+        recording: r.out,
+        launchError: null,
+        summary: null,
+        supervisorError: String(e),
+      });
     });
     child.on('exit', (code, signal) => {
       // `end` normally arrives first; if it did not, the supervisor died.
@@ -166,7 +197,15 @@ export class RunSession extends Disposable {
           `the Forkscope supervisor (pid ${child.pid}) ${how}${crash ? ` (${crash})` : ''}. ` +
           (this.strayTree ? 'The script goes on running, unrecorded; its output still shows, and Stop still ends it. ' : '') +
           `The recording up to that moment is in ${r.out}.`;
-        this.finish({ exitCode: null, signal: null, stopped: false, recording: r.out, launchError: null, summary: null, supervisorError: why });
+        this.finish({
+          exitCode: null,
+          signal: null,
+          stopped: false,
+          recording: r.out,
+          launchError: null,
+          summary: null,
+          supervisorError: why,
+        });
       }, 100);
     });
   }
@@ -187,7 +226,9 @@ export class RunSession extends Disposable {
         // process left running can hold them open).
         const result = m.result;
         this.endReceived = true;
-        void Promise.race([this.outputDone, new Promise((r) => setTimeout(r, 500))]).then(() => this.finish({ ...result, supervisorError: null }));
+        void Promise.race([this.outputDone, new Promise((r) => setTimeout(r, 500))]).then(() =>
+          this.finish({ ...result, supervisorError: null }),
+        );
         break;
       }
     }

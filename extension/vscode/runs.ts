@@ -71,7 +71,9 @@ export class RunController extends Disposable {
   readonly onDidStartRun = this._onDidStartRun.event;
   private readonly _onDidEndRun = this._register(new vscode.EventEmitter<RunEndEvent>());
   readonly onDidEndRun = this._onDidEndRun.event;
-  private readonly _onDidOutput = this._register(new vscode.EventEmitter<{ session: RunSession; stream: 'stdout' | 'stderr'; text: string }>());
+  private readonly _onDidOutput = this._register(
+    new vscode.EventEmitter<{ session: RunSession; stream: 'stdout' | 'stderr'; text: string }>(),
+  );
   /** Raw output of every run (the debug adapter forwards it to the Debug Console). */
   readonly onDidOutput = this._onDidOutput.event;
 
@@ -111,7 +113,10 @@ export class RunController extends Disposable {
     }
     fs.mkdirSync(dir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-    return path.join(dir, `${path.basename(script).replace(/\.pyw?$/, '')}-${stamp}-${process.pid % 1000}${Math.floor(Math.random() * 1000)}.forkscope`);
+    return path.join(
+      dir,
+      `${path.basename(script).replace(/\.pyw?$/, '')}-${stamp}-${process.pid % 1000}${Math.floor(Math.random() * 1000)}.forkscope`,
+    );
   }
 
   /**
@@ -127,7 +132,9 @@ export class RunController extends Disposable {
     if (!vscode.workspace.isTrusted) {
       const msg = 'Forkscope runs scripts only in a trusted workspace. Saved recordings can still be opened.';
       if (interactive) {
-        void vscode.window.showWarningMessage(msg, 'Manage Workspace Trust').then((c) => c && vscode.commands.executeCommand('workbench.trust.manage'));
+        void vscode.window
+          .showWarningMessage(msg, 'Manage Workspace Trust')
+          .then((c) => c && vscode.commands.executeCommand('workbench.trust.manage'));
       }
       throw new Error(msg);
     }
@@ -184,7 +191,13 @@ export class RunController extends Disposable {
       (line) => this.output.appendLine(line),
       (pid) => {
         const p = session.model?.byPid.get(pid);
-        const who = !p ? 'pid' : p.role === 'main' ? path.basename(script) : p.target ? p.target.slice(p.target.lastIndexOf('.') + 1) : p.name;
+        const who = !p
+          ? 'pid'
+          : p.role === 'main'
+            ? path.basename(script)
+            : p.target
+              ? p.target.slice(p.target.lastIndexOf('.') + 1)
+              : p.name;
         return `${who} ${pid}`;
       },
     );
@@ -254,7 +267,9 @@ export class RunController extends Disposable {
         : end.signal
           ? `killed by ${end.signal}`
           : `exited with code ${end.exitCode}`;
-    this.output.appendLine(`■ ${session.title} ${how}${end.summary ? ` · ${end.summary.run.processes} processes, ${end.summary.run.messages} messages` : ''}`);
+    this.output.appendLine(
+      `■ ${session.title} ${how}${end.summary ? ` · ${end.summary.run.processes} processes, ${end.summary.run.messages} messages` : ''}`,
+    );
     if (error && interactive) {
       const actions = session.hasStrayTree ? ['Stop the Script', 'Show Output'] : ['Show Output'];
       void vscode.window.showErrorMessage(`Forkscope: ${session.title} ${how}`, ...actions).then((c) => {

@@ -13,7 +13,11 @@ export function copySamples(extensionPath: string, parent: string): string {
   return to;
 }
 
-export async function openSamples(extensionPath: string, target?: vscode.Uri, options: { open?: boolean } = {}): Promise<vscode.Uri | undefined> {
+export async function openSamples(
+  extensionPath: string,
+  target?: vscode.Uri,
+  options: { open?: boolean } = {},
+): Promise<vscode.Uri | undefined> {
   let parent = target;
   if (!parent) {
     const picked = await vscode.window.showOpenDialog({

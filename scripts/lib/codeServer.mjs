@@ -53,14 +53,20 @@ export function ensureCodeServer() {
     ...process.env,
     npm_config_yes: 'true',
     // node-gyp builds against the running Node's own headers instead of downloading them.
-    ...(!process.env.npm_config_nodedir && existsSync(join(nodePrefix, 'include', 'node', 'node.h')) ? { npm_config_nodedir: nodePrefix } : {}),
+    ...(!process.env.npm_config_nodedir && existsSync(join(nodePrefix, 'include', 'node', 'node.h'))
+      ? { npm_config_nodedir: nodePrefix }
+      : {}),
     npm_config_unsafe_perm: 'true',
     npm_config_audit: 'false',
     npm_config_fund: 'false',
     npm_config_update_notifier: 'false',
     CI: 'true',
   };
-  run('npm', ['install', '--no-save', '--no-package-lock', `code-server@${CODE_SERVER_VERSION}`], { cwd: codeServerDir, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  run('npm', ['install', '--no-save', '--no-package-lock', `code-server@${CODE_SERVER_VERSION}`], {
+    cwd: codeServerDir,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (!existsSync(codeServerEntry)) throw new Error(`code-server did not install: ${codeServerEntry} is missing`);
   writeFileSync(doneMarker, new Date().toISOString() + '\n');
   return codeServerEntry;

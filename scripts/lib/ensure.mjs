@@ -36,11 +36,18 @@ let aptUpdated = false;
  * (or absolute path) to the package that provides it.
  */
 export function ensureApt(wanted) {
-  const missing = [...new Set(Object.entries(wanted).filter(([bin]) => !hasBinary(bin)).map(([, pkg]) => pkg))];
+  const missing = [
+    ...new Set(
+      Object.entries(wanted)
+        .filter(([bin]) => !hasBinary(bin))
+        .map(([, pkg]) => pkg),
+    ),
+  ];
   if (!missing.length) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const sudo = isRoot ? [] : hasBinary('sudo') ? ['sudo'] : null;
-  if (sudo === null) throw new Error(`Missing Debian packages: ${missing.join(' ')}. Install them (apt-get install ${missing.join(' ')}) and run again.`);
+  if (sudo === null)
+    throw new Error(`Missing Debian packages: ${missing.join(' ')}. Install them (apt-get install ${missing.join(' ')}) and run again.`);
   console.log(`forkscope: installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args], { env }) : run('apt-get', args, { env }));

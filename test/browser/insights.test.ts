@@ -49,7 +49,14 @@ const badges = (page: Page) =>
   page.$$eval('#fs-tree [role=treeitem]', (lis) =>
     lis.map((li) => {
       const b = li.querySelector('.fs-warn-badge') as HTMLElement;
-      return { pid: Number((li as HTMLElement).dataset.pid), hidden: b.hidden, cls: b.className, title: b.title, text: b.textContent ?? '', selected: li.getAttribute('aria-selected') };
+      return {
+        pid: Number((li as HTMLElement).dataset.pid),
+        hidden: b.hidden,
+        cls: b.className,
+        title: b.title,
+        text: b.textContent ?? '',
+        selected: li.getAttribute('aria-selected'),
+      };
     }),
   );
 
@@ -79,261 +86,327 @@ function trackedWarning(run: RealRun): SummaryWarning {
   return w!;
 }
 
-describe('insights in the inspector (real runs)', { skip: runtimeAvailable() ? false : 'the Python runtime (extension/python) or dist/cli.js is missing' }, () => {
-  before(async () => {
-    // Four children with a cap of two tracked processes: the runtime in the main process says so (a real warning).
-    runs.capped = await recordFixture('four_children.py', { recordArgs: ['--max-processes', '2'], name: 'capped' });
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-    removeTestDirs(...Object.values(runs).map((r) => r.dir));
-  });
-
-  it('lists the warning, badges the row of its process, marks its lane, and a click selects it and shows its moment', async () => {
-    const run = runs.capped;
-    const w = trackedWarning(run);
-    assert.match(w.kind, /max-processes|process-cap/);
-    const page = await open(run);
-    const items = await insightItems(page);
-    assert.equal(items.length, run.summary.warnings.length, 'every warning of the summary is listed');
-    const item = items.find((i) => i.kind === w.kind)!;
-    assert.ok(item, 'the warning is in the Insights list');
-    assert.equal(item.message, w.message, 'the message, as text');
-    assert.equal(item.severity, w.severity);
-    assert.equal(item.icon, w.severity === 'error' ? 'Error' : w.severity === 'info' ? 'Info' : 'Warning');
-    assert.deepEqual(item.pids, w.pids);
-    const count = (sev: string, word: string) => {
-      const n = run.summary.warnings.filter((x) => x.severity === sev).length;
-      return n ? [`${n} ${word}${n > 1 ? 's' : ''}`] : [];
-    };
-    const expectTitle = `Insights (${[...count('error', 'error'), ...count('warning', 'warning'), ...count('info', 'note')].join(', ')})`;
-    assert.equal(await page.$eval('#fs-insights .fs-insights-title', (e) => e.textContent ?? ''), expectTitle);
-
-    // The badge: on the rows of the pids some warning names, and on no other row; for this warning's pids
-    // in its severity's colour (when no other warning names them too), the kind in the tooltip.
-    const rows = await badges(page);
-    const named = (pid: number) => run.summary.warnings.filter((x) => x.pids.includes(pid));
-    for (const r of rows) {
-      if (w.pids.includes(r.pid)) {
-        assert.equal(r.hidden, false, `pid ${r.pid} has a badge`);
-        if (named(r.pid).length === 1) assert.match(r.cls, new RegExp(`sev-${w.severity}`));
-        assert.ok(r.title.includes(w.kind) && r.title.includes(w.message), 'the tooltip names the kind and says the message');
-        assert.ok(r.text.includes(w.kind));
-      } else assert.equal(r.hidden, named(r.pid).length === 0, `pid ${r.pid} has a badge exactly when a warning names it`);
-    }
-
-    // The timeline: a marker on the lane of the warning's process, at its time, in the severity's colour.
-    const { marks, laneOfPid, t0, t1 } = await page.evaluate((pid) => {
-      const insp = window.__forkscope!.inspector;
-      const lanes = [...document.querySelectorAll('#fs-tree [role=treeitem]')].map((li) => Number((li as HTMLElement).dataset.pid));
-      return { marks: insp.timeline.drawnMarks, laneOfPid: lanes.indexOf(pid), t0: insp.timeline.win.t0, t1: insp.timeline.win.t1 };
-    }, w.pid!);
-    const mark = marks.find((m) => m.pid === w.pid && m.kind === w.kind);
-    assert.ok(mark, `a mark on pid ${w.pid}'s lane: ${JSON.stringify(marks)}`);
-    assert.equal(mark!.lane, laneOfPid, 'on the lane of that process');
-    assert.equal(marks.length, w.pids.length * run.summary.warnings.filter((x) => x.pids.length).length);
-    const plotW = await page.evaluate(() => document.getElementById('fs-timeline-canvas')!.getBoundingClientRect().width - 180);
-    const expectX = 180 + ((w.at - t0) / (t1 - t0)) * plotW;
-    assert.ok(Math.abs(mark!.x - expectX) <= 1.5, `the mark is at the warning's time (${mark!.x} vs ${expectX})`);
-    const { pixel, color } = await pixelAndColor(page, mark!.x - 0.5, mark!.y, w.severity === 'error' ? '--c-error' : '--c-warn');
-    assert.deepEqual(pixel, color, 'the marker is drawn in the severity colour');
-    // Hovering the marker tells the warning.
-    const box = (await page.locator('#fs-timeline-canvas').boundingBox())!;
-    await page.mouse.move(box.x + mark!.x, box.y + mark!.y);
-    await page.waitForFunction(() => !(document.getElementById('fs-tooltip') as HTMLElement).hidden);
-    assert.ok((await page.$eval('#fs-tooltip', (e) => e.textContent ?? '')).includes(w.message));
-    await page.mouse.move(box.x + 5, box.y + 5);
-
-    // Select another process, zoom far from the warning, then click the insight.
-    const other = rows.find((r) => !w.pids.includes(r.pid))!;
-    await page.click(`#fs-tree [data-pid="${other.pid}"] .fs-name`);
-    await page.evaluate((at) => {
-      const tl = window.__forkscope!.inspector.timeline;
-      tl.showTime(at + 10, at + 10.01);
-    }, w.at);
-    await page.click(`#fs-insights li.fs-insight[data-kind="${w.kind}"] .fs-insight-message`);
-    await page.waitForFunction((pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true', w.pid);
-    const after = await page.evaluate(() => {
-      const insp = window.__forkscope!.inspector;
-      return { t0: insp.timeline.win.t0, t1: insp.timeline.win.t1, current: document.querySelector('#fs-insights li[aria-current=true]')?.getAttribute('data-kind') ?? null };
+describe(
+  'insights in the inspector (real runs)',
+  { skip: runtimeAvailable() ? false : 'the Python runtime (extension/python) or dist/cli.js is missing' },
+  () => {
+    before(async () => {
+      // Four children with a cap of two tracked processes: the runtime in the main process says so (a real warning).
+      runs.capped = await recordFixture('four_children.py', { recordArgs: ['--max-processes', '2'], name: 'capped' });
+      browser = await launch();
     });
-    assert.ok(after.t0 <= w.at && w.at <= after.t1, `the timeline shows the warning's time ${w.at} (window ${after.t0}…${after.t1})`);
-    assert.equal(after.current, w.kind);
-    await page.waitForTimeout(100);
-    await shot(page, 'insights-capped');
-    assert.deepEqual(browser.errors, []);
-    assert.deepEqual(browser.blocked, []);
-    await page.close();
-  });
 
-  it('a warning naming a process called with markup shows it as text, in the list, the badge and the tooltip', async () => {
-    const run = await recordFixture('hostile_unjoined.py', { scriptName: 'u<svg onload=alert(9)>.py', name: 'hostile_unjoined' });
-    try {
-      const w = run.summary.warnings.find((x) => x.kind === 'unjoined');
-      assert.ok(w, `an unjoined warning: ${JSON.stringify(run.summary.warnings)}`);
-      assert.ok(w!.message.startsWith('<img src=x onerror=alert(8)><b>bold</b> (pid'));
+    after(async () => {
+      await browser?.close();
+      removeTestDirs(...Object.values(runs).map((r) => r.dir));
+    });
+
+    it('lists the warning, badges the row of its process, marks its lane, and a click selects it and shows its moment', async () => {
+      const run = runs.capped;
+      const w = trackedWarning(run);
+      assert.match(w.kind, /max-processes|process-cap/);
       const page = await open(run);
-      const item = (await insightItems(page)).find((i) => i.kind === 'unjoined')!;
-      assert.equal(item.message, w!.message, 'character for character');
-      assert.equal(item.severity, 'info');
-      assert.equal(item.icon, 'Info');
-      assert.equal(item.code, `…/${path.basename(run.dir)}/u<svg onload=alert(9)>.py:${w!.line}`, 'the hostile file name too');
+      const items = await insightItems(page);
+      assert.equal(items.length, run.summary.warnings.length, 'every warning of the summary is listed');
+      const item = items.find((i) => i.kind === w.kind)!;
+      assert.ok(item, 'the warning is in the Insights list');
+      assert.equal(item.message, w.message, 'the message, as text');
+      assert.equal(item.severity, w.severity);
+      assert.equal(item.icon, w.severity === 'error' ? 'Error' : w.severity === 'info' ? 'Info' : 'Warning');
+      assert.deepEqual(item.pids, w.pids);
+      const count = (sev: string, word: string) => {
+        const n = run.summary.warnings.filter((x) => x.severity === sev).length;
+        return n ? [`${n} ${word}${n > 1 ? 's' : ''}`] : [];
+      };
+      const expectTitle = `Insights (${[...count('error', 'error'), ...count('warning', 'warning'), ...count('info', 'note')].join(', ')})`;
+      assert.equal(await page.$eval('#fs-insights .fs-insights-title', (e) => e.textContent ?? ''), expectTitle);
+
+      // The badge: on the rows of the pids some warning names, and on no other row; for this warning's pids
+      // in its severity's colour (when no other warning names them too), the kind in the tooltip.
       const rows = await badges(page);
-      const child = rows.find((r) => r.pid === w!.pid)!;
-      assert.equal(child.hidden, false);
-      assert.ok(child.title.includes(w!.message));
-      await page.click('#fs-insights li.fs-insight[data-kind="unjoined"] .fs-insight-message');
-      await page.waitForFunction((pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true', w!.pid);
-      // Hover its marker: the tooltip is text.
-      const mark = (await page.evaluate(() => window.__forkscope!.inspector.timeline.drawnMarks)).find((m) => m.pid === w!.pid)!;
+      const named = (pid: number) => run.summary.warnings.filter((x) => x.pids.includes(pid));
+      for (const r of rows) {
+        if (w.pids.includes(r.pid)) {
+          assert.equal(r.hidden, false, `pid ${r.pid} has a badge`);
+          if (named(r.pid).length === 1) assert.match(r.cls, new RegExp(`sev-${w.severity}`));
+          assert.ok(r.title.includes(w.kind) && r.title.includes(w.message), 'the tooltip names the kind and says the message');
+          assert.ok(r.text.includes(w.kind));
+        } else assert.equal(r.hidden, named(r.pid).length === 0, `pid ${r.pid} has a badge exactly when a warning names it`);
+      }
+
+      // The timeline: a marker on the lane of the warning's process, at its time, in the severity's colour.
+      const { marks, laneOfPid, t0, t1 } = await page.evaluate((pid) => {
+        const insp = window.__forkscope!.inspector;
+        const lanes = [...document.querySelectorAll('#fs-tree [role=treeitem]')].map((li) => Number((li as HTMLElement).dataset.pid));
+        return { marks: insp.timeline.drawnMarks, laneOfPid: lanes.indexOf(pid), t0: insp.timeline.win.t0, t1: insp.timeline.win.t1 };
+      }, w.pid!);
+      const mark = marks.find((m) => m.pid === w.pid && m.kind === w.kind);
+      assert.ok(mark, `a mark on pid ${w.pid}'s lane: ${JSON.stringify(marks)}`);
+      assert.equal(mark!.lane, laneOfPid, 'on the lane of that process');
+      assert.equal(marks.length, w.pids.length * run.summary.warnings.filter((x) => x.pids.length).length);
+      const plotW = await page.evaluate(() => document.getElementById('fs-timeline-canvas')!.getBoundingClientRect().width - 180);
+      const expectX = 180 + ((w.at - t0) / (t1 - t0)) * plotW;
+      assert.ok(Math.abs(mark!.x - expectX) <= 1.5, `the mark is at the warning's time (${mark!.x} vs ${expectX})`);
+      const { pixel, color } = await pixelAndColor(page, mark!.x - 0.5, mark!.y, w.severity === 'error' ? '--c-error' : '--c-warn');
+      assert.deepEqual(pixel, color, 'the marker is drawn in the severity colour');
+      // Hovering the marker tells the warning.
       const box = (await page.locator('#fs-timeline-canvas').boundingBox())!;
-      await page.mouse.move(box.x + mark.x, box.y + mark.y);
+      await page.mouse.move(box.x + mark!.x, box.y + mark!.y);
       await page.waitForFunction(() => !(document.getElementById('fs-tooltip') as HTMLElement).hidden);
-      assert.equal(await page.$eval('#fs-tooltip', (e) => e.children.length), 0);
-      assert.ok((await page.$eval('#fs-tooltip', (e) => e.textContent ?? '')).includes('<img src=x onerror=alert(8)>'));
-      assert.equal(await page.$$eval('#app img, #app svg, #app b, #app script', (l) => l.length), 0, 'nothing became markup');
-      assert.deepEqual(browser.errors, [], 'no dialog');
+      assert.ok((await page.$eval('#fs-tooltip', (e) => e.textContent ?? '')).includes(w.message));
+      await page.mouse.move(box.x + 5, box.y + 5);
+
+      // Select another process, zoom far from the warning, then click the insight.
+      const other = rows.find((r) => !w.pids.includes(r.pid))!;
+      await page.click(`#fs-tree [data-pid="${other.pid}"] .fs-name`);
+      await page.evaluate((at) => {
+        const tl = window.__forkscope!.inspector.timeline;
+        tl.showTime(at + 10, at + 10.01);
+      }, w.at);
+      await page.click(`#fs-insights li.fs-insight[data-kind="${w.kind}"] .fs-insight-message`);
+      await page.waitForFunction(
+        (pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true',
+        w.pid,
+      );
+      const after = await page.evaluate(() => {
+        const insp = window.__forkscope!.inspector;
+        return {
+          t0: insp.timeline.win.t0,
+          t1: insp.timeline.win.t1,
+          current: document.querySelector('#fs-insights li[aria-current=true]')?.getAttribute('data-kind') ?? null,
+        };
+      });
+      assert.ok(after.t0 <= w.at && w.at <= after.t1, `the timeline shows the warning's time ${w.at} (window ${after.t0}…${after.t1})`);
+      assert.equal(after.current, w.kind);
+      await page.waitForTimeout(100);
+      await shot(page, 'insights-capped');
+      assert.deepEqual(browser.errors, []);
+      assert.deepEqual(browser.blocked, []);
       await page.close();
-    } finally {
-      removeTestDirs(run.dir);
-    }
-  });
-
-  it('shows the header speedup on the run\'s cores and its efficiency', async () => {
-    const run = runs.capped;
-    const page = await open(run);
-    const text = await page.$eval('#fs-facts [data-fact="speedup"] .v', (e) => e.textContent ?? '');
-    const s = run.summary.run;
-    const cores = `${s.cpuCount} core${s.cpuCount === 1 ? '' : 's'}`;
-    assert.equal(typeof s.efficiency, 'number', 'the summary has the efficiency');
-    assert.equal(text, `${(s.cpuSeconds / s.wallSeconds).toFixed(2)}× on ${cores}, ${Math.round(s.efficiency! * 100)} % efficient`);
-    await page.close();
-  });
-
-  it('live: a warning appears as soon as its record arrives, before the run ends', async () => {
-    const run = runs.capped;
-    const page = await openLivePage(browser, run.dir);
-    const rec = parseRecording(run.text);
-    const at = rec.records.findIndex((r) => r[0] === 'warn' || (r[0] === 'ev' && JSON.stringify(r).includes('"warn"')));
-    assert.ok(at > 0, 'the recording carries the warning');
-    await page.evaluate(({ header, records }) => window.postMessage({ type: 'init', header, records, live: true, title: 'capped (live)' }, '*'), { header: rec.header, records: rec.records.slice(0, at) });
-    await waitForInspector(page);
-    assert.equal(await page.$$eval('#fs-insights li.fs-insight', (l) => l.length), 0, 'no warning yet');
-    await page.evaluate((records) => window.postMessage({ type: 'records', records }, '*'), rec.records.slice(at, at + 1));
-    await page.waitForFunction(() => document.querySelectorAll('#fs-insights li.fs-insight').length === 1, null, { timeout: 2000 });
-    assert.equal(await page.$eval('#fs-status', (e) => e.textContent), 'live', 'still live');
-    const w = trackedWarning(run);
-    await page.waitForFunction((pid) => !(document.querySelector(`#fs-tree [data-pid="${pid}"] .fs-warn-badge`) as HTMLElement | null)?.hidden, w.pid, { timeout: 2000 });
-    await page.waitForFunction(() => window.__forkscope!.inspector.timeline.drawnMarks.length > 0, null, { timeout: 2000 });
-    await page.close();
-  });
-});
-
-describe('a real deadlock in the inspector', { skip: runtimeAvailable() ? false : 'the Python runtime (extension/python) or dist/cli.js is missing' }, () => {
-  let run: RealRun;
-  before(async () => {
-    // Two processes each wait to get from the other first; each gives up after 5 s, after the detector (3 s) spoke.
-    run = await recordFixture('../scripts/insights/mutual_get.py', { args: ['5'], name: 'mutual_get' });
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-    removeTestDirs(run?.dir);
-  });
-
-  it('lists the deadlock first with its code line, badges and hatches every process in the cycle, and a click selects the main one', async () => {
-    const w = run.summary.warnings.find((x) => x.kind === 'deadlock');
-    assert.ok(w, `a deadlock warning: ${JSON.stringify(run.summary.warnings)}`);
-    assert.equal(w!.severity, 'error');
-    assert.ok(w!.file && w!.line, 'it names a line of code');
-    assert.equal(w!.pids.length, 3, 'main, alice and bob');
-    const page = await browser.newPage({ width: 1400, height: 900 });
-    await page.goto(`file://${run.report}`);
-    await waitForInspector(page);
-    const items = await insightItems(page);
-    assert.equal(items[0].kind, 'deadlock', 'errors come first');
-    assert.equal(items[0].severity, 'error');
-    assert.equal(items[0].icon, 'Error');
-    assert.equal(items[0].message, w!.message);
-    assert.equal(items[0].code, `…/${path.basename(path.dirname(w!.file!))}/${path.basename(w!.file!)}:${w!.line}`, 'path:line, as text in a report');
-    assert.equal(items[0].codeIsButton, false, 'no link outside VS Code');
-    const rows = await badges(page);
-    for (const pid of w!.pids) {
-      const r = rows.find((x) => x.pid === pid)!;
-      assert.equal(r.hidden, false);
-      assert.match(r.cls, /sev-error/);
-      assert.match(r.text, /deadlock/);
-    }
-    const marks = await page.evaluate(() => window.__forkscope!.inspector.timeline.drawnMarks);
-    for (const pid of w!.pids) {
-      const m = marks.find((x) => x.pid === pid && x.kind === 'deadlock');
-      assert.ok(m, `pid ${pid} is marked`);
-      assert.ok(m!.bandX0 !== null && m!.bandX1 !== null && m!.bandX1 > m!.bandX0, `a hatched band on pid ${pid}'s lane from when it got stuck`);
-    }
-    await page.click('#fs-insights li.fs-insight[data-kind="deadlock"] .fs-insight-kind');
-    await page.waitForFunction((pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true', w!.pid);
-    const view = await page.evaluate(() => ({ t0: window.__forkscope!.inspector.timeline.win.t0, t1: window.__forkscope!.inspector.timeline.win.t1 }));
-    assert.ok(view.t0 <= w!.at && w!.at <= view.t1, 'the moment it was found is in view');
-    await page.waitForTimeout(100);
-    await shot(page, 'insights-deadlock');
-    assert.deepEqual(browser.errors, []);
-    await page.close();
-  });
-
-  it('live: the hang is hatched on every lane of the cycle from when it began up to now', async () => {
-    const page = await openLivePage(browser, run.dir);
-    const rec = parseRecording(run.text);
-    const at = rec.records.findIndex((r) => r[0] === 'warn' && r[2] === 'deadlock');
-    assert.ok(at > 0, 'the supervisor recorded the deadlock while the run went on');
-    // Everything up to the warning and a few records after it: the run is still going.
-    const upTo = Math.min(rec.records.length - 1, at + 3);
-    assert.ok(!rec.records.slice(0, upTo).some((r) => r[0] === 'end'));
-    await page.evaluate(({ header, records }) => window.postMessage({ type: 'init', header, records, live: true, title: 'deadlock (live)' }, '*'), { header: rec.header, records: rec.records.slice(0, upTo) });
-    await waitForInspector(page);
-    await page.waitForFunction(() => window.__forkscope!.inspector.timeline.drawnMarks.some((m) => m.kind === 'deadlock'), null, { timeout: 3000 });
-    const { marks, nowX } = await page.evaluate(() => {
-      const insp = window.__forkscope!.inspector;
-      const w = insp.timeline.win;
-      const c = document.getElementById('fs-timeline-canvas')!;
-      return { marks: insp.timeline.drawnMarks, nowX: 180 + ((insp.debugInfo().now - w.t0) / (w.t1 - w.t0)) * (c.getBoundingClientRect().width - 180) };
     });
-    assert.equal(await page.$eval('#fs-status', (e) => e.textContent), 'live');
-    const w = run.summary.warnings.find((x) => x.kind === 'deadlock')!;
-    for (const pid of w.pids) {
-      const m = marks.find((x) => x.pid === pid && x.kind === 'deadlock');
-      assert.ok(m && m.bandX0 !== null && m.bandX1 !== null, `pid ${pid} has a band`);
-      assert.ok(Math.abs(m!.bandX1! - nowX) <= 2, `the band reaches now (${m!.bandX1} vs ${nowX})`);
-      assert.ok(m!.bandX0! < m!.x, 'it begins before the moment it was found');
-    }
-    await page.close();
-  });
 
-  it('inside VS Code the code line is a link: a click posts openSource with the file and line', async () => {
-    const w = run.summary.warnings.find((x) => x.kind === 'deadlock')!;
-    const file = path.join(run.dir, 'vscode.html');
-    fs.writeFileSync(file, renderInspectorPage({ kind: 'vscode', scriptUri: `file://${path.join(ROOT, 'dist', 'webview.js')}`, cspSource: 'file:', title: 'deadlock' }));
-    const page = await browser.newPage();
-    await page.addInitScript(() => {
-      const posted: unknown[] = [];
-      (window as unknown as { __posted: unknown[] }).__posted = posted;
-      (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({ postMessage: (m: unknown) => posted.push(m), getState: () => undefined, setState: () => undefined });
+    it('a warning naming a process called with markup shows it as text, in the list, the badge and the tooltip', async () => {
+      const run = await recordFixture('hostile_unjoined.py', { scriptName: 'u<svg onload=alert(9)>.py', name: 'hostile_unjoined' });
+      try {
+        const w = run.summary.warnings.find((x) => x.kind === 'unjoined');
+        assert.ok(w, `an unjoined warning: ${JSON.stringify(run.summary.warnings)}`);
+        assert.ok(w!.message.startsWith('<img src=x onerror=alert(8)><b>bold</b> (pid'));
+        const page = await open(run);
+        const item = (await insightItems(page)).find((i) => i.kind === 'unjoined')!;
+        assert.equal(item.message, w!.message, 'character for character');
+        assert.equal(item.severity, 'info');
+        assert.equal(item.icon, 'Info');
+        assert.equal(item.code, `…/${path.basename(run.dir)}/u<svg onload=alert(9)>.py:${w!.line}`, 'the hostile file name too');
+        const rows = await badges(page);
+        const child = rows.find((r) => r.pid === w!.pid)!;
+        assert.equal(child.hidden, false);
+        assert.ok(child.title.includes(w!.message));
+        await page.click('#fs-insights li.fs-insight[data-kind="unjoined"] .fs-insight-message');
+        await page.waitForFunction(
+          (pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true',
+          w!.pid,
+        );
+        // Hover its marker: the tooltip is text.
+        const mark = (await page.evaluate(() => window.__forkscope!.inspector.timeline.drawnMarks)).find((m) => m.pid === w!.pid)!;
+        const box = (await page.locator('#fs-timeline-canvas').boundingBox())!;
+        await page.mouse.move(box.x + mark.x, box.y + mark.y);
+        await page.waitForFunction(() => !(document.getElementById('fs-tooltip') as HTMLElement).hidden);
+        assert.equal(await page.$eval('#fs-tooltip', (e) => e.children.length), 0);
+        assert.ok((await page.$eval('#fs-tooltip', (e) => e.textContent ?? '')).includes('<img src=x onerror=alert(8)>'));
+        assert.equal(await page.$$eval('#app img, #app svg, #app b, #app script', (l) => l.length), 0, 'nothing became markup');
+        assert.deepEqual(browser.errors, [], 'no dialog');
+        await page.close();
+      } finally {
+        removeTestDirs(run.dir);
+      }
     });
-    await page.goto(`file://${file}`);
-    await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
-    const rec = parseRecording(run.text);
-    await page.evaluate(({ header, records }) => window.postMessage({ type: 'init', header, records, live: false, title: 'deadlock' }, '*'), { header: rec.header, records: rec.records });
-    await waitForInspector(page);
-    await page.click('#fs-insights li.fs-insight[data-kind="deadlock"] button.fs-insight-code');
-    const posted = await page.evaluate(() => (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === 'openSource'));
-    assert.deepEqual(posted, [{ type: 'openSource', file: w.file, line: w.line }]);
-    // The host can also ask for it (a notification's "Show in Inspector"): the main process is selected.
-    await page.click(`#fs-tree [data-pid="${w.pids[1]}"] .fs-name`);
-    await page.evaluate((m) => window.postMessage(m, '*'), { type: 'showInsight', kind: w.kind, pid: w.pid, at: w.at });
-    await page.waitForFunction((pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true', w.pid);
-    assert.deepEqual(browser.errors, []);
-    await page.close();
-  });
-});
+
+    it("shows the header speedup on the run's cores and its efficiency", async () => {
+      const run = runs.capped;
+      const page = await open(run);
+      const text = await page.$eval('#fs-facts [data-fact="speedup"] .v', (e) => e.textContent ?? '');
+      const s = run.summary.run;
+      const cores = `${s.cpuCount} core${s.cpuCount === 1 ? '' : 's'}`;
+      assert.equal(typeof s.efficiency, 'number', 'the summary has the efficiency');
+      assert.equal(text, `${(s.cpuSeconds / s.wallSeconds).toFixed(2)}× on ${cores}, ${Math.round(s.efficiency! * 100)} % efficient`);
+      await page.close();
+    });
+
+    it('live: a warning appears as soon as its record arrives, before the run ends', async () => {
+      const run = runs.capped;
+      const page = await openLivePage(browser, run.dir);
+      const rec = parseRecording(run.text);
+      const at = rec.records.findIndex((r) => r[0] === 'warn' || (r[0] === 'ev' && JSON.stringify(r).includes('"warn"')));
+      assert.ok(at > 0, 'the recording carries the warning');
+      await page.evaluate(
+        ({ header, records }) => window.postMessage({ type: 'init', header, records, live: true, title: 'capped (live)' }, '*'),
+        { header: rec.header, records: rec.records.slice(0, at) },
+      );
+      await waitForInspector(page);
+      assert.equal(await page.$$eval('#fs-insights li.fs-insight', (l) => l.length), 0, 'no warning yet');
+      await page.evaluate((records) => window.postMessage({ type: 'records', records }, '*'), rec.records.slice(at, at + 1));
+      await page.waitForFunction(() => document.querySelectorAll('#fs-insights li.fs-insight').length === 1, null, { timeout: 2000 });
+      assert.equal(await page.$eval('#fs-status', (e) => e.textContent), 'live', 'still live');
+      const w = trackedWarning(run);
+      await page.waitForFunction(
+        (pid) => !(document.querySelector(`#fs-tree [data-pid="${pid}"] .fs-warn-badge`) as HTMLElement | null)?.hidden,
+        w.pid,
+        { timeout: 2000 },
+      );
+      await page.waitForFunction(() => window.__forkscope!.inspector.timeline.drawnMarks.length > 0, null, { timeout: 2000 });
+      await page.close();
+    });
+  },
+);
+
+describe(
+  'a real deadlock in the inspector',
+  { skip: runtimeAvailable() ? false : 'the Python runtime (extension/python) or dist/cli.js is missing' },
+  () => {
+    let run: RealRun;
+    before(async () => {
+      // Two processes each wait to get from the other first; each gives up after 5 s, after the detector (3 s) spoke.
+      run = await recordFixture('../scripts/insights/mutual_get.py', { args: ['5'], name: 'mutual_get' });
+      browser = await launch();
+    });
+
+    after(async () => {
+      await browser?.close();
+      removeTestDirs(run?.dir);
+    });
+
+    it('lists the deadlock first with its code line, badges and hatches every process in the cycle, and a click selects the main one', async () => {
+      const w = run.summary.warnings.find((x) => x.kind === 'deadlock');
+      assert.ok(w, `a deadlock warning: ${JSON.stringify(run.summary.warnings)}`);
+      assert.equal(w!.severity, 'error');
+      assert.ok(w!.file && w!.line, 'it names a line of code');
+      assert.equal(w!.pids.length, 3, 'main, alice and bob');
+      const page = await browser.newPage({ width: 1400, height: 900 });
+      await page.goto(`file://${run.report}`);
+      await waitForInspector(page);
+      const items = await insightItems(page);
+      assert.equal(items[0].kind, 'deadlock', 'errors come first');
+      assert.equal(items[0].severity, 'error');
+      assert.equal(items[0].icon, 'Error');
+      assert.equal(items[0].message, w!.message);
+      assert.equal(
+        items[0].code,
+        `…/${path.basename(path.dirname(w!.file!))}/${path.basename(w!.file!)}:${w!.line}`,
+        'path:line, as text in a report',
+      );
+      assert.equal(items[0].codeIsButton, false, 'no link outside VS Code');
+      const rows = await badges(page);
+      for (const pid of w!.pids) {
+        const r = rows.find((x) => x.pid === pid)!;
+        assert.equal(r.hidden, false);
+        assert.match(r.cls, /sev-error/);
+        assert.match(r.text, /deadlock/);
+      }
+      const marks = await page.evaluate(() => window.__forkscope!.inspector.timeline.drawnMarks);
+      for (const pid of w!.pids) {
+        const m = marks.find((x) => x.pid === pid && x.kind === 'deadlock');
+        assert.ok(m, `pid ${pid} is marked`);
+        assert.ok(
+          m!.bandX0 !== null && m!.bandX1 !== null && m!.bandX1 > m!.bandX0,
+          `a hatched band on pid ${pid}'s lane from when it got stuck`,
+        );
+      }
+      await page.click('#fs-insights li.fs-insight[data-kind="deadlock"] .fs-insight-kind');
+      await page.waitForFunction(
+        (pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true',
+        w!.pid,
+      );
+      const view = await page.evaluate(() => ({
+        t0: window.__forkscope!.inspector.timeline.win.t0,
+        t1: window.__forkscope!.inspector.timeline.win.t1,
+      }));
+      assert.ok(view.t0 <= w!.at && w!.at <= view.t1, 'the moment it was found is in view');
+      await page.waitForTimeout(100);
+      await shot(page, 'insights-deadlock');
+      assert.deepEqual(browser.errors, []);
+      await page.close();
+    });
+
+    it('live: the hang is hatched on every lane of the cycle from when it began up to now', async () => {
+      const page = await openLivePage(browser, run.dir);
+      const rec = parseRecording(run.text);
+      const at = rec.records.findIndex((r) => r[0] === 'warn' && r[2] === 'deadlock');
+      assert.ok(at > 0, 'the supervisor recorded the deadlock while the run went on');
+      // Everything up to the warning and a few records after it: the run is still going.
+      const upTo = Math.min(rec.records.length - 1, at + 3);
+      assert.ok(!rec.records.slice(0, upTo).some((r) => r[0] === 'end'));
+      await page.evaluate(
+        ({ header, records }) => window.postMessage({ type: 'init', header, records, live: true, title: 'deadlock (live)' }, '*'),
+        { header: rec.header, records: rec.records.slice(0, upTo) },
+      );
+      await waitForInspector(page);
+      await page.waitForFunction(() => window.__forkscope!.inspector.timeline.drawnMarks.some((m) => m.kind === 'deadlock'), null, {
+        timeout: 3000,
+      });
+      const { marks, nowX } = await page.evaluate(() => {
+        const insp = window.__forkscope!.inspector;
+        const w = insp.timeline.win;
+        const c = document.getElementById('fs-timeline-canvas')!;
+        return {
+          marks: insp.timeline.drawnMarks,
+          nowX: 180 + ((insp.debugInfo().now - w.t0) / (w.t1 - w.t0)) * (c.getBoundingClientRect().width - 180),
+        };
+      });
+      assert.equal(await page.$eval('#fs-status', (e) => e.textContent), 'live');
+      const w = run.summary.warnings.find((x) => x.kind === 'deadlock')!;
+      for (const pid of w.pids) {
+        const m = marks.find((x) => x.pid === pid && x.kind === 'deadlock');
+        assert.ok(m && m.bandX0 !== null && m.bandX1 !== null, `pid ${pid} has a band`);
+        assert.ok(Math.abs(m!.bandX1! - nowX) <= 2, `the band reaches now (${m!.bandX1} vs ${nowX})`);
+        assert.ok(m!.bandX0! < m!.x, 'it begins before the moment it was found');
+      }
+      await page.close();
+    });
+
+    it('inside VS Code the code line is a link: a click posts openSource with the file and line', async () => {
+      const w = run.summary.warnings.find((x) => x.kind === 'deadlock')!;
+      const file = path.join(run.dir, 'vscode.html');
+      fs.writeFileSync(
+        file,
+        renderInspectorPage({
+          kind: 'vscode',
+          scriptUri: `file://${path.join(ROOT, 'dist', 'webview.js')}`,
+          cspSource: 'file:',
+          title: 'deadlock',
+        }),
+      );
+      const page = await browser.newPage();
+      await page.addInitScript(() => {
+        const posted: unknown[] = [];
+        (window as unknown as { __posted: unknown[] }).__posted = posted;
+        (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
+          postMessage: (m: unknown) => posted.push(m),
+          getState: () => undefined,
+          setState: () => undefined,
+        });
+      });
+      await page.goto(`file://${file}`);
+      await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+      const rec = parseRecording(run.text);
+      await page.evaluate(
+        ({ header, records }) => window.postMessage({ type: 'init', header, records, live: false, title: 'deadlock' }, '*'),
+        { header: rec.header, records: rec.records },
+      );
+      await waitForInspector(page);
+      await page.click('#fs-insights li.fs-insight[data-kind="deadlock"] button.fs-insight-code');
+      const posted = await page.evaluate(() =>
+        (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === 'openSource'),
+      );
+      assert.deepEqual(posted, [{ type: 'openSource', file: w.file, line: w.line }]);
+      // The host can also ask for it (a notification's "Show in Inspector"): the main process is selected.
+      await page.click(`#fs-tree [data-pid="${w.pids[1]}"] .fs-name`);
+      await page.evaluate((m) => window.postMessage(m, '*'), { type: 'showInsight', kind: w.kind, pid: w.pid, at: w.at });
+      await page.waitForFunction(
+        (pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true',
+        w.pid,
+      );
+      assert.deepEqual(browser.errors, []);
+      await page.close();
+    });
+  },
+);

@@ -19,7 +19,8 @@ const DEBIAN_PYTHON = '/usr/bin/python3';
 function skipReason(): string | false {
   if (!runtimeAvailable()) return 'the Python runtime (extension/python) or dist/cli.js is missing';
   if (!fs.existsSync(DEBIAN_PYTHON)) return `no ${DEBIAN_PYTHON}`;
-  if (spawnSync(DEBIAN_PYTHON, ['-c', 'import joblib']).status !== 0) return `joblib cannot be imported by ${DEBIAN_PYTHON} (apt-get install python3-joblib)`;
+  if (spawnSync(DEBIAN_PYTHON, ['-c', 'import joblib']).status !== 0)
+    return `joblib cannot be imported by ${DEBIAN_PYTHON} (apt-get install python3-joblib)`;
   return false;
 }
 
@@ -34,7 +35,11 @@ describe('inspector on a real joblib run', { skip: skipReason() }, () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-browser-joblib-'));
     const script = path.join(ROOT, 'test', 'scripts', 'joblib', 'parallel.py');
     const recording = path.join(dir, 'joblib.forkscope');
-    printed = execFileSync(process.execPath, [CLI, 'record', '--quiet', '--python', DEBIAN_PYTHON, '--out', recording, '--', script, 'loky', '4'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    printed = execFileSync(
+      process.execPath,
+      [CLI, 'record', '--quiet', '--python', DEBIAN_PYTHON, '--out', recording, '--', script, 'loky', '4'],
+      { cwd: dir, encoding: 'utf8', timeout: 120_000 },
+    );
     summary = JSON.parse(execFileSync(process.execPath, [CLI, 'summary', recording, '--json'], { encoding: 'utf8' })) as Summary;
     report = path.join(dir, 'joblib.html');
     execFileSync(process.execPath, [CLI, 'report', recording, '--html', report]);
@@ -57,13 +62,18 @@ describe('inspector on a real joblib run', { skip: skipReason() }, () => {
     await waitForInspector(page);
     await page.click('#fs-tab-pools');
     await page.waitForSelector('section.fs-pool');
-    const perWorker = await page.$$eval('tr.fs-pool-worker', (trs) => trs.map((tr) => [Number((tr as HTMLElement).dataset.pid), Number((tr as HTMLElement).dataset.tasks)] as [number, number]));
+    const perWorker = await page.$$eval('tr.fs-pool-worker', (trs) =>
+      trs.map((tr) => [Number((tr as HTMLElement).dataset.pid), Number((tr as HTMLElement).dataset.tasks)] as [number, number]),
+    );
     assert.equal(
       perWorker.reduce((n, [, t]) => n + t, 0),
       40,
     );
     const workers = summary.processes.filter((p) => p.role === 'executor-worker').map((p) => p.pid);
-    assert.deepEqual(perWorker.map(([pid]) => pid).sort((a, b) => a - b), [...workers].sort((a, b) => a - b));
+    assert.deepEqual(
+      perWorker.map(([pid]) => pid).sort((a, b) => a - b),
+      [...workers].sort((a, b) => a - b),
+    );
     for (const [pid, n] of perWorker) assert.equal(n, pool.tasksByWorker[pid] ?? 0);
     const text = await page.$eval('section.fs-pool', (e) => e.textContent ?? '');
     assert.match(text, new RegExp(`40 tasks in ${batches} chunks`));

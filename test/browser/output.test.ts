@@ -36,7 +36,9 @@ describe('inspector output per process', { skip: !runtimeAvailable() && 'no Pyth
     await page.click(`#fs-tree [data-pid="${child.pid}"] .fs-name`);
     await page.click('#fs-tab-output');
     await page.waitForSelector('#fs-output .fs-output-lines');
-    const lines = await page.$$eval('#fs-output tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const lines = await page.$$eval('#fs-output tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    );
     const texts = lines.map((l) => l[2]);
     assert.ok(texts.includes('<b>bold</b> from the child'), texts.join('\n'));
     assert.ok(texts.includes('<img src=x onerror=alert(1)> on stderr'));

@@ -75,97 +75,111 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(RESULTS, `sample-${name}.png`) });
 }
 
-describe('the samples, as a learner sees them in the inspector (real runs)', { skip: runtimeAvailable() && process.platform === 'linux' ? false : 'needs the Python runtime and /proc' }, () => {
-  before(async () => {
-    // One at a time: the samples' lessons are about timing and memory, and the tests run on two cores.
-    for (const name of SAMPLES) runs[name] = await recordFixture(`../../samples/${name}.py`);
-    browser = await launch();
-  });
+describe(
+  'the samples, as a learner sees them in the inspector (real runs)',
+  { skip: runtimeAvailable() && process.platform === 'linux' ? false : 'needs the Python runtime and /proc' },
+  () => {
+    before(async () => {
+      // One at a time: the samples' lessons are about timing and memory, and the tests run on two cores.
+      for (const name of SAMPLES) runs[name] = await recordFixture(`../../samples/${name}.py`);
+      browser = await launch();
+    });
 
-  after(async () => {
-    await browser?.close();
-    removeTestDirs(...Object.values(runs).map((r) => r.dir));
-  });
+    after(async () => {
+      await browser?.close();
+      removeTestDirs(...Object.values(runs).map((r) => r.dir));
+    });
 
-  it("01: the tree shows each process's PID and the child's parent PID", async () => {
-    const page = await open('01_first_process');
-    const main = runs['01_first_process'].summary.processes.find((p) => p.role === 'main')!;
-    const greeter = (await treeRows(page)).find((r) => r.pid === pidOf('01_first_process', 'greeter'));
-    assert.ok(greeter, 'greeter has a row');
-    assert.equal(greeter.parent, `parent ${main.pid}`);
-    assert.match(greeter.label, new RegExp(`${greeter.pid}`));
-    await shot(page, '01');
-    await page.close();
-  });
+    it("01: the tree shows each process's PID and the child's parent PID", async () => {
+      const page = await open('01_first_process');
+      const main = runs['01_first_process'].summary.processes.find((p) => p.role === 'main')!;
+      const greeter = (await treeRows(page)).find((r) => r.pid === pidOf('01_first_process', 'greeter'));
+      assert.ok(greeter, 'greeter has a row');
+      assert.equal(greeter.parent, `parent ${main.pid}`);
+      assert.match(greeter.label, new RegExp(`${greeter.pid}`));
+      await shot(page, '01');
+      await page.close();
+    });
 
-  it("03: each child's output, and private vs shared memory lines for the fork children", async () => {
-    const page = await open('03_memory_fork_vs_spawn');
-    const spawn = pidOf('03_memory_fork_vs_spawn', 'spawn-reader');
-    await page.click(`#fs-tree [data-pid="${spawn}"] .fs-name`);
-    await page.click('#fs-tab-output');
-    await page.waitForSelector('#fs-output .fs-output-lines');
-    const text = await page.$eval('#fs-output', (e) => e.textContent ?? '');
-    assert.match(text, /spawn \(read\) +pid \d+: CONFIG='default', len\(BIG\)=0 MiB/);
-    assert.doesNotMatch(text, /changed by the parent/, "another process's line is not the spawn child's");
-    await page.click('#fs-tab-cpu');
-    await page.waitForFunction(() => !!(document.getElementById('fs-mem-chart') as HTMLCanvasElement).dataset.series);
-    const series = (await page.$eval('#fs-mem-chart', (e) => (e as HTMLElement).dataset.series ?? '')).split('\n');
-    for (const who of ['fork-writer', 'fork-reader']) {
-      const pid = pidOf('03_memory_fork_vs_spawn', who);
-      assert.ok(series.includes(`${who} (${pid}) private`), series.join(' | '));
-      assert.ok(series.includes(`${who} (${pid}) shared`), series.join(' | '));
-    }
-    await shot(page, '03-memory');
-    await page.close();
-  });
+    it("03: each child's output, and private vs shared memory lines for the fork children", async () => {
+      const page = await open('03_memory_fork_vs_spawn');
+      const spawn = pidOf('03_memory_fork_vs_spawn', 'spawn-reader');
+      await page.click(`#fs-tree [data-pid="${spawn}"] .fs-name`);
+      await page.click('#fs-tab-output');
+      await page.waitForSelector('#fs-output .fs-output-lines');
+      const text = await page.$eval('#fs-output', (e) => e.textContent ?? '');
+      assert.match(text, /spawn \(read\) +pid \d+: CONFIG='default', len\(BIG\)=0 MiB/);
+      assert.doesNotMatch(text, /changed by the parent/, "another process's line is not the spawn child's");
+      await page.click('#fs-tab-cpu');
+      await page.waitForFunction(() => !!(document.getElementById('fs-mem-chart') as HTMLCanvasElement).dataset.series);
+      const series = (await page.$eval('#fs-mem-chart', (e) => (e as HTMLElement).dataset.series ?? '')).split('\n');
+      for (const who of ['fork-writer', 'fork-reader']) {
+        const pid = pidOf('03_memory_fork_vs_spawn', who);
+        assert.ok(series.includes(`${who} (${pid}) private`), series.join(' | '));
+        assert.ok(series.includes(`${who} (${pid}) shared`), series.join(' | '));
+      }
+      await shot(page, '03-memory');
+      await page.close();
+    });
 
-  it('06: the Locks tab lists print_lock with its 20 acquisitions and who waited', async () => {
-    const page = await open('06_lock');
-    await page.click('#fs-tab-locks');
-    await page.waitForSelector('#fs-locks tr.fs-lock');
-    const rows = await page.$$eval('#fs-locks tr.fs-lock', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
-    const lock = rows.find((r) => r[0] === 'print_lock');
-    assert.ok(lock, JSON.stringify(rows));
-    assert.equal(lock[3], '20');
-    assert.ok(Number(lock[4]) > 0, `contended ${lock[4]}`);
-    const waiters = await page.$$eval('.fs-lock-detail .fs-lock-bar.wait', (bs) => bs.length);
-    assert.ok(waiters > 0, 'waits on the lock are drawn');
-    await shot(page, '06-locks');
-    await page.close();
-  });
+    it('06: the Locks tab lists print_lock with its 20 acquisitions and who waited', async () => {
+      const page = await open('06_lock');
+      await page.click('#fs-tab-locks');
+      await page.waitForSelector('#fs-locks tr.fs-lock');
+      const rows = await page.$$eval('#fs-locks tr.fs-lock', (trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+      );
+      const lock = rows.find((r) => r[0] === 'print_lock');
+      assert.ok(lock, JSON.stringify(rows));
+      assert.equal(lock[3], '20');
+      assert.ok(Number(lock[4]) > 0, `contended ${lock[4]}`);
+      const waiters = await page.$$eval('.fs-lock-detail .fs-lock-bar.wait', (bs) => bs.length);
+      assert.ok(waiters > 0, 'waits on the lock are drawn');
+      await shot(page, '06-locks');
+      await page.close();
+    });
 
-  it("11: the child's zombie band, named as such", async () => {
-    const page = await open('11_zombie');
-    const states = await laneStates(page, pidOf('11_zombie', 'quick'));
-    assert.ok(states.includes('zombie: exited, not yet joined by its parent'), states.join(' | '));
-    await shot(page, '11');
-    await page.close();
-  });
+    it("11: the child's zombie band, named as such", async () => {
+      const page = await open('11_zombie');
+      const states = await laneStates(page, pidOf('11_zombie', 'quick'));
+      assert.ok(states.includes('zombie: exited, not yet joined by its parent'), states.join(' | '));
+      await shot(page, '11');
+      await page.close();
+    });
 
-  it("12: the grandchild under middle, an orphan, with the OS parent that adopted it", async () => {
-    const page = await open('12_orphan');
-    const s = runs['12_orphan'].summary;
-    const g = s.processes.find((p) => p.name === 'grandchild')!;
-    const rows = await treeRows(page);
-    const row = rows.find((r) => r.pid === g.pid)!;
-    assert.equal(row.parent, `parent ${pidOf('12_orphan', 'middle')} · adopted by ${g.adoptedBy}${g.adoptedByName ? ` (${g.adoptedByName})` : ''}`);
-    assert.match(row.flags, /orphan/i);
-    // Under middle: its row comes right after middle's, one level deeper.
-    const levels = await page.$$eval('#fs-tree [role=treeitem]', (lis) => lis.map((li) => [Number((li as HTMLElement).dataset.pid), Number(li.getAttribute('aria-level'))]));
-    const mid = levels.findIndex(([pid]) => pid === pidOf('12_orphan', 'middle'));
-    assert.deepEqual(levels[mid + 1], [g.pid, levels[mid][1] + 1]);
-    await shot(page, '12');
-    await page.close();
-  });
+    it('12: the grandchild under middle, an orphan, with the OS parent that adopted it', async () => {
+      const page = await open('12_orphan');
+      const s = runs['12_orphan'].summary;
+      const g = s.processes.find((p) => p.name === 'grandchild')!;
+      const rows = await treeRows(page);
+      const row = rows.find((r) => r.pid === g.pid)!;
+      assert.equal(
+        row.parent,
+        `parent ${pidOf('12_orphan', 'middle')} · adopted by ${g.adoptedBy}${g.adoptedByName ? ` (${g.adoptedByName})` : ''}`,
+      );
+      assert.match(row.flags, /orphan/i);
+      // Under middle: its row comes right after middle's, one level deeper.
+      const levels = await page.$$eval('#fs-tree [role=treeitem]', (lis) =>
+        lis.map((li) => [Number((li as HTMLElement).dataset.pid), Number(li.getAttribute('aria-level'))]),
+      );
+      const mid = levels.findIndex(([pid]) => pid === pidOf('12_orphan', 'middle'));
+      assert.deepEqual(levels[mid + 1], [g.pid, levels[mid][1] + 1]);
+      await shot(page, '12');
+      await page.close();
+    });
 
-  it('13: the stuck writer is drawn blocked, waiting for its queue to flush — not running — and the deadlock is reported', async () => {
-    const page = await open('13_deadlock');
-    const states = await laneStates(page, pidOf('13_deadlock', 'writer'));
-    assert.ok(states.includes("blocked: exiting: waiting for Queue q's feeder to flush"), states.join(' | '));
-    const insights = await page.$$eval('#fs-insights li.fs-insight .fs-insight-message', (ms) => ms.map((m) => m.textContent ?? ''));
-    assert.ok(insights.some((m) => /Read the queue before joining/.test(m)), insights.join(' | '));
-    await shot(page, '13');
-    assert.deepEqual(browser.errors, []);
-    await page.close();
-  });
-});
+    it('13: the stuck writer is drawn blocked, waiting for its queue to flush — not running — and the deadlock is reported', async () => {
+      const page = await open('13_deadlock');
+      const states = await laneStates(page, pidOf('13_deadlock', 'writer'));
+      assert.ok(states.includes("blocked: exiting: waiting for Queue q's feeder to flush"), states.join(' | '));
+      const insights = await page.$$eval('#fs-insights li.fs-insight .fs-insight-message', (ms) => ms.map((m) => m.textContent ?? ''));
+      assert.ok(
+        insights.some((m) => /Read the queue before joining/.test(m)),
+        insights.join(' | '),
+      );
+      await shot(page, '13');
+      assert.deepEqual(browser.errors, []);
+      await page.close();
+    });
+  },
+);

@@ -89,15 +89,44 @@ export function queueRun(): RunBuilder {
     .hello(0.01, 100, 99)
     .ev(100, ['proc', 0.02, { pid: 100, ppid: 99, key: null, name: 'MainProcess', role: 'main', startMethod: null, target: null }])
     .ev(100, ['chan', 0.05, { ref: 'p11', kind: 'queue', name: 'q', file: '/tmp/demo.py', line: 9, refs: ['p11'] }])
-    .ev(100, ['create', 0.1, { key: '100:1', name: 'Process-1', target: '__main__.work', file: '/tmp/demo.py', line: 3, startMethod: 'fork', daemon: false, role: 'process' }])
+    .ev(100, [
+      'create',
+      0.1,
+      {
+        key: '100:1',
+        name: 'Process-1',
+        target: '__main__.work',
+        file: '/tmp/demo.py',
+        line: 3,
+        startMethod: 'fork',
+        daemon: false,
+        role: 'process',
+      },
+    ])
     .hello(0.11, 101, 100)
-    .ev(101, ['proc', 0.11, { pid: 101, ppid: 100, key: '100:1', name: 'Process-1', role: 'process', startMethod: 'fork', target: '__main__.work' }], ['run', 0.12, '100:1'])
+    .ev(
+      101,
+      [
+        'proc',
+        0.11,
+        { pid: 101, ppid: 100, key: '100:1', name: 'Process-1', role: 'process', startMethod: 'fork', target: '__main__.work' },
+      ],
+      ['run', 0.12, '100:1'],
+    )
     .ev(100, ['started', 0.12, '100:1', 101])
     .ev(100, ['w', 0.13, 'queue.get', 'p11', null])
     .ev(101, ['ctr', 0.2, { sent: { p11: [3, 300] } }], ['runend', 0.5, null], ['exit', 0.5, 0, 0.3, 10_000_000])
-    .ev(100, ['we', 0.3], ['m', 0.3, 'p11', 101, T0 + 0.25, 100, null], ['ctr', 0.31, { recv: { 'p11 101': [3, 300, 0.15, 0.06] }, detail: 1, dropped: 2 }])
+    .ev(
+      100,
+      ['we', 0.3],
+      ['m', 0.3, 'p11', 101, T0 + 0.25, 100, null],
+      ['ctr', 0.31, { recv: { 'p11 101': [3, 300, 0.15, 0.06] }, detail: 1, dropped: 2 }],
+    )
     .bye(0.51, 101)
-    .sample(0.6, [[100, 50, 20_000_000, 'S', 99, 0.2], [101, 0, 0, 'Z', 100, 0.3]])
+    .sample(0.6, [
+      [100, 50, 20_000_000, 'S', 99, 0.2],
+      [101, 0, 0, 'Z', 100, 0.3],
+    ])
     .ev(100, ['w', 1.0, 'join', '100:1', null], ['we', 1.5], ['reap', 1.5, 101, 0], ['join', 1.5, '100:1', T0 + 1.0, 0])
     .ev(100, ['exit', 1.6, 0, 0.25, 21_000_000])
     .exited(1.62, 0)

@@ -37,7 +37,8 @@ export function syntheticRecording(o: SyntheticOptions): { header: ReturnType<ty
   const push = (t: number, r: RecordLine) => recs.push({ t, r });
   // Events are batched per process every 20 ms, as the runtime flushes them.
   const events: { pid: number; t: number; e: RuntimeEvent }[] = [];
-  const ev = (pid: number, t: number, e: [string, number, ...unknown[]]) => events.push({ pid, t, e: [e[0], T0 + e[1], ...e.slice(2)] as RuntimeEvent });
+  const ev = (pid: number, t: number, e: [string, number, ...unknown[]]) =>
+    events.push({ pid, t, e: [e[0], T0 + e[1], ...e.slice(2)] as RuntimeEvent });
   const main = 1000;
   const S = o.seconds;
   push(0, ['spawned', T0, main]);
@@ -60,8 +61,22 @@ export function syntheticRecording(o: SyntheticOptions): { header: ReturnType<ty
     life.push([start, end]);
     const key = `${parent}:${i + 1}`;
     const name = worker ? `SpawnPoolWorker-${i + 1}` : `Process-${i + 1}`;
-    ev(parent, start, ['create', start, { key, name, target: worker ? 'multiprocessing.pool.worker' : '__main__.work', startMethod: 'fork', role: worker ? 'pool-worker' : 'process' }]);
-    ev(pid, start + 0.001, ['proc', start + 0.001, { pid, ppid: parent, key, name, role: worker ? 'pool-worker' : 'process', startMethod: 'fork' }]);
+    ev(parent, start, [
+      'create',
+      start,
+      {
+        key,
+        name,
+        target: worker ? 'multiprocessing.pool.worker' : '__main__.work',
+        startMethod: 'fork',
+        role: worker ? 'pool-worker' : 'process',
+      },
+    ]);
+    ev(pid, start + 0.001, [
+      'proc',
+      start + 0.001,
+      { pid, ppid: parent, key, name, role: worker ? 'pool-worker' : 'process', startMethod: 'fork' },
+    ]);
     ev(parent, start + 0.002, ['started', start + 0.002, key, pid]);
     ev(pid, start + 0.003, ['run', start + 0.003, key]);
     // Waits: a get on the tasks queue now and then.

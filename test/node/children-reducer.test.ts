@@ -29,16 +29,35 @@ const header = {
   forkscope: 'test',
 } as unknown as RecordingHeader;
 
-const proc = (pid: number, ppid: number, info: Record<string, unknown>) => ['proc', T0, { pid, ppid, key: null, name: null, role: null, ...info }];
+const proc = (pid: number, ppid: number, info: Record<string, unknown>) => [
+  'proc',
+  T0,
+  { pid, ppid, key: null, name: null, role: null, ...info },
+];
 
 test('an exec into Python: one process across two connections, with its execs', () => {
   const records = [
     ['spawned', T0, 10],
     ['hello', T0 + 0.1, 10, 1],
-    ['ev', 10, [proc(10, 1, { name: 'MainProcess', role: 'main' }), ['exec', T0 + 0.2, { path: '/usr/bin/python3', argv: ['python3', 'inner.py'], python: true }]]],
+    [
+      'ev',
+      10,
+      [
+        proc(10, 1, { name: 'MainProcess', role: 'main' }),
+        ['exec', T0 + 0.2, { path: '/usr/bin/python3', argv: ['python3', 'inner.py'], python: true }],
+      ],
+    ],
     ['bye', T0 + 0.21, 10],
     ['hello', T0 + 0.3, 10, 1],
-    ['ev', 10, [proc(10, 1, { exec: true }), ['pool', T0 + 0.4, { ref: '10:pool1', kind: 'pool', processes: 2, tasks: 'p1', results: 'p2' }], ['exit', T0 + 0.9, null, 0.1, 1000, []]]],
+    [
+      'ev',
+      10,
+      [
+        proc(10, 1, { exec: true }),
+        ['pool', T0 + 0.4, { ref: '10:pool1', kind: 'pool', processes: 2, tasks: 'p1', results: 'p2' }],
+        ['exit', T0 + 0.9, null, 0.1, 1000, []],
+      ],
+    ],
     ['bye', T0 + 0.95, 10],
     ['exited', T0 + 1, 7, null],
     ['end', T0 + 1, { exitCode: 7, signal: null, stopped: false }],
@@ -59,7 +78,15 @@ test('popen names a command, a reap gives its code; child records: forks and zom
   const records = [
     ['spawned', T0, 10],
     ['hello', T0 + 0.1, 10, 1],
-    ['ev', 10, [proc(10, 1, { name: 'MainProcess', role: 'main' }), ['popen', T0 + 0.2, 11, { argv: ['sh', '-c', 'exit 5'], python: false, how: 'subprocess' }], ['reap', T0 + 0.3, 11, 5]]],
+    [
+      'ev',
+      10,
+      [
+        proc(10, 1, { name: 'MainProcess', role: 'main' }),
+        ['popen', T0 + 0.2, 11, { argv: ['sh', '-c', 'exit 5'], python: false, how: 'subprocess' }],
+        ['reap', T0 + 0.3, 11, 5],
+      ],
+    ],
     ['child', T0 + 0.35, 12, 10, ['python3', 'x.py'], { fork: true }],
     ['exitcode', T0 + 0.36, 12, 3],
     ['child', T0 + 0.37, 13, 11, ['sleep', '1']],
@@ -79,21 +106,42 @@ test('a Python child seen in /proc first, then connected: role subprocess, its o
     ['ev', 10, [proc(10, 1, { name: 'MainProcess', role: 'main' })]],
     ['child', T0 + 0.2, 11, 10, ['/usr/bin/python3', 'inner.py']],
     ['hello', T0 + 0.3, 11, 10],
-    ['ev', 11, [proc(11, 10, { name: 'inner.py', role: 'subprocess', startMethod: 'subprocess', argv: ['inner.py', 'a b'], startedBy: 10 })]],
+    [
+      'ev',
+      11,
+      [proc(11, 10, { name: 'inner.py', role: 'subprocess', startMethod: 'subprocess', argv: ['inner.py', 'a b'], startedBy: 10 })],
+    ],
     ['ev', 10, [['reap', T0 + 0.5, 11, 0]]],
     ['end', T0 + 1, { exitCode: 0, signal: null, stopped: false }],
   ] as unknown as RecordLine[];
   const s = summarize(RunReducer.fromRecords(header, records));
   const p = s.processes.find((x) => x.pid === 11)!;
-  assert.deepEqual([p.role, p.name, p.startMethod, p.command, p.ppid, p.exitCode], ['subprocess', 'inner.py', 'subprocess', 'inner.py "a b"', 10, 0]);
+  assert.deepEqual(
+    [p.role, p.name, p.startMethod, p.command, p.ppid, p.exitCode],
+    ['subprocess', 'inner.py', 'subprocess', 'inner.py "a b"', 10, 0],
+  );
 });
 
 test('Executor.map(buffersize=) (3.14): lazily submitted calls count into the same map call', () => {
-  const pcall = (job: number, tasks: number, lazy?: boolean) => ['pcall', T0 + 0.3, { pool: '10:pool1', job, method: 'map', tasks, chunksize: 1, ...(lazy ? { lazy } : {}) }];
+  const pcall = (job: number, tasks: number, lazy?: boolean) => [
+    'pcall',
+    T0 + 0.3,
+    { pool: '10:pool1', job, method: 'map', tasks, chunksize: 1, ...(lazy ? { lazy } : {}) },
+  ];
   const records = [
     ['spawned', T0, 10],
     ['hello', T0 + 0.1, 10, 1],
-    ['ev', 10, [proc(10, 1, { name: 'MainProcess', role: 'main' }), ['pool', T0 + 0.2, { ref: '10:pool1', kind: 'executor', processes: 2, tasks: 'p1', results: 'p2' }], pcall(0, 4), pcall(0, 36, true), pcall(40, 3)]],
+    [
+      'ev',
+      10,
+      [
+        proc(10, 1, { name: 'MainProcess', role: 'main' }),
+        ['pool', T0 + 0.2, { ref: '10:pool1', kind: 'executor', processes: 2, tasks: 'p1', results: 'p2' }],
+        pcall(0, 4),
+        pcall(0, 36, true),
+        pcall(40, 3),
+      ],
+    ],
     ['end', T0 + 1, { exitCode: 0, signal: null, stopped: false }],
   ] as unknown as RecordLine[];
   const m = RunReducer.fromRecords(header, records);

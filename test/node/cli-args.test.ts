@@ -13,7 +13,10 @@ test('record: options, then -- SCRIPT and its own arguments untouched', () => {
 });
 
 test('record: -m MODULE with arguments, with or without --', () => {
-  for (const argv of [['--', '-m', 'pkg.tool', 'a', '-b'], ['-m', 'pkg.tool', 'a', '-b']]) {
+  for (const argv of [
+    ['--', '-m', 'pkg.tool', 'a', '-b'],
+    ['-m', 'pkg.tool', 'a', '-b'],
+  ]) {
     const a = parseRecordArgs(argv);
     assert.equal(a.module, 'pkg.tool');
     assert.equal(a.script, null);
@@ -44,7 +47,10 @@ test('scriptEnv: the supervisor’s own environment unless it must change; hande
   assert.equal(scriptEnv({ PATH: '/bin' }, false), undefined);
   assert.equal(scriptEnv({ PATH: '/bin', ELECTRON_RUN_AS_NODE: '1' }, false), undefined, 'a terminal run keeps it (not forked by VS Code)');
   assert.deepEqual(scriptEnv({ PATH: '/bin', ELECTRON_RUN_AS_NODE: '1' }, true), { PATH: '/bin' });
-  assert.deepEqual(scriptEnv({ PATH: '/bin', FORKSCOPE_SCRIPT_ENV: '{"NODE_EXTRA_CA_CERTS":"/x.pem","N":3}' }, true), { PATH: '/bin', NODE_EXTRA_CA_CERTS: '/x.pem' });
+  assert.deepEqual(scriptEnv({ PATH: '/bin', FORKSCOPE_SCRIPT_ENV: '{"NODE_EXTRA_CA_CERTS":"/x.pem","N":3}' }, true), {
+    PATH: '/bin',
+    NODE_EXTRA_CA_CERTS: '/x.pem',
+  });
   assert.deepEqual(scriptEnv({ PATH: '/bin', FORKSCOPE_SCRIPT_ENV: 'not json' }, false), { PATH: '/bin' });
   assert.deepEqual(scriptEnv({ FORKSCOPE_SCRIPT_ENV: '["a"]' }, false), {});
 });

@@ -19,7 +19,10 @@ const REAL = spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { en
 
 function tmp(): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-cli-'));
-  fs.writeFileSync(path.join(d, 'job.py'), 'import sys\nprint("args", sys.argv[1:], "dev", sys.flags.dev_mode, "u", sys.flags.quiet)\nsys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)\n');
+  fs.writeFileSync(
+    path.join(d, 'job.py'),
+    'import sys\nprint("args", sys.argv[1:], "dev", sys.flags.dev_mode, "u", sys.flags.quiet)\nsys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)\n',
+  );
   fs.mkdirSync(path.join(d, 'pkg'));
   fs.writeFileSync(path.join(d, 'pkg', '__init__.py'), '');
   fs.writeFileSync(path.join(d, 'pkg', 'tool.py'), 'import sys\nprint("tool", sys.argv[1:])\nsys.exit(4)\n');
@@ -27,7 +30,10 @@ function tmp(): string {
 }
 
 function cli(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  return runCommand(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, FORKSCOPE_CACHE_DIR: path.join(dir, 'cache'), ...env } });
+  return runCommand(process.execPath, [CLI, ...args], {
+    cwd: dir,
+    env: { ...process.env, FORKSCOPE_CACHE_DIR: path.join(dir, 'cache'), ...env },
+  });
 }
 
 function load(file: string) {
@@ -73,7 +79,11 @@ test('help: top-level, help VERB, VERB --help and VERB -h print the usage and ex
       assert.match(r.stdout, /forkscope record/);
     }
     for (const verb of ['record', 'summary', 'report', 'export', 'compare']) {
-      for (const args of [['help', verb], [verb, '--help'], [verb, '-h']]) {
+      for (const args of [
+        ['help', verb],
+        [verb, '--help'],
+        [verb, '-h'],
+      ]) {
         const r = await cli(d, args);
         assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
         assert.match(r.stdout, new RegExp(`^Usage:\\n  forkscope ${verb} `), args.join(' '));
@@ -165,16 +175,28 @@ test('a wrapper shim in front of Python is resolved once and cached: the run sta
   }
 });
 
-test('a skipped shim leaves the script the environment the shim would have: its shell\'s _, PWD and OLDPWD included', async () => {
+test("a skipped shim leaves the script the environment the shim would have: its shell's _, PWD and OLDPWD included", async () => {
   const d = tmp();
   try {
     const bin = path.join(d, 'bin');
     fs.mkdirSync(bin);
     // Like pyenv's: bash (which sets PWD to the folder it runs in and _ to each command), a variable removed, then exec.
-    fs.writeFileSync(path.join(bin, 'python3'), `#!/usr/bin/env bash\nunset OLDPWD\nexport PYENV_LIKE=1\nexec "${REAL}" "$@"\n`, { mode: 0o755 });
-    fs.writeFileSync(path.join(d, 'envdump.py'), 'import json, os\nprint(json.dumps({k: v for k, v in os.environ.items() if not k.startswith("FORKSCOPE_")}, sort_keys=True))\n');
+    fs.writeFileSync(path.join(bin, 'python3'), `#!/usr/bin/env bash\nunset OLDPWD\nexport PYENV_LIKE=1\nexec "${REAL}" "$@"\n`, {
+      mode: 0o755,
+    });
+    fs.writeFileSync(
+      path.join(d, 'envdump.py'),
+      'import json, os\nprint(json.dumps({k: v for k, v in os.environ.items() if not k.startswith("FORKSCOPE_")}, sort_keys=True))\n',
+    );
     // The caller's PWD and OLDPWD name other folders than the one the run starts in, as after a cd in a script.
-    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, PWD: os.tmpdir(), OLDPWD: '/', _: '/usr/bin/env', FORKSCOPE_CACHE_DIR: path.join(d, 'cache') };
+    const env = {
+      ...process.env,
+      PATH: `${bin}:${process.env.PATH}`,
+      PWD: os.tmpdir(),
+      OLDPWD: '/',
+      _: '/usr/bin/env',
+      FORKSCOPE_CACHE_DIR: path.join(d, 'cache'),
+    };
     const plain = await runCommand('python3', ['envdump.py'], { cwd: d, env });
     const r = await runCommand(process.execPath, [CLI, 'record', '--out', 'e.forkscope', '--', 'python3', 'envdump.py'], { cwd: d, env });
     assert.equal(r.code, 0, r.stderr);
@@ -194,7 +216,9 @@ test('a wrapper that cannot be skipped (it changes the environment) runs as is, 
   try {
     const shim = path.join(d, 'pywrap');
     const marks = path.join(d, 'marks');
-    fs.writeFileSync(shim, `#!/bin/sh\nexport WRAPPED=1\nsleep 0.5\necho "$(date +%s.%N)" >> "${marks}"\nexec "${REAL}" "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(shim, `#!/bin/sh\nexport WRAPPED=1\nsleep 0.5\necho "$(date +%s.%N)" >> "${marks}"\nexec "${REAL}" "$@"\n`, {
+      mode: 0o755,
+    });
     const r = await cli(d, ['record', '--out', 'w.forkscope', '--', shim, 'job.py', '0']);
     assert.equal(r.code, 0, r.stderr);
     const w = load(path.join(d, 'w.forkscope'));
@@ -204,7 +228,10 @@ test('a wrapper that cannot be skipped (it changes the environment) runs as is, 
     const bands = stateBands(main, w.model.run.wallSeconds);
     assert.equal(bands[0].state, 'starting');
     assert.ok(bands[0].begin < execAt && execAt < bands[0].end, 'the shim’s sleep lies inside the starting band');
-    assert.ok(bands.slice(1).every((b) => b.begin >= bands[0].end), 'nothing of the script before it');
+    assert.ok(
+      bands.slice(1).every((b) => b.begin >= bands[0].end),
+      'nothing of the script before it',
+    );
   } finally {
     fs.rmSync(d, { recursive: true, force: true });
   }

@@ -28,7 +28,11 @@ describe('forkscope compare (two real runs)', { skip: fs.existsSync(CLI) ? false
       ['b', '8'],
     ] as const) {
       files[side] = path.join(dir, `chunks${chunksize}.forkscope`);
-      const r = await runCommand(process.execPath, [CLI, 'record', '--quiet', '--python', PYTHON, '--out', files[side], '--', FIXTURE, chunksize, '2'], { cwd: dir });
+      const r = await runCommand(
+        process.execPath,
+        [CLI, 'record', '--quiet', '--python', PYTHON, '--out', files[side], '--', FIXTURE, chunksize, '2'],
+        { cwd: dir },
+      );
       assert.equal(r.code, 0, r.stderr);
       const s = await runCommand(process.execPath, [CLI, 'summary', files[side], '--json'], { cwd: dir });
       summaries[side] = JSON.parse(s.stdout) as Summary;
@@ -39,7 +43,7 @@ describe('forkscope compare (two real runs)', { skip: fs.existsSync(CLI) ? false
     if (dir && !process.env.FORKSCOPE_KEEP_TEST_DIRS) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('--json: each side has its summary\'s figures, per-worker busy time and tasks, and the ratios are B ÷ A', async () => {
+  it("--json: each side has its summary's figures, per-worker busy time and tasks, and the ratios are B ÷ A", async () => {
     const r = await runCommand(process.execPath, [CLI, 'compare', files.a, files.b, '--json'], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
     const c = JSON.parse(r.stdout) as Comparison;
@@ -106,16 +110,22 @@ describe('forkscope compare (two real runs)', { skip: fs.existsSync(CLI) ? false
 
   it('plain Process workers: busy time is their time running, no task count', async () => {
     const plain = path.join(dir, 'four.forkscope');
-    const r = await runCommand(process.execPath, [CLI, 'record', '--quiet', '--python', PYTHON, '--out', plain, '--', path.join(ROOT, 'test', 'fixtures', 'four_children.py')], { cwd: dir });
+    const r = await runCommand(
+      process.execPath,
+      [CLI, 'record', '--quiet', '--python', PYTHON, '--out', plain, '--', path.join(ROOT, 'test', 'fixtures', 'four_children.py')],
+      { cwd: dir },
+    );
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse((await runCommand(process.execPath, [CLI, 'summary', plain, '--json'], { cwd: dir })).stdout) as Summary;
-    const c = JSON.parse((await runCommand(process.execPath, [CLI, 'compare', plain, files.b, '--json'], { cwd: dir })).stdout) as Comparison;
+    const c = JSON.parse(
+      (await runCommand(process.execPath, [CLI, 'compare', plain, files.b, '--json'], { cwd: dir })).stdout,
+    ) as Comparison;
     const kids = s.processes.filter((p) => p.role === 'process');
     assert.equal(kids.length, 4);
     assert.deepEqual(
       c.a.workers.map((w) => w.pid),
       kids.map((p) => p.pid),
-      'the four children, in the summary\'s order; not the main process',
+      "the four children, in the summary's order; not the main process",
     );
     for (const w of c.a.workers) {
       const p = kids.find((k) => k.pid === w.pid)!;

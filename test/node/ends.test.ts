@@ -17,7 +17,13 @@ const methods = startMethods();
 /** A pyenv interpreter of that minor version, when installed. */
 const pyenv = (minor: string): string | null => {
   const dir = path.join(os.homedir(), '.pyenv', 'versions');
-  const v = fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => d.startsWith(`${minor}.`)).sort().pop() : undefined;
+  const v = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((d) => d.startsWith(`${minor}.`))
+        .sort()
+        .pop()
+    : undefined;
   const exe = v ? path.join(dir, v, 'bin', 'python3') : null;
   return exe && fs.existsSync(exe) ? exe : null;
 };

@@ -51,7 +51,10 @@ test('a client with the secret is heard, line by line, even when lines arrive in
   await withServer(async (s, seen) => {
     const hello = JSON.stringify({ hello: 1, secret: s.secret, pid: 4242, ppid: 1 });
     const batch1 = JSON.stringify([['run', 1, 'k']]);
-    const batch2 = JSON.stringify([['exit', 2, 0], ['m', 2, 'p1', 4241, 1.9, 10, 'ünïcode']]);
+    const batch2 = JSON.stringify([
+      ['exit', 2, 0],
+      ['m', 2, 'p1', 4241, 1.9, 10, 'ünïcode'],
+    ]);
     await new Promise<void>((resolve) => {
       const c = net.connect(s.socketPath, async () => {
         const all = `${hello}\n${batch1}\n${batch2}\n`;
@@ -67,7 +70,13 @@ test('a client with the secret is heard, line by line, even when lines arrive in
     assert.deepEqual(seen.hellos, [4242]);
     assert.deepEqual(seen.batches, [
       [4242, [['run', 1, 'k']]],
-      [4242, [['exit', 2, 0], ['m', 2, 'p1', 4241, 1.9, 10, 'ünïcode']]],
+      [
+        4242,
+        [
+          ['exit', 2, 0],
+          ['m', 2, 'p1', 4241, 1.9, 10, 'ünïcode'],
+        ],
+      ],
     ]);
     assert.deepEqual(seen.byes, [4242]);
     assert.deepEqual(seen.refused, []);

@@ -31,7 +31,20 @@ function joinOnStuckChild(childWait: [string, string | null] = ['queue.get', 'p1
     .hello(0.01, 100, 99)
     .ev(100, ['proc', 0.02, { pid: 100, ppid: 99, key: null, name: 'MainProcess', role: 'main' }])
     .ev(100, ['chan', 0.05, { ref: 'p11', kind: 'queue', name: 'q', file: '/tmp/demo.py', line: 9, refs: ['p11'] }])
-    .ev(100, ['create', 0.1, { key: '100:1', name: 'child', target: '__main__.work', file: '/tmp/demo.py', line: 3, startMethod: 'fork', daemon: false, role: 'process' }])
+    .ev(100, [
+      'create',
+      0.1,
+      {
+        key: '100:1',
+        name: 'child',
+        target: '__main__.work',
+        file: '/tmp/demo.py',
+        line: 3,
+        startMethod: 'fork',
+        daemon: false,
+        role: 'process',
+      },
+    ])
     .hello(0.11, 101, 100)
     .ev(101, ['proc', 0.11, { pid: 101, ppid: 100, key: '100:1', name: 'child', role: 'process' }], ['run', 0.12, '100:1'])
     .ev(100, ['started', 0.12, '100:1', 101])
@@ -52,7 +65,10 @@ test('findHangs: a join on a child stuck in get() is a deadlock once both waited
   assert.equal(w.file, '/tmp/demo.py');
   assert.equal(w.line, 5, 'the get() the cycle hangs on');
   assert.ok(w.since !== null && Math.abs(w.since - 0.4) < 1e-6);
-  assert.match(w.message, /main \(pid 100\) waits in join\(child \(pid 101\)\) \(demo\.py:14\); child \(pid 101\) waits in get\(\) on Queue q \(created at demo\.py:9\) \(demo\.py:5\)/);
+  assert.match(
+    w.message,
+    /main \(pid 100\) waits in join\(child \(pid 101\)\) \(demo\.py:14\); child \(pid 101\) waits in get\(\) on Queue q \(created at demo\.py:9\) \(demo\.py:5\)/,
+  );
   assert.match(w.message, /No other live process will ever put to it/);
 });
 
@@ -88,7 +104,18 @@ test('findPastHangs: a hang broken by a timeout is found in the finished recordi
   // The same hang recorded live is not repeated by the summary.
   const live = findHangs(reduce(joinOnStuckChild()), 3.5, { hangSeconds: 3 })[0];
   const withLive = new RunBuilder();
-  withLive.records.push(...b.records.slice(0, -1), ['warn', T0 + 3.5, 'deadlock', live.pid, live.message, { pids: live.pids, severity: 'error', ref: live.ref, file: live.file, line: live.line, since: live.since }], b.records[b.records.length - 1]);
+  withLive.records.push(
+    ...b.records.slice(0, -1),
+    [
+      'warn',
+      T0 + 3.5,
+      'deadlock',
+      live.pid,
+      live.message,
+      { pids: live.pids, severity: 'error', ref: live.ref, file: live.file, line: live.line, since: live.since },
+    ],
+    b.records[b.records.length - 1],
+  );
   const s = summarize(reduce(withLive, true));
   assert.equal(s.warnings.filter((w) => w.kind === 'deadlock').length, 1);
   assert.equal(s.warnings[0].at, 3.5, 'the live one is kept');
@@ -103,14 +130,22 @@ function poolRun(busy: [number, number], chunks: [number, number], chunksize: nu
   b.spawned(0, 100)
     .hello(0.01, 100, 99)
     .ev(100, ['proc', 0.02, { pid: 100, ppid: 99, key: null, name: 'MainProcess', role: 'main' }])
-    .ev(100, ['pool', 0.1, { ref: '100:pool1', kind: 'pool', processes: 2, tasks: 'p21', results: 'p22', name: 'pool', file: '/tmp/p.py', line: 7 }])
+    .ev(100, [
+      'pool',
+      0.1,
+      { ref: '100:pool1', kind: 'pool', processes: 2, tasks: 'p21', results: 'p22', name: 'pool', file: '/tmp/p.py', line: 7 },
+    ])
     .ev(100, ['chan', 0.1, { ref: 'p21', kind: 'pool', name: 'pool tasks', refs: ['p21'], pool: '100:pool1' }])
     .ev(100, ['pcall', 0.2, { pool: '100:pool1', job: 0, method: 'map', tasks: items, chunksize }]);
   [201, 202].forEach((pid, i) => {
     b.hello(0.05, pid, 100)
       .ev(pid, ['proc', 0.05, { pid, ppid: 100, key: `100:${i + 1}`, name: `ForkPoolWorker-${i + 1}`, role: 'pool-worker' }])
       .ev(pid, ['task', 0.2 + busy[i], { pool: 'p21', job: 0, chunk: i, items: Math.round(items / 2), tBegin: T0 + 0.2, ok: true }])
-      .ev(pid, ['ctr', 0.2 + busy[i], { tasks: { 'p21 0': [chunks[i], Math.round(items / 2), busy[i]] }, recv: { 'p21 100': [chunks[i], 100 * chunks[i], 0.01, 0.01] } }]);
+      .ev(pid, [
+        'ctr',
+        0.2 + busy[i],
+        { tasks: { 'p21 0': [chunks[i], Math.round(items / 2), busy[i]] }, recv: { 'p21 100': [chunks[i], 100 * chunks[i], 0.01, 0.01] } },
+      ]);
   });
   return reduce(b.end(3, 0), true);
 }
@@ -124,13 +159,22 @@ test('imbalance: over the threshold with the chunksize advice; a balanced pool a
   assert.equal(w.line, 7);
   assert.match(w.message, /With chunksize=4 the 8 tasks went out in only 2 chunks for 2 workers/);
   assert.match(w.message, /chunksize=1 gives about 8 chunks per worker/);
-  assert.deepEqual(analyze(poolRun([1.0, 0.95], [1, 1], 4, 8)).filter((x) => x.kind === 'imbalance'), []);
-  assert.deepEqual(analyze(poolRun([0.15, 0.01], [1, 1], 4, 8)).filter((x) => x.kind === 'imbalance'), [], 'less than 0.2 s to gain');
+  assert.deepEqual(
+    analyze(poolRun([1.0, 0.95], [1, 1], 4, 8)).filter((x) => x.kind === 'imbalance'),
+    [],
+  );
+  assert.deepEqual(
+    analyze(poolRun([0.15, 0.01], [1, 1], 4, 8)).filter((x) => x.kind === 'imbalance'),
+    [],
+    'less than 0.2 s to gain',
+  );
 });
 
 test('efficiency: speedup over min(cores, busy processes)', () => {
   const b = new RunBuilder({ cpuCount: 4 });
-  b.spawned(0, 100).hello(0.01, 100, 99).ev(100, ['proc', 0.02, { pid: 100, ppid: 99, key: null, name: 'MainProcess', role: 'main' }]);
+  b.spawned(0, 100)
+    .hello(0.01, 100, 99)
+    .ev(100, ['proc', 0.02, { pid: 100, ppid: 99, key: null, name: 'MainProcess', role: 'main' }]);
   for (const pid of [201, 202]) {
     b.hello(0.05, pid, 100)
       .ev(pid, ['proc', 0.05, { pid, ppid: 100, key: `100:${pid}`, name: `w${pid}`, role: 'process' }])
@@ -147,7 +191,11 @@ test('record --hang-seconds: a number of seconds ≥ 0, default DEFAULT_HANG_SEC
   assert.equal(parseRecordArgs(['--', 'a.py']).hangSeconds, DEFAULT_HANG_SECONDS);
   assert.equal(parseRecordArgs(['--hang-seconds', '1.5', '--', 'a.py']).hangSeconds, 1.5);
   assert.equal(parseRecordArgs(['--hang-seconds=0', 'a.py']).hangSeconds, 0);
-  for (const bad of ['-1', 'soon', '']) assert.throws(() => parseRecordArgs([`--hang-seconds=${bad}`, 'a.py']), (e) => e instanceof UsageError && /--hang-seconds takes a number of seconds/.test((e as Error).message));
+  for (const bad of ['-1', 'soon', ''])
+    assert.throws(
+      () => parseRecordArgs([`--hang-seconds=${bad}`, 'a.py']),
+      (e) => e instanceof UsageError && /--hang-seconds takes a number of seconds/.test((e as Error).message),
+    );
 });
 
 /** main (100) gets `msgs` messages on Queue q from one producer (101); both run `seconds` without waiting. */
@@ -160,17 +208,30 @@ function floodRun(msgs: number, seconds: number): RunModel {
     .hello(0.03, 101, 100)
     .ev(101, ['proc', 0.03, { pid: 101, ppid: 100, key: '100:1', name: 'producer', role: 'process' }], ['run', 0.03, '100:1'])
     .ev(101, ['ctr', seconds, { sent: { p11: [msgs, msgs * 15] } }], ['runend', seconds, null], ['exit', seconds, 0, seconds, 1])
-    .ev(100, ['ctr', seconds, { recv: { 'p11 101': [msgs, msgs * 15, 0.1, 0.01] } }], ['join', seconds, '100:1', T0 + seconds, 0], ['exit', seconds + 0.01, 0, seconds, 1])
+    .ev(
+      100,
+      ['ctr', seconds, { recv: { 'p11 101': [msgs, msgs * 15, 0.1, 0.01] } }],
+      ['join', seconds, '100:1', T0 + seconds, 0],
+      ['exit', seconds + 0.01, 0, seconds, 1],
+    )
     .end(seconds + 0.02, 0);
   return reduce(b, true);
 }
 
-test('overhead on a Queue: only when the ends spend about one message\'s cost per message', () => {
+test("overhead on a Queue: only when the ends spend about one message's cost per message", () => {
   const [w] = analyze(floodRun(40_000, 1)).filter((x) => x.kind === 'overhead');
   assert.ok(w, 'two ends running 1 s each for 40,000 messages: 50 µs per message');
   assert.deepEqual(new Set(w.pids), new Set([100, 101]));
   assert.equal(w.ref, 'p11');
   assert.match(w.message, /carried 40000 messages/);
-  assert.deepEqual(analyze(floodRun(40_000, 10)).filter((x) => x.kind === 'overhead'), [], '500 µs per message: the work dominates');
-  assert.deepEqual(analyze(floodRun(5_000, 0.2)).filter((x) => x.kind === 'overhead'), [], 'too few messages to matter');
+  assert.deepEqual(
+    analyze(floodRun(40_000, 10)).filter((x) => x.kind === 'overhead'),
+    [],
+    '500 µs per message: the work dominates',
+  );
+  assert.deepEqual(
+    analyze(floodRun(5_000, 0.2)).filter((x) => x.kind === 'overhead'),
+    [],
+    'too few messages to matter',
+  );
 });

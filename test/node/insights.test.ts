@@ -18,7 +18,7 @@ import type { RecordLine } from '../../core/model/recording';
 import { RunReducer } from '../../core/model/reducer';
 import { parseRecording } from '../../core/model/recording';
 import { summarize, type Summary, type SummaryWarning } from '../../core/summary/summary';
-import { alive, CLI, PYTHON, record, ROOT, SCRIPTS, type Recorded } from './support/run';
+import { alive, CLI, PYTHON, record, SCRIPTS, type Recorded } from './support/run';
 
 const INSIGHTS = path.join(SCRIPTS, 'insights');
 /** A short threshold so hang tests are quick; each script breaks its hang after PATIENCE seconds. */
@@ -176,14 +176,20 @@ test('deadlock: put() on a full Queue that nobody empties', async () => {
 test('deadlock: the warn record is in the recording file while the run still hangs, and the summary of the stopped run shows it', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-hang-'));
   const out = path.join(dir, 'run.forkscope');
-  const child = spawn(process.execPath, [CLI, 'record', '--out', out, '--python', PYTHON, ...HANG, '--', path.join('insights', 'mutual_get.py')], {
-    cwd: SCRIPTS,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'record', '--out', out, '--python', PYTHON, ...HANG, '--', path.join('insights', 'mutual_get.py')],
+    {
+      cwd: SCRIPTS,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   let pids: number[] = [];
   try {
     const deadline = Date.now() + 60_000;
@@ -202,7 +208,13 @@ test('deadlock: the warn record is in the recording file while the run still han
     assert.equal(hung.length, 2);
     for (const p of hung) assert.ok(alive(p.pid), `${p.name} still hangs when the warning is written`);
     // A recording cut off while hung (the recorder killed: no end record, waits still open) shows it too.
-    const cut = summarize(RunReducer.fromRecords(live.header, live.records.filter((r) => r[0] !== 'warn')), { hangSeconds: 1 });
+    const cut = summarize(
+      RunReducer.fromRecords(
+        live.header,
+        live.records.filter((r) => r[0] !== 'warn'),
+      ),
+      { hangSeconds: 1 },
+    );
     assert.deepEqual(new Set(only(cut, 'deadlock').pids), new Set([liveModel.run.mainPid!, ...hung.map((p) => p.pid)]));
 
     child.kill('SIGTERM');
@@ -233,10 +245,26 @@ test('deadlock: the warn record is in the recording file while the run still han
 test('deadlock: streamed live over --ipc (what the extension gets) before the script breaks out', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-hang-ipc-'));
   const out = path.join(dir, 'run.forkscope');
-  const child = fork(CLI, ['record', '--ipc', '--out', out, '--python', PYTHON, '--hang-seconds', '1', '--', path.join('insights', 'get_nobody_puts.py'), PATIENCE], {
-    cwd: SCRIPTS,
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
+  const child = fork(
+    CLI,
+    [
+      'record',
+      '--ipc',
+      '--out',
+      out,
+      '--python',
+      PYTHON,
+      '--hang-seconds',
+      '1',
+      '--',
+      path.join('insights', 'get_nobody_puts.py'),
+      PATIENCE,
+    ],
+    {
+      cwd: SCRIPTS,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    },
+  );
   try {
     const seen: { warnAt: number | null; exitedAt: number | null } = { warnAt: null, exitedAt: null };
     const ended = new Promise<void>((resolve) => {
@@ -271,20 +299,29 @@ test('--hang-seconds 0 turns the live detector off; the summary still finds the 
 test('no deadlock: a pipeline whose producer is legitimately slow (computing, then sleeping) does not warn', async () => {
   const r = await runInsight('slow_producer.py', [], HANG);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.summary.warnings.map((w) => w.kind), []);
+  assert.deepEqual(
+    r.summary.warnings.map((w) => w.kind),
+    [],
+  );
 });
 
 test('no warning: a healthy Pool', async () => {
   const r = await runInsight('healthy_pool.py', [], HANG);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.summary.warnings.map((w) => w.kind), []);
+  assert.deepEqual(
+    r.summary.warnings.map((w) => w.kind),
+    [],
+  );
 });
 
 test('imbalance: the busiest worker, its chunk, and a smaller chunksize with the reason', async () => {
   const r = await runInsight('imbalance.py', []);
   assert.equal(r.code, 0, r.stderr);
   const s = r.summary;
-  assert.ok(s.warnings.some((x) => x.kind === 'imbalance'), `busy seconds ${JSON.stringify(s.pools[0]?.busySecondsByWorker)}`);
+  assert.ok(
+    s.warnings.some((x) => x.kind === 'imbalance'),
+    `busy seconds ${JSON.stringify(s.pools[0]?.busySecondsByWorker)}`,
+  );
   const w = only(s, 'imbalance');
   const pool = s.pools[0];
   const busiest = Object.entries(pool.busySecondsByWorker).sort((a, b) => b[1] - a[1])[0];
@@ -295,7 +332,10 @@ test('imbalance: the busiest worker, its chunk, and a smaller chunksize with the
   assert.match(w.message, /job 0 chunk 0 \(4 items/);
   assert.match(w.message, /With chunksize=4 the 8 tasks went out in only 2 chunks for 2 workers/);
   assert.match(w.message, /Use a smaller chunksize \(chunksize=1/);
-  assert.deepEqual(s.warnings.map((x) => x.kind), ['imbalance']);
+  assert.deepEqual(
+    s.warnings.map((x) => x.kind),
+    ['imbalance'],
+  );
 });
 
 test('imbalance in a ProcessPoolExecutor too', async () => {
@@ -321,7 +361,10 @@ test('overhead: tiny tasks one per message, workers waiting for data', async () 
   assert.equal(w.line, lineOf('overhead.py', 'mp.Pool(2)'));
   assert.match(w.message, /20000 chunks averaged [\d.]+ ms of work each and moved [\d.]+ MiB/);
   assert.match(w.message, /Pass a larger chunksize \(chunksize=2500/);
-  assert.deepEqual(s.warnings.map((x) => x.kind).filter((k) => INSIGHT_KINDS.has(k)), ['overhead']);
+  assert.deepEqual(
+    s.warnings.map((x) => x.kind).filter((k) => INSIGHT_KINDS.has(k)),
+    ['overhead'],
+  );
 });
 
 test('overhead on a Queue: one small message per item', async () => {
@@ -349,7 +392,10 @@ test('starvation: idle workers on an empty queue while the producer is the bottl
   assert.equal(w.line, lineOf('starvation.py', 'tasks = mp.Queue()'));
   assert.match(w.message, /the producer is the bottleneck/);
   assert.match(w.message, /fewer workers/);
-  assert.deepEqual(s.warnings.map((x) => x.kind), ['starvation']);
+  assert.deepEqual(
+    s.warnings.map((x) => x.kind),
+    ['starvation'],
+  );
 });
 
 test("starvation: Pool workers idle while imap's input generator is the bottleneck", async () => {
@@ -361,7 +407,10 @@ test("starvation: Pool workers idle while imap's input generator is the bottlene
   assert.deepEqual(new Set(w.pids), new Set([mainPid(s), ...s.pools[0].workers.filter((x) => s.pools[0].tasksByWorker[x])]));
   assert.equal(w.line, lineOf('starving_pool.py', 'mp.Pool(3)'));
   assert.match(w.message, /waiting in get\(\) on Pool channel pool tasks/);
-  assert.deepEqual(s.warnings.map((x) => x.kind), ['starvation']);
+  assert.deepEqual(
+    s.warnings.map((x) => x.kind),
+    ['starvation'],
+  );
 });
 
 test('too-many-processes: more CPU-bound processes than cores', async () => {
@@ -378,9 +427,14 @@ test('too-many-processes: more CPU-bound processes than cores', async () => {
   assert.match(w.message, /together they spent about [\d.]+ s ready to run but waiting for a core/);
   assert.ok(s.run.efficiency !== null && s.run.efficiency <= 1.05, `efficiency ${s.run.efficiency}`);
   // Busy = used a core for at least a tenth of the run; on a loaded machine a spinner may get less.
-  const busy = s.processes.filter((p) => p.cpuSeconds > 0 && p.cpuSeconds >= 0.1 * s.run.wallSeconds && p.role !== 'resource-tracker' && p.role !== 'forkserver');
+  const busy = s.processes.filter(
+    (p) => p.cpuSeconds > 0 && p.cpuSeconds >= 0.1 * s.run.wallSeconds && p.role !== 'resource-tracker' && p.role !== 'forkserver',
+  );
   assert.equal(s.run.busyProcesses, busy.length);
-  assert.ok(busy.every((p) => spinners.includes(p.pid) || p.pid === mainPid(s)), 'only the spinners (and main) are busy');
+  assert.ok(
+    busy.every((p) => spinners.includes(p.pid) || p.pid === mainPid(s)),
+    'only the spinners (and main) are busy',
+  );
 });
 
 test('unjoined: a child reaped in passing, never joined', async () => {

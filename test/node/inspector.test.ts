@@ -80,7 +80,11 @@ test('tree rows: a big run opens only its roots; processes in a parent cycle sti
   assert.equal(treeRows(m, () => true).length, m.processes.length);
   // A cycle: 201's parent is 202 and 202's parent is 201.
   const b = new RunBuilder();
-  b.ev(201, ['proc', 0.1, { pid: 201, ppid: 202, key: null, name: 'x', role: 'process' }]).ev(202, ['proc', 0.1, { pid: 202, ppid: 201, key: null, name: 'y', role: 'process' }]);
+  b.ev(201, ['proc', 0.1, { pid: 201, ppid: 202, key: null, name: 'x', role: 'process' }]).ev(202, [
+    'proc',
+    0.1,
+    { pid: 202, ppid: 201, key: null, name: 'y', role: 'process' },
+  ]);
   const cyc = reduce(b);
   assert.equal(treeRows(cyc, () => true).length, 2);
 });
@@ -105,7 +109,8 @@ test('exit codes are worded: codes, signals, exceptions', () => {
   assert.equal(describeExit({ exitCode: -15, error: null, endedAt: 1 }), 'killed by SIGTERM');
   assert.equal(describeExit({ exitCode: 1, error: 'ValueError: bad', endedAt: 1 }), 'exit 1: ValueError: bad');
   // How it ended, when the run says so.
-  const end = (endReason: ProcessModel['endReason'], endDetail: string | null, exitCode: number) => describeExit({ exitCode, error: null, endedAt: 1, endReason, endDetail });
+  const end = (endReason: ProcessModel['endReason'], endDetail: string | null, exitCode: number) =>
+    describeExit({ exitCode, error: null, endedAt: 1, endReason, endDetail });
   assert.equal(end('returned', null, 0), 'returned');
   assert.equal(end('exception', 'ValueError: bad', 1), 'raised ValueError: bad');
   assert.equal(end('sys.exit', '3', 3), 'sys.exit(3)');
@@ -120,7 +125,10 @@ test('exit codes are worded: codes, signals, exceptions', () => {
   assert.equal(exitIsBad({ exitCode: 3, error: null, endReason: 'sys.exit' }), true);
   assert.equal(exitIsBad({ exitCode: -15, error: null, endReason: 'terminate()' }), true);
   assert.equal(describeParent({ ppid: 4310, parentPid: 4310, adoptedBy: null, adoptedByName: null }), 'parent 4310');
-  assert.equal(describeParent({ ppid: 4310, parentPid: 4310, adoptedBy: 1, adoptedByName: 'systemd' }), 'parent 4310 · adopted by 1 (systemd)');
+  assert.equal(
+    describeParent({ ppid: 4310, parentPid: 4310, adoptedBy: 1, adoptedByName: 'systemd' }),
+    'parent 4310 · adopted by 1 (systemd)',
+  );
   assert.equal(describeExit({ exitCode: null, error: null, endedAt: null }), null);
   assert.equal(formatBytes(1536), '1.5 KiB');
   assert.equal(formatSeconds(0.0123), '12.3 ms');
@@ -165,7 +173,15 @@ function randomMessages(n: number, procs: number, seed = 7): MessageModel[] {
   const out: MessageModel[] = [];
   for (let i = 0; i < n; i++) {
     const sentAt = rnd() * 100;
-    out.push({ sentAt, t: sentAt + rnd() * 2, from: 1 + Math.floor(rnd() * procs), to: 1 + Math.floor(rnd() * procs), ref: `p${Math.floor(rnd() * 3)}`, bytes: 10, tag: null });
+    out.push({
+      sentAt,
+      t: sentAt + rnd() * 2,
+      from: 1 + Math.floor(rnd() * procs),
+      to: 1 + Math.floor(rnd() * procs),
+      ref: `p${Math.floor(rnd() * 3)}`,
+      bytes: 10,
+      tag: null,
+    });
   }
   return out;
 }
@@ -187,7 +203,11 @@ test('message index: incremental out-of-order syncs find exactly the messages cr
     const got: number[] = [];
     index.forEachIn(t0, t1, (i) => got.push(i));
     const want = msgs.map((m, i) => (m.t >= t0 && m.sentAt <= t1 ? i : -1)).filter((i) => i >= 0);
-    assert.deepEqual(got.sort((a, b) => a - b), want, `window ${t0}–${t1}`);
+    assert.deepEqual(
+      got.sort((a, b) => a - b),
+      want,
+      `window ${t0}–${t1}`,
+    );
   }
 });
 
@@ -248,7 +268,13 @@ test('queue depth: cumulative sent minus received, thinned keeping peaks', () =>
 
 test('page shell: strict CSP with a nonce, escaped title, data that cannot close its script element', () => {
   const evil = '</script><script>alert(1)</script><!-- \u2028';
-  const html = renderInspectorPage({ kind: 'standalone', bundle: 'console.log("</script>")', recording: evil, title: '<b>t</b>', nonce: 'abc123' });
+  const html = renderInspectorPage({
+    kind: 'standalone',
+    bundle: 'console.log("</script>")',
+    recording: evil,
+    title: '<b>t</b>',
+    nonce: 'abc123',
+  });
   assert.ok(!html.includes('<b>t</b>'));
   assert.ok(html.includes('&lt;b&gt;t&lt;/b&gt;'));
   assert.equal((html.match(/<script/g) ?? []).length, 2, 'only the data block and the bundle');
@@ -258,7 +284,12 @@ test('page shell: strict CSP with a nonce, escaped title, data that cannot close
   assert.match(csp, /default-src 'none'/);
   assert.match(csp, /script-src 'nonce-abc123'/);
   assert.ok(!csp.includes('unsafe-inline') && !csp.includes('unsafe-eval') && !csp.includes('http'));
-  const vs = renderInspectorPage({ kind: 'vscode', scriptUri: 'https://file+.vscode-resource/x/webview.js', cspSource: 'https://*.vscode-cdn.net', nonce: 'n1' });
+  const vs = renderInspectorPage({
+    kind: 'vscode',
+    scriptUri: 'https://file+.vscode-resource/x/webview.js',
+    cspSource: 'https://*.vscode-cdn.net',
+    nonce: 'n1',
+  });
   assert.match(vs, /<script nonce="n1" src="https:\/\/file\+\.vscode-resource\/x\/webview\.js"><\/script>/);
   assert.match(vs.replace(/&#39;/g, "'"), /style-src 'nonce-n1' https:\/\/\*\.vscode-cdn\.net/);
   assert.equal(JSON.parse(jsonForScript(evil)), evil);
@@ -308,7 +339,10 @@ test('synthetic recording (UI benchmark input) reduces to the asked size', () =>
   const text = syntheticRecordingText({ processes: 200, messages: 5000, seconds: 5 });
   const lines = text.trim().split('\n');
   const header = JSON.parse(lines[0]);
-  const m = RunReducer.fromRecords(header, lines.slice(1).map((l) => JSON.parse(l)));
+  const m = RunReducer.fromRecords(
+    header,
+    lines.slice(1).map((l) => JSON.parse(l)),
+  );
   assert.equal(m.processes.length, 200);
   assert.ok(m.messages.length > 4500 && m.messages.length <= 5000);
   assert.ok(m.run.ended);

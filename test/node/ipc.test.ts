@@ -19,8 +19,15 @@ interface EndMessage {
   result: { exitCode: number | null; stopped: boolean; recording: string; launchError: string | null; summary: Summary };
 }
 
-function forkRecord(script: string, args: string[], out: string): { child: ChildProcess; records: RecordLine[]; output: Buffer[]; ended: Promise<EndMessage | null>; closed: Promise<void> } {
-  const child = fork(CLI, ['record', '--ipc', '--out', out, '--python', PYTHON, '--', script, ...args], { cwd: SCRIPTS, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+function forkRecord(
+  script: string,
+  args: string[],
+  out: string,
+): { child: ChildProcess; records: RecordLine[]; output: Buffer[]; ended: Promise<EndMessage | null>; closed: Promise<void> } {
+  const child = fork(CLI, ['record', '--ipc', '--out', out, '--python', PYTHON, '--', script, ...args], {
+    cwd: SCRIPTS,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   const records: RecordLine[] = [];
   const output: Buffer[] = [];
   child.stdout!.on('data', (d: Buffer) => output.push(d));

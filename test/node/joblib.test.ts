@@ -35,11 +35,18 @@ const printed = (out: string): [number, number][] =>
     .map((l) => l.split(/\s+/))
     .map((w) => [Number(w[2]), Number(w[4])]);
 
-async function recordJoblib(args: string[], script = 'parallel.py'): Promise<{ stdout: string; stderr: string; code: number | null; summary: Summary; plain: { stdout: string; stderr: string } }> {
+async function recordJoblib(
+  args: string[],
+  script = 'parallel.py',
+): Promise<{ stdout: string; stderr: string; code: number | null; summary: Summary; plain: { stdout: string; stderr: string } }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-joblib-'));
   const out = path.join(dir, 'run.forkscope');
   try {
-    const ran = await runCommand(process.execPath, [CLI, 'record', '--quiet', '--out', out, '--python', DEBIAN_PYTHON, '--', script, ...args], { cwd: DIR, timeoutMs: 120_000 });
+    const ran = await runCommand(
+      process.execPath,
+      [CLI, 'record', '--quiet', '--out', out, '--python', DEBIAN_PYTHON, '--', script, ...args],
+      { cwd: DIR, timeoutMs: 120_000 },
+    );
     const plain = await runCommand(DEBIAN_PYTHON, [script, ...args], { cwd: DIR, timeoutMs: 120_000 });
     const rec = parseRecording(fs.readFileSync(out, 'utf8'), out);
     return { ...ran, summary: summarize(RunReducer.fromRecords(rec.header, rec.records)), plain };
@@ -48,59 +55,64 @@ async function recordJoblib(args: string[], script = 'parallel.py'): Promise<{ s
   }
 }
 
-const flow = (s: Summary, ref: string, from: number, to: number): number => s.channels.find((c) => c.id === ref)?.flows.find((f) => f.from === from && f.to === to)?.messages ?? 0;
+const flow = (s: Summary, ref: string, from: number, to: number): number =>
+  s.channels.find((c) => c.id === ref)?.flows.find((f) => f.from === from && f.to === to)?.messages ?? 0;
 
 const skip = joblibMissing() ?? false;
 
-test('joblib loky backend: workers are loky executor workers; each Parallel call is a pool of its calls and batches', { skip }, async () => {
-  const r = await recordJoblib(['loky', '4', '2']);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, r.plain.stdout);
-  assert.equal(r.stderr, r.plain.stderr);
-  const s = r.summary;
-  const main = s.processes.find((p) => p.role === 'main')!.pid;
-  const workers = s.processes.filter((p) => p.role === 'executor-worker');
-  assert.equal(workers.length, 2);
-  for (const w of workers) {
-    assert.equal(w.startMethod, 'loky');
-    assert.equal(w.parentPid, main);
-    assert.equal(w.exitCode, 0);
-  }
-  const calls = printed(r.stdout);
-  assert.deepEqual(
-    calls.map((c) => c[0]),
-    [40, 41],
-  );
-  assert.equal(s.pools.length, 2);
-  s.pools.forEach((pool, i) => {
-    const [tasks, batches] = calls[i];
-    assert.equal(pool.kind, 'executor');
-    assert.equal(pool.name, 'results');
-    assert.equal(pool.library, 'joblib');
-    assert.equal(pool.tasks, tasks);
-    assert.equal(pool.chunks, batches);
+test(
+  'joblib loky backend: workers are loky executor workers; each Parallel call is a pool of its calls and batches',
+  { skip },
+  async () => {
+    const r = await recordJoblib(['loky', '4', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, r.plain.stdout);
+    assert.equal(r.stderr, r.plain.stderr);
+    const s = r.summary;
+    const main = s.processes.find((p) => p.role === 'main')!.pid;
+    const workers = s.processes.filter((p) => p.role === 'executor-worker');
+    assert.equal(workers.length, 2);
+    for (const w of workers) {
+      assert.equal(w.startMethod, 'loky');
+      assert.equal(w.parentPid, main);
+      assert.equal(w.exitCode, 0);
+    }
+    const calls = printed(r.stdout);
     assert.deepEqual(
-      pool.calls.map((c) => [c.method, c.tasks, c.chunksize]),
-      [['Parallel', tasks, 4]],
+      calls.map((c) => c[0]),
+      [40, 41],
     );
-    const byWorker = Object.values(pool.tasksByWorker).reduce((a, b) => a + b, 0);
-    assert.equal(byWorker, tasks);
-    assert.equal(
-      Object.values(pool.chunksByWorker).reduce((a, b) => a + b, 0),
-      batches,
-    );
-    for (const pid of Object.keys(pool.busySecondsByWorker)) assert.ok(workers.some((w) => String(w.pid) === pid));
-  });
-  // Both calls run on one executor: its queues carry every batch and every result, per worker.
-  const tasksRef = s.channels.find((c) => c.name === 'results tasks')!.id;
-  const resultsRef = s.channels.find((c) => c.name === 'results results')!.id;
-  for (const w of workers) {
-    const chunks = s.pools.reduce((n, p) => n + (p.chunksByWorker[w.pid] ?? 0), 0);
-    assert.equal(flow(s, resultsRef, w.pid, main), chunks, `results from ${w.pid}`);
-    const into = flow(s, tasksRef, main, w.pid);
-    assert.ok(into === chunks || into === chunks + 1, `batches to ${w.pid}: ${into} for ${chunks} (+ the shutdown sentinel)`);
-  }
-});
+    assert.equal(s.pools.length, 2);
+    s.pools.forEach((pool, i) => {
+      const [tasks, batches] = calls[i];
+      assert.equal(pool.kind, 'executor');
+      assert.equal(pool.name, 'results');
+      assert.equal(pool.library, 'joblib');
+      assert.equal(pool.tasks, tasks);
+      assert.equal(pool.chunks, batches);
+      assert.deepEqual(
+        pool.calls.map((c) => [c.method, c.tasks, c.chunksize]),
+        [['Parallel', tasks, 4]],
+      );
+      const byWorker = Object.values(pool.tasksByWorker).reduce((a, b) => a + b, 0);
+      assert.equal(byWorker, tasks);
+      assert.equal(
+        Object.values(pool.chunksByWorker).reduce((a, b) => a + b, 0),
+        batches,
+      );
+      for (const pid of Object.keys(pool.busySecondsByWorker)) assert.ok(workers.some((w) => String(w.pid) === pid));
+    });
+    // Both calls run on one executor: its queues carry every batch and every result, per worker.
+    const tasksRef = s.channels.find((c) => c.name === 'results tasks')!.id;
+    const resultsRef = s.channels.find((c) => c.name === 'results results')!.id;
+    for (const w of workers) {
+      const chunks = s.pools.reduce((n, p) => n + (p.chunksByWorker[w.pid] ?? 0), 0);
+      assert.equal(flow(s, resultsRef, w.pid, main), chunks, `results from ${w.pid}`);
+      const into = flow(s, tasksRef, main, w.pid);
+      assert.ok(into === chunks || into === chunks + 1, `batches to ${w.pid}: ${into} for ${chunks} (+ the shutdown sentinel)`);
+    }
+  },
+);
 
 test('joblib multiprocessing backend: a Pool of pool workers, tasks = calls, chunks = batches, exact flows', { skip }, async () => {
   const r = await recordJoblib(['multiprocessing', '4']);
@@ -123,7 +135,10 @@ test('joblib multiprocessing backend: a Pool of pool workers, tasks = calls, chu
     pool.calls.map((c) => [c.method, c.tasks, c.chunksize]),
     [['Parallel', 40, 4]],
   );
-  assert.deepEqual(pool.workers, workers.map((w) => w.pid).sort((a, b) => a - b));
+  assert.deepEqual(
+    pool.workers,
+    workers.map((w) => w.pid).sort((a, b) => a - b),
+  );
   const tasksRef = s.channels.find((c) => c.kind === 'pool' && c.name?.endsWith('tasks'))!.id;
   const resultsRef = s.channels.find((c) => c.kind === 'pool' && c.name?.endsWith('results'))!.id;
   for (const w of workers) {

@@ -27,7 +27,11 @@ for (const method of startMethods()) {
     assert.ok(sp.b.output.lines > 9 + 2, JSON.stringify(sp.b.output));
     assert.equal(sp.a.output.capped, false);
     assert.equal(sp.a.output.bytes, Buffer.byteLength('a line 0\n') * 6 + Buffer.byteLength('a err 1\n') * 3);
-    const text = (name: string, stream: string) => (byName[name].output?.chunks ?? []).filter((c) => c.stream === stream).map((c) => c.text).join('');
+    const text = (name: string, stream: string) =>
+      (byName[name].output?.chunks ?? [])
+        .filter((c) => c.stream === stream)
+        .map((c) => c.text)
+        .join('');
     assert.match(text('b', 'stderr'), /Traceback[\s\S]*ValueError: child b failed on purpose/);
     assert.doesNotMatch(text('a', 'stderr'), /Traceback/);
     assert.equal(text('a', 'stdout'), [0, 1, 2, 3, 4, 5].map((i) => `a line ${i}\n`).join(''));
@@ -43,7 +47,8 @@ for (const method of startMethods()) {
     assert.equal(lines.length, r.stdout.split('\n').length - 1 + r.stderr.split('\n').length - 1);
     for (const name of ['a', 'b']) {
       const p = byName[name];
-      for (let i = 0; i < 6; i++) assert.ok(lines.includes(`[${name} ${p.pid}] ${name} line ${i}`), `${name} line ${i}: ${lines.join('\n')}`);
+      for (let i = 0; i < 6; i++)
+        assert.ok(lines.includes(`[${name} ${p.pid}] ${name} line ${i}`), `${name} line ${i}: ${lines.join('\n')}`);
       assert.ok(lines.includes(`[${name} ${p.pid} stderr] ${name} err 1`), lines.join('\n'));
     }
     assert.ok(lines.includes(`[MainProcess ${byName.main.pid}] main line 0`));
@@ -54,7 +59,13 @@ for (const method of startMethods()) {
 test('AttributedLines: pipe order kept, identical lines go to the first writer, unexplained lines fall back', () => {
   let now = 0;
   const lines: string[] = [];
-  const out = new AttributedLines('s.py', (l) => lines.push(l), (pid) => `w ${pid}`, 500, () => now);
+  const out = new AttributedLines(
+    's.py',
+    (l) => lines.push(l),
+    (pid) => `w ${pid}`,
+    500,
+    () => now,
+  );
   out.write('stdout', 'hello\nfrom C\nhel');
   assert.deepEqual(lines, [], 'lines wait for the records');
   out.records([

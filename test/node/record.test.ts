@@ -102,7 +102,10 @@ for (const method of methods) {
     assert.equal(pool.workers.length, 2);
     assert.equal(pool.tasks, 20);
     assert.equal(pool.chunks, 4);
-    assert.deepEqual(pool.calls.map((c) => [c.method, c.tasks, c.chunksize]), [['map', 20, 5]]);
+    assert.deepEqual(
+      pool.calls.map((c) => [c.method, c.tasks, c.chunksize]),
+      [['map', 20, 5]],
+    );
     for (const w of pool.workers) assert.equal(s.processes.find((x) => x.pid === w)!.role, 'pool-worker');
 
     const ex = s.pools.find((x) => x.kind === 'executor')!;

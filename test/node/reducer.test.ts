@@ -64,7 +64,10 @@ test('flows come from the receiver side with exact counts; the channel keeps its
   assert.equal(q.kind, 'queue');
   assert.equal(q.messages, 3);
   assert.equal(q.bytes, 300);
-  assert.deepEqual(q.flows.map((f) => [f.from, f.to, f.messages, f.bytes]), [[101, 100, 3, 300]]);
+  assert.deepEqual(
+    q.flows.map((f) => [f.from, f.to, f.messages, f.bytes]),
+    [[101, 100, 3, 300]],
+  );
   assert.equal(q.flows[0].latencyMeanSeconds, 0.05);
   assert.equal(s.run.detail.recorded, 1);
   assert.equal(s.run.detail.sampledOut, 2);
@@ -85,12 +88,18 @@ test('a sampled flow: latency is the mean over the timed messages (latencyN), co
     .end(1);
   const sampled = summarize(reduce(b));
   const note = sampled.warnings.find((w) => w.kind === 'detail-sampled');
-  assert.ok(note && /10 messages\/tasks were recorded in detail and 990 were only counted/.test(note.message), 'most messages only counted: a note says so');
+  assert.ok(
+    note && /10 messages\/tasks were recorded in detail and 990 were only counted/.test(note.message),
+    'most messages only counted: a note says so',
+  );
   const q = sampled.channels.find((c) => c.name === 'q')!;
-  assert.deepEqual(q.flows.map((f) => [f.from, f.to, f.messages, f.bytes, f.latencyMeanSeconds, f.latencyMaxSeconds]), [
-    [1, 1, 4, 32, 0.1, 0.1],
-    [2, 1, 1000, 8000, 0.05, 0.2],
-  ]);
+  assert.deepEqual(
+    q.flows.map((f) => [f.from, f.to, f.messages, f.bytes, f.latencyMeanSeconds, f.latencyMaxSeconds]),
+    [
+      [1, 1, 4, 32, 0.1, 0.1],
+      [2, 1, 1000, 8000, 0.05, 0.2],
+    ],
+  );
 });
 
 test('a duplex pipe declared with two refs is one channel whatever order events arrive in', () => {
@@ -108,10 +117,13 @@ test('a duplex pipe declared with two refs is one channel whatever order events 
   const pipes = s.channels.filter((c) => c.kind === 'pipe');
   assert.equal(pipes.length, 1);
   assert.equal(pipes[0].name, 'parent_conn');
-  assert.deepEqual(pipes[0].flows.map((f) => [f.from, f.to, f.messages]), [
-    [1, 2, 2],
-    [2, 1, 1],
-  ]);
+  assert.deepEqual(
+    pipes[0].flows.map((f) => [f.from, f.to, f.messages]),
+    [
+      [1, 2, 2],
+      [2, 1, 1],
+    ],
+  );
 });
 
 test('a child whose parent died while it lived is an orphan; a sample seeing re-parenting marks it too', () => {
@@ -181,16 +193,31 @@ test('counters are absolute: a later snapshot replaces an earlier one', () => {
   const s = summarize(reduce(b));
   assert.equal(s.channels[0].messages, 7);
   const { id, kind, name, acquisitions, contended, contendedSeconds } = s.locks[0];
-  assert.deepEqual([{ id, kind, name, acquisitions, contended, contendedSeconds }], [{ id: 'lx', kind: 'Lock', name: 'lock', acquisitions: 4, contended: 2, contendedSeconds: 0.5 }]);
-  assert.deepEqual(s.locks[0].holders, [{ pid: 1, acquisitions: 4, contended: 2, contendedSeconds: 0.5, holds: 0, heldSeconds: 0, waits: 0 }]);
+  assert.deepEqual(
+    [{ id, kind, name, acquisitions, contended, contendedSeconds }],
+    [{ id: 'lx', kind: 'Lock', name: 'lock', acquisitions: 4, contended: 2, contendedSeconds: 0.5 }],
+  );
+  assert.deepEqual(s.locks[0].holders, [
+    { pid: 1, acquisitions: 4, contended: 2, contendedSeconds: 0.5, holds: 0, heldSeconds: 0, waits: 0 },
+  ]);
 });
 
 test('lock holds and waits: holders per process, most waiters at once, who held it during a wait; Manager calls per caller', () => {
   const b = new RunBuilder();
   b.spawned(0, 1)
-    .ev(1, ['lock', 0.0, { ref: 'lx', kind: 'Lock', name: 'lock', file: '/s.py', line: 3 }], ['chan', 0.0, { ref: 'mA', kind: 'manager', name: 'mgr', refs: ['mA'] }])
+    .ev(
+      1,
+      ['lock', 0.0, { ref: 'lx', kind: 'Lock', name: 'lock', file: '/s.py', line: 3 }],
+      ['chan', 0.0, { ref: 'mA', kind: 'manager', name: 'mgr', refs: ['mA'] }],
+    )
     .ev(2, ['hold', 0.4, 'lx', T0 + 0.1], ['hold', 0.9, 'lx', T0 + 0.7], ['ctr', 1, { locks: { lx: [2, 0, 0] }, calls: { mq: 3 } }])
-    .ev(3, ['w', 0.2, 'lock', 'lx', null], ['we', 0.4], ['hold', 0.6, 'lx', T0 + 0.4], ['ctr', 1, { locks: { lx: [1, 1, 0.2] }, calls: { 'mA get': 2 }, callTimes: { 'mA get': [2, 0.004, 0.003] } }])
+    .ev(
+      3,
+      ['w', 0.2, 'lock', 'lx', null],
+      ['we', 0.4],
+      ['hold', 0.6, 'lx', T0 + 0.4],
+      ['ctr', 1, { locks: { lx: [1, 1, 0.2] }, calls: { 'mA get': 2 }, callTimes: { 'mA get': [2, 0.004, 0.003] } }],
+    )
     .ev(4, ['w', 0.3, 'lock', 'lx', null], ['we', 0.7], ['hold', 0.7, 'lx', T0 + 0.7], ['ctr', 1, { locks: { lx: [1, 1, 0.4] } }])
     .end(1);
   const m = reduce(b);
@@ -217,7 +244,14 @@ test('lock holds and waits: holders per process, most waiters at once, who held 
   );
   const mgr = s.channels.find((c) => c.id === 'mA')!;
   assert.deepEqual(mgr.calls, [{ pid: 3, method: 'get', calls: 2, timed: 2, meanSeconds: 0.002, maxSeconds: 0.003 }]);
-  assert.equal(maxOverlap([{ begin: 0, end: 1 }, { begin: 1, end: 2 }]), 1, 'end-to-end is not an overlap');
+  assert.equal(
+    maxOverlap([
+      { begin: 0, end: 1 },
+      { begin: 1, end: 2 },
+    ]),
+    1,
+    'end-to-end is not an overlap',
+  );
 });
 
 test('garbage records are ignored, not fatal', () => {
@@ -242,10 +276,13 @@ test('a child whose first connection arrives after its parent reaped it is still
     .bye(0.31, 2)
     .end(1);
   const s = summarize(reduce(b));
-  assert.deepEqual(s.processes.map((p) => [p.pid, p.name]), [
-    [1, 'MainProcess'],
-    [2, 'Process-1'],
-  ]);
+  assert.deepEqual(
+    s.processes.map((p) => [p.pid, p.name]),
+    [
+      [1, 'MainProcess'],
+      [2, 'Process-1'],
+    ],
+  );
 });
 
 test('a pid the OS reuses after a process said bye is a second process', () => {
@@ -261,17 +298,22 @@ test('a pid the OS reuses after a process said bye is a second process', () => {
     .bye(0.61, 2)
     .end(1);
   const s = summarize(reduce(b));
-  assert.deepEqual(s.processes.filter((p) => p.pid === 2).map((p) => [p.name, p.exitCode]), [
-    ['first', 0],
-    ['second', 3],
-  ]);
+  assert.deepEqual(
+    s.processes.filter((p) => p.pid === 2).map((p) => [p.name, p.exitCode]),
+    [
+      ['first', 0],
+      ['second', 3],
+    ],
+  );
 });
 
 test('how a process ended: a stop by the parent outweighs what the child says afterwards; what it said before outweighs a late stop', () => {
   const b = new RunBuilder({ platform: 'linux' });
   b.spawned(0, 1).ev(1, ['proc', 0.01, { pid: 1, ppid: 0, key: null, name: 'MainProcess', role: 'main' }]);
   const child = (pid: number, name: string) => {
-    b.ev(1, ['create', 0.1, { key: `1:${pid}`, name, role: 'process' }], ['started', 0.1, `1:${pid}`, pid]).hello(0.1, pid, 1).ev(pid, ['run', 0.11, `1:${pid}`]);
+    b.ev(1, ['create', 0.1, { key: `1:${pid}`, name, role: 'process' }], ['started', 0.1, `1:${pid}`, pid])
+      .hello(0.1, pid, 1)
+      .ev(pid, ['run', 0.11, `1:${pid}`]);
   };
   // interrupt() (3.14): SIGINT, the child raises KeyboardInterrupt after the parent's call, exit code 1.
   child(2, 'interrupted');
@@ -282,7 +324,9 @@ test('how a process ended: a stop by the parent outweighs what the child says af
   b.ev(3, ['ended', 0.4, 'returned', null]).ev(1, ['endby', 0.41, 3, 'terminate()', null]).ev(1, ['join', 0.42, '1:3', 0.41, -15]);
   // terminate() on a child that had already returned and exited 0: it ended by itself.
   child(4, 'returned-first');
-  b.ev(4, ['ended', 0.5, 'returned', null], ['exit', 0.5, 0, 0, 0, []]).ev(1, ['endby', 0.51, 4, 'terminate()', null]).ev(1, ['join', 0.52, '1:4', 0.51, 0]);
+  b.ev(4, ['ended', 0.5, 'returned', null], ['exit', 0.5, 0, 0, 0, []])
+    .ev(1, ['endby', 0.51, 4, 'terminate()', null])
+    .ev(1, ['join', 0.52, '1:4', 0.51, 0]);
   // Killed from outside with SIGUSR1; and an exit nobody explained.
   child(5, 'shot');
   b.ev(1, ['join', 0.6, '1:5', 0.5, -10]);
@@ -316,7 +360,9 @@ test('an orphan is adopted by the OS parent the samples show after its parent di
     .bye(0.3, 2)
     .sample(0.35, [[3, 0, 0, 'S', 77, 0]]);
   b.records.push(['adopted', T0 + 0.35, 3, 77, 'subreaper']);
-  b.sample(0.45, [[3, 0, 0, 'S', 77, 0]]).exited(1, 0).end(1.1);
+  b.sample(0.45, [[3, 0, 0, 'S', 77, 0]])
+    .exited(1, 0)
+    .end(1.1);
   const s = summarize(reduce(b));
   const g = s.processes.find((p) => p.name === 'grandchild')!;
   assert.equal(g.orphaned, true);

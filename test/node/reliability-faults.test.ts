@@ -45,10 +45,15 @@ test(`Stop escalates from SIGTERM to SIGKILL: a child ignoring SIGTERM, the Mana
     const took = Date.now() - stopAt;
     const procs = pidsOf(fs.readFileSync(out, 'utf8'));
     const roles = new Set(procs.map((p) => p.role));
-    for (const role of ['main', 'process', 'manager', ...(richest === 'fork' ? [] : ['forkserver', 'resource-tracker'])]) assert.ok(roles.has(role), `a ${role} was recorded: ${[...roles]}`);
+    for (const role of ['main', 'process', 'manager', ...(richest === 'fork' ? [] : ['forkserver', 'resource-tracker'])])
+      assert.ok(roles.has(role), `a ${role} was recorded: ${[...roles]}`);
     assert.ok(procs.some((p) => p.name === 'stubborn'));
     await new Promise((res) => setTimeout(res, 200));
-    assert.deepEqual(procs.filter((p) => alive(p.pid)), [], 'nothing of the run is left, the SIGTERM-proof child included');
+    assert.deepEqual(
+      procs.filter((p) => alive(p.pid)),
+      [],
+      'nothing of the run is left, the SIGTERM-proof child included',
+    );
     // The child ignores SIGTERM: that it is gone proves the SIGKILL; all within a few seconds (generous on a busy machine).
     assert.ok(took < 10_000, `stopped in ${took} ms`);
     const last = parseRecording(fs.readFileSync(out, 'utf8')).records.at(-1)!;
@@ -72,8 +77,13 @@ for (const method of methods.filter((m) => m !== 'forkserver')) {
     assert.equal(by.term.exitCode, -15);
     const q = s.channels.find((c) => c.kind === 'queue')!;
     assert.equal(q.messages, 30);
-    for (const name of ['exit', 'kill', 'term']) assert.equal(q.flows.find((f) => f.from === by[name].pid)?.messages, 10, `${name}'s 10 messages`);
-    assert.deepEqual(s.warnings.map((w) => w.kind), [], 'no warning (no false "left running")');
+    for (const name of ['exit', 'kill', 'term'])
+      assert.equal(q.flows.find((f) => f.from === by[name].pid)?.messages, 10, `${name}'s 10 messages`);
+    assert.deepEqual(
+      s.warnings.map((w) => w.kind),
+      [],
+      'no warning (no false "left running")',
+    );
   });
 }
 
@@ -111,7 +121,10 @@ test('the supervisor killed with SIGKILL mid-run (--ipc, as the extension runs i
   const plain = await plainRaw(['outlive.py', 'spawn']);
   const dir = tmpDir('ipckill');
   const out = path.join(dir, 'run.forkscope');
-  const child = fork(CLI, ['record', '--ipc', '--quiet', '--out', out, '--python', PYTHON, '--', 'outlive.py', 'spawn'], { cwd: RSCRIPTS, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = fork(CLI, ['record', '--ipc', '--quiet', '--out', out, '--python', PYTHON, '--', 'outlive.py', 'spawn'], {
+    cwd: RSCRIPTS,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   let stdout = '';
   let stderr = '';
   let mainPid = 0;
@@ -158,7 +171,10 @@ test('the extension host dying (SIGKILL) under a live run: the supervisor stops 
   const out = path.join(dir, 'run.forkscope');
   const hostJs = path.join(dir, 'host.js');
   fs.writeFileSync(hostJs, FAKE_HOST);
-  const host = spawn(process.execPath, [hostJs, CLI, PYTHON, out, 'stubborn.py', methods[0]], { cwd: RSCRIPTS, stdio: ['ignore', 'pipe', 'inherit'] });
+  const host = spawn(process.execPath, [hostJs, CLI, PYTHON, out, 'stubborn.py', methods[0]], {
+    cwd: RSCRIPTS,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let text = '';
   host.stdout.on('data', (d) => (text += d));
   const pids = () => [...text.matchAll(/^pid (\d+)$/gm)].map((m) => Number(m[1]));
@@ -201,12 +217,20 @@ test('forkscope summary: a cut recording loads to the cut; a foreign file and a 
       ['notes.txt', 'just some notes\n', /notes\.txt is not a Forkscope recording/],
       ['image.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 0xff, 0xfe, 10, 0, 0]), /image\.png is not a Forkscope recording/],
       ['empty.forkscope', '', /empty\.forkscope/],
-      ['newer.forkscope', r.recordingText.replace(`"version":${RECORDING_VERSION}`, `"version":${RECORDING_VERSION + 1}`), /newer\.forkscope .*newer than this Forkscope reads/],
+      [
+        'newer.forkscope',
+        r.recordingText.replace(`"version":${RECORDING_VERSION}`, `"version":${RECORDING_VERSION + 1}`),
+        /newer\.forkscope .*newer than this Forkscope reads/,
+      ],
     ];
     for (const [name, content, message] of cases) {
       const file = path.join(dir, name);
       fs.writeFileSync(file, content);
-      for (const cmd of [['summary', file], ['summary', file, '--json'], ['report', file, '--html', path.join(dir, 'x.html')]]) {
+      for (const cmd of [
+        ['summary', file],
+        ['summary', file, '--json'],
+        ['report', file, '--html', path.join(dir, 'x.html')],
+      ]) {
         const x = await runRaw(process.execPath, [CLI, ...cmd]);
         const err = x.stderr.toString();
         assert.equal(x.code, 2, `${cmd.join(' ')}: ${err}`);
@@ -224,15 +248,23 @@ test('forkscope summary: a cut recording loads to the cut; a foreign file and a 
 test('--ipc: a process the script leaves running stays running after the run ends, as without Forkscope', async () => {
   const dir = tmpDir('leaves');
   const out = path.join(dir, 'run.forkscope');
-  const child = fork(CLI, ['record', '--ipc', '--quiet', '--out', out, '--python', PYTHON, '--', 'leaves_child.py'], { cwd: RSCRIPTS, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = fork(CLI, ['record', '--ipc', '--quiet', '--out', out, '--python', PYTHON, '--', 'leaves_child.py'], {
+    cwd: RSCRIPTS,
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   let stdout = '';
   child.stdout!.on('data', (d) => (stdout += d));
   let left = 0;
   try {
-    const end = await new Promise<{ summary: { warnings: { kind: string }[] } }>((res) => child.on('message', (m: { type: string; result?: never }) => m.type === 'end' && res(m.result!)));
+    const end = await new Promise<{ summary: { warnings: { kind: string }[] } }>((res) =>
+      child.on('message', (m: { type: string; result?: never }) => m.type === 'end' && res(m.result!)),
+    );
     await new Promise<void>((res) => child.once('exit', () => res()));
     left = Number(/^child (\d+)$/m.exec(stdout)?.[1]);
-    assert.ok(end.summary.warnings.some((w) => w.kind === 'left-running'), 'a warning names it');
+    assert.ok(
+      end.summary.warnings.some((w) => w.kind === 'left-running'),
+      'a warning names it',
+    );
     await new Promise((res) => setTimeout(res, 500));
     assert.ok(left > 0 && alive(left), 'the supervisor ending (and letting go of its IPC channel) did not stop it');
   } finally {

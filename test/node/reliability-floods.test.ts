@@ -29,7 +29,9 @@ test('1,000,000 small messages: output and exit code unchanged, supervisor memor
   assert.ok(r.peakRss > 0 && r.peakRss < 400 * MB, `supervisor peak RSS ${(r.peakRss / MB).toFixed(0)} MB`);
   // What the extension host is sent is these same records: bounded too, whatever the message count.
   assert.ok(r.recordingText.length < 30 * MB, `recording ${(r.recordingText.length / MB).toFixed(1)} MB`);
-  t.diagnostic(`supervisor peak RSS ${(r.peakRss / MB).toFixed(0)} MB, recording ${(r.recordingText.length / MB).toFixed(1)} MB, sampled out ${r.summary.run.detail.sampledOut}`);
+  t.diagnostic(
+    `supervisor peak RSS ${(r.peakRss / MB).toFixed(0)} MB, recording ${(r.recordingText.length / MB).toFixed(1)} MB, sampled out ${r.summary.run.detail.sampledOut}`,
+  );
   const s = r.summary;
   const q = s.channels.find((c) => c.kind === 'queue')!;
   assert.equal(q.messages, 1_000_002, 'every message counted exactly (and the two end markers)');
@@ -44,7 +46,10 @@ test('1,000,000 small messages: output and exit code unchanged, supervisor memor
     const file = path.join(dir, 'run.forkscope');
     fs.writeFileSync(file, r.recordingText);
     const text = await runRaw(process.execPath, [CLI, 'summary', file]);
-    assert.match(text.stdout.toString(), /\[detail-sampled\][^\n]*\n\s+Per-message detail was sampled: \d+ messages\/tasks were recorded in detail and \d+ were only counted/);
+    assert.match(
+      text.stdout.toString(),
+      /\[detail-sampled\][^\n]*\n\s+Per-message detail was sampled: \d+ messages\/tasks were recorded in detail and \d+ were only counted/,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -74,16 +79,20 @@ test('a fork bomb: tracking stops at --max-processes with a warning, and Stop st
     let stdout = '';
     let group = 0;
     let membersBefore = 0;
-    const r = await runRaw(process.execPath, [CLI, 'record', '--out', out, '--python', PYTHON, '--max-processes', String(max), '--', 'forkbomb.py', '5', '600', 'fork'], {
-      onStdout: (d) => (stdout += d.toString()),
-      onStart: (child) => {
-        group = child.pid!;
-        void until('every leaf to start', () => stdout.includes('ready')).then(() => {
-          membersBefore = groupMembers(group).length;
-          child.kill('SIGTERM');
-        });
+    const r = await runRaw(
+      process.execPath,
+      [CLI, 'record', '--out', out, '--python', PYTHON, '--max-processes', String(max), '--', 'forkbomb.py', '5', '600', 'fork'],
+      {
+        onStdout: (d) => (stdout += d.toString()),
+        onStart: (child) => {
+          group = child.pid!;
+          void until('every leaf to start', () => stdout.includes('ready')).then(() => {
+            membersBefore = groupMembers(group).length;
+            child.kill('SIGTERM');
+          });
+        },
       },
-    });
+    );
     assert.equal(stdout, 'ready 63\n');
     assert.ok(membersBefore >= 64, `63 Python processes and forkscope were running (${membersBefore})`);
     await new Promise((res) => setTimeout(res, 300));
@@ -105,7 +114,10 @@ test('a fork bomb: tracking stops at --max-processes with a warning, and Stop st
 test('100 MB on stdout passes through byte for byte, never held by the supervisor', async (t) => {
   // What bigout.py writes: 50 MiB from a child, then 50 MiB from the main process.
   const expected = createHash('sha256');
-  for (const [mib, seed] of [[50, 7], [50, 11]]) {
+  for (const [mib, seed] of [
+    [50, 7],
+    [50, 11],
+  ]) {
     const line = Buffer.alloc(1024);
     for (let i = 0; i < 1023; i++) line[i] = (seed + i) % 251;
     line[1023] = 10;

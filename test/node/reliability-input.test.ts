@@ -29,7 +29,10 @@ test('a missing interpreter: one line saying what to do, exit 127, no stack trac
     assert.equal(r.stdout.length, 0);
     const err = r.stderr.toString();
     assert.equal(err.trim().split('\n').length, 1, err);
-    assert.match(err, /^forkscope: Python interpreter "\/nonexistent\/python3" was not found\. Install Python 3\.9 or newer, or name one with --python/);
+    assert.match(
+      err,
+      /^forkscope: Python interpreter "\/nonexistent\/python3" was not found\. Install Python 3\.9 or newer, or name one with --python/,
+    );
     assert.doesNotMatch(err, /\n\s+at /);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -44,7 +47,10 @@ test('a Python 2 interpreter: its own output and exit code, plus one line saying
   const own = ownLines(r.stderr);
   assert.equal(own.length, 1, r.stderr.toString());
   assert.match(own[0], /is Python 2\.7\.18; Forkscope needs Python 3\.9 or newer: name one with --python .*Nothing was recorded\./);
-  assert.ok(r.summary.warnings.some((w) => w.kind === 'python-unsupported'), 'the recording says so too');
+  assert.ok(
+    r.summary.warnings.some((w) => w.kind === 'python-unsupported'),
+    'the recording says so too',
+  );
 });
 
 for (const [what, script] of [
@@ -99,7 +105,10 @@ test('paths with spaces and unicode: script, folder, arguments and recording', a
     const r = await runRaw(process.execPath, [CLI, 'record', '--out', out, '--', ...args], { cwd: folder });
     assert.equal(r.code, 0, r.stderr.toString());
     assert.equal(r.stdout.toString(), plain.stdout.toString());
-    assert.match(r.stdout.toString(), /^my script — ✓\.py ünï cødé ✓ 日本 \['an arg with spaces', 'ärg ✓', ''\]\nmy script — ✓\.py \['an arg with spaces', 'ärg ✓', ''\]\n$/);
+    assert.match(
+      r.stdout.toString(),
+      /^my script — ✓\.py ünï cødé ✓ 日本 \['an arg with spaces', 'ärg ✓', ''\]\nmy script — ✓\.py \['an arg with spaces', 'ärg ✓', ''\]\n$/,
+    );
     const summary = await runRaw(process.execPath, [CLI, 'summary', out, '--json'], { cwd: folder });
     const s = JSON.parse(summary.stdout.toString());
     assert.equal(s.run.script, script);

@@ -59,7 +59,10 @@ test('a live run’s event socket is owner-only and refuses foreign clients; gar
             const config = JSON.parse(environ.find((e) => e.startsWith('FORKSCOPE_RUNTIME='))!.slice('FORKSCOPE_RUNTIME='.length));
             const sock: string = config.socket;
             checked = { dirMode: fs.statSync(path.dirname(sock)).mode & 0o777, sockMode: fs.statSync(sock).mode & 0o077 };
-            const evil = JSON.stringify([['proc', 1, { pid: 666, ppid: 1, name: 'evil', role: 'process' }], ['exit', 2, 0]]);
+            const evil = JSON.stringify([
+              ['proc', 1, { pid: 666, ppid: 1, name: 'evil', role: 'process' }],
+              ['exit', 2, 0],
+            ]);
             await inject(sock, `${JSON.stringify({ hello: 1, secret: 'f'.repeat(48), pid: 666, ppid: 1 })}\n${evil}\n`);
             await inject(sock, `${JSON.stringify({ hello: 1, pid: 667, ppid: 1 })}\n${evil}\n`);
             await inject(sock, `${evil}\n${evil}\n`);
@@ -86,16 +89,28 @@ test('a live run’s event socket is owner-only and refuses foreign clients; gar
   }
 });
 
-/** environ.py's two lines (main process, spawn child) of a plain run and of a recorded one, each checked: only FORKSCOPE_RUNTIME added, every plain variable as it was. */
+/**
+ * environ.py's two lines (main process, spawn child) of a plain run and of a recorded one, each checked: only
+ * FORKSCOPE_RUNTIME added, every plain variable as it was.
+ */
 async function environs(plainEnv: NodeJS.ProcessEnv, recordEnv: NodeJS.ProcessEnv): Promise<Record<string, string>[]> {
   const plain = await plainRaw(['environ.py'], { env: plainEnv });
   const r = await recordRaw(['environ.py'], { env: recordEnv });
   assert.equal(r.code, 0, r.stderr.toString());
-  const lines = (b: Buffer) => b.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+  const lines = (b: Buffer) =>
+    b
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
   const expected = lines(plain.stdout);
   const seen = lines(r.stdout);
   ['main', 'spawn child'].forEach((who, i) => {
-    assert.deepEqual(Object.keys(seen[i]).filter((k) => !(k in expected[i])), ['FORKSCOPE_RUNTIME'], `${who}: only Forkscope's own variable is added`);
+    assert.deepEqual(
+      Object.keys(seen[i]).filter((k) => !(k in expected[i])),
+      ['FORKSCOPE_RUNTIME'],
+      `${who}: only Forkscope's own variable is added`,
+    );
     for (const [k, v] of Object.entries(expected[i])) assert.equal(seen[i][k], v, `${who}: ${k} as in the plain run`);
   });
   return seen;
@@ -103,9 +118,13 @@ async function environs(plainEnv: NodeJS.ProcessEnv, recordEnv: NodeJS.ProcessEn
 
 test('variables handed over in FORKSCOPE_SCRIPT_ENV reach the script, not the supervisor (as the extension hands NODE_EXTRA_CA_CERTS)', async () => {
   const user = { ...process.env, NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/forkscope-test-bundle.pem', FORKSCOPE_TEST_USER_VAR: 'x' };
-  const supervisorEnv: NodeJS.ProcessEnv = { ...user, FORKSCOPE_SCRIPT_ENV: JSON.stringify({ NODE_EXTRA_CA_CERTS: user.NODE_EXTRA_CA_CERTS }) };
+  const supervisorEnv: NodeJS.ProcessEnv = {
+    ...user,
+    FORKSCOPE_SCRIPT_ENV: JSON.stringify({ NODE_EXTRA_CA_CERTS: user.NODE_EXTRA_CA_CERTS }),
+  };
   delete supervisorEnv.NODE_EXTRA_CA_CERTS;
-  for (const seen of await environs(user, supervisorEnv)) assert.equal(seen.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/forkscope-test-bundle.pem');
+  for (const seen of await environs(user, supervisorEnv))
+    assert.equal(seen.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/forkscope-test-bundle.pem');
 });
 
 test('the script’s environment is the user’s plus FORKSCOPE_* variables only (main process and a spawn child)', async () => {

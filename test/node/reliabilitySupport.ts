@@ -6,6 +6,7 @@
  */
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -95,7 +96,7 @@ export function runRaw(cmd: string, args: string[], o: RawOptions = {}): Promise
     if (child.pid !== undefined) groups.add(child.pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    const hash = o.hashStdout ? require('node:crypto').createHash('sha256') : null;
+    const hash = o.hashStdout ? createHash('sha256') : null;
     let peakRss = 0;
     const poll = setInterval(() => {
       if (child.pid !== undefined) peakRss = Math.max(peakRss, peakRssOf(child.pid));
@@ -125,7 +126,14 @@ export function runRaw(cmd: string, args: string[], o: RawOptions = {}): Promise
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       clearInterval(poll);
-      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), peakRss, stdoutHash: hash ? hash.digest('hex') : null });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out),
+        stderr: Buffer.concat(err),
+        peakRss,
+        stdoutHash: hash ? hash.digest('hex') : null,
+      });
     });
   });
 }
@@ -147,7 +155,11 @@ export async function recordRaw(args: string[], o: RawOptions & { cliArgs?: stri
   const dir = tmpDir('rec');
   const out = path.join(dir, 'run.forkscope');
   try {
-    const r = await runRaw(process.execPath, [CLI, 'record', '--out', out, '--python', o.python ?? PYTHON, ...(o.cliArgs ?? []), '--', ...args], o);
+    const r = await runRaw(
+      process.execPath,
+      [CLI, 'record', '--out', out, '--python', o.python ?? PYTHON, ...(o.cliArgs ?? []), '--', ...args],
+      o,
+    );
     const recordingText = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
     const rec = parseRecording(recordingText, out);
     return { ...r, out, recordingText, summary: summarize(RunReducer.fromRecords(rec.header, rec.records)) };

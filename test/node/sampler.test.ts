@@ -36,7 +36,10 @@ for (const source of sources) {
       const c1 = first.find((r) => r[0] === busy.pid)?.[5] ?? 0;
       const expected = (((b[5] ?? 0) - c1) / ((t2 - t1) / 1000)) * 100;
       assert.ok(b[1] > 2 && b[1] > i[1], `busy cpu ${b[1]}, idle ${i[1]}`);
-      assert.ok(Math.abs(b[1] - expected) < Math.max(15, expected * 0.35), `busy cpu ${b[1]} %, its CPU time grew ${expected.toFixed(1)} % of the window`);
+      assert.ok(
+        Math.abs(b[1] - expected) < Math.max(15, expected * 0.35),
+        `busy cpu ${b[1]} %, its CPU time grew ${expected.toFixed(1)} % of the window`,
+      );
       assert.ok(i[1] < 5, `idle cpu ${i[1]}`);
       assert.ok(b[2] > 1_000_000, 'rss in bytes');
       assert.ok((b[5] ?? 0) > 0.1, 'cpu seconds');

@@ -58,7 +58,8 @@ const channelNamed = (r: Recorded, name: string) => {
   assert.ok(c, `a channel named ${name} in ${r.summary.channels.map((x) => x.name)}`);
   return c;
 };
-const flow = (c: Summary['channels'][number], from: number, to: number): number => c.flows.find((f) => f.from === from && f.to === to)?.messages ?? 0;
+const flow = (c: Summary['channels'][number], from: number, to: number): number =>
+  c.flows.find((f) => f.from === from && f.to === to)?.messages ?? 0;
 /** The insights' warnings (not the supervisor's own), by kind. */
 const insightKinds = (s: Summary): string[] => [...new Set(s.warnings.map((w) => w.kind).filter((k) => INSIGHT_KINDS.has(k)))].sort();
 /** Seconds of a process's life in the given states, within [a, b]. */
@@ -115,7 +116,8 @@ describe('02 · start/join order decides whether work overlaps', () => {
   it('the timeline: the serial workers run one after another (a staircase); the parallel three side by side', async () => {
     const r = await sample('02_start_join_order.py');
     const serial = names('serial').map((n) => model(r, proc(r, n).pid));
-    for (let i = 1; i < 3; i++) assert.ok(serial[i].startedAt >= serial[i - 1].endedAt!, `${serial[i].name} starts after ${serial[i - 1].name} ended`);
+    for (let i = 1; i < 3; i++)
+      assert.ok(serial[i].startedAt >= serial[i - 1].endedAt!, `${serial[i].name} starts after ${serial[i - 1].name} ended`);
     const parallel = names('parallel').map((n) => model(r, proc(r, n).pid));
     const lastStart = Math.max(...parallel.map((p) => p.runAt ?? p.startedAt));
     const firstEnd = Math.min(...parallel.map((p) => p.endedAt!));
@@ -132,12 +134,16 @@ describe('02 · start/join order decides whether work overlaps', () => {
       assert.ok(j, `${p.name} joined by the main process`);
       return j;
     };
-    for (let i = 0; i < 2; i++) assert.ok(joinOf(serial[i]).end <= serial[i + 1].createdAt!, `join(serial-${i + 1}) returns before serial-${i + 2} is started`);
+    for (let i = 0; i < 2; i++)
+      assert.ok(joinOf(serial[i]).end <= serial[i + 1].createdAt!, `join(serial-${i + 1}) returns before serial-${i + 2} is started`);
     const lastCreated = Math.max(...parallel.map((p) => p.createdAt!));
     for (const p of parallel) assert.ok(joinOf(p).begin >= lastCreated, `join(${p.name}) comes after every start`);
     // The joins that lasted are the main process's waits on the timeline: each serial one, and the first parallel one.
     const waited = m.waits.filter((w) => w.what === 'join').map((w) => w.ref);
-    assert.deepEqual(waited.slice(0, 4), [...serial, parallel[0]].map((p) => p.key));
+    assert.deepEqual(
+      waited.slice(0, 4),
+      [...serial, parallel[0]].map((p) => p.key),
+    );
   });
 
   it('the CPU chart: about one core in the serial part, more than one in the parallel part; the printed speed-up says so', async () => {
@@ -157,10 +163,14 @@ describe('02 · start/join order decides whether work overlaps', () => {
   it('pinned to one core: the parallel workers take turns, drawn "ready" most of their lives, and the speed-up is ~1x', async () => {
     // taskset pins the whole run (supervisor and Python) to core 0: the workers inherit it.
     const out = path.join(os.tmpdir(), `forkscope-sample02-${process.pid}.forkscope`);
-    const ran = await runCommand('taskset', ['-c', '0', process.execPath, CLI, 'record', '--quiet', '--out', out, '--', '02_start_join_order.py'], {
-      cwd: SAMPLES,
-      timeoutMs: 120_000,
-    });
+    const ran = await runCommand(
+      'taskset',
+      ['-c', '0', process.execPath, CLI, 'record', '--quiet', '--out', out, '--', '02_start_join_order.py'],
+      {
+        cwd: SAMPLES,
+        timeoutMs: 120_000,
+      },
+    );
     try {
       assert.equal(ran.code, 0, ran.stderr);
       assert.match(ran.stdout, /on 1 core\(s\)/);
@@ -196,7 +206,10 @@ describe('03 · separate memory, copy-on-write under fork vs spawn', () => {
     const writer = proc(r, 'fork-writer');
     const reader = proc(r, 'fork-reader');
     assert.ok(writer.peakPrivateBytes !== null && reader.peakPrivateBytes !== null, 'private memory was measured');
-    assert.ok(writer.peakPrivateBytes - reader.peakPrivateBytes >= 35 * MiB, `writer ${writer.peakPrivateBytes} vs reader ${reader.peakPrivateBytes} private bytes`);
+    assert.ok(
+      writer.peakPrivateBytes - reader.peakPrivateBytes >= 35 * MiB,
+      `writer ${writer.peakPrivateBytes} vs reader ${reader.peakPrivateBytes} private bytes`,
+    );
     assert.ok(reader.peakPrivateBytes < 20 * MiB, `the reader's private memory stays small: ${reader.peakPrivateBytes}`);
     assert.ok(reader.peakSharedBytes! >= 40 * MiB, `the reader shares BIG with its parent: ${reader.peakSharedBytes}`);
     // The chart's series: the writer's private line reaches the 40 MiB it copied.
@@ -249,11 +262,7 @@ describe('05 · Queue: producer, consumers, sentinels', () => {
     const tasks = channelNamed(r, 'tasks');
     const results = channelNamed(r, 'results');
     const producer = proc(r, 'producer').pid;
-    const printed = JSON.parse(
-      /tasks per consumer: (\{.*\})/
-        .exec(r.stdout)![1]
-        .replace(/'/g, '"'),
-    ) as Record<string, number>;
+    const printed = JSON.parse(/tasks per consumer: (\{.*\})/.exec(r.stdout)![1].replace(/'/g, '"')) as Record<string, number>;
     let total = 0;
     for (const i of [1, 2, 3]) {
       const c = proc(r, `consumer-${i}`);
@@ -282,7 +291,10 @@ describe('06 · a Lock around shared output', () => {
     const r = await sample('06_lock.py');
     const lock = r.summary.locks.find((l) => l.name === 'print_lock')!;
     let waits = 0;
-    for (let w = 0; w < 4; w++) waits += model(r, proc(r, `writer-${w}`).pid).waits.filter((x) => x.what === 'lock' && r.model.locks.get(x.ref ?? '')?.id === lock.id).length;
+    for (let w = 0; w < 4; w++)
+      waits += model(r, proc(r, `writer-${w}`).pid).waits.filter(
+        (x) => x.what === 'lock' && r.model.locks.get(x.ref ?? '')?.id === lock.id,
+      ).length;
     assert.ok(waits >= 4, `${waits} lock waits drawn`);
   });
 
@@ -296,7 +308,7 @@ describe('06 · a Lock around shared output', () => {
     for (const h of lock.holders) assert.equal(h.acquisitions, 5);
   });
 
-  it('each line whole, and each writer\'s five lines are its own', async () => {
+  it("each line whole, and each writer's five lines are its own", async () => {
     const r = await sample('06_lock.py');
     for (let w = 0; w < 4; w++) {
       const text = output(r, proc(r, `writer-${w}`).pid);
@@ -317,7 +329,12 @@ describe('07 · shared memory: Value and Array', () => {
   it('the timeline: the adders run side by side without waiting on any channel', async () => {
     const r = await sample('07_value_array.py');
     const adders = [0, 1, 2, 3].map((i) => model(r, proc(r, `adder-${i}`).pid));
-    for (const a of adders) assert.deepEqual(a.waits.filter((w) => r.model.channelOf(w.ref ?? '') !== undefined), [], a.name);
+    for (const a of adders)
+      assert.deepEqual(
+        a.waits.filter((w) => r.model.channelOf(w.ref ?? '') !== undefined),
+        [],
+        a.name,
+      );
     const lastStart = Math.max(...adders.map((p) => p.runAt!));
     const firstEnd = Math.min(...adders.map((p) => p.endedAt!));
     assert.ok(firstEnd > lastStart, 'all four alive together');
@@ -393,8 +410,14 @@ describe('09 · Pool: map, map_async, imap, apply_async', () => {
     assert.equal(pool.tasks, 24 + 24 + 12 + 12 + 1);
     assert.equal(pool.chunks, 24 + 3 + 12 + 6 + 1);
     assert.equal(pool.workers.length, 3);
-    assert.equal(Object.values(pool.tasksByWorker).reduce((a, b) => a + b, 0), pool.tasks);
-    assert.equal(Object.values(pool.chunksByWorker).reduce((a, b) => a + b, 0), pool.chunks);
+    assert.equal(
+      Object.values(pool.tasksByWorker).reduce((a, b) => a + b, 0),
+      pool.tasks,
+    );
+    assert.equal(
+      Object.values(pool.chunksByWorker).reduce((a, b) => a + b, 0),
+      pool.chunks,
+    );
   });
 
   it("the timeline: each worker's task bands, arrows for tasks and results; the main process waiting on AsyncResult.get", async () => {
@@ -428,7 +451,8 @@ describe('10 · the three start methods', () => {
 
   it("the output: each child's own line", async () => {
     const r = await sample('10_start_methods.py');
-    for (const m of ['fork', 'spawn', 'forkserver']) assert.match(output(r, proc(r, `via-${m}`).pid), new RegExp(`^${m} +running after +\\d+ ms\\n$`));
+    for (const m of ['fork', 'spawn', 'forkserver'])
+      assert.match(output(r, proc(r, `via-${m}`).pid), new RegExp(`^${m} +running after +\\d+ ms\\n$`));
   });
 });
 

@@ -25,7 +25,11 @@ const MiB = 1024 * 1024;
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
 /** `forkscope record` of a script in test/scripts/states, optionally under a command prefix (taskset). */
-async function recordStates(script: string, args: string[] = [], prefix: string[] = []): Promise<{ model: RunModel; summary: Summary; stdout: string }> {
+async function recordStates(
+  script: string,
+  args: string[] = [],
+  prefix: string[] = [],
+): Promise<{ model: RunModel; summary: Summary; stdout: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-states-'));
   const out = path.join(dir, 'run.forkscope');
   try {
@@ -61,70 +65,93 @@ function burners(s: Summary): { ready: number; cpu: number; procs: SummaryProces
   return { ready: ready / live, cpu: cpu / live, procs };
 }
 
-test('ready: three CPU-bound children pinned to one core spend most of their time ready, less on two cores', { skip: !hasProcfs || !hasTaskset ? 'needs /proc and taskset' : false }, async (t) => {
-  const one = await recordStates('cpu_three.py', ['20000000'], ['taskset', '-c', '0']);
-  const b1 = burners(one.summary);
-  t.diagnostic(`one core: ready ${(b1.ready * 100).toFixed(0)} %, cpu ${(b1.cpu * 100).toFixed(0)} % of a core`);
-  // Three on one core: each is on it about a third of the time and ready the rest.
-  assert.ok(b1.ready > 0.45, `pinned burners ready ${b1.ready.toFixed(2)} of their time`);
-  for (const p of b1.procs) {
-    assert.ok(p.stateSeconds.ready > 0.3, `${p.name} ready ${p.stateSeconds.ready} s`);
-    // What is drawn on a CPU is what the OS accounted as CPU time (generous margin).
-    assert.ok(Math.abs(p.stateSeconds.running - p.cpuSeconds) < 0.35 * p.cpuSeconds + 0.1, `${p.name} running ${p.stateSeconds.running} s, cpu ${p.cpuSeconds} s`);
-  }
-  // Its bands say ready too (the timeline's vocabulary, not only the summary).
-  const burn0 = one.model.processes.find((p) => p.name === 'burn-0')!;
-  assert.ok(stateBands(burn0, one.model.run.wallSeconds).some((b) => b.state === 'ready'));
+test(
+  'ready: three CPU-bound children pinned to one core spend most of their time ready, less on two cores',
+  { skip: !hasProcfs || !hasTaskset ? 'needs /proc and taskset' : false },
+  async (t) => {
+    const one = await recordStates('cpu_three.py', ['20000000'], ['taskset', '-c', '0']);
+    const b1 = burners(one.summary);
+    t.diagnostic(`one core: ready ${(b1.ready * 100).toFixed(0)} %, cpu ${(b1.cpu * 100).toFixed(0)} % of a core`);
+    // Three on one core: each is on it about a third of the time and ready the rest.
+    assert.ok(b1.ready > 0.45, `pinned burners ready ${b1.ready.toFixed(2)} of their time`);
+    for (const p of b1.procs) {
+      assert.ok(p.stateSeconds.ready > 0.3, `${p.name} ready ${p.stateSeconds.ready} s`);
+      // What is drawn on a CPU is what the OS accounted as CPU time (generous margin).
+      assert.ok(
+        Math.abs(p.stateSeconds.running - p.cpuSeconds) < 0.35 * p.cpuSeconds + 0.1,
+        `${p.name} running ${p.stateSeconds.running} s, cpu ${p.cpuSeconds} s`,
+      );
+    }
+    // Its bands say ready too (the timeline's vocabulary, not only the summary).
+    const burn0 = one.model.processes.find((p) => p.name === 'burn-0')!;
+    assert.ok(stateBands(burn0, one.model.run.wallSeconds).some((b) => b.state === 'ready'));
 
-  const two = await recordStates('cpu_three.py', ['20000000']);
-  const b2 = burners(two.summary);
-  t.diagnostic(`two cores: ready ${(b2.ready * 100).toFixed(0)} %, cpu ${(b2.cpu * 100).toFixed(0)} % of a core`);
-  // Ready is the time runnable and off a CPU: with both cores, as much as the machine's other load leaves.
-  assert.ok(Math.abs(b2.ready - (1 - b2.cpu)) < 0.2, `unpinned ready ${b2.ready.toFixed(2)} against CPU share ${b2.cpu.toFixed(2)}`);
-  assert.ok(b2.ready < b1.ready + 0.1, `unpinned ready ${b2.ready.toFixed(2)} not above pinned ${b1.ready.toFixed(2)}`);
-  // On a machine whose second core was free enough to give them clearly more than one core, much less ready.
-  if (b2.cpu > b1.cpu + 0.2) assert.ok(b2.ready < b1.ready - 0.15, `unpinned ready ${b2.ready.toFixed(2)} vs pinned ${b1.ready.toFixed(2)}`);
-});
+    const two = await recordStates('cpu_three.py', ['20000000']);
+    const b2 = burners(two.summary);
+    t.diagnostic(`two cores: ready ${(b2.ready * 100).toFixed(0)} %, cpu ${(b2.cpu * 100).toFixed(0)} % of a core`);
+    // Ready is the time runnable and off a CPU: with both cores, as much as the machine's other load leaves.
+    assert.ok(Math.abs(b2.ready - (1 - b2.cpu)) < 0.2, `unpinned ready ${b2.ready.toFixed(2)} against CPU share ${b2.cpu.toFixed(2)}`);
+    assert.ok(b2.ready < b1.ready + 0.1, `unpinned ready ${b2.ready.toFixed(2)} not above pinned ${b1.ready.toFixed(2)}`);
+    // On a machine whose second core was free enough to give them clearly more than one core, much less ready.
+    if (b2.cpu > b1.cpu + 0.2)
+      assert.ok(b2.ready < b1.ready - 0.15, `unpinned ready ${b2.ready.toFixed(2)} vs pinned ${b1.ready.toFixed(2)}`);
+  },
+);
 
-test('blocked: a child stuck at exit flushing its Queue is not running; its band names the queue', { skip: !hasProcfs ? 'needs /proc' : false }, async () => {
-  const r = await recordStates('stuck_writer.py');
-  assert.equal(r.stdout.trim(), '1048576 0');
-  const w = named(r.summary, 'writer');
-  // The parent joins with a 2 s timeout before reading: the writer is stuck for about 2 s.
-  assert.ok(w.stateSeconds.blocked > 1.2, `writer blocked ${w.stateSeconds.blocked} s`);
-  assert.ok(w.stateSeconds.running < 0.5, `writer running ${w.stateSeconds.running} s`);
-  const p = r.model.processes.find((x) => x.name === 'writer')!;
-  const bands = stateBands(p, r.model.run.wallSeconds);
-  const stuck = bands.filter((b) => b.state === 'blocked' && b.what === 'exit-flush');
-  assert.ok(stuck.length > 0, JSON.stringify(bands.map((b) => [b.state, b.what])));
-  const q = r.model.channelOf(stuck[0].ref ?? '');
-  assert.equal(q?.name, 'q', `the stuck flush names the queue: ${stuck[0].ref}`);
-  // No running band during the stuck time (from the join's start to 2 s later, give or take a sample).
-  const main = r.model.processes.find((x) => x.role === 'main')!;
-  const join = main.waits.find((x) => x.what === 'join')!;
-  const from = join.begin + 0.4;
-  const to = join.begin + 1.6;
-  const running = bands.filter((b) => b.state === 'running' && b.end > from && b.begin < to).reduce((n, b) => n + Math.min(b.end, to) - Math.max(b.begin, from), 0);
-  assert.ok(running < 0.1, `running ${running} s while stuck`);
-});
+test(
+  'blocked: a child stuck at exit flushing its Queue is not running; its band names the queue',
+  { skip: !hasProcfs ? 'needs /proc' : false },
+  async () => {
+    const r = await recordStates('stuck_writer.py');
+    assert.equal(r.stdout.trim(), '1048576 0');
+    const w = named(r.summary, 'writer');
+    // The parent joins with a 2 s timeout before reading: the writer is stuck for about 2 s.
+    assert.ok(w.stateSeconds.blocked > 1.2, `writer blocked ${w.stateSeconds.blocked} s`);
+    assert.ok(w.stateSeconds.running < 0.5, `writer running ${w.stateSeconds.running} s`);
+    const p = r.model.processes.find((x) => x.name === 'writer')!;
+    const bands = stateBands(p, r.model.run.wallSeconds);
+    const stuck = bands.filter((b) => b.state === 'blocked' && b.what === 'exit-flush');
+    assert.ok(stuck.length > 0, JSON.stringify(bands.map((b) => [b.state, b.what])));
+    const q = r.model.channelOf(stuck[0].ref ?? '');
+    assert.equal(q?.name, 'q', `the stuck flush names the queue: ${stuck[0].ref}`);
+    // No running band during the stuck time (from the join's start to 2 s later, give or take a sample).
+    const main = r.model.processes.find((x) => x.role === 'main')!;
+    const join = main.waits.find((x) => x.what === 'join')!;
+    const from = join.begin + 0.4;
+    const to = join.begin + 1.6;
+    const running = bands
+      .filter((b) => b.state === 'running' && b.end > from && b.begin < to)
+      .reduce((n, b) => n + Math.min(b.end, to) - Math.max(b.begin, from), 0);
+    assert.ok(running < 0.1, `running ${running} s while stuck`);
+  },
+);
 
-test('memory: copy-on-write shows in private memory, not in RSS (fork reader vs writer)', { skip: !hasProcfs ? 'needs /proc' : false }, async (t) => {
-  const r = await recordStates('cow.py');
-  const reader = named(r.summary, 'reader');
-  const writer = named(r.summary, 'writer');
-  t.diagnostic(`reader private ${(reader.peakPrivateBytes! / MiB).toFixed(1)} MiB rss ${(reader.peakRssBytes / MiB).toFixed(1)}; writer private ${(writer.peakPrivateBytes! / MiB).toFixed(1)} rss ${(writer.peakRssBytes / MiB).toFixed(1)}`);
-  assert.ok(reader.peakPrivateBytes !== null && writer.peakPrivateBytes !== null);
-  assert.ok(writer.peakPrivateBytes! - reader.peakPrivateBytes! > 30 * MiB, 'the writer copied the 40 MiB, the reader did not');
-  assert.ok(reader.peakSharedBytes! > 30 * MiB, `the reader shares the parent's pages: ${reader.peakSharedBytes}`);
-  assert.ok(reader.peakPssBytes! < reader.peakRssBytes && reader.peakPssBytes! > 0);
-  // RSS cannot tell them apart: both count the 40 MiB.
-  assert.ok(reader.peakRssBytes > 40 * MiB && writer.peakRssBytes > 40 * MiB);
-  assert.ok(Math.abs(writer.peakRssBytes - reader.peakRssBytes) < 0.25 * Math.max(writer.peakRssBytes, reader.peakRssBytes), `rss ${reader.peakRssBytes} vs ${writer.peakRssBytes}`);
-  // The per-sample series the memory chart draws: private grows in the writer while it lives.
-  const wp = r.model.processes.find((p) => p.name === 'writer')!;
-  assert.ok(wp.samples.uss.some((v) => v !== null && v > 40 * MiB));
-  assert.ok(r.model.processes.find((p) => p.name === 'reader')!.samples.shared.some((v) => v !== null && v > 30 * MiB));
-});
+test(
+  'memory: copy-on-write shows in private memory, not in RSS (fork reader vs writer)',
+  { skip: !hasProcfs ? 'needs /proc' : false },
+  async (t) => {
+    const r = await recordStates('cow.py');
+    const reader = named(r.summary, 'reader');
+    const writer = named(r.summary, 'writer');
+    t.diagnostic(
+      `reader private ${(reader.peakPrivateBytes! / MiB).toFixed(1)} MiB rss ${(reader.peakRssBytes / MiB).toFixed(1)}; writer private ${(writer.peakPrivateBytes! / MiB).toFixed(1)} rss ${(writer.peakRssBytes / MiB).toFixed(1)}`,
+    );
+    assert.ok(reader.peakPrivateBytes !== null && writer.peakPrivateBytes !== null);
+    assert.ok(writer.peakPrivateBytes! - reader.peakPrivateBytes! > 30 * MiB, 'the writer copied the 40 MiB, the reader did not');
+    assert.ok(reader.peakSharedBytes! > 30 * MiB, `the reader shares the parent's pages: ${reader.peakSharedBytes}`);
+    assert.ok(reader.peakPssBytes! < reader.peakRssBytes && reader.peakPssBytes! > 0);
+    // RSS cannot tell them apart: both count the 40 MiB.
+    assert.ok(reader.peakRssBytes > 40 * MiB && writer.peakRssBytes > 40 * MiB);
+    assert.ok(
+      Math.abs(writer.peakRssBytes - reader.peakRssBytes) < 0.25 * Math.max(writer.peakRssBytes, reader.peakRssBytes),
+      `rss ${reader.peakRssBytes} vs ${writer.peakRssBytes}`,
+    );
+    // The per-sample series the memory chart draws: private grows in the writer while it lives.
+    const wp = r.model.processes.find((p) => p.name === 'writer')!;
+    assert.ok(wp.samples.uss.some((v) => v !== null && v > 40 * MiB));
+    assert.ok(r.model.processes.find((p) => p.name === 'reader')!.samples.shared.some((v) => v !== null && v > 30 * MiB));
+  },
+);
 
 test('memory: a spawn child does not carry its parent peak across exec', async (t) => {
   const r = await recordStates('spawn_peak.py');
@@ -158,7 +185,11 @@ test('recordings with the old six-column sample rows still load (no private memo
   const sum = p.stateSeconds.running + p.stateSeconds.ready + p.stateSeconds.waiting + p.stateSeconds.blocked + p.stateSeconds.starting;
   assert.ok(Math.abs(sum - 0.4) < 1e-6, `states add up to the life: ${sum}`);
   // New rows carry private, PSS and shared bytes; the summary keeps their peaks.
-  b.records.splice(b.records.length - 2, 0, ['sample', b.head.startedAt + 0.35, [[100, 0, 21_000_000, 'S', 99, 0.12, 5_000_000, 9_000_000, 16_000_000]]]);
+  b.records.splice(b.records.length - 2, 0, [
+    'sample',
+    b.head.startedAt + 0.35,
+    [[100, 0, 21_000_000, 'S', 99, 0.12, 5_000_000, 9_000_000, 16_000_000]],
+  ]);
   const s2 = summarize(RunReducer.fromRecords(b.head, b.records));
   assert.equal(s2.processes[0].peakPrivateBytes, 5_000_000);
   assert.equal(s2.processes[0].peakPssBytes, 9_000_000);
@@ -182,32 +213,49 @@ test('a short life takes its CPU share from its own exit accounting', () => {
 });
 
 test('smaps_rollup parsing: private = Private_Clean + Private_Dirty, shared = Shared_Clean + Shared_Dirty', () => {
-  const text = ['00400000-7fff [rollup]', 'Rss: 300 kB', 'Pss: 120 kB', 'Shared_Clean: 150 kB', 'Shared_Dirty: 50 kB', 'Private_Clean: 40 kB', 'Private_Dirty: 60 kB', 'Swap: 0 kB'].join('\n');
+  const text = [
+    '00400000-7fff [rollup]',
+    'Rss: 300 kB',
+    'Pss: 120 kB',
+    'Shared_Clean: 150 kB',
+    'Shared_Dirty: 50 kB',
+    'Private_Clean: 40 kB',
+    'Private_Dirty: 60 kB',
+    'Swap: 0 kB',
+  ].join('\n');
   assert.deepEqual(parseRollup(text), { uss: 100 * 1024, pss: 120 * 1024, shared: 200 * 1024 });
   assert.equal(parseRollup('Rss: 1 kB\n'), null);
 });
 
-test('the sampler reads smaps_rollup for at most ROLLUP_PER_TICK processes a tick, the longest unread first', { skip: !hasProcfs ? 'needs /proc' : false }, async () => {
-  const kids = Array.from({ length: ROLLUP_PER_TICK + 8 }, () => spawn('sleep', ['20'], { stdio: 'ignore' }));
-  const sampler = new ProcessSampler('procfs');
-  try {
-    await new Promise((r) => setTimeout(r, 300));
-    const pids = kids.map((k) => k.pid!);
-    const withMemory = (rows: Awaited<ReturnType<ProcessSampler['sample']>>) => new Set(rows.filter((r) => typeof r[6] === 'number').map((r) => r[0]));
-    const first = await sampler.sample(pids);
-    assert.equal(first.length, pids.length);
-    for (const r of first) assert.equal(r.length, 9, 'rows have the three memory columns');
-    const a = withMemory(first);
-    assert.equal(a.size, ROLLUP_PER_TICK);
-    for (const r of first) {
-      if (typeof r[6] !== 'number') continue;
-      const [uss, pss, shared] = [r[6], r[7] as number, r[8] as number];
-      assert.ok(uss > 0 && pss >= uss && shared > 0 && Math.abs(uss + shared - r[2]) < 0.25 * r[2] + 256 * 1024, `uss ${uss} pss ${pss} shared ${shared} rss ${r[2]}`);
+test(
+  'the sampler reads smaps_rollup for at most ROLLUP_PER_TICK processes a tick, the longest unread first',
+  { skip: !hasProcfs ? 'needs /proc' : false },
+  async () => {
+    const kids = Array.from({ length: ROLLUP_PER_TICK + 8 }, () => spawn('sleep', ['20'], { stdio: 'ignore' }));
+    const sampler = new ProcessSampler('procfs');
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const pids = kids.map((k) => k.pid!);
+      const withMemory = (rows: Awaited<ReturnType<ProcessSampler['sample']>>) =>
+        new Set(rows.filter((r) => typeof r[6] === 'number').map((r) => r[0]));
+      const first = await sampler.sample(pids);
+      assert.equal(first.length, pids.length);
+      for (const r of first) assert.equal(r.length, 9, 'rows have the three memory columns');
+      const a = withMemory(first);
+      assert.equal(a.size, ROLLUP_PER_TICK);
+      for (const r of first) {
+        if (typeof r[6] !== 'number') continue;
+        const [uss, pss, shared] = [r[6], r[7] as number, r[8] as number];
+        assert.ok(
+          uss > 0 && pss >= uss && shared > 0 && Math.abs(uss + shared - r[2]) < 0.25 * r[2] + 256 * 1024,
+          `uss ${uss} pss ${pss} shared ${shared} rss ${r[2]}`,
+        );
+      }
+      const b = withMemory(await sampler.sample(pids));
+      for (const pid of pids) if (!a.has(pid)) assert.ok(b.has(pid), `pid ${pid} not read at the first tick is read at the second`);
+    } finally {
+      for (const k of kids) k.kill('SIGKILL');
+      sampler.close();
     }
-    const b = withMemory(await sampler.sample(pids));
-    for (const pid of pids) if (!a.has(pid)) assert.ok(b.has(pid), `pid ${pid} not read at the first tick is read at the second`);
-  } finally {
-    for (const k of kids) k.kill('SIGKILL');
-    sampler.close();
-  }
-});
+  },
+);

@@ -29,7 +29,9 @@ async function stopRun(method: string, how: 'SIGTERM' | 'ctrl-c') {
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   // 'exit', not 'close': a leaked process holding our pipes must fail the test, not hang it.
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   let seen: number[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
@@ -72,7 +74,10 @@ for (const method of startMethods()) {
     const r = await stopRun(method, 'SIGTERM');
     const roles = new Set(r.summary.processes.map((p) => p.role));
     for (const role of ['main', 'process', 'pool-worker', 'manager']) assert.ok(roles.has(role as never), `saw a ${role} before the stop`);
-    assert.ok(r.summary.processes.some((p) => p.name === 'grandchild'), 'grandchild recorded');
+    assert.ok(
+      r.summary.processes.some((p) => p.name === 'grandchild'),
+      'grandchild recorded',
+    );
     if (method === 'forkserver') assert.ok(roles.has('forkserver'), 'forkserver recorded');
     await new Promise((res) => setTimeout(res, 200));
     const left = r.summary.processes.map((p) => p.pid).filter(alive);

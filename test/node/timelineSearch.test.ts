@@ -24,10 +24,26 @@ test('lowerBound/upperBound agree with a linear scan, whole range and sub-ranges
     const lo = Math.floor(rand() * (n + 1));
     const hi = lo + Math.floor(rand() * (n - lo + 1));
     for (let v = -1; v <= 11; v += 0.5) {
-      assert.equal(lowerBound(items, (x) => x.k, v), linear(keys, (k) => k < v, 0, n), `lower ${v} in ${keys}`);
-      assert.equal(upperBound(items, (x) => x.k, v), linear(keys, (k) => k <= v, 0, n), `upper ${v} in ${keys}`);
-      assert.equal(lowerBound(items, (x) => x.k, v, lo, hi), linear(keys, (k) => k < v, lo, hi), `lower ${v} in [${lo}, ${hi})`);
-      assert.equal(upperBound(items, (x) => x.k, v, lo, hi), linear(keys, (k) => k <= v, lo, hi), `upper ${v} in [${lo}, ${hi})`);
+      assert.equal(
+        lowerBound(items, (x) => x.k, v),
+        linear(keys, (k) => k < v, 0, n),
+        `lower ${v} in ${keys}`,
+      );
+      assert.equal(
+        upperBound(items, (x) => x.k, v),
+        linear(keys, (k) => k <= v, 0, n),
+        `upper ${v} in ${keys}`,
+      );
+      assert.equal(
+        lowerBound(items, (x) => x.k, v, lo, hi),
+        linear(keys, (k) => k < v, lo, hi),
+        `lower ${v} in [${lo}, ${hi})`,
+      );
+      assert.equal(
+        upperBound(items, (x) => x.k, v, lo, hi),
+        linear(keys, (k) => k <= v, lo, hi),
+        `upper ${v} in [${lo}, ${hi})`,
+      );
     }
   }
 });
@@ -35,18 +51,45 @@ test('lowerBound/upperBound agree with a linear scan, whole range and sub-ranges
 test('lowerBound searches through an index array (the message index sorts indices, not messages)', () => {
   const t = Float64Array.from([5, 1, 3, 3, 9]);
   const order = Int32Array.from([1, 2, 3, 0, 4]); // by t: 1, 3, 3, 5, 9
-  assert.equal(lowerBound(order, (i) => t[i], 3), 1);
-  assert.equal(lowerBound(order, (i) => t[i], 4), 3);
-  assert.equal(lowerBound(order, (i) => t[i], 10), 5);
-  assert.equal(lowerBound(order, (i) => t[i], 0, 2, 4), 2);
+  assert.equal(
+    lowerBound(order, (i) => t[i], 3),
+    1,
+  );
+  assert.equal(
+    lowerBound(order, (i) => t[i], 4),
+    3,
+  );
+  assert.equal(
+    lowerBound(order, (i) => t[i], 10),
+    5,
+  );
+  assert.equal(
+    lowerBound(order, (i) => t[i], 0, 2, 4),
+    2,
+  );
 });
 
 test('partitionPoint: the first index where the test fails, or the end; empty ranges', () => {
-  assert.equal(partitionPoint(0, 0, () => true), 0);
-  assert.equal(partitionPoint(3, 3, () => false), 3);
-  assert.equal(partitionPoint(0, 100, (i) => i * i < 50), 8);
-  assert.equal(partitionPoint(1, 11, () => true), 11);
-  assert.equal(partitionPoint(1, 11, () => false), 1);
+  assert.equal(
+    partitionPoint(0, 0, () => true),
+    0,
+  );
+  assert.equal(
+    partitionPoint(3, 3, () => false),
+    3,
+  );
+  assert.equal(
+    partitionPoint(0, 100, (i) => i * i < 50),
+    8,
+  );
+  assert.equal(
+    partitionPoint(1, 11, () => true),
+    11,
+  );
+  assert.equal(
+    partitionPoint(1, 11, () => false),
+    1,
+  );
 });
 
 test('firstBandEndingAfter: the band under t, or the next one', () => {

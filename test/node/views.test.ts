@@ -37,7 +37,10 @@ for (const method of methods) {
       assert.equal(h.holds, 5);
       assert.ok(h.heldSeconds > 0);
     }
-    assert.equal(lock.holders.reduce((n, h) => n + h.contended, 0), lock.contended);
+    assert.equal(
+      lock.holders.reduce((n, h) => n + h.contended, 0),
+      lock.contended,
+    );
     // Holds of a Lock never overlap, whoever holds it.
     const holds = r.model.holds.filter((h) => h.ref === lock.id).sort((a, b) => a.begin - b.begin);
     for (let i = 1; i < holds.length; i++) assert.ok(holds[i - 1].end <= holds[i].begin + 1e-4, `holds ${i - 1} and ${i} overlap`);

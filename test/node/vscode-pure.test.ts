@@ -32,7 +32,10 @@ test('startMethod override: changes the default, not a choice the script makes',
   const get = 'import multiprocessing as mp; print(mp.get_start_method())';
   assert.equal(startMethod(get, 'spawn'), 'spawn');
   if (process.platform === 'linux') assert.equal(startMethod(get, 'forkserver'), 'forkserver');
-  assert.equal(startMethod('import multiprocessing as mp; mp.set_start_method("spawn"); print(mp.get_start_method())', 'forkserver'), 'spawn');
+  assert.equal(
+    startMethod('import multiprocessing as mp; mp.set_start_method("spawn"); print(mp.get_start_method())', 'forkserver'),
+    'spawn',
+  );
   // Without the variable nothing changes.
   const plain = spawnSync(python, ['-c', get], { encoding: 'utf8' }).stdout.trim();
   assert.equal(startMethod(get, null), plain);

@@ -17,7 +17,6 @@ import type { RunSession } from '../../extension/vscode/runSession';
 import type { Summary } from '../../core/summary/summary';
 import { EXTENSION_ID, workspace, sample, waitFor, pidAlive } from './support';
 
-
 /** Python that starts a small tree that never ends by itself (for stop tests). */
 const FOREVER = `"""Test fixture: a tree of processes that run until stopped."""
 import multiprocessing as mp
@@ -106,12 +105,23 @@ suite('Forkscope in VS Code', function () {
         c.views.debug.map((v: { id: string }) => v.id),
         [Views.processes],
       );
-      assert.ok(c.viewsWelcome.some((w: { view: string; contents: string }) => w.view === Views.processes && w.contents.includes(`command:${Commands.runFile}`)));
+      assert.ok(
+        c.viewsWelcome.some(
+          (w: { view: string; contents: string }) => w.view === Views.processes && w.contents.includes(`command:${Commands.runFile}`),
+        ),
+      );
       assert.strictEqual(c.debuggers[0].type, DEBUG_TYPE);
       assert.ok(c.debuggers[0].initialConfigurations.length >= 1 && c.debuggers[0].configurationSnippets.length >= 1);
-      for (const p of ['program', 'args', 'cwd', 'env', 'python', 'startMethod']) assert.ok(c.debuggers[0].configurationAttributes.launch.properties[p], p);
+      for (const p of ['program', 'args', 'cwd', 'env', 'python', 'startMethod'])
+        assert.ok(c.debuggers[0].configurationAttributes.launch.properties[p], p);
       assert.strictEqual(c.customEditors[0].viewType, CUSTOM_EDITOR);
-      for (const k of [Settings.pythonPath, Settings.sampleIntervalMs, Settings.maxProcesses, Settings.openInspectorOnRun, Settings.recordingsFolder]) {
+      for (const k of [
+        Settings.pythonPath,
+        Settings.sampleIntervalMs,
+        Settings.maxProcesses,
+        Settings.openInspectorOnRun,
+        Settings.recordingsFolder,
+      ]) {
         assert.ok(c.configuration.properties[`forkscope.${k}`], k);
       }
       const w = c.walkthroughs.find((x: { id: string }) => x.id === WALKTHROUGH);
@@ -121,7 +131,10 @@ suite('Forkscope in VS Code', function () {
         assert.ok(s.completionEvents?.length, `${s.id} has completion events`);
         assert.ok(fs.existsSync(path.join(root, s.media.markdown)), `${s.media.markdown} exists`);
       }
-      assert.deepStrictEqual(vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.capabilities.untrustedWorkspaces.supported, 'limited');
+      assert.deepStrictEqual(
+        vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.capabilities.untrustedWorkspaces.supported,
+        'limited',
+      );
       // The view can be shown (the welcome view or a run).
       await vscode.commands.executeCommand(`${Views.processes}.focus`);
       await waitFor('the Processes view to be visible', () => api._test.treeView.visible);
@@ -171,7 +184,8 @@ suite('Forkscope in VS Code', function () {
     test('start/join order: three serial and three parallel workers', async () => {
       const s = await run('02_start_join_order.py');
       const byName = new Map(s.processes.map((p) => [p.name, p]));
-      for (const n of ['serial-1', 'serial-2', 'serial-3', 'parallel-1', 'parallel-2', 'parallel-3']) assert.strictEqual(byName.get(n)?.exitCode, 0, n);
+      for (const n of ['serial-1', 'serial-2', 'serial-3', 'parallel-1', 'parallel-2', 'parallel-3'])
+        assert.strictEqual(byName.get(n)?.exitCode, 0, n);
       // Serial workers never overlap; parallel ones do.
       const ser = [1, 2, 3].map((i) => byName.get(`serial-${i}`)!);
       for (let i = 1; i < 3; i++) assert.ok(ser[i].startedAt >= ser[i - 1].endedAt!, 'serial workers do not overlap');
@@ -256,7 +270,10 @@ suite('Forkscope in VS Code', function () {
     });
 
     test('a missing interpreter is a clear error', async () => {
-      await assert.rejects(api.runFile(sample('01_first_process.py'), { python: path.join(os.tmpdir(), 'no-such-python'), openInspector: false }), /no working Python/);
+      await assert.rejects(
+        api.runFile(sample('01_first_process.py'), { python: path.join(os.tmpdir(), 'no-such-python'), openInspector: false }),
+        /no working Python/,
+      );
     });
   });
 
@@ -310,7 +327,9 @@ suite('Forkscope in VS Code', function () {
       const tree = api._test.tree;
       await waitFor('the tree to show the run', () => tree.getChildren().length === 1 && tree.shownModel === m);
       const middle = m.processes.find((p) => p.name === 'middle')!;
-      await waitFor('middle to wait on join(grandchild)', () => /waiting: join\(grandchild\)/.test(String(tree.getTreeItem({ pid: middle.pid }).description)));
+      await waitFor('middle to wait on join(grandchild)', () =>
+        /waiting: join\(grandchild\)/.test(String(tree.getTreeItem({ pid: middle.pid }).description)),
+      );
       const item = tree.getTreeItem({ pid: middle.pid });
       assert.match(String(item.contextValue), /\balive\b/);
       assert.strictEqual((item.iconPath as vscode.ThemeIcon).id, 'watch');
@@ -323,7 +342,9 @@ suite('Forkscope in VS Code', function () {
       assert.ok(stats.lastInitRecords > 0);
       await waitFor('live records to reach the page', () => api._test.inspector.webviewStats!.recordsSent > 0);
       assert.ok(pids.every(pidAlive), 'all alive before Stop');
-      await waitFor('the status bar to count 5 processes', () => /^\$\(pulse\) forever_tree\.py: 5 alive · \d+ % CPU$/.test(api._test.runs.statusText ?? ''));
+      await waitFor('the status bar to count 5 processes', () =>
+        /^\$\(pulse\) forever_tree\.py: 5 alive · \d+ % CPU$/.test(api._test.runs.statusText ?? ''),
+      );
       await vscode.commands.executeCommand(`${Views.processes}.focus`);
       await new Promise((r) => setTimeout(r, 1000));
       console.log('[screenshot] inspector-live');
@@ -381,7 +402,15 @@ suite('Forkscope in VS Code', function () {
       const ended = new Promise<vscode.DebugSession>((r) => started.push(vscode.debug.onDidTerminateDebugSession(r)));
       const runEnd = new Promise<{ exitCode: number | null; debugSessionId: string | null }>((r) => started.push(api.onDidEndRun(r)));
       const folder = vscode.workspace.workspaceFolders![0];
-      assert.ok(await vscode.debug.startDebugging(folder, { type: DEBUG_TYPE, request: 'launch', name: 'sample 01', program: '${workspaceFolder}/01_first_process.py', openInspector: false }));
+      assert.ok(
+        await vscode.debug.startDebugging(folder, {
+          type: DEBUG_TYPE,
+          request: 'launch',
+          name: 'sample 01',
+          program: '${workspaceFolder}/01_first_process.py',
+          openInspector: false,
+        }),
+      );
       const session = await ended;
       const end = await runEnd;
       assert.strictEqual(end.debugSessionId, session.id);
@@ -409,8 +438,13 @@ suite('Forkscope in VS Code', function () {
       assert.strictEqual(info.debugSessionId, debugSession.id);
       const run: RunSession = api._test.runs.shownSession!;
       assert.strictEqual(run.debugSessionId, debugSession.id);
-      const m = await waitFor('five live processes', () => (run.model && run.model.processes.filter((p) => p.endedAt === null && p.role === 'process').length >= 4 ? run.model : null));
-      assert.ok(m.processes.filter((p) => p.role === 'process').every((p) => p.startMethod === 'spawn'), 'startMethod override applied');
+      const m = await waitFor('five live processes', () =>
+        run.model && run.model.processes.filter((p) => p.endedAt === null && p.role === 'process').length >= 4 ? run.model : null,
+      );
+      assert.ok(
+        m.processes.filter((p) => p.role === 'process').every((p) => p.startMethod === 'spawn'),
+        'startMethod override applied',
+      );
       await waitFor('the tree to follow the session', () => api._test.tree.shownModel === m);
       const pids = m.processes.map((p) => p.pid);
       const terminated = new Promise((r) => started.push(vscode.debug.onDidTerminateDebugSession(r)));

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 // mocha 10 is CommonJS; it stays external to the bundle.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the TypeScript form of a CommonJS import
 import Mocha = require('mocha');
 
 export async function run(): Promise<void> {
@@ -15,7 +16,10 @@ export async function run(): Promise<void> {
   if (grep) mocha.grep(new RegExp(grep));
   // The untrusted-workspace suite runs alone, in a workbench opened with workspace trust on.
   const untrusted = process.env.FORKSCOPE_TEST_UNTRUSTED === '1';
-  for (const f of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) {
+  for (const f of fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.js'))
+    .sort()) {
     if ((f === 'untrusted.test.js') === untrusted) mocha.addFile(path.join(__dirname, f));
   }
   const counts = { passed: 0, failed: 0, skipped: 0 };

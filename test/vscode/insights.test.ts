@@ -46,10 +46,12 @@ suite('Forkscope insights and compare in VS Code', function () {
 
   teardown(async () => {
     await api?.stopAll();
-    await vscode.workspace.getConfiguration(Settings.section).update(Settings.maxProcesses, undefined, vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace
+      .getConfiguration(Settings.section)
+      .update(Settings.maxProcesses, undefined, vscode.ConfigurationTarget.Workspace);
   });
 
-  test('a run\'s warning is on its process in the Processes view (icon and tooltip); no diagnostic without a code line', async () => {
+  test("a run's warning is on its process in the Processes view (icon and tooltip); no diagnostic without a code line", async () => {
     await vscode.workspace.getConfiguration(Settings.section).update(Settings.maxProcesses, 2, vscode.ConfigurationTarget.Workspace);
     const script = vscode.Uri.file(path.join(workspace(), 'four_children.py'));
     const s = await api.runFile(script, { openInspector: false });
@@ -58,13 +60,18 @@ suite('Forkscope insights and compare in VS Code', function () {
     const tree = api._test.tree;
     await waitFor('the tree to show the run', () => tree.process(w!.pid!));
     const item = tree.getTreeItem({ pid: w!.pid! });
-    assert.ok(item.iconPath instanceof vscode.ThemeIcon && item.iconPath.id === (w!.severity === 'error' ? 'error' : 'warning'), `icon ${JSON.stringify(item.iconPath)}`);
+    assert.ok(
+      item.iconPath instanceof vscode.ThemeIcon && item.iconPath.id === (w!.severity === 'error' ? 'error' : 'warning'),
+      `icon ${JSON.stringify(item.iconPath)}`,
+    );
     assert.ok(String(item.tooltip).includes(w!.message), 'the tooltip says the warning');
     assert.ok(String(item.description).includes(w!.kind), 'the description names its kind');
     const others = s.processes.filter((p) => !w!.pids.includes(p.pid));
     for (const p of others) assert.ok(!String(tree.getTreeItem({ pid: p.pid }).tooltip).includes(w!.message), `not on pid ${p.pid}`);
     // Without a file and a line it is no diagnostic.
-    const forkscope = vscode.languages.getDiagnostics().flatMap(([, ds]) => ds.filter((d) => d.source === 'Forkscope' && d.message === w!.message));
+    const forkscope = vscode.languages
+      .getDiagnostics()
+      .flatMap(([, ds]) => ds.filter((d) => d.source === 'Forkscope' && d.message === w!.message));
     assert.deepStrictEqual(forkscope, []);
   });
 
@@ -76,7 +83,10 @@ suite('Forkscope insights and compare in VS Code', function () {
     const forkscopeDiagnostics = () => vscode.languages.getDiagnostics(script).filter((d) => d.source === 'Forkscope');
     let ended = false;
     const run = api.runFile(script, { openInspector: false }).finally(() => (ended = true));
-    const shown = await waitFor('the deadlock notification', () => notifier.shown.length > before && notifier.shown[notifier.shown.length - 1]);
+    const shown = await waitFor(
+      'the deadlock notification',
+      () => notifier.shown.length > before && notifier.shown[notifier.shown.length - 1],
+    );
     assert.strictEqual(ended, false, 'during the run');
     assert.strictEqual(shown.warning.kind, 'deadlock');
     assert.strictEqual(shown.warning.severity, 'error');
@@ -146,8 +156,13 @@ suite('Forkscope insights and compare in VS Code', function () {
     console.log('[screenshot] compare');
     await new Promise((r) => setTimeout(r, 1000));
     // The menu entry: Explorer, two .forkscope files selected.
-    const menus = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.menus['explorer/context'] as { command: string; when: string }[];
-    assert.ok(menus.some((m) => m.command === Commands.compareRecordings && /listDoubleSelection/.test(m.when) && /\.forkscope/.test(m.when)));
+    const menus = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.menus['explorer/context'] as {
+      command: string;
+      when: string;
+    }[];
+    assert.ok(
+      menus.some((m) => m.command === Commands.compareRecordings && /listDoubleSelection/.test(m.when) && /\.forkscope/.test(m.when)),
+    );
     panel.panel.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
   });

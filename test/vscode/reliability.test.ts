@@ -64,7 +64,10 @@ suite('Forkscope in VS Code: faults', function () {
     const bundle = fs.existsSync('/etc/ssl/certs/ca-certificates.crt') ? '/etc/ssl/certs/ca-certificates.crt' : __filename;
     process.env.NODE_EXTRA_CA_CERTS = bundle;
     const script = vscode.Uri.file(path.join(workspace(), 'reliability_environ.py'));
-    fs.writeFileSync(script.fsPath, 'import os, time\ntime.sleep(0.5)\nprint("certs", os.environ.get("NODE_EXTRA_CA_CERTS"), "handed" if "FORKSCOPE_SCRIPT_ENV" in os.environ else "clean", flush=True)\n');
+    fs.writeFileSync(
+      script.fsPath,
+      'import os, time\ntime.sleep(0.5)\nprint("certs", os.environ.get("NODE_EXTRA_CA_CERTS"), "handed" if "FORKSCOPE_SCRIPT_ENV" in os.environ else "clean", flush=True)\n',
+    );
     try {
       const session = await api._test.runs.start(script, { openInspector: false, interactive: false });
       const output: string[] = [];
@@ -87,7 +90,11 @@ suite('Forkscope in VS Code: faults', function () {
     const session = await api._test.runs.start(ticker(), { openInspector: false, interactive: false });
     const output: string[] = [];
     session.onDidOutput((e) => output.push(e.text));
-    const m = await waitFor('three live processes', () => (session.model && session.model.processes.filter((p) => p.endedAt === null && p.role !== 'resource-tracker').length >= 3 ? session.model : null));
+    const m = await waitFor('three live processes', () =>
+      session.model && session.model.processes.filter((p) => p.endedAt === null && p.role !== 'resource-tracker').length >= 3
+        ? session.model
+        : null,
+    );
     await waitFor('ticks', () => output.join('').includes('tick 2'));
     return { session, pids: m.processes.map((p) => p.pid), output };
   }
@@ -100,12 +107,21 @@ suite('Forkscope in VS Code: faults', function () {
       const supervisor = session.supervisorPid!;
       process.kill(supervisor, 'SIGKILL');
       const end = await session.whenEnded();
-      assert.match(end.supervisorError ?? '', new RegExp(`^the Forkscope supervisor \\(pid ${supervisor}\\) was killed by SIGKILL\\. The script goes on running, unrecorded; its output still shows, and Stop still ends it\\. The recording up to that moment is in `));
+      assert.match(
+        end.supervisorError ?? '',
+        new RegExp(
+          `^the Forkscope supervisor \\(pid ${supervisor}\\) was killed by SIGKILL\\. The script goes on running, unrecorded; its output still shows, and Stop still ends it\\. The recording up to that moment is in `,
+        ),
+      );
       await waitFor('the end event', () => ended.length === 1);
       assert.strictEqual(ended[0].error, end.supervisorError);
       // The script did not notice: it keeps printing, to the extension, through its own pipes.
       const ticksAtEnd = (output.join('').match(/tick \d+/g) ?? []).length;
-      await waitFor('more ticks after the supervisor died', () => (output.join('').match(/tick \d+/g) ?? []).length >= ticksAtEnd + 3, 15_000);
+      await waitFor(
+        'more ticks after the supervisor died',
+        () => (output.join('').match(/tick \d+/g) ?? []).length >= ticksAtEnd + 3,
+        15_000,
+      );
       assert.ok(pids.every(pidAlive), 'every process of the script still runs');
       assert.ok(session.hasStrayTree);
       assert.ok(api._test.runs.liveSessions.includes(session), 'Stop still sees the run');

@@ -16,7 +16,11 @@ export const workspace = (): string => process.env.FORKSCOPE_TEST_WORKSPACE ?? v
 export const sample = (name: string): vscode.Uri => vscode.Uri.file(path.join(workspace(), name));
 
 /** Polls `fn` every 100 ms until it gives a truthy value; throws naming `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 40_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 40_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -50,11 +50,15 @@ suite('Forkscope in an untrusted workspace', function () {
     // Made outside the extension, with the CLI, as a user would bring one along.
     const ext = vscode.extensions.getExtension('forkscope.forkscope')!.extensionPath;
     const file = path.join(tmp, 'pipe.forkscope');
-    execFileSync(process.execPath, [path.join(ext, 'dist', 'cli.js'), 'record', '--quiet', '--out', file, '--', path.join(ext, 'samples', '04_pipe.py')], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      stdio: 'ignore',
-      timeout: 30_000,
-    });
+    execFileSync(
+      process.execPath,
+      [path.join(ext, 'dist', 'cli.js'), 'record', '--quiet', '--out', file, '--', path.join(ext, 'samples', '04_pipe.py')],
+      {
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        stdio: 'ignore',
+        timeout: 30_000,
+      },
+    );
     await vscode.commands.executeCommand(Commands.openRecording, vscode.Uri.file(file));
     const until = Date.now() + 20_000;
     for (;;) {

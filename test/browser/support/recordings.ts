@@ -31,7 +31,7 @@ export interface RealRun {
 function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { cwd, maxBuffer: 1 << 28, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -42,20 +42,35 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; 
  * folder, as `scriptName` there when given (hostile file names), and makes
  * its summary and HTML report.
  */
-export async function recordFixture(fixture: string, opts: { scriptName?: string; args?: string[]; recordArgs?: string[]; name?: string } = {}): Promise<RealRun> {
+export async function recordFixture(
+  fixture: string,
+  opts: { scriptName?: string; args?: string[]; recordArgs?: string[]; name?: string } = {},
+): Promise<RealRun> {
   const name = opts.name ?? path.basename(fixture, '.py');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `forkscope-browser-${name}-`));
   const scriptName = opts.scriptName ?? path.basename(fixture);
   fs.copyFileSync(path.join(FIXTURES, fixture), path.join(dir, scriptName));
   const recording = path.join(dir, `${name}.forkscope`);
-  const rec = await run(process.execPath, [CLI, 'record', '--quiet', '--python', PYTHON, ...(opts.recordArgs ?? []), '--out', recording, '--', scriptName, ...(opts.args ?? [])], dir);
+  const rec = await run(
+    process.execPath,
+    [CLI, 'record', '--quiet', '--python', PYTHON, ...(opts.recordArgs ?? []), '--out', recording, '--', scriptName, ...(opts.args ?? [])],
+    dir,
+  );
   if (!fs.existsSync(recording)) throw new Error(`recording ${fixture} failed (exit ${rec.code}): ${rec.stderr}`);
   const sum = await run(process.execPath, [CLI, 'summary', recording, '--json'], dir);
   if (sum.code !== 0) throw new Error(`summary of ${fixture} failed: ${sum.stderr}`);
   const report = path.join(dir, `${name}.html`);
   const rep = await run(process.execPath, [CLI, 'report', recording, '--html', report], dir);
   if (rep.code !== 0) throw new Error(`report of ${fixture} failed: ${rep.stderr}`);
-  return { name, dir, recording, report, summary: JSON.parse(sum.stdout) as Summary, text: fs.readFileSync(recording, 'utf8'), stdout: rec.stdout };
+  return {
+    name,
+    dir,
+    recording,
+    report,
+    summary: JSON.parse(sum.stdout) as Summary,
+    text: fs.readFileSync(recording, 'utf8'),
+    stdout: rec.stdout,
+  };
 }
 
 /** Removes the directories of recorded runs (kept when FORKSCOPE_KEEP_TEST_DIRS is set, to look at them). */

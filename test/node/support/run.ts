@@ -88,7 +88,11 @@ export async function record(script: string, args: string[], opts: RunOptions & 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-test-'));
   const out = path.join(dir, 'run.forkscope');
   try {
-    const ran = await runCommand(process.execPath, [CLI, 'record', '--out', out, '--python', PYTHON, ...(opts.cliArgs ?? []), '--', script, ...args], opts);
+    const ran = await runCommand(
+      process.execPath,
+      [CLI, 'record', '--out', out, '--python', PYTHON, ...(opts.cliArgs ?? []), '--', script, ...args],
+      opts,
+    );
     const recordingText = fs.readFileSync(out, 'utf8');
     const rec = parseRecording(recordingText, out);
     const model = RunReducer.fromRecords(rec.header, rec.records);
