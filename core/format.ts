@@ -6,23 +6,7 @@
 
 import { endIsNormal, type ProcessModel, type RunModel } from './model/types';
 import { type ProcessStateName, type StateBand, stateBands } from './model/states';
-
-const SIGNAL_NAMES: Record<number, string> = {
-  1: 'SIGHUP',
-  2: 'SIGINT',
-  3: 'SIGQUIT',
-  4: 'SIGILL',
-  6: 'SIGABRT',
-  7: 'SIGBUS',
-  8: 'SIGFPE',
-  9: 'SIGKILL',
-  10: 'SIGUSR1',
-  11: 'SIGSEGV',
-  12: 'SIGUSR2',
-  13: 'SIGPIPE',
-  14: 'SIGALRM',
-  15: 'SIGTERM',
-};
+import { signalName } from './signals';
 
 type EndFacts = Pick<ProcessModel, 'exitCode' | 'error' | 'endedAt'> & Partial<Pick<ProcessModel, 'endReason' | 'endDetail'>>;
 
@@ -63,7 +47,7 @@ export function describeExit(p: EndFacts): string | null {
   if (end !== null) return end;
   if (p.exitCode === null) return p.endedAt !== null ? 'ended' : null;
   if (p.exitCode < 0) {
-    const sig = SIGNAL_NAMES[-p.exitCode];
+    const sig = signalName(-p.exitCode);
     return `killed by ${sig ?? `signal ${-p.exitCode}`}`;
   }
   if (p.error) return `exit ${p.exitCode}: ${p.error}`;

@@ -1,8 +1,8 @@
 // `npm test`: every test layer of the project, in order, with one closing
 // count. Installs what it needs itself (npm dependencies, Debian packages).
-//   node scripts/test.mjs [--only LAYER[,LAYER]]   layers: lint, unit, python, cpython, browser, vscode
+//   node scripts/test.mjs [--only LAYER[,LAYER]]   layers: lint, unit, cli, python, cpython, browser, vscode
 import { spawn } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureApt, ensureNodeModules, root, run } from './lib/ensure.mjs';
@@ -56,6 +56,40 @@ function ensureJoblib() {
   }
 }
 
+/**
+ * The Node test files (compiled to out/test/node), split by what their source does: `pure` ones start no process
+ * (no child_process, no test/node/support/run.ts or reliabilitySupport.ts), `runs` start real Python.
+ */
+function nodeTestFiles() {
+  const src = join(root, 'test', 'node');
+  const starts = /support\/run|reliabilitySupport|child_process|\bspawn\(|execFile/;
+  const pure = [];
+  const runs = [];
+  for (const f of readdirSync(src).filter((x) => x.endsWith('.test.ts'))) {
+    (starts.test(readFileSync(join(src, f), 'utf8')) ? runs : pure).push(f.replace(/\.ts$/, '.js'));
+  }
+  return { pure, runs };
+}
+
+/** Runs batches of Node test files ([concurrency, files]), one after another, and adds up their counts. */
+async function nodeTests(batches) {
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  for (const [concurrency, batch] of batches) {
+    if (!batch.length) continue;
+    const args = [
+      '--test',
+      '--test-reporter=spec',
+      `--test-concurrency=${concurrency}`,
+      ...batch.map((f) => join('out', 'test', 'node', f)),
+    ];
+    const [code, out] = await capture(process.execPath, args);
+    const c = nodeCounts(out);
+    if (code !== 0 && c.failed === 0) c.failed = 1;
+    for (const k of Object.keys(total)) total[k] += c[k];
+  }
+  return total;
+}
+
 const layers = [
   {
     name: 'lint',
@@ -67,30 +101,24 @@ const layers = [
   },
   {
     name: 'unit',
-    title: 'Model, supervisor and CLI in plain Node (real Python runs included)',
+    title: 'Pure tests in plain Node: the model, insights, formats, protocols (nothing is spawned; seconds)',
+    async run() {
+      return nodeTests([[2, nodeTestFiles().pure]]);
+    },
+  },
+  {
+    name: 'cli',
+    title: 'Supervisor, CLI, insights and the samples over real Python runs (Node tests that start processes)',
     async run() {
       ensureJoblib();
       // The samples' lessons (serial vs parallel CPU, a zombie's 1.4 s, a 5 s deadlock) are about the machine's
       // cores and time: their test runs alone, after the others, not beside another test file.
-      const dir = join(root, 'out', 'test', 'node');
       const alone = ['samples.test.js'];
-      const files = readdirSync(dir).filter((f) => f.endsWith('.test.js') && !alone.includes(f));
-      const total = { passed: 0, failed: 0, skipped: 0 };
-      for (const [concurrency, batch] of [
-        [2, files],
-        [1, alone],
-      ]) {
-        const [code, out] = await capture(process.execPath, [
-          '--test',
-          '--test-reporter=spec',
-          `--test-concurrency=${concurrency}`,
-          ...batch.map((f) => join('out', 'test', 'node', f)),
-        ]);
-        const c = nodeCounts(out);
-        if (code !== 0 && c.failed === 0) c.failed = 1;
-        for (const k of Object.keys(total)) total[k] += c[k];
-      }
-      return total;
+      const runs = nodeTestFiles().runs;
+      return nodeTests([
+        [2, runs.filter((f) => !alone.includes(f))],
+        [1, runs.filter((f) => alone.includes(f))],
+      ]);
     },
   },
   {

@@ -9,6 +9,7 @@
  * All times in the model are seconds from the run's start.
  */
 
+import { signalNumber } from '../signals';
 import type { RecordingHeader, RecordLine, RuntimeEvent, SampleRow } from './recording';
 import { bool, num, obj, str } from './values';
 import { HELPER_ROLES, ROLES, type ProcessRole } from './roles';
@@ -858,11 +859,9 @@ function pushSample(
   }
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
-
 /** multiprocessing's convention: a process killed by signal N has exit code -N. */
 export function signalToCode(signal: string | null): number | null {
   if (!signal) return null;
-  const n = SIGNALS[signal];
+  const n = signalNumber(signal);
   return n ? -n : null;
 }

@@ -261,29 +261,7 @@ export type EndReason =
 /** The `endDetail` of a daemonic child terminated by multiprocessing's exit function when its parent exited. */
 export const DAEMON_AT_EXIT = 'daemon: its parent exited';
 
-/** Linux signal numbers (exit code -N under multiprocessing, N in the run's `exited` record). */
-export const LINUX_SIGNALS: Readonly<Record<number, string>> = {
-  1: 'SIGHUP',
-  2: 'SIGINT',
-  3: 'SIGQUIT',
-  4: 'SIGILL',
-  5: 'SIGTRAP',
-  6: 'SIGABRT',
-  7: 'SIGBUS',
-  8: 'SIGFPE',
-  9: 'SIGKILL',
-  10: 'SIGUSR1',
-  11: 'SIGSEGV',
-  12: 'SIGUSR2',
-  13: 'SIGPIPE',
-  14: 'SIGALRM',
-  15: 'SIGTERM',
-  24: 'SIGXCPU',
-  25: 'SIGXFSZ',
-  26: 'SIGVTALRM',
-  27: 'SIGPROF',
-  31: 'SIGSYS',
-};
+export { LINUX_SIGNALS } from '../signals';
 
 /**
  * True for an end nobody needs to act on: returned, sys.exit(0), os._exit(0), the pool's own shutdown, a daemon

@@ -1,22 +1,14 @@
 /** The readable form of a summary: what `forkscope summary FILE` prints without `--json`. */
 
 import { formatBytes, formatSecondsPrecise } from '../format';
+import { signalName } from '../signals';
 import type { Summary, SummaryProcess } from './summary';
 
 /** Exit code in words: 0, 1 (ValueError: …), -9 (SIGKILL). */
 export function describeExit(code: number | null, error?: string | null): string {
   if (code === null) return 'still running or unknown';
   if (code < 0) {
-    const names: Record<number, string> = {
-      1: 'SIGHUP',
-      2: 'SIGINT',
-      6: 'SIGABRT',
-      9: 'SIGKILL',
-      11: 'SIGSEGV',
-      13: 'SIGPIPE',
-      15: 'SIGTERM',
-    };
-    return `${code} (killed by ${names[-code] ?? `signal ${-code}`})`;
+    return `${code} (killed by ${signalName(-code) ?? `signal ${-code}`})`;
   }
   return error ? `${code} (${error})` : String(code);
 }

@@ -266,7 +266,7 @@ describe(
     let run: RealRun;
     before(async () => {
       // Two processes each wait to get from the other first; each gives up after 5 s, after the detector (3 s) spoke.
-      run = await recordFixture('../scripts/insights/mutual_get.py', { args: ['5'], name: 'mutual_get' });
+      run = await recordFixture('insights/mutual_get.py', { args: ['5'], name: 'mutual_get' });
       browser = await launch();
     });
 

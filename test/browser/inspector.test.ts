@@ -1,6 +1,6 @@
 /**
  * The inspector in headless Chromium, on reports of REAL runs: the fixture
- * scripts in test/fixtures/ are recorded at test time with `forkscope record`,
+ * scripts in test/scripts/ are recorded at test time with `forkscope record`,
  * turned into standalone reports with `forkscope report --html`, and opened
  * from file: URLs with every other request refused. Screenshots go to
  * test-results/browser/.

@@ -3,7 +3,7 @@
  * a learner can trust: the legend lists ready and blocked, a child stuck at
  * exit flushing its queue is drawn blocked (with why), the memory chart has
  * private and shared lines, the tree shows private memory. On a report of a
- * real run (test/fixtures/cow_stuck.py).
+ * real run (test/scripts/cow_stuck.py).
  */
 
 import assert from 'node:assert/strict';

@@ -38,8 +38,8 @@ describe(
   () => {
     before(async () => {
       const [a, b] = await Promise.all([
-        recordFixture('../scripts/locks_view.py', { args: ['fork', HOSTILE] }),
-        recordFixture('../scripts/manager_calls.py', { args: ['fork'] }),
+        recordFixture('locks_view.py', { args: ['fork', HOSTILE] }),
+        recordFixture('manager_calls.py', { args: ['fork'] }),
       ]);
       Object.assign(runs, { locks: a, manager: b });
       browser = await launch();

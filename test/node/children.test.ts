@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { plainRun, record, ROOT } from './support/run';
 
-const CHILDREN = path.join(ROOT, 'test', 'python', 'scripts', 'children.py');
+const CHILDREN = path.join(ROOT, 'test', 'scripts', 'children.py');
 
 test('a Python started with subprocess joins the run with its pool', async () => {
   const r = await record(CHILDREN, ['subprocess']);
@@ -69,7 +69,7 @@ test('a raw fork child nobody reaps: exit code from /proc', { skip: process.plat
 });
 
 test('the resource tracker and the forkserver say their exit code', async () => {
-  const r = await record(path.join(ROOT, 'test', 'python', 'scripts', 'children_helpers.py'), ['forkserver']);
+  const r = await record(path.join(ROOT, 'test', 'scripts', 'children_helpers.py'), ['forkserver']);
   assert.equal(r.code, 0, r.stderr);
   for (const role of ['resource-tracker', 'forkserver'] as const) {
     const p = r.summary.processes.filter((x) => x.role === role);

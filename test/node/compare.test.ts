@@ -14,7 +14,7 @@ import { COMPARE_SCHEMA, ratio, type Comparison } from '../../core/summary/compa
 import type { Summary } from '../../core/summary/summary';
 import { CLI, PYTHON, ROOT, runCommand } from './support/run';
 
-const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'pool_chunks.py');
+const FIXTURE = path.join(ROOT, 'test', 'scripts', 'pool_chunks.py');
 
 describe('forkscope compare (two real runs)', { skip: fs.existsSync(CLI) ? false : 'dist/cli.js is missing (npm run build)' }, () => {
   let dir: string;
@@ -112,7 +112,7 @@ describe('forkscope compare (two real runs)', { skip: fs.existsSync(CLI) ? false
     const plain = path.join(dir, 'four.forkscope');
     const r = await runCommand(
       process.execPath,
-      [CLI, 'record', '--quiet', '--python', PYTHON, '--out', plain, '--', path.join(ROOT, 'test', 'fixtures', 'four_children.py')],
+      [CLI, 'record', '--quiet', '--python', PYTHON, '--out', plain, '--', path.join(ROOT, 'test', 'scripts', 'four_children.py')],
       { cwd: dir },
     );
     assert.equal(r.code, 0, r.stderr);

@@ -139,8 +139,8 @@ for (const method of methods) {
   });
 
   test(`output, traceback and exit code are byte-identical with and without Forkscope (${method})`, async () => {
-    const plain = await plainRun('identical.py', [method]);
-    const r = await record('identical.py', [method]);
+    const plain = await plainRun('fidelity.py', [method, 'exit']);
+    const r = await record('fidelity.py', [method, 'exit']);
     assert.equal(plain.code, 3);
     assert.equal(r.code, plain.code);
     assert.equal(r.stdout, plain.stdout);

@@ -10,15 +10,14 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import listener as L  # noqa: E402
 
-SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
-# Scripts shared with the Node end-to-end tests live in test/scripts (one copy of each).
-SHARED_SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
+# Every test layer's scripts live in test/scripts (one copy of each).
+SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
 
 
 def script_path(name):
-    """A test script: this layer's own (test/python/scripts), else a shared one (test/scripts)."""
-    own = os.path.join(SCRIPTS, name)
-    return own if os.path.exists(own) else os.path.join(SHARED_SCRIPTS, name)
+    """A test script in test/scripts."""
+    return os.path.join(SCRIPTS, name)
+
 METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
 
 

@@ -1,4 +1,4 @@
-"""Children started outside multiprocessing, from real runs (scripts/children.py):
+"""Children started outside multiprocessing, from real runs (test/scripts/children.py):
 Python interpreters started with subprocess, `python -m`, a `#!` script,
 os.execv and os.posix_spawn join the run with their own pools; commands that
 are not Python are named with their exit codes; a raw os.fork() child's exit

@@ -170,7 +170,7 @@ class ExitBacklogTest(unittest.TestCase):
         lst = L.Listener()
         lst.paused.set()
         try:
-            path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts", "exit_backlog.py")
+            path = os.path.join(SCRIPTS, "exit_backlog.py")
             py = os.environ.get("FORKSCOPE_TEST_PYTHON") or sys.executable
             proc = subprocess.Popen([py, L.LAUNCHER, path], env=lst.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=os.path.dirname(path))
             try:

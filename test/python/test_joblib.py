@@ -1,7 +1,7 @@
 """joblib and loky under the runtime.
 
 - loky >= 3.5's launch path (`_posixsubprocess.fork_exec`, no at-fork hooks) against a fixture that
-  mirrors upstream loky's files (scripts/upstream_loky), under the interpreter running the tests.
+  mirrors upstream loky's files (test/scripts/upstream_loky), under the interpreter running the tests.
 - Real joblib runs with Debian's python3-joblib (joblib 1.2, loky 3.3 vendored: os.fork + execve)
   under /usr/bin/python3, both backends; skipped with the reason when joblib cannot be imported
   there (`node scripts/test.mjs` installs python3-joblib).
@@ -14,10 +14,10 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import listener as L  # noqa: E402
-from support import SHARED_SCRIPTS, Recorded, RuntimeCase  # noqa: E402
+from support import SCRIPTS, Recorded, RuntimeCase  # noqa: E402
 
 DEBIAN_PYTHON = "/usr/bin/python3"
-JOBLIB_SCRIPT = os.path.join(SHARED_SCRIPTS, "joblib", "parallel.py")
+JOBLIB_SCRIPT = os.path.join(SCRIPTS, "joblib", "parallel.py")
 
 
 def _joblib_missing():
@@ -57,7 +57,7 @@ def task_totals(rec, pid, ref, jobs=None):
 
 class UpstreamLokyLaunch(RuntimeCase):
     """loky >= 3.5 starts workers with `_posixsubprocess.fork_exec`: the fork_exec wrapper still gets
-    the runtime into them (fixture: scripts/upstream_loky, mirroring loky 3.5.x's
+    the runtime into them (fixture: test/scripts/upstream_loky, mirroring loky 3.5.x's
     loky/backend/fork_exec.py and popen_loky_posix.py)."""
 
     @classmethod
@@ -224,7 +224,7 @@ class DebianJoblib(unittest.TestCase):
         """Two workers send 16 MiB results at the same moment (big_results.py): the one that finds
         the result queue's write lock taken waits, a `queue.put` wait of that worker, with loky's
         own Lock and with joblib's CustomizablePicklingQueue alike."""
-        script = os.path.join(SHARED_SCRIPTS, "joblib", "big_results.py")
+        script = os.path.join(SCRIPTS, "joblib", "big_results.py")
         for backend, role in (("loky", "executor-worker"), ("multiprocessing", "pool-worker")):
             rec = record_with(DEBIAN_PYTHON, script, backend)
             self.assertEqual(rec.result.returncode, 0, rec.result.stderr)

@@ -9,7 +9,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import METHODS, RuntimeCase  # noqa: E402
+from support import METHODS, SCRIPTS, RuntimeCase  # noqa: E402
 
 ROLES = {"main", "process", "pool-worker", "executor-worker", "manager", "forkserver", "resource-tracker", "fork"}
 KINDS = {"queue", "simplequeue", "joinablequeue", "pipe", "pool", "manager"}
@@ -168,7 +168,7 @@ class HelloTest(unittest.TestCase):
 
         lst = L.Listener()
         try:
-            r = L.run([os.path.join(os.path.dirname(__file__), "scripts", "plainfork.py")], lst)
+            r = L.run([os.path.join(SCRIPTS, "plainfork.py")], lst)
             lst.wait_idle(5)
             self.assertEqual(r.returncode, 0)
             self.assertEqual(lst.refused, 0)

@@ -16,7 +16,7 @@ import type { Summary } from '../../core/summary/summary';
 import { EXTENSION_ID, workspace, waitFor } from './support';
 
 /** Four children, one after the other: with forkscope.maxProcesses = 2 the runtime warns (a real warning). */
-const FOUR_CHILDREN = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'four_children.py');
+const FOUR_CHILDREN = path.join(__dirname, '..', '..', '..', 'test', 'scripts', 'four_children.py');
 
 /** A Pool.map; the argument is the number of workers. */
 const POOL = `"""Test fixture: a Pool.map of 16 small tasks; argv[1] is the number of workers."""

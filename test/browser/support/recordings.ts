@@ -1,6 +1,6 @@
 /**
  * Real recordings for the browser tests: the fixture scripts in
- * test/fixtures/ run for real under `node dist/cli.js record`, then
+ * test/scripts/ run for real under `node dist/cli.js record`, then
  * `summary --json` and `report --html` are made from the recording.
  */
 
@@ -14,7 +14,8 @@ import { renderInspectorPage } from '../../../core/page/page';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
-export const FIXTURES = path.join(ROOT, 'test', 'fixtures');
+/** Every layer's test scripts (test/scripts); `recordFixture` takes a path relative to it. */
+export const FIXTURES = path.join(ROOT, 'test', 'scripts');
 export const RESULTS = path.join(ROOT, 'test-results', 'browser');
 export const PYTHON = process.env.FORKSCOPE_TEST_PYTHON || 'python3';
 
@@ -38,7 +39,7 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; 
 }
 
 /**
- * Records `script` (a path under test/fixtures, or any path) in a fresh
+ * Records `script` (a path relative to test/scripts) in a fresh
  * folder, as `scriptName` there when given (hostile file names), and makes
  * its summary and HTML report.
  */
