@@ -7,7 +7,7 @@
 import { analyze } from '../insights/analyze';
 import { DEFAULT_HANG_SECONDS } from '../insights/shared';
 import { findPastHangs, sameHang } from '../insights/hangs';
-import { lockUses, managerCalls } from '../model/locks';
+import { lockUses, managerCalls, type LockProcessUse } from '../model/locks';
 import { HELPER_ROLES, type ProcessRole } from '../model/roles';
 import { type ChannelKind, type EndReason, makeWarning, outputLines, poolHasJob, RunModel, type WarningModel } from '../model/types';
 import { stateSeconds } from '../model/states';
@@ -98,17 +98,8 @@ export interface SummaryManagerCall {
   maxSeconds: number | null;
 }
 
-export interface SummaryLockHolder {
-  pid: number;
-  acquisitions: number;
-  contended: number;
-  contendedSeconds: number;
-  /** Holds recorded for this process (sampled under load) and their total length. */
-  holds: number;
-  heldSeconds: number;
-  /** Waits on it long enough to be recorded. */
-  waits: number;
-}
+/** One process's use of a lock: its acquisitions (exact), contention, recorded holds and waits. */
+export type SummaryLockHolder = LockProcessUse;
 
 export interface SummaryShared {
   kind: string;

@@ -61,9 +61,29 @@ export function parseStat(text: string): ProcStat | null {
   return { state: f[0], ppid, startTicks: Number(f[19]), cpuTicks: Number(f[11]) + Number(f[12]), rssPages: Number(f[21]) };
 }
 
+/** Descriptors of /proc files kept open between reads, one per pid (a read is then one pread). */
+class KeptFds {
+  protected readonly fds = new Map<number, number>();
+
+  forget(pid: number): void {
+    const fd = this.fds.get(pid);
+    if (fd !== undefined) {
+      this.fds.delete(pid);
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already closed */
+      }
+    }
+  }
+
+  close(): void {
+    for (const pid of [...this.fds.keys()]) this.forget(pid);
+  }
+}
+
 /** Reads /proc/<pid>/stat through descriptors kept open between calls. */
-export class StatReader {
-  private readonly fds = new Map<number, number>();
+export class StatReader extends KeptFds {
   private readonly buf = Buffer.alloc(1024);
 
   read(pid: number): ProcStat | null {
@@ -80,22 +100,6 @@ export class StatReader {
       this.forget(pid);
       return null;
     }
-  }
-
-  forget(pid: number): void {
-    const fd = this.fds.get(pid);
-    if (fd !== undefined) {
-      this.fds.delete(pid);
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already closed */
-      }
-    }
-  }
-
-  close(): void {
-    for (const pid of [...this.fds.keys()]) this.forget(pid);
   }
 }
 
@@ -192,8 +196,7 @@ export function parseRollup(text: string): ProcMemory | null {
  */
 export const ROLLUP_KEPT_FDS = 128;
 
-export class RollupReader {
-  private readonly fds = new Map<number, number>();
+export class RollupReader extends KeptFds {
   private readonly refused = new Set<number>();
   private readonly buf = Buffer.alloc(2048);
 
@@ -229,19 +232,11 @@ export class RollupReader {
 
   forget(pid: number): void {
     this.refused.delete(pid);
-    const fd = this.fds.get(pid);
-    if (fd !== undefined) {
-      this.fds.delete(pid);
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already closed */
-      }
-    }
+    super.forget(pid);
   }
 
   close(): void {
-    for (const pid of [...this.fds.keys()]) this.forget(pid);
+    super.close();
     this.refused.clear();
   }
 }

@@ -147,12 +147,8 @@ export class RunSession extends Disposable {
       const dir = path.join(path.dirname(this.cliPath), '..', 'extension', 'vscode', 'python');
       env.PYTHONPATH = env.PYTHONPATH ? `${dir}${path.delimiter}${env.PYTHONPATH}` : dir;
     }
-    let child: ChildProcess;
-    try {
-      // The script's stdout/stderr are the supervisor's: these pipes, held here, so the script's output
-      // reaches the user (and the script never meets a broken pipe) even if the supervisor dies.
-      child = fork(this.cliPath, args, { cwd: r.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
-    } catch (e) {
+    // The supervisor could not be started, or failed: the run ends with what it says.
+    const supervisorFailed = (e: unknown) =>
       this.finish({
         exitCode: null,
         signal: null,
@@ -162,6 +158,13 @@ export class RunSession extends Disposable {
         summary: null,
         supervisorError: String(e),
       });
+    let child: ChildProcess;
+    try {
+      // The script's stdout/stderr are the supervisor's: these pipes, held here, so the script's output
+      // reaches the user (and the script never meets a broken pipe) even if the supervisor dies.
+      child = fork(this.cliPath, args, { cwd: r.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+    } catch (e) {
+      supervisorFailed(e);
       return;
     }
     this.child = child;
@@ -175,17 +178,7 @@ export class RunSession extends Disposable {
       });
     }
     child.on('message', (m: FromSupervisor) => this.onMessage(m));
-    child.on('error', (e) => {
-      this.finish({
-        exitCode: null,
-        signal: null,
-        stopped: false,
-        recording: r.out,
-        launchError: null,
-        summary: null,
-        supervisorError: String(e),
-      });
-    });
+    child.on('error', supervisorFailed);
     child.on('exit', (code, signal) => {
       // `end` normally arrives first; if it did not, the supervisor died.
       setTimeout(() => {

@@ -19,7 +19,7 @@ import threading
 
 from . import events, transport, waits
 from .events import (  # noqa: F401 - the API
-    append, budget, buf, call_times, calls, counters_event, fail, failures, get_ident, locks, misc, on_reset, paused, recv, sent,
+    append, before_flush, budget, buf, call_times, calls, counters_event, fail, failures, get_ident, locks, misc, on_reset, paused, recv, sent,
     sleep, tasks, time,
 )
 from .events import waits as waits_table  # noqa: F401 - what -> [seconds]

@@ -46,7 +46,7 @@ from .patching import replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, List
+    from typing import Any, Callable, List, Optional, Tuple
 
 LOKY_PACKAGES = ("joblib.externals.loky", "loky")
 _open = {}  # id(backend) -> [pool ref, t0, first job, site, tref, rref, processes, parallel]
@@ -247,34 +247,17 @@ def _instrument_loky_worker(call_queue: Any, result_queue: Any) -> None:
 
     ref = call_queue.__dict__.get("_fk_ref") or pipe_ref(call_queue)
     rref = pipe_ref(result_queue)
-    call_queue._reader._fk_tag = "task"
-    state: List[Any] = [None]
-    qget, qput = call_queue.get, result_queue.put
 
-    def get(*args: Any, **kwargs: Any) -> Any:
-        item = qget(*args, **kwargs)
-        try:
-            if item is not None and E.enabled and hasattr(item, "work_id"):
-                state[0] = [ref, item.work_id, 0, batch_items(getattr(item, "fn", None)) or 1, E.time()]
-        except Exception as e:  # noqa: BLE001
-            E.fail("loky.worker", e)
-        return item
+    def describe(item: Any) -> Optional[Tuple[Any, int, int]]:
+        if not hasattr(item, "work_id"):
+            return None
+        return item.work_id, 0, batch_items(getattr(item, "fn", None)) or 1
 
-    def put(obj: Any, *args: Any, **kwargs: Any) -> Any:
-        s = state[0]
-        if s is not None:
-            state[0] = None
-            try:
-                pools._task_done(s, getattr(obj, "exception", None) is None)
-                pools._flush_if_idle(call_queue)
-            except Exception as e:  # noqa: BLE001
-                E.fail("loky.worker", e)
-        return qput(obj, *args, **kwargs)
+    # loky's worker ends on its own None (its end stays "returned"): no sentinel to tell.
+    def succeeded(result: Any) -> bool:
+        return getattr(result, "exception", None) is None
 
-    sites.HIDDEN.add(get.__code__)
-    sites.HIDDEN.add(put.__code__)
-    call_queue.get = get
-    result_queue.put = put
+    pools.instrument_worker(call_queue, result_queue, ref, "loky.worker", None, describe, succeeded)
     # Sending a result waits when another worker holds the result queue's write lock: the standard
     # library's Lock reports that through its `with` (locks.py); loky's own Lock class is wrapped,
     # in this worker only, by one that does the same.

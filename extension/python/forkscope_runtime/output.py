@@ -3,7 +3,10 @@
 The write method of the process's original `sys.stdout`/`sys.stderr` objects
 (`sys.__stdout__`/`sys.__stderr__`, the ones the terminal gets) is replaced
 *on the instance* by a function that calls the real method first and then
-appends `["out", t, stream, text]` to the event buffer. The stream objects
+notes `(t, stream, text)` in a pending list; at each flush the pending writes
+become `["out", t, stream, text]` events, consecutive writes to one stream
+joined into one event with the time of its first (a print is two writes, and
+a flood of lines would otherwise be one event per write). The stream objects
 stay the same objects (identity, `isinstance`, `buffer`, `fileno()`,
 encoding, line buffering are untouched) and the bytes reach the terminal
 exactly as before: the real write runs first, with the same argument, and
@@ -26,21 +29,54 @@ from . import sites
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from typing import Any, Callable, List
 
 CAP = 1024 * 1024  # characters of text recorded per process
 _left = [CAP]
 _capped = [False]
 _installed = []  # (stream object, had its own write before)
+# Writes since the last flush, appended by the writing threads and taken by the flusher (_take): a
+# `(time, stream)` mark before the first text of a run of writes to one stream, then the texts. Both
+# sides use single list operations (append; a slice and a `del` of the same first n items), each
+# atomic under the GIL, so a write that lands during a take waits for the next one.
+_pending: List[Any] = []
+_run: List[Any] = [None, 0.0]  # the stream of the latest mark and its time
 
 
 def _reset() -> None:
     _left[0] = CAP
     _capped[0] = False
+    del _pending[:]  # a fork child does not report its parent's writes as its own
+    _run[0] = None
+
+
+def _take() -> None:
+    """Before each flush: the pending writes become `out` events (runs of one stream joined)."""
+    n = len(_pending)
+    if not n:
+        return
+    items = _pending[:n]
+    del _pending[:n]
+    append = E.append
+    # Text before the first mark (a write that raced a take) continues the latest run.
+    stream, t = _run[0] or "stdout", _run[1]
+    parts: List[str] = []
+    for it in items:
+        if it.__class__ is tuple:
+            if parts:
+                append(["out", t, stream, "".join(parts)])
+                parts = []
+            t, stream = it
+        else:
+            parts.append(it)
+    if parts:
+        append(["out", t, stream, "".join(parts)])
 
 
 def _make_write(orig: Callable[..., Any], stream: Any) -> Any:
-    append = E.append
+    note = _pending.append
+    pending = _pending
+    run = _run
     time = E.time
 
     def write(s: Any) -> Any:
@@ -58,10 +94,15 @@ def _make_write(orig: Callable[..., Any], stream: Any) -> Any:
                         s = s[:left]
                         k = left
                     _left[0] = left - k
-                    append(["out", time(), stream, str(s)])
+                    if run[0] is not stream or not pending:  # a new run: mark its stream and time
+                        t = time()
+                        run[0] = stream
+                        run[1] = t
+                        note((t, stream))
+                    note(s)
                 elif not _capped[0]:
                     _capped[0] = True
-                    append(["outcap", time(), CAP])
+                    E.append(["outcap", time(), CAP])
             except Exception as e:  # noqa: BLE001
                 E.fail("output", e)
         return n
@@ -75,6 +116,7 @@ def install() -> None:
     if _installed:
         return
     E.on_reset.append(_reset)
+    E.before_flush.append(_take)
     for name, stream in (("__stdout__", "stdout"), ("__stderr__", "stderr")):
         obj = getattr(sys, name, None)
         if obj is None:
@@ -103,7 +145,9 @@ def uninstall() -> None:
                 obj.write = own
         except Exception:
             pass
-    try:
-        E.on_reset.remove(_reset)
-    except ValueError:
-        pass
+    _take()
+    for hooks, f in ((E.on_reset, _reset), (E.before_flush, _take)):
+        try:
+            hooks.remove(f)
+        except ValueError:
+            pass

@@ -27,7 +27,7 @@ from .waits import waiting_call
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterator, List, Tuple
+    from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 _local = threading.local()
 _n = itertools.count(1)
@@ -89,11 +89,12 @@ def _flush_before_blocking(q: Any, done_at: Any) -> None:
 # ---- Pool ----------------------------------------------------------------------------------
 
 
-def instrument_worker(tasks: Any, results: Any, ref: str, where: str, sentinel: str,
-                      describe: Callable[[Any], Tuple[Any, int, int]], succeeded: Callable[[Any], bool]) -> None:
-    """The task accounting of one pool worker (Pool's and ProcessPoolExecutor's): wraps the `get`
-    of its task queue and the `put` of its result queue. `describe(task)` gives (job, chunk,
-    items) of a task, `succeeded(result)` whether it went well. Before it blocks for its next
+def instrument_worker(tasks: Any, results: Any, ref: str, where: str, sentinel: Optional[str],
+                      describe: Callable[[Any], Optional[Tuple[Any, int, int]]], succeeded: Callable[[Any], bool]) -> None:
+    """The task accounting of one pool worker (Pool's, ProcessPoolExecutor's and loky's): wraps
+    the `get` of its task queue and the `put` of its result queue. `describe(task)` gives (job,
+    chunk, items) of a task (None: not a task), `succeeded(result)` whether it went well;
+    `sentinel`, when given, is how the worker's end is told when it reads its pool's None. Before it blocks for its next
     task, a worker flushes what it did since the last flush; before it hands back a result that
     may be its last, it flushes if no task is waiting (a worker killed at the pool's end keeps
     nothing)."""
@@ -106,17 +107,18 @@ def instrument_worker(tasks: Any, results: Any, ref: str, where: str, sentinel: 
         if done[0]:
             _flush_before_blocking(tasks, done[0])
         task = qget(*args, **kwargs)
-        if task is None:
+        if task is None and sentinel is not None:
             processes.identity["pool_sentinel"] = sentinel  # this worker ends
         try:
             if task is not None and E.enabled:
-                job, chunk, items = describe(task)
-                state[0] = [ref, job, chunk, items, E.time()]
+                d = describe(task)
+                if d is not None:
+                    state[0] = [ref, d[0], d[1], d[2], E.time()]
         except Exception as e:  # noqa: BLE001
             E.fail(where, e)
         return task
 
-    def put(obj: Any) -> Any:
+    def put(obj: Any, *args: Any, **kwargs: Any) -> Any:
         s = state[0]
         if s is not None:
             state[0] = None
@@ -126,7 +128,7 @@ def instrument_worker(tasks: Any, results: Any, ref: str, where: str, sentinel: 
                 _flush_if_idle(tasks)
             except Exception as e:  # noqa: BLE001
                 E.fail(where, e)
-        return qput(obj)
+        return qput(obj, *args, **kwargs)
 
     sites.HIDDEN.add(get.__code__)
     sites.HIDDEN.add(put.__code__)

@@ -111,6 +111,8 @@ def flush() -> None:
     if not _flush_lock.acquire(True, LOCK_TIMEOUT):
         return
     try:
+        for f in V.before_flush:
+            f()
         now = time()
         last_flush[0] = now
         events = []
