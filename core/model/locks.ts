@@ -6,7 +6,7 @@
  * Pure code (no DOM, Node or VS Code), shared by the summary and the webview.
  */
 
-import type { LockHoldModel, RunModel, WaitInterval } from './types';
+import type { LockHoldModel, LockModel, RunModel, WaitInterval } from './types';
 
 /** Wait kinds that wait on a lock-like object (their `ref` is a lock ref). */
 export const LOCK_WAITS: ReadonlySet<string> = new Set(['lock', 'semaphore', 'condition', 'event', 'barrier']);
@@ -30,13 +30,8 @@ export interface LockProcessUse {
   waits: number;
 }
 
-export interface LockUse {
-  id: string;
-  kind: string;
-  name: string | null;
-  file: string | null;
-  line: number | null;
-  createdBy: number | null;
+/** A lock (what was declared of it) with how it was used. */
+export interface LockUse extends LockModel {
   acquisitions: number;
   contended: number;
   contendedSeconds: number;

@@ -7,7 +7,7 @@
 import { analyze } from '../insights/analyze';
 import { DEFAULT_HANG_SECONDS } from '../insights/shared';
 import { findPastHangs, sameHang } from '../insights/hangs';
-import { lockUses, managerCalls, type LockProcessUse } from '../model/locks';
+import { lockUses, managerCalls, type LockProcessUse, type ManagerCall } from '../model/locks';
 import { HELPER_ROLES, type ProcessRole } from '../model/roles';
 import { type ChannelKind, type EndReason, makeWarning, outputLines, poolHasJob, RunModel, type WarningModel } from '../model/types';
 import { stateSeconds } from '../model/states';
@@ -88,15 +88,8 @@ export interface SummaryChannel {
   calls?: SummaryManagerCall[];
 }
 
-export interface SummaryManagerCall {
-  pid: number;
-  method: string;
-  calls: number;
-  /** Calls whose round trip was timed (all of them, in recordings made since round trips are timed). */
-  timed: number;
-  meanSeconds: number | null;
-  maxSeconds: number | null;
-}
+/** One process's calls of one Manager method, with their round trips (`timed`: all of them in recordings since 0.2). */
+export type SummaryManagerCall = ManagerCall;
 
 /** One process's use of a lock: its acquisitions (exact), contention, recorded holds and waits. */
 export type SummaryLockHolder = LockProcessUse;

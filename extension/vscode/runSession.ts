@@ -147,7 +147,7 @@ export class RunSession extends Disposable {
       const dir = path.join(path.dirname(this.cliPath), '..', 'extension', 'vscode', 'python');
       env.PYTHONPATH = env.PYTHONPATH ? `${dir}${path.delimiter}${env.PYTHONPATH}` : dir;
     }
-    // The supervisor could not be started, or failed: the run ends with what it says.
+    // The supervisor could not be started, or failed, or died: the run ends with what it says.
     const supervisorFailed = (e: unknown) =>
       this.finish({
         exitCode: null,
@@ -190,15 +190,7 @@ export class RunSession extends Disposable {
           `the Forkscope supervisor (pid ${child.pid}) ${how}${crash ? ` (${crash})` : ''}. ` +
           (this.strayTree ? 'The script goes on running, unrecorded; its output still shows, and Stop still ends it. ' : '') +
           `The recording up to that moment is in ${r.out}.`;
-        this.finish({
-          exitCode: null,
-          signal: null,
-          stopped: false,
-          recording: r.out,
-          launchError: null,
-          summary: null,
-          supervisorError: why,
-        });
+        supervisorFailed(why);
       }, 100);
     });
   }
