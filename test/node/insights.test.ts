@@ -376,7 +376,7 @@ test('overhead on a Queue: one small message per item', async () => {
   assert.deepEqual(new Set(w.pids), new Set(ends));
   assert.equal(w.ref, s.channels.find((c) => c.name === 'items')!.id);
   assert.equal(w.line, lineOf('queue_flood.py', 'items = mp.Queue()'));
-  assert.match(w.message, /carried 40000 messages/);
+  assert.match(w.message, /carried 150000 messages/);
   assert.match(w.message, /Send items in batches/);
 });
 
