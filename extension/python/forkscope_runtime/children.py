@@ -79,25 +79,14 @@ def _reaped(pid: Any, code: Any, dedupe: Any = False) -> None:
 
 
 def _make_wait(orig: Callable[..., Any], pid_status: Any) -> Any:
-    @sites.hidden
-    def wait(*args: Any, **kwargs: Any) -> Any:
-        try:
-            r = orig(*args, **kwargs)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        try:
-            if E.enabled:
-                pid, status = pid_status(r)
-                # multiprocessing's own waits are left to it: Popen.poll reports its reaps (processes._make_poll),
-                # and the forkserver's waitpid of its children is not their parent learning their end.
-                if pid and not str(sys._getframe(1).f_globals.get("__name__")).startswith("multiprocessing."):
-                    _reaped(pid, _code(status))
-        except Exception:
-            pass
-        return r
+    def waited(r: Any, *args: Any, **kwargs: Any) -> None:
+        pid, status = pid_status(r)
+        # multiprocessing's own waits are left to it: Popen.poll reports its reaps (processes._make_poll),
+        # and the forkserver's waitpid of its children is not their parent learning their end.
+        if pid and not str(sys._getframe(2).f_globals.get("__name__")).startswith("multiprocessing."):
+            _reaped(pid, _code(status))
 
-    return wait
+    return E.then_record(orig, getattr(orig, "__name__", "wait"), waited)
 
 
 def _waitid_pid_status(r: Any) -> Any:
@@ -107,26 +96,15 @@ def _waitid_pid_status(r: Any) -> Any:
 
 
 def _make_waitid(orig: Callable[..., Any]) -> Any:
-    @sites.hidden
-    def waitid(*args: Any, **kwargs: Any) -> Any:
-        try:
-            r = orig(*args, **kwargs)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        if r is not None and E.enabled:
-            try:
-                options = args[2] if len(args) > 2 else kwargs.get("options", 0)
-                if not options & getattr(os, "WNOWAIT", 0):
-                    if r.si_code == os.CLD_EXITED:
-                        _reaped(r.si_pid, r.si_status)
-                    elif r.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
-                        _reaped(r.si_pid, -r.si_status)
-            except Exception as e:  # noqa: BLE001
-                E.fail("waitid", e)
-        return r
+    def waited(r: Any, *args: Any, **kwargs: Any) -> None:
+        options = args[2] if len(args) > 2 else kwargs.get("options", 0)
+        if r is not None and not options & getattr(os, "WNOWAIT", 0):
+            if r.si_code == os.CLD_EXITED:
+                _reaped(r.si_pid, r.si_status)
+            elif r.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
+                _reaped(r.si_pid, -r.si_status)
 
-    return waitid
+    return E.then_record(orig, "waitid", waited)
 
 
 # ---- is it Python? ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import threading
 
-from . import events, transport, waits
+from . import events, sites, transport, waits
 from .events import (  # noqa: F401 - the API
     append, before_flush, budget, buf, call_times, calls, counters_event, fail, failures, get_ident, locks, misc, on_reset, paused, recv, sent,
     sleep, tasks, time,
@@ -34,7 +34,7 @@ from .waits import (  # noqa: F401 - the API
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Optional
+    from typing import Any, Callable, Optional
 
 cfg: Any = None  # config.Config once started
 pid = os.getpid()
@@ -63,6 +63,30 @@ def emit(ev: Any) -> None:
         append(ev)
         if paused[0]:
             resume()
+
+
+def then_record(orig: Callable[..., Any], what: str, record: Callable[..., None]) -> Callable[..., Any]:
+    """The one shape of a wrapper that records after the call: `orig(*args, **kwargs)` unchanged for
+    its caller (its result; its exception, with this frame hidden), then, while recording,
+    `record(result, *args, **kwargs)`, whose own errors are contained (`fail(what, …)`)."""
+
+    @sites.hidden
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            r = orig(*args, **kwargs)
+        except BaseException as e:
+            sites.hide(e)
+            raise
+        if enabled:
+            try:
+                record(r, *args, **kwargs)
+            except Exception as e:  # noqa: BLE001
+                fail(what, e)
+        return r
+
+    call.__name__ = getattr(orig, "__name__", what)  # os.waitpid's wrapper is named waitpid, as the builtin is
+    call.__qualname__ = getattr(orig, "__qualname__", call.__name__)
+    return call
 
 
 def detail(ev: Any) -> None:

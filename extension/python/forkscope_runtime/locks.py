@@ -242,34 +242,23 @@ def _wait_class(base: Any, what: Any) -> Any:
 
 
 def _make_shared(orig: Callable[..., Any], kind: Any) -> Any:
-    @sites.hidden
-    def shared(typecode_or_type: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            obj = orig(typecode_or_type, *args, **kwargs)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        if E.enabled:
-            try:
-                site = sites.user_site(2)
-                if not site.internal:
-                    import ctypes
+    def made(obj: Any, typecode_or_type: Any, *args: Any, **kwargs: Any) -> None:
+        site = sites.user_site(2)
+        if not site.internal:
+            import ctypes
 
-                    tc = typecode_or_type if isinstance(typecode_or_type, str) else getattr(typecode_or_type, "__name__", str(typecode_or_type))
-                    raw = obj.get_obj() if hasattr(obj, "get_obj") else obj
-                    length = None
-                    if kind in ("Array", "RawArray"):
-                        length = len(raw)
-                    lock = kwargs.get("lock", True) if kind in ("Value", "Array") else False
-                    lockref = None
-                    if hasattr(obj, "get_lock"):
-                        lockref = obj.get_lock().__dict__.get("_fk_ref") or True
-                    E.emit(["shared", E.time(), {"kind": kind, "typecode": tc, "length": length, "bytes": ctypes.sizeof(raw), "name": site.name, "file": site.file, "line": site.line, "lock": lockref if lock else False}])
-            except Exception as e:  # noqa: BLE001
-                E.fail(kind, e)
-        return obj
+            tc = typecode_or_type if isinstance(typecode_or_type, str) else getattr(typecode_or_type, "__name__", str(typecode_or_type))
+            raw = obj.get_obj() if hasattr(obj, "get_obj") else obj
+            length = None
+            if kind in ("Array", "RawArray"):
+                length = len(raw)
+            lock = kwargs.get("lock", True) if kind in ("Value", "Array") else False
+            lockref = None
+            if hasattr(obj, "get_lock"):
+                lockref = obj.get_lock().__dict__.get("_fk_ref") or True
+            E.emit(["shared", E.time(), {"kind": kind, "typecode": tc, "length": length, "bytes": ctypes.sizeof(raw), "name": site.name, "file": site.file, "line": site.line, "lock": lockref if lock else False}])
 
-    return shared
+    return E.then_record(orig, kind, made)
 
 
 class _Sleep:

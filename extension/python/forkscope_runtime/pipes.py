@@ -93,27 +93,17 @@ def _make_conn_recv(orig: Callable[..., Any]) -> Any:
 
 
 def _make_pipe(orig: Callable[..., Any]) -> Any:
-    @sites.hidden
-    def Pipe(duplex: Any = True) -> Any:
-        try:
-            c1, c2 = orig(duplex)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        if E.enabled:
-            try:
-                site = sites.user_site(2)
-                if not site.internal:
-                    r1, r2 = conn_ref(c1), conn_ref(c2)
-                    declare("pipe", r1, [r1, r2] if r2 != r1 else [r1], site)
-                elif site.file and site.file.endswith("managers.py"):
-                    # BaseManager.start's private pipe (the server's address): plumbing, not counted
-                    c1.__dict__["_fk_ref"] = c2.__dict__["_fk_ref"] = QUIET
-            except Exception as e:  # noqa: BLE001
-                E.fail("Pipe", e)
-        return c1, c2
+    def made(ends: Any, *args: Any, **kwargs: Any) -> None:
+        c1, c2 = ends
+        site = sites.user_site(2)
+        if not site.internal:
+            r1, r2 = conn_ref(c1), conn_ref(c2)
+            declare("pipe", r1, [r1, r2] if r2 != r1 else [r1], site)
+        elif site.file and site.file.endswith("managers.py"):
+            # BaseManager.start's private pipe (the server's address): plumbing, not counted
+            c1.__dict__["_fk_ref"] = c2.__dict__["_fk_ref"] = QUIET
 
-    return Pipe
+    return E.then_record(orig, "Pipe", made)
 
 
 

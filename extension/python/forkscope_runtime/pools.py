@@ -208,7 +208,11 @@ def _pcall(pool: Any, job: Any, method: Any, tasks: Any, chunksize: Any) -> None
         E.emit(["pcall", E.time(), {"pool": ref, "job": job, "method": method, "tasks": tasks, "chunksize": chunksize}])
 
 
-def _make_public(orig: Callable[..., Any], name: Any) -> Any:
+def _make_public(orig: Callable[..., Any], name: str, called: Optional[Callable[..., None]] = None) -> Any:
+    """A public Pool method (map, imap, apply_async, …): the outermost one names the calls it makes
+    (map → _map_async), and `called(pool, method, result, outer, args, kwargs)` records the call after it,
+    `method` being the outermost method's name."""
+
     @sites.hidden
     def method(self, *args: Any, **kwargs: Any) -> Any:
         if "_fk_pool" not in self.__dict__:  # not recorded (a ThreadPool, or made before install)
@@ -228,17 +232,22 @@ def _make_public(orig: Callable[..., Any], name: Any) -> Any:
         finally:
             if outer:
                 _local.method = None
-        if outer and name in ("imap", "imap_unordered") and E.enabled:
+        if called is not None and E.enabled:
             try:
-                it: Any = args[1] if len(args) > 1 else kwargs.get("iterable")
-                cs = args[2] if len(args) > 2 else kwargs.get("chunksize", 1)
-                n = len(it) if hasattr(it, "__len__") else None
-                _pcall(self, getattr(_local, "imap_job", None), name, n, cs)
+                called(self, name if outer else _local.method, r, outer, args, kwargs)
             except Exception as e:  # noqa: BLE001
                 E.fail("Pool." + name, e)
         return r
 
     return method
+
+
+def _imap_called(pool: Any, method: str, r: Any, outer: bool, args: Any, kwargs: Any) -> None:
+    if outer:
+        it: Any = args[1] if len(args) > 1 else kwargs.get("iterable")
+        cs = args[2] if len(args) > 2 else kwargs.get("chunksize", 1)
+        n = len(it) if hasattr(it, "__len__") else None
+        _pcall(pool, getattr(_local, "imap_job", None), method, n, cs)
 
 
 def _make_imap_init(orig: Callable[..., Any]) -> Any:
@@ -249,56 +258,12 @@ def _make_imap_init(orig: Callable[..., Any]) -> Any:
     return __init__
 
 
-def _make_map_async(orig: Callable[..., Any]) -> Any:
-    @sites.hidden
-    def _map_async(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            r = orig(self, *args, **kwargs)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        if E.enabled:
-            try:
-                _pcall(self, r._job, getattr(_local, "method", None) or "map_async", len(r._value), r._chunksize)
-            except Exception as e:  # noqa: BLE001
-                E.fail("Pool.map", e)
-        return r
-
-    return _map_async
+def _map_async_called(pool: Any, method: str, r: Any, outer: bool, args: Any, kwargs: Any) -> None:
+    _pcall(pool, r._job, method, len(r._value), r._chunksize)
 
 
-def _make_apply_async(orig: Callable[..., Any]) -> Any:
-    @sites.hidden
-    def apply_async(self, *args: Any, **kwargs: Any) -> Any:
-        if "_fk_pool" not in self.__dict__:
-            try:
-                return orig(self, *args, **kwargs)
-            except BaseException as e:
-                sites.hide(e)
-                raise
-        outer = getattr(_local, "method", None) is None
-        if outer:
-            _local.method = "apply_async"
-        try:
-            r = orig(self, *args, **kwargs)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        finally:
-            if outer:
-                _local.method = None
-        if E.enabled:
-            try:
-                _pcall(self, r._job, "apply_async" if outer else _local_method_or("apply"), 1, None)
-            except Exception as e:  # noqa: BLE001
-                E.fail("Pool.apply_async", e)
-        return r
-
-    return apply_async
-
-
-def _local_method_or(default: Any) -> Any:
-    return getattr(_local, "method", None) or default
+def _apply_async_called(pool: Any, method: str, r: Any, outer: bool, args: Any, kwargs: Any) -> None:
+    _pcall(pool, r._job, method, 1, None)
 
 
 def _result_pool_ref(result: Any) -> Any:
@@ -465,20 +430,28 @@ def _make_future_result(orig: Callable[..., Any], what: str) -> Callable[..., An
     return waiting_call(orig, what)
 
 
+def _replace_worker_loop(module: Any, name: str, loop: Any, role: str) -> None:
+    """Puts `loop` in place of the module's worker loop, looking like it (a Process target the
+    child's role is told by, and what pickles by name for spawn), both known as `role`."""
+    _orig[name] = getattr(module, name)
+    loop.__module__ = module.__name__
+    loop.__qualname__ = loop.__name__ = name
+    loop.__wrapped__ = _orig[name]
+    replace(module, name, loop)
+    processes.register_role(loop, role)
+    processes.register_role(_orig[name], role)
+
+
 def _patch_pool(mpool: Any) -> None:
-    _orig["worker"] = mpool.worker
-    worker.__module__ = "multiprocessing.pool"
-    worker.__qualname__ = worker.__name__ = "worker"
-    worker.__wrapped__ = _orig["worker"]  # pyright: ignore[reportFunctionMemberAccess]
-    replace(mpool, "worker", worker)
-    processes.register_role(worker, "pool-worker")
-    processes.register_role(_orig["worker"], "pool-worker")
+    _replace_worker_loop(mpool, "worker", worker, "pool-worker")
     P = mpool.Pool
     replace(P, "__init__", _make_pool_init(P.__init__))
-    for name in ("map", "starmap", "map_async", "starmap_async", "imap", "imap_unordered", "apply"):
+    for name in ("map", "starmap", "map_async", "starmap_async", "apply"):
         replace(P, name, _make_public(getattr(P, name), name))
-    replace(P, "apply_async", _make_apply_async(P.apply_async))
-    replace(P, "_map_async", _make_map_async(P._map_async))
+    for name in ("imap", "imap_unordered"):
+        replace(P, name, _make_public(getattr(P, name), name, _imap_called))
+    replace(P, "apply_async", _make_public(P.apply_async, "apply_async", _apply_async_called))
+    replace(P, "_map_async", _make_public(P._map_async, "map_async", _map_async_called))
     AR = mpool.ApplyResult
     replace(AR, "get", _make_result_wait(AR.get))
     replace(AR, "wait", _make_result_wait(AR.wait))
@@ -490,13 +463,7 @@ def _patch_pool(mpool: Any) -> None:
 
 
 def _patch_executor(cfp: Any) -> None:
-    _orig["_process_worker"] = cfp._process_worker
-    _process_worker.__module__ = "concurrent.futures.process"
-    _process_worker.__qualname__ = _process_worker.__name__ = "_process_worker"
-    _process_worker.__wrapped__ = _orig["_process_worker"]  # pyright: ignore[reportFunctionMemberAccess]
-    replace(cfp, "_process_worker", _process_worker)
-    processes.register_role(_process_worker, "executor-worker")
-    processes.register_role(_orig["_process_worker"], "executor-worker")
+    _replace_worker_loop(cfp, "_process_worker", _process_worker, "executor-worker")
     X = cfp.ProcessPoolExecutor
     replace(X, "__init__", _make_executor_init(X.__init__))
     replace(X, "submit", _make_submit(X.submit))

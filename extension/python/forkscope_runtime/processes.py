@@ -187,23 +187,13 @@ def _make_join(orig: Callable[..., Any]) -> Any:
 
 
 def _make_poll(orig: Callable[..., Any]) -> Any:
-    @sites.hidden
-    def poll(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            rc = orig(self, *args, **kwargs)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        if rc is not None and E.enabled and not self.__dict__.get("_fk_reaped"):
-            try:
-                self._fk_reaped = True
-                E.emit(["reap", E.time(), self.pid, rc])
-                E.flush()
-            except Exception as e:  # noqa: BLE001
-                E.fail("Popen.poll", e)
-        return rc
+    def polled(rc: Any, self: Any, *args: Any, **kwargs: Any) -> None:
+        if rc is not None and not self.__dict__.get("_fk_reaped"):
+            self._fk_reaped = True
+            E.emit(["reap", E.time(), self.pid, rc])
+            E.flush()
 
-    return poll
+    return E.then_record(orig, "Popen.poll", polled)
 
 
 def _make_spawnv(orig: Callable[..., Any]) -> Any:
