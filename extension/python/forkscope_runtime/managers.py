@@ -32,23 +32,12 @@ def address_ref(address: Any) -> Any:
 
 
 def _make_client(orig: Callable[..., Any]) -> Any:
-    @sites.hidden
-    def Client(address: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            c = orig(address, *args, **kwargs)
-        except BaseException as e:
-            sites.hide(e)
-            raise
-        if E.enabled:
-            try:
-                d = c.__dict__
-                d["_fk_ref"] = address_ref(address)
-                d["_fk_mc"] = True
-            except Exception as e:  # noqa: BLE001
-                E.fail("manager.Client", e)
-        return c
+    def connected(c: Any, address: Any, *args: Any, **kwargs: Any) -> None:
+        d = c.__dict__
+        d["_fk_ref"] = address_ref(address)
+        d["_fk_mc"] = True
 
-    return Client
+    return E.then_record(orig, "manager.Client", connected)
 
 
 def _make_handle_request(orig: Callable[..., Any]) -> Any:

@@ -180,26 +180,34 @@ def _declare_pool(pool: Any, kind: Any, site: Any, tref: Any, rref: Any, process
     return ref
 
 
-def _make_pool_init(orig: Callable[..., Any]) -> Any:
+def _made_at_user_site(orig: Callable[..., Any], what: str, declare: Callable[[Any, Any], None]) -> Any:
+    """A pool's `__init__`: the user's site is read before it starts workers, and `declare(pool,
+    site)` names the pool once it is built (its own errors contained)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         site = None
         if E.enabled:
             try:
                 site = sites.user_site(2)
             except Exception as e:  # noqa: BLE001
-                E.fail("Pool", e)
+                E.fail(what, e)
         orig(self, *args, **kwargs)
-        if site is not None and E.enabled and hasattr(self._inqueue, "_reader"):  # ThreadPool: threads, not processes
+        if site is not None and E.enabled:
             try:
-                self._outqueue._reader._fk_tag = "result"
-                ref = _declare_pool(self, "pool", site, sq_ref(self._inqueue), sq_ref(self._outqueue), self._processes, self._maxtasksperchild)
-                notifier = getattr(self, "_change_notifier", None)  # the Pool's wake-up queue, main to main
-                if notifier is not None:
-                    _chan("pool", sq_ref(notifier), (site.name or "pool") + " notifier", site, ref)
+                declare(self, site)
             except Exception as e:  # noqa: BLE001
-                E.fail("Pool", e)
+                E.fail(what, e)
 
     return __init__
+
+
+def _declare_mp_pool(pool: Any, site: Any) -> None:
+    if hasattr(pool._inqueue, "_reader"):  # ThreadPool: threads, not processes
+        pool._outqueue._reader._fk_tag = "result"
+        ref = _declare_pool(pool, "pool", site, sq_ref(pool._inqueue), sq_ref(pool._outqueue), pool._processes, pool._maxtasksperchild)
+        notifier = getattr(pool, "_change_notifier", None)  # the Pool's wake-up queue, main to main
+        if notifier is not None:
+            _chan("pool", sq_ref(notifier), (site.name or "pool") + " notifier", site, ref)
 
 
 def _pcall(pool: Any, job: Any, method: Any, tasks: Any, chunksize: Any) -> None:
@@ -313,25 +321,11 @@ def _process_worker(call_queue: Any, result_queue: Any, *args: Any, **kwargs: An
     return _orig["_process_worker"](call_queue, result_queue, *args, **kwargs)
 
 
-def _make_executor_init(orig: Callable[..., Any]) -> Any:
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        site = None
-        if E.enabled:
-            try:
-                site = sites.user_site(2)
-            except Exception as e:  # noqa: BLE001
-                E.fail("ProcessPoolExecutor", e)
-        orig(self, *args, **kwargs)
-        if site is not None and E.enabled:
-            try:
-                cq = self._call_queue
-                self._result_queue._reader._fk_tag = "result"
-                tref = cq.__dict__.get("_fk_ref") or pipe_ref(cq)
-                _declare_pool(self, "executor", site, tref, sq_ref(self._result_queue), self._max_workers, getattr(self, "_max_tasks_per_child", None))
-            except Exception as e:  # noqa: BLE001
-                E.fail("ProcessPoolExecutor", e)
-
-    return __init__
+def _declare_executor(ex: Any, site: Any) -> None:
+    cq = ex._call_queue
+    ex._result_queue._reader._fk_tag = "result"
+    tref = cq.__dict__.get("_fk_ref") or pipe_ref(cq)
+    _declare_pool(ex, "executor", site, tref, sq_ref(ex._result_queue), ex._max_workers, getattr(ex, "_max_tasks_per_child", None))
 
 
 def _make_submit(orig: Callable[..., Any]) -> Any:
@@ -445,7 +439,7 @@ def _replace_worker_loop(module: Any, name: str, loop: Any, role: str) -> None:
 def _patch_pool(mpool: Any) -> None:
     _replace_worker_loop(mpool, "worker", worker, "pool-worker")
     P = mpool.Pool
-    replace(P, "__init__", _make_pool_init(P.__init__))
+    replace(P, "__init__", _made_at_user_site(P.__init__, "Pool", _declare_mp_pool))
     for name in ("map", "starmap", "map_async", "starmap_async", "apply"):
         replace(P, name, _make_public(getattr(P, name), name))
     for name in ("imap", "imap_unordered"):
@@ -465,7 +459,7 @@ def _patch_pool(mpool: Any) -> None:
 def _patch_executor(cfp: Any) -> None:
     _replace_worker_loop(cfp, "_process_worker", _process_worker, "executor-worker")
     X = cfp.ProcessPoolExecutor
-    replace(X, "__init__", _make_executor_init(X.__init__))
+    replace(X, "__init__", _made_at_user_site(X.__init__, "ProcessPoolExecutor", _declare_executor))
     replace(X, "submit", _make_submit(X.submit))
     replace(X, "map", _make_emap(X.map))
 
