@@ -6,6 +6,7 @@
 
 import { insightText } from './texts';
 import { formatBytes, formatSecondsBrief } from '../format';
+import { POOL_WORKER_ROLES } from '../model/roles';
 import { makeWarning, type PoolModel, type ProcessModel, type RunModel, type WarningModel } from '../model/types';
 import {
   at,
@@ -215,7 +216,7 @@ function waitPhrase(model: RunModel, n: Node): string {
   if (n.b.state === 'exiting') return `${who} finished its target but has not exited`;
   const w = n.b.wait;
   // A pool worker's stack ends in multiprocessing (what lies under it was copied from its parent at fork).
-  const where = n.p.role === 'pool-worker' || n.p.role === 'executor-worker' ? '' : at(w.file, w.line);
+  const where = POOL_WORKER_ROLES.has(n.p.role) ? '' : at(w.file, w.line);
   switch (w.what) {
     case 'join':
       return `${who} waits in join(${processLabel(processByKey(model, w.ref))})${where}`;
