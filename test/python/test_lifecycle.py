@@ -185,6 +185,55 @@ class PlainForkTest(RuntimeCase):
         self.assertEqual(len(grand), 1)
 
 
+class LetWorkerFlushTest(unittest.TestCase):
+    """A pool's terminate() lets a worker that is on a CPU reach its flush (processes.let_worker_flush):
+    it waits while the worker runs, returns once it sleeps, and gives up after its grace."""
+
+    @classmethod
+    def setUpClass(cls):
+        import listener as L
+
+        if L.PYTHON_ROOT not in sys.path:
+            sys.path.insert(0, L.PYTHON_ROOT)
+
+    @staticmethod
+    def _state(pid):
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            stat = f.read()
+        return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3]
+
+    def _child(self, code):
+        import subprocess
+
+        p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+        self.addCleanup(p.wait)
+        self.addCleanup(p.kill)
+        self.assertEqual(p.stdout.readline(), b"go\n")  # it is running its loop now
+        return p
+
+    @unittest.skipUnless(os.path.exists("/proc/self/stat"), "needs /proc")
+    def test_waits_for_a_running_worker_to_sleep(self):
+        from forkscope_runtime import processes
+
+        # Spins for 0.3 s of its own CPU time (however long the machine takes to give it that), then sleeps.
+        p = self._child("import time, sys\nprint('go', flush=True)\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\ntime.sleep(60)")
+        processes.let_worker_flush(p.pid, grace=60)
+        self.assertEqual(self._state(p.pid), b"S", "returned while the worker was still running")
+
+    @unittest.skipUnless(os.path.exists("/proc/self/stat"), "needs /proc")
+    def test_gives_up_on_a_worker_still_computing(self):
+        from forkscope_runtime import processes
+
+        p = self._child("print('go', flush=True)\nwhile True: pass")
+        processes.let_worker_flush(p.pid, grace=0.05)
+        self.assertIsNone(p.poll(), "it does not stop the worker itself")
+
+    def test_gone_worker(self):
+        from forkscope_runtime import processes
+
+        processes.let_worker_flush(2**22 + 12345, grace=60)  # no such pid: returns at once
+
+
 for _m in METHODS:
     for _base in (_Lifecycle, _Roles):
         _name = _base.__name__.strip("_") + "_" + _m

@@ -178,6 +178,7 @@ def _semlock_class(base: Any, what: Any) -> Any:
         _fk_enter = None
         _fk_exit = None
         _fk_wait = None
+        _fk_before = None  # a pool worker's task-queue read lock: flush before blocking (queues.before_blocking_get)
 
         @sites.hidden
         def __exit__(self, *args: Any) -> Any:
@@ -197,6 +198,9 @@ def _semlock_class(base: Any, what: Any) -> Any:
             w = self._fk_wait  # a queue's read lock: waiting for it is that queue's wait
             if w is None:
                 return sl.__enter__()
+            before = self._fk_before
+            if before is not None:
+                before()
             t = E.msg_wait_begin(w[0], w[1])
             try:
                 return sl.__enter__()

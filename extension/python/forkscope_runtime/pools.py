@@ -22,6 +22,7 @@ from . import emitter as E
 from . import processes
 from . import sites
 from .channels import pipe_ref, sq_ref
+from .queues import before_blocking_get
 from .patching import replace
 from .waits import waiting_call
 
@@ -77,15 +78,6 @@ def _flush_if_idle(q: Any) -> None:
         E.flush()
 
 
-def _flush_before_blocking(q: Any, done_at: Any) -> None:
-    """A worker about to wait for its next task flushes what it did since the last flush."""
-    try:
-        if done_at > E.last_flush[0] and (E.time() - E.last_flush[0] >= 0.001 or not q._reader.poll()):
-            E.flush()
-    except Exception:
-        pass
-
-
 # ---- Pool ----------------------------------------------------------------------------------
 
 
@@ -94,18 +86,19 @@ def instrument_worker(tasks: Any, results: Any, ref: str, where: str, sentinel: 
     """The task accounting of one pool worker (Pool's, ProcessPoolExecutor's and loky's): wraps
     the `get` of its task queue and the `put` of its result queue. `describe(task)` gives (job,
     chunk, items) of a task (None: not a task), `succeeded(result)` whether it went well;
-    `sentinel`, when given, is how the worker's end is told when it reads its pool's None. Before it blocks for its next
-    task, a worker flushes what it did since the last flush; before it hands back a result that
-    may be its last, it flushes if no task is waiting (a worker killed at the pool's end keeps
-    nothing)."""
+    `sentinel`, when given, is how the worker's end is told when it reads its pool's None.
+
+    A worker killed at its pool's end keeps nothing it has not sent, so: before it hands back a
+    result that may be its last, it flushes if no task is waiting; before a get of its next task
+    blocks (another worker reading, or nothing to read), it flushes what it did since
+    (queues.before_blocking_get); and a worker still on a CPU when its pool terminates it is given
+    a moment to get there (processes.let_worker_flush)."""
     tasks._reader._fk_tag = "task"
     state: List[Any] = [None]
     done = [0.0]  # when the last task finished
     qget, qput = _queue_method(tasks, "get"), _queue_method(results, "put")
 
     def get(*args: Any, **kwargs: Any) -> Any:
-        if done[0]:
-            _flush_before_blocking(tasks, done[0])
         task = qget(*args, **kwargs)
         if task is None and sentinel is not None:
             processes.identity["pool_sentinel"] = sentinel  # this worker ends
@@ -134,6 +127,8 @@ def instrument_worker(tasks: Any, results: Any, ref: str, where: str, sentinel: 
     sites.HIDDEN.add(put.__code__)
     tasks.get = get
     results.put = put
+    last_flush = E.last_flush
+    before_blocking_get(tasks, lambda: done[0] > last_flush[0], E.flush)
 
 
 def _instrument_pool_worker(inqueue: Any, outqueue: Any) -> None:

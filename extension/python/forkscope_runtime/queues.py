@@ -4,6 +4,7 @@ get's poll, the read lock, a bounded put), the feeder's counting pickler, and de
 from __future__ import annotations
 
 import operator
+import select
 import weakref
 
 from . import emitter as E
@@ -178,12 +179,17 @@ def _waiting_acquire(sync: Any, what: Any, ref: Any) -> None:
     begin = E.msg_wait_begin
     end = E.msg_wait_end
 
+    d = sync.__dict__
+
     @sites.hidden
     def acquire(block: Any = True, timeout: Any = None) -> Any:
         if c_acquire(False):
             return True
         if not block:
             return False
+        before = d.get("_fk_before")
+        if before is not None:
+            before()
         w = begin(what, ref)
         try:
             return c_acquire(True, timeout)
@@ -193,7 +199,40 @@ def _waiting_acquire(sync: Any, what: Any, ref: Any) -> None:
         finally:
             end(w)
 
-    sync.__dict__["acquire"] = acquire
+    d["acquire"] = acquire
+
+
+def before_blocking_get(q: Any, pending: Callable[[], bool], flush: Callable[[], None]) -> None:
+    """Runs `flush()` before a get of `q` blocks while `pending()`: when another reader holds its
+    read lock, or when there is nothing to read (checked while holding that lock, so no other
+    reader takes the message in between). A pool worker sends what it did there: one that waits
+    for its next task may be killed at its pool's end at any moment."""
+    poller = select.poll()
+    poller.register(q._reader.fileno(), select.POLLIN)
+
+    def before() -> None:
+        if pending():
+            flush()
+
+    def read_after(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @sites.hidden
+        def read(*args: Any, **kwargs: Any) -> Any:
+            if pending() and not poller.poll(0):
+                flush()
+            try:
+                return fn(*args, **kwargs)
+            except BaseException as e:
+                sites.hide(e)
+                raise
+
+        return read
+
+    q._rlock.__dict__["_fk_before"] = before  # a contended `with` (locks.py) or timed acquire (_waiting_acquire)
+    if hasattr(q, "_recv_bytes"):  # a Queue: get() reads in _recv_bytes, get(timeout=…) waits in _poll
+        q.__dict__["_recv_bytes"] = read_after(q._recv_bytes)
+        q.__dict__["_poll"] = read_after(q._poll)
+    else:  # a SimpleQueue reads through its reader
+        q._reader.__dict__["recv_bytes"] = read_after(q._reader.recv_bytes)
 
 
 def _instrument_put_wait(q: Any, ref: Any) -> None:
