@@ -102,7 +102,7 @@ export class FlowsView {
           const bar = el('span', 'fs-bar');
           bar.style.setProperty('--sw', color);
           bar.style.width = `${Math.max(2, Math.round((f.messages / max) * 120))}px`;
-          const barCell = el('td');
+          const barCell = el('td', 'fs-bar-cell');
           barCell.append(bar);
           tr.append(
             from,

@@ -12,8 +12,6 @@
 
 /** Below this width (CSS px) the inspector stacks its parts; the webview's tests check both sides of it. */
 export const STACK_BELOW_PX = 900;
-/** A process tree narrower than this wraps its rows (a CSS container query on the tree's pane). */
-export const TREE_WRAP_BELOW_PX = 700;
 
 export const LAYOUT_CSS = `
 :root {
@@ -31,7 +29,6 @@ export const LAYOUT_CSS = `
 .fs-facts .v { min-width: 0; overflow: hidden; text-overflow: ellipsis; }
 .fs-insight { flex-wrap: wrap; }
 .fs-insight-message { flex-basis: 12em; overflow-wrap: anywhere; }
-.fs-tree-pane { container-type: inline-size; }
 .fs-tree-toggle { display: none; }
 .fs-row > .fs-name { flex: 0 1 auto; min-width: 5em; }
 .fs-row > .fs-pid { flex: 0 2 auto; min-width: 3em; overflow: hidden; text-overflow: ellipsis; }
@@ -39,31 +36,32 @@ export const LAYOUT_CSS = `
 .fs-row > .fs-num { flex: 0 3 auto; min-width: 3em; overflow: hidden; text-overflow: ellipsis; }
 .fs-row > .fs-badge { flex: 0 1 auto; min-width: 4.5em; }
 .fs-row > .fs-flags, .fs-row > .fs-warn-badge { flex: 0 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
-/* A narrow tree (stacked on a phone-width panel, or beside a narrow timeline): rows wrap rather than cut. */
-@container (max-width: ${TREE_WRAP_BELOW_PX}px) {
-  .fs-row { flex-wrap: wrap; row-gap: 0; white-space: normal; }
-  .fs-row > .fs-spacer { flex: 0 0 0; }
-  .fs-row > .fs-ppid, .fs-row > .fs-role, .fs-row > .fs-exit { min-width: 0; }
+/* A row that does not fit its tree wraps onto a second line rather than cut what it says. */
+.fs-row { flex-wrap: wrap; row-gap: 0; }
 }
 .fs-legend { min-width: 0; }
 .fs-tablist { flex-wrap: wrap; }
 .fs-tabs [role=tab] { white-space: nowrap; }
 .fs-flows { grid-template-columns: repeat(auto-fit, minmax(min(340px, 100%), 1fr)); }
-.fs-flows > *, .fs-compare-workers > * { min-width: 0; }
+.fs-charts { grid-template-columns: repeat(auto-fit, minmax(min(320px, 100%), 1fr)); }
+.fs-flows > *, .fs-charts > *, .fs-compare-workers > * { min-width: 0; }
 .fs-channel h3, .fs-pool h3 { flex-wrap: wrap; }
 .fs-channel h3 > *, .fs-pool h3 > * { min-width: 0; overflow-wrap: anywhere; }
 table.fs-table { max-width: 100%; }
 .fs-table th, .fs-table td { white-space: normal; }
 .fs-table td { overflow-wrap: anywhere; }
+.fs-table td:not(.n):not(.fs-bar-cell):not(:empty) { min-width: 5em; }
+.fs-table th, .fs-table td { padding-right: 8px; }
 .fs-table td.n { white-space: nowrap; overflow-wrap: normal; }
-.fs-table .fs-bar { max-width: 12vw; }
+.fs-table .fs-bar { max-width: 100%; }
 .fs-lock-label { flex-basis: min(160px, 35%); }
 .fs-compare-workers { grid-template-columns: repeat(auto-fit, minmax(min(380px, 100%), 1fr)); }
 @media (max-width: ${STACK_BELOW_PX - 0.02}px) {
   .fs-app:not(.fs-compare) { height: auto; min-height: 100vh; }
   .fs-main { flex: none; flex-direction: column; }
   .fs-right { display: contents; }
-  .fs-timeline-pane { order: 1; flex: none; min-height: 0; height: clamp(240px, calc(var(--fs-lanes, 10) * 20px + 110px), 70vh); }
+  .fs-timeline-pane { order: 1; flex: none; min-height: 0; }
+  .fs-timeline { flex: none; height: clamp(160px, calc(var(--fs-lanes, 10) * 20px + 34px), 60vh); }
   .fs-tree-pane { order: 2; width: auto; min-width: 0; max-width: none; border-right: none; border-top: 1px solid var(--c-border); }
   .fs-tree-toggle { display: flex; align-items: center; gap: 6px; width: 100%; margin: 0; padding: 4px 8px; background: none; border: none; text-align: left; font-weight: 600; cursor: pointer; }
   .fs-tree-toggle .fs-twisty { font-size: 0.9em; }
