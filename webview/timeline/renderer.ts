@@ -506,7 +506,10 @@ export class TimelineRenderer {
     for (const t of ticks) {
       const x = GUTTER_W + this.vp.win.x(t);
       if (x < GUTTER_W - 1) continue;
-      ctx.fillText(tickLabel(t, step), x + AXIS_LABEL_DX, AXIS_H / 2);
+      const label = tickLabel(t, step);
+      // A label that would run off the right edge is left out rather than cut (its gridline still shows).
+      if (x + AXIS_LABEL_DX + ctx.measureText(label).width > W) continue;
+      ctx.fillText(label, x + AXIS_LABEL_DX, AXIS_H / 2);
     }
     ctx.fillStyle = pal.border;
     ctx.fillRect(0, AXIS_H - 1, W, 1);
