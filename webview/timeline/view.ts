@@ -239,10 +239,13 @@ export class TimelineView {
 
   /** Shows the same window as `other` (the compare view keeps its timelines aligned). */
   alignWith(other: TimelineView): void {
-    if (this.win.t0 === other.win.t0 && this.win.t1 === other.win.t1 && this.vp.fitted === other.vp.fitted) return;
+    // Fitted to the other run's action, this one shows the same window (its own action may start elsewhere).
+    const fitted = other.vp.fitted && !other.vp.fitAction;
+    if (this.win.t0 === other.win.t0 && this.win.t1 === other.win.t1 && this.vp.fitted === fitted) return;
     this.win.t0 = other.win.t0;
     this.win.t1 = other.win.t1;
-    this.vp.fitted = other.vp.fitted;
+    this.vp.fitted = fitted;
+    this.vp.fitAction = false;
     this.invalidate();
   }
 
