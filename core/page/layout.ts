@@ -56,6 +56,10 @@ table.fs-table { max-width: 100%; }
 .fs-table .fs-bar { max-width: 100%; }
 .fs-lock-label { flex-basis: min(160px, 35%); }
 .fs-compare-workers { grid-template-columns: repeat(auto-fit, minmax(min(380px, 100%), 1fr)); }
+/* Side by side on a middling width, the timeline gets the larger share (tree rows wrap). */
+@media (max-width: 1299.98px) {
+  .fs-tree-pane { width: 36%; }
+}
 @media (max-width: ${STACK_BELOW_PX - 0.02}px) {
   .fs-app:not(.fs-compare) { height: auto; min-height: 100vh; }
   .fs-main { flex: none; flex-direction: column; }
