@@ -261,3 +261,29 @@ let countFormat: Intl.NumberFormat | null = null;
 export function formatCount(n: number): string {
   return (countFormat ??= new Intl.NumberFormat('en-US')).format(n);
 }
+
+/** `1 message`, `2 messages`, `1,200 tasks`: a count with its noun in the right number. */
+export function formatCountOf(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+/**
+ * A stretch of time as a window: `from 123.6 ms, 3.40 s long` (an arrow between two
+ * times reads as if the second were a length); `at 1.20 s` when it has no length.
+ */
+export function formatWindow(begin: number, end: number): string {
+  if (!(end > begin)) return `at ${formatSeconds(begin)}`;
+  return `from ${formatSeconds(begin)}, ${formatSeconds(end - begin)} long`;
+}
+
+/**
+ * A zombie (exited, not yet joined) shorter than this is the normal moment
+ * between a child's exit and its parent's join: drawn grey, with no badge.
+ * Longer ones are flagged (the `zombie` insight uses the same threshold).
+ */
+export const SHORT_ZOMBIE_SECONDS = 1;
+
+/** True when a zombie stretch of `seconds` is normal (see SHORT_ZOMBIE_SECONDS). */
+export function zombieIsCalm(seconds: number): boolean {
+  return seconds < SHORT_ZOMBIE_SECONDS;
+}

@@ -142,7 +142,7 @@ export class CpuMemoryView {
     const fg = cssVar('--c-fg', '#222');
     const cpuSets: LineDataset[] = [
       {
-        label: `${cores} cores`,
+        label: `${cores} core${cores === 1 ? '' : 's'}`,
         data: [
           { x: 0, y: cores * 100 },
           { x: end, y: cores * 100 },

@@ -12,7 +12,7 @@ import type { RunModel } from '../core/model/types';
 import type { RecordingHeader, RecordLine } from '../core/model/recording';
 import { summarize, type Summary } from '../core/summary/summary';
 import { el } from './dom';
-import { formatCount, formatSeconds, RefNames } from '../core/format';
+import { formatCount, formatCountOf, formatSeconds, RefNames } from '../core/format';
 import { insightsOf, type Insight } from './insights';
 import { TimelineView } from './timeline';
 import { treeRows, type TreeRow } from '../core/treeRows';
@@ -216,7 +216,7 @@ export class CompareView {
             barCell,
             el('td', 'n', formatSeconds(w.busySeconds)),
             el('td', 'n fs-muted', `${formatSeconds(w.cpuSeconds)} CPU`),
-            el('td', 'n fs-muted', w.tasks === null ? '' : `${formatCount(w.tasks)} tasks`),
+            el('td', 'n fs-muted', w.tasks === null ? '' : formatCountOf(w.tasks, 'task')),
           );
           table.append(tr);
         }

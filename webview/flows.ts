@@ -10,7 +10,7 @@ import type { RunModel } from '../core/model/types';
 import type { Summary } from '../core/summary/summary';
 import { chartColors, lineChart } from './charts';
 import { el } from './dom';
-import { basename, formatBytes, formatCount, formatSeconds } from '../core/format';
+import { basename, formatBytes, formatCount, formatCountOf, formatSeconds } from '../core/format';
 import { TimelineView } from './timeline';
 import { queueDepth } from './timelineLayout';
 
@@ -62,7 +62,7 @@ export class FlowsView {
     };
     const channels = summary.channels.filter((c) => c.messages > 0 || c.flows.length > 0);
     const nodes: HTMLElement[] = [];
-    if (!channels.length) nodes.push(el('p', 'fs-empty', 'No messages between processes (yet).'));
+    if (!channels.length) nodes.push(el('p', 'fs-empty', live ? 'No messages between processes yet.' : 'No messages between processes.'));
     for (const c of channels) {
       const color = colors[TimelineView.channelColorIndex(model, c.id) % colors.length];
       const sec = el('section', 'fs-channel');
@@ -74,7 +74,7 @@ export class FlowsView {
       const meta = el(
         'span',
         'fs-muted',
-        `${c.kind} · ${formatCount(c.messages)} messages · ${formatBytes(c.bytes)}${c.file ? ` · ${basename(c.file)}${c.line ? `:${c.line}` : ''}` : ''}`,
+        `${c.kind} · ${formatCountOf(c.messages, 'message')} · ${formatBytes(c.bytes)}${c.file ? ` · ${basename(c.file)}${c.line ? `:${c.line}` : ''}` : ''}`,
       );
       h.append(sw, title, meta);
       sec.append(h);
@@ -102,7 +102,7 @@ export class FlowsView {
           const bar = el('span', 'fs-bar');
           bar.style.setProperty('--sw', color);
           bar.style.width = `${Math.max(2, Math.round((f.messages / max) * 120))}px`;
-          const barCell = el('td');
+          const barCell = el('td', 'fs-bar-cell');
           barCell.append(bar);
           tr.append(
             from,
@@ -121,7 +121,7 @@ export class FlowsView {
             .slice(MAX_FLOWS);
           const n = rest.reduce((k, f) => k + f.messages, 0);
           const tr = el('tr', 'fs-more');
-          const td = el('td', 'fs-muted', `and ${formatCount(rest.length)} more flows with ${formatCount(n)} messages`);
+          const td = el('td', 'fs-muted', `and ${formatCountOf(rest.length, 'more flow')} with ${formatCountOf(n, 'message')}`);
           td.colSpan = 6;
           tr.append(td);
           table.append(tr);
@@ -157,14 +157,18 @@ export class FlowsView {
         };
       });
     this.depth.data.datasets = sets;
+    // The axis ends with the run (chart.js would round it up to a tick past the end).
+    const end = Math.max(model.run.now, 1e-3);
+    (this.depth.options.scales!.x as { max?: number }).max = end;
+    this.depthCanvas.dataset.xMax = String(end);
     this.depth.update('none');
     let sampledOut = 0;
     for (const p of model.processes) sampledOut += p.counters.dropped;
     this.depthNote.textContent = recent
-      ? `While live: from the latest ${formatCount(LIVE_DEPTH_MESSAGES)} recorded messages (all of them when the run ends).`
+      ? `While live: from the latest ${formatCountOf(LIVE_DEPTH_MESSAGES, 'recorded message')} (all of them when the run ends).`
       : sampledOut > 0
-        ? `From the ${formatCount(model.messages.length)} messages recorded in detail (${formatCount(sampledOut)} more were only counted): depth is a lower bound.`
-        : `From ${formatCount(model.messages.length)} recorded messages.`;
+        ? `From the ${formatCountOf(model.messages.length, 'message')} recorded in detail (${formatCount(sampledOut)} more ${sampledOut === 1 ? 'was' : 'were'} only counted): depth is a lower bound.`
+        : `From ${formatCountOf(model.messages.length, 'recorded message')}.`;
   }
 
   retheme(): void {

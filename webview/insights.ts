@@ -10,7 +10,7 @@
 import type { RunModel } from '../core/model/types';
 import { summaryWarning, type Summary, type SummaryWarning } from '../core/summary/summary';
 import { el } from './dom';
-import { formatSeconds } from '../core/format';
+import { formatSeconds, formatWindow } from '../core/format';
 
 /** A warning as the inspector shows it: the summary's form plus when its condition began. */
 export interface Insight extends SummaryWarning {
@@ -145,11 +145,7 @@ export class InsightsView {
     icon.setAttribute('aria-label', SEVERITY_WORD[w.severity]);
     icon.title = SEVERITY_WORD[w.severity];
     const kind = el('span', 'fs-insight-kind', w.kind);
-    const at = el(
-      'span',
-      'fs-insight-at',
-      w.since !== null && w.since < w.at ? `${formatSeconds(w.since)} → ${formatSeconds(w.at)}` : `at ${formatSeconds(w.at)}`,
-    );
+    const at = el('span', 'fs-insight-at', w.since !== null && w.since < w.at ? formatWindow(w.since, w.at) : `at ${formatSeconds(w.at)}`);
     const message = el('span', 'fs-insight-message', w.message);
     const parts: HTMLElement[] = [icon, kind, at, message];
     if (w.file) {

@@ -12,7 +12,7 @@ import { summarize, type Summary } from '../core/summary/summary';
 import { CpuMemoryView } from './charts';
 import { el, setText } from './dom';
 import { FlowsView } from './flows';
-import { basename, formatCount, formatSeconds, RefNames } from '../core/format';
+import { basename, formatCount, formatCountOf, formatSeconds, RefNames } from '../core/format';
 import { insightsByPid, insightsOf, InsightsView, type Insight } from './insights';
 import { OutputView } from './output';
 import { LocksView } from './locks';
@@ -92,6 +92,8 @@ export class Inspector {
   /** The insight the user picked: its processes stay highlighted on the timeline. */
   private focused: Insight | null = null;
   private readonly filterInput: HTMLInputElement;
+  private readonly treeToggle: HTMLButtonElement;
+  private readonly treeToggleCount: HTMLElement;
   private readonly tabs = new Map<TabId, { tab: HTMLButtonElement; panel: HTMLElement }>();
   private readonly tooltip: HTMLElement;
 
@@ -147,7 +149,23 @@ export class Inspector {
       },
       openSource: host.canOpenSource ? (file, line) => host.post({ type: 'openSource', file, line }) : undefined,
     });
-    treePane.append(this.filterInput, this.tree.root);
+    // Stacked (a narrow panel), the tree sits under the timeline and folds away behind this button.
+    this.treeToggle = el('button', 'fs-tree-toggle');
+    this.treeToggle.type = 'button';
+    this.treeToggle.id = 'fs-tree-toggle';
+    this.treeToggle.setAttribute('aria-expanded', 'true');
+    this.treeToggle.setAttribute('aria-controls', 'fs-tree');
+    this.treeToggleCount = el('span', 'fs-tree-count', 'Processes');
+    const twisty = el('span', 'fs-twisty', '▾');
+    twisty.setAttribute('aria-hidden', 'true');
+    this.treeToggle.append(twisty, this.treeToggleCount);
+    this.treeToggle.addEventListener('click', () => {
+      const open = this.treeToggle.getAttribute('aria-expanded') !== 'true';
+      this.treeToggle.setAttribute('aria-expanded', String(open));
+      twisty.textContent = open ? '▾' : '▸';
+      treePane.classList.toggle('fs-collapsed', !open);
+    });
+    treePane.append(this.treeToggle, this.filterInput, this.tree.root);
 
     const right = el('section', 'fs-right');
     this.timeline = new TimelineView(
@@ -277,7 +295,7 @@ export class Inspector {
     this.rowsDirty = true;
     this.panelVersion = -1;
     if (this.saved.view) this.timeline.restore(this.saved.view);
-    else this.timeline.fit();
+    else this.timeline.fitAction();
     this.saved.view = undefined;
     this.schedule();
   }
@@ -385,6 +403,9 @@ export class Inspector {
     this.rowsFor = { processes: m.processes.length, version: m.version };
     this.rowsDirty = false;
     this.tree.render(this.rows, m, this.names!, this.host.canOpenSource, this.insightsByPid);
+    // Stacked, the timeline is as tall as its lanes need (within limits: layout.ts).
+    this.root.style.setProperty('--fs-lanes', String(Math.max(1, this.rows.length)));
+    setText(this.treeToggleCount, `Processes (${formatCount(m.processes.length)})`);
     if (this.selected !== null) this.tree.setSelected(this.selected);
     return true;
   }
@@ -533,7 +554,7 @@ export class Inspector {
       [
         'detail',
         'detail',
-        `${formatCount(d.recorded)} recorded${d.sampledOut ? `, ${formatCount(d.sampledOut)} sampled out` : ''}${d.droppedBatches ? `, ${formatCount(d.droppedBatches)} batches dropped` : ''}${d.notKept ? `, ${formatCount(d.notKept)} not kept` : ''}`,
+        `${formatCount(d.recorded)} recorded${d.sampledOut ? `, ${formatCount(d.sampledOut)} sampled out` : ''}${d.droppedBatches ? `, ${formatCountOf(d.droppedBatches, 'batch', 'batches')} dropped` : ''}${d.notKept ? `, ${formatCount(d.notKept)} not kept` : ''}`,
       ],
       ['warnings', 'warnings', formatCount(this.insights.length)],
     ];

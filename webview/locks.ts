@@ -10,7 +10,7 @@ import { holdersDuring, lockUses, type LockUse } from '../core/model/locks';
 import type { RunModel } from '../core/model/types';
 import type { Summary, SummaryChannel, SummaryShared } from '../core/summary/summary';
 import { el } from './dom';
-import { basename, formatBytes, formatCount, formatSeconds } from '../core/format';
+import { basename, formatBytes, formatCount, formatCountOf, formatSeconds } from '../core/format';
 
 export interface LocksEvents {
   select(pid: number): void;
@@ -177,7 +177,7 @@ export class LocksView {
           el(
             'p',
             'fs-muted',
-            `${formatCount(l.holds.length)} of ${formatCount(l.acquisitions)} holds recorded (holds are sampled under load, like messages); the counts above are exact.`,
+            `${formatCount(l.holds.length)} of ${formatCountOf(l.acquisitions, 'hold')} recorded (holds are sampled under load, like messages); the counts above are exact.`,
           ),
         );
       }
@@ -241,7 +241,8 @@ export class LocksView {
       row.append(label, track);
       box.append(row);
     }
-    if (pids.length < all.length) box.append(el('p', 'fs-muted', `${formatCount(all.length - pids.length)} more processes not drawn.`));
+    if (pids.length < all.length)
+      box.append(el('p', 'fs-muted', `${formatCountOf(all.length - pids.length, 'more process', 'more processes')} not drawn.`));
     return box;
   }
 
@@ -297,7 +298,7 @@ export class LocksView {
       const h = el('h4');
       h.append(
         el('span', '', ch.name ?? ch.id),
-        el('span', 'fs-muted', ` ${formatCount(total)} proxy calls, each a round trip to the manager process`),
+        el('span', 'fs-muted', ` ${formatCountOf(total, 'proxy call')}, each a round trip to the manager process`),
       );
       box.append(h);
       if (!ch.calls?.length) {

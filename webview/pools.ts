@@ -9,7 +9,7 @@ import type { RunModel, TaskModel } from '../core/model/types';
 import type { Summary, SummaryPool } from '../core/summary/summary';
 import { chartColors } from './charts';
 import { cssVar, el } from './dom';
-import { formatCount, formatSeconds } from '../core/format';
+import { formatCount, formatCountOf, formatSeconds } from '../core/format';
 import { niceTicks, tickLabel } from './timelineLayout';
 import { poolHasJob } from '../core/model/types';
 
@@ -64,7 +64,7 @@ export class PoolsView {
       el(
         'span',
         'fs-muted',
-        `${pool.kind} · ${pool.processes ?? pool.workers.length} workers · ${formatCount(pool.tasks)} tasks in ${formatCount(pool.chunks)} chunks`,
+        `${pool.kind} · ${formatCountOf(pool.processes ?? pool.workers.length, 'worker')} · ${formatCountOf(pool.tasks, 'task')} in ${formatCountOf(pool.chunks, 'chunk')}`,
       ),
     );
     sec.append(h);
@@ -73,7 +73,7 @@ export class PoolsView {
         .slice(0, 12)
         .map(
           (c) =>
-            `${c.method}(${c.tasks ?? '?'} tasks${c.chunksize !== null ? `, chunksize ${c.chunksize}` : ''}) at ${formatSeconds(c.at)}`,
+            `${c.method}(${c.tasks === null ? '? tasks' : formatCountOf(c.tasks, 'task')}${c.chunksize !== null ? `, chunksize ${c.chunksize}` : ''}) at ${formatSeconds(c.at)}`,
         )
         .join(' · ');
       sec.append(el('p', 'fs-muted', `calls: ${calls}${pool.calls.length > 12 ? ` · and ${pool.calls.length - 12} more` : ''}`));

@@ -10,7 +10,17 @@ import { HELPER_ROLES } from '../core/model/roles';
 import { stateBands } from '../core/model/states';
 import type { ProcessModel, RunModel } from '../core/model/types';
 import { el, setAttr, setClass, setText } from './dom';
-import { describeExit, describeParent, exitIsBad, formatBytes, formatSeconds, processStatus, type RefNames } from '../core/format';
+import {
+  describeExit,
+  describeParent,
+  exitIsBad,
+  formatBytes,
+  formatSeconds,
+  processStatus,
+  SHORT_ZOMBIE_SECONDS,
+  zombieIsCalm,
+  type RefNames,
+} from '../core/format';
 import { ROLE_LABELS } from '../core/model/roles';
 import { worstSeverity, type Insight } from './insights';
 import type { TreeRow } from '../core/treeRows';
@@ -195,6 +205,7 @@ export class ProcessTreeView {
     els.pid.title = `pid ${p.pid}${parent ? `, ${parent}` : ''}`;
     const method = p.startMethod ? ` · ${p.startMethod}` : '';
     setText(els.role, `${ROLE_LABELS[p.role] ?? p.role}${method}`);
+    els.role.title = els.role.textContent ?? '';
     setText(els.target, p.target ?? p.command ?? '');
     els.target.title = p.target ? (p.file ? `${p.target} — ${p.file}${p.line ? `:${p.line}` : ''}` : p.target) : (p.command ?? '');
     if (els.target instanceof HTMLButtonElement) els.target.disabled = !(p.file && p.line);
@@ -202,16 +213,27 @@ export class ProcessTreeView {
     const status = processStatus(p, model, names, bands);
     let zombie = 0;
     for (const b of bands) if (b.state === 'zombie') zombie += b.end - b.begin;
+    // Severity is earned: a zombie shorter than SHORT_ZOMBIE_SECONDS (exit, then join) is normal: grey, no flag.
+    const calm = status.state === 'zombie' && status.band !== null && zombieIsCalm(status.band.end - status.band.begin);
     setText(els.badge, status.label);
-    setClass(els.badge, `fs-badge ${status.state}`);
+    setClass(els.badge, `fs-badge ${status.state}${calm ? ' calm' : ''}`);
     els.badge.title = status.label;
     const flags: [string, string][] = [];
-    if (status.state !== 'zombie' && zombie >= 0.05) flags.push(['zombie', `zombie ${formatSeconds(zombie)}`]);
+    if (status.state !== 'zombie' && !zombieIsCalm(zombie)) flags.push(['zombie', `zombie ${formatSeconds(zombie)}`]);
     if (p.orphanedAt !== null) flags.push(['orphan', 'orphan']);
     const flagText = flags.map((f) => f[1]).join(' ');
     if (els.flags.dataset.flags !== flagText) {
       els.flags.dataset.flags = flagText;
-      els.flags.replaceChildren(...flags.map(([cls, text]) => el('span', `fs-flag ${cls}`, text)));
+      els.flags.replaceChildren(
+        ...flags.map(([cls, text]) => {
+          const flag = el('span', `fs-flag ${cls}`, text);
+          flag.title =
+            cls === 'zombie'
+              ? `${text}: it ended, and its parent did not join it for ${SHORT_ZOMBIE_SECONDS} s or more`
+              : `${text}: its parent died first`;
+          return flag;
+        }),
+      );
     }
     const insights = this.insights.get(p.pid) ?? [];
     const worst = worstSeverity(insights);
@@ -229,9 +251,10 @@ export class ProcessTreeView {
       els.cpu,
       !ended && p.cpuPercent !== null ? `${p.cpuPercent.toFixed(0)} % cpu` : p.cpuSeconds > 0 ? `${p.cpuSeconds.toFixed(2)} s cpu` : '',
     );
+    els.cpu.title = els.cpu.textContent ?? '';
     const mem = memoryText(p);
     setText(els.rss, mem.text);
-    els.rss.title = mem.title;
+    els.rss.title = mem.text ? `${mem.text}: ${mem.title}` : '';
     els.exit.title = describeExit(p) ?? '';
     const exit = describeExit(p);
     setText(els.exit, exit ?? '');

@@ -6,6 +6,7 @@
  */
 
 import type { MessageModel } from '../core/model/types';
+import { ACTION_MARGIN } from '../core/actionSpan';
 import { lowerBound, upperBound } from './timeline/search';
 
 /** The visible stretch of time, mapped onto `width` pixels. */
@@ -30,11 +31,17 @@ export class TimeWindow {
     return this.t0 + (x / this.width) * (this.t1 - this.t0);
   }
 
-  /** Shows all of [0, end] with a small margin. */
-  fit(end: number): void {
+  /** Shows all of [from, end] with a small margin (from 0: the whole run; later: the run's action, see core/actionSpan). */
+  fit(end: number, from = 0): void {
     const e = Math.max(end, 1e-3);
-    this.t0 = -e * 0.01;
-    this.t1 = e * 1.02;
+    if (!(from > 0) || from >= e) {
+      this.t0 = -e * 0.01;
+      this.t1 = e * 1.02;
+      return;
+    }
+    const span = e - from;
+    this.t0 = from - span * ACTION_MARGIN;
+    this.t1 = e + span * 0.02;
   }
 
   /** Zooms by `factor` (> 1 zooms in) keeping the time under pixel `x` in place. */
@@ -79,9 +86,9 @@ export class TimeWindow {
   }
 
   /** Live: keeps "now" in view, either by fitting (when the whole run was shown) or by sliding. */
-  followNow(now: number, wasFitted: boolean): void {
+  followNow(now: number, wasFitted: boolean, from = 0): void {
     if (wasFitted) {
-      this.fit(now);
+      this.fit(now, from);
       return;
     }
     const span = this.span;

@@ -5,7 +5,7 @@
  * Pure code: no Node, VS Code or DOM.
  */
 
-import { basename } from '../format';
+import { basename, SHORT_ZOMBIE_SECONDS } from '../format';
 import type { ProcessStateName } from '../model/states';
 import { upperBound } from '../search';
 import { isServerRole } from '../model/roles';
@@ -57,7 +57,7 @@ export const INSIGHT_THRESHOLDS = {
   oversubscribedMinSamples: 5,
   busyCpuPercent: 30,
   /** zombie: exited and not reaped for this long. */
-  zombieSeconds: 1,
+  zombieSeconds: SHORT_ZOMBIE_SECONDS,
   /** A blocked process using this much CPU (other threads working) counts as making progress. */
   progressCpuPercent: 20,
 };

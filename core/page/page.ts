@@ -10,6 +10,7 @@
  * Pure string code (no DOM, no Node imports): the extension and the CLI call it.
  */
 
+import { LAYOUT_CSS } from './layout';
 import { INSPECTOR_CSS } from './styles';
 
 /** Id of the `<script type="application/json">` that carries a standalone report's recording. */
@@ -141,7 +142,7 @@ export function renderInspectorPage(o: PageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${title}</title>
-<style nonce="${nonce}">${INSPECTOR_CSS}</style>
+<style nonce="${nonce}">${INSPECTOR_CSS}${LAYOUT_CSS}</style>
 </head>
 <body data-host="${o.kind}" data-mode="${mode}">
 <div id="app" class="fs-app"><p class="fs-empty">Loading the inspector…</p></div>

@@ -89,4 +89,41 @@ describe('inspector on a real joblib run', { skip: skipReason() }, () => {
     assert.deepEqual(browser.errors, []);
     await page.close();
   });
+
+  it("draws the loky workers' shutdown zombies calmly: grey bands, no badge", async () => {
+    const workers = summary.processes.filter((p) => p.role === 'executor-worker' && p.zombieSeconds > 0 && p.endedAt !== null);
+    assert.ok(workers.length > 0, 'loky workers are joined a little after they end');
+    const page = await browser.newPage({ width: 1400, height: 900 });
+    await page.goto(`file://${report}`);
+    await waitForInspector(page);
+    for (const p of workers) {
+      assert.ok(p.zombieSeconds < 1, `${p.name}: a short zombie (${p.zombieSeconds} s)`);
+      const seen = await page.evaluate(
+        ({ pid, from, to }) => {
+          const tl = window.__forkscope!.inspector.timeline;
+          tl.restore({ t0: from - (to - from), t1: to + (to - from), scrollY: 0, follow: false, fitted: false });
+          tl.draw(true);
+          const lane = [...document.querySelectorAll<HTMLElement>('#fs-tree [role=treeitem]')].findIndex(
+            (li) => Number(li.dataset.pid) === pid,
+          );
+          const c = document.getElementById('fs-timeline-canvas') as HTMLCanvasElement;
+          const w = c.getBoundingClientRect().width;
+          const texts: string[] = [];
+          for (let x = 180 + (w - 180) / 3 + 2; x < 180 + ((w - 180) * 2) / 3 - 2; x += 7)
+            texts.push(tl.describeAt(x, 22 + lane * 20 + 10) ?? '');
+          const li = document.querySelector(`#fs-tree [data-pid="${pid}"]`)!;
+          return { texts, flags: li.querySelector('.fs-flags')!.textContent ?? '', badge: li.querySelector('.fs-badge')!.className };
+        },
+        { pid: p.pid, from: p.endedAt!, to: p.endedAt! + p.zombieSeconds },
+      );
+      assert.ok(
+        seen.texts.some((t) => t.includes('a short zombie is normal')),
+        seen.texts.join(' | '),
+      );
+      assert.doesNotMatch(seen.flags, /zombie/, `${p.name}: no zombie badge`);
+      assert.ok(!/zombie(?! calm)/.test(seen.badge) || /calm/.test(seen.badge), `${p.name}: badge ${seen.badge}`);
+    }
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
 });

@@ -30,6 +30,8 @@ export class Viewport {
   readonly win = new TimeWindow();
   /** The whole run is shown ("fit"): a live window grows with the run. */
   fitted = true;
+  /** While fitted: from the run's action (its first child) rather than from 0 (see core/actionSpan). */
+  fitAction = false;
   scrollY = 0;
   laneH = LANE_H;
   cssW = 1;

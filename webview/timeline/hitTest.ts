@@ -6,7 +6,7 @@
 
 import type { StateBand } from '../../core/model/states';
 import type { ProcessModel, RunModel } from '../../core/model/types';
-import { describeExit, describeParent, formatBytes, formatSeconds, type RefNames } from '../../core/format';
+import { describeExit, describeParent, formatBytes, formatSeconds, zombieIsCalm, type RefNames } from '../../core/format';
 import { lockHolderText } from '../locks';
 import { firstBandEndingAfter, segmentDistance } from '../timelineLayout';
 import { ARROW_HIT_PX, AXIS_H, GUTTER_W, MARKER_HALF_W, OUTPUT_HOVER_H, OUTPUT_HOVER_PX, type Viewport } from './geometry';
@@ -113,7 +113,9 @@ function describeBand(model: RunModel, names: RefNames, p: ProcessModel, head: s
   const ended = band.state === 'exited' ? describeExit(p) : null;
   const what =
     band.state === 'zombie'
-      ? 'zombie: exited, not yet joined by its parent'
+      ? zombieIsCalm(band.end - band.begin)
+        ? `zombie: exited, ${p.reapedAt !== null ? 'then joined by its parent' : 'not yet joined'} (a short zombie is normal)`
+        : 'zombie: exited, not yet joined by its parent'
       : band.state === 'ready'
         ? 'ready: runnable, waiting for a CPU (other processes had the cores)'
         : band.state === 'running'

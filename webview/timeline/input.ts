@@ -1,7 +1,7 @@
 /**
  * The timeline's input. Mouse/trackpad: wheel scrolls lanes, Ctrl/⌘+wheel or
  * pinch zooms, Shift+wheel or horizontal swipe pans, drag pans, click selects
- * a process. Keyboard (canvas focused): ←/→ pan, +/− zoom, 0 fits, ↑/↓
+ * a process. Keyboard (canvas focused): ←/→ pan, +/− zoom, 0 fits, A shows the action, ↑/↓
  * select the previous/next lane, PageUp/PageDown scroll, F follows "now".
  * Hovering shows what is under the pointer in the tooltip.
  */
@@ -14,6 +14,8 @@ export interface InputTarget {
   /** The end of the time "fit" shows. */
   end(): number;
   fit(): void;
+  /** The default view: the run's action (from its first child). */
+  fitAction(): void;
   setFollow(on: boolean): void;
   invalidate(): void;
   /** The window's follow flag changed: show it on the Follow button. */
@@ -164,6 +166,10 @@ export class TimelineInput {
       case '0':
       case 'Home':
         this.view.fit();
+        break;
+      case 'a':
+      case 'A':
+        this.view.fitAction();
         break;
       case 'f':
       case 'F':

@@ -1,5 +1,6 @@
 /** The timeline's colours, read from the theme's CSS variables, and which colour each state band and severity gets. */
 
+import { zombieIsCalm } from '../../core/format';
 import type { StateBand } from '../../core/model/states';
 import { cssVar } from '../dom';
 import type { Insight } from '../insights';
@@ -17,6 +18,10 @@ export interface Palette {
   chan: string;
   lock: string;
   zombie: string;
+  /** A short zombie (normal: the moment before the join), grey. */
+  zombieShort: string;
+  /** Waiting in sleep(): grey, as the legend says. */
+  sleep: string;
   accent: string;
   error: string;
   warn: string;
@@ -43,6 +48,8 @@ export function readPalette(): Palette {
     chan: v('--c-wait-chan', '#27d'),
     lock: v('--c-wait-lock', '#d62'),
     zombie: v('--c-zombie', '#d22'),
+    zombieShort: v('--c-zombie-short', '#888'),
+    sleep: v('--c-sleep', '#777'),
     accent: v('--c-accent', '#27d'),
     error: v('--c-error', '#d22'),
     warn: v('--c-warn', '#ca2'),
@@ -64,10 +71,11 @@ export function bandColor(b: StateBand, pal: Palette): string | null {
       if (b.what === 'join') return pal.join;
       if (CHANNEL_WAITS.has(b.what ?? '')) return pal.chan;
       if (LOCK_WAITS.has(b.what ?? '')) return pal.lock;
-      if (b.what === 'sleep') return pal.muted;
+      if (b.what === 'sleep') return pal.sleep;
       return pal.waiting;
     case 'zombie':
-      return pal.zombie;
+      // Severity is earned: a child joined a little after it ended is normal.
+      return zombieIsCalm(b.end - b.begin) ? pal.zombieShort : pal.zombie;
     default:
       return null;
   }

@@ -37,11 +37,15 @@ const WAIT_INSET = 2;
 const CREATED_DASH = [3, 2];
 /** "starting Python": a quiet bar, a third of the band high. */
 const STARTING_ALPHA = 0.35;
+const STARTUP_LABEL = 'starting Python';
+const STARTUP_LABEL_PAD = 4;
 /** Helper processes (resource tracker, manager…) are drawn fainter. */
 const HELPER_ALPHA = 0.45;
 const WAIT_ALPHA = 0.7;
 const READY_ALPHA = 0.3;
 const RUNNING_ALPHA = 0.9;
+/** A short zombie (normal) is grey and fainter than a state that matters. */
+const SHORT_ZOMBIE_ALPHA = 0.55;
 
 // Arrows.
 /** Narrowest bin column (px); bins widen until there are at most MAX_BINS. */
@@ -87,6 +91,8 @@ export class TimelineRenderer {
   lastLane = -1;
   /** Insight marks drawn in the last frame. */
   drawnMarks: DrawnMark[] = [];
+  /** "starting Python" labels drawn in the last frame (for tests). */
+  startupLabels = 0;
   /** The most severe insight on each drawn lane's process (the gutter shows a dot in its colour). */
   private readonly laneSeverity = new Map<number, Insight['severity']>();
 
@@ -119,6 +125,7 @@ export class TimelineRenderer {
     const [first, last] = vp.visibleLanes(rows.length);
     const selected = this.host.selected();
     const { step, ticks } = niceTicks(vp.win.t0, vp.win.t1, W - GUTTER_W);
+    this.startupLabels = 0;
 
     // Plot area: grid, lanes and bands, arrows, marks; clipped right of the gutter, below the axis.
     ctx.save();
@@ -198,11 +205,12 @@ export class TimelineRenderer {
       return;
     }
     if (b.state === 'starting') {
-      // The interpreter starting (a shim, Python's own start-up): quiet, thinner than running.
+      // The interpreter starting (a shim, Python's own start-up): quiet, thinner than running, named where it fits.
       ctx.globalAlpha = STARTING_ALPHA;
       ctx.fillStyle = pal.muted;
       ctx.fillRect(xa, by + bh / 3, w, bh / 3);
       ctx.globalAlpha = 1;
+      this.labelStartup(xa, w, y, pal);
       return;
     }
     if (b.state === 'exited') {
@@ -213,11 +221,24 @@ export class TimelineRenderer {
     const color = bandColor(b, pal);
     if (!color) return;
     const waits = b.state === 'waiting' || b.state === 'blocked';
-    ctx.globalAlpha = (helper ? HELPER_ALPHA : 1) * (waits ? WAIT_ALPHA : b.state === 'ready' ? READY_ALPHA : RUNNING_ALPHA);
+    const quiet = b.state === 'zombie' && color !== pal.zombie;
+    ctx.globalAlpha =
+      (helper ? HELPER_ALPHA : 1) * (waits ? WAIT_ALPHA : b.state === 'ready' ? READY_ALPHA : quiet ? SHORT_ZOMBIE_ALPHA : RUNNING_ALPHA);
     ctx.fillStyle = color;
     if (waits) ctx.fillRect(xa, by + WAIT_INSET, w, bh - 2 * WAIT_INSET);
     else ctx.fillRect(xa, by, w, bh);
     ctx.globalAlpha = 1;
+  }
+
+  /** "starting Python" over a start-up band wide enough to hold it (clipped to the plot), in the muted colour. */
+  private labelStartup(xa: number, w: number, y: number, pal: Palette): void {
+    const ctx = this.ctx;
+    const x0 = Math.max(xa, GUTTER_W) + STARTUP_LABEL_PAD;
+    const room = Math.min(xa + w, this.vp.cssW) - x0 - STARTUP_LABEL_PAD;
+    if (room < ctx.measureText(STARTUP_LABEL).width) return;
+    ctx.fillStyle = pal.muted;
+    ctx.fillText(STARTUP_LABEL, x0, y + this.vp.laneH / 2);
+    this.startupLabels++;
   }
 
   /**
@@ -485,7 +506,10 @@ export class TimelineRenderer {
     for (const t of ticks) {
       const x = GUTTER_W + this.vp.win.x(t);
       if (x < GUTTER_W - 1) continue;
-      ctx.fillText(tickLabel(t, step), x + AXIS_LABEL_DX, AXIS_H / 2);
+      const label = tickLabel(t, step);
+      // A label that would run off the right edge is left out rather than cut (its gridline still shows).
+      if (x + AXIS_LABEL_DX + ctx.measureText(label).width > W) continue;
+      ctx.fillText(label, x + AXIS_LABEL_DX, AXIS_H / 2);
     }
     ctx.fillStyle = pal.border;
     ctx.fillRect(0, AXIS_H - 1, W, 1);

@@ -41,4 +41,6 @@ export interface TimelineViewState {
   scrollY: number;
   follow: boolean;
   fitted: boolean;
+  /** Fitted from the run's action (the default view) rather than from 0. */
+  action?: boolean;
 }

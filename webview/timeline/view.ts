@@ -6,6 +6,8 @@
  * hitTest.ts says what is under the pointer.
  */
 
+import { actionWindow } from '../../core/actionSpan';
+import { SHORT_ZOMBIE_SECONDS } from '../../core/format';
 import type { RunModel } from '../../core/model/types';
 import { el } from '../dom';
 import type { TimeWindow } from '../timelineLayout';
@@ -33,8 +35,11 @@ const LEGEND: [string, string][] = [
   ['join', 'waiting on join'],
   ['lock', 'waiting on a lock'],
   ['waiting', 'waiting (other)'],
+  ['sleep', 'sleep()'],
   ['blocked', 'blocked (asleep elsewhere)'],
-  ['zombie', 'zombie'],
+  ['zombie-short', `zombie < ${SHORT_ZOMBIE_SECONDS} s (normal)`],
+  ['zombie', `zombie ≥ ${SHORT_ZOMBIE_SECONDS} s (not joined)`],
+  ['exited', 'exited'],
 ];
 
 export class TimelineView {
@@ -42,6 +47,9 @@ export class TimelineView {
   readonly canvas: HTMLCanvasElement;
   private readonly toolbar: HTMLElement;
   private readonly followButton: HTMLButtonElement;
+  private readonly actionButton: HTMLButtonElement;
+  /** actionWindow's answer, kept while the model has as many processes. */
+  private actionCache = { model: null as RunModel | null, processes: -1, from: 0, whole: true };
   private readonly vp = new Viewport();
   private readonly data = new TimelineData();
   private readonly renderer: TimelineRenderer;
@@ -52,7 +60,7 @@ export class TimelineView {
   /** Durations (ms) of the latest draws, for the benchmark and tests. */
   readonly frameTimes: number[] = [];
   /** Facts about the last frame, for tests. */
-  lastFrame = { lanes: 0, arrows: 0, binned: false, considered: 0, version: -1, at: 0, marks: 0 };
+  lastFrame = { lanes: 0, arrows: 0, binned: false, considered: 0, version: -1, at: 0, marks: 0, startupLabels: 0 };
 
   constructor(
     private readonly host: TimelineHost,
@@ -72,19 +80,24 @@ export class TimelineView {
     };
     button('+', 'Zoom in (+)', () => this.input.zoomBy(BUTTON_ZOOM, this.vp.plotW() / 2));
     button('−', 'Zoom out (−)', () => this.input.zoomBy(1 / BUTTON_ZOOM, this.vp.plotW() / 2));
-    button('Fit', 'Show the whole run (0)', () => this.fit());
+    button('Fit', 'Show the whole run, start-up included (0)', () => this.fit());
+    this.actionButton = button('Action', 'Show the run from its first child to the end (A)', () => this.fitAction());
     this.followButton = button('Follow now', 'Keep the latest moment in view (F)', () => this.setFollow(!this.win.follow));
     this.followButton.setAttribute('aria-pressed', 'true');
     const legend = el('div', 'fs-legend');
     legend.setAttribute('aria-hidden', 'true');
-    for (const [cls, text] of LEGEND) legend.append(el('span', `fs-sw-${cls}`, text));
+    for (const [cls, text] of LEGEND) {
+      const item = el('span', `fs-sw-${cls}`, text);
+      item.dataset.legend = cls;
+      legend.append(item);
+    }
     this.toolbar.append(legend);
     const box = el('div', 'fs-timeline');
     this.canvas = el('canvas');
     this.canvas.id = 'fs-timeline-canvas';
     this.canvas.tabIndex = 0;
     this.canvas.setAttribute('role', 'img');
-    const label = 'Timeline of process states and messages. Arrow keys pan and select, plus and minus zoom, 0 fits.';
+    const label = 'Timeline of process states and messages. Arrow keys pan and select, plus and minus zoom, 0 fits, A shows the action.';
     this.canvas.setAttribute('aria-label', label);
     box.append(this.canvas);
     this.root.append(this.toolbar, box);
@@ -95,6 +108,7 @@ export class TimelineView {
     this.input = new TimelineInput(this.canvas, tooltip, host, this.vp, {
       end: () => this.end(),
       fit: () => this.fit(),
+      fitAction: () => this.fitAction(),
       setFollow: (on) => this.setFollow(on),
       invalidate: () => this.invalidate(),
       followChanged: () => this.followButton.setAttribute('aria-pressed', String(this.win.follow)),
@@ -136,7 +150,8 @@ export class TimelineView {
   }
 
   viewState(): TimelineViewState {
-    return { t0: this.win.t0, t1: this.win.t1, scrollY: this.vp.scrollY, follow: this.win.follow, fitted: this.vp.fitted };
+    const v = this.vp;
+    return { t0: this.win.t0, t1: this.win.t1, scrollY: v.scrollY, follow: this.win.follow, fitted: v.fitted, action: v.fitAction };
   }
 
   restore(v: Partial<TimelineViewState> | undefined): void {
@@ -146,6 +161,7 @@ export class TimelineView {
     this.vp.scrollY = typeof v.scrollY === 'number' ? v.scrollY : 0;
     this.win.follow = v.follow !== false;
     this.vp.fitted = v.fitted === true;
+    this.vp.fitAction = v.action === true;
     this.followButton.setAttribute('aria-pressed', String(this.win.follow));
     this.invalidate();
   }
@@ -155,13 +171,44 @@ export class TimelineView {
     return this.host.extent?.() ?? this.host.model().run.now;
   }
 
+  /** Shows the whole run, from 0 (start-up included). */
   fit(): void {
+    this.fitFrom(false);
+  }
+
+  /**
+   * The default view: the run's action, from its first child's creation to the end (the interpreter's
+   * start-up and the imports before it are left out; Fit shows them). A run of one process: its whole life.
+   */
+  fitAction(): void {
+    this.fitFrom(true);
+  }
+
+  private fitFrom(action: boolean): void {
     this.vp.fitted = true;
+    this.vp.fitAction = action;
     this.win.follow = true;
     this.followButton.setAttribute('aria-pressed', 'true');
-    this.win.fit(this.end());
+    this.win.fit(this.end(), this.fitStart());
     this.invalidate();
     this.host.viewChanged();
+  }
+
+  /** Where a fitted view starts: 0, or the run's action (cached per process count). */
+  private fitStart(): number {
+    if (!this.vp.fitAction) return 0;
+    const model = this.host.model();
+    const c = this.actionCache;
+    if (c.model !== model || c.processes !== model.processes.length) {
+      const w = actionWindow(model, this.end());
+      this.actionCache = { model, processes: model.processes.length, from: w.from, whole: w.whole };
+    }
+    return this.actionCache.from;
+  }
+
+  /** Whether the view shows the run's action (the default) rather than all of it, and where that starts; for tests. */
+  fitState(): { fitted: boolean; action: boolean; from: number } {
+    return { fitted: this.vp.fitted, action: this.vp.fitAction, from: this.vp.fitted ? this.fitStart() : this.win.t0 };
   }
 
   setFollow(on: boolean): void {
@@ -192,10 +239,13 @@ export class TimelineView {
 
   /** Shows the same window as `other` (the compare view keeps its timelines aligned). */
   alignWith(other: TimelineView): void {
-    if (this.win.t0 === other.win.t0 && this.win.t1 === other.win.t1 && this.vp.fitted === other.vp.fitted) return;
+    // Fitted to the other run's action, this one shows the same window (its own action may start elsewhere).
+    const fitted = other.vp.fitted && !other.vp.fitAction;
+    if (this.win.t0 === other.win.t0 && this.win.t1 === other.win.t1 && this.vp.fitted === fitted) return;
     this.win.t0 = other.win.t0;
     this.win.t1 = other.win.t1;
-    this.vp.fitted = other.vp.fitted;
+    this.vp.fitted = fitted;
+    this.vp.fitAction = false;
     this.invalidate();
   }
 
@@ -236,8 +286,8 @@ export class TimelineView {
     const vp = this.vp;
     vp.laneH = rows.length > DENSE_LANES ? LANE_H_DENSE : LANE_H;
     this.followButton.hidden = !this.host.live();
-    if (this.host.live() && this.win.follow) this.win.followNow(model.run.now, vp.fitted);
-    else if (vp.fitted) this.win.fit(this.end());
+    if (this.host.live() && this.win.follow) this.win.followNow(model.run.now, vp.fitted, this.fitStart());
+    else if (vp.fitted) this.win.fit(this.end(), this.fitStart());
     this.win.width = vp.plotW();
     vp.clampScroll(rows.length);
     this.renderer.render(model, rows, index);
@@ -254,6 +304,7 @@ export class TimelineView {
       version: model.version,
       at: performance.now(),
       marks: this.renderer.drawnMarks.length,
+      startupLabels: this.renderer.startupLabels,
     };
     this.input.refreshTooltip();
     return true;
