@@ -9,7 +9,8 @@
 // end and no Forkscope (bench/queue_flood_floor.py).
 // The joblib line runs Debian's joblib with /usr/bin/python3 (FORKSCOPE_JOBLIB_PYTHON), the real
 // binary, against the same CPU-bound work as the Pool line; it is skipped, saying why, when joblib
-// cannot be imported there. `--only joblib` runs just that line.
+// cannot be imported there. `--only joblib` runs just that line. Beside it, the same work on a spawn
+// Pool with the same interpreter: loky starts its workers the same way (a fresh interpreter each).
 //   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -216,12 +217,16 @@ async function joblibLine() {
     return { skipped: `joblib cannot be imported by ${joblibPython}` };
   }
   const j = await compare('joblib Parallel, loky (2 workers, 64 calls)', 'joblib_cpu.py', ['2', '64'], 1.1, rounds, joblibPython);
-  if (results.poolCpu?.ratio) {
-    j.poolRatio = results.poolCpu.ratio;
-    console.log(
-      `  joblib ratio ${j.ratio.toFixed(3)} against the plain Pool's ${j.poolRatio.toFixed(3)} (target: no more than the Pool's, ≤ 1.10)`,
-    );
-  }
+  // Like for like: the same work on a Pool with the same interpreter, started as loky starts its
+  // workers (a fresh interpreter each, and a resource tracker that the recording waits for at the end).
+  const spawned = await compare('  the same on Pool.map, spawn, same interpreter', 'pool_cpu.py', ['2', '64', 'spawn'], null, rounds, joblibPython);
+  j.poolSpawnSameInterpreter = spawned;
+  if (results.poolCpu?.ratio) j.poolRatio = results.poolCpu.ratio;
+  console.log(
+    `  joblib ratio ${j.ratio.toFixed(3)} against a spawn Pool's ${spawned.ratio.toFixed(3)} on ${joblibPython}` +
+      (j.poolRatio ? ` and the fork Pool line's ${j.poolRatio.toFixed(3)}` : '') +
+      ' (target: no more than a Pool run, ≤ 1.10)',
+  );
   return j;
 }
 
