@@ -219,7 +219,14 @@ async function joblibLine() {
   const j = await compare('joblib Parallel, loky (2 workers, 64 calls)', 'joblib_cpu.py', ['2', '64'], 1.1, rounds, joblibPython);
   // Like for like: the same work on a Pool with the same interpreter, started as loky starts its
   // workers (a fresh interpreter each, and a resource tracker that the recording waits for at the end).
-  const spawned = await compare('  the same on Pool.map, spawn, same interpreter', 'pool_cpu.py', ['2', '64', 'spawn'], null, rounds, joblibPython);
+  const spawned = await compare(
+    '  the same on Pool.map, spawn, same interpreter',
+    'pool_cpu.py',
+    ['2', '64', 'spawn'],
+    null,
+    rounds,
+    joblibPython,
+  );
   j.poolSpawnSameInterpreter = spawned;
   if (results.poolCpu?.ratio) j.poolRatio = results.poolCpu.ratio;
   console.log(
