@@ -102,6 +102,7 @@ async function compare(name, script, args, target, n = rounds, python_ = python)
   const ratios = [];
   const plainCpu = [];
   const recordedCpu = [];
+  const scriptCpu = [];
   const loads = [];
   // One warm-up of each (page cache, pyc files).
   await timed(python, [script, ...args]);
@@ -121,10 +122,17 @@ async function compare(name, script, args, target, n = rounds, python_ = python)
     if (pair.plain.cpuSeconds !== null && pair.rec.cpuSeconds !== null) {
       plainCpu.push(pair.plain.cpuSeconds);
       recordedCpu.push(pair.rec.cpuSeconds);
+      const own = scriptProcessesCpu();
+      if (own !== null) scriptCpu.push(own);
     }
     loads.push(loadAverage());
   }
   const cpuRatio = plainCpu.length && median(plainCpu) > 0 ? median(recordedCpu) / median(plainCpu) : null;
+  // The recorded tree's CPU split: the script's own processes (their exit accounting, from the
+  // recording) and the rest, the supervisor (Node: its start, ingest, the sampler).
+  const scriptCpuRatio = scriptCpu.length === plainCpu.length && plainCpu.length ? median(scriptCpu) / median(plainCpu) : null;
+  const supervisorCpu =
+    scriptCpu.length === recordedCpu.length && recordedCpu.length ? median(recordedCpu.map((c, i) => c - scriptCpu[i])) : null;
   const summary = {
     name,
     script,
@@ -139,11 +147,18 @@ async function compare(name, script, args, target, n = rounds, python_ = python)
     plainCpuSeconds: plainCpu,
     recordedCpuSeconds: recordedCpu,
     cpuRatio,
+    scriptCpuSeconds: scriptCpu,
+    scriptCpuRatio,
+    supervisorCpuSeconds: supervisorCpu,
     loadAverage: { min: Math.min(...loads), median: median(loads), max: Math.max(...loads) },
     target,
   };
   const load = `load ${summary.loadAverage.median.toFixed(1)} (${summary.loadAverage.min.toFixed(1)}–${summary.loadAverage.max.toFixed(1)})`;
-  const cpu = cpuRatio === null ? '' : `; CPU ratio ${cpuRatio.toFixed(3)}`;
+  const split =
+    scriptCpuRatio === null || supervisorCpu === null
+      ? ''
+      : ` (the script's processes ${scriptCpuRatio.toFixed(3)}, the supervisor ${(supervisorCpu * 1000).toFixed(0)} ms)`;
+  const cpu = cpuRatio === null ? '' : `; CPU ratio ${cpuRatio.toFixed(3)}${split}`;
   const goal = target === null ? '' : `; target ≤ ${target}`;
   // What the run costs beyond the CLI's fixed start-up (measured first, on its own line).
   if (fixedStartup !== null && target !== null) summary.ratioNetOfStartup = (summary.medianRecorded - fixedStartup) / summary.medianPlain;
@@ -155,6 +170,15 @@ async function compare(name, script, args, target, n = rounds, python_ = python)
 }
 
 let fixedStartup = null;
+
+/** CPU seconds of the recorded run's own processes (each one's exit accounting), null when any is unknown. */
+function scriptProcessesCpu() {
+  const r = spawnSync(process.execPath, [cli, 'summary', join(work, 'b.forkscope'), '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) return null;
+  const procs = JSON.parse(r.stdout).processes;
+  if (procs.some((p) => typeof p.cpuSeconds !== 'number')) return null;
+  return procs.reduce((n, p) => n + p.cpuSeconds, 0);
+}
 
 /** The fixed cost of `forkscope record`: an empty script recorded vs plain, and Node's own start for reference. */
 async function startup(n) {
