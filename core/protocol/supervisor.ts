@@ -45,5 +45,17 @@ export interface SupervisorStopMessage {
   type: 'stop';
 }
 
+/**
+ * Host → a warm supervisor (`forkscope serve --ipc`, forked ahead of time): run this, as if it had
+ * been forked with `argv` (`record --ipc …`) in `cwd` with `env` as its whole environment. Sent once;
+ * the supervisor then behaves exactly as a freshly forked one.
+ */
+export interface SupervisorRunMessage {
+  type: 'run';
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
 /** Every message the host sends. */
-export type ToSupervisor = SupervisorStopMessage;
+export type ToSupervisor = SupervisorStopMessage | SupervisorRunMessage;

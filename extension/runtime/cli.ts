@@ -11,6 +11,8 @@
  * `record --ipc` is the mode the VS Code extension forks: live records go to
  * the parent over IPC, and a `stop` message stops the run. The script's stdin,
  * stdout and stderr are this process's own, so they outlive this process.
+ * `serve --ipc` is the same supervisor forked ahead of time (warm): it waits for
+ * one `run` message, then is `record --ipc` with that message's arguments.
  */
 
 import * as os from 'node:os';
@@ -24,7 +26,7 @@ import { summarize, summaryWarning } from '../../core/summary/summary';
 import { formatSummary } from '../../core/summary/summaryText';
 import { chromeTrace } from './chromeTrace';
 import { formatComparison } from '../../core/summary/compare';
-import type { FromSupervisor, ToSupervisor } from '../../core/protocol/supervisor';
+import type { FromSupervisor, SupervisorRunMessage, ToSupervisor } from '../../core/protocol/supervisor';
 import { compareRuns, loadRuns, writeComparePage } from './compareReport';
 import { FORKSCOPE_VERSION } from './paths';
 import { readRecordingText, ReportError, writeReport } from './report';
@@ -418,6 +420,37 @@ export function checkOutput(out: string, what = 'the recording'): void {
   }
 }
 
+/**
+ * `serve --ipc`: a warm supervisor. Node has started and this bundle is loaded; the run starts the
+ * moment its `run` message arrives (Node's start, ~40-100 ms, is off the run's critical path). The
+ * host's going away before that ends it quietly.
+ */
+async function serve(argv: string[]): Promise<number> {
+  if (!argv.includes('--ipc') || typeof process.send !== 'function')
+    throw new UsageError('serve is for the VS Code extension: it is forked with an IPC channel (serve --ipc).');
+  const request = await new Promise<SupervisorRunMessage | null>((resolve) => {
+    const onMessage = (m: Partial<ToSupervisor> | null) => {
+      if (!m || m.type !== 'run' || !Array.isArray(m.argv) || typeof m.cwd !== 'string' || !m.env || typeof m.env !== 'object') return;
+      process.off('message', onMessage);
+      process.off('disconnect', onGone);
+      resolve(m as SupervisorRunMessage);
+    };
+    const onGone = () => {
+      process.off('message', onMessage);
+      resolve(null);
+    };
+    process.on('message', onMessage);
+    process.once('disconnect', onGone);
+  });
+  if (!request) return 0;
+  process.chdir(request.cwd);
+  for (const k of Object.keys(process.env)) if (!(k in request.env)) delete process.env[k];
+  Object.assign(process.env, request.env);
+  if (request.argv[0] !== 'record' || !request.argv.includes('--ipc'))
+    throw new UsageError('a warm supervisor runs `record --ipc …` only.');
+  return record(request.argv.slice(1));
+}
+
 async function record(argv: string[]): Promise<number> {
   const cwd = process.cwd();
   const a = parseRecordArgs(argv, process.env, cwd);
@@ -688,6 +721,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'record':
         return await record(rest);
+      case 'serve':
+        return await serve(rest);
       case 'summary':
         return summary(rest);
       case 'report':

@@ -14,6 +14,7 @@ import type { RunModel } from '../../core/model/types';
 import type { RecordingHeader, RecordLine } from '../../core/model/recording';
 import type { FromSupervisor, SupervisorResult, ToSupervisor } from '../../core/protocol/supervisor';
 import { Disposable } from './dispose';
+import type { WarmSupervisor } from './warmSupervisor';
 
 export interface RunRequest {
   script: string;
@@ -74,6 +75,7 @@ export class RunSession extends Disposable {
     private readonly cliPath: string,
     readonly request: RunRequest,
     readonly debugSessionId: string | null = null,
+    private readonly warm: WarmSupervisor | null = null,
   ) {
     super();
     this.title = path.basename(request.script);
@@ -159,14 +161,22 @@ export class RunSession extends Disposable {
         supervisorError: String(e),
       });
     let child: ChildProcess;
-    try {
-      // The script's stdout/stderr are the supervisor's: these pipes, held here, so the script's output
-      // reaches the user (and the script never meets a broken pipe) even if the supervisor dies.
-      child = fork(this.cliPath, args, { cwd: r.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
-    } catch (e) {
-      supervisorFailed(e);
-      return;
+    // A supervisor forked ahead of time starts the run at once (Node's start is already behind it).
+    const warm = this.warm?.take() ?? null;
+    const request: ToSupervisor = { type: 'run', argv: args, cwd: r.cwd, env: definedOnly(env) };
+    if (warm && sent(warm, request)) child = warm;
+    else {
+      warm?.kill();
+      try {
+        // The script's stdout/stderr are the supervisor's: these pipes, held here, so the script's output
+        // reaches the user (and the script never meets a broken pipe) even if the supervisor dies.
+        child = fork(this.cliPath, args, { cwd: r.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+      } catch (e) {
+        supervisorFailed(e);
+        return;
+      }
     }
+    this.warm?.prepare(); // for the next run
     this.child = child;
     this.outputDone = new Promise((resolve) => child.once('close', () => resolve()));
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -289,5 +299,21 @@ function groupAlive(group: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** An environment as the run message carries it: only the variables that are set. */
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Sends `m` over `child`'s IPC channel; false when it could not be sent. */
+function sent(child: ChildProcess, m: ToSupervisor): boolean {
+  try {
+    return child.connected && child.send(m);
+  } catch {
+    return false;
   }
 }

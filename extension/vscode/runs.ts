@@ -16,6 +16,7 @@ import type { RecordingHeader, RecordLine } from '../../core/model/recording';
 import { summarize, type Summary, type SummaryWarning } from '../../core/summary/summary';
 import { InsightNotifier, RunInsights } from './diagnostics';
 import { Disposable } from './dispose';
+import { WarmSupervisor } from './warmSupervisor';
 import { ContextKeys, Settings, setContext } from './ids';
 import { InspectorPanel, openSource, type InspectorSource } from './inspectorPanel';
 import { AttributedLines } from './outputLines';
@@ -65,6 +66,8 @@ export class RunController extends Disposable {
   /** Diagnostics of runs' insights (`forkscope`), one RunInsights per script: a new run replaces the last one's. */
   readonly diagnostics: vscode.DiagnosticCollection;
   readonly notifier: InsightNotifier;
+  /** A supervisor forked ahead of the next run (warmSupervisor.ts). */
+  readonly warm: WarmSupervisor;
   private readonly insightsByScript = new Map<string, RunInsights>();
 
   private readonly _onDidStartRun = this._register(new vscode.EventEmitter<RunStartEvent>());
@@ -89,6 +92,13 @@ export class RunController extends Disposable {
     this.status.command = 'forkscope.openInspector';
     this.diagnostics = this._register(vscode.languages.createDiagnosticCollection('forkscope'));
     this.notifier = this._register(new InsightNotifier());
+    this.warm = this._register(new WarmSupervisor(this.cliPath));
+    // A supervisor waits for the first run too, where scripts may run at all.
+    if (vscode.workspace.isTrusted) this.warm.prepare();
+  }
+
+  private get cliPath(): string {
+    return path.join(this.context.extensionPath, 'dist', 'cli.js');
   }
 
   /** Runs that have not ended, and runs whose supervisor died while the script's processes live on. */
@@ -154,7 +164,7 @@ export class RunController extends Disposable {
       throw e;
     }
     const session = new RunSession(
-      path.join(this.context.extensionPath, 'dist', 'cli.js'),
+      this.cliPath,
       {
         script,
         args: o.args ?? [],
@@ -168,6 +178,7 @@ export class RunController extends Disposable {
         startMethod: o.startMethod,
       },
       o.debugSessionId ?? null,
+      this.warm,
     );
     // Ended runs other than the one shown are let go (their records can be large).
     for (const old of this.sessions) {

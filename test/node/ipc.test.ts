@@ -86,3 +86,52 @@ for (const how of ['stop message', 'parent disconnect'] as const) {
     assert.match(last, /^\["end",[\d.]+,\{"exitCode":.*"stopped":true\}\]$/);
   });
 }
+
+test('serve --ipc: a warm supervisor runs the run message as `record --ipc` in its cwd and environment', async () => {
+  const out = tmp();
+  const child = fork(CLI, ['serve', '--ipc'], {
+    cwd: os.tmpdir(),
+    env: { ...process.env, FK_FORKED_ONLY: 'stale' },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const output: Buffer[] = [];
+  child.stdout!.on('data', (d: Buffer) => output.push(d));
+  const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const records: RecordLine[] = [];
+  const ended = new Promise<EndMessage>((resolve) =>
+    child.on('message', (m: { type: string; records?: RecordLine[] }) => {
+      if (m.type === 'records') records.push(...m.records!);
+      if (m.type === 'end') resolve(m as EndMessage);
+    }),
+  );
+  await new Promise((res) => setTimeout(res, 300)); // it waits, warm
+  assert.equal(child.exitCode, null, 'still waiting for its run');
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  env.FK_PROBE = 'from-the-run';
+  child.send({ type: 'run', argv: ['record', '--ipc', '--out', out, '--python', PYTHON, '--', 'env_cwd.py'], cwd: SCRIPTS, env });
+  const end = await ended;
+  assert.equal(end.result.exitCode, 0);
+  assert.equal(end.result.recording, out);
+  assert.equal(end.result.summary.processes.filter((p) => p.role === 'process').length, 1);
+  assert.equal(await closed, 0);
+  const text = Buffer.concat(output).toString();
+  assert.match(text, new RegExp(`^cwd ${SCRIPTS.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+  assert.match(text, /^probe from-the-run forked-only None$/m);
+  assert.match(text, /^child probe from-the-run$/m);
+  assert.ok(
+    records.some((r) => r[0] === 'hello'),
+    'records streamed',
+  );
+});
+
+test('serve --ipc: the host going away before a run ends it quietly', async () => {
+  const child = fork(CLI, ['serve', '--ipc'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise((res) => setTimeout(res, 300));
+  child.disconnect();
+  assert.equal(await exited, 0);
+  assert.equal(stderr, '');
+});

@@ -181,6 +181,22 @@ suite('Forkscope in VS Code', function () {
       assert.deepStrictEqual(events, ['start 01_first_process.py', 'end 01_first_process.py 0']);
     });
 
+    test('a run starts on the supervisor forked ahead of it, and another is forked for the next', async () => {
+      const runs = api._test.runs;
+      const waiting = await waitFor('a supervisor waiting for a run', () => runs.warm.idlePid);
+      const started = new Promise<number | undefined>((resolve) => {
+        const sub = api.onDidStartRun(() => {
+          sub.dispose();
+          resolve(runs.shownSession?.supervisorPid);
+        });
+      });
+      const s = await run('01_first_process.py');
+      assert.strictEqual(s.run.exitCode, 0);
+      assert.strictEqual(await started, waiting, 'the run was the waiting supervisor');
+      const next = await waitFor('the next one waiting', () => runs.warm.idlePid);
+      assert.notStrictEqual(next, waiting);
+    });
+
     test('start/join order: three serial and three parallel workers', async () => {
       const s = await run('02_start_join_order.py');
       const byName = new Map(s.processes.map((p) => [p.name, p]));
