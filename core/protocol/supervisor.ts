@@ -25,7 +25,7 @@ export interface SupervisorHeaderMessage {
   header: RecordingHeader;
 }
 
-/** Supervisor → host: records since the last message, in file order (batched every 50 ms). */
+/** Supervisor → host: records since the last message, in file order (batches at most every 50 ms; the first at once). */
 export interface SupervisorRecordsMessage {
   type: 'records';
   records: RecordLine[];

@@ -480,6 +480,7 @@ async function record(argv: string[]): Promise<number> {
 
   let pendingRecords: RecordLine[] = [];
   let flushTimer: NodeJS.Timeout | null = null;
+  let lastSent = 0; // batches leave at most every 50 ms; the first at once (the host shows the run's start without delay)
   const send = (m: FromSupervisor) => {
     try {
       if (process.connected) process.send!(m);
@@ -492,6 +493,7 @@ async function record(argv: string[]): Promise<number> {
     if (!pendingRecords.length) return;
     send({ type: 'records', records: pendingRecords });
     pendingRecords = [];
+    lastSent = performance.now();
   };
 
   const options: RunOptions = {
@@ -514,7 +516,7 @@ async function record(argv: string[]): Promise<number> {
   if (ipc) {
     options.onRecord = (r) => {
       pendingRecords.push(r);
-      if (!flushTimer) flushTimer = setTimeout(flushRecords, 50);
+      if (!flushTimer) flushTimer = setTimeout(flushRecords, Math.max(0, 50 - (performance.now() - lastSent)));
     };
   }
   const supervisor = new RunSupervisor(options);
