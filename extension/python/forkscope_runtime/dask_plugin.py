@@ -258,7 +258,7 @@ class ForkscopeSchedulerPlugin(SchedulerPlugin):
                 pass
 
 
-def flush_on_scheduler(dask_scheduler, name, remove):  # type: ignore[no-untyped-def]
+def flush_on_scheduler(name, remove, dask_scheduler=None):  # type: ignore[no-untyped-def]
     """Run on the scheduler by the client before it closes: flushes the plugin's last batch and
     returns the sequence number of that batch (0: nothing was sent through the topic); removes the
     plugin when `remove`."""

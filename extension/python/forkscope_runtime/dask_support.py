@@ -68,7 +68,7 @@ def _patch_client(mod: Any) -> None:
 
     async def _close(self: Any, *args: Any, **kwargs: Any) -> Any:
         st = self.__dict__.pop("_forkscope", None)
-        if st is not None and getattr(self, "status", None) not in ("closed", "closing"):
+        if st is not None and getattr(self, "status", None) != "closed":  # close() has set "closing"
             try:
                 await _detach(self, st)
             except Exception as e:  # noqa: BLE001
