@@ -8,6 +8,7 @@
 import type { RecordingHeader } from './recording';
 import type { ProcessRole } from './roles';
 import { num, obj, str } from './values';
+import type { ClusterModel } from './clusters';
 
 export type ChannelKind = 'queue' | 'simplequeue' | 'joinablequeue' | 'pipe' | 'pool' | 'manager';
 
@@ -464,6 +465,8 @@ export class RunModel {
   readonly messages: MessageModel[] = [];
   readonly tasks: TaskModel[] = [];
   readonly warnings: WarningModel[] = [];
+  /** dask.distributed clusters the run's clients used, by scheduler address (core/model/clusters.ts). */
+  readonly clusters = new Map<string, ClusterModel>();
   readonly totalCpu: { t: number[]; cpu: number[] } = { t: [], cpu: [] };
   /** Detail records the model itself did not keep because of MODEL_LIMITS. */
   modelDropped = 0;
