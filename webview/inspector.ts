@@ -17,6 +17,7 @@ import { insightsByPid, insightsOf, InsightsView, type Insight } from './insight
 import { OutputView } from './output';
 import { LocksView } from './locks';
 import { PoolsView } from './pools';
+import { ClusterView } from './cluster';
 import { ProcessTreeView } from './processTree';
 import type { FromWebview, ToWebview } from '../core/protocol/webview';
 import { TimelineView, type TimelineViewState } from './timeline';
@@ -79,6 +80,8 @@ export class Inspector {
   private readonly flows: FlowsView;
   private readonly charts: CpuMemoryView;
   private readonly pools: PoolsView;
+  /** dask clusters, shown in the Pools tab after the pools (webview/cluster.ts). */
+  private readonly clusters: ClusterView;
   private readonly output = new OutputView();
   private readonly locks: LocksView;
   private readonly headerTitle: HTMLElement;
@@ -175,6 +178,7 @@ export class Inspector {
     this.flows = new FlowsView({ select: (pid) => this.select(pid, { from: 'flows' }) });
     this.charts = new CpuMemoryView();
     this.pools = new PoolsView({ select: (pid) => this.select(pid, { from: 'pools' }) });
+    this.clusters = new ClusterView({ select: (pid) => this.select(pid, { from: 'pools' }) });
     this.locks = new LocksView({ select: (pid) => this.select(pid, { from: 'locks' }) });
     const addTab = (id: TabId, label: string, content: HTMLElement) => {
       const tab = el('button', '', label);
@@ -194,7 +198,9 @@ export class Inspector {
     };
     addTab('flows', 'Flows', this.flows.root);
     addTab('cpu', 'CPU & memory', this.charts.root);
-    addTab('pools', 'Pools', this.pools.root);
+    const poolsBox = el('div', 'fs-pools-box');
+    poolsBox.append(this.pools.root, this.clusters.root);
+    addTab('pools', 'Pools', poolsBox);
     addTab('locks', 'Locks & shared', this.locks.root);
     addTab('output', 'Output', this.output.root);
     tablist.addEventListener('keydown', (e) => {
@@ -465,7 +471,10 @@ export class Inspector {
     else if (this.tab === 'cpu') this.charts.update(m, this.selected);
     else if (this.tab === 'output') this.output.update(m, this.selected);
     else if (this.tab === 'locks') this.locks.update(m, s!, this.selected);
-    else this.pools.update(m, s!, this.selected);
+    else {
+      this.pools.update(m, s!, this.selected);
+      this.clusters.update(m, s!, this.selected);
+    }
     this.tabCost = performance.now() - t0 + (s === this.summary ? this.summaryCost : 0);
   }
 

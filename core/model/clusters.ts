@@ -136,9 +136,16 @@ function worker(c: ClusterModel, address: string, t: number): ClusterWorkerModel
  * Applies one dask event of process `pid` (the client's) at `t`; returns the pids of workers that joined
  * (so the reducer can give their processes the `dask-worker` role), or null when the event is not a dask one.
  */
-export function applyClusterEvent(clusters: Map<string, ClusterModel>, pid: number, t: number, ev: unknown[], rel: RelTime): number[] | null {
+export function applyClusterEvent(
+  clusters: Map<string, ClusterModel>,
+  pid: number,
+  t: number,
+  ev: unknown[],
+  rel: RelTime,
+): number[] | null {
   const type = ev[0];
-  if (type !== 'dcluster' && type !== 'dworker' && type !== 'dworkerend' && type !== 'dtasks' && type !== 'dxfer' && type !== 'dmetrics') return null;
+  if (type !== 'dcluster' && type !== 'dworker' && type !== 'dworkerend' && type !== 'dtasks' && type !== 'dxfer' && type !== 'dmetrics')
+    return null;
   const info = obj(ev[2]);
   const id = str(info.cluster);
   if (!id) return [];

@@ -25,6 +25,7 @@ import type { TimelineData } from './lanes';
 import { bandColor, readPalette, severityColor, type Palette } from './palette';
 import { lowerBound, partitionPoint } from './search';
 import type { DrawnMark, TimelineHost } from './types';
+import { drawDaskOverlay, type DaskDrawn } from './daskOverlay';
 
 /** How many arrows are drawn one by one before they are bundled into counts. */
 export const DIRECT_ARROW_LIMIT = 2500;
@@ -87,6 +88,8 @@ export class TimelineRenderer {
   lastLane = -1;
   /** Insight marks drawn in the last frame. */
   drawnMarks: DrawnMark[] = [];
+  /** dask tasks and transfers drawn on worker lanes in the last frame (daskOverlay.ts). */
+  daskDrawn: DaskDrawn = { lanes: 0, tasks: 0, arrows: 0 };
   /** The most severe insight on each drawn lane's process (the gutter shows a dot in its colour). */
   private readonly laneSeverity = new Map<number, Insight['severity']>();
 
@@ -129,6 +132,7 @@ export class TimelineRenderer {
     for (let lane = first; lane <= last; lane++) this.drawLane(rows[lane].p, lane, selected, model, pal);
     this.layOutArrows(index, first, last);
     this.drawArrows(model, pal);
+    this.daskDrawn = drawDaskOverlay(ctx, vp, rows, first, last, model, pal);
     if (this.batch.binned) this.drawBundleCounts(pal);
     this.drawInsights(rows, model, pal, first, last);
     this.drawOutputTicks(rows, pal, first, last);

@@ -90,7 +90,10 @@ export async function startExternalCluster(): Promise<ExternalCluster> {
     const ask = async (code: string): Promise<string> => {
       const r = await runCommand(
         DEBIAN_PYTHON,
-        ['-c', `import sys\nfrom distributed import Client\nwith Client(${JSON.stringify(address)}, timeout=60) as client:\n${code.replace(/^/gm, '    ')}\n`],
+        [
+          '-c',
+          `import sys\nfrom distributed import Client\nwith Client(${JSON.stringify(address)}, timeout=60) as client:\n${code.replace(/^/gm, '    ')}\n`,
+        ],
         { timeoutMs: 90_000 },
       );
       if (r.code !== 0) throw new Error(`asking the scheduler failed:\n${r.stderr}\n${logs.join('')}`);
