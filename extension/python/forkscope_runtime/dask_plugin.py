@@ -27,7 +27,11 @@ import os
 import sys
 import time
 
-from distributed.diagnostics.plugin import SchedulerPlugin
+from distributed.diagnostics.plugin import SchedulerPlugin  # pyright: ignore[reportMissingImports]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 TOPIC = "forkscope-dask"
 FLUSH_S = 0.1
@@ -50,7 +54,7 @@ class ForkscopeSchedulerPlugin(SchedulerPlugin):
         self._init_state()
 
     def _init_state(self):  # type: ignore[no-untyped-def]
-        self.scheduler = None
+        self.scheduler: Any = None
         self.cluster = None
         self.tasks = []
         self.xfers = []
@@ -96,7 +100,7 @@ class ForkscopeSchedulerPlugin(SchedulerPlugin):
         self.events.append(["dcluster", now, {"cluster": self.cluster, "local": self.local, "pid": os.getpid()}])
         for addr in list(scheduler.workers):
             self._joined(addr, now)
-        from tornado.ioloop import PeriodicCallback
+        from tornado.ioloop import PeriodicCallback  # pyright: ignore[reportMissingImports]
 
         self.pc = PeriodicCallback(self.flush, FLUSH_S * 1000)
         self.pc.start()
@@ -199,7 +203,7 @@ class ForkscopeSchedulerPlugin(SchedulerPlugin):
         if t1 is None:
             t0 = t1 = now
         else:
-            t0, t1 = t0 + shift, now
+            t0, t1 = (t0 if t0 is not None else t1) + shift, now
         self.tasks.append([prefix, worker, t0, t1, finish, _key_text(key)])
         if worker is None or ts is None:
             return
@@ -262,6 +266,8 @@ def flush_on_scheduler(name, remove, dask_scheduler=None):  # type: ignore[no-un
     """Run on the scheduler by the client before it closes: flushes the plugin's last batch and
     returns the sequence number of that batch (0: nothing was sent through the topic); removes the
     plugin when `remove`."""
+    if dask_scheduler is None:
+        return -1
     plugin = dask_scheduler.plugins.get(name)
     if plugin is None:
         return -1
