@@ -18,6 +18,7 @@ import { OutputView } from './output';
 import { LocksView } from './locks';
 import { PoolsView } from './pools';
 import { ClusterView } from './cluster';
+import { ClusterLanes } from './clusterLanes';
 import { ProcessTreeView } from './processTree';
 import type { FromWebview, ToWebview } from '../core/protocol/webview';
 import { TimelineView, type TimelineViewState } from './timeline';
@@ -82,6 +83,9 @@ export class Inspector {
   private readonly pools: PoolsView;
   /** dask clusters, shown in the Pools tab after the pools (webview/cluster.ts). */
   private readonly clusters: ClusterView;
+  /** Rows for remote dask clusters' schedulers and workers, after the processes (webview/clusterLanes.ts). */
+  private readonly clusterLanes = new ClusterLanes();
+  private clusterLaneCount = 0;
   private readonly output = new OutputView();
   private readonly locks: LocksView;
   private readonly headerTitle: HTMLElement;
@@ -386,8 +390,17 @@ export class Inspector {
   private ensureRows(): boolean {
     const m = this.model;
     if (!m) return false;
-    if (!this.rowsDirty && this.rowsFor.processes === m.processes.length && (this.rowsFor.version === m.version || this.live)) return false;
+    const laneCount = ClusterLanes.count(m);
+    if (
+      !this.rowsDirty &&
+      this.rowsFor.processes === m.processes.length &&
+      (this.rowsFor.version === m.version || this.live) &&
+      laneCount === this.clusterLaneCount
+    )
+      return false;
+    this.clusterLaneCount = laneCount;
     this.rows = treeRows(m, (pid) => this.isExpanded(pid), this.filter);
+    if (laneCount) this.rows = this.rows.concat(this.clusterLanes.rows(m, (pid) => this.expanded.get(pid) ?? true, this.filter));
     this.rowsFor = { processes: m.processes.length, version: m.version };
     this.rowsDirty = false;
     this.tree.render(this.rows, m, this.names!, this.host.canOpenSource, this.insightsByPid);

@@ -21,6 +21,8 @@ export const ROLE_NAMES = [
   'dask-worker',
   /** A dask nanny that is a process of its own (a LocalCluster's nannies live in the client process). */
   'dask-nanny',
+  /** Only the inspector's row for a remote dask scheduler (its workers are rows under it); never a recorded process. */
+  'dask-scheduler',
 ] as const;
 
 export type ProcessRole = (typeof ROLE_NAMES)[number];
@@ -57,6 +59,7 @@ export const ROLE_LABELS: Record<string, string> = {
   command: 'command',
   'dask-worker': 'dask worker',
   'dask-nanny': 'dask nanny',
+  'dask-scheduler': 'dask scheduler',
 };
 
 /** True for multiprocessing's own helpers (shown quieter). */

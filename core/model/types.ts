@@ -163,6 +163,12 @@ export interface ProcessModel {
   command?: string | null;
   /** The programs it replaced itself with (`os.exec*`), in order; absent when it never exec'd. */
   execs?: ExecRecord[];
+  /**
+   * Set only on the inspector's stand-ins for a remote dask cluster's scheduler and workers (lanes of their own,
+   * never in `RunModel.processes`): which cluster and worker (`address` null for the scheduler row), and the text
+   * shown where a process shows its pid.
+   */
+  daskLane?: { scheduler: string; address: string | null; where: string };
 }
 
 /** One `os.exec*` of a process: the same pid runs `argv` from `at` on. */

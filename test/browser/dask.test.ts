@@ -158,6 +158,25 @@ describe('inspector on real dask.distributed runs', { skip: skipReason() }, () =
       assert.match(shown.tree[i], new RegExp(`worker ${w.name} \\(127\\.0\\.0\\.1:\\d+\\) · on 127\\.0\\.0\\.1, pid ${w.pid}`));
     assert.deepEqual(shown.canvas, { lanes: 2, bands: 15, arrows: 1 });
     assert.deepEqual(shown.transfers, [{ from: c.workers[0].address, to: c.workers[1].address, count: 1, bytes: 20_000 }]);
+    // The process tree and the timeline: a row for the scheduler with its two workers under it, labelled with
+    // their host and pid there; their lanes carry their tasks and the transfer arrow.
+    const tree = await page.$$eval('#fs-tree [role="treeitem"]', (items) =>
+      items.map((e) => [e.getAttribute('aria-level'), e.querySelector('.fs-name')?.textContent ?? '', e.querySelector('.fs-pid')?.textContent ?? '']),
+    );
+    const at = tree.findIndex((r) => r[1] === `dask scheduler ${c.scheduler}`);
+    assert.ok(at >= 0, JSON.stringify(tree));
+    assert.equal(tree[at][2], 'outside this run');
+    for (const [i, w] of c.workers.entries()) {
+      assert.match(tree[at + 1 + i][1], new RegExp(`^worker ${w.name} \\(127\\.0\\.0\\.1:\\d+\\)$`));
+      assert.equal(tree[at + 1 + i][2], `on 127.0.0.1, pid ${w.pid}`);
+    }
+    await page.waitForFunction(() => window.__forkscope!.inspector.timeline.daskDrawn.lanes > 0);
+    const onTimeline = await page.evaluate(() => window.__forkscope!.inspector.timeline.daskDrawn);
+    assert.equal(onTimeline.lanes, 2);
+    assert.equal(onTimeline.arrows, 1);
+    assert.ok(onTimeline.tasks >= 2 && onTimeline.tasks <= 15, String(onTimeline.tasks));
+    // The stand-ins are not processes: the summary's processes are the script's own.
+    assert.equal(reports.remote.summary.processes.filter((p) => p.role.startsWith('dask')).length, 0);
     await page.screenshot({ path: path.join(RESULTS, 'dask-remote.png') });
     assert.deepEqual(browser.errors, []);
     await page.close();

@@ -3,7 +3,8 @@
  * their own; on those lanes each task the worker ran is a strip at the top of the lane, coloured by its
  * key prefix (the same colours as the Pools tab's cluster chart; erred tasks in the error colour), and
  * each transfer between two such workers an arrow from the lane that had the data to the lane that
- * needed it. Remote workers have no process lane: their lanes are in the Pools tab (webview/cluster.ts).
+ * needed it. A remote cluster's workers have stand-in lanes (webview/clusterLanes.ts, no state bands): their
+ * tasks fill the lane's band height there.
  */
 
 import type { RunModel } from '../../core/model/types';
@@ -36,17 +37,24 @@ export function drawDaskOverlay(
   const drawn: DaskDrawn = { lanes: 0, tasks: 0, arrows: 0 };
   if (model.clusters.size === 0) return drawn;
   const laneByPid = new Map<number, number>();
-  for (let lane = first; lane <= last; lane++) if (rows[lane].p.role === 'dask-worker') laneByPid.set(rows[lane].p.pid, lane);
-  if (laneByPid.size === 0) return drawn;
+  const standIns = new Map<string, number>(); // "scheduler address" -> lane
+  for (let lane = first; lane <= last; lane++) {
+    const p = rows[lane].p;
+    if (p.daskLane?.address) standIns.set(`${p.daskLane.scheduler} ${p.daskLane.address}`, lane);
+    else if (p.role === 'dask-worker') laneByPid.set(p.pid, lane);
+  }
+  if (laneByPid.size === 0 && standIns.size === 0) return drawn;
   const win = vp.win;
   const colors = chartColors();
   for (const c of model.clusters.values()) {
-    if (!c.local) continue;
     const laneOf = new Map<string, number>();
     for (const w of c.workers.values()) {
-      const lane = w.pid !== null ? laneByPid.get(w.pid) : undefined;
+      const lane = c.local ? (w.pid !== null ? laneByPid.get(w.pid) : undefined) : standIns.get(`${c.scheduler} ${w.address}`);
       if (lane !== undefined) laneOf.set(w.address, lane);
     }
+    // A process lane keeps its state bands: the tasks are a strip at its top; a stand-in lane is all tasks.
+    const top = c.local ? 1 : 3;
+    const h = c.local ? STRIP_H : Math.max(STRIP_H, vp.laneH - 6);
     if (laneOf.size === 0) continue;
     drawn.lanes += laneOf.size;
     const order = prefixOrder(c);
@@ -61,7 +69,7 @@ export function drawDaskOverlay(
       if (xb - xa < 1 && lastPx.get(lane) === px) continue; // one strip per pixel
       lastPx.set(lane, px);
       ctx.fillStyle = t.state === 'erred' ? pal.error : colors[(order.get(t.prefix) ?? 0) % colors.length];
-      ctx.fillRect(xa, vp.laneTop(lane) + 1, Math.max(2, xb - xa), STRIP_H);
+      ctx.fillRect(xa, vp.laneTop(lane) + top, Math.max(2, xb - xa), h);
       drawn.tasks++;
     }
     ctx.strokeStyle = pal.accent;

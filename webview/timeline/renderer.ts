@@ -517,7 +517,7 @@ export class TimelineRenderer {
       ctx.globalAlpha = HELPER_ROLES.has(r.p.role) ? HELPER_LABEL_ALPHA : 1;
       ctx.fillStyle = pal.fg;
       const indent = INDENT + Math.min(MAX_INDENT_LEVELS, r.level - 1) * INDENT_STEP;
-      const label = `${r.p.name} ${r.p.pid}`;
+      const label = r.p.daskLane ? r.p.name : `${r.p.name} ${r.p.pid}`;
       const sev = this.laneSeverity.get(r.p.pid);
       ctx.fillText(fitText(ctx, label, G - indent - (sev ? SEVERITY_DOT_ROOM : LABEL_ROOM)), indent, y + LH / 2);
       ctx.globalAlpha = 1;
