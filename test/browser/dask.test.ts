@@ -161,12 +161,17 @@ describe('inspector on real dask.distributed runs', { skip: skipReason() }, () =
     // The process tree and the timeline: a row for the scheduler with its two workers under it, labelled with
     // their host and pid there; their lanes carry their tasks and the transfer arrow.
     const tree = await page.$$eval('#fs-tree [role="treeitem"]', (items) =>
-      items.map((e) => [e.getAttribute('aria-level'), e.querySelector('.fs-name')?.textContent ?? '', e.querySelector('.fs-pid')?.textContent ?? '']),
+      items.map((e) => [
+        e.getAttribute('aria-level') ?? '',
+        e.querySelector('.fs-name')?.textContent ?? '',
+        e.querySelector('.fs-pid')?.textContent ?? '',
+      ]),
     );
     const at = tree.findIndex((r) => r[1] === `dask scheduler ${c.scheduler}`);
     assert.ok(at >= 0, JSON.stringify(tree));
-    assert.equal(tree[at][2], 'outside this run');
+    assert.deepEqual([tree[at][0], tree[at][2]], ['1', 'outside this run']);
     for (const [i, w] of c.workers.entries()) {
+      assert.equal(tree[at + 1 + i][0], '2');
       assert.match(tree[at + 1 + i][1], new RegExp(`^worker ${w.name} \\(127\\.0\\.0\\.1:\\d+\\)$`));
       assert.equal(tree[at + 1 + i][2], `on 127.0.0.1, pid ${w.pid}`);
     }
