@@ -26,9 +26,11 @@ test(
   "LocalCluster(n_workers=2, processes=True): workers are the run's dask-worker processes; tasks, errors and the transfer",
   { skip },
   async () => {
-    const r = await recordDask('dask_local.py', ['--fail']);
+    const r = await recordDask('dask_local.py', ['--nested', '--fail']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^2470\n1999000\nerred: bad 1\n$/);
+    assert.match(r.stdout, /^2470\n1999000\nworkers seen from a task: 2\nerred: bad 1\n$/);
+    // The Client made inside a task (in a worker process) did not register a second plugin: one dcluster.
+    assert.equal((r.recordingText.match(/"dcluster"/g) ?? []).length, 1);
     const s = r.summary;
     const c = onlyCluster(s);
     assert.equal(c.local, true);
@@ -43,12 +45,12 @@ test(
       [w0.pid, w1.pid].sort((a, b) => (a ?? 0) - (b ?? 0)),
     );
     for (const p of daskProcs) assert.equal(p.parentPid, main.pid);
-    assert.deepEqual(w0.tasksByPrefix, { square: 10, part: 1, total: 1 });
+    assert.deepEqual(w0.tasksByPrefix, { square: 10, part: 1, total: 1, nested: 1 });
     assert.deepEqual(w1.tasksByPrefix, { square: 10, part: 1, fail: 1 });
-    assert.equal(w0.tasks, 12);
+    assert.equal(w0.tasks, 13);
     assert.equal(w1.tasks, 12);
     assert.equal(w1.erred, 1);
-    assert.equal(c.tasks, 24);
+    assert.equal(c.tasks, 25);
     assert.equal(c.erred, 1);
     for (const w of c.workers) {
       assert.equal(w.host, '127.0.0.1');

@@ -33,7 +33,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-TOPIC = "forkscope-dask"
+TOPIC = "forkscope-dask"  # the topic of a plugin named N is TOPIC + ":" + N
 FLUSH_S = 0.1
 METRICS_S = 0.5
 KEY_MAX = 120
@@ -93,9 +93,9 @@ class ForkscopeSchedulerPlugin(SchedulerPlugin):
         else:
             report = getattr(scheduler, "_report_event", None)
             if report is not None:  # to the subscribers only: log_event would also keep every batch
-                self.sink = lambda batch: report(TOPIC, (time.time(), {"seq": self._next_seq(), "events": batch}))
+                self.sink = lambda batch: report(TOPIC + ":" + self.name, (time.time(), {"seq": self._next_seq(), "events": batch}))
             else:
-                self.sink = lambda batch: scheduler.log_event(TOPIC, {"seq": self._next_seq(), "events": batch})
+                self.sink = lambda batch: scheduler.log_event(TOPIC + ":" + self.name, {"seq": self._next_seq(), "events": batch})
         now = time.time()
         self.events.append(["dcluster", now, {"cluster": self.cluster, "local": self.local, "pid": os.getpid()}])
         for addr in list(scheduler.workers):
@@ -262,14 +262,21 @@ class ForkscopeSchedulerPlugin(SchedulerPlugin):
                 pass
 
 
-def flush_on_scheduler(name, remove, dask_scheduler=None):  # type: ignore[no-untyped-def]
+def owner_on_scheduler(name, dask_scheduler=None):  # type: ignore[no-untyped-def]
+    """Run on the scheduler by a client after registering: the id of the client whose plugin of that
+    name is there (another client of the same run may have registered it first), or None."""
+    plugin = dask_scheduler.plugins.get(name) if dask_scheduler is not None else None
+    return getattr(plugin, "client_id", None)
+
+
+def flush_on_scheduler(name, remove, client_id=None, dask_scheduler=None):  # type: ignore[no-untyped-def]
     """Run on the scheduler by the client before it closes: flushes the plugin's last batch and
     returns the sequence number of that batch (0: nothing was sent through the topic); removes the
-    plugin when `remove`."""
+    plugin when `remove`. Only the client that owns the plugin does this (-1 for any other)."""
     if dask_scheduler is None:
         return -1
     plugin = dask_scheduler.plugins.get(name)
-    if plugin is None:
+    if plugin is None or (client_id is not None and getattr(plugin, "client_id", None) != client_id):
         return -1
     if remove:
         plugin.stop()

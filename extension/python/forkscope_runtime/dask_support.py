@@ -6,6 +6,12 @@ made, `Client(cluster)` or `Client("tcp://…")`), the runtime registers `Forksc
 (dask_plugin.py) with `Client.register_scheduler_plugin` (2022.12's name; the coroutine behind it,
 `_register_scheduler_plugin`, is awaited inside `_start`), and subscribes to the plugin's topic:
 
+- one plugin per run and scheduler: its name is `forkscope-<run id>` (from the run's socket path) and
+  it is registered `idempotent`; a second client of the same run on the same scheduler (another
+  `Client`, or `get_client()` inside a task on a LocalCluster's worker process) finds the plugin is
+  another client's (`owner_on_scheduler`) and neither subscribes nor flushes, so nothing is counted
+  twice; each plugin sends on a topic of its own (`forkscope-dask:<name>`), so runs sharing a
+  scheduler do not see each other's batches;
 - a scheduler in this process (a LocalCluster) gets a copy of the plugin that finds the runtime's
   emitter in `sys.modules` and appends its batches straight to the event buffer;
 - a scheduler elsewhere gets the class by value (its module is executed from source and kept out of
@@ -21,6 +27,7 @@ works the same without the plugin.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import types
 
@@ -33,7 +40,6 @@ if TYPE_CHECKING:
 
 TOPIC = "forkscope-dask"
 _mod: Optional[Any] = None
-_count = [0]
 
 
 def plugin_module() -> Any:
@@ -79,11 +85,16 @@ def _patch_client(mod: Any) -> None:
     replace(Client, "_close", _close)
 
 
+def plugin_name() -> str:
+    """The plugin's name on every scheduler of this run (the same in every process of the run)."""
+    return "forkscope-" + hashlib.sha1(str(E.cfg.socket).encode("utf-8", "replace")).hexdigest()[:12]
+
+
 async def _attach(client: Any) -> None:
     m = plugin_module()
-    _count[0] += 1
-    name = "forkscope-%d-%d" % (os.getpid(), _count[0])
-    st = {"name": name, "seq": 0, "local": False}
+    name = plugin_name()
+    topic = TOPIC + ":" + name
+    st = {"name": name, "seq": 0, "local": False, "topic": topic}
 
     def handler(event: Any) -> None:
         try:
@@ -95,17 +106,21 @@ async def _attach(client: Any) -> None:
         except Exception as e:  # noqa: BLE001
             E.fail("dask events", e)
 
-    client.subscribe_topic(TOPIC, handler)
+    client.subscribe_topic(topic, handler)
     plugin = m.ForkscopeSchedulerPlugin(name, os.getpid(), client.id)
     register = getattr(client, "_register_scheduler_plugin", None)
     if register is None:
         E.emit(["warn", E.time(), "dask", "Forkscope could not register its scheduler plugin with this version of distributed: the cluster is not recorded."])
         return
     try:
-        await register(plugin=plugin, name=name)
+        await register(plugin=plugin, name=name, idempotent=True)
+        owner = await client._run_on_scheduler(m.owner_on_scheduler, name)
     except Exception as e:  # noqa: BLE001 - e.g. a scheduler with distributed.scheduler.pickle off
-        client.unsubscribe_topic(TOPIC)
+        client.unsubscribe_topic(topic)
         E.emit(["warn", E.time(), "dask", "The dask scheduler at %s did not accept Forkscope's plugin (%s: %s): its tasks are not recorded." % (_address(client), type(e).__name__, str(e)[:200])])
+        return
+    if owner != client.id:  # another client of this run registered it: it reports, this one stays quiet
+        client.unsubscribe_topic(topic)
         return
     sched = getattr(getattr(client, "cluster", None), "scheduler", None)
     st["local"] = sched is not None and name in (getattr(sched, "plugins", None) or {})
@@ -123,12 +138,12 @@ async def _detach(client: Any, st: Any) -> None:
     import asyncio
 
     m = plugin_module()
-    seq = await asyncio.wait_for(client._run_on_scheduler(m.flush_on_scheduler, st["name"], not st["local"]), 5)
+    seq = await asyncio.wait_for(client._run_on_scheduler(m.flush_on_scheduler, st["name"], not st["local"], client.id), 5)
     if isinstance(seq, int) and seq > 0:
         end = E.time() + 2.0
         while st["seq"] < seq and E.time() < end:
             await asyncio.sleep(0.01)
     try:
-        client.unsubscribe_topic(TOPIC)
+        client.unsubscribe_topic(st["topic"])
     except Exception:
         pass
