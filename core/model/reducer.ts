@@ -678,6 +678,7 @@ export class RunReducer {
     const joined = applyClusterEvent(this.model.clusters, pid, t, ev, (x) => this.rel(x));
     if (!joined) return;
     for (const wp of joined) {
+      if (wp === pid || wp === this.model.run.mainPid) continue; // LocalCluster(processes=False): workers are threads of the client
       const c = [...this.model.clusters.values()].find((k) => [...k.workers.values()].some((w) => w.pid === wp));
       if (!c?.local) continue;
       this.daskWorkerPids.add(wp);

@@ -147,3 +147,22 @@ test('dask insights: imbalance, a worker lost with tasks, an idle cluster; balan
     [],
   );
 });
+
+test('LocalCluster(processes=False): workers in the client process leave its role alone', () => {
+  const b = new RunBuilder();
+  b.spawned(0, 100).ev(100, ['proc', 0.01, { pid: 100, ppid: 99, key: null, name: 'MainProcess', role: 'main' }]);
+  b.ev(
+    100,
+    ['dcluster', 0.2, { cluster: S, local: true, pid: 100 }],
+    [
+      'dworker',
+      0.2,
+      { cluster: S, address: 'inproc://10.0.0.1/100/1', host: '10.0.0.1', pid: 100, name: '0', nthreads: 2, memoryLimit: 1e9, nanny: null },
+    ],
+    ['dtasks', 0.5, { cluster: S, tasks: [['inc', 'inproc://10.0.0.1/100/1', T0 + 0.3, T0 + 0.31, 'memory', 'inc-1']] }],
+  );
+  b.exited(1, 0).end(1);
+  const m = reduce(b);
+  assert.equal(m.byPid.get(100)!.role, 'main');
+  assert.equal(summarize(m).clusters![0].tasks, 1);
+});
