@@ -4,6 +4,7 @@
 
 - A LocalCluster run: the main process's events carry the cluster, its two workers (the pids of
   its two spawn children), the 23 tasks that ran and the one transfer.
+- 2,000 tasks arrive in batches (a `dtasks` event per flush, not per task).
 - The plugin's class goes to a scheduler by value: its pickle loads in an interpreter that has no
   Forkscope on its path.
 """
@@ -65,6 +66,21 @@ class DaskLocalCluster(unittest.TestCase):
         self.assertEqual([(x[0], x[1], x[5]) for x in xfers], [(w1, w0, "part")])
         left = sorted(ev[2]["address"] for ev in dask if ev[0] == "dworkerend")
         self.assertEqual(left, [w0, w1])
+
+    def test_tasks_come_in_batches(self):
+        lst = L.Listener(detail_rate=2000, max_processes=1000)
+        try:
+            r = L.run([os.path.join(SCRIPTS, "dask_many.py"), "2000"], lst, python=DEBIAN_PYTHON, timeout=180, cwd=SCRIPTS)
+            lst.wait_idle(10)
+            with lst.lock:
+                events = {p: list(e) for p, e in lst.events.items()}
+        finally:
+            lst.close()
+        self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
+        self.assertEqual(r.stdout.decode(), "%d\n" % sum(range(1, 2001)))
+        batches = [ev[2]["tasks"] for evs in events.values() for ev in evs if ev[0] == "dtasks"]
+        self.assertEqual(sum(len(b) for b in batches), 2000)
+        self.assertLess(len(batches), 200, "one dtasks event per 0.1 s, not per task")
 
     def test_plugin_pickles_by_value(self):
         dump = (
