@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze } from '../../core/insights/analyze';
+import { chromeTrace, DASK_REMOTE_PID, DASK_TID_OFFSET } from '../../extension/runtime/chromeTrace';
 import { RunReducer } from '../../core/model/reducer';
 import type { RunModel } from '../../core/model/types';
 import { summarize } from '../../core/summary/summary';
@@ -165,4 +166,38 @@ test('LocalCluster(processes=False): workers in the client process leave its rol
   const m = reduce(b);
   assert.equal(m.byPid.get(100)!.role, 'main');
   assert.equal(summarize(m).clusters![0].tasks, 1);
+});
+
+test('the Chrome trace: a dask-task slice per task on its worker, a flow per transfer', () => {
+  const m = reduce(
+    clusterRun(true, [
+      ['inc', A, 0.3, 0.35, 'memory'],
+      ['sum', B, 0.42, 0.45, 'memory'],
+    ]),
+  );
+  const ev = chromeTrace(m).traceEvents;
+  const slices = ev.filter((e) => e.cat === 'dask-task');
+  assert.deepEqual(
+    slices.map((e) => [e.name, e.pid, e.tid]),
+    [
+      ['inc', 201, DASK_TID_OFFSET + 201],
+      ['sum', 202, DASK_TID_OFFSET + 202],
+    ],
+  );
+  const flows = ev.filter((e) => e.cat === 'dask-transfer');
+  assert.deepEqual(
+    flows.map((e) => [e.ph, e.pid]),
+    [
+      ['s', 202],
+      ['f', 201],
+    ],
+  );
+  // A remote cluster's workers get trace processes of their own.
+  const remote = chromeTrace(reduce(clusterRun(false, [['inc', A, 0.3, 0.35, 'memory']]))).traceEvents;
+  const names = remote.filter((e) => e.name === 'process_name').map((e) => String((e.args as { name: string }).name));
+  assert.ok(
+    names.some((n) => n === `dask worker ${A} on 127.0.0.1 (pid 201)`),
+    names.join('\n'),
+  );
+  assert.ok(remote.some((e) => e.cat === 'dask-task' && e.pid === DASK_REMOTE_PID));
 });
