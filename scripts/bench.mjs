@@ -11,7 +11,10 @@
 // binary, against the same CPU-bound work as the Pool line; it is skipped, saying why, when joblib
 // cannot be imported there. `--only joblib` runs just that line. Beside it, the same work on a spawn
 // Pool with the same interpreter: loky starts its workers the same way (a fresh interpreter each).
-//   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib]
+// The dask line (10,000 tiny tasks on a LocalCluster of 2 worker processes, bench/dask_tasks.py) runs
+// Debian's python3-distributed with the same interpreter, recorded ÷ plain, and gives the added cost
+// per task (what Forkscope's scheduler plugin and the workers' runtime add); `--only dask` runs just it.
+//   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib|dask]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -32,6 +35,8 @@ const cli = join(root, 'dist', 'cli.js');
 const work = mkdtempSync(join(tmpdir(), 'forkscope-bench-'));
 const onlyJoblib = process.argv[process.argv.indexOf('--only') + 1] === 'joblib' && process.argv.includes('--only');
 const joblibPython = process.env.FORKSCOPE_JOBLIB_PYTHON || '/usr/bin/python3';
+const onlyDask = process.argv[process.argv.indexOf('--only') + 1] === 'dask' && process.argv.includes('--only');
+const DASK_TASKS = 10_000;
 
 ensureNodeModules();
 run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--bench']);
@@ -268,7 +273,32 @@ async function joblibLine() {
   return j;
 }
 
+/** 10,000 tiny dask tasks on a LocalCluster, recorded ÷ plain, and the cost per task. */
+async function daskLine() {
+  const probe = spawnSync(joblibPython, ['-c', 'import distributed'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    console.log(`dask LocalCluster: skipped (distributed cannot be imported by ${joblibPython}; apt-get install python3-distributed)`);
+    return { skipped: `distributed cannot be imported by ${joblibPython}` };
+  }
+  const d = await compare(
+    `dask LocalCluster (2 worker processes, ${DASK_TASKS.toLocaleString('en')} tiny tasks)`,
+    'dask_tasks.py',
+    [String(DASK_TASKS), '2'],
+    1.1,
+    rounds,
+    joblibPython,
+  );
+  d.tasks = DASK_TASKS;
+  d.addedMillisecondsPerTask = ((d.medianRecorded - d.medianPlain) / DASK_TASKS) * 1000;
+  console.log(`  added per task: ${(d.addedMillisecondsPerTask * 1000).toFixed(1)} µs (recorded − plain, medians, ÷ ${DASK_TASKS})`);
+  return d;
+}
+
 try {
+  if (onlyDask) {
+    results.dask = await daskLine();
+    throw Object.assign(new Error('only dask'), { onlyJoblib: true });
+  }
   if (onlyJoblib) {
     results.joblib = await joblibLine();
     throw Object.assign(new Error('only joblib'), { onlyJoblib: true });
@@ -278,6 +308,7 @@ try {
   results.queueFlood.floor = await floor(rounds);
   results.poolCpu = await compare('CPU-bound Pool.map (2 workers, 64 tasks)', 'pool_cpu.py', ['2', '64'], 1.03);
   results.joblib = await joblibLine();
+  results.dask = await daskLine();
 
   const ingest = inProcess('ingest');
   results.ingest = { ...ingest, target: 300000 };
@@ -322,6 +353,6 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 mkdirSync(join(root, 'bench-results'), { recursive: true });
-const written = onlyJoblib ? 'joblib.json' : 'runtime.json'; // (--only joblib leaves the full results alone)
+const written = onlyJoblib ? 'joblib.json' : onlyDask ? 'dask.json' : 'runtime.json'; // (--only leaves the full results alone)
 writeFileSync(join(root, 'bench-results', written), JSON.stringify(results, null, 2) + '\n');
 console.log(`written to bench-results/${written}`);

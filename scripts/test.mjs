@@ -56,6 +56,18 @@ function ensureJoblib() {
   }
 }
 
+// Debian's dask.distributed (2022.12, with dask-scheduler and dask-worker) for /usr/bin/python3: the dask
+// tests of the cli and browser layers run a LocalCluster and an external scheduler with two workers for real.
+const DASK = { '/usr/lib/python3/dist-packages/distributed/__init__.py': 'python3-distributed' };
+/** Installs python3-distributed when it can; else the dask tests skip, saying why. */
+function ensureDask() {
+  try {
+    ensureApt(DASK);
+  } catch (e) {
+    console.log(`forkscope: python3-distributed not installed (${e.message}); the dask tests will be skipped`);
+  }
+}
+
 /**
  * The Node test files (compiled to out/test/node), split by what their source does: `pure` ones start no process
  * (no child_process, no test/node/support/run.ts or reliabilitySupport.ts), `runs` start real Python.
@@ -111,6 +123,7 @@ const layers = [
     title: 'Supervisor, CLI, insights and the samples over real Python runs (Node tests that start processes)',
     async run() {
       ensureJoblib();
+      ensureDask();
       // The samples' lessons (serial vs parallel CPU, a zombie's 1.4 s, a 5 s deadlock) are about the machine's
       // cores and time: their test runs alone, after the others, not beside another test file.
       const alone = ['samples.test.js'];
@@ -189,6 +202,7 @@ const layers = [
     async run() {
       ensureApt({ '/usr/bin/chromium': 'chromium' });
       ensureJoblib();
+      ensureDask();
       const [code, out] = await capture(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', 'out/test/browser/']);
       const c = nodeCounts(out);
       if (code !== 0 && c.failed === 0) c.failed = 1;

@@ -17,6 +17,8 @@ import { insightsByPid, insightsOf, InsightsView, type Insight } from './insight
 import { OutputView } from './output';
 import { LocksView } from './locks';
 import { PoolsView } from './pools';
+import { ClusterView } from './cluster';
+import { ClusterLanes } from './clusterLanes';
 import { ProcessTreeView } from './processTree';
 import type { FromWebview, ToWebview } from '../core/protocol/webview';
 import { TimelineView, type TimelineViewState } from './timeline';
@@ -79,6 +81,11 @@ export class Inspector {
   private readonly flows: FlowsView;
   private readonly charts: CpuMemoryView;
   private readonly pools: PoolsView;
+  /** dask clusters, shown in the Pools tab after the pools (webview/cluster.ts). */
+  private readonly clusters: ClusterView;
+  /** Rows for remote dask clusters' schedulers and workers, after the processes (webview/clusterLanes.ts). */
+  private readonly clusterLanes = new ClusterLanes();
+  private clusterLaneCount = 0;
   private readonly output = new OutputView();
   private readonly locks: LocksView;
   private readonly headerTitle: HTMLElement;
@@ -193,6 +200,7 @@ export class Inspector {
     this.flows = new FlowsView({ select: (pid) => this.select(pid, { from: 'flows' }) });
     this.charts = new CpuMemoryView();
     this.pools = new PoolsView({ select: (pid) => this.select(pid, { from: 'pools' }) });
+    this.clusters = new ClusterView({ select: (pid) => this.select(pid, { from: 'pools' }) });
     this.locks = new LocksView({ select: (pid) => this.select(pid, { from: 'locks' }) });
     const addTab = (id: TabId, label: string, content: HTMLElement) => {
       const tab = el('button', '', label);
@@ -212,7 +220,9 @@ export class Inspector {
     };
     addTab('flows', 'Flows', this.flows.root);
     addTab('cpu', 'CPU & memory', this.charts.root);
-    addTab('pools', 'Pools', this.pools.root);
+    const poolsBox = el('div', 'fs-pools-box');
+    poolsBox.append(this.pools.root, this.clusters.root);
+    addTab('pools', 'Pools', poolsBox);
     addTab('locks', 'Locks & shared', this.locks.root);
     addTab('output', 'Output', this.output.root);
     tablist.addEventListener('keydown', (e) => {
@@ -398,8 +408,17 @@ export class Inspector {
   private ensureRows(): boolean {
     const m = this.model;
     if (!m) return false;
-    if (!this.rowsDirty && this.rowsFor.processes === m.processes.length && (this.rowsFor.version === m.version || this.live)) return false;
+    const laneCount = ClusterLanes.count(m);
+    if (
+      !this.rowsDirty &&
+      this.rowsFor.processes === m.processes.length &&
+      (this.rowsFor.version === m.version || this.live) &&
+      laneCount === this.clusterLaneCount
+    )
+      return false;
+    this.clusterLaneCount = laneCount;
     this.rows = treeRows(m, (pid) => this.isExpanded(pid), this.filter);
+    if (laneCount) this.rows = this.rows.concat(this.clusterLanes.rows(m, (pid) => this.expanded.get(pid) ?? true, this.filter));
     this.rowsFor = { processes: m.processes.length, version: m.version };
     this.rowsDirty = false;
     this.tree.render(this.rows, m, this.names!, this.host.canOpenSource, this.insightsByPid);
@@ -486,7 +505,10 @@ export class Inspector {
     else if (this.tab === 'cpu') this.charts.update(m, this.selected);
     else if (this.tab === 'output') this.output.update(m, this.selected);
     else if (this.tab === 'locks') this.locks.update(m, s!, this.selected);
-    else this.pools.update(m, s!, this.selected);
+    else {
+      this.pools.update(m, s!, this.selected);
+      this.clusters.update(m, s!, this.selected);
+    }
     this.tabCost = performance.now() - t0 + (s === this.summary ? this.summaryCost : 0);
   }
 

@@ -34,7 +34,15 @@ export class PoolsView {
     if (key === this.lastKey) return;
     this.lastKey = key;
     if (!summary.pools.length) {
-      this.root.replaceChildren(el('p', 'fs-empty', 'No Pool or ProcessPoolExecutor in this run.'));
+      this.root.replaceChildren(
+        el(
+          'p',
+          'fs-empty',
+          summary.clusters?.length
+            ? 'No Pool or ProcessPoolExecutor in this run; its dask cluster is below.'
+            : 'No Pool or ProcessPoolExecutor in this run.',
+        ),
+      );
       return;
     }
     const byChannel = new Map<string, TaskModel[]>();

@@ -169,7 +169,7 @@ export class ProcessTreeView {
     const twisty = el('span', 'fs-twisty');
     twisty.setAttribute('aria-hidden', 'true');
     const name = el('span', 'fs-name');
-    const pid = el('span', 'fs-pid', `pid ${p.pid}`);
+    const pid = el('span', 'fs-pid', p.daskLane ? p.daskLane.where : `pid ${p.pid}`);
     const ppid = el('span', 'fs-ppid');
     const role = el('span', 'fs-role');
     let target: HTMLElement;

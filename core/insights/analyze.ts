@@ -24,6 +24,7 @@
 import type { RunModel, WarningModel } from '../model/types';
 import { hygiene } from './hygiene';
 import { channelOverhead, poolInsights, starvation, tooManyProcesses } from './performance';
+import { daskInsights } from './dask';
 
 /** Every post-run insight of a model at `now` (the run's end for a finished run). */
 export function analyze(model: RunModel, now: number = model.run.wallSeconds): WarningModel[] {
@@ -33,5 +34,6 @@ export function analyze(model: RunModel, now: number = model.run.wallSeconds): W
     ...starvation(model, now),
     ...tooManyProcesses(model, now),
     ...hygiene(model, now),
+    ...daskInsights(model, now),
   ];
 }

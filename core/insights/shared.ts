@@ -23,6 +23,11 @@ export const INSIGHT_KINDS: ReadonlySet<string> = new Set([
   'orphan',
   'terminated-holding-lock',
   'daemon-with-children',
+  // dask.distributed clusters (dask.ts)
+  'dask-imbalance',
+  'dask-worker-lost',
+  'dask-erred',
+  'dask-idle',
 ]);
 
 /** Default for `hangSeconds`: how long every process involved must have been stuck. */

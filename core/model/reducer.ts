@@ -13,6 +13,7 @@ import { signalNumber } from '../signals';
 import type { RecordingHeader, RecordLine, RuntimeEvent, SampleRow } from './recording';
 import { bool, num, obj, str } from './values';
 import { HELPER_ROLES, ROLES, type ProcessRole } from './roles';
+import { applyClusterEvent } from './clusters';
 import {
   addOutput,
   type ChannelKind,
@@ -74,6 +75,8 @@ export class RunReducer {
   private readonly everConnected = new WeakSet<ProcessModel>();
   /** Processes that announced an os.exec* and have not connected again since. */
   private readonly execPending = new WeakSet<ProcessModel>();
+  /** Pids of a LocalCluster's workers (processes of this run): their role stays `dask-worker`. */
+  private readonly daskWorkerPids = new Set<number>();
 
   constructor(header: RecordingHeader) {
     this.model = new RunModel(header);
@@ -317,6 +320,7 @@ export class RunReducer {
     if (name) p.name = name;
     const role = str(info.role);
     if (role && ROLES.has(role) && !(p.role === 'main' && role === 'process')) p.role = role as ProcessRole;
+    if (this.daskWorkerPids.has(p.pid)) p.role = 'dask-worker';
     p.startMethod = str(info.startMethod) ?? p.startMethod;
     p.target = str(info.target) ?? p.target;
     p.file = str(info.file) ?? p.file;
@@ -664,7 +668,22 @@ export class RunReducer {
         (p.output ??= { chunks: [], chars: 0, bytes: 0, newlines: 0, capped: false }).capped = true;
         break;
       default:
+        this.applyDask(pid, t, ev);
         break;
+    }
+  }
+
+  /** dask.distributed events (core/model/clusters.ts); a LocalCluster's worker processes get the `dask-worker` role. */
+  private applyDask(pid: number, t: number, ev: RuntimeEvent): void {
+    const joined = applyClusterEvent(this.model.clusters, pid, t, ev, (x) => this.rel(x));
+    if (!joined) return;
+    for (const wp of joined) {
+      if (wp === pid || wp === this.model.run.mainPid) continue; // LocalCluster(processes=False): workers are threads of the client
+      const c = [...this.model.clusters.values()].find((k) => [...k.workers.values()].some((w) => w.pid === wp));
+      if (!c?.local) continue;
+      this.daskWorkerPids.add(wp);
+      const proc = this.model.byPid.get(wp);
+      if (proc) proc.role = 'dask-worker';
     }
   }
 

@@ -17,6 +17,12 @@ export const ROLE_NAMES = [
   'subprocess',
   /** A program that is not Python (or a Python that could not load the runtime), seen only from outside. */
   'command',
+  /** A dask.distributed worker process of this run (a LocalCluster's), linked by pid to its cluster's worker. */
+  'dask-worker',
+  /** A dask nanny that is a process of its own (a LocalCluster's nannies live in the client process). */
+  'dask-nanny',
+  /** Only the inspector's row for a remote dask scheduler (its workers are rows under it); never a recorded process. */
+  'dask-scheduler',
 ] as const;
 
 export type ProcessRole = (typeof ROLE_NAMES)[number];
@@ -34,7 +40,7 @@ export const HELPER_ROLES: ReadonlySet<ProcessRole> = new Set(['forkserver', 're
 export const SERVER_ROLES: ReadonlySet<ProcessRole> = new Set([...HELPER_ROLES, 'manager']);
 
 /** Roles that do the script's work (helpers — Manager, forkserver, resource tracker — and the main process are not workers). */
-export const WORKER_ROLES: ReadonlySet<string> = new Set(['process', 'pool-worker', 'executor-worker', 'fork']);
+export const WORKER_ROLES: ReadonlySet<string> = new Set(['process', 'pool-worker', 'executor-worker', 'fork', 'dask-worker']);
 
 /** Roles of a pool's or an executor's workers. */
 export const POOL_WORKER_ROLES: ReadonlySet<string> = new Set(['pool-worker', 'executor-worker']);
@@ -51,6 +57,9 @@ export const ROLE_LABELS: Record<string, string> = {
   fork: 'os.fork',
   subprocess: 'python (subprocess)',
   command: 'command',
+  'dask-worker': 'dask worker',
+  'dask-nanny': 'dask nanny',
+  'dask-scheduler': 'dask scheduler',
 };
 
 /** True for multiprocessing's own helpers (shown quieter). */

@@ -8,6 +8,7 @@
 import type { RecordingHeader } from './recording';
 import type { ProcessRole } from './roles';
 import { num, obj, str } from './values';
+import type { ClusterModel } from './clusters';
 
 export type ChannelKind = 'queue' | 'simplequeue' | 'joinablequeue' | 'pipe' | 'pool' | 'manager';
 
@@ -162,6 +163,12 @@ export interface ProcessModel {
   command?: string | null;
   /** The programs it replaced itself with (`os.exec*`), in order; absent when it never exec'd. */
   execs?: ExecRecord[];
+  /**
+   * Set only on the inspector's stand-ins for a remote dask cluster's scheduler and workers (lanes of their own,
+   * never in `RunModel.processes`): which cluster and worker (`address` null for the scheduler row), and the text
+   * shown where a process shows its pid.
+   */
+  daskLane?: { scheduler: string; address: string | null; where: string };
 }
 
 /** One `os.exec*` of a process: the same pid runs `argv` from `at` on. */
@@ -464,6 +471,8 @@ export class RunModel {
   readonly messages: MessageModel[] = [];
   readonly tasks: TaskModel[] = [];
   readonly warnings: WarningModel[] = [];
+  /** dask.distributed clusters the run's clients used, by scheduler address (core/model/clusters.ts). */
+  readonly clusters = new Map<string, ClusterModel>();
   readonly totalCpu: { t: number[]; cpu: number[] } = { t: [], cpu: [] };
   /** Detail records the model itself did not keep because of MODEL_LIMITS. */
   modelDropped = 0;

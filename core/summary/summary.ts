@@ -143,6 +143,48 @@ export interface SummaryPool {
   library?: string | null;
 }
 
+/** A dask.distributed worker as the scheduler saw it (`clusters[].workers[]`). */
+export interface SummaryClusterWorker {
+  address: string;
+  host: string | null;
+  /** Its pid on its host; a process of `processes[]` (role `dask-worker`) when the cluster is `local`. */
+  pid: number | null;
+  name: string | null;
+  nthreads: number | null;
+  memoryLimit: number | null;
+  /** Tasks that ran on it (finished in memory or erred). */
+  tasks: number;
+  erred: number;
+  /** Sum of its tasks' compute time (threads overlap: can exceed the wall time). */
+  busySeconds: number;
+  /** The highest memory its heartbeats reported (bytes), null when none came. */
+  peakMemoryBytes: number | null;
+  joinedAt: number;
+  leftAt: number | null;
+  /** `removed` (it left or died while the cluster ran) or `scheduler-closed`; null while it is there. */
+  leftReason: string | null;
+  /** Tasks it was processing when the scheduler removed it. */
+  lostTasks: number;
+  /** Tasks per key prefix. */
+  tasksByPrefix: Record<string, number>;
+}
+
+/** A dask.distributed cluster a client of the run used (`clusters[]`), from Forkscope's scheduler plugin. */
+export interface SummaryCluster {
+  /** The scheduler's address. */
+  scheduler: string;
+  /** The scheduler lives in a process of this run (a LocalCluster). */
+  local: boolean;
+  /** The run's process whose client connected to it. */
+  clientPid: number;
+  workers: SummaryClusterWorker[];
+  /** Tasks that ran (exact), and how many of them erred. */
+  tasks: number;
+  erred: number;
+  /** Data moved between workers: one entry per direction. */
+  transfers: { from: string; to: string; count: number; bytes: number }[];
+}
+
 export interface SummaryWarning {
   kind: string;
   pid: number | null;
@@ -211,6 +253,8 @@ export interface Summary {
   channels: SummaryChannel[];
   locks: SummaryLock[];
   pools: SummaryPool[];
+  /** dask.distributed clusters (absent when the run used none). */
+  clusters?: SummaryCluster[];
   shared: SummaryShared[];
   warnings: SummaryWarning[];
 }
@@ -365,6 +409,7 @@ export function summarize(model: RunModel, options: SummaryOptions = {}): Summar
     channels,
     locks,
     pools,
+    ...(model.clusters.size ? { clusters: summarizeClusters(model) } : {}),
     shared: model.shared.map((s) => ({
       kind: s.kind,
       typecode: s.typecode,
@@ -542,4 +587,45 @@ function summarizePools(model: RunModel): SummaryPool[] {
     });
   }
   return out;
+}
+
+/** `clusters[]`: each cluster's workers in address order, its task counts and its transfers per direction. */
+export function summarizeClusters(model: RunModel): SummaryCluster[] {
+  return [...model.clusters.values()].map((c) => {
+    const flows = new Map<string, { from: string; to: string; count: number; bytes: number }>();
+    for (const x of c.transfers) {
+      const k = `${x.from} ${x.to}`;
+      const f = flows.get(k) ?? { from: x.from, to: x.to, count: 0, bytes: 0 };
+      f.count++;
+      f.bytes += x.bytes ?? 0;
+      flows.set(k, f);
+    }
+    return {
+      scheduler: c.scheduler,
+      local: c.local,
+      clientPid: c.clientPid,
+      workers: [...c.workers.values()]
+        .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+        .map((w) => ({
+          address: w.address,
+          host: w.host,
+          pid: w.pid,
+          name: w.name,
+          nthreads: w.nthreads,
+          memoryLimit: w.memoryLimit,
+          tasks: w.tasks,
+          erred: w.erred,
+          busySeconds: round(w.busySeconds),
+          peakMemoryBytes: w.peakMemoryBytes,
+          joinedAt: round(w.joinedAt),
+          leftAt: w.leftAt === null ? null : round(w.leftAt),
+          leftReason: w.leftReason,
+          lostTasks: w.lostTasks,
+          tasksByPrefix: { ...w.tasksByPrefix },
+        })),
+      tasks: c.taskCount,
+      erred: c.erred,
+      transfers: [...flows.values()],
+    };
+  });
 }

@@ -98,6 +98,20 @@ export function formatSummary(s: Summary): string {
         );
     }
   }
+  if (s.clusters?.length) {
+    out.push('');
+    out.push('dask clusters');
+    for (const c of s.clusters) {
+      out.push(
+        `  ${c.scheduler}${c.local ? ' (LocalCluster in ' + c.clientPid + ')' : ''}: ${c.workers.length} workers, ${c.tasks} tasks${c.erred ? `, ${c.erred} erred` : ''}`,
+      );
+      for (const w of c.workers)
+        out.push(
+          `    worker ${w.address}${w.name && w.name !== w.address ? ` (${w.name})` : ''} on ${w.host ?? '?'} pid ${w.pid ?? '?'}: ${w.tasks} tasks${w.erred ? `, ${w.erred} erred` : ''}, busy ${formatSecondsPrecise(w.busySeconds)}`,
+        );
+      for (const x of c.transfers) out.push(`    ${x.from} → ${x.to}: ${x.count} transfers, ${formatBytes(x.bytes)}`);
+    }
+  }
   const locks = s.locks.filter((l) => l.acquisitions > 0);
   if (locks.length) {
     out.push('');

@@ -36,6 +36,9 @@ export interface ChromeTrace {
 
 /** Thread id of a worker's pool-chunk track (a second track under the same process). */
 export const TASK_TID_OFFSET = 1_000_000_000;
+/** Trace pids of remote dask workers (not processes of the run) and the track of a worker's dask tasks. */
+export const DASK_REMOTE_PID = 900_000_000;
+export const DASK_TID_OFFSET = 2_000_000_000;
 
 const us = (s: number) => Math.round(s * 1e9) / 1e3;
 
@@ -113,6 +116,73 @@ export function chromeTrace(model: RunModel, options: { samples?: boolean } = {}
       dur: us(Math.max(0, t.end - t.begin)),
       args: { items: t.items, ok: t.ok, pool: names.channelName(t.ref) },
     });
+  }
+
+  // dask clusters: a track per worker (a LocalCluster's on its process; a remote worker's in a trace process
+  // of its own), a slice per task named by its key prefix, a flow per transfer between workers.
+  let remoteIndex = 0;
+  let flowId = model.messages.length + 1;
+  for (const c of model.clusters.values()) {
+    const track = new Map<string, { pid: number; tid: number }>();
+    for (const w of c.workers.values()) {
+      const own = c.local && w.pid !== null && model.byPid.has(w.pid) && w.pid !== c.clientPid;
+      const pid = own ? w.pid! : DASK_REMOTE_PID + remoteIndex++;
+      const tid = DASK_TID_OFFSET + (own ? w.pid! : 0);
+      track.set(w.address, { pid, tid });
+      if (!own) {
+        ev.push({
+          name: 'process_name',
+          ph: 'M',
+          pid,
+          args: { name: `dask worker ${w.address} on ${w.host ?? '?'} (pid ${w.pid ?? '?'})` },
+        });
+        ev.push({ name: 'process_labels', ph: 'M', pid, args: { labels: `dask scheduler ${c.scheduler}` } });
+      }
+      ev.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: 'dask tasks' } });
+    }
+    for (const t of c.tasks) {
+      const at = t.worker !== null ? track.get(t.worker) : undefined;
+      if (!at) continue;
+      ev.push({
+        name: t.prefix,
+        cat: 'dask-task',
+        ph: 'X',
+        pid: at.pid,
+        tid: at.tid,
+        ts: us(t.begin),
+        dur: us(Math.max(0, t.end - t.begin)),
+        args: { key: t.key, state: t.state },
+      });
+    }
+    for (const x of c.transfers) {
+      const a = track.get(x.from);
+      const b = track.get(x.to);
+      if (!a || !b) continue;
+      const id = flowId++;
+      const t1 = x.end ?? x.at;
+      const t0 = Math.min(x.begin ?? t1, t1);
+      ev.push({
+        name: x.prefix ?? 'transfer',
+        cat: 'dask-transfer',
+        ph: 's',
+        id,
+        pid: a.pid,
+        tid: a.tid,
+        ts: us(t0),
+        args: { bytes: x.bytes },
+      });
+      ev.push({
+        name: x.prefix ?? 'transfer',
+        cat: 'dask-transfer',
+        ph: 'f',
+        bp: 'e',
+        id,
+        pid: b.pid,
+        tid: b.tid,
+        ts: us(t1),
+        args: { bytes: x.bytes },
+      });
+    }
   }
 
   // Messages: a flow from the sender's track to the receiver's.

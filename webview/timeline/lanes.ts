@@ -85,6 +85,7 @@ export class TimelineData {
   }
 
   bandsOf(p: ProcessModel, model: RunModel): StateBand[] {
+    if (p.daskLane) return []; // a remote dask worker's stand-in: its tasks are drawn instead (daskOverlay.ts)
     const c = this.bandCache.get(p);
     if (c && c.version === model.version) return c.bands;
     const bands = stateBands(p, model.run.now);

@@ -25,6 +25,7 @@ import type { TimelineData } from './lanes';
 import { bandColor, readPalette, severityColor, type Palette } from './palette';
 import { lowerBound, partitionPoint } from './search';
 import type { DrawnMark, TimelineHost } from './types';
+import { drawDaskOverlay, type DaskDrawn } from './daskOverlay';
 
 /** How many arrows are drawn one by one before they are bundled into counts. */
 export const DIRECT_ARROW_LIMIT = 2500;
@@ -93,6 +94,8 @@ export class TimelineRenderer {
   drawnMarks: DrawnMark[] = [];
   /** "starting Python" labels drawn in the last frame (for tests). */
   startupLabels = 0;
+  /** dask tasks and transfers drawn on worker lanes in the last frame (daskOverlay.ts). */
+  daskDrawn: DaskDrawn = { lanes: 0, tasks: 0, arrows: 0 };
   /** The most severe insight on each drawn lane's process (the gutter shows a dot in its colour). */
   private readonly laneSeverity = new Map<number, Insight['severity']>();
 
@@ -136,6 +139,7 @@ export class TimelineRenderer {
     for (let lane = first; lane <= last; lane++) this.drawLane(rows[lane].p, lane, selected, model, pal);
     this.layOutArrows(index, first, last);
     this.drawArrows(model, pal);
+    this.daskDrawn = drawDaskOverlay(ctx, vp, rows, first, last, model, pal);
     if (this.batch.binned) this.drawBundleCounts(pal);
     this.drawInsights(rows, model, pal, first, last);
     this.drawOutputTicks(rows, pal, first, last);
@@ -537,7 +541,7 @@ export class TimelineRenderer {
       ctx.globalAlpha = HELPER_ROLES.has(r.p.role) ? HELPER_LABEL_ALPHA : 1;
       ctx.fillStyle = pal.fg;
       const indent = INDENT + Math.min(MAX_INDENT_LEVELS, r.level - 1) * INDENT_STEP;
-      const label = `${r.p.name} ${r.p.pid}`;
+      const label = r.p.daskLane ? r.p.name : `${r.p.name} ${r.p.pid}`;
       const sev = this.laneSeverity.get(r.p.pid);
       ctx.fillText(fitText(ctx, label, G - indent - (sev ? SEVERITY_DOT_ROOM : LABEL_ROOM)), indent, y + LH / 2);
       ctx.globalAlpha = 1;

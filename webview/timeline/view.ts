@@ -129,6 +129,11 @@ export class TimelineView {
     return this.renderer.drawnMarks;
   }
 
+  /** dask tasks and transfers drawn on worker lanes in the last frame, for tests. */
+  get daskDrawn(): { lanes: number; tasks: number; arrows: number } {
+    return this.renderer.daskDrawn;
+  }
+
   /** The colour of a channel (same as in the flows view): by the channel's position in the model. */
   static channelColorIndex(model: RunModel, channelId: string): number {
     return TimelineData.channelColorIndex(model, channelId);

@@ -21,6 +21,7 @@ Modules, one concern each:
   children   Python children started outside multiprocessing (subprocess, exec, spawn)
   output     the output of each process, attributed
   joblib_support  joblib and loky
+  dask_support    dask.distributed clients: the scheduler plugin (dask_plugin.py, sent by value)
   bootstrap  install / uninstall in a process
 
 Importing the package installs nothing; `bootstrap.install_main()` (the

@@ -52,6 +52,8 @@ HOOKS = (
     ("joblib.pool", "joblib_support", "_patch_joblib_pool"),
     ("joblib._parallel_backends", "joblib_support", "_patch_backends"),
     ("loky", "joblib_support", "_patch_loky"),
+    # dask.distributed's Client: dask_support.py
+    ("distributed.client", "dask_support", "_patch_client"),
 ) + tuple(
     (pkg + mod, "joblib_support", fn)
     for pkg in ("joblib.externals.loky", "loky")
