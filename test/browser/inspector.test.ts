@@ -301,8 +301,15 @@ describe(
       let rows = await rowsOf(page);
       assert.equal(rows.length, 1);
       // Messages of collapsed processes are drawn on the lane of their shown ancestor.
-      await page.waitForFunction(() => window.__forkscope!.inspector.timeline.lastFrame.lanes === 1);
-      assert.ok((await page.evaluate(() => window.__forkscope!.inspector.timeline.lastFrame.considered)) > 0);
+      // (a frame drawn while the lanes change may leave the arrows to the next one: wait for a settled frame)
+      await page.waitForFunction(
+        () => {
+          const f = window.__forkscope!.inspector.timeline.lastFrame;
+          return f.lanes === 1 && f.considered > 0;
+        },
+        null,
+        { timeout: 10_000 },
+      );
       assert.equal(rows[0].expanded, 'false');
       await page.keyboard.press('ArrowRight'); // expand
       await waitRows(page, rows0.length);
