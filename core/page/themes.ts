@@ -6,15 +6,16 @@
  *
  * The rule: text keeps 4.5:1 against the background and every state band 3:1 as the timeline
  * draws it (waits at 70 % opacity), in each theme. VS Code's own chart colours do on dark
- * backgrounds; on light ones its yellow, orange, blue and the disabled grey do not, so light
- * themes get darker state colours of the same hues. High contrast draws borders around controls,
+ * backgrounds (but for high contrast's orange); on light ones its yellow, orange, blue, the
+ * disabled grey and Light Modern's error red do not, so light themes get darker colours of the
+ * same hues. High contrast draws borders around controls,
  * badges and panes in the theme's contrast colours. Layout rules stay in INSPECTOR_CSS.
  */
 
 /** The state colours for light backgrounds (≥ 3:1 on white at 70 % opacity). */
 const LIGHT_STATES = `
   --c-running: #17692a; --c-waiting: #775200; --c-wait-join: #652d90; --c-wait-chan: #0b55b0;
-  --c-wait-lock: #974000; --c-zombie: #b8140a; --c-blocked: #586069; --c-muted: #5a5a5a;
+  --c-wait-lock: #974000; --c-zombie: #b8140a; --c-blocked: #586069; --c-muted: #5a5a5a; --c-error: #b8140a;
   --c-ch1: #0b55b0; --c-ch2: #974000; --c-ch3: #652d90; --c-ch4: #17692a; --c-ch5: #b8140a; --c-ch6: #775200;
 `;
 
@@ -25,7 +26,9 @@ export const THEME_CSS = `
 :root { --c-blocked: var(--fs-grey); }
 body.vscode-dark { --c-blocked: #9aa0a6; }
 body.vscode-light, body.vscode-high-contrast-light {${LIGHT_STATES}}
-body.vscode-high-contrast:not(.vscode-high-contrast-light) { --c-blocked: var(--vscode-disabledForeground, #a5a5a5); }
+body.vscode-high-contrast:not(.vscode-high-contrast-light) {
+  --c-blocked: var(--vscode-disabledForeground, #a5a5a5); --c-wait-lock: #f0a030; --c-ch2: #f0a030;
+}
 body.vscode-high-contrast {
   --c-border: var(--vscode-contrastBorder, var(--fs-border));
   --c-hc-active: var(--vscode-contrastActiveBorder, var(--c-focus));

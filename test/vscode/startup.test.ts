@@ -24,14 +24,18 @@ suite('Starting in the sample workspace', function () {
     assert.match(settings, /"workbench\.startupEditor":\s*"none"/);
     assert.strictEqual(await api._test.walkthroughOnStart, true, 'activation opened the walkthrough');
     if (!shotsDir()) return;
-    // In the workbench: the editor area shows Forkscope's walkthrough, and not VS Code's.
-    const [text] = await probeUntil(
+    // In the workbench: one editor, Forkscope's walkthrough (not VS Code's welcome page), on its steps.
+    const [seen] = await probeUntil(
       'startup-editor',
       'workbench',
-      () => (document.querySelector('.part.editor') as HTMLElement | null)?.innerText ?? '',
-      (v) => /Get started with Forkscope/.test(v[0] ?? ''),
+      () => ({
+        tabs: [...document.querySelectorAll('.part.editor .tab')].map((t) => (t as HTMLElement).innerText.trim()),
+        text: (document.querySelector('.part.editor') as HTMLElement | null)?.innerText ?? '',
+      }),
+      (v) => /Get started with Forkscope/.test(v[0]?.text ?? ''),
     );
-    assert.doesNotMatch(text, /Get Started with VS Code/i);
+    assert.deepStrictEqual(seen.tabs, ['Walkthrough: Forkscope']);
+    assert.match(seen.text, /Run a script with Forkscope/);
     await screenshot('startup-walkthrough');
   });
 });

@@ -59,7 +59,8 @@ interface WalkthroughStep {
 let api: ForkscopeApi;
 const root = () => vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
 const steps = (): WalkthroughStep[] =>
-  vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.walkthroughs.find((w: { id: string }) => w.id === WALKTHROUGH).steps;
+  vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.walkthroughs.find((w: { id: string }) => w.id === WALKTHROUGH)
+    .steps;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs a sample as a user does (the command: interactive, inspector opened); resolves when it ended. */
@@ -149,7 +150,8 @@ suite('The walkthrough and the themes', function () {
           'pools-tab',
           'webviews',
           () => {
-            const tab = [...document.querySelectorAll('[role=tab]')].find((t) => /Pools/.test(t.textContent ?? '')) as HTMLElement | undefined;
+            const tab = [...document.querySelectorAll('[role=tab]')].find((t) => /Pools/.test(t.textContent ?? '')) as
+              HTMLElement | undefined;
             tab?.click();
             return tab?.getAttribute('aria-selected') === 'true';
           },
@@ -220,16 +222,20 @@ suite('The walkthrough and the themes', function () {
     const category = `${EXTENSION_ID}#${WALKTHROUGH}`;
     for (const theme of ['dark', 'light', 'hc'] as const) {
       await setTheme(theme);
-      await vscode.commands.executeCommand('workbench.action.openWalkthrough', { category, step: `${category}#timeline` }, false);
+      await vscode.commands.executeCommand('workbench.action.openWalkthrough', { category, step: 'timeline' }, false);
       const variant = theme === 'light' ? 'light' : 'dark';
       const [img] = await probeUntil(
         `walkthrough-media-${theme}`,
         'workbench',
         () => {
+          // The walkthrough sets the picture of the theme as the image's srcset.
+          const src = (x: HTMLImageElement) => decodeURIComponent(x.currentSrc || x.srcset || x.src);
           const i = [...document.querySelectorAll('.part.editor img')].find((x) =>
-            /media\/walkthrough\//.test((x as HTMLImageElement).src),
+            /media\/walkthrough\//.test(src(x as HTMLImageElement)),
           ) as HTMLImageElement | undefined;
-          return i ? { src: i.src, loaded: i.complete && i.naturalWidth > 0, width: i.getBoundingClientRect().width } : null;
+          return i
+            ? { src: src(i), loaded: i.complete && i.naturalWidth > 0, width: i.getBoundingClientRect().width }
+            : { src: [...document.querySelectorAll('img')].map((x) => src(x)).join(' '), loaded: false, width: 0 };
         },
         (v) => !!v[0]?.loaded && v[0].src.includes(`timeline-${variant}.png`),
       );
@@ -245,7 +251,9 @@ suite('The walkthrough and the themes', function () {
     await vscode.commands.executeCommand(`${Views.processes}.focus`);
     await waitFor('the Processes view', () => api._test.treeView.visible);
     const header = () => {
-      const h = [...document.querySelectorAll('.pane-header')].find((x) => /^Processes\b/i.test(x.getAttribute('aria-label') ?? x.textContent ?? ''));
+      const h = [...document.querySelectorAll('.pane-header')].find((x) =>
+        /^Processes\b/i.test(x.getAttribute('aria-label') ?? x.textContent ?? ''),
+      );
       return h ? h.getAttribute('aria-expanded') : null;
     };
     if (shotsDir()) {
@@ -286,6 +294,7 @@ suite('The walkthrough and the themes', function () {
       vars: Record<string, string>;
       borders: Record<string, { width: string; color: string } | null>;
       contrastBorder: string;
+      loaded: boolean;
     }
     const measure = (arg: { vars: string[]; borders: string[] }): Measured => {
       const body = document.body;
@@ -312,6 +321,7 @@ suite('The walkthrough and the themes', function () {
         vars,
         borders,
         contrastBorder: resolve('--vscode-contrastBorder'),
+        loaded: !/Loading the inspector/.test(body.innerText),
       };
     };
     /** Text against the page background. */
@@ -336,7 +346,15 @@ suite('The walkthrough and the themes', function () {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       recordings = [await runLikeAUser('06_lock.py'), await runLikeAUser('05_queue.py')];
       await waitFor('the inspector', () => api._test.inspector.webviewStats?.initsSent);
-      await api._test.compare.show(vscode.Uri.file(recordings[0]), vscode.Uri.file(recordings[1]));
+      // The inspector and the compare view side by side (a hidden webview has no document to measure).
+      const groupOf = (label: RegExp) => vscode.window.tabGroups.all.find((g) => g.tabs.some((t) => label.test(t.label)));
+      const inspectorColumn = (await waitFor('the inspector tab', () => groupOf(/^Forkscope/))).viewColumn;
+      await vscode.commands.executeCommand(
+        inspectorColumn === 1 ? 'workbench.action.focusSecondEditorGroup' : 'workbench.action.focusFirstEditorGroup',
+      );
+      const compare = await api._test.compare.show(vscode.Uri.file(recordings[0]), vscode.Uri.file(recordings[1]));
+      await waitFor('the compare view to show its runs', () => compare?.stats.shownLanes);
+      await waitFor('the inspector and the compare view side by side', () => groupOf(/^Compare/) !== groupOf(/^Forkscope/));
       await vscode.commands.executeCommand(`${Views.processes}.focus`);
     });
 
@@ -347,12 +365,12 @@ suite('The walkthrough and the themes', function () {
           `colours-${key}`,
           'webviews',
           measure,
-          (v) => v.length >= 2 && v.every((m) => m.classes.includes(THEMES[key].bodyClass)),
+          (v) => v.length >= 2 && v.every((m) => m.loaded && m.classes.includes(THEMES[key].bodyClass)),
           { vars: [...new Set([...TEXT, ...Object.keys(BANDS)])], borders: BORDERED },
         );
         assert.deepStrictEqual([...new Set(pages.map((p) => p.mode))].sort(), ['compare', 'inspector']);
         await pause(1000);
-        await screenshot(`themes/${key}`);
+        await screenshot(`themes/${key}`, { viewport: DEFAULT_VIEWPORT });
         const failures: string[] = [];
         for (const p of pages) {
           const bg = parseColor(p.bg);

@@ -111,7 +111,7 @@ const KEYWORD = 'forkscope';
 /** The picture's `forkscope` tEXt chunk as an object; null when it has none (or is no PNG). */
 export function readPictureInfo(png: Buffer): Record<string, string> | null {
   if (!png.subarray(0, 8).equals(PNG_SIGNATURE)) return null;
-  for (let at = 8; at + 8 <= png.length; ) {
+  for (let at = 8; at + 8 <= png.length;) {
     const len = png.readUInt32BE(at);
     const type = png.toString('latin1', at + 4, at + 8);
     if (type === 'tEXt') {
@@ -145,7 +145,7 @@ export function pngSize(png: Buffer): [number, number] {
 /** True when the PNG's image data inflates (a whole, readable picture). */
 export function pngReadable(png: Buffer): boolean {
   const parts: Buffer[] = [];
-  for (let at = 8; at + 8 <= png.length; ) {
+  for (let at = 8; at + 8 <= png.length;) {
     const len = png.readUInt32BE(at);
     if (png.toString('latin1', at + 4, at + 8) === 'IDAT') parts.push(png.subarray(at + 8, at + 8 + len));
     at += 12 + len;
