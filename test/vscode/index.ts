@@ -16,8 +16,9 @@ export async function run(): Promise<void> {
   if (grep) mocha.grep(new RegExp(grep));
   // The untrusted-workspace suite runs alone, in a workbench opened with workspace trust on.
   const untrusted = process.env.FORKSCOPE_TEST_UNTRUSTED === '1';
-  // startup.test.js first: it looks at what the workbench opened at start, before other tests close editors.
-  const first = (f: string) => (f === 'startup.test.js' ? 0 : 1);
+  // startup.test.js first: it looks at what the workbench opened at start, before other tests close editors;
+  // reliability.test.js last: it ends with the extension deactivated (its commands and views gone).
+  const first = (f: string) => (f === 'startup.test.js' ? 0 : f === 'reliability.test.js' ? 2 : 1);
   for (const f of fs
     .readdirSync(__dirname)
     .filter((f) => f.endsWith('.test.js'))

@@ -218,6 +218,7 @@ suite('The walkthrough and the themes', function () {
 
   test('the walkthrough renders each step’s picture in the theme’s variant', async function () {
     if (!shotsDir()) this.skip();
+    await vscode.commands.executeCommand('workbench.action.closeAllGroups');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const category = `${EXTENSION_ID}#${WALKTHROUGH}`;
     for (const theme of ['dark', 'light', 'hc'] as const) {
@@ -237,7 +238,7 @@ suite('The walkthrough and the themes', function () {
             ? { src: src(i), loaded: i.complete && i.naturalWidth > 0, width: i.getBoundingClientRect().width }
             : { src: [...document.querySelectorAll('img')].map((x) => src(x)).join(' '), loaded: false, width: 0 };
         },
-        (v) => !!v[0]?.loaded && v[0].src.includes(`timeline-${variant}.png`),
+        (v) => !!v[0]?.loaded && v[0].src.includes(`timeline-${variant}.png`) && v[0].width > 200,
       );
       assert.ok(img && img.width > 200, `the picture is shown (${JSON.stringify(img)})`);
       await screenshot(`walkthrough-step-${theme}`);
