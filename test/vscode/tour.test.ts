@@ -198,6 +198,9 @@ suite('The walkthrough and the themes', function () {
     const written: string[] = [];
     for (const [step, t] of Object.entries(TOUR)) {
       await setTheme('dark');
+      // The same layout for every picture: no bottom panel (earlier tests may have left one open), the side bar shown.
+      await vscode.commands.executeCommand('workbench.action.closePanel');
+      await vscode.commands.executeCommand('workbench.view.debug');
       const options = await stage[step]();
       for (const theme of PICTURE_THEMES) {
         await setTheme(theme);
@@ -220,6 +223,7 @@ suite('The walkthrough and the themes', function () {
     if (!shotsDir()) this.skip();
     await vscode.commands.executeCommand('workbench.action.closeAllGroups');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('workbench.action.closePanel');
     const category = `${EXTENSION_ID}#${WALKTHROUGH}`;
     for (const theme of ['dark', 'light', 'hc'] as const) {
       await setTheme(theme);
