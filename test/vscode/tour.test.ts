@@ -349,6 +349,9 @@ suite('The walkthrough and the themes', function () {
     suiteSetup(async function () {
       if (!shotsDir()) this.skip();
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      // Earlier tests' panels and notifications would cover the views in the screenshots.
+      await vscode.commands.executeCommand('workbench.action.closePanel');
+      await vscode.commands.executeCommand('notifications.clearAll');
       recordings = [await runLikeAUser('06_lock.py'), await runLikeAUser('05_queue.py')];
       await waitFor('the inspector', () => api._test.inspector.webviewStats?.initsSent);
       // The inspector and the compare view side by side (a hidden webview has no document to measure).
