@@ -200,6 +200,7 @@ suite('The walkthrough and the themes', function () {
       await setTheme('dark');
       // The same layout for every picture: no bottom panel (earlier tests may have left one open), the side bar shown.
       await vscode.commands.executeCommand('workbench.action.closePanel');
+      await vscode.commands.executeCommand('notifications.clearAll');
       await vscode.commands.executeCommand('workbench.view.debug');
       const options = await stage[step]();
       for (const theme of PICTURE_THEMES) {
