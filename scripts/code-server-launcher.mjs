@@ -10,12 +10,13 @@
 //                            --user-data-dir=… --extensions-dir=… [other VS Code flags, ignored]
 //
 // Environment: FORKSCOPE_VSCODE_TIMEOUT_S (default 240), FORKSCOPE_SCREENSHOT_DIR
-// (the suite logs "[screenshot] NAME" to ask for a picture of the workbench).
+// (the suite logs "[screenshot] NAME {options}" to ask for a picture of the workbench, and
+// "[probe] NAME {…}" to have a function evaluated in the workbench or its webviews: see below).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { format } from 'node:util';
 import { codeServerEntry, ensureCodeServer } from './lib/codeServer.mjs';
@@ -90,6 +91,51 @@ async function waitForHttp(url, child, timeoutMs) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`code-server did not answer on ${url} within ${timeoutMs / 1000} s`);
+}
+
+/**
+ * `[screenshot] NAME {options}` from the suite: a picture of the workbench into FILE. Options (JSON):
+ * `selector` (only that element of the workbench), `viewport` ([width, height], set before the shot and kept).
+ */
+async function screenshot(page, file, json) {
+  const o = json ? JSON.parse(json) : {};
+  mkdirSync(dirname(file), { recursive: true });
+  if (Array.isArray(o.viewport)) {
+    await page.setViewportSize({ width: o.viewport[0], height: o.viewport[1] });
+    await page.waitForTimeout(300);
+  }
+  if (o.selector) await page.locator(o.selector).first().screenshot({ path: file });
+  else await page.screenshot({ path: file });
+}
+
+/**
+ * `[probe] NAME BASE64` from the suite, BASE64 being the JSON
+ * `{"where": "workbench" | "webviews", "fn": "<function source>", "arg": …}` (the suite's extension host cannot see the workbench's DOM):
+ * evaluates the function in the workbench page,
+ * or in every webview frame whose document has a `.fs-app` (Forkscope's pages), and writes
+ * `[{ url, value }]` (or `{ error }`) to FILE for the suite to read.
+ */
+async function probe(page, file, json) {
+  let out;
+  try {
+    const o = JSON.parse(json);
+    const results = [];
+    if (o.where === 'workbench') {
+      results.push({ url: page.url(), value: await page.evaluate(`(${o.fn})(${JSON.stringify(o.arg ?? null)})`) });
+    } else {
+      for (const f of page.frames()) {
+        if (f === page.mainFrame()) continue;
+        const ours = await f.evaluate(`!!document.querySelector('.fs-app')`).catch(() => false);
+        if (ours) results.push({ url: f.url(), value: await f.evaluate(`(${o.fn})(${JSON.stringify(o.arg ?? null)})`) });
+      }
+    }
+    out = results;
+  } catch (e) {
+    out = { error: String(e?.message ?? e) };
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file + '.tmp', JSON.stringify(out, null, 1));
+  renameSync(file + '.tmp', file);
 }
 
 export async function launch(argv) {
@@ -199,12 +245,16 @@ export async function launch(argv) {
     let shotChain = Promise.resolve();
     await page.exposeFunction('codeAutomationLog', (type, args) => {
       const text = format(...(Array.isArray(args) ? args : [args]));
-      const m = /\[screenshot\] ([\w.-]+)/.exec(text);
-      if (m && shots) {
-        mkdirSync(shots, { recursive: true });
-        shotChain = shotChain.then(() => page.screenshot({ path: join(shots, `${m[1]}.png`) }).catch(() => undefined));
+      const m = /\[screenshot\] ([\w.-]+(?:\/[\w.-]+)*)(?: (\{.*\}))?/.exec(text);
+      if (m && shots && !m[1].split('/').includes('..')) {
+        const file = join(shots, `${m[1]}.png`);
+        shotChain = shotChain.then(() => screenshot(page, file, m[2]).catch((e) => process.stderr.write(`screenshot ${m[1]}: ${e}\n`)));
       }
-      (type === 'error' ? process.stderr : process.stdout).write(text + '\n');
+      const p = /\[probe\] ([\w.-]+(?:\/[\w.-]+)*) ([A-Za-z0-9+/=]+)/.exec(text);
+      if (p && shots && !p[1].split('/').includes('..')) {
+        shotChain = shotChain.then(() => probe(page, join(shots, `${p[1]}.json`), Buffer.from(p[2], 'base64').toString('utf8')));
+      }
+      if (!p) (type === 'error' ? process.stderr : process.stdout).write(text + '\n');
     });
     await page.exposeFunction('codeAutomationExit', (code, logs) => settle({ code: Number(code) || 0, logs }));
     const payload = [['extensionDevelopmentPath', `vscode-remote://${host}${devPath}`]];

@@ -41,6 +41,8 @@ if (hasBinary('code') && process.env.FORKSCOPE_START !== 'web') {
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
+      // VS Code's own welcome page, not code-server's: the samples open Forkscope's walkthrough instead.
+      '--disable-getting-started-override',
       '--user-data-dir',
       join(data, 'user-data'),
       '--extensions-dir',

@@ -12,6 +12,7 @@
 
 import { LAYOUT_CSS } from './layout';
 import { INSPECTOR_CSS } from './styles';
+import { THEME_CSS } from './themes';
 
 /** Id of the `<script type="application/json">` that carries a standalone report's recording. */
 export const RECORDING_ELEMENT_ID = 'forkscope-recording';
@@ -142,7 +143,7 @@ export function renderInspectorPage(o: PageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${title}</title>
-<style nonce="${nonce}">${INSPECTOR_CSS}${LAYOUT_CSS}</style>
+<style nonce="${nonce}">${INSPECTOR_CSS}${LAYOUT_CSS}${THEME_CSS}</style>
 </head>
 <body data-host="${o.kind}" data-mode="${mode}">
 <div id="app" class="fs-app"><p class="fs-empty">Loading the inspector…</p></div>

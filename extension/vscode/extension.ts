@@ -9,12 +9,12 @@ import type { Summary } from '../../core/summary/summary';
 import { ForkscopeDebugType } from './debugAdapter';
 import { ComparePanels } from './comparePanel';
 import { Disposable } from './dispose';
-import { Commands, ContextKeys, CUSTOM_EDITOR, DEBUG_TYPE, registerCommand, setContext, Views } from './ids';
+import { Commands, ContextKeys, CUSTOM_EDITOR, DEBUG_TYPE, registerCommand, setContext, Views, WALKTHROUGH } from './ids';
 import { InspectorPanel, openSource } from './inspectorPanel';
 import { ProcessTreeProvider, type ProcessItem } from './processTree';
 import { RecordingEditorProvider } from './recordingEditor';
 import { RunController, type RunEndEvent, type RunFileOptions, type RunStartEvent } from './runs';
-import { openSamples } from './samples';
+import { openSamples, openWalkthroughOnFirstStart } from './samples';
 
 /** What `activate()` returns. */
 export interface ForkscopeApi {
@@ -32,6 +32,9 @@ export interface ForkscopeApi {
     inspector: InspectorPanel;
     recordings: RecordingEditorProvider;
     compare: ComparePanels;
+    /** Whether activation opened the walkthrough; how many times runs revealed the Processes view. */
+    walkthroughOnStart: Promise<boolean>;
+    processesRevealed: () => number;
     /** What VS Code calls when it closes or the extension is disabled. */
     deactivate: () => Promise<void>;
   };
@@ -64,10 +67,25 @@ class ForkscopeExtension extends Disposable {
     this._register(new ForkscopeDebugType(this.runs));
     this._register(vscode.debug.onDidChangeActiveDebugSession((s) => s?.type === DEBUG_TYPE && this.runs.follow(s.id)));
     this._register(this.runs.onDidEndRun(() => this.treeView && (this.treeView.message = undefined)));
+    this.runs.revealProcesses = (pid) => this.revealProcessesView(pid);
     this.registerCommands();
     void setContext(ContextKeys.running, false);
     void setContext(ContextKeys.hasRun, false);
+    this.walkthroughOnStart = openWalkthroughOnFirstStart(context, WALKTHROUGH).catch(() => false);
   }
+
+  /** Whether activation opened the walkthrough (the first start in the sample workspace). */
+  readonly walkthroughOnStart: Promise<boolean>;
+
+  /** Opens the Run and Debug side bar on the Processes view, expanded, without taking focus from the editor. */
+  private revealProcessesView(pid: number): void {
+    if (!this.tree.process(pid)) return;
+    this.processesRevealed++;
+    void Promise.resolve(this.treeView.reveal(this.tree.item(pid), { select: false, focus: false, expand: true })).catch(() => undefined);
+  }
+
+  /** How many times a run revealed the Processes view (for the tests). */
+  processesRevealed = 0;
 
   private revealInTree(pid: number): void {
     if (!this.treeView.visible || !this.tree.process(pid)) return;
@@ -197,6 +215,8 @@ class ForkscopeExtension extends Disposable {
         inspector: this.inspector,
         recordings: this.recordings,
         compare: this.compare,
+        walkthroughOnStart: this.walkthroughOnStart,
+        processesRevealed: () => this.processesRevealed,
         deactivate,
       },
     };

@@ -40,6 +40,8 @@ export interface RunFileOptions {
   debugSessionId?: string;
   /** Show errors to the user (default true; the API passes false and rejects instead). */
   interactive?: boolean;
+  /** Reveal and expand the Processes view when the run's first process appears and when it ends (default: `interactive`). */
+  revealProcesses?: boolean;
 }
 
 export interface RunStartEvent {
@@ -79,6 +81,8 @@ export class RunController extends Disposable {
   );
   /** Raw output of every run (the debug adapter forwards it to the Debug Console). */
   readonly onDidOutput = this._onDidOutput.event;
+  /** Set by the extension: reveals the Processes view (expanded, not focused) on a run's process. */
+  revealProcesses: ((pid: number) => void) | null = null;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -135,6 +139,7 @@ export class RunController extends Disposable {
    */
   async start(uri: vscode.Uri, o: RunFileOptions = {}): Promise<RunSession> {
     const interactive = o.interactive ?? true;
+    const reveal = o.revealProcesses ?? interactive;
     const fail = (msg: string): never => {
       if (interactive) void vscode.window.showErrorMessage(msg);
       throw new Error(msg);
@@ -222,8 +227,11 @@ export class RunController extends Disposable {
       out.records(records);
       if (session.model && this.insightsByScript.get(script) === insights) insights.updateLive(session.model);
       if (this.shown === session) {
-        if (this.tree.shownModel !== session.model) this.tree.show(session.model, true);
-        else this.tree.refreshSoon();
+        if (this.tree.shownModel !== session.model) {
+          this.tree.show(session.model, true);
+          // The view sits collapsed under Variables/Watch/Call Stack: open it once the run has a process to show.
+          if (reveal && session.model?.processes[0]) this.revealProcesses?.(session.model.processes[0].pid);
+        } else this.tree.refreshSoon();
         this.updateStatusSoon();
       }
     });
@@ -232,6 +240,7 @@ export class RunController extends Disposable {
       out.flush();
       if (end.summary && this.insightsByScript.get(script) === insights) insights.updateFinal(end.summary.warnings, session.model);
       this.onEnded(session, end, interactive);
+      if (reveal && this.shown === session && session.model?.processes[0]) this.revealProcesses?.(session.model.processes[0].pid);
     });
     session.start();
     void setContext(ContextKeys.running, true);

@@ -36,3 +36,25 @@ export async function openSamples(
   }
   return folder;
 }
+
+/** True for a folder that holds Forkscope's sample workspace (a copy from openSamples, or the repo's samples/). */
+export function isSampleWorkspace(folder: string): boolean {
+  return ['01_first_process.py', '13_deadlock.py'].every((f) => fs.existsSync(path.join(folder, f)));
+}
+
+/** workspaceState key: the walkthrough was opened once in this workspace. */
+const WALKTHROUGH_OPENED = 'forkscope.walkthroughOpened';
+
+/**
+ * The first time the extension activates in the sample workspace (`npm start`, Open Sample
+ * Workspace), Forkscope's walkthrough opens, rather than VS Code's own (the samples' settings
+ * turn VS Code's startup editor off). Resolves to whether it opened it.
+ */
+export async function openWalkthroughOnFirstStart(context: vscode.ExtensionContext, walkthrough: string): Promise<boolean> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (!folders.some((f) => f.uri.scheme === 'file' && isSampleWorkspace(f.uri.fsPath))) return false;
+  if (context.workspaceState.get<boolean>(WALKTHROUGH_OPENED)) return false;
+  await context.workspaceState.update(WALKTHROUGH_OPENED, true);
+  await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#${walkthrough}`, false);
+  return true;
+}

@@ -37,7 +37,10 @@ test('the .vsix holds the bundles, the Python runtime, the samples and the media
   for (const f of fs.readdirSync(path.join(root, 'samples')).filter((f) => f.endsWith('.py')))
     assert.ok(files.has(`samples/${f}`), `sample ${f} is packed`);
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-  for (const step of pkg.contributes.walkthroughs[0].steps) assert.ok(files.has(step.media.markdown), `${step.media.markdown} is packed`);
+  for (const step of pkg.contributes.walkthroughs[0].steps) {
+    const media: string[] = step.media.markdown ? [step.media.markdown] : Object.values(step.media.image);
+    for (const f of media) assert.ok(files.has(f), `${f} is packed`);
+  }
   const stray = [...files].filter((f) =>
     /^(node_modules|test|out|scripts|webview|bench|\.cache|\.ci)\/|\.map$|\.ts$|__pycache__|\.forkscope$/.test(f),
   );

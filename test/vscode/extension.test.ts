@@ -129,7 +129,8 @@ suite('Forkscope in VS Code', function () {
       const root = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
       for (const s of w.steps) {
         assert.ok(s.completionEvents?.length, `${s.id} has completion events`);
-        assert.ok(fs.existsSync(path.join(root, s.media.markdown)), `${s.media.markdown} exists`);
+        for (const f of s.media.markdown ? [s.media.markdown] : Object.values(s.media.image as Record<string, string>))
+          assert.ok(fs.existsSync(path.join(root, f)), `${f} exists`);
       }
       assert.deepStrictEqual(
         vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.capabilities.untrustedWorkspaces.supported,

@@ -16,10 +16,13 @@ export async function run(): Promise<void> {
   if (grep) mocha.grep(new RegExp(grep));
   // The untrusted-workspace suite runs alone, in a workbench opened with workspace trust on.
   const untrusted = process.env.FORKSCOPE_TEST_UNTRUSTED === '1';
+  // startup.test.js first: it looks at what the workbench opened at start, before other tests close editors;
+  // reliability.test.js last: it ends with the extension deactivated (its commands and views gone).
+  const first = (f: string) => (f === 'startup.test.js' ? 0 : f === 'reliability.test.js' ? 2 : 1);
   for (const f of fs
     .readdirSync(__dirname)
     .filter((f) => f.endsWith('.test.js'))
-    .sort()) {
+    .sort((a, b) => first(a) - first(b) || a.localeCompare(b))) {
     if ((f === 'untrusted.test.js') === untrusted) mocha.addFile(path.join(__dirname, f));
   }
   const counts = { passed: 0, failed: 0, skipped: 0 };
