@@ -12,7 +12,7 @@ import type { RunModel } from '../core/model/types';
 import type { Summary, SummaryCluster } from '../core/summary/summary';
 import { formatBytes, formatCount, formatSeconds } from '../core/format';
 import { chartColors } from './charts';
-import { cssVar, el } from './dom';
+import { cssVar, el, selectOnPidClick } from './dom';
 import { niceTicks, tickLabel } from './timelineLayout';
 
 export interface ClusterEvents {
@@ -40,10 +40,7 @@ export class ClusterView {
   constructor(private readonly events: ClusterEvents) {
     this.root = el('div', 'fs-clusters');
     this.root.id = 'fs-clusters';
-    this.root.addEventListener('click', (e) => {
-      const cell = (e.target as HTMLElement).closest<HTMLElement>('[data-pid]');
-      if (cell) this.events.select(Number(cell.dataset.pid));
-    });
+    selectOnPidClick(this.root, (pid) => this.events.select(pid));
   }
 
   update(model: RunModel, summary: Summary, selected: number | null): void {
@@ -287,18 +284,23 @@ function drawCluster(
     const xb = Math.max(x(tb), xa + 2);
     const ya = axis + a * rowH + rowH / 2;
     const yb = axis + b * rowH + rowH / 2;
-    ctx.beginPath();
-    ctx.moveTo(xa, ya);
-    ctx.lineTo(xb, yb);
-    ctx.stroke();
-    const ang = Math.atan2(yb - ya, xb - xa);
-    ctx.beginPath();
-    ctx.moveTo(xb, yb);
-    ctx.lineTo(xb - 7 * Math.cos(ang - 0.4), yb - 7 * Math.sin(ang - 0.4));
-    ctx.lineTo(xb - 7 * Math.cos(ang + 0.4), yb - 7 * Math.sin(ang + 0.4));
-    ctx.closePath();
-    ctx.fill();
+    drawTransferArrow(ctx, xa, ya, xb, yb);
     drawn.arrows++;
   }
   return drawn;
+}
+
+/** A transfer between two worker lanes: a line from (xa, ya) to (xb, yb) with its head at the receiver. */
+export function drawTransferArrow(ctx: CanvasRenderingContext2D, xa: number, ya: number, xb: number, yb: number): void {
+  ctx.beginPath();
+  ctx.moveTo(xa, ya);
+  ctx.lineTo(xb, yb);
+  ctx.stroke();
+  const ang = Math.atan2(yb - ya, xb - xa);
+  ctx.beginPath();
+  ctx.moveTo(xb, yb);
+  ctx.lineTo(xb - 7 * Math.cos(ang - 0.4), yb - 7 * Math.sin(ang - 0.4));
+  ctx.lineTo(xb - 7 * Math.cos(ang + 0.4), yb - 7 * Math.sin(ang + 0.4));
+  ctx.closePath();
+  ctx.fill();
 }

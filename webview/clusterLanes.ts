@@ -9,6 +9,7 @@
  */
 
 import { workerLabel, type ClusterModel, type ClusterWorkerModel } from '../core/model/clusters';
+import { newProcess } from '../core/model/reducer';
 import type { ProcessRole } from '../core/model/roles';
 import type { ProcessModel, RunModel } from '../core/model/types';
 import type { TreeRow } from '../core/treeRows';
@@ -20,55 +21,7 @@ function standIn(
   startedAt: number,
   lane: NonNullable<ProcessModel['daskLane']>,
 ): ProcessModel {
-  return {
-    pid,
-    ppid: null,
-    parentPid: null,
-    key: null,
-    name,
-    role,
-    startMethod: null,
-    target: null,
-    file: null,
-    line: null,
-    daemon: null,
-    createdAt: null,
-    startedAt,
-    runAt: null,
-    runEndAt: null,
-    bootAt: null,
-    error: null,
-    endedAt: null,
-    exitCode: null,
-    reapedAt: null,
-    joins: [],
-    orphanedAt: null,
-    waits: [],
-    counters: { sent: {}, recv: {}, locks: {}, waits: {}, tasks: {}, calls: {}, callTimes: {}, detail: 0, dropped: 0, droppedBatches: 0 },
-    cpuSeconds: 0,
-    exitCpuSeconds: null,
-    peakRssBytes: 0,
-    peakPrivateBytes: null,
-    peakSharedBytes: null,
-    peakPssBytes: null,
-    cpuPercent: null,
-    rssBytes: null,
-    privateBytes: null,
-    pssBytes: null,
-    sharedBytes: null,
-    osState: null,
-    osPpid: null,
-    samples: { t: [], cpu: [], rss: [], state: [], uss: [], pss: [], shared: [] },
-    sampleSeconds: 0.1,
-    blockedSites: [],
-    connected: true,
-    childrenAtExit: null,
-    endReason: null,
-    endDetail: null,
-    adoptedBy: null,
-    adoptedByName: null,
-    daskLane: lane,
-  };
+  return { ...newProcess(pid, startedAt, 0.1), name, role, connected: true, daskLane: lane };
 }
 
 /** The stand-ins of one inspector, kept per cluster and worker so the tree keeps its rows. */

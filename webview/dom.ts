@@ -30,3 +30,11 @@ export function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.body).getPropertyValue(name).trim();
   return v || fallback;
 }
+
+/** A click on an element carrying `data-pid` inside `root` (a table cell naming a process) selects that process. */
+export function selectOnPidClick(root: HTMLElement, select: (pid: number) => void): void {
+  root.addEventListener('click', (e) => {
+    const cell = (e.target as HTMLElement).closest<HTMLElement>('[data-pid]');
+    if (cell) select(Number(cell.dataset.pid));
+  });
+}

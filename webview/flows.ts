@@ -9,7 +9,7 @@ import type { Chart } from 'chart.js';
 import type { RunModel } from '../core/model/types';
 import type { Summary } from '../core/summary/summary';
 import { chartColors, lineChart } from './charts';
-import { el } from './dom';
+import { el, selectOnPidClick } from './dom';
 import { basename, formatBytes, formatCount, formatCountOf, formatSeconds } from '../core/format';
 import { TimelineView } from './timeline';
 import { queueDepth } from './timelineLayout';
@@ -45,10 +45,7 @@ export class FlowsView {
     box.append(this.depthCanvas);
     right.append(box, this.depthNote);
     this.root.append(this.list, right);
-    this.list.addEventListener('click', (e) => {
-      const cell = (e.target as HTMLElement).closest<HTMLElement>('[data-pid]');
-      if (cell) this.events.select(Number(cell.dataset.pid));
-    });
+    selectOnPidClick(this.list, (pid) => this.events.select(pid));
   }
 
   /** `live`: depth is computed over the latest LIVE_DEPTH_MESSAGES messages only, to keep live updates short. */

@@ -8,7 +8,7 @@
 import type { RunModel, TaskModel } from '../core/model/types';
 import type { Summary, SummaryPool } from '../core/summary/summary';
 import { chartColors } from './charts';
-import { cssVar, el } from './dom';
+import { cssVar, el, selectOnPidClick } from './dom';
 import { formatCount, formatCountOf, formatSeconds } from '../core/format';
 import { niceTicks, tickLabel } from './timelineLayout';
 import { poolHasJob } from '../core/model/types';
@@ -23,10 +23,7 @@ export class PoolsView {
 
   constructor(private readonly events: PoolsEvents) {
     this.root = el('div', 'fs-pools');
-    this.root.addEventListener('click', (e) => {
-      const cell = (e.target as HTMLElement).closest<HTMLElement>('[data-pid]');
-      if (cell) this.events.select(Number(cell.dataset.pid));
-    });
+    selectOnPidClick(this.root, (pid) => this.events.select(pid));
   }
 
   update(model: RunModel, summary: Summary, selected: number | null): void {

@@ -53,6 +53,63 @@ const emptyCounters = (): ProcessCounters => ({
   droppedBatches: 0,
 });
 
+/**
+ * A process as first known: its pid and when it was first seen, nothing else yet (the reducer fills
+ * it in from events and samples). `sampleSeconds` is the run's sampling interval.
+ */
+export function newProcess(pid: number, startedAt: number, sampleSeconds: number): ProcessModel {
+  return {
+    pid,
+    ppid: null,
+    parentPid: null,
+    key: null,
+    name: `pid ${pid}`,
+    role: 'process',
+    startMethod: null,
+    target: null,
+    file: null,
+    line: null,
+    daemon: null,
+    createdAt: null,
+    startedAt,
+    runAt: null,
+    runEndAt: null,
+    bootAt: null,
+    error: null,
+    endedAt: null,
+    exitCode: null,
+    reapedAt: null,
+    joins: [],
+    orphanedAt: null,
+    waits: [],
+    counters: emptyCounters(),
+    cpuSeconds: 0,
+    exitCpuSeconds: null,
+    peakRssBytes: 0,
+    peakPrivateBytes: null,
+    peakSharedBytes: null,
+    peakPssBytes: null,
+    cpuPercent: null,
+    rssBytes: null,
+    privateBytes: null,
+    pssBytes: null,
+    sharedBytes: null,
+    osState: null,
+    osPpid: null,
+    samples: { t: [], cpu: [], rss: [], state: [], uss: [], pss: [], shared: [] },
+    sampleSeconds,
+    blockedSites: [],
+    connected: false,
+    childrenAtExit: null,
+    endReason: null,
+    endDetail: null,
+    adoptedBy: null,
+    adoptedByName: null,
+    endSaid: null,
+    endBy: null,
+  };
+}
+
 /** A pool event's `jobs` ([first, last|null]), else null. */
 const jobRange = (v: unknown): [number, number | null] | null => (Array.isArray(v) && num(v[0]) !== null ? [num(v[0])!, num(v[1])] : null);
 
@@ -242,56 +299,7 @@ export class RunReducer {
     let p = this.model.byPid.get(pid);
     if (reused) p = undefined;
     if (!p) {
-      p = {
-        pid,
-        ppid: null,
-        parentPid: null,
-        key: null,
-        name: `pid ${pid}`,
-        role: 'process',
-        startMethod: null,
-        target: null,
-        file: null,
-        line: null,
-        daemon: null,
-        createdAt: null,
-        startedAt: t,
-        runAt: null,
-        runEndAt: null,
-        bootAt: null,
-        error: null,
-        endedAt: null,
-        exitCode: null,
-        reapedAt: null,
-        joins: [],
-        orphanedAt: null,
-        waits: [],
-        counters: emptyCounters(),
-        cpuSeconds: 0,
-        exitCpuSeconds: null,
-        peakRssBytes: 0,
-        peakPrivateBytes: null,
-        peakSharedBytes: null,
-        peakPssBytes: null,
-        cpuPercent: null,
-        rssBytes: null,
-        privateBytes: null,
-        pssBytes: null,
-        sharedBytes: null,
-        osState: null,
-        osPpid: null,
-        samples: { t: [], cpu: [], rss: [], state: [], uss: [], pss: [], shared: [] },
-        sampleSeconds: (num(this.model.run.header.sampleMs) ?? 100) / 1000,
-        blockedSites: [],
-        connected: false,
-        childrenAtExit: null,
-        endReason: null,
-        endDetail: null,
-        adoptedBy: null,
-        adoptedByName: null,
-        endSaid: null,
-        endBy: null,
-      };
+      p = newProcess(pid, t, (num(this.model.run.header.sampleMs) ?? 100) / 1000);
       this.model.processes.push(p);
       this.model.byPid.set(pid, p);
     }

@@ -219,7 +219,6 @@ describe(
             const rows = [...document.querySelectorAll<HTMLElement>('#fs-tree [role=treeitem]')].map((li) => Number(li.dataset.pid));
             const lane = rows.indexOf(pid);
             const c = document.getElementById('fs-timeline-canvas') as HTMLCanvasElement;
-            const x = Math.round(G + tl.win.x((from + to) / 2));
             const y = A + lane * 20 + 10;
             const ratio = c.width / c.getBoundingClientRect().width;
             // Every pixel across the band's middle row (an arrow may cross it: the most common colour tells).
@@ -233,7 +232,11 @@ describe(
             const li = document.querySelector(`#fs-tree [data-pid="${pid}"]`)!;
             return {
               px,
-              text: [x, x0, x1, (x0 + x) / 2, (x + x1) / 2].map((hx) => tl.describeAt(hx, y) ?? '').join('\n'),
+              // Hovered at 40 points across the band, on its middle row and above and below it: messages of other
+              // lanes' processes may cross it (a hover over an arrow describes the arrow), not everywhere.
+              text: Array.from({ length: 40 }, (_, i) => x0 + ((x1 - x0) * (i + 0.5)) / 40)
+                .flatMap((hx) => [y, y - 6, y + 6].map((hy) => tl.describeAt(hx, hy) ?? ''))
+                .join('\n'),
               flags: li.querySelector('.fs-flags')!.textContent ?? '',
             };
           },

@@ -10,7 +10,7 @@
 import type { RunModel } from '../../core/model/types';
 import type { TreeRow } from '../../core/treeRows';
 import { chartColors } from '../charts';
-import { prefixOrder } from '../cluster';
+import { drawTransferArrow, prefixOrder } from '../cluster';
 import { GUTTER_W, type Viewport } from './geometry';
 import type { Palette } from './palette';
 
@@ -86,17 +86,7 @@ export function drawDaskOverlay(
       const xb = Math.max(GUTTER_W + win.x(tb), xa + 2);
       const ya = vp.laneTop(a) + vp.laneH / 2;
       const yb = vp.laneTop(b) + vp.laneH / 2;
-      ctx.beginPath();
-      ctx.moveTo(xa, ya);
-      ctx.lineTo(xb, yb);
-      ctx.stroke();
-      const ang = Math.atan2(yb - ya, xb - xa);
-      ctx.beginPath();
-      ctx.moveTo(xb, yb);
-      ctx.lineTo(xb - 7 * Math.cos(ang - 0.4), yb - 7 * Math.sin(ang - 0.4));
-      ctx.lineTo(xb - 7 * Math.cos(ang + 0.4), yb - 7 * Math.sin(ang + 0.4));
-      ctx.closePath();
-      ctx.fill();
+      drawTransferArrow(ctx, xa, ya, xb, yb);
       drawn.arrows++;
     }
   }
