@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { format } from 'node:util';
-import { codeServerEntry, ensureCodeServer } from './lib/codeServer.mjs';
+import { codeServerArgs, ensureCodeServer } from './lib/codeServer.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -175,22 +175,7 @@ export async function launch(argv) {
   const host = `127.0.0.1:${port}`;
   const server = spawn(
     process.execPath,
-    [
-      codeServerEntry,
-      '--auth',
-      'none',
-      '--bind-addr',
-      host,
-      '--disable-telemetry',
-      '--disable-update-check',
-      ...(untrusted ? [] : ['--disable-workspace-trust']),
-      '--disable-getting-started-override',
-      '--user-data-dir',
-      userDataDir,
-      '--extensions-dir',
-      extensionsDir,
-      ...(folder ? [folder] : []),
-    ],
+    codeServerArgs({ host, userDataDir, extensionsDir, folder, trust: !untrusted }),
     // Its own process group, so the extension host and everything it started can be stopped together.
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: process.env },
   );

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ensureNodeModules, hasBinary, root, run } from './lib/ensure.mjs';
-import { codeServerEntry, ensureCodeServer } from './lib/codeServer.mjs';
+import { codeServerArgs, ensureCodeServer } from './lib/codeServer.mjs';
 
 const samples = join(root, 'samples');
 ensureNodeModules();
@@ -32,23 +32,7 @@ if (hasBinary('code') && process.env.FORKSCOPE_START !== 'web') {
   mkdirSync(join(data, 'user-data'), { recursive: true });
   const server = spawn(
     process.execPath,
-    [
-      codeServerEntry,
-      '--auth',
-      'none',
-      '--bind-addr',
-      host,
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      // VS Code's own welcome page, not code-server's: the samples open Forkscope's walkthrough instead.
-      '--disable-getting-started-override',
-      '--user-data-dir',
-      join(data, 'user-data'),
-      '--extensions-dir',
-      join(data, 'extensions'),
-      samples,
-    ],
+    codeServerArgs({ host, userDataDir: join(data, 'user-data'), extensionsDir: join(data, 'extensions'), folder: samples, trust: true }),
     { stdio: ['ignore', 'ignore', 'inherit'], detached: true },
   );
   const payload = encodeURIComponent(JSON.stringify([['extensionDevelopmentPath', `vscode-remote://${host}${root}`]]));

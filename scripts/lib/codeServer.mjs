@@ -77,3 +77,27 @@ if (process.argv[1] && process.argv[1].endsWith('codeServer.mjs')) {
   console.log(ensureCodeServer());
   console.log(`code-server ready in ${((Date.now() - t) / 1000).toFixed(0)} s`);
 }
+
+/**
+ * The code-server command line both `npm start` and the test launcher use: no auth, bound to `host`
+ * (127.0.0.1:PORT), no telemetry or update checks, VS Code's own welcome page (Forkscope's walkthrough
+ * opens instead), the given data and extension folders, then the folder to open.
+ */
+export function codeServerArgs({ host, userDataDir, extensionsDir, folder = null, trust = false }) {
+  return [
+    codeServerEntry,
+    '--auth',
+    'none',
+    '--bind-addr',
+    host,
+    '--disable-telemetry',
+    '--disable-update-check',
+    ...(trust ? ['--disable-workspace-trust'] : []),
+    '--disable-getting-started-override',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    ...(folder ? [folder] : []),
+  ];
+}
