@@ -74,6 +74,8 @@ export class RunReducer {
   private readonly everConnected = new WeakSet<ProcessModel>();
   /** Processes that announced an os.exec* and have not connected again since. */
   private readonly execPending = new WeakSet<ProcessModel>();
+  /** Every process ever given each parentPid (markEnded reads a parent's children without scanning the run). */
+  private readonly kidsOf = new Map<number, Set<ProcessModel>>();
 
   constructor(header: RecordingHeader) {
     this.model = new RunModel(header);
@@ -307,6 +309,9 @@ export class RunReducer {
   private applyCreateInfo(p: ProcessModel, pending: PendingCreate): void {
     const info = pending.info;
     p.parentPid = pending.parentPid;
+    let kids = this.kidsOf.get(p.parentPid);
+    if (!kids) this.kidsOf.set(p.parentPid, (kids = new Set()));
+    kids.add(p);
     p.createdAt = p.createdAt === null ? pending.at : Math.min(p.createdAt, pending.at);
     if (p.startedAt > pending.at) p.startedAt = pending.at;
     this.applyIdentity(p, info);
@@ -749,7 +754,7 @@ export class RunReducer {
     for (const w of p.waits) if (w.end === null) w.end = Math.max(w.begin, p.endedAt);
     for (const b of p.blockedSites) if (b.end === null) b.end = Math.max(b.begin, p.endedAt);
     // Its living children become orphans now (helpers end with their parent by design).
-    for (const c of this.model.processes) {
+    for (const c of this.kidsOf.get(p.pid) ?? []) {
       if (c !== p && c.parentPid === p.pid && c.endedAt === null && c.orphanedAt === null && !HELPER_ROLES.has(c.role)) {
         if (p.role !== 'main' || !this.model.run.ended) c.orphanedAt = p.endedAt;
       }
