@@ -62,12 +62,16 @@ function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** Compressed bytes handed to the inflater at a time (so it inflates as the text is read, not all at once). */
+const INFLATE_SLICE = 1 << 20;
+
 /** gzip-compressed text, inflated and decoded a chunk at a time. */
 async function* gunzipText(bytes: Uint8Array<ArrayBuffer>): AsyncGenerator<string> {
+  let at = 0;
   const source = new ReadableStream<BufferSource>({
-    start(c) {
-      c.enqueue(bytes);
-      c.close();
+    pull(c) {
+      if (at >= bytes.length) c.close();
+      else c.enqueue(bytes.subarray(at, (at += INFLATE_SLICE)));
     },
   });
   const reader = source.pipeThrough(new DecompressionStream('gzip')).getReader();
