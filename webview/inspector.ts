@@ -442,7 +442,11 @@ export class Inspector {
       performance.measure('fs:rows+panels', { start: this.loadedAt, end: t0 });
       performance.measure('fs:first-draw', { start: t0, end: performance.now() });
       // The frame after the first full draw has been painted: the moment the run is on screen.
-      requestAnimationFrame(() => (this.firstPaintAt ??= performance.now()));
+      requestAnimationFrame(() => {
+        if (this.firstPaintAt !== null) return;
+        this.firstPaintAt = performance.now();
+        performance.mark('fs:first-paint');
+      });
     }
     if ((this.panelVersion !== m.version || laidOut) && !this.panelTimer) {
       // DOM panels (header facts, tree contents, the open tab) update in a task of their own, after the

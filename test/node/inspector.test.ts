@@ -309,7 +309,10 @@ test('report: refuses what is not a recording; embeds the recording verbatim (gz
   assert.equal(zlib.gunzipSync(Buffer.from(m![1], 'base64')).toString('utf8'), text);
   assert.ok(!html.includes('id="forkscope-recording"'));
   // Only base64 goes into that element: anything else is refused rather than written into the page.
-  assert.throws(() => renderInspectorPage({ kind: 'standalone', bundle: '', recording: null, recordingGzipBase64: 'ab</script>' }), /not base64/);
+  assert.throws(
+    () => renderInspectorPage({ kind: 'standalone', bundle: '', recording: null, recordingGzipBase64: 'ab</script>' }),
+    /not base64/,
+  );
 });
 
 test('Chrome trace: metadata per process, state slices, flows paired by id, task tracks', () => {
