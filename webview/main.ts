@@ -26,7 +26,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 declare global {
   interface Window {
     /** Test and benchmark hook: the running inspector. */
-    __forkscope?: { inspector: Inspector; ready: boolean; error: string | null };
+    __forkscope?: { inspector: Inspector; ready: boolean; error: string | null; inflatedChunks?: number };
     /** Test hook of a compare page. */
     __forkscopeCompare?: { compare: CompareView; ready: boolean; error: string | null };
   }
@@ -90,7 +90,7 @@ async function* gunzipText(bytes: Uint8Array<ArrayBuffer>): AsyncGenerator<strin
  * as they come (the same rules as parseRecording: a cut last line and unreadable lines are skipped), so
  * neither the whole text nor an array of every record is ever held.
  */
-async function loadGzipRecording(inspector: Inspector, b64: string): Promise<void> {
+async function loadGzipRecording(inspector: Inspector, b64: string, counted: { inflatedChunks?: number }): Promise<void> {
   const t0 = performance.now();
   const bytes = base64Bytes(b64);
   performance.measure('fs:unembed', { start: t0, end: performance.now() });
@@ -105,7 +105,9 @@ async function loadGzipRecording(inspector: Inspector, b64: string): Promise<voi
       /* a cut last line, or a damaged one: skipped */
     }
   };
+  counted.inflatedChunks = 0;
   for await (const chunk of gunzipText(bytes)) {
+    counted.inflatedChunks++;
     const text = rest ? rest + chunk : chunk;
     let at = 0;
     if (header === null) {
@@ -214,7 +216,7 @@ function start(): void {
         canOpenSource: false,
       };
   const inspector = new Inspector(app, host);
-  const hook = { inspector, ready: false, error: null as string | null };
+  const hook: NonNullable<Window['__forkscope']> = { inspector, ready: false, error: null };
   window.__forkscope = hook;
 
   window.addEventListener('message', (e: MessageEvent) => {
@@ -235,7 +237,7 @@ function start(): void {
   };
   const compressed = document.getElementById(RECORDING_GZIP_ELEMENT_ID);
   if (compressed) {
-    loadGzipRecording(inspector, compressed.textContent ?? '').then(() => (hook.ready = true), fail);
+    loadGzipRecording(inspector, compressed.textContent ?? '', hook).then(() => (hook.ready = true), fail);
   }
   const embedded = document.getElementById(RECORDING_ELEMENT_ID);
   if (embedded) {
