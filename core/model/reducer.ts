@@ -714,7 +714,12 @@ export class RunReducer {
     this.touch(t);
     let total = 0;
     for (const row of rows) {
-      const [pid, cpu, rss, state, ppid, cpuSeconds] = row;
+      const pid = row[0];
+      const cpu = row[1];
+      const rss = row[2];
+      const state = row[3];
+      const ppid = row[4];
+      const cpuSeconds = row[5];
       const p = this.model.byPid.get(pid);
       if (!p) continue;
       total += cpu;
