@@ -71,11 +71,11 @@ export class RunReducer {
   private readonly t0: number;
   private readonly pendingCreates = new Map<string, PendingCreate>();
   private readonly keyToPid = new Map<string, number>();
+  /** Every process ever given each parentPid (markEnded reads a parent's children without scanning the run). */
+  private readonly kidsOf = new Map<number, Set<ProcessModel>>();
   private readonly everConnected = new WeakSet<ProcessModel>();
   /** Processes that announced an os.exec* and have not connected again since. */
   private readonly execPending = new WeakSet<ProcessModel>();
-  /** Every process ever given each parentPid (markEnded reads a parent's children without scanning the run). */
-  private readonly kidsOf = new Map<number, Set<ProcessModel>>();
 
   constructor(header: RecordingHeader) {
     this.model = new RunModel(header);
