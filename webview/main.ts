@@ -67,6 +67,10 @@ const INFLATE_SLICE = 1 << 20;
 
 /** gzip-compressed text, inflated and decoded a chunk at a time. */
 async function* gunzipText(bytes: Uint8Array<ArrayBuffer>): AsyncGenerator<string> {
+  if (typeof DecompressionStream !== 'function')
+    throw new Error(
+      'this browser cannot inflate the recording in it (no DecompressionStream): open it in a current Chrome, Edge, Firefox or Safari.',
+    );
   let at = 0;
   const source = new ReadableStream<BufferSource>({
     pull(c) {
