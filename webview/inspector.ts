@@ -289,13 +289,34 @@ export class Inspector {
   /** Starts over with a whole recording (or the run so far, when live). */
   load(header: RecordingHeader, records: Iterable<RecordLine>, live: boolean, title: string): void {
     const t0 = performance.now();
+    this.beginLoad(header);
+    this.feed(records);
+    performance.measure('fs:parse+reduce', { start: t0, end: performance.now() });
+    this.endLoad(live, title);
+  }
+
+  /**
+   * `load` in parts, for records that come in batches (a report's recording inflated as it is read):
+   * `beginLoad`, then `feed` each batch, then `endLoad` shows the run. Nothing is drawn in between.
+   */
+  beginLoad(header: RecordingHeader): void {
     if (this.model) this.tree.reset();
+    this.model = null;
     this.reducer = new RunReducer(header);
     this.insights = [];
     this.insightsByPid = new Map();
     this.focused = null;
-    for (const r of records) this.reducer.apply(r);
-    performance.measure('fs:parse+reduce', { start: t0, end: performance.now() });
+  }
+
+  /** Reduces records of the run `beginLoad` started. */
+  feed(records: Iterable<RecordLine>): void {
+    const reducer = this.reducer!;
+    for (const r of records) reducer.apply(r);
+  }
+
+  /** Shows the run `beginLoad` started, reduced from every record fed. */
+  endLoad(live: boolean, title: string): void {
+    if (!this.reducer) return;
     this.loadedAt = performance.now();
     this.model = this.reducer.model;
     this.names = new RefNames(this.model);
@@ -440,7 +461,11 @@ export class Inspector {
       performance.measure('fs:rows+panels', { start: this.loadedAt, end: t0 });
       performance.measure('fs:first-draw', { start: t0, end: performance.now() });
       // The frame after the first full draw has been painted: the moment the run is on screen.
-      requestAnimationFrame(() => (this.firstPaintAt ??= performance.now()));
+      requestAnimationFrame(() => {
+        if (this.firstPaintAt !== null) return;
+        this.firstPaintAt = performance.now();
+        performance.mark('fs:first-paint');
+      });
     }
     if ((this.panelVersion !== m.version || laidOut) && !this.panelTimer) {
       // DOM panels (header facts, tree contents, the open tab) update in a task of their own, after the

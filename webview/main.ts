@@ -9,10 +9,10 @@
  *   messages through `window.postMessage` (the benchmark feeds live runs so).
  */
 
-import { parseHeader, type RecordLine } from '../core/model/recording';
+import { parseHeader, type RecordingHeader, type RecordLine } from '../core/model/recording';
 import { CompareView } from './compare';
 import { Inspector, type InspectorHost } from './inspector';
-import { COMPARE_ELEMENT_ID, RECORDING_ELEMENT_ID, type CompareInput } from '../core/page/page';
+import { COMPARE_ELEMENT_ID, RECORDING_ELEMENT_ID, RECORDING_GZIP_ELEMENT_ID, type CompareInput } from '../core/page/page';
 import { isMessage, TO_WEBVIEW_TYPES, type FromWebview, type ToWebview } from '../core/protocol/webview';
 
 interface VsCodeApi {
@@ -26,7 +26,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 declare global {
   interface Window {
     /** Test and benchmark hook: the running inspector. */
-    __forkscope?: { inspector: Inspector; ready: boolean; error: string | null };
+    __forkscope?: { inspector: Inspector; ready: boolean; error: string | null; inflatedChunks?: number };
     /** Test hook of a compare page. */
     __forkscopeCompare?: { compare: CompareView; ready: boolean; error: string | null };
   }
@@ -50,6 +50,96 @@ function* recordLines(text: string, headerEnd: number): Generator<RecordLine> {
     }
     at = end + 1;
   }
+}
+
+/** The bytes of base64 text (`Uint8Array.fromBase64` where the browser has it). */
+function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
+  const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array<ArrayBuffer> }).fromBase64;
+  if (native) return native.call(Uint8Array, b64);
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Compressed bytes handed to the inflater at a time (so it inflates as the text is read, not all at once). */
+const INFLATE_SLICE = 1 << 20;
+
+/** gzip-compressed text, inflated and decoded a chunk at a time. */
+async function* gunzipText(bytes: Uint8Array<ArrayBuffer>): AsyncGenerator<string> {
+  if (typeof DecompressionStream !== 'function')
+    throw new Error(
+      'this browser cannot inflate the recording in it (no DecompressionStream): open it in a current Chrome, Edge, Firefox or Safari.',
+    );
+  let at = 0;
+  const source = new ReadableStream<BufferSource>({
+    pull(c) {
+      if (at >= bytes.length) c.close();
+      else c.enqueue(bytes.subarray(at, (at += INFLATE_SLICE)));
+    },
+  });
+  const reader = source.pipeThrough(new DecompressionStream('gzip')).getReader();
+  const decoder = new TextDecoder();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    yield decoder.decode(value, { stream: true });
+  }
+  const rest = decoder.decode();
+  if (rest) yield rest;
+}
+
+/**
+ * A report's recording (gzip, base64): inflated a chunk at a time, each chunk's whole lines parsed and reduced
+ * as they come (the same rules as parseRecording: a cut last line and unreadable lines are skipped), so
+ * neither the whole text nor an array of every record is ever held.
+ */
+async function loadGzipRecording(inspector: Inspector, b64: string, counted: { inflatedChunks?: number }): Promise<void> {
+  const t0 = performance.now();
+  const bytes = base64Bytes(b64);
+  performance.measure('fs:unembed', { start: t0, end: performance.now() });
+  let rest = '';
+  let header: RecordingHeader | null = null;
+  const batch: RecordLine[] = [];
+  const take = (line: string) => {
+    if (!line) return;
+    try {
+      batch.push(JSON.parse(line) as RecordLine);
+    } catch {
+      /* a cut last line, or a damaged one: skipped */
+    }
+  };
+  counted.inflatedChunks = 0;
+  for await (const chunk of gunzipText(bytes)) {
+    counted.inflatedChunks++;
+    const text = rest ? rest + chunk : chunk;
+    let at = 0;
+    if (header === null) {
+      const nl = text.indexOf('\n');
+      if (nl < 0) {
+        rest = text;
+        continue;
+      }
+      header = parseHeader(text.slice(0, nl), 'the report');
+      inspector.beginLoad(header);
+      at = nl + 1;
+    }
+    for (let end = text.indexOf('\n', at); end >= 0; end = text.indexOf('\n', at)) {
+      take(text.slice(at, end));
+      at = end + 1;
+    }
+    rest = text.slice(at);
+    inspector.feed(batch);
+    batch.length = 0;
+  }
+  if (header === null) {
+    header = parseHeader(rest, 'the report');
+    inspector.beginLoad(header);
+  } else take(rest);
+  inspector.feed(batch);
+  performance.measure('fs:inflate+parse+reduce', { start: t0, end: performance.now() });
+  const title = header.script ?? (header.module ? `-m ${header.module}` : 'run');
+  inspector.endLoad(false, title.split(/[\\/]/).pop() ?? title);
 }
 
 /** The compare mode: two recordings inlined in the page, or sent by the host in a `compare` message. */
@@ -130,7 +220,7 @@ function start(): void {
         canOpenSource: false,
       };
   const inspector = new Inspector(app, host);
-  const hook = { inspector, ready: false, error: null as string | null };
+  const hook: NonNullable<Window['__forkscope']> = { inspector, ready: false, error: null };
   window.__forkscope = hook;
 
   window.addEventListener('message', (e: MessageEvent) => {
@@ -145,6 +235,14 @@ function start(): void {
     }
   });
 
+  const fail = (err: unknown) => {
+    hook.error = String(err);
+    inspector.showError(`This report could not be read: ${String(err instanceof Error ? err.message : err)}`);
+  };
+  const compressed = document.getElementById(RECORDING_GZIP_ELEMENT_ID);
+  if (compressed) {
+    loadGzipRecording(inspector, compressed.textContent ?? '', hook).then(() => (hook.ready = true), fail);
+  }
   const embedded = document.getElementById(RECORDING_ELEMENT_ID);
   if (embedded) {
     try {
@@ -158,8 +256,7 @@ function start(): void {
       inspector.load(header, recordLines(text, nl), false, title.split(/[\\/]/).pop() ?? title);
       hook.ready = true;
     } catch (err) {
-      hook.error = String(err);
-      inspector.showError(`This report could not be read: ${String(err instanceof Error ? err.message : err)}`);
+      fail(err);
     }
   }
   host.post({ type: 'ready' });

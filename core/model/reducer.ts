@@ -129,6 +129,8 @@ export class RunReducer {
   private readonly t0: number;
   private readonly pendingCreates = new Map<string, PendingCreate>();
   private readonly keyToPid = new Map<string, number>();
+  /** Every process ever given each parentPid (markEnded reads a parent's children without scanning the run). */
+  private readonly kidsOf = new Map<number, Set<ProcessModel>>();
   private readonly everConnected = new WeakSet<ProcessModel>();
   /** Processes that announced an os.exec* and have not connected again since. */
   private readonly execPending = new WeakSet<ProcessModel>();
@@ -318,6 +320,9 @@ export class RunReducer {
   private applyCreateInfo(p: ProcessModel, pending: PendingCreate): void {
     const info = pending.info;
     p.parentPid = pending.parentPid;
+    let kids = this.kidsOf.get(p.parentPid);
+    if (!kids) this.kidsOf.set(p.parentPid, (kids = new Set()));
+    kids.add(p);
     p.createdAt = p.createdAt === null ? pending.at : Math.min(p.createdAt, pending.at);
     if (p.startedAt > pending.at) p.startedAt = pending.at;
     this.applyIdentity(p, info);
@@ -736,7 +741,12 @@ export class RunReducer {
     this.touch(t);
     let total = 0;
     for (const row of rows) {
-      const [pid, cpu, rss, state, ppid, cpuSeconds] = row;
+      const pid = row[0];
+      const cpu = row[1];
+      const rss = row[2];
+      const state = row[3];
+      const ppid = row[4];
+      const cpuSeconds = row[5];
       const p = this.model.byPid.get(pid);
       if (!p) continue;
       total += cpu;
@@ -776,7 +786,7 @@ export class RunReducer {
     for (const w of p.waits) if (w.end === null) w.end = Math.max(w.begin, p.endedAt);
     for (const b of p.blockedSites) if (b.end === null) b.end = Math.max(b.begin, p.endedAt);
     // Its living children become orphans now (helpers end with their parent by design).
-    for (const c of this.model.processes) {
+    for (const c of this.kidsOf.get(p.pid) ?? []) {
       if (c !== p && c.parentPid === p.pid && c.endedAt === null && c.orphanedAt === null && !HELPER_ROLES.has(c.role)) {
         if (p.role !== 'main' || !this.model.run.ended) c.orphanedAt = p.endedAt;
       }

@@ -6,7 +6,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseRecording, RecordingError } from '../../core/model/recording';
+import * as zlib from 'node:zlib';
+import { parseHeader, RecordingError } from '../../core/model/recording';
 import { renderInspectorPage } from '../../core/page/page';
 
 /** A report could not be written (bundle missing, output not writable): one line for the user. */
@@ -33,12 +34,28 @@ export function readRecordingText(file: string): string {
   }
 }
 
-/** The report page for a recording's text (checked to be a recording first). */
+/** gzip level of the recording in a report: near the smallest output at half level 6's time. */
+const REPORT_GZIP_LEVEL = 4;
+
+/**
+ * The report page for a recording's text (checked to be a recording first). The recording is embedded
+ * gzip-compressed (base64): a quarter of the bytes for the browser to parse, inflated by the page.
+ */
 export function renderReport(recordingText: string, bundle: string, source = 'the file'): string {
-  const rec = parseRecording(recordingText, source);
-  const h = rec.header;
+  // Only the header decides whether this is a recording (parseRecording's rule; the records are the page's to read).
+  const nl = recordingText.indexOf('\n');
+  const first = nl < 0 ? recordingText : recordingText.slice(0, nl);
+  if (first.trim() === '') throw new RecordingError(`${source} is empty: not a Forkscope recording.`);
+  const h = parseHeader(first, source);
   const what = h.script ?? (h.module ? `-m ${h.module}` : 'run');
-  return renderInspectorPage({ kind: 'standalone', bundle, recording: recordingText, title: `${path.basename(what)} — Forkscope report` });
+  const gz = zlib.gzipSync(Buffer.from(recordingText, 'utf8'), { level: REPORT_GZIP_LEVEL }).toString('base64');
+  return renderInspectorPage({
+    kind: 'standalone',
+    bundle,
+    recording: null,
+    recordingGzipBase64: gz,
+    title: `${path.basename(what)} — Forkscope report`,
+  });
 }
 
 /** Writes the report of `file` to `out`. Returns the number of bytes written. */

@@ -2,7 +2,7 @@
 // when node_modules is missing or older than the lock file) and Debian packages
 // (apt-get, as root). Nothing is fetched from anywhere else.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const root = join(new URL('.', import.meta.url).pathname, '..', '..');
@@ -20,6 +20,13 @@ export function ensureNodeModules() {
   const marker = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  // A linked node_modules is an install shared with other checkouts (git worktrees): `npm ci` would empty
+  // the linked folder for all of them (a fresh worktree's lock file is newer than the install). Leave it be.
+  const link = join(root, 'node_modules');
+  if (existsSync(marker) && lstatSync(link).isSymbolicLink()) {
+    console.log('forkscope: node_modules is a link to a shared install older than package-lock.json: not reinstalling it here.');
+    return;
+  }
   console.log('forkscope: installing npm dependencies (npm ci)…');
   run('npm', ['ci', '--no-audit', '--no-fund'], { env: { ...process.env, npm_config_yes: 'true' } });
 }

@@ -8,6 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as zlib from 'node:zlib';
 import { RunReducer } from '../../core/model/reducer';
 import type { MessageModel, ProcessModel } from '../../core/model/types';
 import { chromeTrace, TASK_TID_OFFSET } from '../../extension/runtime/chromeTrace';
@@ -298,13 +299,20 @@ test('page shell: strict CSP with a nonce, escaped title, data that cannot close
   assert.equal(escapeHtml(`<"&'>`), '&lt;&quot;&amp;&#39;&gt;');
 });
 
-test('report: refuses what is not a recording; embeds the recording verbatim', () => {
+test('report: refuses what is not a recording; embeds the recording verbatim (gzip, base64)', () => {
   assert.throws(() => renderReport('hello\n', 'x'), /not a Forkscope recording/);
+  assert.throws(() => renderReport('\n\n', 'x'), /empty: not a Forkscope recording/);
   const text = queueRun().text();
   const html = renderReport(text, '/* bundle */');
-  const m = html.match(/<script type="application\/json" id="forkscope-recording">([^]*?)<\/script>/);
+  const m = html.match(/<script type="application\/octet-stream" id="forkscope-recording-gz">([A-Za-z0-9+/=]*)<\/script>/);
   assert.ok(m);
-  assert.equal(JSON.parse(m![1]), text);
+  assert.equal(zlib.gunzipSync(Buffer.from(m![1], 'base64')).toString('utf8'), text);
+  assert.ok(!html.includes('id="forkscope-recording"'));
+  // Only base64 goes into that element: anything else is refused rather than written into the page.
+  assert.throws(
+    () => renderInspectorPage({ kind: 'standalone', bundle: '', recording: null, recordingGzipBase64: 'ab</script>' }),
+    /not base64/,
+  );
 });
 
 test('Chrome trace: metadata per process, state slices, flows paired by id, task tracks', () => {
