@@ -44,29 +44,21 @@ function unittestCounts(out) {
   return { passed: ran - failed - skipped, failed, skipped };
 }
 
-// Debian's joblib (1.2, loky 3.3 vendored) for /usr/bin/python3: the joblib tests of the unit,
-// python and browser layers run it for real.
+// Debian's joblib (1.2, loky 3.3 vendored) and dask.distributed (2022.12, with dask-scheduler and
+// dask-worker) for /usr/bin/python3: the joblib and dask tests of the cli, python and browser layers
+// run them for real (a LocalCluster, and an external scheduler with two workers).
 const JOBLIB = { '/usr/lib/python3/dist-packages/joblib/__init__.py': 'python3-joblib' };
-/** Installs python3-joblib when it can; else the joblib tests skip, saying why. */
-function ensureJoblib() {
-  try {
-    ensureApt(JOBLIB);
-  } catch (e) {
-    console.log(`forkscope: python3-joblib not installed (${e.message}); the joblib tests will be skipped`);
-  }
-}
-
-// Debian's dask.distributed (2022.12, with dask-scheduler and dask-worker) for /usr/bin/python3: the dask
-// tests of the cli and browser layers run a LocalCluster and an external scheduler with two workers for real.
 const DASK = { '/usr/lib/python3/dist-packages/distributed/__init__.py': 'python3-distributed' };
-/** Installs python3-distributed when it can; else the dask tests skip, saying why. */
-function ensureDask() {
+/** Installs an optional Debian package the tests use when it can; else its tests skip, saying why. */
+function ensureOptional(packages, what) {
   try {
-    ensureApt(DASK);
+    ensureApt(packages);
   } catch (e) {
-    console.log(`forkscope: python3-distributed not installed (${e.message}); the dask tests will be skipped`);
+    console.log(`forkscope: ${Object.values(packages).join(', ')} not installed (${e.message}); the ${what} tests will be skipped`);
   }
 }
+const ensureJoblib = () => ensureOptional(JOBLIB, 'joblib');
+const ensureDask = () => ensureOptional(DASK, 'dask');
 
 /**
  * The Node test files (compiled to out/test/node), split by what their source does: `pure` ones start no process

@@ -13,7 +13,7 @@ import type { Summary, SummaryCluster } from '../core/summary/summary';
 import { formatBytes, formatCount, formatSeconds } from '../core/format';
 import { chartColors } from './charts';
 import { cssVar, el, selectOnPidClick } from './dom';
-import { niceTicks, tickLabel } from './timelineLayout';
+import { laneChart } from './pools';
 
 export interface ClusterEvents {
   select(pid: number): void;
@@ -208,44 +208,15 @@ function drawCluster(
   const axis = 18;
   const gutter = 170;
   const workers: ClusterWorkerModel[] = c.workers.map((w) => cm.workers.get(w.address)!).filter(Boolean);
-  const width = Math.max(240, canvas.parentElement?.clientWidth ?? 600);
-  const height = axis + workers.length * rowH + 4;
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * dpr);
-  canvas.height = Math.round(height * dpr);
-  canvas.style.height = `${height}px`;
   const drawn: ClusterDrawn = { lanes: workers.length, bands: 0, arrows: 0 };
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return drawn;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const chart = laneChart(canvas, { rows: workers.length, rowH, axis, gutter, minWidth: 240 }, cm.tasks, [0, model.run.wallSeconds]);
+  if (!chart) return drawn;
+  const { ctx, x, t1 } = chart;
   const fg = cssVar('--c-fg', '#222');
   const muted = cssVar('--c-muted', '#777');
-  const border = cssVar('--c-border', '#ccc');
   const error = cssVar('--c-error', '#d22');
   const accent = cssVar('--c-accent', '#27d');
   const colors = chartColors();
-  ctx.font = `11px ${cssVar('--font', 'sans-serif')}`;
-  ctx.textBaseline = 'middle';
-  let t0 = Infinity;
-  let t1 = -Infinity;
-  for (const t of cm.tasks) {
-    t0 = Math.min(t0, t.begin);
-    t1 = Math.max(t1, t.end);
-  }
-  if (!Number.isFinite(t0)) {
-    t0 = 0;
-    t1 = model.run.wallSeconds;
-  }
-  const span = Math.max(t1 - t0, 1e-6);
-  t0 -= span * 0.02;
-  t1 += span * 0.02;
-  const plotW = width - gutter - 4;
-  const x = (t: number) => gutter + ((t - t0) / (t1 - t0)) * plotW;
-  const { step, ticks } = niceTicks(t0, t1, plotW, 90);
-  ctx.fillStyle = muted;
-  for (const t of ticks) ctx.fillText(tickLabel(t, step), x(t) + 2, axis / 2);
-  ctx.fillStyle = border;
-  for (const t of ticks) ctx.fillRect(Math.round(x(t)), axis, 1, height - axis);
   const lane = new Map(workers.map((w, i) => [w.address, i]));
   workers.forEach((w, i) => {
     const y = axis + i * rowH;

@@ -125,42 +125,69 @@ export class PoolsView {
   }
 }
 
-function drawGantt(canvas: HTMLCanvasElement, model: RunModel, workers: number[], tasks: TaskModel[], selected: number | null): void {
-  const rowH = 18;
-  const axis = 18;
-  const gutter = 150;
-  const width = Math.max(200, canvas.parentElement?.clientWidth ?? 600);
-  const height = axis + workers.length * rowH + 4;
+/** A canvas of task lanes (a pool's workers, a cluster's), sized to its rows, with its time axis drawn. */
+export interface LaneChart {
+  ctx: CanvasRenderingContext2D;
+  /** Time → x, over [t0, t1] (the spans with their margins). */
+  x: (t: number) => number;
+  t0: number;
+  t1: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Sizes `canvas` for `rows` lanes of `rowH` px under an `axis` px time axis and a `gutter` px label column,
+ * and draws the axis over the span of `spans` (2 % margin each side; `fallback` when there are none):
+ * tick labels in the axis row, a grid line per tick. Null when the canvas has no 2D context.
+ */
+export function laneChart(
+  canvas: HTMLCanvasElement,
+  o: { rows: number; rowH: number; axis: number; gutter: number; minWidth: number },
+  spans: Iterable<{ begin: number; end: number }>,
+  fallback: [number, number] = [0, 1],
+): LaneChart | null {
+  const width = Math.max(o.minWidth, canvas.parentElement?.clientWidth ?? 600);
+  const height = o.axis + o.rows * o.rowH + 4;
   const dpr = window.devicePixelRatio || 1;
   canvas.width = Math.round(width * dpr);
   canvas.height = Math.round(height * dpr);
   canvas.style.height = `${height}px`;
   const ctx = canvas.getContext('2d');
-  if (!ctx) return;
+  if (!ctx) return null;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  const fg = cssVar('--c-fg', '#222');
-  const muted = cssVar('--c-muted', '#777');
-  const border = cssVar('--c-border', '#ccc');
-  const sel = cssVar('--c-sel', '#ddf');
-  const colors = chartColors();
   ctx.font = `11px ${cssVar('--font', 'sans-serif')}`;
   ctx.textBaseline = 'middle';
   let t0 = Infinity;
   let t1 = -Infinity;
-  for (const t of tasks) {
-    t0 = Math.min(t0, t.begin);
-    t1 = Math.max(t1, t.end);
+  for (const s of spans) {
+    t0 = Math.min(t0, s.begin);
+    t1 = Math.max(t1, s.end);
   }
+  if (!Number.isFinite(t0)) [t0, t1] = fallback;
   const span = Math.max(t1 - t0, 1e-6);
   t0 -= span * 0.02;
   t1 += span * 0.02;
-  const plotW = width - gutter - 4;
-  const x = (t: number) => gutter + ((t - t0) / (t1 - t0)) * plotW;
+  const plotW = width - o.gutter - 4;
+  const x = (t: number) => o.gutter + ((t - t0) / (t1 - t0)) * plotW;
   const { step, ticks } = niceTicks(t0, t1, plotW, 90);
-  ctx.fillStyle = muted;
-  for (const t of ticks) ctx.fillText(tickLabel(t, step), x(t) + 2, axis / 2);
-  ctx.fillStyle = border;
-  for (const t of ticks) ctx.fillRect(Math.round(x(t)), axis, 1, height - axis);
+  ctx.fillStyle = cssVar('--c-muted', '#777');
+  for (const t of ticks) ctx.fillText(tickLabel(t, step), x(t) + 2, o.axis / 2);
+  ctx.fillStyle = cssVar('--c-border', '#ccc');
+  for (const t of ticks) ctx.fillRect(Math.round(x(t)), o.axis, 1, height - o.axis);
+  return { ctx, x, t0, t1, width, height };
+}
+
+function drawGantt(canvas: HTMLCanvasElement, model: RunModel, workers: number[], tasks: TaskModel[], selected: number | null): void {
+  const rowH = 18;
+  const axis = 18;
+  const gutter = 150;
+  const chart = laneChart(canvas, { rows: workers.length, rowH, axis, gutter, minWidth: 200 }, tasks);
+  if (!chart) return;
+  const { ctx, x, width } = chart;
+  const fg = cssVar('--c-fg', '#222');
+  const sel = cssVar('--c-sel', '#ddf');
+  const colors = chartColors();
   const row = new Map(workers.map((w, i) => [w, i]));
   workers.forEach((w, i) => {
     const y = axis + i * rowH;
