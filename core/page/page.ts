@@ -120,6 +120,8 @@ export function contentSecurityPolicy(o: PageOptions, nonce: string): string {
     `img-src data:${src}`,
     `font-src${src || " 'none'"}`,
     "connect-src 'none'",
+    // A report inflates its embedded recording in a Worker started from a blob URL (webview/main.ts).
+    ...(o.kind === 'standalone' ? ['worker-src blob:'] : []),
     "base-uri 'none'",
     "form-action 'none'",
     "frame-src 'none'",

@@ -43,7 +43,10 @@ describe(
     });
 
     /** The report of `text` (written to NAME.forkscope, reported by the CLI), as the page shows it. */
-    async function shown(text: string, name: string): Promise<{ processes: number; messages: number; now: number; chunks: number }> {
+    async function shown(
+      text: string,
+      name: string,
+    ): Promise<{ processes: number; messages: number; now: number; chunks: number; where: string | undefined }> {
       const file = path.join(run.dir, `${name}.forkscope`);
       const html = path.join(run.dir, `${name}.html`);
       fs.writeFileSync(file, text);
@@ -53,8 +56,9 @@ describe(
       await waitForInspector(page);
       const info = await page.evaluate(() => window.__forkscope!.inspector.debugInfo());
       const chunks = await page.evaluate(() => window.__forkscope!.inflatedChunks ?? 0);
+      const where = await page.evaluate(() => window.__forkscope!.inflatedIn);
       await page.close();
-      return { processes: info.processes, messages: info.messages, now: +info.now.toFixed(6), chunks };
+      return { processes: info.processes, messages: info.messages, now: +info.now.toFixed(6), chunks, where };
     }
 
     it('a run with much output: the same processes, messages and end as the Node reducer, from a quarter of the bytes', async () => {
@@ -68,8 +72,9 @@ describe(
       );
       const want = expected(run.text);
       assert.ok(want.messages > 100, `a flood: ${want.messages} messages recorded in detail`);
-      const { chunks, ...got } = await shown(run.text, 'whole');
+      const { chunks, where, ...got } = await shown(run.text, 'whole');
       assert.ok(chunks >= 3, `inflated in ${chunks} chunks (${run.text.length} bytes)`);
+      assert.equal(where, 'worker', "inflated in a Worker, beside the page's main thread");
       assert.deepEqual(got, want);
     });
 
@@ -82,7 +87,7 @@ describe(
       assert.ok(!cut.endsWith('\n'));
       const want = expected(cut);
       assert.ok(want.messages < expected(run.text).messages, 'the cut run has fewer messages');
-      const { chunks, ...got } = await shown(cut, 'cut');
+      const { chunks, where: _where, ...got } = await shown(cut, 'cut');
       assert.ok(chunks >= 3, `inflated in ${chunks} chunks`);
       assert.deepEqual(got, want);
     });
