@@ -73,3 +73,21 @@ export function contrastRatio(a: Rgba, b: Rgba): number {
 export function hex(c: Rgba): string {
   return '#' + [c.r, c.g, c.b].map((v) => Math.round(v).toString(16).padStart(2, '0')).join('');
 }
+
+/** The colour variables drawn as text on the page background: each must reach TEXT_CONTRAST in every theme. */
+export const THEMED_TEXT_VARS: readonly string[] = ['--c-fg', '--c-muted', '--c-error'];
+
+/**
+ * The state-band colour variables with the opacity the timeline draws them at (running and zombie nearly
+ * opaque, waits at 70 %: webview/timeline/renderer.ts): each, so drawn, must reach GRAPHIC_CONTRAST.
+ */
+export const THEMED_BAND_OPACITY: Readonly<Record<string, number>> = {
+  '--c-running': 0.9,
+  '--c-zombie': 0.9,
+  '--c-waiting': 0.7,
+  '--c-wait-join': 0.7,
+  '--c-wait-chan': 0.7,
+  '--c-wait-lock': 0.7,
+  '--c-blocked': 0.7,
+  '--c-muted': 0.7,
+};

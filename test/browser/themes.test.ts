@@ -10,21 +10,21 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { contrastRatio, GRAPHIC_CONTRAST, hex, over, parseColor, TEXT_CONTRAST } from '../../core/page/contrast';
+import {
+  contrastRatio,
+  GRAPHIC_CONTRAST,
+  hex,
+  over,
+  parseColor,
+  TEXT_CONTRAST,
+  THEMED_BAND_OPACITY,
+  THEMED_TEXT_VARS,
+} from '../../core/page/contrast';
 import { launch, waitForInspector, type Browser } from './support/chromium';
 import { recordFixture, removeTestDirs, RESULTS, runtimeAvailable, type RealRun } from './support/recordings';
 
-const TEXT = ['--c-fg', '--c-muted', '--c-error'];
-const BANDS: Record<string, number> = {
-  '--c-running': 0.9,
-  '--c-zombie': 0.9,
-  '--c-waiting': 0.7,
-  '--c-wait-join': 0.7,
-  '--c-wait-chan': 0.7,
-  '--c-wait-lock': 0.7,
-  '--c-blocked': 0.7,
-  '--c-muted': 0.7,
-};
+const TEXT = THEMED_TEXT_VARS;
+const BANDS = THEMED_BAND_OPACITY;
 
 let browser: Browser;
 let run: RealRun;

@@ -32,17 +32,23 @@ def _dask_missing():
 MISSING = _dask_missing()
 
 
+def _record(script, *args):
+    """Runs test/scripts/SCRIPT under the runtime with Debian's interpreter: (the result, events by pid)."""
+    lst = L.Listener(detail_rate=2000, max_processes=1000)
+    try:
+        r = L.run([os.path.join(SCRIPTS, script), *args], lst, python=DEBIAN_PYTHON, timeout=180, cwd=SCRIPTS)
+        lst.wait_idle(10)
+        with lst.lock:
+            events = {p: list(e) for p, e in lst.events.items()}
+    finally:
+        lst.close()
+    return r, events
+
+
 @unittest.skipIf(MISSING, MISSING or "")
 class DaskLocalCluster(unittest.TestCase):
     def test_cluster_workers_tasks_and_transfer_are_recorded(self):
-        lst = L.Listener(detail_rate=2000, max_processes=1000)
-        try:
-            r = L.run([os.path.join(SCRIPTS, "dask_local.py")], lst, python=DEBIAN_PYTHON, timeout=180, cwd=SCRIPTS)
-            lst.wait_idle(10)
-            with lst.lock:
-                events = {p: list(e) for p, e in lst.events.items()}
-        finally:
-            lst.close()
+        r, events = _record("dask_local.py")
         self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
         self.assertEqual(r.stdout.decode(), "2470\n1999000\n")
         rec = Recorded(r, events)
@@ -68,14 +74,7 @@ class DaskLocalCluster(unittest.TestCase):
         self.assertEqual(left, [w0, w1])
 
     def test_tasks_come_in_batches(self):
-        lst = L.Listener(detail_rate=2000, max_processes=1000)
-        try:
-            r = L.run([os.path.join(SCRIPTS, "dask_many.py"), "2000"], lst, python=DEBIAN_PYTHON, timeout=180, cwd=SCRIPTS)
-            lst.wait_idle(10)
-            with lst.lock:
-                events = {p: list(e) for p, e in lst.events.items()}
-        finally:
-            lst.close()
+        r, events = _record("dask_many.py", "2000")
         self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
         self.assertEqual(r.stdout.decode(), "%d\n" % sum(range(1, 2001)))
         batches = [ev[2]["tasks"] for evs in events.values() for ev in evs if ev[0] == "dtasks"]

@@ -16,7 +16,17 @@ import * as assert from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { contrastRatio, GRAPHIC_CONTRAST, hex, over, parseColor, TEXT_CONTRAST, type Rgba } from '../../core/page/contrast';
+import {
+  contrastRatio,
+  GRAPHIC_CONTRAST,
+  hex,
+  over,
+  parseColor,
+  TEXT_CONTRAST,
+  THEMED_BAND_OPACITY,
+  THEMED_TEXT_VARS,
+  type Rgba,
+} from '../../core/page/contrast';
 import type { ForkscopeApi } from '../../extension/vscode/extension';
 import { Commands, Views, WALKTHROUGH } from '../../extension/vscode/ids';
 import { EXTENSION_ID, sample, waitFor } from './support';
@@ -330,19 +340,8 @@ suite('The walkthrough and the themes', function () {
         loaded: !/Loading the inspector/.test(body.innerText),
       };
     };
-    /** Text against the page background. */
-    const TEXT = ['--c-fg', '--c-muted', '--c-error'];
-    /** State bands as the timeline draws them: running and zombie nearly opaque, waits at 70 % (renderer.ts). */
-    const BANDS: Record<string, number> = {
-      '--c-running': 0.9,
-      '--c-zombie': 0.9,
-      '--c-waiting': 0.7,
-      '--c-wait-join': 0.7,
-      '--c-wait-chan': 0.7,
-      '--c-wait-lock': 0.7,
-      '--c-blocked': 0.7,
-      '--c-muted': 0.7,
-    };
+    const TEXT = THEMED_TEXT_VARS;
+    const BANDS = THEMED_BAND_OPACITY;
     const BORDERED = ['.fs-toolbar button', '.fs-tabs [role=tab]', '.fs-badge'];
 
     let recordings: string[] = [];
