@@ -1,8 +1,9 @@
 /**
  * Samples every live process of a run: CPU % (100 = one core), RSS, CPU
  * seconds, and on Linux the OS state letter (R, S, D, Z, T…), real parent
- * pid and private/PSS/shared memory (smaps_rollup, rationed per tick). On Linux one read of /proc/<pid>/stat (through a kept-open
- * descriptor) gives all of it — about a third of what pidusage costs for the
+ * pid and private/PSS/shared memory (smaps_rollup, within a time budget:
+ * ReadBudget). On Linux one read of /proc/<pid>/stat (through a kept-open
+ * descriptor) gives the rest — about a third of what pidusage costs for the
  * same figures, which keeps sampling 200 processes at 10 Hz well under 10 % of
  * a core. Where there is no /proc (macOS, Windows) pidusage does the work.
  */
@@ -14,13 +15,54 @@ import { confirmProcUnits, hasProcfs, procUnits, RollupReader, StatReader, uptim
 /**
  * At most this many /proc/<pid>/smaps_rollup reads per tick (the kernel walks
  * a process's page tables for each): up to this many processes get private,
- * PSS and shared memory at every sample; beyond it they are read in turn, the
- * longest unread first (200 processes at 10 Hz: each about every 0.6 s).
- * Rows of processes not read at a tick carry null there.
+ * PSS and shared memory at a sample; beyond it they are read in turn, the
+ * longest unread first. Rows of processes not read at a tick carry null there.
  */
 export const ROLLUP_PER_TICK = 32;
 /** A process whose RSS moved by this much since its last rollup read is read first. */
 const ROLLUP_RSS_MOVE = 1 << 20;
+/**
+ * The time smaps_rollup reads may take, in ms per second of run: 1 % of one
+ * core. A read costs about 0.01 ms per MiB the process maps (0.15 ms for a
+ * bare interpreter, 0.6 ms for one that imported joblib, more on a busy
+ * machine), and on a machine the script keeps busy every such ms is taken
+ * from the script: read every 100 ms, a joblib run's five processes cost the
+ * supervisor 60 ms of CPU a second. Within the budget small runs are still
+ * read at every sample; big ones every few samples.
+ */
+export const ROLLUP_BUDGET_MS_PER_S = 10;
+/** What the budget may save up while reads are cheap or rare (ms). */
+const ROLLUP_BURST_MS = 25;
+
+/**
+ * A token bucket of read time: `spend(ms)` after each read, `available()`
+ * before the next. Refills at `msPerSecond` of the clock, up to `burstMs`.
+ */
+export class ReadBudget {
+  private tokens: number;
+  private at: number;
+
+  constructor(
+    readonly msPerSecond: number = ROLLUP_BUDGET_MS_PER_S,
+    readonly burstMs: number = ROLLUP_BURST_MS,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.tokens = burstMs;
+    this.at = clock();
+  }
+
+  /** True while some budget is left (a read may overdraw it; the next ones wait for the refill). */
+  available(): boolean {
+    const now = this.clock();
+    this.tokens = Math.min(this.burstMs, this.tokens + ((now - this.at) / 1000) * this.msPerSecond);
+    this.at = now;
+    return this.tokens > 0;
+  }
+
+  spend(ms: number): void {
+    this.tokens -= Math.max(0, ms);
+  }
+}
 
 /** pidusage, loaded on first use (only where there is no /proc): the CLI starts Python sooner. */
 let pidusageModule: typeof pidusageType | null = null;
@@ -47,7 +89,10 @@ export class ProcessSampler {
   private readonly previous = new Map<number, Previous>();
   private busy = false;
 
-  constructor(readonly source: SampleSource = hasProcfs ? 'procfs' : 'pidusage') {}
+  constructor(
+    readonly source: SampleSource = hasProcfs ? 'procfs' : 'pidusage',
+    private readonly budget: ReadBudget = new ReadBudget(),
+  ) {}
 
   /** Samples the given pids; pids that are gone (or reused) are left out. Never throws. */
   async sample(pids: number[]): Promise<SampleRow[]> {
@@ -93,35 +138,31 @@ export class ProcessSampler {
     return rows;
   }
 
-  /** Adds private, PSS and shared bytes to up to ROLLUP_PER_TICK rows (the stalest first); the rest get nulls. */
+  /**
+   * Adds private, PSS and shared bytes to the rows the read budget allows, at
+   * most ROLLUP_PER_TICK: those never read first, then those whose RSS moved,
+   * then the stalest; the rest (and zombies) get nulls.
+   */
   private addMemory(rows: SampleRow[]): void {
     this.tick++;
-    let chosen: Set<number> | null = null;
-    if (rows.length > ROLLUP_PER_TICK) {
-      const rank = (r: SampleRow): number => {
-        const seen = this.rollupSeen.get(r[0]);
-        if (!seen) return -Infinity;
-        return Math.abs(r[2] - seen.rss) >= ROLLUP_RSS_MOVE ? -1e9 + seen.tick : seen.tick;
-      };
-      chosen = new Set(
-        rows
-          .map((r) => [rank(r), r[0]] as const)
-          .sort((a, b) => a[0] - b[0])
-          .slice(0, ROLLUP_PER_TICK)
-          .map((x) => x[1]),
-      );
-    }
-    for (const row of rows) {
+    const rank = (r: SampleRow): number => {
+      const seen = this.rollupSeen.get(r[0]);
+      if (!seen) return -Infinity;
+      return Math.abs(r[2] - seen.rss) >= ROLLUP_RSS_MOVE ? -1e9 + seen.tick : seen.tick;
+    };
+    const order = rows.filter((r) => r[3] !== 'Z').sort((a, b) => rank(a) - rank(b));
+    const chosen = new Set<number>();
+    for (const row of order) {
+      if (chosen.size >= ROLLUP_PER_TICK || !this.budget.available()) break;
       const pid = row[0];
-      if (row[3] === 'Z' || (chosen !== null && !chosen.has(pid))) {
-        row.push(null, null, null);
-        continue;
-      }
+      const t = performance.now();
       const m = this.rollup.read(pid);
+      this.budget.spend(performance.now() - t);
       this.rollupSeen.set(pid, { tick: this.tick, rss: row[2] });
+      chosen.add(pid);
       if (m) row.push(m.uss, m.pss, m.shared);
-      else row.push(null, null, null);
     }
+    for (const row of rows) if (row.length < 9) row.push(null, null, null);
   }
 
   private async samplePidusage(pids: number[]): Promise<SampleRow[]> {

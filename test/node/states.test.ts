@@ -16,7 +16,7 @@ import type { RunModel } from '../../core/model/types';
 import { parseRecording } from '../../core/model/recording';
 import { summarize, type Summary, type SummaryProcess } from '../../core/summary/summary';
 import { hasProcfs, parseRollup } from '../../extension/runtime/procfs';
-import { ProcessSampler, ROLLUP_PER_TICK } from '../../extension/runtime/sampler';
+import { ProcessSampler, ReadBudget, ROLLUP_PER_TICK } from '../../extension/runtime/sampler';
 import { spawn } from 'node:child_process';
 import { RunBuilder } from '../builders/runBuilder';
 import { CLI, PYTHON, runCommand, SCRIPTS } from './support/run';
@@ -227,12 +227,58 @@ test('smaps_rollup parsing: private = Private_Clean + Private_Dirty, shared = Sh
   assert.equal(parseRollup('Rss: 1 kB\n'), null);
 });
 
+test('ReadBudget refills at its rate up to its burst, and one read may overdraw it', () => {
+  let now = 0;
+  const b = new ReadBudget(10, 25, () => now);
+  assert.equal(b.available(), true);
+  b.spend(30); // one slow read: 5 ms overdrawn
+  assert.equal(b.available(), false);
+  now += 400; // +4 ms
+  assert.equal(b.available(), false);
+  now += 200; // +2 ms: 1 ms left
+  assert.equal(b.available(), true);
+  now += 60_000; // capped at the burst
+  assert.equal(b.available(), true);
+  b.spend(25);
+  assert.equal(b.available(), false);
+});
+
+test(
+  'the sampler reads smaps_rollup only within its time budget: never-read processes first, then the stalest',
+  { skip: !hasProcfs ? 'needs /proc' : false },
+  async () => {
+    const kids = Array.from({ length: 3 }, () => spawn('sleep', ['20'], { stdio: 'ignore' }));
+    let now = 0;
+    // A budget that one read empties: 1 ms a second, nothing saved up.
+    const sampler = new ProcessSampler('procfs', new ReadBudget(1, 1e-6, () => now));
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const pids = kids.map((k) => k.pid!);
+      const read = (rows: Awaited<ReturnType<ProcessSampler['sample']>>) => rows.filter((r) => typeof r[6] === 'number').map((r) => r[0]);
+      const order: number[] = [];
+      for (let tick = 0; tick < 3; tick++) {
+        const got = read(await sampler.sample(pids));
+        assert.equal(got.length, 1, `one read per refill (tick ${tick}: ${got})`);
+        assert.deepEqual(read(await sampler.sample(pids)), [], 'nothing more before the budget refills');
+        order.push(got[0]);
+        now += 1000;
+      }
+      assert.deepEqual([...order].sort(), [...pids].sort(), 'each process once before any is read again');
+      const again = read(await sampler.sample(pids));
+      assert.deepEqual(again, [order[0]], 'then the longest unread');
+    } finally {
+      for (const k of kids) k.kill('SIGKILL');
+      sampler.close();
+    }
+  },
+);
+
 test(
   'the sampler reads smaps_rollup for at most ROLLUP_PER_TICK processes a tick, the longest unread first',
   { skip: !hasProcfs ? 'needs /proc' : false },
   async () => {
     const kids = Array.from({ length: ROLLUP_PER_TICK + 8 }, () => spawn('sleep', ['20'], { stdio: 'ignore' }));
-    const sampler = new ProcessSampler('procfs');
+    const sampler = new ProcessSampler('procfs', new ReadBudget(1e6, 1e6)); // (the time budget is tested below)
     try {
       await new Promise((r) => setTimeout(r, 300));
       const pids = kids.map((k) => k.pid!);
