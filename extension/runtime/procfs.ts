@@ -5,8 +5,8 @@
  * "unknown" and the callers fall back to what pidusage and the events say.
  */
 
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 
 export const hasProcfs = process.platform === 'linux' && fs.existsSync('/proc/self/stat');
 
@@ -24,28 +24,51 @@ export interface ProcStat {
 /**
  * Clock ticks per second and page size as the kernel reports them to user
  * space. Linux's USER_HZ is 100 and pages are 4 KiB on the usual machines;
- * `getconf` confirms both in the background, started by the first sample
- * (`confirmProcUnits`): nothing is spawned before the script is.
+ * the first sample confirms both from this process's auxiliary vector
+ * (`confirmProcUnits`): the kernel's own AT_CLKTCK and AT_PAGESZ, one read of
+ * /proc/self/auxv, where `getconf` would cost two processes.
  */
 export const procUnits = { ticks: 100, page: 4096 };
 let unitsAsked = false;
 
-/** Starts the background `getconf` check of procUnits, once. */
+/** Types of the auxiliary vector's entries (elf.h). */
+const AT_PAGESZ = 6;
+const AT_CLKTCK = 17;
+const WORD64 = new Set(['x64', 'arm64', 'ppc64', 's390x', 'riscv64', 'loong64', 'mips64el', 'mips64']);
+
+/**
+ * The entries of an auxiliary vector (/proc/PID/auxv: pairs of native words,
+ * type then value, ending with type 0) as a map of type to value.
+ */
+export function parseAuxv(buf: Buffer, wordBytes: 4 | 8, littleEndian: boolean): Map<number, number> {
+  const out = new Map<number, number>();
+  const pair = 2 * wordBytes;
+  for (let i = 0; i + pair <= buf.length; i += pair) {
+    const word = (at: number): number =>
+      wordBytes === 8
+        ? Number(littleEndian ? buf.readBigUInt64LE(at) : buf.readBigUInt64BE(at))
+        : littleEndian
+          ? buf.readUInt32LE(at)
+          : buf.readUInt32BE(at);
+    const type = word(i);
+    if (type === 0) break;
+    out.set(type, word(i + wordBytes));
+  }
+  return out;
+}
+
+/** Sets procUnits from the kernel's word for this process, once (keeps the usual values where it cannot). */
 export function confirmProcUnits(): void {
   if (unitsAsked || !hasProcfs) return;
   unitsAsked = true;
-  for (const [name, key] of [
-    ['CLK_TCK', 'ticks'],
-    ['PAGESIZE', 'page'],
-  ] as const) {
-    try {
-      execFile('getconf', [name], (err, stdout) => {
-        const n = Number(String(stdout).trim());
-        if (!err && n > 0) procUnits[key] = n;
-      }).unref();
-    } catch {
-      /* keep the usual value */
-    }
+  try {
+    const aux = parseAuxv(fs.readFileSync('/proc/self/auxv'), WORD64.has(process.arch) ? 8 : 4, os.endianness() === 'LE');
+    const ticks = aux.get(AT_CLKTCK);
+    const page = aux.get(AT_PAGESZ);
+    if (ticks && ticks > 0) procUnits.ticks = ticks;
+    if (page && page > 0) procUnits.page = page;
+  } catch {
+    /* keep the usual values */
   }
 }
 

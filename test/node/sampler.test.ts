@@ -1,8 +1,38 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { hasProcfs, parseStat } from '../../extension/runtime/procfs';
+import { confirmProcUnits, hasProcfs, parseAuxv, parseStat, procUnits } from '../../extension/runtime/procfs';
 import { ProcessSampler, type SampleSource } from '../../extension/runtime/sampler';
+
+test('an auxiliary vector is read as type/value pairs of native words, up to its end', () => {
+  const pairs = [
+    [33, 0x7ffd0000],
+    [6, 16384],
+    [17, 250],
+    [0, 0],
+    [6, 1], // after AT_NULL: not read
+  ];
+  const b64 = Buffer.alloc(pairs.length * 16);
+  const b32 = Buffer.alloc(pairs.length * 8);
+  pairs.forEach(([t, v], i) => {
+    b64.writeBigUInt64LE(BigInt(t), i * 16);
+    b64.writeBigUInt64LE(BigInt(v), i * 16 + 8);
+    b32.writeUInt32BE(t, i * 8);
+    b32.writeUInt32BE(v, i * 8 + 4);
+  });
+  for (const aux of [parseAuxv(b64, 8, true), parseAuxv(b32, 4, false)]) {
+    assert.equal(aux.get(6), 16384);
+    assert.equal(aux.get(17), 250);
+    assert.equal(aux.size, 3);
+  }
+});
+
+test('clock ticks and page size come from the kernel, as getconf says them', { skip: !hasProcfs ? 'needs /proc' : false }, () => {
+  confirmProcUnits();
+  const getconf = (name: string) => Number(spawnSync('getconf', [name], { encoding: 'utf8' }).stdout.trim());
+  assert.equal(procUnits.ticks, getconf('CLK_TCK'));
+  assert.equal(procUnits.page, getconf('PAGESIZE'));
+});
 
 test('stat lines are parsed after the last parenthesis (names with spaces and parentheses)', () => {
   const line = '4242 (my (odd) name) S 4241 4242 4242 0 -1 4194560 100 0 0 0 150 50 0 0 20 0 1 0 987654 10000000 2500 18446744073709551615';
