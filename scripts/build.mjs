@@ -30,6 +30,8 @@ const builds = [
     target: 'node20',
     external: ['vscode'],
   },
+  // The CLI is two bundles: dist/cli.js, small, starts a recorded script at once (launch.ts), then loads
+  // dist/cli-main.js (everything else) while Python starts.
   {
     ...common,
     entryPoints: ['extension/runtime/cliEntry.ts'],
@@ -38,6 +40,15 @@ const builds = [
     format: 'cjs',
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
+    external: ['./cli-main.js'],
+  },
+  {
+    ...common,
+    entryPoints: ['extension/runtime/cli.ts'],
+    outfile: 'dist/cli-main.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
   },
   {
     ...common,

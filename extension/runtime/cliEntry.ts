@@ -1,8 +1,19 @@
-/** The `forkscope` executable (dist/cli.js): runs the CLI and exits with its code. */
+/**
+ * The `forkscope` executable (dist/cli.js): runs the CLI and exits with its code.
+ *
+ * Kept small on purpose: for `record` it starts the script first (launch.ts,
+ * startEarly), then loads the CLI itself (dist/cli-main.js, about 10 ms of
+ * Node's work) while Python starts.
+ */
 
-import { main } from './cli';
+import { startEarly } from './launch';
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+const early = startEarly(argv);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { main } = require('./cli-main.js') as typeof import('./cli');
+
+main(argv, early).then(
   (code) => {
     process.exitCode = code;
   },

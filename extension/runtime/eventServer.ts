@@ -37,30 +37,52 @@ export class EventServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private closed = false;
+  private handlers: EventServerHandlers | null = null;
+  /** Connections accepted before `serve` named their handlers. */
+  private readonly waiting: net.Socket[] = [];
 
-  private constructor(private readonly handlers: EventServerHandlers) {
+  private constructor() {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-'));
     fs.chmodSync(this.dir, 0o700);
     this.socketPath = path.join(this.dir, 'events.sock');
     this.secret = crypto.randomBytes(24).toString('hex');
-    this.server = net.createServer((socket) => this.accept(socket));
+    this.server = net.createServer((socket) => (this.handlers ? this.accept(socket) : this.waiting.push(socket)));
   }
 
-  /** Creates the private directory and starts listening. */
-  static async listen(handlers: EventServerHandlers): Promise<EventServer> {
-    const s = new EventServer(handlers);
-    await new Promise<void>((resolve, reject) => {
-      s.server.once('error', reject);
-      s.server.listen(s.socketPath, () => {
-        s.server.off('error', reject);
-        resolve();
-      });
-    });
-    fs.chmodSync(s.socketPath, 0o600);
+  /**
+   * Creates the private directory and binds the socket at once: it exists when
+   * this returns, so a script can be started before anything else is ready (the
+   * CLI starts Python this way before the rest of itself has loaded).
+   * Connections wait for `serve`. Throws when the socket cannot be bound.
+   */
+  static open(): EventServer {
+    const s = new EventServer();
+    s.server.on('error', () => undefined); // (a bind failure is thrown below, a later one ends nothing)
+    s.server.listen(s.socketPath);
+    try {
+      fs.chmodSync(s.socketPath, 0o600);
+    } catch (e) {
+      s.server.close();
+      fs.rmSync(s.dir, { recursive: true, force: true });
+      throw e;
+    }
     return s;
   }
 
+  /** Hands every connection, those already waiting first, to `handlers`. */
+  serve(handlers: EventServerHandlers): this {
+    this.handlers = handlers;
+    for (const socket of this.waiting.splice(0)) this.accept(socket);
+    return this;
+  }
+
+  /** Creates the private directory, starts listening and serves `handlers`. */
+  static async listen(handlers: EventServerHandlers): Promise<EventServer> {
+    return EventServer.open().serve(handlers);
+  }
+
   private accept(socket: net.Socket): void {
+    const handlers = this.handlers!;
     if (this.closed) {
       socket.destroy();
       return;
@@ -70,7 +92,7 @@ export class EventServer {
     let pending = '';
     let pid: number | null = null;
     const refuse = (reason: string) => {
-      this.handlers.onRefused(reason);
+      handlers.onRefused(reason);
       socket.destroy();
     };
     const timer = setTimeout(() => refuse('no hello in time'), HELLO_TIMEOUT_MS);
@@ -96,7 +118,7 @@ export class EventServer {
         }
         pid = hello.pid;
         const ppid = typeof hello.ppid === 'number' ? hello.ppid : null;
-        if (!this.handlers.onHello(pid, ppid)) {
+        if (!handlers.onHello(pid, ppid)) {
           pid = null;
           socket.destroy();
           return false;
@@ -107,10 +129,10 @@ export class EventServer {
       try {
         events = JSON.parse(line);
       } catch {
-        this.handlers.onRefused(`unreadable batch from pid ${pid}`);
+        handlers.onRefused(`unreadable batch from pid ${pid}`);
         return true;
       }
-      if (Array.isArray(events)) this.handlers.onBatch(pid, events as RuntimeEvent[], line);
+      if (Array.isArray(events)) handlers.onBatch(pid, events as RuntimeEvent[], line);
       return true;
     };
 
@@ -133,7 +155,7 @@ export class EventServer {
       if (pending.length > limit) {
         if (pid === null) refuse('hello too long');
         else {
-          this.handlers.onRefused(`line too long from pid ${pid}`);
+          handlers.onRefused(`line too long from pid ${pid}`);
           pending = '';
         }
       }
@@ -144,7 +166,7 @@ export class EventServer {
       if (pid !== null) {
         const p = pid;
         pid = null;
-        this.handlers.onBye(p);
+        handlers.onBye(p);
       }
     };
     socket.on('close', done);
@@ -161,6 +183,7 @@ export class EventServer {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.sockets) s.destroy();
+    for (const s of this.waiting.splice(0)) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

@@ -279,25 +279,14 @@ function envChanges(
  * Never throws; a command that is not found has source `not-found`.
  */
 export async function resolvePython(command: string, o: ResolveOptions = {}): Promise<PythonResolution> {
+  return resolvePythonNow(command, o) ?? (await probeAndCache(command, o));
+}
+
+/** The resolution when no probe is needed (not found, a binary, unreadable, or in the cache), else null. */
+export function resolvePythonNow(command: string, o: ResolveOptions = {}): PythonResolution | null {
   const env = o.env ?? process.env;
   const cwd = o.cwd ?? process.cwd();
-  const plain = (
-    source: PythonResolution['source'],
-    found: string | null,
-    reason: string | null = null,
-    version: string | null = null,
-  ): PythonResolution => ({
-    executable: command,
-    found,
-    resolved: false,
-    options: [],
-    envSet: {},
-    envUnset: [],
-    pwdIsCwd: false,
-    version,
-    source,
-    reason,
-  });
+  const plain = unresolved(command);
   const found = findCommand(command, env, cwd);
   if (!found) return plain('not-found', null);
   const kind = fileKind(found).kind;
@@ -324,6 +313,40 @@ export async function resolvePython(command: string, o: ResolveOptions = {}): Pr
     };
   }
 
+  return null;
+}
+
+/** A resolution that keeps `command` as it is (nothing resolved). */
+function unresolved(
+  command: string,
+): (source: PythonResolution['source'], found: string | null, reason?: string | null, version?: string | null) => PythonResolution {
+  return (
+    source: PythonResolution['source'],
+    found: string | null,
+    reason: string | null = null,
+    version: string | null = null,
+  ): PythonResolution => ({
+    executable: command,
+    found,
+    resolved: false,
+    options: [],
+    envSet: {},
+    envUnset: [],
+    pwdIsCwd: false,
+    version,
+    source,
+    reason,
+  });
+}
+
+/** Runs the command once to learn the binary behind it (resolvePythonNow said a probe is needed), and caches it. */
+async function probeAndCache(command: string, o: ResolveOptions): Promise<PythonResolution> {
+  const env = o.env ?? process.env;
+  const cwd = o.cwd ?? process.cwd();
+  const plain = unresolved(command);
+  const found = findCommand(command, env, cwd)!;
+  const file = cacheFilePath(env);
+  const key = cacheKey(found, cwd, env);
   const out = await probe(found, cwd, env);
   if (typeof out === 'string') return plain('unresolved', found, out);
   const exe = out.exe;
@@ -351,6 +374,7 @@ export async function resolvePython(command: string, o: ResolveOptions = {}): Pr
     watch: [...watchedFiles(found, cwd, env), exe].map((f) => [f, mtime(f)]),
     at: Date.now(),
   };
+  const cache = readCache(file); // (read now: another run may have written it during the probe)
   cache.entries[key] = entry;
   writeCache(file, cache);
   return {

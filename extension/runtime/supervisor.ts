@@ -6,20 +6,20 @@
  * extension (never inside the extension host).
  */
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { DEFAULT_HANG_SECONDS } from '../../core/insights/shared';
 import { findHangs, sameHang } from '../../core/insights/hangs';
 import { RunReducer } from '../../core/model/reducer';
 import type { RunModel, WarningModel } from '../../core/model/types';
 import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../../core/model/recording';
 import { summarize, type Summary } from '../../core/summary/summary';
-import { EventServer } from './eventServer';
+import { EventServer, type EventServerHandlers } from './eventServer';
+import { startScript, type StartedScript } from './launch';
 import { childrenOf, descendantsOf, hasProcfs, readCmdline, readComm, readStat, zombieExitCode } from './procfs';
 import { RecordingWriter } from './recordingWriter';
 import { ProcessSampler } from './sampler';
-import { FORKSCOPE_VERSION, pythonRoot } from './paths';
+import { FORKSCOPE_VERSION } from './paths';
 
 export interface RunOptions {
   /** Script to run (`python SCRIPT`), or null with `module`. */
@@ -97,11 +97,18 @@ export class RunSupervisor {
   private mainExited = false;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly options: RunOptions) {
+  /**
+   * `started`: the script, already started under the runtime with its event
+   * socket (the CLI's fast path, launch.ts); else run() starts it.
+   */
+  constructor(
+    private readonly options: RunOptions,
+    private readonly started: StartedScript | null = null,
+  ) {
     this.header = {
       format: RECORDING_FORMAT,
       version: RECORDING_VERSION,
-      startedAt: Date.now() / 1000,
+      startedAt: started?.startedAt ?? Date.now() / 1000,
       script: options.script,
       module: options.module,
       args: options.args,
@@ -136,7 +143,7 @@ export class RunSupervisor {
   /** Runs the script to its end (or until stopped) and resolves with the result. */
   async run(): Promise<RunResult> {
     this.writer = new RecordingWriter(this.options.out, this.header);
-    this.server = await EventServer.listen({
+    const handlers: EventServerHandlers = {
       onHello: (pid, ppid) => this.onHello(pid, ppid),
       onBatch: (pid, events, raw) => {
         this.writer?.writeBatch(pid, raw);
@@ -159,49 +166,13 @@ export class RunSupervisor {
           `A connection to the event socket was refused (${reason}); nothing it sent was recorded.`,
         ]);
       },
-    });
-
-    const runtimeConfig = {
-      v: 1,
-      socket: this.server.socketPath,
-      secret: this.server.secret,
-      root: pythonRoot(),
-      flushMs: this.options.flushMs ?? 20,
-      detailRate: this.options.detailRate ?? 2000,
-      waitMs: 1,
-      maxProcesses: this.options.maxProcesses,
     };
-    const launcher = path.join(pythonRoot(), 'forkscope_launch.py');
-    const argv = [
-      ...(this.options.pythonArgs ?? []),
-      ...(this.options.module !== null
-        ? [launcher, '-m', this.options.module, ...this.options.args]
-        : [launcher, this.options.script ?? '', ...this.options.args]),
-    ];
-    const binary = this.options.executable ?? this.options.python;
-    const env = { ...(this.options.env ?? process.env), FORKSCOPE_RUNTIME: JSON.stringify(runtimeConfig) };
-
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error: string | null }>((resolve) => {
-      let child: ChildProcess;
-      try {
-        child = spawn(binary, argv, {
-          cwd: this.options.cwd,
-          env,
-          stdio: 'inherit',
-          // In a terminal the script stays in the terminal's process group, so Ctrl-C reaches it as it would plainly.
-          detached: this.options.detached,
-        });
-      } catch (e) {
-        resolve({ code: null, signal: null, error: launchMessage(this.options.python, e as NodeJS.ErrnoException) });
-        return;
-      }
-      this.child = child;
-      child.once('error', (e: NodeJS.ErrnoException) =>
-        resolve({ code: null, signal: null, error: launchMessage(this.options.python, e) }),
-      );
-      child.once('exit', (code, signal) => resolve({ code, signal, error: null }));
-      if (child.pid !== undefined) this.record(['spawned', this.now(), child.pid]);
-    });
+    // The handlers are in place before anything awaits: a started script's early connections wait for them.
+    this.server = this.started ? this.started.server.serve(handlers) : await EventServer.listen(handlers);
+    const script = this.started ?? startScript(this.options, this.server);
+    this.child = script.child;
+    if (script.child?.pid !== undefined) this.record(['spawned', script.startedAt, script.child.pid]);
+    const exited = script.exited;
 
     this.sampleTimer = setInterval(() => void this.sampleOnce(), this.options.sampleMs);
     this.startHangDetector();
@@ -559,12 +530,4 @@ function unsupportedPython(python: string): Promise<string | null> {
       else resolve(null);
     });
   });
-}
-
-function launchMessage(python: string, e: NodeJS.ErrnoException): string {
-  if (e.code === 'ENOENT') {
-    return `Python interpreter "${python}" was not found. Install Python 3.9 or newer, or name one with --python /path/to/python (in VS Code: the forkscope.pythonPath setting).`;
-  }
-  if (e.code === 'EACCES') return `Python interpreter "${python}" cannot be executed (permission denied). Name another with --python.`;
-  return `Could not start "${python}": ${e.message}`;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultOut, HelpRequested, parseRecordArgs, scriptEnv, UsageError } from '../../extension/runtime/cli';
+import { defaultOut, HelpRequested, parseRecordArgs, scriptEnv, UsageError } from '../../extension/runtime/recordArgs';
 
 test('record: options, then -- SCRIPT and its own arguments untouched', () => {
   const a = parseRecordArgs(['--out', 'x.forkscope', '--python=/usr/bin/python3', '--sample-ms', '50', '--', 'job.py', '--out', '-m', 'z']);

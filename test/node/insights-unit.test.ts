@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { analyze } from '../../core/insights/analyze';
 import { DEFAULT_HANG_SECONDS } from '../../core/insights/shared';
 import { findHangs, findPastHangs } from '../../core/insights/hangs';
-import { parseRecordArgs, UsageError } from '../../extension/runtime/cli';
+import { parseRecordArgs, UsageError } from '../../extension/runtime/recordArgs';
 import { RunReducer } from '../../core/model/reducer';
 import type { RunModel } from '../../core/model/types';
 import { summarize } from '../../core/summary/summary';

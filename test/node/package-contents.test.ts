@@ -24,6 +24,7 @@ test('the .vsix holds the bundles, the Python runtime, the samples and the media
     'README.md',
     'dist/extension.js',
     'dist/cli.js',
+    'dist/cli-main.js',
     'dist/webview.js',
     'extension/python/forkscope_launch.py',
     'extension/vscode/python/sitecustomize.py',

@@ -1,0 +1,176 @@
+/**
+ * Starting the script: `forkscope record`'s arguments turned into the run's
+ * options (planRecord), and the interpreter started under the runtime with
+ * the event socket it reports to (startScript).
+ *
+ * startEarly is the CLI's fast path. Node's own start (15 ms, 45 ms where
+ * NODE_EXTRA_CA_CERTS makes it parse a certificate file) cannot be helped,
+ * but what follows can: dist/cli.js loads only this module and the few it
+ * imports, starts Python, and only then loads the rest of the CLI
+ * (dist/cli-main.js: the supervisor, the model, reports), which takes about
+ * 10 ms, while Python starts on another core. Nothing can reach the script's
+ * events before the supervisor serves them: the socket's connections wait,
+ * and the child's exit is caught from the moment it is spawned.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { EventServer } from './eventServer';
+import { pythonRoot } from './paths';
+import { resolvePython, resolvePythonNow, type PythonResolution } from './pythonResolve';
+import { checkOutput, CliError, defaultOut, defaultPython, parseRecordArgs, scriptEnv, type RecordArgs } from './recordArgs';
+import type { RunOptions } from './supervisor';
+
+/** `record`'s arguments, checked, with the interpreter resolved: all a run needs before it starts. */
+export interface RecordPlan {
+  args: RecordArgs;
+  /** Started by the extension (`--ipc` with an IPC channel): live records go to the parent. */
+  ipc: boolean;
+  options: RunOptions;
+}
+
+/** How the script's main process ended (or why it could not start). */
+export interface ScriptExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error: string | null;
+}
+
+/** A script started under the runtime: the supervisor adopts it (RunSupervisor's `started`). */
+export interface StartedScript {
+  server: EventServer;
+  /** Null when the interpreter could not be started at all (`exited` says why). */
+  child: ChildProcess | null;
+  exited: Promise<ScriptExit>;
+  /** When it was started (epoch seconds): the recording's start. */
+  startedAt: number;
+}
+
+/** The part of record() that needs no answer from elsewhere: parsed, checked, the interpreter named. */
+function parse(argv: string[], env: NodeJS.ProcessEnv, cwd: string) {
+  const args = parseRecordArgs(argv, env, cwd);
+  const out = path.resolve(cwd, args.out ?? defaultOut(args, cwd));
+  checkOutput(out);
+  const ipc = args.ipc && typeof process.send === 'function';
+  const python = args.python ?? defaultPython();
+  const baseEnv = scriptEnv(env, ipc);
+  return { args, out, ipc, python, baseEnv };
+}
+
+function finish(p: ReturnType<typeof parse>, resolution: PythonResolution, cwd: string): RecordPlan {
+  const { args, out, ipc, python, baseEnv } = p;
+  if (resolution.source === 'not-found' && !ipc) {
+    throw new CliError(
+      `Python interpreter "${python}" was not found. Install Python 3.9 or newer, or name one with --python /path/to/python (or after --: forkscope record -- /path/to/python SCRIPT.py).`,
+      127,
+    );
+  }
+  let runEnv = baseEnv;
+  if (Object.keys(resolution.envSet).length || resolution.envUnset.length || resolution.pwdIsCwd) {
+    // What the skipped shim would have done to the script's environment, done here.
+    runEnv = { ...(baseEnv ?? process.env), ...resolution.envSet };
+    for (const k of resolution.envUnset) delete runEnv[k];
+    if (resolution.pwdIsCwd) runEnv.PWD = cwd;
+  }
+  return {
+    args,
+    ipc,
+    options: {
+      script: args.script,
+      module: args.module,
+      args: args.args,
+      python,
+      executable: resolution.resolved ? resolution.executable : undefined,
+      pythonArgs: [...resolution.options, ...args.pythonArgs],
+      cwd,
+      out,
+      sampleMs: args.sampleMs,
+      maxProcesses: args.maxProcesses,
+      hangSeconds: args.hangSeconds,
+      detached: ipc,
+      env: runEnv,
+      flushMs: args.flushMs,
+      detailRate: args.detailRate,
+    },
+  };
+}
+
+/** `record`'s arguments (after the word `record`) as a plan; throws UsageError, HelpRequested or CliError for bad input. */
+export async function planRecord(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<RecordPlan> {
+  const p = parse(argv, env, cwd);
+  // A shim in front of Python (pyenv, asdf, a wrapper) is resolved once and cached: the run starts when Python does.
+  return finish(p, await resolvePython(p.python, { env: p.baseEnv ?? env, cwd }), cwd);
+}
+
+/** The same plan when it can be made now (the interpreter needs no probe), else null. Throws as planRecord. */
+export function planRecordNow(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RecordPlan | null {
+  const p = parse(argv, env, cwd);
+  const resolution = resolvePythonNow(p.python, { env: p.baseEnv ?? env, cwd });
+  return resolution && finish(p, resolution, cwd);
+}
+
+/** Starts the interpreter on the runtime's launcher with `server`'s address in its environment. Never throws. */
+export function startScript(options: RunOptions, server: EventServer): StartedScript {
+  const runtimeConfig = {
+    v: 1,
+    socket: server.socketPath,
+    secret: server.secret,
+    root: pythonRoot(),
+    flushMs: options.flushMs ?? 20,
+    detailRate: options.detailRate ?? 2000,
+    waitMs: 1,
+    maxProcesses: options.maxProcesses,
+  };
+  const launcher = path.join(pythonRoot(), 'forkscope_launch.py');
+  const argv = [
+    ...(options.pythonArgs ?? []),
+    ...(options.module !== null ? [launcher, '-m', options.module, ...options.args] : [launcher, options.script ?? '', ...options.args]),
+  ];
+  const binary = options.executable ?? options.python;
+  const env = { ...(options.env ?? process.env), FORKSCOPE_RUNTIME: JSON.stringify(runtimeConfig) };
+  const startedAt = Date.now() / 1000;
+  let child: ChildProcess | null = null;
+  const exited = new Promise<ScriptExit>((resolve) => {
+    try {
+      child = spawn(binary, argv, {
+        cwd: options.cwd,
+        env,
+        stdio: 'inherit',
+        // In a terminal the script stays in the terminal's process group, so Ctrl-C reaches it as it would plainly.
+        detached: options.detached,
+      });
+    } catch (e) {
+      resolve({ code: null, signal: null, error: launchMessage(options.python, e as NodeJS.ErrnoException) });
+      return;
+    }
+    child.once('error', (e: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error: launchMessage(options.python, e) }));
+    child.once('exit', (code, signal) => resolve({ code, signal, error: null }));
+  });
+  return { server, child, exited, startedAt };
+}
+
+/**
+ * The CLI's fast path (see the top of this file): for `record` in a terminal
+ * whose interpreter needs no probe, opens the event socket and starts the
+ * script now. Null in every other case, bad input included: the CLI then does
+ * the same the ordinary way, and says what is wrong.
+ */
+export function startEarly(argv: string[]): { plan: RecordPlan; started: StartedScript } | null {
+  if (argv[0] !== 'record') return null;
+  try {
+    const plan = planRecordNow(argv.slice(1));
+    if (!plan || plan.ipc || plan.args.ipc) return null;
+    const server = EventServer.open();
+    return { plan, started: startScript(plan.options, server) };
+  } catch {
+    return null;
+  }
+}
+
+export function launchMessage(python: string, e: NodeJS.ErrnoException): string {
+  if (e.code === 'ENOENT') {
+    return `Python interpreter "${python}" was not found. Install Python 3.9 or newer, or name one with --python /path/to/python (in VS Code: the forkscope.pythonPath setting).`;
+  }
+  if (e.code === 'EACCES') return `Python interpreter "${python}" cannot be executed (permission denied). Name another with --python.`;
+  return `Could not start "${python}": ${e.message}`;
+}

@@ -1,0 +1,101 @@
+/**
+ * `forkscope record` starts Python before the rest of the CLI loads (launch.ts, startEarly): with real
+ * runs of dist/cli.js, a preload notes the order of two things, the interpreter's spawn and the load of
+ * dist/cli-main.js. Where the interpreter needs a probe first (a shim not yet cached) or the input is bad,
+ * the CLI does everything the ordinary way, and the run and its messages are the same.
+ */
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { RunReducer } from '../../core/model/reducer';
+import { parseRecording } from '../../core/model/recording';
+import { CLI, PYTHON, runCommand } from './support/run';
+
+const REAL = spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
+
+/** A preload that appends "spawn <file>" and "load cli-main" lines to $ORDER_FILE as they happen. */
+const PRELOAD = `
+const fs = require('fs'), cp = require('child_process'), Module = require('module');
+const note = (s) => fs.appendFileSync(process.env.ORDER_FILE, s + '\\n');
+const spawn = cp.spawn;
+cp.spawn = function (file, ...rest) { note('spawn ' + require('path').basename(String(file))); return spawn.call(this, file, ...rest); };
+const load = Module._load;
+Module._load = function (request, ...rest) { if (String(request).endsWith('cli-main.js')) note('load cli-main'); return load.call(this, request, ...rest); };
+`;
+
+function setup() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-early-'));
+  fs.writeFileSync(path.join(dir, 'preload.js'), PRELOAD);
+  fs.writeFileSync(
+    path.join(dir, 'job.py'),
+    'import sys, multiprocessing as mp\nif __name__ == "__main__":\n    p = mp.Process(target=print, args=("child",))\n    p.start(); p.join()\n    print("main", sys.argv[1:])\n    sys.exit(3)\n',
+  );
+  // A wrapper in front of Python: a shim whose binary is learned by a probe the first time, then cached.
+  fs.writeFileSync(path.join(dir, 'python-wrapper'), `#!/bin/sh\nexec ${REAL} "$@"\n`, { mode: 0o755 });
+  return dir;
+}
+
+async function record(dir: string, args: string[]) {
+  const order = path.join(dir, `order-${Math.random().toString(36).slice(2)}.txt`);
+  fs.writeFileSync(order, '');
+  const r = await runCommand(process.execPath, ['--require', path.join(dir, 'preload.js'), CLI, 'record', ...args], {
+    cwd: dir,
+    env: { ...process.env, ORDER_FILE: order, FORKSCOPE_CACHE_DIR: path.join(dir, 'cache') },
+  });
+  return { ...r, order: fs.readFileSync(order, 'utf8').trim().split('\n').filter(Boolean) };
+}
+
+function model(file: string) {
+  const rec = parseRecording(fs.readFileSync(file, 'utf8'), file);
+  return RunReducer.fromRecords(rec.header, rec.records);
+}
+
+test('record starts the interpreter before the rest of the CLI loads, and the run is recorded whole', { timeout: 60_000 }, async () => {
+  const dir = setup();
+  try {
+    const out = path.join(dir, 'a.forkscope');
+    const r = await record(dir, ['--quiet', '--out', out, '--', REAL, 'job.py', 'x']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.deepEqual(r.order, [`spawn ${path.basename(REAL)}`, 'load cli-main']);
+    assert.match(r.stdout, /child\nmain \['x'\]\n/);
+    const m = model(out);
+    assert.equal(m.processes.length, 2, 'the main process and its child');
+    const main = m.processes.find((p) => p.role === 'main')!;
+    assert.equal(main.exitCode, 3);
+    assert.ok(main.startedAt !== null && main.startedAt >= 0, `the recording starts no later than Python does (${main.startedAt})`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test(
+  'a shim that needs a probe first, and bad input, go the ordinary way; the cached shim then starts early',
+  { timeout: 60_000 },
+  async () => {
+    const dir = setup();
+    try {
+      const wrapper = path.join(dir, 'python-wrapper');
+      const first = await record(dir, ['--quiet', '--out', path.join(dir, 'b.forkscope'), '--python', wrapper, 'job.py']);
+      assert.equal(first.code, 3, first.stderr);
+      assert.equal(first.order[0], 'load cli-main', `probed after the CLI loaded: ${first.order}`);
+      assert.ok(first.order.includes(`spawn ${path.basename(REAL)}`), 'then the binary behind the shim runs the script');
+      assert.equal(model(path.join(dir, 'b.forkscope')).processes.length, 2);
+
+      const again = await record(dir, ['--quiet', '--out', path.join(dir, 'c.forkscope'), '--python', wrapper, 'job.py']);
+      assert.equal(again.code, 3, again.stderr);
+      assert.deepEqual(again.order, [`spawn ${path.basename(REAL)}`, 'load cli-main'], 'cached: started early');
+
+      const bad = await record(dir, ['--out', path.join(dir, 'nowhere', 'd.forkscope'), '--', 'job.py']);
+      assert.equal(bad.code, 2);
+      assert.deepEqual(bad.order, ['load cli-main'], 'nothing started');
+      assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+      assert.match(bad.stderr, /^forkscope: Cannot write the recording to .*: the folder .* does not exist\.$/m);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
