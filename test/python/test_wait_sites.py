@@ -23,7 +23,10 @@ class WaitSiteTest(RuntimeCase):
         evs = r.events[main]
         joins = [e for e in evs if e[0] == "w" and e[2] == "join"]
         sites = [e for e in evs if e[0] == "ws"]
-        self.assertEqual(len(joins), 2, joins)  # the one that timed out, the one after the drain
+        # The one that timed out, and the one after the drain when it lasted waitMs (1 ms): the child
+        # may well have ended while the parent read its 1 MiB, and a shorter join is only counted.
+        self.assertIn(len(joins), (1, 2), joins)
+        self.assertEqual(joins[0][4], "stuck-writer")
         # One site, for the long join only (the second join is over in well under 0.2 s).
         self.assertEqual(len(sites), 1, sites)
         ws = sites[0]
