@@ -30,15 +30,9 @@ import type { FromSupervisor, SupervisorRunMessage, ToSupervisor } from '../../c
 import { compareRuns, loadRuns, writeComparePage } from './compareReport';
 import { FORKSCOPE_VERSION } from './paths';
 import { readRecordingText, ReportError, writeReport } from './report';
-import { planRecord, type RecordPlan, type StartedScript } from './launch';
+import { planRecord, type EarlyStart } from './launch';
 import { checkOutput, CliError, HelpRequested, UsageError } from './recordArgs';
 import { RunSupervisor } from './supervisor';
-
-/** A script dist/cli.js started before loading this module, with its plan. */
-export interface EarlyStart {
-  plan: RecordPlan;
-  started: StartedScript;
-}
 
 const RECORD_USAGE = `Usage:
   forkscope record [options] -- SCRIPT.py [ARGS…]
@@ -222,6 +216,7 @@ async function record(argv: string[], early: EarlyStart | null = null): Promise<
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   process.on('SIGHUP', onTerm);
+  early?.release();
 
   const result = await supervisor.run();
   if (flushTimer) clearTimeout(flushTimer);

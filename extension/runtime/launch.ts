@@ -149,19 +149,36 @@ export function startScript(options: RunOptions, server: EventServer): StartedSc
   return { server, child, exited, startedAt };
 }
 
+/** A script startEarly started, with its plan; `release` drops the signal listeners that held Ctrl-C meanwhile. */
+export interface EarlyStart {
+  plan: RecordPlan;
+  started: StartedScript;
+  release: () => void;
+}
+
+const HELD_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
  * The CLI's fast path (see the top of this file): for `record` in a terminal
  * whose interpreter needs no probe, opens the event socket and starts the
  * script now. Null in every other case, bad input included: the CLI then does
  * the same the ordinary way, and says what is wrong.
  */
-export function startEarly(argv: string[]): { plan: RecordPlan; started: StartedScript } | null {
+export function startEarly(argv: string[]): EarlyStart | null {
   if (argv[0] !== 'record') return null;
   try {
     const plan = planRecordNow(argv.slice(1));
     if (!plan || plan.ipc || plan.args.ipc) return null;
     const server = EventServer.open();
-    return { plan, started: startScript(plan.options, server) };
+    // Until record() has its own handlers, a Ctrl-C must not end Node by the default action (the script,
+    // already running, would lose its recording): with a listener, Node dispatches the signal on its next
+    // turn, by when record()'s handlers are in place. record() removes these (`release`).
+    const hold = (): void => undefined;
+    for (const sig of HELD_SIGNALS) process.on(sig, hold);
+    const release = (): void => {
+      for (const sig of HELD_SIGNALS) process.off(sig, hold);
+    };
+    return { plan, started: startScript(plan.options, server), release };
   } catch {
     return null;
   }

@@ -22,7 +22,12 @@ const PRELOAD = `
 const fs = require('fs'), cp = require('child_process'), Module = require('module');
 const note = (s) => fs.appendFileSync(process.env.ORDER_FILE, s + '\\n');
 const spawn = cp.spawn;
-cp.spawn = function (file, ...rest) { note('spawn ' + require('path').basename(String(file))); return spawn.call(this, file, ...rest); };
+cp.spawn = function (file, ...rest) {
+  note('spawn ' + require('path').basename(String(file)));
+  const child = spawn.call(this, file, ...rest);
+  if (process.env.EARLY_SIGINT) process.kill(process.pid, 'SIGINT'); // a Ctrl-C for Node alone, in the early window
+  return child;
+};
 const load = Module._load;
 Module._load = function (request, ...rest) { if (String(request).endsWith('cli-main.js')) note('load cli-main'); return load.call(this, request, ...rest); };
 `;
@@ -39,12 +44,12 @@ function setup() {
   return dir;
 }
 
-async function record(dir: string, args: string[]) {
+async function record(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const order = path.join(dir, `order-${Math.random().toString(36).slice(2)}.txt`);
   fs.writeFileSync(order, '');
   const r = await runCommand(process.execPath, ['--require', path.join(dir, 'preload.js'), CLI, 'record', ...args], {
     cwd: dir,
-    env: { ...process.env, ORDER_FILE: order, FORKSCOPE_CACHE_DIR: path.join(dir, 'cache') },
+    env: { ...process.env, ORDER_FILE: order, FORKSCOPE_CACHE_DIR: path.join(dir, 'cache'), ...env },
   });
   return { ...r, order: fs.readFileSync(order, 'utf8').trim().split('\n').filter(Boolean) };
 }
@@ -99,3 +104,20 @@ test(
     }
   },
 );
+
+test('a Ctrl-C before the rest of the CLI has loaded is handled as any Ctrl-C: the recording is kept', { timeout: 60_000 }, async () => {
+  const dir = setup();
+  try {
+    const out = path.join(dir, 'e.forkscope');
+    const r = await record(dir, ['--quiet', '--out', out, '--', REAL, 'job.py'], { EARLY_SIGINT: '1' });
+    assert.deepEqual(r.order, [`spawn ${path.basename(REAL)}`, 'load cli-main']);
+    // The script (not signalled: the Ctrl-C went to Node alone) ends by itself within the 2 s it is given.
+    assert.equal(r.code, 3, `Node was not ended by the signal: ${r.signal} ${r.stderr}`);
+    const rec = parseRecording(fs.readFileSync(out, 'utf8'), out);
+    const end = rec.records.find((x) => x[0] === 'end');
+    assert.ok(end, 'the recording has its end');
+    assert.equal(model(out).processes.length, 2);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
