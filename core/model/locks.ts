@@ -193,7 +193,9 @@ export function managerCalls(model: RunModel): Map<string, ManagerCall[]> {
         method,
         calls: typeof n === 'number' ? n : 0,
         timed,
-        meanSeconds: timed > 0 && Array.isArray(t) ? t[1] / timed : null,
+        // (The runtime sends the sum and the max each rounded to the µs: with nearly equal calls the sum's
+        // rounding can put sum / timed a fraction of a µs above the max, which no run can have.)
+        meanSeconds: timed > 0 && Array.isArray(t) ? Math.min(t[1] / timed, t[2]) : null,
         maxSeconds: timed > 0 && Array.isArray(t) ? t[2] : null,
       });
     }

@@ -4,7 +4,7 @@ import { RunReducer } from '../../core/model/reducer';
 import { stateBands, stateSeconds } from '../../core/model/states';
 import { summarize } from '../../core/summary/summary';
 import { formatSummary } from '../../core/summary/summaryText';
-import { holdersAt, holdersDuring, maxOverlap } from '../../core/model/locks';
+import { holdersAt, holdersDuring, managerCalls, maxOverlap } from '../../core/model/locks';
 import { queueRun, RunBuilder, T0 } from '../builders/runBuilder';
 
 const reduce = (b: RunBuilder) => RunReducer.fromRecords(b.head, b.records);
@@ -371,4 +371,17 @@ test('an orphan is adopted by the OS parent the samples show after its parent di
   const m = s.processes.find((p) => p.name === 'middle')!;
   assert.equal(m.adoptedBy, null);
   assert.deepEqual([m.endReason, m.endDetail], ['os._exit', '0']);
+});
+
+test("a Manager call's mean round trip is never above its max, whatever the µs rounding of the two did", () => {
+  const b = new RunBuilder();
+  b.spawned(0, 1)
+    .hello(0, 1, 0)
+    // Three calls of 100.4 µs each: the runtime sends the sum 301.2 µs as 0.000301 and the max as 0.0001.
+    .ev(1, ['ctr', 0.2, { calls: { 'm1 append': 3 }, callTimes: { 'm1 append': [3, 0.000301, 0.0001] } }])
+    .end(1);
+  const [c] = managerCalls(reduce(b)).get('m1')!;
+  assert.equal(c.calls, 3);
+  assert.equal(c.maxSeconds, 0.0001);
+  assert.equal(c.meanSeconds, 0.0001, 'capped at the max (0.0001003 before)');
 });
