@@ -77,7 +77,7 @@ export class EventServer {
   }
 
   /** Creates the private directory, starts listening and serves `handlers`. */
-  static async listen(handlers: EventServerHandlers): Promise<EventServer> {
+  static listen(handlers: EventServerHandlers): EventServer {
     return EventServer.open().serve(handlers);
   }
 

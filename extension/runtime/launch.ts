@@ -165,10 +165,11 @@ const HELD_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  * the same the ordinary way, and says what is wrong.
  */
 export function startEarly(argv: string[]): EarlyStart | null {
-  if (argv[0] !== 'record') return null;
+  // (Forked by the extension, with an IPC channel: the run is not this process's terminal's.)
+  if (argv[0] !== 'record' || typeof process.send === 'function') return null;
   try {
     const plan = planRecordNow(argv.slice(1));
-    if (!plan || plan.ipc || plan.args.ipc) return null;
+    if (!plan) return null;
     const server = EventServer.open();
     // Until record() has its own handlers, a Ctrl-C must not end Node by the default action (the script,
     // already running, would lose its recording): with a listener, Node dispatches the signal on its next
@@ -184,7 +185,7 @@ export function startEarly(argv: string[]): EarlyStart | null {
   }
 }
 
-export function launchMessage(python: string, e: NodeJS.ErrnoException): string {
+function launchMessage(python: string, e: NodeJS.ErrnoException): string {
   if (e.code === 'ENOENT') {
     return `Python interpreter "${python}" was not found. Install Python 3.9 or newer, or name one with --python /path/to/python (in VS Code: the forkscope.pythonPath setting).`;
   }

@@ -168,7 +168,7 @@ export class RunSupervisor {
       },
     };
     // The handlers are in place before anything awaits: a started script's early connections wait for them.
-    this.server = this.started ? this.started.server.serve(handlers) : await EventServer.listen(handlers);
+    this.server = this.started ? this.started.server.serve(handlers) : EventServer.listen(handlers);
     const script = this.started ?? startScript(this.options, this.server);
     this.child = script.child;
     if (script.child?.pid !== undefined) this.record(['spawned', script.startedAt, script.child.pid]);

@@ -13,7 +13,7 @@ interface Seen {
 
 async function withServer(fn: (s: EventServer, seen: Seen) => Promise<void>): Promise<void> {
   const seen: Seen = { hellos: [], batches: [], byes: [], refused: [] };
-  const s = await EventServer.listen({
+  const s = EventServer.listen({
     onHello: (pid) => (seen.hellos.push(pid), true),
     onBatch: (pid, events) => seen.batches.push([pid, events]),
     onBye: (pid) => seen.byes.push(pid),
