@@ -37,6 +37,8 @@ const onlyJoblib = process.argv[process.argv.indexOf('--only') + 1] === 'joblib'
 const joblibPython = process.env.FORKSCOPE_JOBLIB_PYTHON || '/usr/bin/python3';
 const onlyDask = process.argv[process.argv.indexOf('--only') + 1] === 'dask' && process.argv.includes('--only');
 const DASK_TASKS = 10_000;
+// Issue 16's flood: 4 producers, 200,000 small messages to one consumer (about 0.7 s plain here).
+const FLOOD_MESSAGES = 200_000;
 
 ensureNodeModules();
 run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--bench']);
@@ -63,11 +65,11 @@ const median = (xs) => {
 };
 
 /** Runs a command and returns its wall seconds, the CPU seconds of its process tree and, if asked, the peak RSS of its own process. */
-function timed(cmd, args, { peakRss = false } = {}) {
+function timed(cmd, args, { peakRss = false, env = process.env } = {}) {
   return new Promise((resolve, reject) => {
     const cpu0 = childrenCpu();
     const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, args, { cwd: join(root, 'bench'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(cmd, args, { cwd: join(root, 'bench'), env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     let peak = 0;
     child.stdout.on('data', (d) => (out += d));
@@ -94,8 +96,9 @@ function timed(cmd, args, { peakRss = false } = {}) {
   });
 }
 
+// Recorded runs start dist/cli.js as the `forkscope` executable, as a user's shell does (its first lines are the
+// launcher's; `node dist/cli.js` would skip them).
 const recordArgs = (script, args, py = python) => [
-  cli,
   'record',
   '--quiet',
   '--out',
@@ -118,13 +121,12 @@ async function compare(name, script, args, target, n = rounds, python_ = python)
   const loads = [];
   // One warm-up of each (page cache, pyc files).
   await timed(python, [script, ...args]);
-  await timed(process.execPath, recordArgs(script, args, python));
+  await timed(cli, recordArgs(script, args, python));
   for (let i = 0; i < n; i++) {
     const order = i % 2 ? ['rec', 'plain'] : ['plain', 'rec'];
     const pair = {};
     for (const which of order) {
-      const r =
-        which === 'plain' ? await timed(python, [script, ...args]) : await timed(process.execPath, recordArgs(script, args, python));
+      const r = which === 'plain' ? await timed(python, [script, ...args]) : await timed(cli, recordArgs(script, args, python));
       pair[which] = r;
     }
     if (pair.plain.out !== pair.rec.out) throw new Error(`${script}: the output differs under forkscope record`);
@@ -195,12 +197,22 @@ function scriptProcessesCpu() {
 /** The fixed cost of `forkscope record`: an empty script recorded vs plain, and Node's own start for reference. */
 async function startup(n) {
   const s = await compare('Start-up (empty script)', 'empty.py', [], null, n);
+  // Node alone as the launcher starts it (without NODE_EXTRA_CA_CERTS), and as this environment would.
+  const bare = { ...process.env };
+  delete bare.NODE_EXTRA_CA_CERTS;
   const node = [];
-  for (let i = 0; i < n; i++) node.push((await timed(process.execPath, ['-e', '0'])).seconds);
+  const nodeWithCerts = [];
+  for (let i = 0; i < n; i++) {
+    node.push((await timed(process.execPath, ['-e', '0'], { env: bare })).seconds);
+    if (process.env.NODE_EXTRA_CA_CERTS) nodeWithCerts.push((await timed(process.execPath, ['-e', '0'])).seconds);
+  }
   s.fixedSeconds = s.medianRecorded - s.medianPlain;
   fixedStartup = s.fixedSeconds;
   s.nodeAloneSeconds = median(node);
-  const ca = process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS is set: Node parses those certificates at every start)' : '';
+  s.nodeWithCertsSeconds = nodeWithCerts.length ? median(nodeWithCerts) : null;
+  const ca = nodeWithCerts.length
+    ? ` (${(s.nodeWithCertsSeconds * 1000).toFixed(0)} ms with this environment's NODE_EXTRA_CA_CERTS, which the launcher keeps from Node)`
+    : '';
   console.log(
     `  fixed start-up of forkscope record: ${(s.fixedSeconds * 1000).toFixed(0)} ms, of which starting Node itself: ${(s.nodeAloneSeconds * 1000).toFixed(0)} ms${ca}`,
   );
@@ -209,7 +221,7 @@ async function startup(n) {
 
 /** The floor: plain queue_flood.py against queue_flood_floor.py (a bare counting hook on each end, no Forkscope), interleaved. */
 async function floor(n) {
-  const args = ['100000', '4'];
+  const args = [String(FLOOD_MESSAGES), '4'];
   const plain = [];
   const hooked = [];
   await timed(python, ['queue_flood_floor.py', ...args]);
@@ -304,7 +316,12 @@ try {
     throw Object.assign(new Error('only joblib'), { onlyJoblib: true });
   }
   results.startup = await startup(quick ? 5 : 3 * rounds);
-  results.queueFlood = await compare('Queue flood (4 producers, 100,000 messages)', 'queue_flood.py', ['100000', '4'], 1.15);
+  results.queueFlood = await compare(
+    `Queue flood (4 producers, ${FLOOD_MESSAGES.toLocaleString('en')} messages)`,
+    'queue_flood.py',
+    [String(FLOOD_MESSAGES), '4'],
+    1.15,
+  );
   results.queueFlood.floor = await floor(rounds);
   results.poolCpu = await compare('CPU-bound Pool.map (2 workers, 64 tasks)', 'pool_cpu.py', ['2', '64'], 1.03);
   results.joblib = await joblibLine();
@@ -332,7 +349,7 @@ try {
   );
 
   if (!quick) {
-    const flood = await timed(process.execPath, recordArgs('queue_flood.py', ['1000000', '4']), { peakRss: true });
+    const flood = await timed(cli, recordArgs('queue_flood.py', ['1000000', '4']), { peakRss: true });
     const summary = JSON.parse(
       spawnSync(process.execPath, [cli, 'summary', join(work, 'b.forkscope'), '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout,
     );

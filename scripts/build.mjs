@@ -2,7 +2,7 @@
 // supervisor (plain Node), and the webview (browser). `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +10,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+
+// dist/cli.js starts as a shell script and is JavaScript after it (each shell line is a string and a comment to
+// Node). Run as `forkscope`, the shell hands NODE_EXTRA_CA_CERTS to the script through FORKSCOPE_SCRIPT_ENV and
+// starts Node without it: Node parses that certificate file before any JavaScript runs (30 ms and more), and the
+// supervisor makes no TLS connection. A value JSON would need escaping for is left where it is. `node dist/cli.js`
+// skips these lines.
+const CLI_LAUNCHER = [
+  '#!/bin/sh',
+  `":" //; if [ -n "\${NODE_EXTRA_CA_CERTS-}" ] && [ -z "\${FORKSCOPE_SCRIPT_ENV+x}" ]; then case $NODE_EXTRA_CA_CERTS in *[\\"\\\\]*|*[[:cntrl:]]*) ;; *) FORKSCOPE_SCRIPT_ENV="{\\"NODE_EXTRA_CA_CERTS\\":\\"$NODE_EXTRA_CA_CERTS\\"}"; export FORKSCOPE_SCRIPT_ENV; unset NODE_EXTRA_CA_CERTS;; esac; fi`,
+  '":" //; exec node "$0" "$@"',
+].join('\n');
 
 const common = {
   bundle: true,
@@ -39,8 +50,10 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    banner: { js: '#!/usr/bin/env node' },
+    banner: { js: CLI_LAUNCHER },
     external: ['./cli-main.js'],
+    // Executable, as npm makes a package's bin on install: dist/cli.js runs as `forkscope` from a clone too.
+    plugins: [{ name: 'executable', setup: (b) => b.onEnd((r) => r.errors.length || chmodSync(join(root, 'dist', 'cli.js'), 0o755)) }],
   },
   {
     ...common,

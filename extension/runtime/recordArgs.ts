@@ -252,12 +252,12 @@ export function defaultOut(a: Pick<RecordArgs, 'script' | 'module'>, cwd: string
   return path.join(cwd, base + RECORDING_EXTENSION);
 }
 
-/** The interpreter to use when none is named: python3 on PATH, else python. */
 /**
  * The script's environment, when it is not this process's own: forked by desktop VS Code, this process runs as Node
- * through ELECTRON_RUN_AS_NODE, which the script must not inherit; and the extension hands over in
- * FORKSCOPE_SCRIPT_ENV (a JSON object) variables meant for the script only, which it kept from this process
- * (NODE_EXTRA_CA_CERTS: Node reads that certificate file at every start, ~60 ms, and the supervisor needs no TLS).
+ * through ELECTRON_RUN_AS_NODE, which the script must not inherit; and the extension and the `forkscope` launcher
+ * (dist/cli.js's shell lines, scripts/build.mjs) hand over in FORKSCOPE_SCRIPT_ENV (a JSON object) variables meant
+ * for the script only, which they kept from this process (NODE_EXTRA_CA_CERTS: Node reads that certificate file at
+ * every start, 30-60 ms, and the supervisor needs no TLS).
  */
 export function scriptEnv(env: NodeJS.ProcessEnv, ipc: boolean): NodeJS.ProcessEnv | undefined {
   const handed = env.FORKSCOPE_SCRIPT_ENV;
@@ -279,6 +279,7 @@ export function scriptEnv(env: NodeJS.ProcessEnv, ipc: boolean): NodeJS.ProcessE
   return out;
 }
 
+/** The interpreter to use when none is named: python3 on PATH, else python. */
 export function defaultPython(env: NodeJS.ProcessEnv = process.env): string {
   const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
   for (const name of ['python3', 'python']) {

@@ -129,6 +129,26 @@ test('variables handed over in FORKSCOPE_SCRIPT_ENV reach the script, not the su
     assert.equal(seen.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/forkscope-test-bundle.pem');
 });
 
+test('run as `forkscope`, the CLI starts Node without NODE_EXTRA_CA_CERTS and hands it to the script (values JSON would escape stay)', async () => {
+  // A bundle that does not exist: Node warns on stderr when it tries to read it, so the warning says whether Node saw it.
+  for (const bundle of ['/nonexistent/forkscope-test-bundle.pem', '/nonexistent/a "quoted" bundle.pem']) {
+    const user: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: bundle };
+    delete user.FORKSCOPE_SCRIPT_ENV;
+    const plain = await plainRaw(['environ.py'], { env: user });
+    const r = await recordRaw(['environ.py'], { env: user, asExecutable: true });
+    assert.equal(r.code, 0, r.stderr.toString());
+    assert.equal(r.stdout.toString().trim().split('\n').length, 2);
+    for (const line of r.stdout.toString().trim().split('\n')) {
+      const seen = JSON.parse(line) as Record<string, string>;
+      assert.equal(seen.NODE_EXTRA_CA_CERTS, bundle, 'the script sees the variable as in a plain run');
+      assert.ok(!('FORKSCOPE_SCRIPT_ENV' in seen), 'and not the hand-over');
+    }
+    const nodeWarned = /Ignoring extra certs/.test(r.stderr.toString());
+    assert.equal(nodeWarned, bundle.includes('"'), `Node itself read ${bundle}: ${nodeWarned}`);
+    assert.ok(!/Ignoring extra certs/.test(plain.stderr.toString()));
+  }
+});
+
 test('the script’s environment is the user’s plus FORKSCOPE_* variables only (main process and a spawn child)', async () => {
   const env = { ...process.env, FORKSCOPE_TEST_USER_VAR: 'a value with spaces ✓', PYTHONDONTWRITEBYTECODE: '1' };
   for (const seen of await environs(env, env)) assert.equal(seen.FORKSCOPE_TEST_USER_VAR, 'a value with spaces ✓');

@@ -151,15 +151,16 @@ export interface RecordedRaw extends RawRun {
 }
 
 /** `forkscope record --out DIR/run.forkscope [cliArgs] -- args…`, with raw output; the recording reduced. */
-export async function recordRaw(args: string[], o: RawOptions & { cliArgs?: string[]; python?: string } = {}): Promise<RecordedRaw> {
+export async function recordRaw(
+  args: string[],
+  o: RawOptions & { cliArgs?: string[]; python?: string; asExecutable?: boolean } = {},
+): Promise<RecordedRaw> {
   const dir = tmpDir('rec');
   const out = path.join(dir, 'run.forkscope');
   try {
-    const r = await runRaw(
-      process.execPath,
-      [CLI, 'record', '--out', out, '--python', o.python ?? PYTHON, ...(o.cliArgs ?? []), '--', ...args],
-      o,
-    );
+    const cliArgs = ['record', '--out', out, '--python', o.python ?? PYTHON, ...(o.cliArgs ?? []), '--', ...args];
+    // asExecutable: dist/cli.js run as `forkscope` is (its shell lines first), not as `node dist/cli.js`.
+    const r = o.asExecutable ? await runRaw(CLI, cliArgs, o) : await runRaw(process.execPath, [CLI, ...cliArgs], o);
     const recordingText = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
     const rec = parseRecording(recordingText, out);
     return { ...r, out, recordingText, summary: summarize(RunReducer.fromRecords(rec.header, rec.records)) };
