@@ -1,12 +1,34 @@
 /**
- * The run's output as whole lines, each prefixed with where it came from.
- * The supervisor passes stdout/stderr through as bytes from one pipe per
- * stream, shared by every process of the run, so a line cannot be attributed
- * to the PID that wrote it: the prefix names the script (and the stream).
- * Pure code (no VS Code import): tested in plain Node.
+ * The run's output as whole lines for VS Code's output channel, each prefixed
+ * with where it came from: PrefixedLines names the script (and the stream);
+ * AttributedLines names the process that wrote each line where the recording
+ * says so (outputLabel). Pure code (no VS Code import): tested in plain Node.
  */
 
 export type Stream = 'stdout' | 'stderr';
+
+/** multiprocessing's own names for a Process the script did not name ("Process-1", "SpawnProcess-2:1"). */
+const DEFAULT_PROCESS_NAME = /^(?:|Fork|Spawn|ForkServer)Process-\d+(?::\d+)*$/;
+
+/**
+ * How the output channel names a process: the script's file name for the main process, the name the script
+ * gave a Process (as the inspector shows it), its target function's name when it kept multiprocessing's default
+ * name, else its name ("ForkPoolWorker-1"); then the pid. "[greeter 4312]", "[work 4313]", "[demo.py 4310]".
+ */
+export function outputLabel(
+  p: { role: string; name: string; target: string | null } | undefined,
+  pid: number,
+  scriptBase: string,
+): string {
+  const who = !p
+    ? 'pid'
+    : p.role === 'main'
+      ? scriptBase
+      : DEFAULT_PROCESS_NAME.test(p.name) && p.target
+        ? p.target.slice(p.target.lastIndexOf('.') + 1)
+        : p.name;
+  return `${who} ${pid}`;
+}
 
 export class PrefixedLines {
   private partial: Record<Stream, string> = { stdout: '', stderr: '' };

@@ -19,7 +19,7 @@ import { Disposable } from './dispose';
 import { WarmSupervisor } from './warmSupervisor';
 import { ContextKeys, Settings, setContext } from './ids';
 import { InspectorPanel, openSource, type InspectorSource } from './inspectorPanel';
-import { AttributedLines } from './outputLines';
+import { AttributedLines, outputLabel } from './outputLines';
 import { InterpreterError, reportInterpreterError, resolveInterpreter } from './interpreter';
 import type { ProcessTreeProvider } from './processTree';
 import { RunSession, type RunEnd } from './runSession';
@@ -205,17 +205,7 @@ export class RunController extends Disposable {
     const out = new AttributedLines(
       path.basename(script),
       (line) => this.output.appendLine(line),
-      (pid) => {
-        const p = session.model?.byPid.get(pid);
-        const who = !p
-          ? 'pid'
-          : p.role === 'main'
-            ? path.basename(script)
-            : p.target
-              ? p.target.slice(p.target.lastIndexOf('.') + 1)
-              : p.name;
-        return `${who} ${pid}`;
-      },
+      (pid) => outputLabel(session.model?.byPid.get(pid), pid, path.basename(script)),
     );
     const pumpTimer = setInterval(() => out.pump(), 250);
     this.output.appendLine(`▶ ${python} ${path.basename(script)} ${(o.args ?? []).join(' ')} (recording → ${session.request.out})`);

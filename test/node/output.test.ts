@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseRecording } from '../../core/model/recording';
-import { AttributedLines } from '../../extension/vscode/outputLines';
+import { AttributedLines, outputLabel } from '../../extension/vscode/outputLines';
 import { plainRun, record, startMethods } from './support/run';
 
 for (const method of startMethods()) {
@@ -38,7 +38,7 @@ for (const method of startMethods()) {
 
     // The output channel: the real pipe bytes and the real recording, each line prefixed by its writer.
     const lines: string[] = [];
-    const label = (pid: number) => `${r.model.byPid.get(pid)?.name} ${pid}`;
+    const label = (pid: number) => outputLabel(r.model.byPid.get(pid), pid, 'output_three.py');
     const out = new AttributedLines('output_three.py', (l) => lines.push(l), label);
     out.write('stdout', r.stdout);
     out.write('stderr', r.stderr);
@@ -51,10 +51,21 @@ for (const method of startMethods()) {
         assert.ok(lines.includes(`[${name} ${p.pid}] ${name} line ${i}`), `${name} line ${i}: ${lines.join('\n')}`);
       assert.ok(lines.includes(`[${name} ${p.pid} stderr] ${name} err 1`), lines.join('\n'));
     }
-    assert.ok(lines.includes(`[MainProcess ${byName.main.pid}] main line 0`));
+    assert.ok(lines.includes(`[output_three.py ${byName.main.pid}] main line 0`));
     assert.ok(lines.includes(`[b ${byName.b.pid} stderr] ValueError: child b failed on purpose`), lines.join('\n'));
   });
 }
+
+test('outputLabel: the script for main, a given name, else the target function, else multiprocessing\'s name', () => {
+  const p = (name: string, target: string | null, role = 'child') => ({ role, name, target });
+  assert.equal(outputLabel(p('MainProcess', null, 'main'), 10, 'demo.py'), 'demo.py 10');
+  assert.equal(outputLabel(p('greeter', '__main__.greet'), 11, 'demo.py'), 'greeter 11');
+  for (const name of ['Process-1', 'SpawnProcess-2', 'ForkProcess-3:1', 'ForkServerProcess-4'])
+    assert.equal(outputLabel(p(name, '__main__.work'), 12, 'demo.py'), 'work 12', name);
+  assert.equal(outputLabel(p('Process-1', null), 13, 'demo.py'), 'Process-1 13');
+  assert.equal(outputLabel(p('ForkPoolWorker-1', 'multiprocessing.pool.worker'), 14, 'demo.py'), 'ForkPoolWorker-1 14');
+  assert.equal(outputLabel(undefined, 15, 'demo.py'), 'pid 15');
+});
 
 test('AttributedLines: pipe order kept, identical lines go to the first writer, unexplained lines fall back', () => {
   let now = 0;
