@@ -15,11 +15,7 @@ const DEFAULT_PROCESS_NAME = /^(?:|Fork|Spawn|ForkServer)Process-\d+(?::\d+)*$/;
  * gave a Process (as the inspector shows it), its target function's name when it kept multiprocessing's default
  * name, else its name ("ForkPoolWorker-1"); then the pid. "[greeter 4312]", "[work 4313]", "[demo.py 4310]".
  */
-export function outputLabel(
-  p: { role: string; name: string; target: string | null } | undefined,
-  pid: number,
-  scriptBase: string,
-): string {
+export function outputLabel(p: { role: string; name: string; target: string | null } | undefined, pid: number, scriptBase: string): string {
   const who = !p
     ? 'pid'
     : p.role === 'main'

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { DAEMON_AT_EXIT, endIsNormal } from '../../core/model/types';
 import { type SummaryProcess } from '../../core/summary/summary';
-import { record, startMethods } from './support/run';
+import { record, SCRIPTS, startMethods } from './support/run';
 
 const byName = (ps: SummaryProcess[]) => Object.fromEntries(ps.map((p) => [p.name, p]));
 const methods = startMethods();
@@ -71,6 +71,36 @@ for (const run of runs) {
     // A daemon terminated by multiprocessing at its parent's exit, as daemons are meant to be: calm.
     assert.deepEqual(end('daemon'), ['terminate()', DAEMON_AT_EXIT]);
     assert.equal(endIsNormal(p.daemon), true);
+  });
+}
+
+// Python 3.14's Process.interrupt() (SIGINT), on this machine's older Pythons: test/scripts/py314_interrupt's
+// sitecustomize adds 3.14's two methods (BaseProcess.interrupt, popen_fork.Popen.interrupt) at interpreter start,
+// before the runtime installs, so the run goes through the runtime's interrupt() path as on 3.14. Under forkserver,
+// 3.14's default start method, and fork.
+for (const method of methods.filter((m) => m !== 'spawn')) {
+  test(`interrupt(), as Python 3.14 has it: the child ends as interrupt() with its KeyboardInterrupt (${method})`, async () => {
+    const r = await record('ends.py', [method], { env: { ...process.env, PYTHONPATH: path.join(SCRIPTS, 'py314_interrupt') } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\('interrupted', 1\)/, 'the child had interrupt() and handled SIGINT as KeyboardInterrupt');
+    const p = byName(r.summary.processes);
+    assert.deepEqual(
+      [p.interrupted?.endReason, p.interrupted?.endDetail, p.interrupted?.exitCode],
+      ['interrupt()', 'KeyboardInterrupt', 1],
+    );
+    assert.equal(endIsNormal(p.interrupted), false);
+    assert.deepEqual([p.terminated.endReason, p.killed.endReason], ['terminate()', 'kill()'], 'the other stops as before');
+  });
+}
+
+for (const method of methods) {
+  test(`a child that leaves through the C library's exit() ends "unknown", with its exit code (${method})`, async () => {
+    const r = await record('ends_unknown.py', [method]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'cexit 5\n');
+    const p = byName(r.summary.processes);
+    assert.deepEqual([p.cexit.endReason, p.cexit.endDetail, p.cexit.exitCode], ['unknown', 'exit code 5', 5]);
+    assert.equal(endIsNormal(p.cexit), false);
   });
 }
 

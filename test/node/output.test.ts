@@ -56,7 +56,7 @@ for (const method of startMethods()) {
   });
 }
 
-test('outputLabel: the script for main, a given name, else the target function, else multiprocessing\'s name', () => {
+test("outputLabel: the script for main, a given name, else the target function, else multiprocessing's name", () => {
   const p = (name: string, target: string | null, role = 'child') => ({ role, name, target });
   assert.equal(outputLabel(p('MainProcess', null, 'main'), 10, 'demo.py'), 'demo.py 10');
   assert.equal(outputLabel(p('greeter', '__main__.greet'), 11, 'demo.py'), 'greeter 11');
