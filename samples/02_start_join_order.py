@@ -15,8 +15,9 @@ In the inspector, look at:
     parallel part (as many cores as the machine gives).
 Run it pinned to one core (`taskset -c 0 python3 02_start_join_order.py`, or
 Forkscope with that as the interpreter): the parallel workers then take turns
-on the CPU — the timeline shows them "ready" (runnable, waiting for a CPU) for
-about two thirds of their lives — and the speed-up is ~1x.
+on the CPU — the timeline shows each of them "ready" (runnable, waiting for a
+CPU) for about two thirds of its life, as three share one core — and the
+speed-up is ~1x.
 """
 import multiprocessing as mp
 import os

@@ -5,7 +5,8 @@ other end `recv()`s, in order. Here a parent and a child play ping-pong.
 
 In the inspector, look at:
   * the timeline: arrows going back and forth between parent and child — one
-    per message — and each process waiting on Pipe.recv while the other works;
+    per message — and each process waiting on Pipe.recv while the other works
+    (sleeps): their recv waits take turns, they hardly ever wait at once;
   * the Flows tab: the pipe "parent_end/child_end" with 6 messages from the
     parent (5 pings and the None that stops the child) and 5 pongs back, and
     their sizes;

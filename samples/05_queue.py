@@ -9,8 +9,9 @@ In the inspector, look at:
     consumers back to the main process on the results queue;
   * the timeline: consumers waiting on Queue.get(tasks) when the queue is empty
     (the producer is slower than the three consumers together);
-  * how the 20 tasks were spread over the 3 consumers (not evenly: whoever
-    is free first takes the next one).
+  * how the 20 tasks were spread over the 3 consumers: the flows per consumer
+    are the counts the sample prints at the end (whoever is free first takes
+    the next one, so they change from run to run).
 """
 import multiprocessing as mp
 import random

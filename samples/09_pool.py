@@ -6,8 +6,11 @@ big ones (less overhead, but coarser load balancing). `map_async` returns at
 once; `imap` yields results one by one, in order; `apply_async` runs one call.
 
 In the inspector, look at:
-  * the Pools tab: tasks and chunks per worker for each call, and how evenly
-    they were spread;
+  * the Pools tab: each call with its tasks and chunksize; the tasks and chunks
+    each worker took over all calls, with a bar showing how evenly they were
+    spread (it changes from run to run: whoever is free takes the next chunk);
+    and the chart of the chunks each worker ran, a colour per call (the
+    chunksize=8 map: 3 chunks of 8 tasks);
   * the timeline: each worker's task bands, and arrows for tasks and results;
   * the main process waiting on AsyncResult.get.
 """

@@ -12,7 +12,8 @@ In the inspector, look at:
   * the timeline: the "created" band before each child runs — shortest for
     fork (a copy of a running process), longer for spawn and forkserver (a
     fresh interpreter imports the module; forkserver's first child also waits
-    for the server to start);
+    for the server to start: the "forkserver" process appears during that
+    child's "created" band, and the child runs only after it);
   * the output: each child's own line, with the delay it measured.
 """
 import multiprocessing as mp

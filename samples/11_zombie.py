@@ -9,7 +9,8 @@ In the inspector, look at:
   * the timeline: the child's zombie band between its end and the join;
   * the Processes view: the child marked zombie while the run is live;
   * the summary: the child's stateSeconds.zombie ≈ 1.4 s (CLI: `forkscope
-    summary` prints "zombie 1.4 s" on its line).
+    summary` prints it on the child's line, to the millisecond, e.g.
+    "zombie 1.403 s").
 """
 import multiprocessing as mp
 import time

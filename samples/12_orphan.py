@@ -7,7 +7,8 @@ or a subreaper). It reports back through a Queue.
 In the inspector, look at:
   * the Processes tree: grandchild under middle, flagged as an orphan;
   * the timeline: grandchild still running after middle's band ended;
-  * the grandchild's OS parent PID in its tooltip: no longer middle's PID.
+  * the grandchild's OS parent in its lane's tooltip on the timeline (hover its
+    name): "adopted by" a PID that is no longer middle's.
 """
 import multiprocessing as mp
 import os

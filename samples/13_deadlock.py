@@ -11,7 +11,8 @@ does the right thing: drain the queue, then join. Forkscope's deadlock
 detector reports the hang after 3 seconds (the forkscope.hangSeconds setting).
 
 In the inspector, look at:
-  * the warning: which process waits for which, on what queue, at which line;
+  * the warning: which process waits for which, on what queue, at which line
+    (the `p.join(timeout=5.0)` below: the join that waits);
   * the timeline: the parent waiting on join(writer) for 5 s while the child
     is stuck (not running, not exited) — the deadlock;
   * then the arrow of the one big message and both processes ending.

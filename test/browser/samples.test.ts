@@ -2,9 +2,11 @@
  * The samples' visual claims, on the inspector's report of a REAL run of each
  * sample (test/node/samples.test.ts asserts every claim over the recording;
  * this file checks the ones a learner reads off the screen): 01's parent PID
- * in the tree, 03's output per child and private vs shared memory lines, 06's
- * Locks tab, 11's zombie band, 12's orphan and its adopter in the tree, 13's
- * stuck writer drawn blocked (not running) with why, and its warning.
+ * in the tree, 03's output per child and private vs shared memory lines, 04's
+ * arrows and their latency on hover, 06's Locks tab, 09's Pools tab, 11's
+ * zombie band, 12's orphan and its adopter in the tree and in its lane's
+ * tooltip, 13's stuck writer drawn blocked (not running) with why, and its
+ * warning with its line.
  * Screenshots go to test-results/browser/sample-*.png.
  */
 
@@ -13,10 +15,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { formatSeconds } from '../../core/format';
+import { parseRecording } from '../../core/model/recording';
+import { RunReducer } from '../../core/model/reducer';
 import { launch, waitForInspector, type Browser } from './support/chromium';
 import { recordFixture, removeTestDirs, RESULTS, runtimeAvailable, type RealRun } from './support/recordings';
 
-const SAMPLES = ['01_first_process', '03_memory_fork_vs_spawn', '06_lock', '11_zombie', '12_orphan', '13_deadlock'] as const;
+const SAMPLES = [
+  '01_first_process',
+  '03_memory_fork_vs_spawn',
+  '04_pipe',
+  '06_lock',
+  '09_pool',
+  '11_zombie',
+  '12_orphan',
+  '13_deadlock',
+] as const;
 type SampleName = (typeof SAMPLES)[number];
 
 let browser: Browser;
@@ -50,6 +64,35 @@ function laneStates(page: Page, pid: number): Promise<string[]> {
     }
     return [...texts];
   }, pid);
+}
+
+/** Every distinct timeline tooltip text found over the canvas (a dense scan of `describeAt`) that `keep` accepts, with a point for each. */
+function tooltipsWhere(page: Page, keep: string, x0 = 182, x1 = Infinity): Promise<[number, number, string][]> {
+  return page.evaluate(
+    ([keep, x0, x1]) => {
+      const tl = window.__forkscope!.inspector.timeline;
+      const c = document.getElementById('fs-timeline-canvas') as HTMLCanvasElement;
+      const { width, height } = c.getBoundingClientRect();
+      const found = new Map<string, [number, number, string]>();
+      const re = new RegExp(keep);
+      for (let y = 20; y < height; y += 2) {
+        for (let x = x0; x < Math.min(width, x1); x += 1) {
+          const text = tl.describeAt(x, y);
+          if (text && re.test(text) && !found.has(text)) found.set(text, [x, y, text]);
+        }
+      }
+      return [...found.values()];
+    },
+    [keep, x0, x1] as const,
+  );
+}
+
+/** Moves the real pointer to (x, y) on the timeline canvas and returns the tooltip it shows. */
+async function hover(page: Page, x: number, y: number): Promise<string> {
+  const box = (await page.locator('#fs-timeline-canvas').boundingBox())!;
+  await page.mouse.move(box.x + x, box.y + y);
+  await page.waitForFunction(() => !(document.getElementById('fs-tooltip') as HTMLElement).hidden);
+  return page.$eval('#fs-tooltip', (e) => e.textContent ?? '');
 }
 
 interface Row {
@@ -122,6 +165,36 @@ describe(
       await page.close();
     });
 
+    it('04: an arrow per message between parent and child, each with its latency on hover', async () => {
+      const page = await open('04_pipe');
+      const main = runs['04_pipe'].summary.processes.find((p) => p.role === 'main')!;
+      const child = pidOf('04_pipe', 'ponger');
+      const arrows = await tooltipsWhere(page, '^parent_end/child_end \\(pipe\\)\n');
+      // The latencies of the recorded messages, as the tooltip writes them.
+      const rec = parseRecording(runs['04_pipe'].text, runs['04_pipe'].recording);
+      const model = RunReducer.fromRecords(rec.header, rec.records);
+      const latencies = new Set(model.messages.map((m) => formatSeconds(m.t - m.sentAt)));
+      const ways = new Set<string>();
+      for (const [, , text] of arrows) {
+        const m = /\nsent [^,]+, received [^,]+, latency ([^\n]+)\n/.exec(text);
+        assert.ok(m, text);
+        assert.ok(latencies.has(m[1]), `latency ${m[1]} is a recorded message's: ${[...latencies].join(', ')}`);
+        ways.add(text.split('\n')[1]);
+      }
+      assert.ok(arrows.length >= 8, `${arrows.length} arrows can be hovered, each on its own`);
+      assert.deepEqual([...ways].sort(), [
+        `MainProcess (pid ${main.pid}) → ponger (pid ${child})`,
+        `ponger (pid ${child}) → MainProcess (pid ${main.pid})`,
+      ]);
+      // The real pointer shows it.
+      const [x, y, text] = arrows[0];
+      const shown = await hover(page, x, y);
+      assert.equal(shown, text);
+      assert.match(shown, /, latency [\d.]+ (s|ms|µs)\n/);
+      await shot(page, '04-latency');
+      await page.close();
+    });
+
     it('06: the Locks tab lists print_lock with its 20 acquisitions and who waited', async () => {
       const page = await open('06_lock');
       await page.click('#fs-tab-locks');
@@ -136,6 +209,44 @@ describe(
       const waiters = await page.$$eval('.fs-lock-detail .fs-lock-bar.wait', (bs) => bs.length);
       assert.ok(waiters > 0, 'waits on the lock are drawn');
       await shot(page, '06-locks');
+      await page.close();
+    });
+
+    it('09: the Pools tab: each call with its tasks and chunksize, tasks and chunks per worker, bars for how evenly, the chart', async () => {
+      const page = await open('09_pool');
+      const pool = runs['09_pool'].summary.pools[0];
+      await page.click('#fs-tab-pools');
+      await page.waitForSelector('.fs-pools tr.fs-pool-worker');
+      const calls = await page.$eval('.fs-pools section.fs-pool p.fs-muted', (p) => p.textContent ?? '');
+      for (const call of [
+        'map(24 tasks, chunksize 1)',
+        'map(24 tasks, chunksize 8)',
+        'map_async(12 tasks, chunksize 1)',
+        'imap(12 tasks, chunksize 2)',
+        'apply_async(1 task',
+      ])
+        assert.ok(calls.includes(call), `${call} in ${calls}`);
+      const rows = await page.$$eval('.fs-pools tr.fs-pool-worker', (trs) =>
+        trs.map((tr) => ({
+          pid: Number((tr as HTMLElement).dataset.pid),
+          cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
+          bar: (tr.querySelector('.fs-bar') as HTMLElement).getBoundingClientRect().width,
+        })),
+      );
+      assert.deepEqual(rows.map((r) => r.pid).sort(), [...pool.workers].sort());
+      const most = Math.max(...pool.workers.map((w) => pool.tasksByWorker[w] ?? 0));
+      for (const row of rows) {
+        const tasks = pool.tasksByWorker[row.pid] ?? 0;
+        assert.equal(row.cells[1], String(tasks), `tasks of ${row.pid}`);
+        assert.equal(row.cells[2], String(pool.chunksByWorker[row.pid] ?? 0), `chunks of ${row.pid}`);
+        // How evenly: each bar's length is its worker's share of the busiest worker's tasks.
+        assert.ok(
+          Math.abs(row.bar - Math.max(2, Math.round((tasks / most) * 120))) <= 1,
+          `bar of ${row.pid}: ${row.bar} px for ${tasks} tasks`,
+        );
+      }
+      assert.equal(await page.locator('.fs-pools canvas.fs-pool-gantt').count(), 1, 'the chart of chunks per worker');
+      await shot(page, '09-pools');
       await page.close();
     });
 
@@ -164,6 +275,13 @@ describe(
       );
       const mid = levels.findIndex(([pid]) => pid === pidOf('12_orphan', 'middle'));
       assert.deepEqual(levels[mid + 1], [g.pid, levels[mid][1] + 1]);
+      // The lane's tooltip (over its name on the timeline) names the OS parent that adopted it, not middle.
+      const adopted = `adopted by ${g.adoptedBy}${g.adoptedByName ? ` (${g.adoptedByName})` : ''}`;
+      const [name] = await tooltipsWhere(page, `^grandchild \\(pid ${g.pid}\\)\n`, 20, 150);
+      assert.ok(name, "the grandchild's lane name can be hovered");
+      assert.equal(name[2].split('\n')[1], `parent ${pidOf('12_orphan', 'middle')} · ${adopted}`);
+      assert.notEqual(g.adoptedBy, pidOf('12_orphan', 'middle'));
+      assert.equal(await hover(page, name[0], name[1]), name[2], 'the real pointer shows it');
       await shot(page, '12');
       await page.close();
     });
@@ -177,6 +295,17 @@ describe(
         insights.some((m) => /Read the queue before joining/.test(m)),
         insights.join(' | '),
       );
+      // At which line: the warning shows the join that waits.
+      const w = runs['13_deadlock'].summary.warnings.find((x) => x.kind === 'deadlock')!;
+      const source = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'samples', '13_deadlock.py'), 'utf8').split('\n');
+      const joinLine = source.findIndex((l) => /^\s+p\.join\(timeout=5\.0\)/.test(l)) + 1;
+      assert.equal(w.line, joinLine);
+      const code = await page.$eval('#fs-insights li.fs-insight[data-kind="deadlock"] .fs-insight-code', (e) => [
+        e.textContent ?? '',
+        (e as HTMLElement).title,
+      ]);
+      assert.match(code[0], new RegExp(`13_deadlock\\.py:${joinLine}$`));
+      assert.equal(code[1], `${w.file}:${joinLine}`);
       await shot(page, '13');
       assert.deepEqual(browser.errors, []);
       await page.close();

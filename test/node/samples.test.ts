@@ -68,6 +68,14 @@ function secondsIn(bands: StateBand[], states: string[], a: number, b: number): 
   for (const x of bands) if (states.includes(x.state)) t += Math.max(0, Math.min(b, x.end) - Math.max(a, x.begin));
   return t;
 }
+/** Seconds during which some interval of `a` and some interval of `b` both run (each list's intervals disjoint). */
+function overlapSeconds(a: { begin: number; end: number | null }[], b: { begin: number; end: number | null }[]): number {
+  let t = 0;
+  for (const x of a) for (const y of b) t += Math.max(0, Math.min(x.end ?? x.begin, y.end ?? y.begin) - Math.max(x.begin, y.begin));
+  return t;
+}
+const lengthOf = (xs: { begin: number; end: number | null }[]): number => xs.reduce((t, x) => t + (x.end ?? x.begin) - x.begin, 0);
+
 /** The mean of the run's total CPU % samples within [a, b] (the CPU chart's line). */
 function meanTotalCpu(r: Recorded, a: number, b: number): number {
   const { t, cpu } = r.model.totalCpu;
@@ -172,7 +180,7 @@ describe('02 · start/join order decides whether work overlaps', () => {
     if (cores >= 2) assert.ok(got.speedup >= 1.3, `a measured speed-up: ${r.stdout}`);
   });
 
-  it('pinned to one core: the parallel workers take turns, drawn "ready" most of their lives, and the speed-up is ~1x', async () => {
+  it('pinned to one core: the parallel workers take turns, each drawn "ready" about two thirds of its life, and the speed-up is ~1x', async () => {
     // taskset pins the whole run (supervisor and Python) to core 0: the workers inherit it.
     const out = path.join(os.tmpdir(), `forkscope-sample02-${process.pid}.forkscope`);
     const pinned = () =>
@@ -181,25 +189,39 @@ describe('02 · start/join order decides whether work overlaps', () => {
         timeoutMs: 120_000,
       });
     const speedupOf = (stdout: string) => Number((/speed-up ([\d.]+)x/.exec(stdout) ?? [])[1]);
+    /** Each worker's share of its life (first run to end) drawn "ready", by name. */
+    const readyShares = () => {
+      const rec = parseRecording(fs.readFileSync(out, 'utf8'), out);
+      const m = RunReducer.fromRecords(rec.header, rec.records);
+      const share = (name: string) => {
+        const p = m.processes.find((x) => x.name === name)!;
+        return secondsIn(stateBands(p, m.run.now), ['ready'], -Infinity, Infinity) / (p.endedAt! - (p.runAt ?? p.startedAt));
+      };
+      return new Map([...names('serial'), ...names('parallel')].map((n) => [n, share(n)]));
+    };
+    // Three workers sharing one core each get a third of it: ready two thirds of the time (pinned runs give 64-68 %).
+    // Other work on core 0 adds ready time (a fourth competitor makes it 3/4), hence the margin above.
+    const twoThirds = (x: number) => x >= 0.55 && x <= 0.8;
     try {
-      // Other work on core 0 during the serial part (it only slows what it meets) can fake a speed-up: a run that
-      // shows one is recorded again, up to three runs in all, and the last is checked.
+      // Other work on core 0 during the serial part (it only slows what it meets) can fake a speed-up, and other work
+      // during the parallel part adds ready time: a run that shows either is recorded again, up to three runs in all,
+      // and the last is checked.
       let ran = await pinned();
-      for (let again = 0; again < 2 && ran.code === 0 && !(speedupOf(ran.stdout) <= 1.25); again++) ran = await pinned();
+      let shares = ran.code === 0 ? readyShares() : new Map<string, number>();
+      const clean = () => speedupOf(ran.stdout) <= 1.25 && names('parallel').every((n) => twoThirds(shares.get(n)!));
+      for (let again = 0; again < 2 && ran.code === 0 && !clean(); again++) {
+        ran = await pinned();
+        if (ran.code === 0) shares = readyShares();
+      }
       assert.equal(ran.code, 0, ran.stderr);
       assert.match(ran.stdout, /on 1 core\(s\)/);
       const speedup = speedupOf(ran.stdout);
       assert.ok(speedup <= 1.25, `no speed-up on one core: ${ran.stdout}`);
-      const rec = parseRecording(fs.readFileSync(out, 'utf8'), out);
-      const m = RunReducer.fromRecords(rec.header, rec.records);
-      const life = (p: ProcessModel) => p.endedAt! - (p.runAt ?? p.startedAt);
-      const readyShare = (name: string) => {
-        const p = m.processes.find((x) => x.name === name)!;
-        return secondsIn(stateBands(p, m.run.now), ['ready'], -Infinity, Infinity) / life(p);
-      };
-      for (const n of names('parallel')) assert.ok(readyShare(n) >= 0.4, `${n} ready ${(100 * readyShare(n)).toFixed(0)} % of its life`);
-      const serialReady = Math.max(...names('serial').map(readyShare));
-      assert.ok(serialReady < 0.3, `the serial workers had the core to themselves (ready ${(100 * serialReady).toFixed(0)} %)`);
+      const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
+      for (const n of names('parallel'))
+        assert.ok(twoThirds(shares.get(n)!), `${n} ready ${pct(shares.get(n)!)} of its life (about two thirds)`);
+      const serialReady = Math.max(...names('serial').map((n) => shares.get(n)!));
+      assert.ok(serialReady < 0.3, `the serial workers had the core to themselves (ready ${pct(serialReady)})`);
     } finally {
       fs.rmSync(out, { force: true });
     }
@@ -263,9 +285,25 @@ describe('04 · Pipe: ping-pong', () => {
     const arrows = r.model.messages.filter((x) => r.model.channelOf(x.ref)?.id === pipe.id);
     assert.equal(arrows.length, 11, 'every message is an arrow');
     for (const a of arrows) assert.ok(a.t >= a.sentAt, 'a latency');
-    for (const p of [main(r), proc(r, 'ponger')]) {
-      const recvs = model(r, p.pid).waits.filter((w) => w.what === 'recv');
+    const sides = [main(r), proc(r, 'ponger')].map((p) => {
+      const waits = model(r, p.pid).waits;
+      const recvs = waits.filter((w) => w.what === 'recv');
       assert.ok(recvs.length >= 4, `${p.name} waits on recv ${recvs.length} times`);
+      // The "work" is time.sleep, drawn as a sleep wait.
+      return { name: p.name, recvs, work: waits.filter((w) => w.what === 'sleep') };
+    });
+    // Turns: the two sides' recv waits hardly overlap (only for the moment a message takes to wake its receiver)...
+    const both = overlapSeconds(sides[0].recvs, sides[1].recvs);
+    const least = Math.min(lengthOf(sides[0].recvs), lengthOf(sides[1].recvs));
+    assert.ok(both < 0.25 * least, `both waiting on recv at once for ${both.toFixed(3)} of ${least.toFixed(3)} s`);
+    // ...and most of each side's recv waiting is the other side's work.
+    for (const [me, other] of [sides, [...sides].reverse()]) {
+      const covered = overlapSeconds(me.recvs, other.work);
+      const waited = lengthOf(me.recvs);
+      assert.ok(
+        covered > 0.5 * waited,
+        `${me.name} waits on recv ${waited.toFixed(3)} s, ${covered.toFixed(3)} s of it while ${other.name} works`,
+      );
     }
   });
 });
@@ -277,6 +315,7 @@ describe('05 · Queue: producer, consumers, sentinels', () => {
     const results = channelNamed(r, 'results');
     const producer = proc(r, 'producer').pid;
     const printed = JSON.parse(/tasks per consumer: (\{.*\})/.exec(r.stdout)![1].replace(/'/g, '"')) as Record<string, number>;
+    for (const name of Object.keys(printed)) assert.match(name, /^consumer-[123]$/, 'the sample prints counts per consumer');
     let total = 0;
     for (const i of [1, 2, 3]) {
       const c = proc(r, `consumer-${i}`);
@@ -434,6 +473,48 @@ describe('09 · Pool: map, map_async, imap, apply_async', () => {
     );
   });
 
+  it("the Pools tab's chart: the chunks each worker ran, by call (3 chunks of 8 for chunksize=8); how evenly (every worker took some)", async () => {
+    const r = await sample('09_pool.py');
+    const pool = r.summary.pools[0];
+    // The chart draws the pool's task bands, a colour per call (job); the calls' jobs are numbered in call order.
+    const jobs = [...new Set(r.model.tasks.map((t) => Number(t.job)))].sort((a, b) => a - b);
+    assert.equal(jobs.length, pool.calls.length, `a job per call: ${jobs}`);
+    const tasksOf = new Map<number, number>();
+    const chunksOf = new Map<number, number>();
+    jobs.forEach((job, i) => {
+      const call = pool.calls[i];
+      const chunks = r.model.tasks.filter((t) => Number(t.job) === job);
+      // Per worker, for this call: its chunks and their tasks (items).
+      const perWorker = new Map<number, { chunks: number; tasks: number }>();
+      for (const c of chunks) {
+        const w = perWorker.get(c.worker) ?? { chunks: 0, tasks: 0 };
+        w.chunks++;
+        w.tasks += c.items ?? 1;
+        perWorker.set(c.worker, w);
+      }
+      for (const [pid, w] of perWorker) {
+        assert.ok(pool.workers.includes(pid), `call ${i} ran on the pool's workers`);
+        tasksOf.set(pid, (tasksOf.get(pid) ?? 0) + w.tasks);
+        chunksOf.set(pid, (chunksOf.get(pid) ?? 0) + w.chunks);
+      }
+      const sum = (k: 'chunks' | 'tasks') => [...perWorker.values()].reduce((a, w) => a + w[k], 0);
+      assert.equal(sum('tasks'), call.tasks, `${call.method} #${i}: its tasks over the workers`);
+      assert.equal(sum('chunks'), [24, 3, 12, 6, 1][i], `${call.method} #${i}: its chunks over the workers`);
+      if (call.chunksize === 8)
+        assert.deepEqual(
+          chunks.map((c) => c.items),
+          [8, 8, 8],
+          'chunksize=8: 3 chunks of 8 tasks',
+        );
+    });
+    // The per-call figures add up to the per-worker totals the table shows.
+    for (const w of pool.workers) {
+      assert.equal(tasksOf.get(w) ?? 0, pool.tasksByWorker[w] ?? 0, `tasks of worker ${w}`);
+      assert.equal(chunksOf.get(w) ?? 0, pool.chunksByWorker[w] ?? 0, `chunks of worker ${w}`);
+      assert.ok((pool.tasksByWorker[w] ?? 0) > 0, `worker ${w} took tasks: ${JSON.stringify(pool.tasksByWorker)}`);
+    }
+  });
+
   it("the timeline: each worker's task bands, arrows for tasks and results; the main process waiting on AsyncResult.get", async () => {
     const r = await sample('09_pool.py');
     const pool = r.summary.pools[0];
@@ -463,6 +544,27 @@ describe('10 · the three start methods', () => {
     assert.ok(created('fork') < created('forkserver'), `fork ${created('fork')} s < forkserver ${created('forkserver')} s`);
   });
 
+  it('the timeline: forkserver\'s first child also waits for the server to start (the "forkserver" process appears in its "created" band)', async () => {
+    const r = await sample('10_start_methods.py');
+    const server = r.summary.processes.find((p) => p.role === 'forkserver')!;
+    const child = model(r, proc(r, 'via-forkserver').pid);
+    const created = bandsOf(r, child.pid).find((x) => x.state === 'created')!;
+    assert.ok(created, 'a created band');
+    // The server is started by the child's start() call (its start is when the supervisor saw it, in whole ms, or its
+    // runtime's first event, whichever came first): after the child's "created" band began...
+    assert.ok(server.startedAt > created.begin - 0.005, `server up at ${server.startedAt} s, child created at ${created.begin} s`);
+    // ...and the child, which the server forks, runs only after that.
+    assert.ok(
+      server.startedAt < created.end && server.startedAt < child.runAt!,
+      `server up at ${server.startedAt} s, child ran at ${child.runAt} s`,
+    );
+    // No other child used the server: this one is its first.
+    assert.deepEqual(
+      r.summary.processes.filter((p) => p.startMethod === 'forkserver').map((p) => p.name),
+      ['via-forkserver'],
+    );
+  });
+
   it("the output: each child's own line", async () => {
     const r = await sample('10_start_methods.py');
     for (const m of ['fork', 'spawn', 'forkserver'])
@@ -481,6 +583,27 @@ describe('11 · a zombie', () => {
     assert.ok(zombie.end <= (join?.end ?? Infinity) + 0.05, 'until the join');
     assert.ok(q.stateSeconds.zombie > 1.2 && q.stateSeconds.zombie < 1.6, `zombie ${q.stateSeconds.zombie} s`);
     assert.equal(q.stateSeconds.zombie, q.zombieSeconds);
+  });
+
+  it('the CLI: `forkscope summary` prints the zombie seconds on the child\'s line (e.g. "zombie 1.403 s")', async () => {
+    const r = await sample('11_zombie.py');
+    const q = proc(r, 'quick');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-sample11-'));
+    try {
+      const file = path.join(dir, 'run.forkscope');
+      fs.writeFileSync(file, r.recordingText);
+      const ran = await runCommand(process.execPath, [CLI, 'summary', file], { cwd: dir });
+      assert.equal(ran.code, 0, ran.stderr);
+      const line = ran.stdout.split('\n').find((l) => l.includes(`quick [pid ${q.pid}]`));
+      assert.ok(line, ran.stdout);
+      const printed = /\bzombie (\d+\.\d{3}) s\b/.exec(line);
+      assert.ok(printed, line);
+      const s = Number(printed[1]);
+      assert.ok(s > 1.2 && s < 1.6, `zombie ${s} s`);
+      assert.ok(Math.abs(s - q.stateSeconds.zombie) < 0.0006, `printed ${s} s, summary ${q.stateSeconds.zombie} s`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the Processes view: the child marked zombie while the run is live', async () => {
@@ -539,6 +662,13 @@ describe('13 · a deadlock: join before draining a queue', () => {
     assert.deepEqual(w.pids, [main(r).pid, proc(r, 'writer').pid]);
     assert.match(w.message, /Read the queue before joining/);
     assert.match(w.message, /\bq\b/);
+    // At which line: the join that waits, in the sample itself.
+    const source = fs.readFileSync(path.join(SAMPLES, '13_deadlock.py'), 'utf8').split('\n');
+    const joinLine = source.findIndex((l) => /^\s+p\.join\(timeout=5\.0\)/.test(l)) + 1;
+    assert.ok(joinLine > 0);
+    assert.equal(w.file && path.basename(w.file), '13_deadlock.py');
+    assert.equal(w.line, joinLine, `the warning points at ${w.file}:${w.line}`);
+    assert.ok(w.message.includes(`(13_deadlock.py:${joinLine})`), w.message);
     assert.ok(r.recordingText.includes('"deadlock"'), 'found live, at the default threshold');
   });
 
