@@ -68,13 +68,19 @@ test('a raw fork child nobody reaps: exit code from /proc', { skip: process.plat
   assert.equal(fork[0].exitCode, 3);
 });
 
-test('the resource tracker and the forkserver say their exit code', async () => {
+test('the resource tracker and the forkserver say their exit code and how their main ended', async () => {
   const r = await record(path.join(ROOT, 'test', 'scripts', 'children_helpers.py'), ['forkserver']);
   assert.equal(r.code, 0, r.stderr);
-  for (const role of ['resource-tracker', 'forkserver'] as const) {
+  // The tracker's main returns at EOF on its pipe; the forkserver's raises SystemExit at EOF on its alive pipe.
+  for (const [role, reason, detail] of [
+    ['resource-tracker', 'returned', null],
+    ['forkserver', 'sys.exit', '0'],
+  ] as const) {
     const p = r.summary.processes.filter((x) => x.role === role);
     assert.equal(p.length, 1, role);
     assert.equal(p[0].exitCode, 0, role);
     assert.ok(p[0].endedAt !== null, role);
+    assert.equal(p[0].endReason, reason, role);
+    assert.equal(p[0].endDetail, detail, role);
   }
 });

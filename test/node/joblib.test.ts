@@ -77,6 +77,12 @@ test(
       assert.equal(w.parentPid, main);
       assert.equal(w.exitCode, 0);
     }
+    // loky's own resource tracker (forked, then exec'd as `python -c`): its exit code and how its main ended.
+    const trackers = s.processes.filter((p) => p.name === 'ResourceTracker (loky)');
+    assert.equal(trackers.length, 1, JSON.stringify(s.processes.map((p) => p.name)));
+    assert.equal(trackers[0].role, 'resource-tracker');
+    assert.equal(trackers[0].exitCode, 0);
+    assert.equal(trackers[0].endReason, 'returned');
     const calls = printed(r.stdout);
     assert.deepEqual(
       calls.map((c) => c[0]),

@@ -58,7 +58,7 @@ HOOKS = (
     (pkg + mod, "joblib_support", fn)
     for pkg in ("joblib.externals.loky", "loky")
     for mod, fn in ((".backend.fork_exec", "_patch_fork_exec"), (".backend.popen_loky_posix", "_patch_popen"), (".backend.queues", "_patch_queues"), (".process_executor", "_patch_executor"))
-)
+) + tuple((pkg + ".backend.resource_tracker", "children", "_patch_helper") for pkg in ("joblib.externals.loky", "loky"))
 
 
 def _hook(runtime_module: Any, function: Any) -> Any:

@@ -409,8 +409,10 @@ def _make_posix_spawn(orig: Callable[..., Any], search: Any) -> Any:
 
 
 def _patch_helper(module: Any) -> None:
-    """In the resource tracker and the forkserver (started with `python -c`, nobody's Process), the
-    exit code of their `main` is what the process exits with: the `exit` event carries it."""
+    """In the resource trackers (multiprocessing's, loky's) and the forkserver (started with
+    `python -c`, nobody's Process), the exit code of their `main` is what the process exits with:
+    the `exit` event carries it, and the `ended` event how `main` ended (it returns when the last
+    process using the helper has closed its end of the pipe)."""
     from . import processes
 
     role = processes.identity.get("role")
@@ -426,11 +428,14 @@ def _patch_helper(module: Any) -> None:
         except SystemExit as e:
             c = e.code
             processes.identity["main_exit"] = 0 if c is None else (c if isinstance(c, int) else 1)
+            processes.identity["main_end"] = processes.end_of_exception(e)
             raise
-        except BaseException:
+        except BaseException as e:
             processes.identity["main_exit"] = 1
+            processes.identity["main_end"] = processes.end_of_exception(e)
             raise
         processes.identity["main_exit"] = 0
+        processes.identity["main_end"] = ["returned", None]
         return r
 
     replace(module, "main", main)
