@@ -110,7 +110,7 @@ const recordArgs = (script, args, py = python) => [
   ...args,
 ];
 
-async function compare(name, script, args, target, n = rounds, python_ = python) {
+async function compare(name, script, args, target, n = rounds, python_ = python, env = process.env) {
   const python = python_; // (the joblib line runs another interpreter)
   const plain = [];
   const recorded = [];
@@ -120,13 +120,14 @@ async function compare(name, script, args, target, n = rounds, python_ = python)
   const scriptCpu = [];
   const loads = [];
   // One warm-up of each (page cache, pyc files).
-  await timed(python, [script, ...args]);
-  await timed(cli, recordArgs(script, args, python));
+  await timed(python, [script, ...args], { env });
+  await timed(cli, recordArgs(script, args, python), { env });
   for (let i = 0; i < n; i++) {
     const order = i % 2 ? ['rec', 'plain'] : ['plain', 'rec'];
     const pair = {};
     for (const which of order) {
-      const r = which === 'plain' ? await timed(python, [script, ...args]) : await timed(cli, recordArgs(script, args, python));
+      const r =
+        which === 'plain' ? await timed(python, [script, ...args], { env }) : await timed(cli, recordArgs(script, args, python), { env });
       pair[which] = r;
     }
     if (pair.plain.out !== pair.rec.out) throw new Error(`${script}: the output differs under forkscope record`);
@@ -281,6 +282,33 @@ async function joblibLine() {
     `  joblib ratio ${j.ratio.toFixed(3)} against a spawn Pool's ${spawned.ratio.toFixed(3)} on ${joblibPython}` +
       (j.poolRatio ? ` and the fork Pool line's ${j.poolRatio.toFixed(3)}` : '') +
       ' (target: no more than a Pool run, ≤ 1.10)',
+  );
+  // The same two lines with Python's small-object allocator off (PYTHONMALLOC=malloc, plain and recorded
+  // alike): what is left is the runtime's own work. A worker's CPU-bound loop can run ~10 % slower in one
+  // heap state of pymalloc than in another (allocations at a full pool's edge), and the per-task bookkeeping
+  // of the runtime in a loky worker leaves its heap in the slow one more often (docs/cli.md, "Costs").
+  const malloc = { ...process.env, PYTHONMALLOC: 'malloc' };
+  j.withSystemMalloc = await compare(
+    '  joblib, PYTHONMALLOC=malloc on both sides',
+    'joblib_cpu.py',
+    ['2', '64'],
+    null,
+    rounds,
+    joblibPython,
+    malloc,
+  );
+  j.poolSpawnWithSystemMalloc = await compare(
+    '  the spawn Pool, PYTHONMALLOC=malloc on both sides',
+    'pool_cpu.py',
+    ['2', '64', 'spawn'],
+    null,
+    rounds,
+    joblibPython,
+    malloc,
+  );
+  console.log(
+    `  with the system allocator: joblib ${j.withSystemMalloc.ratio.toFixed(3)} against the spawn Pool's ` +
+      `${j.poolSpawnWithSystemMalloc.ratio.toFixed(3)} (pymalloc's heap state set aside)`,
   );
   return j;
 }
