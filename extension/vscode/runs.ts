@@ -59,6 +59,9 @@ export interface RunEndEvent extends RunStartEvent {
   error: string | null;
 }
 
+/** How many of the output channel's last lines `RunController.outputLines` keeps. */
+const OUTPUT_TAIL_LINES = 2000;
+
 export class RunController extends Disposable {
   private readonly sessions = new Set<RunSession>();
   private shown: RunSession | null = null;
@@ -204,11 +207,11 @@ export class RunController extends Disposable {
     // Lines are prefixed with the process whose Python wrote them, matched against the recorded writes.
     const out = new AttributedLines(
       path.basename(script),
-      (line) => this.output.appendLine(line),
+      (line) => this.appendOutput(line),
       (pid) => outputLabel(session.model?.byPid.get(pid), pid, path.basename(script)),
     );
     const pumpTimer = setInterval(() => out.pump(), 250);
-    this.output.appendLine(`▶ ${python} ${path.basename(script)} ${(o.args ?? []).join(' ')} (recording → ${session.request.out})`);
+    this.appendOutput(`▶ ${python} ${path.basename(script)} ${(o.args ?? []).join(' ')} (recording → ${session.request.out})`);
     session.onDidOutput((e) => {
       out.write(e.stream, e.text);
       this._onDidOutput.fire({ session, ...e });
@@ -277,7 +280,7 @@ export class RunController extends Disposable {
         : end.signal
           ? `killed by ${end.signal}`
           : `exited with code ${end.exitCode}`;
-    this.output.appendLine(
+    this.appendOutput(
       `■ ${session.title} ${how}${end.summary ? ` · ${end.summary.run.processes} processes, ${end.summary.run.messages} messages` : ''}`,
     );
     if (error && interactive) {
@@ -334,6 +337,19 @@ export class RunController extends Disposable {
       this.statusTimer = null;
       this.updateStatus();
     }, 500);
+  }
+
+  /** One line into the Forkscope output channel, kept in `outputLines` too. */
+  private appendOutput(line: string): void {
+    this.output.appendLine(line);
+    this.outputTail.push(line);
+    if (this.outputTail.length > OUTPUT_TAIL_LINES) this.outputTail.splice(0, this.outputTail.length - OUTPUT_TAIL_LINES);
+  }
+  private readonly outputTail: string[] = [];
+
+  /** The last lines written to the output channel (VS Code gives no way to read a channel back); for tests. */
+  get outputLines(): readonly string[] {
+    return this.outputTail;
   }
 
   /** What the status bar item shows (null: hidden); for tests. */

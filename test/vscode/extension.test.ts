@@ -163,7 +163,7 @@ suite('Forkscope in VS Code', function () {
   });
 
   suite('runFile on the samples (real Python runs)', () => {
-    test('a first process: two processes, their roles and exit codes, start and end events', async () => {
+    test('a first process: two processes, their roles and exit codes, start and end events, its output per process', async () => {
       const events: string[] = [];
       started.push(api.onDidStartRun((e) => events.push(`start ${path.basename(e.script)}`)));
       started.push(api.onDidEndRun((e) => events.push(`end ${path.basename(e.script)} ${e.exitCode}`)));
@@ -180,6 +180,25 @@ suite('Forkscope in VS Code', function () {
       assert.strictEqual(s.processes[1].parentPid, s.processes[0].pid);
       assert.ok(s.processes[1].joined);
       assert.deepStrictEqual(events, ['start 01_first_process.py', 'end 01_first_process.py 0']);
+      // The Forkscope output channel: each line the script printed, prefixed with the process that wrote it (the
+      // script's file for the main process, the name it gave the child), between the run's first and last lines.
+      const [main, child] = [s.processes[0].pid, s.processes[1].pid];
+      const lines = api._test.runs.outputLines;
+      let from = lines.length - 1;
+      while (from >= 0 && !(lines[from].startsWith('▶ ') && lines[from].includes('01_first_process.py'))) from--;
+      assert.ok(from >= 0, lines.join('\n'));
+      const shown = lines.slice(from + 1);
+      assert.match(shown[shown.length - 1], /^■ .*01_first_process\.py exited with code 0 · 2 processes, 0 messages$/);
+      // (The child's line and the parent's "started" line race to the shared stdout: compared as a set.)
+      assert.deepStrictEqual(
+        shown.slice(0, -1).sort(),
+        [
+          `[01_first_process.py ${main}] parent: I am pid ${main}`,
+          `[01_first_process.py ${main}] parent: started greeter with pid ${child}`,
+          `[greeter ${child}] child:  hello world, I am pid ${child}, my parent is ${main}`,
+          `[01_first_process.py ${main}] parent: greeter ended with exit code 0`,
+        ].sort(),
+      );
     });
 
     test('a run starts on the supervisor forked ahead of it, and another is forked for the next', async () => {
