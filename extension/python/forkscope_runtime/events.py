@@ -8,6 +8,7 @@ emitter.enabled (emitter.set_enabled keeps them equal), read by `fail`.
 
 from __future__ import annotations
 
+import array
 import collections
 import threading
 import time as _time
@@ -37,8 +38,9 @@ misc = {"detail": 0, "dropped": 0, "droppedBatches": 0}
 # (section, key) -> last value emitted
 _last: Dict[Any, Any] = {("misc", "detail"): 0, ("misc", "dropped"): 0, ("misc", "droppedBatches"): 0}
 
-# Detail budget, refilled by the flusher: budget[0] is what may still be emitted.
-budget = [0.0]
+# Detail budget, refilled by the flusher: budget[0] is what may still be emitted. An array holds the
+# raw value, so the flusher's refill keeps no new float alive between ticks (waits.py, "A tick").
+budget = array.array("d", [0.0])
 
 paused = [False]  # the flusher was stopped around a fork: the next event or wait restarts it (transport.resume)
 wake: List[Callable[[], None]] = [lambda: None]  # transport.resume, set when transport is imported

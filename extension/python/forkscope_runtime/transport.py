@@ -10,6 +10,7 @@ does not warn about forking a multi-threaded process because of us.
 
 from __future__ import annotations
 
+import array
 import json
 import os
 import _socket  # the C module: `socket` costs every process ~3 ms to import, and nothing here needs it
@@ -29,7 +30,7 @@ LOCK_TIMEOUT = 0.5
 
 cfg: Any = None  # config.Config, given by open_transport()
 _flush_lock = threading.Lock()
-last_flush = [0.0]  # when the last flush started
+last_flush = array.array("d", [0.0])  # when the last flush started (raw: see events.budget)
 _transport: "Optional[Transport]" = None
 _thread: Optional[threading.Thread] = None
 _stop: Optional[threading.Event] = None

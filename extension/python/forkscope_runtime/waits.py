@@ -9,6 +9,7 @@ hot paths here read them as module globals.
 
 from __future__ import annotations
 
+import array
 import os
 import sys
 import threading
@@ -253,16 +254,23 @@ def _check_wait_site(now: float) -> None:
 # that has not moved for STUCK_AFTER is reported once (`bk`, from when it was first seen) and its end
 # when it moves (`bke`). The supervisor's OS samples say whether the process was asleep there
 # (blocked) or computing in one C call (running): this only names the place.
+#
+# A tick keeps no new object alive: the frame's id and instruction and the time go into arrays as
+# raw values (the code object is the script's own). An int or float the flusher kept from one tick
+# to the next, every 20 ms, is enough to put a CPU-bound loop on the main thread into a slow state
+# of Python's small-object allocator: ~10 % more CPU for the same bytecode (docs/cli.md, "Costs").
 STUCK_AFTER = 0.2
 STUCK_DEPTH = 32  # how far up the stack a known place (a Queue's exit flush) is looked for
-_stuck = [None, 0.0, False]  # (id, code, lasti) of the innermost frame seen last, since when, reported
+_stuck = [None, False]  # the innermost frame's code seen last (None: nothing seen), reported
+_seen = array.array("q", [0, 0])  # that frame's id and instruction
+_since = array.array("d", [0.0])  # since when it has been there
 
 
 def _stuck_end(now: float) -> None:
-    if _stuck[2]:
+    if _stuck[1]:
         append(["bke", now])
     _stuck[0] = None
-    _stuck[2] = False
+    _stuck[1] = False
 
 
 def _check_stuck(now: float) -> None:
@@ -276,23 +284,27 @@ def _check_stuck(now: float) -> None:
         if _stuck[0] is not None:
             _stuck_end(now)
         return
-    key = (id(f), f.f_code, f.f_lasti)
-    if key != _stuck[0]:
+    fid = id(f)
+    lasti = f.f_lasti
+    code = f.f_code
+    if _stuck[0] is None or _seen[0] != fid or _seen[1] != lasti or _stuck[0] is not code:
         if _stuck[0] is not None:
             _stuck_end(now)
-        _stuck[0] = key
-        _stuck[1] = now
+        _stuck[0] = code
+        _seen[0] = fid
+        _seen[1] = lasti
+        _since[0] = now
         return
-    if _stuck[2] or now - _stuck[1] < STUCK_AFTER:
+    if _stuck[1] or now - _since[0] < STUCK_AFTER:
         return
-    _stuck[2] = True
+    _stuck[1] = True
     what, ref, text = _stuck_place(f)
     file = line = None
     if what == "frame":  # (an exit flush has no line of the user's on its stack that says more)
         file, line = sites.wait_site(f)
         if file is None:
             file, line = f.f_code.co_filename, f.f_lineno
-    append(["bk", now, _stuck[1], what, ref, text, file, line])
+    append(["bk", now, _since[0], what, ref, text, file, line])
 
 
 def _stuck_place(f: Any) -> Any:
@@ -355,4 +367,4 @@ def reset() -> None:
     rx_claim[0] = None
     _rx_seen[0] = None
     _stuck[0] = None
-    _stuck[2] = False
+    _stuck[1] = False
