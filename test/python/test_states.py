@@ -1,6 +1,7 @@
-"""Blocked sites and peaks: a child stuck at exit while its Queue's feeder cannot flush is reported
-(`bk` with what "exit-flush" and the queue's ref) under every start method; a spawn child's `exit`
-peak is its own (VmHWM), not the parent's carried across exec."""
+"""Blocked sites, peaks and the flusher's footprint: a child stuck at exit while its Queue's feeder cannot
+flush is reported (`bk` with what "exit-flush" and the queue's ref) under every start method; a spawn
+child's `exit` peak is its own (VmHWM), not the parent's carried across exec; while the main thread
+computes, the flusher keeps no new int or float alive from one tick to the next."""
 
 import os
 import sys
@@ -38,6 +39,15 @@ class _StuckWriter:
 
 for _m in METHODS:
     globals()["TestStuckWriter_" + _m] = type("TestStuckWriter_" + _m, (_StuckWriter, RuntimeCase), {"method": _m})
+
+
+class TestFlusherKeepsNothingNew(RuntimeCase):
+    def test_no_int_or_float_replaced_while_the_main_thread_computes(self):
+        # The flusher ticks about 25 times during the loop; a value it kept from one tick to the next
+        # (the stuck check's time, the last flush's time, the refilled budget) would be listed.
+        r = self.record("states/flusher_idle.py")
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        self.assertEqual(r.stdout.split("\n"), ["done", ""])
 
 
 @unittest.skipUnless(os.path.exists("/proc/self/status"), "VmHWM needs Linux")
