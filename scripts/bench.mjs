@@ -285,8 +285,7 @@ async function joblibLine() {
   );
   // The same two lines with Python's small-object allocator off (PYTHONMALLOC=malloc, plain and recorded
   // alike): what is left is the runtime's own work. A worker's CPU-bound loop can run ~10 % slower in one
-  // heap state of pymalloc than in another, and a loky worker with the runtime in it lands in the slow one
-  // more often (docs/cli.md, "A worker's loop can run slower…").
+  // heap state of pymalloc than in another, whatever put it there (docs/cli.md, "A worker's loop can run slower…").
   const malloc = { ...process.env, PYTHONMALLOC: 'malloc' };
   j.withSystemMalloc = await compare(
     '  joblib, PYTHONMALLOC=malloc on both sides',

@@ -59,7 +59,7 @@ export interface RunEndEvent extends RunStartEvent {
   error: string | null;
 }
 
-/** How many of the output channel's last lines `RunController.outputLines` keeps. */
+/** How many of the output channel's last lines `RunController.outputLines` keeps (at least; up to twice as many). */
 const OUTPUT_TAIL_LINES = 2000;
 
 export class RunController extends Disposable {
@@ -343,7 +343,8 @@ export class RunController extends Disposable {
   private appendOutput(line: string): void {
     this.output.appendLine(line);
     this.outputTail.push(line);
-    if (this.outputTail.length > OUTPUT_TAIL_LINES) this.outputTail.splice(0, this.outputTail.length - OUTPUT_TAIL_LINES);
+    // Trimmed in one go at twice the size, so a chatty script does not move the whole array at every line.
+    if (this.outputTail.length >= 2 * OUTPUT_TAIL_LINES) this.outputTail.splice(0, this.outputTail.length - OUTPUT_TAIL_LINES);
   }
   private readonly outputTail: string[] = [];
 

@@ -258,7 +258,8 @@ def _check_wait_site(now: float) -> None:
 # A tick keeps no new object alive: the frame's id and instruction and the time go into arrays as
 # raw values (the code object is the script's own). An int or float the flusher kept from one tick
 # to the next, every 20 ms, is enough to put a CPU-bound loop on the main thread into a slow state
-# of Python's small-object allocator: ~10 % more CPU for the same bytecode (docs/cli.md, "Costs").
+# of Python's small-object allocator: ~10 % more CPU for the same bytecode (docs/cli.md, "A worker's
+# loop can run slower…").
 STUCK_AFTER = 0.2
 STUCK_DEPTH = 32  # how far up the stack a known place (a Queue's exit flush) is looked for
 _stuck = [None, False]  # the innermost frame's code seen last (None: nothing seen), reported
@@ -287,7 +288,7 @@ def _check_stuck(now: float) -> None:
     fid = id(f)
     lasti = f.f_lasti
     code = f.f_code
-    if _stuck[0] is None or _seen[0] != fid or _seen[1] != lasti or _stuck[0] is not code:
+    if _stuck[0] is not code or _seen[0] != fid or _seen[1] != lasti:
         if _stuck[0] is not None:
             _stuck_end(now)
         _stuck[0] = code

@@ -11,10 +11,10 @@ import time
 def walk(out, path, v, depth):
     if type(v) is float or (type(v) is int and not -5 <= v <= 256):  # (small ints are shared, never new)
         out[path] = v  # the object itself: an id alone could be reused once the object is gone
-    elif depth and type(v) in (list, tuple):
+    elif depth and isinstance(v, (list, tuple)):
         for i, x in enumerate(v):
             walk(out, path + (i,), x, depth - 1)
-    elif depth and type(v) is dict:
+    elif depth and isinstance(v, dict):
         for k, x in list(v.items()):
             walk(out, path + (k,), x, depth - 1)
 
