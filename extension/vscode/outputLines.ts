@@ -54,24 +54,30 @@ export class PrefixedLines {
 
 /**
  * The run's output as whole lines, each prefixed with the process that wrote
- * it where the recording says so. The pipe's bytes are the truth (every line,
- * in the order the pipe gave, both streams together); the runtime's `out`
- * events say which process's Python wrote which text. A pipe line is
- * attributed to the process whose recorded, not yet matched text on that
- * stream starts with exactly that line (when several do, the one that wrote it
- * first). A line no recorded write explains (C code or a non-Python child
- * writing to the descriptor, a cap, events not arrived yet) waits at most
- * `holdMs` for the records, then gets the script-name prefix as before.
+ * it where the recording says so. The pipe's bytes are the truth (every byte
+ * is shown once); the runtime's `out` events say which process's Python wrote
+ * which text. Several processes share the pipe, and an unbuffered print is two
+ * writes (its text, then its newline), so one process's line can reach the
+ * pipe cut by another's write. The pipe is therefore read a write at a time:
+ * its next bytes go to the process whose recorded, not yet matched text starts
+ * with the most of them (when several tie, the one that wrote first), and each
+ * process's line is shown when its own newline arrives, whole. A partial match
+ * is taken only where it is evidently a write's end: all that process has
+ * recorded, a newline, or where another process's recorded text takes
+ * over; otherwise it waits for the records. Bytes no recorded write explains (C code or a non-Python child writing to the
+ * descriptor, a cap, events not arrived yet) wait at most `holdMs` for the
+ * records, then are shown a line at a time with the script-name prefix.
  * Pure code (no VS Code import): tested in plain Node.
  */
+type Texts = { text: string; times: { t: number; n: number }[] };
+
 export class AttributedLines {
-  private partial: Record<Stream, string> = { stdout: '', stderr: '' };
-  private readonly pending: { stream: Stream; text: string; at: number; last: boolean }[] = [];
+  /** stream → pipe bytes not yet attributed, and when each piece of them arrived. */
+  private readonly pipe: Record<Stream, Texts> = { stdout: { text: '', times: [] }, stderr: { text: '', times: [] } };
   /** stream → pid → recorded text not matched yet, and the times of its pieces. */
-  private readonly recorded: Record<Stream, Map<number, { text: string; times: { t: number; n: number }[] }>> = {
-    stdout: new Map(),
-    stderr: new Map(),
-  };
+  private readonly recorded: Record<Stream, Map<number, Texts>> = { stdout: new Map(), stderr: new Map() };
+  /** stream → writer (a pid, or null for bytes no record explains) → its unfinished line. */
+  private readonly partial: Record<Stream, Map<number | null, string>> = { stdout: new Map(), stderr: new Map() };
   static readonly MAX_TEXT = 1024 * 1024;
 
   constructor(
@@ -84,10 +90,10 @@ export class AttributedLines {
 
   /** Bytes from the pipe (decoded). */
   write(stream: Stream, text: string): void {
-    const lines = (this.partial[stream] + text).split('\n');
-    this.partial[stream] = lines.pop()!;
-    const at = this.now();
-    for (const l of lines) this.pending.push({ stream, text: l, at, last: false });
+    if (!text) return;
+    const p = this.pipe[stream];
+    p.text += text;
+    p.times.push({ t: this.now(), n: text.length });
     this.pump();
   }
 
@@ -97,7 +103,7 @@ export class AttributedLines {
     if (!r) this.recorded[stream].set(pid, (r = { text: '', times: [] }));
     r.text += text;
     r.times.push({ t, n: text.length });
-    if (r.text.length > AttributedLines.MAX_TEXT) this.consume(r, r.text.length - AttributedLines.MAX_TEXT);
+    if (r.text.length > AttributedLines.MAX_TEXT) consume(r, r.text.length - AttributedLines.MAX_TEXT);
     if (pump) this.pump();
   }
 
@@ -113,67 +119,139 @@ export class AttributedLines {
     this.pump();
   }
 
-  /** Emits every line that can be attributed now, and lines that waited `holdMs` with the fallback prefix. */
+  /** Attributes every pipe byte that can be attributed now (and bytes that waited `holdMs` to no one); emits finished lines. */
   pump(final = false): void {
-    const now = this.now();
-    while (this.pending.length) {
-      const line = this.pending[0];
-      const pid = this.match(line.stream, line.last ? line.text : line.text + '\n');
-      if (pid === null && !final && now - line.at < this.holdMs) return;
-      this.pending.shift();
-      const who = pid === null ? this.fallback : this.label(pid);
-      this.emit(`[${who}${line.stream === 'stderr' ? ' stderr' : ''}] ${line.text.replace(/\r$/, '')}`);
-    }
+    for (const stream of ['stdout', 'stderr'] as const) this.pumpStream(stream, final);
   }
 
-  /** At the end of the run: unfinished lines too, and everything still waiting. */
+  /** At the end of the run: everything still waiting, and every unfinished line. */
   flush(): void {
-    for (const s of ['stdout', 'stderr'] as const) {
-      if (this.partial[s]) this.pending.push({ stream: s, text: this.partial[s], at: this.now(), last: true });
-    }
-    this.partial = { stdout: '', stderr: '' };
     this.pump(true);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      for (const [who, text] of this.partial[stream]) if (text) this.line(stream, who, text);
+      this.partial[stream].clear();
+    }
   }
 
-  private match(stream: Stream, text: string): number | null {
+  private pumpStream(stream: Stream, final: boolean): void {
+    const p = this.pipe[stream];
+    const recorded = this.recorded[stream];
+    while (p.text) {
+      const [pid, n] = this.next(recorded, p.text);
+      if (pid !== null && n > 0) {
+        consume(recorded.get(pid)!, n);
+        this.take(stream, pid, n);
+        continue;
+      }
+      if (this.resync(recorded, p.text)) continue;
+      if (!final && this.now() - p.times[0].t < this.holdMs) return;
+      // Waited long enough: the longest match even where it is not evidently a write's end, else no one's.
+      if (pid !== null) {
+        consume(recorded.get(pid)!, -n);
+        this.take(stream, pid, -n);
+        continue;
+      }
+      const nl = p.text.indexOf('\n');
+      this.take(stream, null, nl < 0 ? p.text.length : nl + 1);
+    }
+  }
+
+  /**
+   * Who wrote the pipe's next bytes, and how many of them: the writer whose recorded text starts with the
+   * most of them, cut back to where that is evidently a write's end (all it has recorded, a newline, or where
+   * another writer's recorded text takes over); when several tie, the one that wrote first. A negative
+   * count is the longest match that is not evidently a write's end (taken only after waiting); null: none.
+   */
+  private next(recorded: Map<number, Texts>, text: string): [number | null, number] {
+    const found: { pid: number; n: number; t: number; whole: boolean }[] = [];
+    for (const [pid, r] of recorded) {
+      if (!r.times.length) continue;
+      const n = common(r.text, text, 0);
+      if (n > 0) found.push({ pid, n, t: r.times[0].t, whole: n === r.text.length });
+    }
+    if (!found.length) return [null, 0];
+    found.sort((a, b) => b.n - a.n || a.t - b.t);
     let best: number | null = null;
+    let bestM = 0;
     let bestT = Infinity;
-    for (const [pid, r] of this.recorded[stream]) {
-      if (r.text.startsWith(text) && r.times.length && r.times[0].t < bestT) {
-        best = pid;
-        bestT = r.times[0].t;
+    for (const f of found) {
+      if (f.n < bestM) break;
+      let m = f.n;
+      if (!f.whole && text.charCodeAt(m - 1) !== 10 && !this.takesOver(recorded, text, m, f.pid)) m = text.lastIndexOf('\n', m - 1) + 1; // cut back to the match's last newline (0: none)
+      if (m > bestM || (m === bestM && m > 0 && f.t < bestT)) {
+        best = f.pid;
+        bestM = m;
+        bestT = f.t;
       }
     }
-    if (best === null) {
-      // Resynchronise: a process whose recorded text has this line after an unmatched start (its
-      // earlier text reached the pipe cut by another process's write).
-      let skip = 0;
-      for (const [pid, r] of this.recorded[stream]) {
-        const i = r.text.slice(0, 65536).indexOf('\n' + text);
-        if (i >= 0 && r.times.length && r.times[0].t < bestT) {
-          best = pid;
-          bestT = r.times[0].t;
-          skip = i + 1;
-        }
-      }
-      if (best === null) return null;
-      this.consume(this.recorded[stream].get(best)!, skip);
-    }
-    this.consume(this.recorded[stream].get(best)!, text.length);
-    return best;
+    if (bestM > 0) return [best, bestM];
+    return [found[0].pid, -found[0].n];
   }
 
-  private consume(r: { text: string; times: { t: number; n: number }[] }, n: number): void {
-    r.text = r.text.slice(n);
-    while (n > 0 && r.times.length) {
-      const first = r.times[0];
-      if (first.n <= n) {
-        n -= first.n;
-        r.times.shift();
-      } else {
-        first.n -= n;
-        n = 0;
+  /** True if a writer other than `except` has recorded text that starts with the pipe's bytes from `at`. */
+  private takesOver(recorded: Map<number, Texts>, text: string, at: number, except: number): boolean {
+    for (const [pid, r] of recorded) if (pid !== except && r.times.length && common(r.text, text, at) > 0) return true;
+    return false;
+  }
+
+  /**
+   * A writer whose recorded text has the pipe's next line after a start the pipe never matched (its earlier
+   * text was shown to no one after waiting, or never reached the pipe): that start is dropped. True if found.
+   */
+  private resync(recorded: Map<number, Texts>, text: string): boolean {
+    const nl = text.indexOf('\n');
+    if (nl < 0) return false;
+    const line = '\n' + text.slice(0, nl + 1);
+    let best: Texts | undefined;
+    let skip = 0;
+    let bestT = Infinity;
+    for (const r of recorded.values()) {
+      const i = r.text.slice(0, 65536).indexOf(line);
+      if (i >= 0 && r.times.length && r.times[0].t < bestT) {
+        best = r;
+        bestT = r.times[0].t;
+        skip = i + 1;
       }
+    }
+    if (!best) return false;
+    consume(best, skip);
+    return true;
+  }
+
+  /** The pipe's next `n` bytes are `who`'s: they join its unfinished line; each line they finish is shown. */
+  private take(stream: Stream, who: number | null, n: number): void {
+    const p = this.pipe[stream];
+    const lines = ((this.partial[stream].get(who) ?? '') + p.text.slice(0, n)).split('\n');
+    consume(p, n);
+    this.partial[stream].set(who, lines.pop()!);
+    for (const l of lines) this.line(stream, who, l);
+  }
+
+  private line(stream: Stream, who: number | null, text: string): void {
+    const name = who === null ? this.fallback : this.label(who);
+    this.emit(`[${name}${stream === 'stderr' ? ' stderr' : ''}] ${text.replace(/\r$/, '')}`);
+  }
+}
+
+/** How many characters `a` and `b` from `from` share at their start. */
+function common(a: string, b: string, from: number): number {
+  const max = Math.min(a.length, b.length - from);
+  let n = 0;
+  while (n < max && a.charCodeAt(n) === b.charCodeAt(from + n)) n++;
+  return n;
+}
+
+/** Drops the first `n` characters of `r`, and the times of the pieces they were. */
+function consume(r: Texts, n: number): void {
+  r.text = r.text.slice(n);
+  while (n > 0 && r.times.length) {
+    const first = r.times[0];
+    if (first.n <= n) {
+      n -= first.n;
+      r.times.shift();
+    } else {
+      first.n -= n;
+      n = 0;
     }
   }
 }

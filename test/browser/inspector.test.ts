@@ -287,15 +287,22 @@ describe(
       const first = page.locator('#fs-tree [role=treeitem]').first();
       await first.click();
       const focused = () => page.evaluate(() => Number((document.activeElement as HTMLElement).dataset.pid));
+      // A key's effect can reach the page a frame later on a loaded machine: wait for it, then say what is there.
+      const focusOn = async (pid: number) => {
+        await page
+          .waitForFunction((pid) => Number((document.activeElement as HTMLElement | null)?.dataset.pid) === pid, pid, { timeout: 5000 })
+          .catch(() => undefined);
+        assert.equal(await focused(), pid);
+      };
       const rows0 = await rowsOf(page);
       assert.equal(rows0[0].selected, 'true');
       assert.equal(rows0[0].expanded, 'true', 'small runs open fully expanded');
-      assert.equal(await focused(), rows0[0].pid);
+      await focusOn(rows0[0].pid);
       await page.keyboard.press('ArrowDown');
-      assert.equal(await focused(), rows0[1].pid);
+      await focusOn(rows0[1].pid);
       assert.equal((await rowsOf(page))[1].selected, 'true');
       await page.keyboard.press('ArrowLeft'); // a child: to its parent
-      assert.equal(await focused(), rows0[0].pid);
+      await focusOn(rows0[0].pid);
       await page.keyboard.press('ArrowLeft'); // the parent: collapse
       await waitRows(page, 1);
       let rows = await rowsOf(page);
@@ -316,9 +323,9 @@ describe(
       rows = await rowsOf(page);
       assert.equal(rows.length, rows0.length);
       await page.keyboard.press('End');
-      assert.equal(await focused(), rows0[rows0.length - 1].pid);
+      await focusOn(rows0[rows0.length - 1].pid);
       await page.keyboard.press('Home');
-      assert.equal(await focused(), rows0[0].pid);
+      await focusOn(rows0[0].pid);
       const tabStops = await page.$$eval(
         '#fs-tree [role=treeitem]',
         (lis) => lis.filter((li) => (li as HTMLElement).tabIndex === 0).length,
@@ -351,9 +358,21 @@ describe(
       await page.keyboard.press('ArrowRight');
       assert.ok((await page.evaluate(() => window.__forkscope!.inspector.timeline.win.t0)) > t0, 'panned');
       await page.keyboard.press('0');
+      const selectedBefore = (await rowsOf(page)).find((r) => r.selected === 'true')?.pid;
       await page.keyboard.press('ArrowDown');
-      await page.waitForTimeout(50);
-      assert.equal((await rowsOf(page)).filter((r) => r.selected === 'true').length, 1);
+      await page
+        .waitForFunction(
+          (before) => {
+            const sel = [...document.querySelectorAll<HTMLElement>('#fs-tree [role=treeitem][aria-selected=true]')];
+            return sel.length === 1 && Number(sel[0].dataset.pid) !== before;
+          },
+          selectedBefore ?? -1,
+          { timeout: 5000 },
+        )
+        .catch(() => undefined);
+      const selectedAfter = (await rowsOf(page)).filter((r) => r.selected === 'true');
+      assert.equal(selectedAfter.length, 1);
+      assert.notEqual(selectedAfter[0].pid, selectedBefore, 'ArrowDown on the timeline selects the next lane');
       await page.close();
     });
 

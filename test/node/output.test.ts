@@ -56,6 +56,44 @@ for (const method of startMethods()) {
   });
 }
 
+for (const method of startMethods()) {
+  test(`output under ${method}, unbuffered and concurrent: every line whole, prefixed by its writer`, async () => {
+    // Unbuffered, print's text and its newline are two writes: three processes printing at once cut each
+    // other's lines in the pipe (as in a terminal). The channel shows each process's lines whole.
+    const env = { ...process.env, PYTHONUNBUFFERED: '1' };
+    const r = await record('output_three.py', [method], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const lines: string[] = [];
+    const names = new Map(r.model.processes.map((p) => [p.pid, p.role === 'main' ? 'main' : p.name]));
+    const out = new AttributedLines(
+      'output_three.py',
+      (l) => lines.push(l),
+      (pid) => `${names.get(pid)} ${pid}`,
+    );
+    // The pipe's bytes in a few pieces, and the records after them (as they can arrive).
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const text = stream === 'stdout' ? r.stdout : r.stderr;
+      for (let i = 0; i < text.length; i += 97) out.write(stream, text.slice(i, i + 97));
+    }
+    out.records(parseRecording(r.recordingText, 'x').records);
+    out.flush();
+    const own = lines.map((l) => /^\[(\w+) \d+( stderr)?\] (\w+) (line|err) (\d+)$/.exec(l)).filter((m) => m !== null);
+    for (const m of own) {
+      assert.equal(m[1], m[3], m[0]);
+      assert.equal(m[2] === ' stderr', m[4] === 'err', m[0]);
+    }
+    assert.equal(own.length, 3 * 6 + 3 * 3, lines.join('\n'));
+    assert.ok(lines.includes(`[main ${r.model.processes[0].pid}] big:${'x'.repeat(50)}!`), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^\[b \d+ stderr\] ValueError: child b failed on purpose$/.test(l)),
+      lines.join('\n'),
+    );
+    // Every byte shown once: the lines hold exactly the pipe's characters.
+    const chars = (s: string) => [...s.replace(/\n/g, '')].sort().join('');
+    assert.equal(chars(lines.map((l) => l.slice(l.indexOf('] ') + 2)).join('')), chars(r.stdout + r.stderr));
+  });
+}
+
 test("outputLabel: the script for main, a given name, else the target function, else multiprocessing's name", () => {
   const p = (name: string, target: string | null, role = 'child') => ({ role, name, target });
   assert.equal(outputLabel(p('MainProcess', null, 'main'), 10, 'demo.py'), 'demo.py 10');
@@ -93,4 +131,100 @@ test('AttributedLines: pipe order kept, identical lines go to the first writer, 
   out.write('stderr', '<b>x</b>');
   out.flush();
   assert.deepEqual(lines.at(-1), '[w 3 stderr] <b>x</b>');
+});
+
+test("AttributedLines: a line cut in the pipe by another process's write is shown whole, after the other", () => {
+  const lines: string[] = [];
+  const out = new AttributedLines(
+    's.py',
+    (l) => lines.push(l),
+    (pid) => `w ${pid}`,
+    500,
+    () => 0,
+  );
+  out.records([
+    [
+      'ev',
+      10,
+      [
+        ['out', 1.0, 'stdout', 'parent: I am 10\n'],
+        ['out', 1.2, 'stdout', 'parent: started 11\nparent: done\n'],
+      ],
+    ],
+    ['ev', 11, [['out', 1.1, 'stdout', 'child: hello\n']]],
+  ]);
+  // The child's text, the parent's line, then the child's newline: as unbuffered prints can reach the pipe.
+  out.write('stdout', 'parent: I am 10\nchild: helloparent: started 11\n\nparent: done\n');
+  out.flush();
+  assert.deepEqual(lines, ['[w 10] parent: I am 10', '[w 10] parent: started 11', '[w 11] child: hello', '[w 10] parent: done']);
+});
+
+test('AttributedLines: a partial match waits for the records rather than guess', () => {
+  const now = 0;
+  const lines: string[] = [];
+  const out = new AttributedLines(
+    's.py',
+    (l) => lines.push(l),
+    (pid) => `w ${pid}`,
+    500,
+    () => now,
+  );
+  out.recordedWrite(1, 1.0, 'stdout', 'help me\n');
+  out.write('stdout', 'hello\n');
+  assert.deepEqual(lines, [], 'pid 1 recorded "help me", not "hello": it waits');
+  out.recordedWrite(2, 2.0, 'stdout', 'hello\n');
+  assert.deepEqual(lines, ['[w 2] hello']);
+  out.write('stdout', 'help me\n');
+  assert.deepEqual(lines.at(-1), '[w 1] help me');
+});
+
+test('AttributedLines: 200 seeded interleavings of unbuffered prints, records late or early: every line whole and its own', () => {
+  let seed = 12345;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  for (let round = 0; round < 200; round++) {
+    // Three writers whose lines share starts ("b line 1", "big line 1", "bi"), each print two writes.
+    const writers = new Map([
+      [1, ['b line 1', 'b line 2', 'bi', 'b line 10']],
+      [2, ['big line 1', 'b', 'big line 2']],
+      [3, ['line 1', 'line 1', 'x']],
+    ]);
+    const queues = [...writers].map(([pid, ls]) => ({ pid, writes: ls.flatMap((l) => [l, '\n']) }));
+    let now = 0;
+    const lines: string[] = [];
+    const out = new AttributedLines(
+      's.py',
+      (l) => lines.push(l),
+      (pid) => `w${pid}`,
+      500,
+      () => now,
+    );
+    const records: [number, string][] = [];
+    let pipe = '';
+    while (queues.some((q) => q.writes.length)) {
+      const q = queues.filter((x) => x.writes.length)[rand(3) % queues.filter((x) => x.writes.length).length];
+      const w = q.writes.shift()!;
+      pipe += w;
+      records.push([q.pid, w]);
+      // The pipe reaches Node in pieces, and the records in batches, in any order between them.
+      if (rand(4) === 0) {
+        out.write('stdout', pipe);
+        pipe = '';
+      }
+      if (rand(3) === 0) {
+        for (const [pid, text] of records.splice(0)) out.recordedWrite(pid, now, 'stdout', text);
+      }
+      now += rand(20);
+    }
+    out.write('stdout', pipe);
+    for (const [pid, text] of records.splice(0)) out.recordedWrite(pid, now, 'stdout', text);
+    out.flush();
+    const expected = [...writers].flatMap(([pid, ls]) => ls.map((l) => `[w${pid}] ${l}`));
+    assert.deepEqual([...lines].sort(), expected.sort(), `round ${round}: ${lines.join(' | ')}`);
+    for (const [pid, ls] of writers)
+      assert.deepEqual(
+        lines.filter((l) => l.startsWith(`[w${pid}]`)),
+        ls.map((l) => `[w${pid}] ${l}`),
+        `round ${round}: each writer's lines in its order`,
+      );
+  }
 });
