@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { Comparison } from '../../core/summary/compare';
 import { formatCount, formatSeconds } from '../../core/format';
-import { launch, type Browser } from './support/chromium';
+import { eventually, launch, type Browser } from './support/chromium';
 import { CLI, FIXTURES, PYTHON, removeTestDirs, RESULTS, runtimeAvailable } from './support/recordings';
 
 let browser: Browser;
@@ -136,8 +136,10 @@ describe(
       await page.focus('#fs-timeline-canvas-a');
       await page.keyboard.press('+');
       await page.keyboard.press('ArrowRight');
-      await page.waitForTimeout(100);
-      [a, b] = await windows(page);
+      [a, b] = await eventually(
+        () => windows(page),
+        ([x, y]) => x.t1 - x.t0 < longer && JSON.stringify(x) === JSON.stringify(y),
+      );
       assert.ok(a.t1 - a.t0 < longer, 'zoomed in');
       assert.deepEqual(a, b, 'B follows A');
       // And the other way round: drag B.
@@ -146,8 +148,10 @@ describe(
       await page.mouse.down();
       await page.mouse.move(box.x + 500, box.y + 40, { steps: 4 });
       await page.mouse.up();
-      await page.waitForTimeout(100);
-      const [a2, b2] = await windows(page);
+      const [a2, b2] = await eventually(
+        () => windows(page),
+        ([x, y]) => y.t0 > b.t0 && JSON.stringify(x) === JSON.stringify(y),
+      );
       assert.ok(b2.t0 > b.t0, 'B panned');
       assert.deepEqual(a2, b2, 'A follows B');
       await page.keyboard.press('0');

@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { parseRecording } from '../../core/model/recording';
 import type { SummaryWarning } from '../../core/summary/summary';
 import { renderInspectorPage } from '../../core/page/page';
-import { launch, waitForInspector, type Browser } from './support/chromium';
+import { eventually, launch, waitForInspector, type Browser } from './support/chromium';
 import { openLivePage, recordFixture, removeTestDirs, RESULTS, ROOT, runtimeAvailable, type RealRun } from './support/recordings';
 
 let browser: Browser;
@@ -201,15 +201,26 @@ describe(
         const child = rows.find((r) => r.pid === w!.pid)!;
         assert.equal(child.hidden, false);
         assert.ok(child.title.includes(w!.message));
+        const before = await page.evaluate(() => window.__forkscope!.inspector.timeline.lastFrame.at);
         await page.click('#fs-insights li.fs-insight[data-kind="unjoined"] .fs-insight-message');
         await page.waitForFunction(
           (pid) => document.querySelector(`#fs-tree [data-pid="${pid}"]`)!.getAttribute('aria-selected') === 'true',
           w!.pid,
         );
         // Hover its marker: the tooltip is text.
-        const mark = (await page.evaluate(() => window.__forkscope!.inspector.timeline.drawnMarks)).find((m) => m.pid === w!.pid)!;
+        // (the click brings the warning's moment into view: its marker is where the next frame draws it)
+        const { marks } = await eventually(
+          () =>
+            page.evaluate(() => ({
+              at: window.__forkscope!.inspector.timeline.lastFrame.at,
+              marks: window.__forkscope!.inspector.timeline.drawnMarks,
+            })),
+          (f) => f.at > before && f.marks.some((m) => m.pid === w!.pid),
+        );
+        const mark = marks.find((m) => m.pid === w!.pid);
+        assert.ok(mark, `its marker is drawn: ${JSON.stringify(marks)}`);
         const box = (await page.locator('#fs-timeline-canvas').boundingBox())!;
-        await page.mouse.move(box.x + mark.x, box.y + mark.y);
+        await page.mouse.move(box.x + mark!.x, box.y + mark!.y);
         await page.waitForFunction(() => !(document.getElementById('fs-tooltip') as HTMLElement).hidden);
         assert.equal(await page.$eval('#fs-tooltip', (e) => e.children.length), 0);
         assert.ok((await page.$eval('#fs-tooltip', (e) => e.textContent ?? '')).includes('<img src=x onerror=alert(8)>'));
@@ -262,12 +273,35 @@ describe(
       await page.waitForFunction(() => document.querySelectorAll('#fs-insights li.fs-insight').length === 1, null, { timeout: 5000 });
       assert.equal(await page.$eval('#fs-insights li.fs-insight', (li) => (li as HTMLElement).dataset.kind), first.kind);
       assert.equal(await page.$eval('#fs-status', (e) => e.textContent), 'live', 'still live');
+      // The supervisor's process-cap warning names the process it refused to track (no row, no lane); the
+      // runtime's max-processes warning names the main process. The first warning on a process shown gets
+      // its row's badge and a marker on its lane.
+      const shown = (w: { pid: number } | null) => w !== null && run.summary.processes.some((p) => p.pid === w.pid);
+      let on = first;
+      if (!shown(first)) {
+        assert.equal(first.kind, 'process-cap');
+        assert.equal(await page.$(`#fs-tree [data-pid="${first.pid}"]`), null);
+        const next = rec.records.findIndex((r, k) => k > at && shown(carried(r as unknown[])));
+        assert.ok(next > at, 'a warning on a process shown follows');
+        on = carried(rec.records[next] as unknown[])!;
+        await page.evaluate((records) => window.postMessage({ type: 'records', records }, '*'), rec.records.slice(at + 1, next + 1));
+      }
       await page.waitForFunction(
-        (pid) => !(document.querySelector(`#fs-tree [data-pid="${pid}"] .fs-warn-badge`) as HTMLElement | null)?.hidden,
-        first.pid,
+        (pid) => {
+          const badge = document.querySelector(`#fs-tree [data-pid="${pid}"] .fs-warn-badge`) as HTMLElement | null;
+          return badge !== null && !badge.hidden;
+        },
+        on.pid,
         { timeout: 5000 },
       );
-      await page.waitForFunction(() => window.__forkscope!.inspector.timeline.drawnMarks.length > 0, null, { timeout: 5000 });
+      const marks = await eventually(
+        () => page.evaluate(() => window.__forkscope!.inspector.timeline.drawnMarks),
+        (ms) => ms.some((m) => m.pid === on.pid && m.kind === on.kind),
+      );
+      assert.ok(
+        marks.some((m) => m.pid === on.pid && m.kind === on.kind),
+        `a ${on.kind} marker on pid ${on.pid}: ${JSON.stringify(marks)}`,
+      );
       await page.close();
     });
   },

@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { RunReducer } from '../../core/model/reducer';
 import { parseRecording } from '../../core/model/recording';
 import { renderInspectorPage } from '../../core/page/page';
-import { launch, waitForInspector, type Browser } from './support/chromium';
+import { eventually, launch, waitForInspector, type Browser } from './support/chromium';
 import { CLI, openLivePage, recordFixture, removeTestDirs, RESULTS, ROOT, runtimeAvailable, type RealRun } from './support/recordings';
 import { execFileSync } from 'node:child_process';
 
@@ -191,15 +191,29 @@ describe(
       const page = await open(run);
       await page.click('#fs-tab-cpu');
       await page.waitForFunction(() => (document.getElementById('fs-cpu-chart') as HTMLCanvasElement).width > 0);
-      await page.waitForTimeout(200);
-      assert.ok((await inkedPixels(page, '#fs-cpu-chart')) > 500, 'CPU chart drawn');
-      assert.ok((await inkedPixels(page, '#fs-mem-chart')) > 500, 'memory chart drawn');
+      assert.ok(
+        (await eventually(
+          () => inkedPixels(page, '#fs-cpu-chart'),
+          (n) => n > 500,
+        )) > 500,
+        'CPU chart drawn',
+      );
+      assert.ok(
+        (await eventually(
+          () => inkedPixels(page, '#fs-mem-chart'),
+          (n) => n > 500,
+        )) > 500,
+        'memory chart drawn',
+      );
       await shot(page, 'pipeline_pool-cpu');
       await page.click('#fs-tab-pools');
-      await page.waitForTimeout(200);
       const pool = run.summary.pools[0];
-      const perWorker = await page.$$eval('tr.fs-pool-worker', (trs) =>
-        trs.map((tr) => [Number((tr as HTMLElement).dataset.pid), Number((tr as HTMLElement).dataset.tasks)] as [number, number]),
+      const perWorker = await eventually(
+        () =>
+          page.$$eval('tr.fs-pool-worker', (trs) =>
+            trs.map((tr) => [Number((tr as HTMLElement).dataset.pid), Number((tr as HTMLElement).dataset.tasks)] as [number, number]),
+          ),
+        (rows) => rows.length > 0,
       );
       assert.equal(
         perWorker.reduce((n, [, t]) => n + t, 0),
@@ -210,7 +224,14 @@ describe(
       const text = await page.$eval('section.fs-pool', (e) => e.textContent ?? '');
       assert.match(text, /chunksize 8/);
       assert.match(text, /64 tasks in 8 chunks/);
-      if (await page.$('canvas.fs-pool-gantt')) assert.ok((await inkedPixels(page, 'canvas.fs-pool-gantt')) > 200, 'pool chunks drawn');
+      if (await page.$('canvas.fs-pool-gantt'))
+        assert.ok(
+          (await eventually(
+            () => inkedPixels(page, 'canvas.fs-pool-gantt'),
+            (n) => n > 200,
+          )) > 200,
+          'pool chunks drawn',
+        );
       await shot(page, 'pipeline_pool-pools');
       assert.deepEqual(browser.errors, []);
       await page.close();
@@ -254,12 +275,15 @@ describe(
       const box = (await page.$('#fs-timeline-canvas'))!.boundingBox();
       const b = (await box)!;
       await page.mouse.move(b.x + 60, b.y + 22 + 20 * 1.5);
-      await page.waitForTimeout(100);
-      const tip = await page.$eval('#fs-tooltip', (e) => ({
-        text: e.textContent ?? '',
-        children: e.children.length,
-        hidden: (e as HTMLElement).hidden,
-      }));
+      const tip = await eventually(
+        () =>
+          page.$eval('#fs-tooltip', (e) => ({
+            text: e.textContent ?? '',
+            children: e.children.length,
+            hidden: (e as HTMLElement).hidden,
+          })),
+        (t) => !t.hidden,
+      );
       assert.equal(tip.hidden, false);
       assert.equal(tip.children, 0);
       assert.match(tip.text, /</);
@@ -404,8 +428,10 @@ describe(
       }
       await page.waitForFunction(() => document.getElementById('fs-status')!.textContent === 'exit 0');
       await waitForInspector(page);
-      await page.waitForTimeout(300);
-      const rows = await rowsOf(page);
+      const rows = await eventually(
+        () => rowsOf(page),
+        (rs) => rs.length === run.summary.processes.length && rs.every((r) => r.state === 'exited'),
+      );
       assert.deepEqual(new Set(rows.map((r) => r.pid)), new Set(run.summary.processes.map((p) => p.pid)));
       for (const r of rows) assert.equal(r.state, 'exited');
       assert.equal(await page.evaluate(() => window.__forkscope!.inspector.debugInfo().live), false);

@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { STACK_BELOW_PX } from '../../core/page/layout';
-import { launch, waitForInspector, type Browser } from './support/chromium';
+import { eventually, launch, waitForInspector, type Browser } from './support/chromium';
 import { recordFixture, removeTestDirs, RESULTS, runtimeAvailable, type RealRun } from './support/recordings';
 
 const WIDTHS = [480, 680, 1000, 1600];
@@ -177,8 +177,10 @@ describe(
       const v = await page.evaluate(() => window.__forkscope!.inspector.timeline.win.t0);
       assert.ok(v <= 0, `the view starts at 0 (${v})`);
       await page.click('#fs-tab-flows');
-      await page.waitForTimeout(200);
-      const text = await page.$eval('#fs-panel-flows', (e) => e.textContent ?? '');
+      const text = await eventually(
+        () => page.$eval('#fs-panel-flows', (e) => e.textContent ?? ''),
+        (t) => /No messages between processes\./.test(t),
+      );
       assert.match(text, /No messages between processes\./);
       assert.doesNotMatch(text, /\(yet\)|yet\./, 'the run is over: no "yet"');
       await page.close();
@@ -188,8 +190,10 @@ describe(
       const run = runs.late;
       const page = await open(run);
       await page.click('#fs-tab-flows');
-      await page.waitForTimeout(300);
-      const meta = await page.$$eval('section.fs-channel h3', (hs) => hs.map((h) => h.textContent ?? ''));
+      const meta = await eventually(
+        () => page.$$eval('section.fs-channel h3', (hs) => hs.map((h) => h.textContent ?? '')),
+        (m) => m.some((x) => /· 1 message ·/.test(x)),
+      );
       const one = run.summary.channels.find((c) => c.messages === 1);
       assert.ok(one, 'the run has a channel with one message');
       assert.ok(

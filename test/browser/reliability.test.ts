@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { launch, waitForInspector, type Browser } from './support/chromium';
+import { eventually, launch, waitForInspector, type Browser } from './support/chromium';
 import { CLI, PYTHON, ROOT, runtimeAvailable } from './support/recordings';
 
 const EVIL_METHOD = '<img src=m onerror=alert(8)>';
@@ -66,8 +66,10 @@ describe(
           .findIndex((l) => l.startsWith('def work(')) + 1;
       assert.equal(title, `__main__.work — ${script}:${line}`);
       await page.click('#fs-tab-flows');
-      await page.waitForTimeout(200);
-      const flows = await page.$eval('#fs-panel-flows', (e) => e.textContent ?? '');
+      const flows = await eventually(
+        () => page.$eval('#fs-panel-flows', (e) => e.textContent ?? ''),
+        (t) => t.includes(EVIL_METHOD),
+      );
       assert.ok(flows.includes(EVIL_METHOD), `the Manager method name is shown as text: ${flows.slice(0, 400)}`);
       for (const tab of ['cpu', 'pools', 'timeline']) {
         if (await page.$(`#fs-tab-${tab}`)) {

@@ -205,8 +205,28 @@ describe(
         }
       }
       assert.ok(best, 'a recorded lock wait with a recorded holder');
+      // The wait can be a millisecond or less: a pixel or less of the whole run. Zoom in so that it spans
+      // the middle of the plot, then hover its middle.
+      const span = Math.max(best!.end - best!.begin, 1e-6);
+      const t0 = best!.begin - span;
+      const t1 = best!.end + span;
+      const at = await page.evaluate(
+        ({ t0, t1, pid }) => {
+          const insp = window.__forkscope!.inspector;
+          const at = insp.timeline.lastFrame.at;
+          insp.timeline.restore({ t0, t1, scrollY: 0, follow: false, fitted: false, action: false });
+          insp.select(pid, { from: 'restore' }); // (draws the next frame)
+          return at;
+        },
+        { t0, t1, pid: best!.pid },
+      );
+      await page.waitForFunction((at) => window.__forkscope!.inspector.timeline.lastFrame.at > at, at);
+      const win = await page.evaluate(() => ({
+        t0: window.__forkscope!.inspector.timeline.win.t0,
+        t1: window.__forkscope!.inspector.timeline.win.t1,
+      }));
       const mid = (best!.begin + best!.end) / 2;
-      const x = 180 + ((mid - view.t0) / (view.t1 - view.t0)) * plotW;
+      const x = 180 + ((mid - win.t0) / (win.t1 - win.t0)) * plotW;
       const y = 22 + view.lanes.indexOf(best!.pid) * 20 + 10;
       await page.mouse.move(view.x + x, view.y + y);
       await page.waitForFunction(() => !(document.getElementById('fs-tooltip') as HTMLElement).hidden);

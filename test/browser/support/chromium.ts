@@ -91,3 +91,17 @@ export async function waitForInspector(page: Page, timeout = 30_000): Promise<vo
   const error = await page.evaluate(() => window.__forkscope?.error ?? null);
   if (error) throw new Error(`the inspector failed: ${error}`);
 }
+
+/**
+ * Reads `get()` until `ok(value)` holds or `timeoutMs` passes, and returns the last value read: what
+ * a page shows a frame or two after an input (a tab drawn, a chart painted, a follower view moved)
+ * is asserted on once it is there, not after a fixed wait a loaded machine may outlast.
+ */
+export async function eventually<T>(get: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await get();
+    if (ok(value) || Date.now() >= deadline) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
