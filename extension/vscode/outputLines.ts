@@ -1,8 +1,8 @@
 /**
  * The run's output as whole lines for VS Code's output channel, each prefixed
- * with where it came from: PrefixedLines names the script (and the stream);
- * AttributedLines names the process that wrote each line where the recording
- * says so (outputLabel). Pure code (no VS Code import): tested in plain Node.
+ * with where it came from: AttributedLines names the process that wrote each
+ * line where the recording says so (outputLabel), else the script. Pure code
+ * (no VS Code import): tested in plain Node.
  */
 
 export type Stream = 'stdout' | 'stderr';
@@ -24,32 +24,6 @@ export function outputLabel(p: { role: string; name: string; target: string | nu
         ? p.target.slice(p.target.lastIndexOf('.') + 1)
         : p.name;
   return `${who} ${pid}`;
-}
-
-export class PrefixedLines {
-  private partial: Record<Stream, string> = { stdout: '', stderr: '' };
-
-  constructor(
-    private readonly prefix: string,
-    private readonly emit: (line: string) => void,
-  ) {}
-
-  /** Takes a chunk of output; emits every line it completes. */
-  write(stream: Stream, text: string): void {
-    const lines = (this.partial[stream] + text).split('\n');
-    this.partial[stream] = lines.pop()!;
-    for (const l of lines) this.line(stream, l);
-  }
-
-  /** Emits what is left of unfinished lines (at the end of the run). */
-  flush(): void {
-    for (const s of ['stdout', 'stderr'] as const) if (this.partial[s]) this.line(s, this.partial[s]);
-    this.partial = { stdout: '', stderr: '' };
-  }
-
-  private line(stream: Stream, l: string): void {
-    this.emit(`[${this.prefix}${stream === 'stderr' ? ' stderr' : ''}] ${l.replace(/\r$/, '')}`);
-  }
 }
 
 /**

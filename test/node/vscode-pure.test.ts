@@ -3,18 +3,28 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { PrefixedLines } from '../../extension/vscode/outputLines';
+import { AttributedLines } from '../../extension/vscode/outputLines';
 
 const root = path.join(__dirname, '..', '..', '..');
 const python = process.env.FORKSCOPE_TEST_PYTHON || 'python3';
 
-test('output: whole lines, prefixed with the script and stream, across chunks', () => {
+test('output with no records (C code, a non-Python child): whole lines under the script, each stream its own, across chunks', () => {
+  let now = 0;
   const lines: string[] = [];
-  const out = new PrefixedLines('pool.py', (l) => lines.push(l));
+  const out = new AttributedLines(
+    'pool.py',
+    (l) => lines.push(l),
+    (pid) => `w ${pid}`,
+    500,
+    () => now,
+  );
   out.write('stdout', 'hel');
   out.write('stderr', 'oops\r\nhalf');
   out.write('stdout', 'lo\nworld\n\nlast');
-  assert.deepEqual(lines, ['[pool.py stderr] oops', '[pool.py] hello', '[pool.py] world', '[pool.py] ']);
+  assert.deepEqual(lines, [], 'half a second for the records first');
+  now = 500;
+  out.pump();
+  assert.deepEqual([...lines].sort(), ['[pool.py stderr] oops', '[pool.py] hello', '[pool.py] world', '[pool.py] '].sort());
   out.flush();
   assert.deepEqual(lines.slice(4), ['[pool.py] last', '[pool.py stderr] half']);
 });
