@@ -1,7 +1,7 @@
 /**
  * The `forkscope` command line (docs/cli.md):
  *
- *   forkscope record [--out FILE] [--python EXE] [--sample-ms N] [--max-processes N] [--hang-seconds N] [--quiet] -- SCRIPT.py [ARGS…]
+ *   forkscope record [--out FILE] [--python EXE] [--sample-ms N] [--max-processes N] [--hang-seconds N] [--flush-ms N] [--quiet] -- SCRIPT.py …
  *   forkscope record [options] -- -m MODULE [ARGS…]
  *   forkscope summary FILE [--json]
  *   forkscope report FILE --html OUT.html
@@ -48,6 +48,8 @@ Options:
   --sample-ms N         CPU/memory sampling interval in ms (default 100)
   --max-processes N     stop tracking new processes beyond N (default 1000)
   --hang-seconds N      report a deadlock when every process involved has been stuck N s (default ${DEFAULT_HANG_SECONDS}; 0: off)
+  --flush-ms N          how often each process sends its buffered events, in ms (default 20)
+  --detail-rate N       per-process budget of per-message detail events per second (default 2000; counts stay exact)
   --quiet, -q           say nothing on stderr, even in a terminal
   --help, -h            this text
 
@@ -109,6 +111,8 @@ record options:
   --sample-ms N         CPU/memory sampling interval in ms (default 100)
   --max-processes N     stop tracking new processes beyond N (default 1000)
   --hang-seconds N      report a deadlock when every process involved has been stuck N s (default ${DEFAULT_HANG_SECONDS}; 0: off)
+  --flush-ms N          how often each process sends its buffered events, in ms (default 20)
+  --detail-rate N       per-process budget of per-message detail events per second (default 2000)
   --quiet               say nothing on stderr, even in a terminal
 `;
 

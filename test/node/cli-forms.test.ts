@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { RunReducer } from '../../core/model/reducer';
 import { stateBands } from '../../core/model/states';
 import { parseRecording } from '../../core/model/recording';
-import { CLI, PYTHON, runCommand } from './support/run';
+import { CLI, PYTHON, ROOT, runCommand } from './support/run';
 
 const REAL = spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 
@@ -94,6 +94,21 @@ test('help: top-level, help VERB, VERB --help and VERB -h print the usage and ex
     const r = await cli(d, ['record', '--out', 'h.forkscope', '--', 'job.py', '--help']);
     assert.equal(r.code, 1, 'int("--help") fails in the script itself');
     assert.match(r.stderr, /ValueError/);
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('record --help lists every option the parser takes (but the extension-only --ipc)', async () => {
+  const parser = fs.readFileSync(path.join(ROOT, 'extension', 'runtime', 'recordArgs.ts'), 'utf8');
+  const flags = [...new Set([...parser.matchAll(/flag === '(--?[a-z][a-z-]*)'/g)].map((m) => m[1]))].filter(
+    (f) => f !== '--ipc' && f !== '-m',
+  );
+  assert.ok(flags.includes('--flush-ms') && flags.length >= 10, flags.join(' '));
+  const d = tmp();
+  try {
+    const r = await cli(d, ['record', '--help']);
+    for (const f of flags) assert.match(r.stdout, new RegExp(`^  (?:--[a-z-]+(?: [A-Z]+)?, )?${f}\\b`, 'm'), `${f} in record --help`);
   } finally {
     fs.rmSync(d, { recursive: true, force: true });
   }
