@@ -52,6 +52,13 @@ async function inkedPixels(page: Page, selector: string): Promise<number> {
   }, selector);
 }
 
+/** inkedPixels once the canvas has more than `min` of them (a chart draws a frame or two after its tab opens), or after 5 s. */
+const inkedOnceDrawn = (page: Page, selector: string, min: number) =>
+  eventually(
+    () => inkedPixels(page, selector),
+    (n) => n > min,
+  );
+
 const rowsOf = (page: Page) =>
   page.$$eval('#fs-tree [role=treeitem]', (lis) =>
     lis.map((li) => ({
@@ -191,20 +198,8 @@ describe(
       const page = await open(run);
       await page.click('#fs-tab-cpu');
       await page.waitForFunction(() => (document.getElementById('fs-cpu-chart') as HTMLCanvasElement).width > 0);
-      assert.ok(
-        (await eventually(
-          () => inkedPixels(page, '#fs-cpu-chart'),
-          (n) => n > 500,
-        )) > 500,
-        'CPU chart drawn',
-      );
-      assert.ok(
-        (await eventually(
-          () => inkedPixels(page, '#fs-mem-chart'),
-          (n) => n > 500,
-        )) > 500,
-        'memory chart drawn',
-      );
+      assert.ok((await inkedOnceDrawn(page, '#fs-cpu-chart', 500)) > 500, 'CPU chart drawn');
+      assert.ok((await inkedOnceDrawn(page, '#fs-mem-chart', 500)) > 500, 'memory chart drawn');
       await shot(page, 'pipeline_pool-cpu');
       await page.click('#fs-tab-pools');
       const pool = run.summary.pools[0];
@@ -225,13 +220,7 @@ describe(
       assert.match(text, /chunksize 8/);
       assert.match(text, /64 tasks in 8 chunks/);
       if (await page.$('canvas.fs-pool-gantt'))
-        assert.ok(
-          (await eventually(
-            () => inkedPixels(page, 'canvas.fs-pool-gantt'),
-            (n) => n > 200,
-          )) > 200,
-          'pool chunks drawn',
-        );
+        assert.ok((await inkedOnceDrawn(page, 'canvas.fs-pool-gantt', 200)) > 200, 'pool chunks drawn');
       await shot(page, 'pipeline_pool-pools');
       assert.deepEqual(browser.errors, []);
       await page.close();

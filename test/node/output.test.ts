@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseRecording } from '../../core/model/recording';
 import { AttributedLines, outputLabel } from '../../extension/vscode/outputLines';
+import { channel } from './support/channel';
 import { plainRun, record, startMethods } from './support/run';
 
 for (const method of startMethods()) {
@@ -107,14 +108,7 @@ test("outputLabel: the script for main, a given name, else the target function, 
 
 test('AttributedLines: pipe order kept, identical lines go to the first writer, unexplained lines fall back', () => {
   let now = 0;
-  const lines: string[] = [];
-  const out = new AttributedLines(
-    's.py',
-    (l) => lines.push(l),
-    (pid) => `w ${pid}`,
-    500,
-    () => now,
-  );
+  const { out, lines } = channel('s.py', () => now);
   out.write('stdout', 'hello\nfrom C\nhel');
   assert.deepEqual(lines, [], 'lines wait for the records');
   out.records([
@@ -134,14 +128,7 @@ test('AttributedLines: pipe order kept, identical lines go to the first writer, 
 });
 
 test("AttributedLines: a line cut in the pipe by another process's write is shown whole, after the other", () => {
-  const lines: string[] = [];
-  const out = new AttributedLines(
-    's.py',
-    (l) => lines.push(l),
-    (pid) => `w ${pid}`,
-    500,
-    () => 0,
-  );
+  const { out, lines } = channel();
   out.records([
     [
       'ev',
@@ -161,14 +148,7 @@ test("AttributedLines: a line cut in the pipe by another process's write is show
 
 test('AttributedLines: a partial match waits for the records rather than guess', () => {
   const now = 0;
-  const lines: string[] = [];
-  const out = new AttributedLines(
-    's.py',
-    (l) => lines.push(l),
-    (pid) => `w ${pid}`,
-    500,
-    () => now,
-  );
+  const { out, lines } = channel('s.py', () => now);
   out.recordedWrite(1, 1.0, 'stdout', 'help me\n');
   out.write('stdout', 'hello\n');
   assert.deepEqual(lines, [], 'pid 1 recorded "help me", not "hello": it waits');
@@ -190,14 +170,7 @@ test('AttributedLines: 200 seeded interleavings of unbuffered prints, records la
     ]);
     const queues = [...writers].map(([pid, ls]) => ({ pid, writes: ls.flatMap((l) => [l, '\n']) }));
     let now = 0;
-    const lines: string[] = [];
-    const out = new AttributedLines(
-      's.py',
-      (l) => lines.push(l),
-      (pid) => `w${pid}`,
-      500,
-      () => now,
-    );
+    const { out, lines } = channel('s.py', () => now);
     const records: [number, string][] = [];
     let pipe = '';
     while (queues.some((q) => q.writes.length)) {
@@ -218,12 +191,12 @@ test('AttributedLines: 200 seeded interleavings of unbuffered prints, records la
     out.write('stdout', pipe);
     for (const [pid, text] of records.splice(0)) out.recordedWrite(pid, now, 'stdout', text);
     out.flush();
-    const expected = [...writers].flatMap(([pid, ls]) => ls.map((l) => `[w${pid}] ${l}`));
+    const expected = [...writers].flatMap(([pid, ls]) => ls.map((l) => `[w ${pid}] ${l}`));
     assert.deepEqual([...lines].sort(), expected.sort(), `round ${round}: ${lines.join(' | ')}`);
     for (const [pid, ls] of writers)
       assert.deepEqual(
-        lines.filter((l) => l.startsWith(`[w${pid}]`)),
-        ls.map((l) => `[w${pid}] ${l}`),
+        lines.filter((l) => l.startsWith(`[w ${pid}]`)),
+        ls.map((l) => `[w ${pid}] ${l}`),
         `round ${round}: each writer's lines in its order`,
       );
   }

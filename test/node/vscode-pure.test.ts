@@ -3,21 +3,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { AttributedLines } from '../../extension/vscode/outputLines';
+import { channel } from './support/channel';
 
 const root = path.join(__dirname, '..', '..', '..');
 const python = process.env.FORKSCOPE_TEST_PYTHON || 'python3';
 
 test('output with no records (C code, a non-Python child): whole lines under the script, each stream its own, across chunks', () => {
   let now = 0;
-  const lines: string[] = [];
-  const out = new AttributedLines(
-    'pool.py',
-    (l) => lines.push(l),
-    (pid) => `w ${pid}`,
-    500,
-    () => now,
-  );
+  const { out, lines } = channel('pool.py', () => now);
   out.write('stdout', 'hel');
   out.write('stderr', 'oops\r\nhalf');
   out.write('stdout', 'lo\nworld\n\nlast');
