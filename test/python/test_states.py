@@ -1,5 +1,6 @@
 """Blocked sites, peaks and the flusher's footprint: a child stuck at exit while its Queue's feeder cannot
-flush is reported (`bk` with what "exit-flush" and the queue's ref) under every start method; a spawn
+flush is reported (`bk` with what "exit-flush" and the queue's ref) under every start method; a main
+thread computing in a loop is not a blocked site, one asleep in a C call is; a spawn
 child's `exit` peak is its own (VmHWM), not the parent's carried across exec; while the main thread
 computes, the flusher keeps no new int or float alive from one tick to the next."""
 
@@ -39,6 +40,23 @@ class _StuckWriter:
 
 for _m in METHODS:
     globals()["TestStuckWriter_" + _m] = type("TestStuckWriter_" + _m, (_StuckWriter, RuntimeCase), {"method": _m})
+
+
+class TestComputingIsNotBlocked(RuntimeCase):
+    def test_a_loop_is_not_a_blocked_site_a_sleep_in_c_is(self):
+        # 0.8 s of a loop calling work() again and again (the flusher can find the same frame address at
+        # the same instruction tick after tick), then 0.6 s asleep in select(): one blocked site, the sleep.
+        r = self.record("states/cpu_loop.py")
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        bks = [e for e in r.events[r.main()] if e[0] == "bk"]
+        self.assertEqual([e[5] for e in bks], ["cpu_loop.<module>"], bks)
+        t, t_begin, what = bks[0][1:4]
+        self.assertEqual(what, "frame")
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "states", "cpu_loop.py")) as f:
+            line = [i for i, text in enumerate(f, 1) if "select.select(" in text][0]
+        self.assertEqual(bks[0][7], line)
+        outs = [e for e in r.events[r.main()] if e[0] == "out"]
+        self.assertGreaterEqual(outs[0][1] - t_begin, 0.5, "found from when the sleep began")
 
 
 class TestFlusherKeepsNothingNew(RuntimeCase):

@@ -13,6 +13,7 @@ import array
 import os
 import sys
 import threading
+import time as _time
 
 from . import sites
 from .events import append, get_ident, paused, sleep, time, wake
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 enabled = False
 main_ident: Any = threading.main_thread().ident
+_clock_gettime: Any = getattr(_time, "clock_gettime", None)
+_cpu_clock: Any = getattr(_time, "pthread_getcpuclockid", None)
 
 # The main thread's current wait: [what, ref, detail, tBegin, claim, emitted(, sampled)] or None.
 # `claim` holds one token: whoever pops it (the waiting thread or the flusher) reports the wait.
@@ -260,11 +263,26 @@ def _check_wait_site(now: float) -> None:
 # to the next, every 20 ms, is enough to put a CPU-bound loop on the main thread into a slow state
 # of Python's small-object allocator: ~10 % more CPU for the same bytecode (docs/cli.md, "A worker's
 # loop can run slower…").
+#
+# A frame that has not moved is not always asleep: a loop that calls one function again and again can
+# show the same frame (a freed frame's address reused) at the same instruction (where the eval loop
+# lets another thread take the GIL) at every tick. So before reporting, the main thread's own CPU
+# time is read (its thread CPU clock): one that spent more than a tenth of the time since on a CPU was
+# computing, and the check starts over from now.
 STUCK_AFTER = 0.2
 STUCK_DEPTH = 32  # how far up the stack a known place (a Queue's exit flush) is looked for
+COMPUTING = 0.1  # share of the time on a CPU above which the main thread was computing (asleep: ~0), not blocked
 _stuck = [None, False]  # the innermost frame's code seen last (None: nothing seen), reported
 _seen = array.array("q", [0, 0])  # that frame's id and instruction
-_since = array.array("d", [0.0])  # since when it has been there
+_since = array.array("d", [0.0, -1.0])  # since when it has been there; the main thread's CPU time then (-1: unknown)
+
+
+def _main_cpu() -> float:
+    """The main thread's CPU seconds (its thread CPU clock), or -1.0 where the OS cannot say."""
+    try:
+        return _clock_gettime(_cpu_clock(main_ident))
+    except Exception:
+        return -1.0
 
 
 def _stuck_end(now: float) -> None:
@@ -295,8 +313,14 @@ def _check_stuck(now: float) -> None:
         _seen[0] = fid
         _seen[1] = lasti
         _since[0] = now
+        _since[1] = _main_cpu()
         return
     if _stuck[1] or now - _since[0] < STUCK_AFTER:
+        return
+    cpu = _main_cpu()
+    if cpu >= 0.0 and _since[1] >= 0.0 and cpu - _since[1] > COMPUTING * (now - _since[0]):
+        _since[0] = now  # computing there, not blocked: start over
+        _since[1] = cpu
         return
     _stuck[1] = True
     what, ref, text = _stuck_place(f)
