@@ -37,9 +37,10 @@ export function outputLabel(p: { role: string; name: string; target: string | nu
  * with the most of them (when several tie, the one that wrote first), and each
  * process's line is shown when its own newline arrives, whole. A partial match
  * is taken only where it is evidently a write's end: all that process has
- * recorded, a newline, or where another process's recorded text takes
- * over; otherwise it waits for the records. Bytes no recorded write explains (C code or a non-Python child writing to the
- * descriptor, a cap, events not arrived yet) wait at most `holdMs` for the
+ * recorded, a newline, or where another process's recorded text takes over;
+ * otherwise it is cut back to its last newline, or waits for the records.
+ * Bytes no recorded write explains (C code or a non-Python child writing to
+ * the descriptor, a cap, events not arrived yet) wait at most `holdMs` for the
  * records, then are shown a line at a time with the script-name prefix.
  * Pure code (no VS Code import): tested in plain Node.
  */
@@ -150,8 +151,8 @@ export class AttributedLines {
     let bestT = Infinity;
     for (const f of found) {
       if (f.n < bestM) break;
-      let m = f.n;
-      if (!f.whole && text.charCodeAt(m - 1) !== 10 && !this.takesOver(recorded, text, m, f.pid)) m = text.lastIndexOf('\n', m - 1) + 1; // cut back to the match's last newline (0: none)
+      const evident = f.whole || text.charCodeAt(f.n - 1) === 10 || this.takesOver(recorded, text, f.n, f.pid);
+      const m = evident ? f.n : text.lastIndexOf('\n', f.n - 1) + 1; // else cut back to its last newline (0: none)
       if (m > bestM || (m === bestM && m > 0 && f.t < bestT)) {
         best = f.pid;
         bestM = m;
