@@ -248,15 +248,12 @@ export class RunSupervisor {
     if (!this.tracked.has(pid) && this.tracked.size >= this.options.maxProcesses) {
       if (!this.capWarned) {
         this.capWarned = true;
-        // On the process that started the first one not tracked (a process with a lane, which a click can
-        // select), else on the main process; the untracked one is named in the message.
-        const on = ppid !== null && this.tracked.has(ppid) ? ppid : (this.child?.pid ?? pid);
         this.record([
           'warn',
           this.now(),
           'process-cap',
-          on,
-          `More than ${this.options.maxProcesses} processes: Forkscope stopped tracking new ones (raise the limit with --max-processes). The script runs on unchanged. The first one not tracked: pid ${pid}${on === ppid ? ', started by this process' : ''}.`,
+          pid,
+          `More than ${this.options.maxProcesses} processes: Forkscope stopped tracking new ones (raise the limit with --max-processes). The script runs on unchanged.`,
         ]);
       }
       return false;

@@ -105,11 +105,6 @@ test('a fork bomb: tracking stops at --max-processes with a warning, and Stop st
     const cap = s.warnings.filter((w) => w.kind === 'process-cap');
     assert.equal(cap.length, 1);
     assert.match(cap[0].message, /More than 20 processes: Forkscope stopped tracking new ones \(raise the limit with --max-processes\)/);
-    // On a process that has a lane (the one that started the first untracked one), naming the untracked one.
-    const tracked = new Set(rec.records.filter((x) => x[0] === 'hello').map((x) => x[2]));
-    assert.ok(cap[0].pid !== null && tracked.has(cap[0].pid), `the warning is on a tracked process (${cap[0].pid})`);
-    const untracked = Number(/The first one not tracked: pid (\d+)/.exec(cap[0].message)?.[1]);
-    assert.ok(untracked > 0 && !tracked.has(untracked), cap[0].message);
     assert.equal(s.run.stopped, true);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
