@@ -44,8 +44,12 @@ if __name__ == "__main__":
         "zombie": ctx.Process(target=quick, name="zombie"),
         "nested": ctx.Process(target=parent_of_one, name="nested"),
     }
-    for p in procs.values():
-        p.start()
+    # The zombie child starts last: each start() reaps the children that have already ended
+    # (multiprocessing's _cleanup), and a start after it could reap it at once.
+    for name, p in procs.items():
+        if name != "zombie":
+            p.start()
+    procs["zombie"].start()
     # Wait until the zombie child has exited (its sentinel closes; nothing reaps it), then 1 s more before joining.
     mp.connection.wait([procs["zombie"].sentinel], timeout=30)
     time.sleep(0.3)
