@@ -171,6 +171,71 @@ class _Pools:
         self.assertEqual(sum(v[1] for v in tasks.values()), 8)
 
 
+class OnceTasks(RuntimeCase):
+    """An executor's work items are one task per job: the worker counts them without keeping a
+    Python object per task (events.task_once), so a long run does not grow its heap between the
+    user's calls; each task is still counted exactly once (test/scripts/once_tasks.py)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rec = cls.record(cls, "once_tasks.py")
+
+    def test_counted_once_each(self):
+        r = self.rec
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        self.assertEqual(r.stdout, "44850\n")
+        ex = next(p for _, p in r.pools if p["kind"] == "executor")
+        tasks = r.tasks(ex["tasks"])
+        (worker,) = tasks
+        self.assertEqual(tasks[worker][:2], [302, 302])  # 300 tasks and the two that looked
+        entries = r.ctr[worker]["tasks"]
+        self.assertEqual(len(entries), 302)
+        self.assertTrue(all(v[:2] == [1, 1] and v[2] >= 0 for v in entries.values()))
+        jobs = sorted(int(k.split(" ")[1]) for k in entries)
+        self.assertEqual(jobs, [c["job"] for _, c in r.pcalls if c["pool"] == ex["ref"]])
+
+    def test_worker_keeps_nothing_per_task(self):
+        # "early objects tasks once late objects tasks once": at the 10th task and after the 301st
+        w = self.rec.result.stderr.decode().split()
+        self.assertEqual((w[0], w[4]), ("early", "late"))
+        early, late = [int(x) for x in w[1:4]], [int(x) for x in w[5:8]]
+        self.assertEqual((early[1], late[1]), (0, 0))  # nothing in events.tasks
+        self.assertEqual((early[2], late[2]), (10, 301))
+        self.assertLess(late[0] - early[0], 30)  # the old table: one list per task, +290 here
+
+
+class OnceTasksLostBatch(unittest.TestCase):
+    """events.task_once: a `ctr` event carries each task once, and all of them again after a lost
+    batch (forget_counters), as the other counters are."""
+
+    def setUp(self):
+        from listener import PYTHON_ROOT
+
+        sys.path.insert(0, PYTHON_ROOT)
+        from forkscope_runtime import events
+
+        self.ev = events
+        events.clear()
+
+    def tearDown(self):
+        self.ev.clear()
+        sys.path.pop(0)
+
+    def test_carried_once_then_again(self):
+        ev = self.ev
+        ev.task_once("p1", 7, 3, 0.25)
+        ev.task_once("p2", 8, 1, 0.5)
+        first = ev.counters_event(1.0)[2]["tasks"]
+        self.assertEqual(first, {"p1 7": [1, 3, 0.25], "p2 8": [1, 1, 0.5]})
+        self.assertIsNone(ev.counters_event(2.0))
+        ev.task_once("p1", 9, 2, 0.125)
+        self.assertEqual(ev.counters_event(3.0)[2]["tasks"], {"p1 9": [1, 2, 0.125]})
+        ev.forget_counters()
+        self.assertEqual(ev.counters_event(4.0)[2]["tasks"], {"p1 7": [1, 3, 0.25], "p2 8": [1, 1, 0.5], "p1 9": [1, 2, 0.125]})
+        ev.clear()  # a fork child: the parent's tasks are not its own
+        self.assertIsNone(ev.counters_event(5.0))
+
+
 for _m in METHODS:
     for _base in (_Flows, _Pools):
         _name = _base.__name__.strip("_") + "_" + _m

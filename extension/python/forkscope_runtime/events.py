@@ -35,6 +35,33 @@ tasks = {}  # (ref, job) -> [chunks, items, busySeconds]
 calls = {}  # (ref, method) -> [count]
 call_times = {}  # (ref, method) -> [timed, seconds, maxSeconds] (Manager proxy calls' round trips)
 misc = {"detail": 0, "dropped": 0, "droppedBatches": 0}
+
+# Tasks whose job comes once (a ProcessPoolExecutor's or loky's work item: one task per job id), in
+# raw arrays rather than in `tasks`: an entry made per task and kept for the rest of the run (a key,
+# a list, a float, and their last value sent) was enough to put a CPU-bound worker's next calls into
+# a slow state of Python's small-object allocator, 20-40 % slower, in half of a joblib run's calls
+# (docs/cli.md, "A worker's loop can run slower…"). Here a task keeps no Python object: its pool's
+# ref by index, its job, items and busy seconds as machine numbers. A `ctr` event carries each one
+# once, as a `tasks` entry [1, items, busySeconds]; all are carried again after a lost batch.
+once_refs: List[Any] = []  # the pool refs, by index
+_once_index: Dict[Any, int] = {}
+once_ref = array.array("q")
+once_job = array.array("q")
+once_items = array.array("q")
+once_busy = array.array("d")  # appended last: its length is the number of tasks complete in all four
+once_sent = array.array("q", [0])  # how many a `ctr` event has carried
+
+
+def task_once(ref: Any, job: int, items: int, busy: float) -> None:
+    """Counts one task of a job that comes once (see once_refs)."""
+    i = _once_index.get(ref)
+    if i is None:
+        i = _once_index[ref] = len(once_refs)
+        once_refs.append(ref)
+    once_ref.append(i)
+    once_job.append(job)
+    once_items.append(items)
+    once_busy.append(busy)
 # (section, key) -> last value emitted
 _last: Dict[Any, Any] = {("misc", "detail"): 0, ("misc", "dropped"): 0, ("misc", "droppedBatches"): 0}
 
@@ -53,6 +80,7 @@ failures: Dict[str, int] = {}  # where -> count (hook failures, each warned once
 def forget_counters() -> None:
     """Every counter is sent again in full with the next `ctr` event (a batch was lost)."""
     _last.clear()
+    once_sent[0] = 0
     for k in misc:
         _last[("misc", k)] = 0
 
@@ -60,8 +88,11 @@ def forget_counters() -> None:
 def clear() -> None:
     """In a fork child: the parent's buffer, counters and failures are not this process's."""
     buf.clear()
-    for table in (sent, recv, locks, waits, tasks, calls, call_times):
+    for table in (sent, recv, locks, waits, tasks, calls, call_times, _once_index):
         table.clear()
+    del once_refs[:]
+    for a in (once_ref, once_job, once_items, once_busy):
+        del a[:]
     for k in misc:
         misc[k] = 0
     forget_counters()
@@ -98,6 +129,21 @@ def _section(name: Any, table: Any, keyfmt: Any, out: Any, now_rounding: Any = N
             part[keyfmt(k)] = list(val) if len(val) > 1 else val[0]
 
 
+def _once_section(out: Any) -> None:
+    """The tasks counted by task_once that no `ctr` event has carried yet, into its `tasks` part."""
+    n = len(once_busy)
+    i = once_sent[0]
+    if i >= n:
+        return
+    part = out.get("tasks")
+    if part is None:
+        part = out["tasks"] = {}
+    refs = once_refs
+    for j in range(i, n):
+        part["%s %d" % (refs[once_ref[j]], once_job[j])] = [1, once_items[j], round(once_busy[j], 6)]
+    once_sent[0] = n
+
+
 def _str_key(k: Any) -> Any:
     return k
 
@@ -114,6 +160,7 @@ def counters_event(now: float) -> Any:
     _section("locks", locks, _str_key, out, True)
     _section("waits", waits, _str_key, out, True)
     _section("tasks", tasks, _pair_key, out, True)
+    _once_section(out)
     _section("calls", calls, _pair_key, out)
     _section("callTimes", call_times, _pair_key, out, True)
     untimed = 0  # received messages not timed (sampling) count as dropped detail too

@@ -257,7 +257,7 @@ def _instrument_loky_worker(call_queue: Any, result_queue: Any) -> None:
     def succeeded(result: Any) -> bool:
         return getattr(result, "exception", None) is None
 
-    pools.instrument_worker(call_queue, result_queue, ref, "loky.worker", None, describe, succeeded)
+    pools.instrument_worker(call_queue, result_queue, ref, "loky.worker", None, describe, succeeded, once=True)
     # Sending a result waits when another worker holds the result queue's write lock: the standard
     # library's Lock reports that through its `with` (locks.py); loky's own Lock class is wrapped,
     # in this worker only, by one that does the same.

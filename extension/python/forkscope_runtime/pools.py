@@ -51,19 +51,23 @@ def _chan(kind: Any, ref: Any, name: Any, site: Any, pool: Any) -> None:
     E.emit(["chan", E.time(), {"ref": ref, "kind": kind, "name": name, "file": site.file, "line": site.line, "refs": [ref], "pool": pool}])
 
 
-def _task_done(state: Any, ok: Any) -> None:
-    """Counts the task the worker just finished (state: [ref, job, chunk, items, tBegin])."""
+def _task_done(state: Any, ok: Any, once: bool = False) -> None:
+    """Counts the task the worker just finished (state: [ref, job, chunk, items, tBegin]); `once`:
+    its job id comes once (events.task_once)."""
     ref, job, chunk, items, t0 = state
     now = E.time()
     busy = now - t0
-    key = (ref, job)
-    c = E.tasks.get(key)
-    if c is None:
-        E.tasks[key] = [1, items, busy]
+    if once and type(job) is int and type(items) is int:
+        E.task_once(ref, job, items, busy)
     else:
-        c[0] += 1
-        c[1] += items
-        c[2] += busy
+        key = (ref, job)
+        c = E.tasks.get(key)
+        if c is None:
+            E.tasks[key] = [1, items, busy]
+        else:
+            c[0] += 1
+            c[1] += items
+            c[2] += busy
     E.detail(["task", now, {"pool": ref, "job": job, "chunk": chunk, "items": items, "tBegin": t0, "ok": bool(ok)}])
 
 
@@ -82,11 +86,13 @@ def _flush_if_idle(q: Any) -> None:
 
 
 def instrument_worker(tasks: Any, results: Any, ref: str, where: str, sentinel: Optional[str],
-                      describe: Callable[[Any], Optional[Tuple[Any, int, int]]], succeeded: Callable[[Any], bool]) -> None:
+                      describe: Callable[[Any], Optional[Tuple[Any, int, int]]], succeeded: Callable[[Any], bool],
+                      once: bool = False) -> None:
     """The task accounting of one pool worker (Pool's, ProcessPoolExecutor's and loky's): wraps
     the `get` of its task queue and the `put` of its result queue. `describe(task)` gives (job,
     chunk, items) of a task (None: not a task), `succeeded(result)` whether it went well;
-    `sentinel`, when given, is how the worker's end is told when it reads its pool's None.
+    `sentinel`, when given, is how the worker's end is told when it reads its pool's None; `once`,
+    that each job is one task (an executor's work item), counted by events.task_once.
 
     A worker killed at its pool's end keeps nothing it has not sent, so: before it hands back a
     result that may be its last, it flushes if no task is waiting; before a get of its next task
@@ -116,7 +122,7 @@ def instrument_worker(tasks: Any, results: Any, ref: str, where: str, sentinel: 
         if s is not None:
             state[0] = None
             try:
-                _task_done(s, succeeded(obj))
+                _task_done(s, succeeded(obj), once)
                 done[0] = E.time()
                 _flush_if_idle(tasks)
             except Exception as e:  # noqa: BLE001
@@ -303,7 +309,7 @@ def _instrument_executor_worker(call_queue: Any, result_queue: Any) -> None:
     def succeeded(obj: Any) -> bool:
         return getattr(obj, "exception", None) is None
 
-    instrument_worker(call_queue, result_queue, ref, "executor.worker", "the executor's shutdown", describe, succeeded)
+    instrument_worker(call_queue, result_queue, ref, "executor.worker", "the executor's shutdown", describe, succeeded, once=True)
 
 
 def _process_worker(call_queue: Any, result_queue: Any, *args: Any, **kwargs: Any) -> Any:
