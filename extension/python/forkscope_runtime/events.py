@@ -36,6 +36,9 @@ calls = {}  # (ref, method) -> [count]
 call_times = {}  # (ref, method) -> [timed, seconds, maxSeconds] (Manager proxy calls' round trips)
 misc = {"detail": 0, "dropped": 0, "droppedBatches": 0}
 
+# (section, key) -> last value emitted
+_last: Dict[Any, Any] = {("misc", "detail"): 0, ("misc", "dropped"): 0, ("misc", "droppedBatches"): 0}
+
 # Tasks whose job comes once (a ProcessPoolExecutor's or loky's work item: one task per job id), in
 # raw arrays rather than in `tasks`: an entry made per task and kept for the rest of the run (a key,
 # a list, a float, and their last value sent) was enough to put a CPU-bound worker's next calls into
@@ -62,8 +65,7 @@ def task_once(ref: Any, job: int, items: int, busy: float) -> None:
     once_job.append(job)
     once_items.append(items)
     once_busy.append(busy)
-# (section, key) -> last value emitted
-_last: Dict[Any, Any] = {("misc", "detail"): 0, ("misc", "dropped"): 0, ("misc", "droppedBatches"): 0}
+
 
 # Detail budget, refilled by the flusher: budget[0] is what may still be emitted. An array holds the
 # raw value, so the flusher's refill keeps no new float alive between ticks (waits.py, "A tick").
