@@ -46,6 +46,17 @@ test('commands that are not Python: role command, command line, exit code', asyn
   assert.ok(by.sleep.endedAt !== null);
 });
 
+test('a command started by os.system after a quiet spell is found in /proc', { skip: process.platform !== 'linux' }, async () => {
+  const r = await record(CHILDREN, ['system']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /system exit 0/);
+  const main = r.summary.processes.find((p) => p.role === 'main')!;
+  const cmds = r.summary.processes.filter((p) => p.role === 'command' && p.ppid === main.pid);
+  assert.equal(cmds.length, 1, JSON.stringify(r.summary.processes.map((p) => [p.pid, p.role, p.command])));
+  assert.match(cmds[0].command ?? '', /sleep 0\.4/);
+  assert.ok(cmds[0].endedAt !== null);
+});
+
 test('os.execv into Python: the same process, its execs, then its pool', async () => {
   const r = await record(CHILDREN, ['execv']);
   assert.equal(r.code, 7, r.stderr);
