@@ -2,8 +2,9 @@
 // to bench-results/runtime.json. Plain and recorded runs are interleaved
 // (alternating which goes first) so machine noise hits both alike. Each line
 // gives the wall-time ratio, the CPU-time ratio of the whole process tree
-// (Linux: less sensitive to other load) and the load average: on a busy
-// machine wall ratios are noise. The fixed start-up of `forkscope record`
+// (Linux: less sensitive to other load; every run goes through
+// bench/measure.py, so processes a run leaves behind count too) and the load
+// average: on a busy machine wall ratios are noise. The fixed start-up of `forkscope record`
 // (an empty script, recorded vs plain) is printed on its own line, and under
 // the flood its floor: the same flood with only a bare counting hook on each
 // end and no Forkscope (bench/queue_flood_floor.py).
@@ -43,20 +44,6 @@ const FLOOD_MESSAGES = 200_000;
 ensureNodeModules();
 run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--bench']);
 
-/** CPU seconds of this process's waited-for children so far (Linux; null elsewhere): cutime + cstime. */
-const clockTicks = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  return Number(r.stdout) > 0 ? Number(r.stdout) : 100;
-})();
-function childrenCpu() {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[13]) + Number(f[14])) / clockTicks;
-  } catch {
-    return null;
-  }
-}
 const loadAverage = () => loadavg()[0];
 
 const median = (xs) => {
@@ -64,15 +51,27 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Runs a command and returns its wall seconds, the CPU seconds of its process tree and, if asked, the peak RSS of its own process. */
+/**
+ * Runs a command through bench/measure.py and returns its wall seconds (from its start to its exit) and the CPU
+ * seconds of its whole process tree, the processes it leaves behind included (a joblib run's resource trackers
+ * outlive its main by a few ms: counted from this process's own children, plain runs missed their 0.25-0.3 s
+ * while the recording counted them). With `peakRss`, it is started directly and its own peak RSS is polled.
+ */
 function timed(cmd, args, { peakRss = false, env = process.env } = {}) {
   return new Promise((resolve, reject) => {
-    const cpu0 = childrenCpu();
     const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, args, { cwd: join(root, 'bench'), env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = peakRss
+      ? spawn(cmd, args, { cwd: join(root, 'bench'), env, stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn(python, [join(root, 'bench', 'measure.py'), '3', cmd, ...args], {
+          cwd: join(root, 'bench'),
+          env,
+          stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
+        });
     let out = '';
+    let measured = '';
     let peak = 0;
     child.stdout.on('data', (d) => (out += d));
+    if (!peakRss) child.stdio[3].on('data', (d) => (measured += d));
     const poll = peakRss
       ? setInterval(() => {
           try {
@@ -85,10 +84,10 @@ function timed(cmd, args, { peakRss = false, env = process.env } = {}) {
     child.on('close', (code) => {
       if (poll) clearInterval(poll);
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`));
-      const cpu1 = childrenCpu();
+      const m = peakRss ? null : JSON.parse(measured);
       resolve({
-        seconds: Number(process.hrtime.bigint() - t0) / 1e9,
-        cpuSeconds: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0,
+        seconds: m ? m.wall : Number(process.hrtime.bigint() - t0) / 1e9,
+        cpuSeconds: m ? m.cpu : null,
         out,
         peakRss: peak,
       });
