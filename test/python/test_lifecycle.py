@@ -206,6 +206,7 @@ class LetWorkerFlushTest(unittest.TestCase):
         import subprocess
 
         p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+        self.addCleanup(p.stdout.close)
         self.addCleanup(p.wait)
         self.addCleanup(p.kill)
         self.assertEqual(p.stdout.readline(), b"go\n")  # it is running its loop now
