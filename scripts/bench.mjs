@@ -143,7 +143,9 @@ async function compare(name, script, args, target, n = rounds, python_ = python,
   }
   const cpuRatio = plainCpu.length && median(plainCpu) > 0 ? median(recordedCpu) / median(plainCpu) : null;
   // The recorded tree's CPU split: the script's own processes (their exit accounting, from the
-  // recording) and the rest, the supervisor (Node: its start, ingest, the sampler).
+  // recording) and the rest: the supervisor (Node: its start, ingest, the sampler), and what each
+  // process spends after its exit accounting (the interpreter's teardown, the kernel's exit: in a
+  // joblib run 50-80 ms a process, so `perf` finds Node at about half of this rest).
   const scriptCpuRatio = scriptCpu.length === plainCpu.length && plainCpu.length ? median(scriptCpu) / median(plainCpu) : null;
   const supervisorCpu =
     scriptCpu.length === recordedCpu.length && recordedCpu.length ? median(recordedCpu.map((c, i) => c - scriptCpu[i])) : null;
@@ -171,7 +173,7 @@ async function compare(name, script, args, target, n = rounds, python_ = python,
   const split =
     scriptCpuRatio === null || supervisorCpu === null
       ? ''
-      : ` (the script's processes ${scriptCpuRatio.toFixed(3)}, the supervisor ${(supervisorCpu * 1000).toFixed(0)} ms)`;
+      : ` (the script's processes ${scriptCpuRatio.toFixed(3)}, the supervisor and the processes' teardown ${(supervisorCpu * 1000).toFixed(0)} ms)`;
   const cpu = cpuRatio === null ? '' : `; CPU ratio ${cpuRatio.toFixed(3)}${split}`;
   const goal = target === null ? '' : `; target ≤ ${target}`;
   // What the run costs beyond the CLI's fixed start-up (measured first, on its own line).
