@@ -112,6 +112,11 @@ export interface ProcessModel {
   cpuSeconds: number;
   /** CPU seconds the process reported itself in its `exit` event (null until then / unknown). */
   exitCpuSeconds: number | null;
+  /**
+   * CPU seconds its parent's wait reported when it reaped it (the `reap` event's rusage): all of it, the interpreter's
+   * teardown and the kernel's exit included, and the CPU of the children it reaped itself (null: not known).
+   */
+  reapCpuSeconds: number | null;
   peakRssBytes: number;
   /** Peaks of private (USS), shared and proportional (PSS) memory from smaps_rollup samples (null: never measured). */
   peakPrivateBytes: number | null;

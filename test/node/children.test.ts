@@ -46,6 +46,17 @@ test('commands that are not Python: role command, command line, exit code', asyn
   assert.ok(by.sleep.endedAt !== null);
 });
 
+test("a reaped child's CPU seconds are all of it, as its parent's rusage counts them", async () => {
+  const r = await record(path.join(ROOT, 'test', 'scripts', 'reap_cpu.py'), []);
+  assert.equal(r.code, 0, r.stderr);
+  const [mp, all] = r.stderr.trim().split(/\s+/).slice(-2).map(Number);
+  const cpu = (name: string) => r.summary.processes.find((p) => p.name === name)!.cpuSeconds!;
+  // the children's own exit accounting misses their teardown: about a fifth of these short lives
+  assert.ok(Math.abs(cpu('burner-0') + cpu('burner-1') - mp) < 0.005, `${cpu('burner-0')} + ${cpu('burner-1')} against ${mp}`);
+  const sub = r.summary.processes.find((p) => p.role === 'subprocess')!;
+  assert.ok(Math.abs(sub.cpuSeconds! - (all - mp)) < 0.005, `${sub.cpuSeconds} against ${all - mp}`);
+});
+
 test('a command started by os.system after a quiet spell is found in /proc', { skip: process.platform !== 'linux' }, async () => {
   const r = await record(CHILDREN, ['system']);
   assert.equal(r.code, 0, r.stderr);

@@ -185,6 +185,34 @@ class PlainForkTest(RuntimeCase):
         self.assertEqual(len(grand), 1)
 
 
+class ReapCpuTest(RuntimeCase):
+    """A parent's wait reaps its child with the child's whole CPU (os.waitpid runs as os.wait4): the
+    `reap` event carries it, the teardown after the child's own `exit` event included, and it is
+    what the parent's own rusage says its children used (test/scripts/reap_cpu.py)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rec = cls.record(cls, "reap_cpu.py")
+
+    def test_reap_carries_the_whole_cpu(self):
+        r = self.rec
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        self.assertEqual(r.stdout, "done\n")
+        main = r.main()
+        reaps = {e[2]: e for e in r.of_type(main, "reap")}
+        kids = [r.by_name("burner-0"), r.by_name("burner-1")] + [p for p in reaps if r.procs.get(p, {}).get("role") == "subprocess"]
+        self.assertEqual(len(kids), 3, reaps)
+        for pid in kids:
+            ev = reaps[pid]
+            self.assertEqual(len(ev), 5, ev)
+            exit_cpu = r.of_type(pid, "exit")[0][3]
+            self.assertGreaterEqual(ev[4], 0.1)
+            self.assertGreaterEqual(ev[4], exit_cpu)
+        mp_cpu, all_cpu = (float(x) for x in r.result.stderr.decode().split()[1:3])
+        self.assertAlmostEqual(reaps[kids[0]][4] + reaps[kids[1]][4], mp_cpu, delta=0.002)
+        self.assertAlmostEqual(reaps[kids[2]][4], all_cpu - mp_cpu, delta=0.002)
+
+
 class LetWorkerFlushTest(unittest.TestCase):
     """A pool's terminate() lets a worker that is on a CPU reach its flush (processes.let_worker_flush):
     it waits while the worker runs, returns once it sleeps, and gives up after its grace."""

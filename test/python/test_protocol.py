@@ -58,7 +58,8 @@ def check(ev):
         kids_ok = kids is None or (isinstance(kids, list) and all(isinstance(k, int) for k in kids))
         return None if len(a) == 4 and all(opt_num(x) for x in a[:3]) and kids_ok else "exit"
     if t == "reap":
-        return None if len(a) == 2 and isinstance(a[0], int) and opt_num(a[1]) else "reap"
+        cpu_ok = len(a) == 2 or (len(a) == 3 and num(a[2]) and a[2] >= 0)
+        return None if len(a) in (2, 3) and isinstance(a[0], int) and opt_num(a[1]) and cpu_ok else "reap"
     if t == "join":
         return None if len(a) == 3 and isinstance(a[0], str) and num(a[1]) and a[1] <= ev[1] and opt_num(a[2]) else "join"
     if t == "w":

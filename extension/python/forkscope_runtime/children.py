@@ -72,15 +72,47 @@ def _reaped(pid: Any, code: Any, dedupe: Any = False) -> None:
             _recent.clear()
         _recent[pid] = code
     try:
-        E.emit(["reap", E.time(), pid, code])
+        E.emit(reap_event(pid, code))
         E.flush()
     except Exception as e:  # noqa: BLE001
         E.fail("waitpid", e)
 
 
+def reap_event(pid: Any, code: Any) -> Any:
+    """A `reap` event: the child's exit code, and its CPU seconds when the wait that reaped it said."""
+    cpu = E.reaped_cpu.pop(pid, None)
+    if cpu is None:
+        return ["reap", E.time(), pid, code]
+    return ["reap", E.time(), pid, code, round(cpu, 4)]
+
+
+def _make_waitpid(wait4: Callable[..., Any]) -> Any:
+    """os.waitpid made with os.wait4 (the C library's waitpid is that system call without the
+    rusage), so the CPU of the child it reaps is known, its teardown included (E.reaped_cpu)."""
+    table = E.reaped_cpu
+
+    def waitpid(pid: Any, options: Any) -> Any:
+        p, status, ru = wait4(pid, options)
+        if p > 0:
+            if len(table) > 4096:
+                table.clear()
+            table[p] = ru.ru_utime + ru.ru_stime
+        return p, status
+
+    waitpid.__name__ = waitpid.__qualname__ = "waitpid"
+    waitpid.__doc__ = os.waitpid.__doc__
+    return waitpid
+
+
 def _make_wait(orig: Callable[..., Any], pid_status: Any) -> Any:
+    sets_cpu = getattr(orig, "__name__", None) == "waitpid" and orig is not getattr(os, "waitpid", None)  # _make_waitpid's
+
     def waited(r: Any, *args: Any, **kwargs: Any) -> None:
         pid, status = pid_status(r)
+        if pid and not sets_cpu:  # wait3/wait4 give the rusage; wait leaves none (and no older figure of a reused pid)
+            E.reaped_cpu.pop(pid, None)
+            if isinstance(r, tuple) and len(r) == 3:
+                E.reaped_cpu[pid] = r[2].ru_utime + r[2].ru_stime
         # multiprocessing's own waits are left to it: Popen.poll reports its reaps (processes._make_poll),
         # and the forkserver's waitpid of its children is not their parent learning their end.
         if pid and not str(sys._getframe(2).f_globals.get("__name__")).startswith("multiprocessing."):
@@ -449,6 +481,8 @@ def install() -> None:
     for name, ps in (("waitpid", lambda r: r), ("wait", lambda r: r), ("wait3", lambda r: (r[0], r[1])), ("wait4", lambda r: (r[0], r[1]))):
         f = getattr(os, name, None)
         if f is not None:
+            if name == "waitpid" and hasattr(os, "wait4"):
+                f = _make_waitpid(os.wait4)
             replace(os, name, _make_wait(f, ps))
     if hasattr(os, "waitid"):
         replace(os, "waitid", _make_waitid(os.waitid))

@@ -34,6 +34,10 @@ waits = {}  # what -> [seconds]
 tasks = {}  # (ref, job) -> [chunks, items, busySeconds]
 calls = {}  # (ref, method) -> [count]
 call_times = {}  # (ref, method) -> [timed, seconds, maxSeconds] (Manager proxy calls' round trips)
+# pid -> CPU seconds of a child this process reaped, all of it (its interpreter's teardown and the
+# kernel's exit too, which its own `exit` event is taken before), from the rusage of the wait that
+# reaped it (children.py): kept until its `reap` event carries it.
+reaped_cpu: Dict[int, float] = {}
 misc = {"detail": 0, "dropped": 0, "droppedBatches": 0}
 
 # (section, key) -> last value emitted
@@ -90,7 +94,7 @@ def forget_counters() -> None:
 def clear() -> None:
     """In a fork child: the parent's buffer, counters and failures are not this process's."""
     buf.clear()
-    for table in (sent, recv, locks, waits, tasks, calls, call_times, _once_index):
+    for table in (sent, recv, locks, waits, tasks, calls, call_times, _once_index, reaped_cpu):
         table.clear()
     del once_refs[:]
     for a in (once_ref, once_job, once_items, once_busy):

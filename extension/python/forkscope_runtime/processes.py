@@ -191,7 +191,9 @@ def _make_poll(orig: Callable[..., Any]) -> Any:
     def polled(rc: Any, self: Any, *args: Any, **kwargs: Any) -> None:
         if rc is not None and not self.__dict__.get("_fk_reaped"):
             self._fk_reaped = True
-            E.emit(["reap", E.time(), self.pid, rc])
+            from .children import reap_event
+
+            E.emit(reap_event(self.pid, rc))
             E.flush()
 
     return E.then_record(orig, "Popen.poll", polled)
