@@ -157,6 +157,11 @@ class RuntimeCase(unittest.TestCase):
 
     maxDiff = None
 
+    def assertRan(self, rec, stdout):
+        """The recorded script exited 0 and printed exactly `stdout`."""
+        self.assertEqual(rec.result.returncode, 0, rec.result.stderr)
+        self.assertEqual(rec.stdout, stdout)
+
     def record(self, script, *args, timeout=90, detail_rate=2000, max_processes=1000, env=None, **listener_kw):
         lst = L.Listener(detail_rate=detail_rate, max_processes=max_processes, **listener_kw)
         try:

@@ -196,8 +196,7 @@ class ReapCpuTest(RuntimeCase):
 
     def test_reap_carries_the_whole_cpu(self):
         r = self.rec
-        self.assertEqual(r.result.returncode, 0, r.result.stderr)
-        self.assertEqual(r.stdout, "done\n")
+        self.assertRan(r, "done\n")
         main = r.main()
         reaps = {e[2]: e for e in r.of_type(main, "reap")}
         kids = [r.by_name("burner-0"), r.by_name("burner-1")] + [p for p in reaps if r.procs.get(p, {}).get("role") == "subprocess"]
