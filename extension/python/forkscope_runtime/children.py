@@ -104,8 +104,9 @@ def _make_waitpid(wait4: Callable[..., Any]) -> Any:
     return waitpid
 
 
-def _make_wait(orig: Callable[..., Any], pid_status: Any) -> Any:
-    sets_cpu = getattr(orig, "__name__", None) == "waitpid" and orig is not getattr(os, "waitpid", None)  # _make_waitpid's
+def _make_wait(orig: Callable[..., Any], pid_status: Any, sets_cpu: bool = False) -> Any:
+    """A wait function that reports the reaps it makes; `sets_cpu`: `orig` records the reaped child's
+    CPU itself (_make_waitpid)."""
 
     def waited(r: Any, *args: Any, **kwargs: Any) -> None:
         pid, status = pid_status(r)
@@ -481,9 +482,8 @@ def install() -> None:
     for name, ps in (("waitpid", lambda r: r), ("wait", lambda r: r), ("wait3", lambda r: (r[0], r[1])), ("wait4", lambda r: (r[0], r[1]))):
         f = getattr(os, name, None)
         if f is not None:
-            if name == "waitpid" and hasattr(os, "wait4"):
-                f = _make_waitpid(os.wait4)
-            replace(os, name, _make_wait(f, ps))
+            own_cpu = name == "waitpid" and hasattr(os, "wait4")
+            replace(os, name, _make_wait(_make_waitpid(os.wait4) if own_cpu else f, ps, own_cpu))
     if hasattr(os, "waitid"):
         replace(os, "waitid", _make_waitid(os.waitid))
     if hasattr(os, "execve"):

@@ -26,6 +26,7 @@ from time import monotonic as _monotonic
 
 from . import emitter as E
 from . import sites
+from .children import reap_event
 from .patching import replace
 
 TYPE_CHECKING = False
@@ -191,8 +192,6 @@ def _make_poll(orig: Callable[..., Any]) -> Any:
     def polled(rc: Any, self: Any, *args: Any, **kwargs: Any) -> None:
         if rc is not None and not self.__dict__.get("_fk_reaped"):
             self._fk_reaped = True
-            from .children import reap_event
-
             E.emit(reap_event(self.pid, rc))
             E.flush()
 
