@@ -304,7 +304,7 @@ def _make_handle_exitstatus(orig: Callable[..., Any]) -> Any:
     def _handle_exitstatus(self, *args: Any, **kwargs: Any) -> Any:
         r = orig(self, *args, **kwargs)
         try:  # (also reached from Popen.__del__ at interpreter shutdown: nothing here may raise)
-            if E.enabled and self.returncode is not None and not self.__dict__.get("_fk_reaped"):
+            if E.enabled and self.returncode is not None and not getattr(self, "_fk_reaped", None):
                 self._fk_reaped = True
                 _reaped(self.pid, self.returncode, dedupe=True)
         except Exception:

@@ -200,7 +200,7 @@ def _make_feed(orig: Callable[..., Any]) -> Any:
         body = orig
         try:
             writer = args[2].__self__  # args[2]: the writer's send_bytes
-            ref = writer.__dict__.get("_fk_qref")
+            ref = getattr(writer, "_fk_qref", None)
             if ref is not None and E.enabled and plain_dumps is not None:
                 c = E.sent.get(ref)
                 if c is None:
@@ -245,7 +245,7 @@ def _instrument_loky_worker(call_queue: Any, result_queue: Any) -> None:
     from . import pools
     from .channels import pipe_ref
 
-    ref = call_queue.__dict__.get("_fk_ref") or pipe_ref(call_queue)
+    ref = getattr(call_queue, "_fk_ref", None) or pipe_ref(call_queue)
     rref = pipe_ref(result_queue)
 
     def describe(item: Any) -> Optional[Tuple[Any, int, int]]:
@@ -264,7 +264,7 @@ def _instrument_loky_worker(call_queue: Any, result_queue: Any) -> None:
     wlock = getattr(result_queue, "_wlock", None)
     if wlock is not None:
         if hasattr(type(wlock), "_fk_wait"):
-            wlock.__dict__["_fk_wait"] = ("queue.put", rref)
+            wlock._fk_wait = ("queue.put", rref)
         elif getattr(wlock, "_semlock", None) is not None:
             result_queue._wlock = _WaitingLock(wlock, rref)
 
@@ -360,7 +360,7 @@ def _make_loky_configure(orig: Callable[..., Any]) -> Any:
                 ex = self._workers
                 cq, rq = ex._call_queue, ex._result_queue
                 parallel = kwargs.get("parallel", args[1] if len(args) > 1 else None)
-                st = ["%d:pool%d" % (E.pid, next(pools._n)), t0, ex._queue_count, user_site(), cq.__dict__.get("_fk_ref") or pipe_ref(cq), sq_ref(rq), r, parallel, "executor"]
+                st = ["%d:pool%d" % (E.pid, next(pools._n)), t0, ex._queue_count, user_site(), getattr(cq, "_fk_ref", None) or pipe_ref(cq), sq_ref(rq), r, parallel, "executor"]
                 _open[id(self)] = st
                 _emit_pool(st, None, False)
             except Exception as e:  # noqa: BLE001
@@ -375,7 +375,7 @@ def _make_mp_configure(orig: Callable[..., Any]) -> Any:
         t0 = E.time()
         r = orig(self, *args, **kwargs)
         pool = getattr(self, "_pool", None)
-        if E.enabled and pool is not None and "_fk_pool" in pool.__dict__:
+        if E.enabled and pool is not None and getattr(pool, "_fk_pool", None) is not None:
             try:
                 from .channels import sq_ref
 

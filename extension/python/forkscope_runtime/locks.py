@@ -129,25 +129,24 @@ def _make_acquire(sl: Any, ref: Any, what: Any, recursive: Any = False) -> Any:
 def _semlock_class(base: Any, what: Any) -> Any:
     class Instrumented(base):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
-            d = self.__dict__
             site: Any = None
             if E.enabled:
                 try:
                     site = sites.user_site(2)
-                    d["_fk_user"] = not site.internal
+                    self._fk_user = not site.internal
                 except Exception as e:  # noqa: BLE001
                     E.fail("Lock", e)
             base.__init__(self, *args, **kwargs)
-            if d.get("_fk_user") and E.enabled:
+            if getattr(self, "_fk_user", None) and E.enabled:
                 try:
-                    ref = d.get("_fk_ref")
+                    ref = getattr(self, "_fk_ref", None)
                     E.emit(["lock", E.time(), {"ref": ref, "kind": base.__name__, "name": site.name, "file": site.file, "line": site.line}])
                 except Exception as e:  # noqa: BLE001
                     E.fail("Lock", e)
 
         def _make_name(self) -> Any:
             name = base._make_name()
-            if self.__dict__.get("_fk_user"):
+            if getattr(self, "_fk_user", None):
                 name += MARK
             return name
 
@@ -156,19 +155,18 @@ def _semlock_class(base: Any, what: Any) -> Any:
             if not E.enabled:
                 return
             try:
-                d = self.__dict__
                 sl = self._semlock
-                user = d.get("_fk_user")
+                user = getattr(self, "_fk_user", None)
                 if user is None:  # unpickled in a child: the name says whether it is a user lock
                     name = getattr(sl, "name", None) or ""
-                    user = d["_fk_user"] = _is_marked(name)
+                    user = self._fk_user = _is_marked(name)
                 if not user:
                     return
-                ref = d.get("_fk_ref") or _lock_ref(sl) or _new_ref()
-                d["_fk_ref"] = ref
+                ref = getattr(self, "_fk_ref", None) or _lock_ref(sl) or _new_ref()
+                self._fk_ref = ref
                 acquire, release = _make_acquire(sl, ref, what, base.__name__ == "RLock")
-                d["acquire"] = d["_fk_enter"] = acquire
-                d["release"] = d["_fk_exit"] = release
+                self.acquire = self._fk_enter = acquire
+                self.release = self._fk_exit = release
             except Exception as e:  # noqa: BLE001
                 E.fail("Lock", e)
 
@@ -223,7 +221,7 @@ def _named_like(cls: type, base: type) -> type:
 
 
 def _own_ref(obj: Any) -> Optional[str]:
-    return obj.__dict__.get("_fk_ref")
+    return getattr(obj, "_fk_ref", None)
 
 
 def _wait_class(base: Any, what: Any) -> Any:
@@ -235,7 +233,7 @@ def _wait_class(base: Any, what: Any) -> Any:
                     site = sites.user_site(2)
                     if not site.internal:
                         ref = _new_ref()
-                        self.__dict__["_fk_ref"] = ref
+                        self._fk_ref = ref
                         E.emit(["lock", E.time(), {"ref": ref, "kind": base.__name__, "name": site.name, "file": site.file, "line": site.line}])
                 except Exception as e:  # noqa: BLE001
                     E.fail(base.__name__, e)
@@ -259,7 +257,7 @@ def _make_shared(orig: Callable[..., Any], kind: Any) -> Any:
             lock = kwargs.get("lock", True) if kind in ("Value", "Array") else False
             lockref = None
             if hasattr(obj, "get_lock"):
-                lockref = obj.get_lock().__dict__.get("_fk_ref") or True
+                lockref = getattr(obj.get_lock(), "_fk_ref", None) or True
             E.emit(["shared", E.time(), {"kind": kind, "typecode": tc, "length": length, "bytes": ctypes.sizeof(raw), "name": site.name, "file": site.file, "line": site.line, "lock": lockref if lock else False}])
 
     return E.then_record(orig, kind, made)

@@ -33,9 +33,8 @@ def address_ref(address: Any) -> Any:
 
 def _make_client(orig: Callable[..., Any]) -> Any:
     def connected(c: Any, address: Any, *args: Any, **kwargs: Any) -> None:
-        d = c.__dict__
-        d["_fk_ref"] = address_ref(address)
-        d["_fk_mc"] = True
+        c._fk_ref = address_ref(address)
+        c._fk_mc = True
 
     return E.then_record(orig, "manager.Client", connected)
 
@@ -44,9 +43,8 @@ def _make_handle_request(orig: Callable[..., Any]) -> Any:
     def handle_request(self, c: Any, *args: Any, **kwargs: Any) -> Any:
         if E.enabled:
             try:
-                d = c.__dict__
-                d["_fk_ref"] = address_ref(self.address)
-                d["_fk_ms"] = True
+                c._fk_ref = address_ref(self.address)
+                c._fk_ms = True
             except Exception as e:  # noqa: BLE001
                 E.fail("manager.Server", e)
         return orig(self, c, *args, **kwargs)
@@ -70,7 +68,7 @@ def _make_callmethod(orig: Callable[..., Any]) -> Any:
                     c[0] += 1
                 conn = getattr(self._tls, "connection", None)
                 if conn is not None:
-                    conn.__dict__["_fk_call"] = methodname  # the reply's tag
+                    conn._fk_call = methodname  # the reply's tag
                 w = E.wait_begin("manager", ref, methodname)
             except Exception as e:  # noqa: BLE001
                 E.fail("manager.call", e)

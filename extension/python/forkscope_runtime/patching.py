@@ -1,6 +1,18 @@
 """The undo log: every attribute the runtime replaces goes through `replace`,
 which remembers what was there, so `undo_all()` (used by `uninstall()` and the
 tests) puts the standard library back exactly as it was.
+
+What the runtime notes on one of the script's objects (a queue's ref, a
+connection's tag, a lock's wait, a pool's ref) is a plain attribute of it:
+set as `obj._fk_x = v`, read as `getattr(obj, "_fk_x", None)` or through a
+class default (Connection's, pipes.CONN_ATTRS), removed with `delattr`. Never
+through `obj.__dict__` or `vars(obj)`: since 3.11 an instance keeps its
+attributes inline until something asks for its `__dict__`, and from then on
+they live in a dict for the object's life, so every attribute access the
+standard library makes on it is slower (a Queue.get 0.14 µs on 3.11, 0.21 µs
+on 3.12: in a message flood, a third of what Forkscope added per message).
+test_fidelity's ObjectLayoutTest checks that the script's objects are stored
+as in the plain run.
 """
 
 from __future__ import annotations

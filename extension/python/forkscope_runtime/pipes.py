@@ -22,7 +22,7 @@ def _make_send_bytes(orig: Callable[..., Any]) -> Any:
 
     @sites.hidden
     def _send_bytes(self, buf: Any) -> Any:
-        ref = self.__dict__.get("_fk_ref")
+        ref = self._fk_ref
         if ref is not QUIET:
             o = buf.obj if buf.__class__ is memoryview_ else buf  # send_bytes passes a view of the payload
             n = len(buf) - tl
@@ -58,10 +58,9 @@ def _make_conn_recv(orig: Callable[..., Any]) -> Any:
 
     @sites.hidden
     def recv(self) -> Any:
-        d = self.__dict__
         w = None
         if cur_wait[0] is None:
-            r = d.get("_fk_ref")
+            r = self._fk_ref
             w = begin("recv", r if r and r is not QUIET else None)
         try:
             obj = orig(self)
@@ -76,13 +75,13 @@ def _make_conn_recv(orig: Callable[..., Any]) -> Any:
             _rx.v = None
             if E.enabled:
                 try:
-                    ref = d.get("_fk_ref") or conn_ref(self)
+                    ref = self._fk_ref or conn_ref(self)
                     if ref is not QUIET:
-                        tag = d.get("_fk_tag")
-                        if d.get("_fk_ms"):
+                        tag = self._fk_tag
+                        if self._fk_ms:
                             tag = obj[1] if type(obj) is tuple and len(obj) == 4 and isinstance(obj[1], str) else None
-                        elif d.get("_fk_mc"):
-                            tag = d.get("_fk_call")
+                        elif self._fk_mc:
+                            tag = self._fk_call
                         count_rx(ref, rx, tag)
                 except Exception as e:  # noqa: BLE001
                     E.fail("Connection.recv", e)
@@ -101,13 +100,19 @@ def _make_pipe(orig: Callable[..., Any]) -> Any:
             declare("pipe", r1, [r1, r2] if r2 != r1 else [r1], site)
         elif site.file and site.file.endswith("managers.py"):
             # BaseManager.start's private pipe (the server's address): plumbing, not counted
-            c1.__dict__["_fk_ref"] = c2.__dict__["_fk_ref"] = QUIET
+            c1._fk_ref = c2._fk_ref = QUIET
 
     return E.then_record(orig, "Pipe", made)
 
 
 
 _plain_send_bytes: List[Any] = [None]  # Connection._send_bytes as the standard library has it
+
+# What the runtime notes on a Connection, as attributes of the object itself, with these class
+# defaults (None): its channel ref (`_fk_ref`: QUIET for plumbing), the tag of what it receives
+# (`_fk_tag`), a Manager server's end (`_fk_ms`), a Manager client's end (`_fk_mc`) and the call
+# its reply answers (`_fk_call`). See patching.py on why never through the object's `__dict__`.
+CONN_ATTRS = ("_fk_ref", "_fk_tag", "_fk_ms", "_fk_mc", "_fk_call")
 
 
 
@@ -117,6 +122,8 @@ def _patch_connection(connection: Any) -> None:
     _plain_send_bytes[0] = C._send_bytes
     replace(C, "_send_bytes", _make_send_bytes(C._send_bytes))
     CB = connection._ConnectionBase
+    for name in CONN_ATTRS:
+        replace(CB, name, None)
     replace(CB, "recv", _make_conn_recv(CB.recv))
     replace(connection, "Pipe", _make_pipe(connection.Pipe))
 

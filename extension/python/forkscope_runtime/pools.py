@@ -41,10 +41,7 @@ ITEM_COUNTERS = []
 def _queue_method(q: Any, name: Any) -> Any:
     """A queue's `get`/`put` as its worker calls it: a method of its class, or a function set on the
     instance (joblib's CustomizablePicklingQueue makes its own in `_make_methods`)."""
-    f = q.__dict__.get(name)
-    if f is not None:
-        return f
-    return getattr(type(q), name).__get__(q)
+    return getattr(q, name)
 
 
 def _chan(kind: Any, ref: Any, name: Any, site: Any, pool: Any) -> None:
@@ -212,8 +209,8 @@ def _declare_mp_pool(pool: Any, site: Any) -> None:
 
 
 def _pcall(pool: Any, job: Any, method: Any, tasks: Any, chunksize: Any) -> None:
-    ref = pool.__dict__.get("_fk_pool")
-    if ref is not None and not pool.__dict__.get("_fk_batched"):  # joblib's batches: its Parallel call is the pcall
+    ref = getattr(pool, "_fk_pool", None)
+    if ref is not None and not getattr(pool, "_fk_batched", False):  # joblib's batches: its Parallel call is the pcall
         E.emit(["pcall", E.time(), {"pool": ref, "job": job, "method": method, "tasks": tasks, "chunksize": chunksize}])
 
 
@@ -224,7 +221,7 @@ def _make_public(orig: Callable[..., Any], name: str, called: Optional[Callable[
 
     @sites.hidden
     def method(self, *args: Any, **kwargs: Any) -> Any:
-        if "_fk_pool" not in self.__dict__:  # not recorded (a ThreadPool, or made before install)
+        if getattr(self, "_fk_pool", None) is None:  # not recorded (a ThreadPool, or made before install)
             try:
                 return orig(self, *args, **kwargs)
             except BaseException as e:
@@ -278,7 +275,7 @@ def _apply_async_called(pool: Any, method: str, r: Any, outer: bool, args: Any, 
 def _result_pool_ref(result: Any) -> Any:
     """The pool ref of an AsyncResult/IMapIterator (the `ref` of its `pool.result` wait), else None."""
     try:
-        return result._pool.__dict__.get("_fk_pool")
+        return getattr(result._pool, "_fk_pool", None)
     except Exception:
         return None
 
@@ -305,7 +302,7 @@ def _instrument_executor_worker(call_queue: Any, result_queue: Any) -> None:
                 items = 1
         return item.work_id, 0, items
 
-    ref = call_queue.__dict__.get("_fk_ref") or pipe_ref(call_queue)
+    ref = getattr(call_queue, "_fk_ref", None) or pipe_ref(call_queue)
     def succeeded(obj: Any) -> bool:
         return getattr(obj, "exception", None) is None
 
@@ -325,7 +322,7 @@ def _process_worker(call_queue: Any, result_queue: Any, *args: Any, **kwargs: An
 def _declare_executor(ex: Any, site: Any) -> None:
     cq = ex._call_queue
     ex._result_queue._reader._fk_tag = "result"
-    tref = cq.__dict__.get("_fk_ref") or pipe_ref(cq)
+    tref = getattr(cq, "_fk_ref", None) or pipe_ref(cq)
     _declare_pool(ex, "executor", site, tref, sq_ref(ex._result_queue), ex._max_workers, getattr(ex, "_max_tasks_per_child", None))
 
 
@@ -411,7 +408,7 @@ def _lazy_map(it: Any, executor: Any, job: Any, chunksize: Any) -> Iterator[Any]
         finally:
             if m[1] and E.enabled:
                 try:
-                    ref = executor.__dict__.get("_fk_pool")
+                    ref = getattr(executor, "_fk_pool", None)
                     if ref is not None:
                         E.emit(["pcall", E.time(), {"pool": ref, "job": job, "method": "map", "tasks": m[1], "chunksize": chunksize, "lazy": True}])
                 except Exception as e:  # noqa: BLE001

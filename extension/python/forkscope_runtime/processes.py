@@ -94,7 +94,7 @@ def _start_method_of(proc: Any) -> Any:
 
 
 def _describe(proc: Any) -> Any:
-    target = proc.__dict__.get("_target")
+    target = getattr(proc, "_target", None)
     if target is not None:
         tname, tfile, tline = sites.code_site(target)
     else:
@@ -165,7 +165,7 @@ def _make_start(orig: Callable[..., Any]) -> Any:
 def _make_join(orig: Callable[..., Any]) -> Any:
     @sites.hidden
     def join(self, timeout: Any = None) -> Any:
-        info = self.__dict__.get("_fk")
+        info = getattr(self, "_fk", None)
         if info is None or not E.enabled:
             return orig(self, timeout)
         t0 = E.time()
@@ -178,7 +178,7 @@ def _make_join(orig: Callable[..., Any]) -> Any:
         finally:
             E.wait_end(w)
         try:
-            popen = self.__dict__.get("_popen")
+            popen = getattr(self, "_popen", None)
             code = popen.returncode if popen is not None else None
             E.emit(["join", E.time(), info["key"], t0, code])
             E.flush()
@@ -190,7 +190,7 @@ def _make_join(orig: Callable[..., Any]) -> Any:
 
 def _make_poll(orig: Callable[..., Any]) -> Any:
     def polled(rc: Any, self: Any, *args: Any, **kwargs: Any) -> None:
-        if rc is not None and not self.__dict__.get("_fk_reaped"):
+        if rc is not None and not getattr(self, "_fk_reaped", None):
             self._fk_reaped = True
             E.emit(reap_event(self.pid, rc))
             E.flush()
@@ -315,9 +315,9 @@ def let_worker_flush(pid: int, grace: float = FLUSH_GRACE_S) -> None:
 def _make_stop(orig: Callable[..., Any], how: Any) -> Any:
     @sites.hidden
     def stop(self) -> Any:
-        if E.enabled and self.__dict__.get("_fk") is not None:
+        if E.enabled and getattr(self, "_fk", None) is not None:
             try:
-                popen = self.__dict__.get("_popen")
+                popen = getattr(self, "_popen", None)
                 if popen is not None and popen.returncode is None:
                     reason = _stop_reason(how)
                     E.emit(["endby", E.time(), self.pid] + reason)
@@ -511,8 +511,8 @@ def _deferred_exit() -> None:
 
 def _make_bootstrap(orig: Callable[..., Any]) -> Any:
     def _bootstrap(self, *args: Any, **kwargs: Any) -> Any:
-        info = self.__dict__.get("_fk")
-        if self.__dict__.get("_fk_off"):
+        info = getattr(self, "_fk", None)
+        if getattr(self, "_fk_off", None):
             try:
                 uninstall_all[0]()
             except Exception:
@@ -529,8 +529,9 @@ def _make_bootstrap(orig: Callable[..., Any]) -> Any:
             identity.pop("pool_sentinel", None)  # inherited by a fork child: its own loop sets it again
             identity.pop("main_end", None)
             announce(info)
-            if "run" not in self.__dict__:
-                self.run = _make_run(self.run)
+            run = self.run
+            if getattr(run, "__func__", None) is getattr(type(self), "run", None):  # not one set on the object itself
+                self.run = _make_run(run)
                 wrapped = True
         except Exception as e:  # noqa: BLE001
             E.fail("Process._bootstrap", e)
@@ -538,7 +539,7 @@ def _make_bootstrap(orig: Callable[..., Any]) -> Any:
         code = orig(self, *args, **kwargs)
         try:
             if wrapped:
-                self.__dict__.pop("run", None)
+                del self.run
             if deferred:
                 identity["child_exit"] = code
             else:

@@ -30,10 +30,9 @@ def pipe_ref(q: Any) -> Any:
 
 def queue_ref(q: Any) -> Any:
     """A Queue's or SimpleQueue's channel ref, cached on the object (not pickled: explicit getstate)."""
-    d = q.__dict__
-    r = d.get("_fk_ref")
+    r = getattr(q, "_fk_ref", None)
     if r is None:
-        r = d["_fk_ref"] = pipe_ref(q)
+        r = q._fk_ref = pipe_ref(q)
     return r
 
 
@@ -80,7 +79,7 @@ def _make_rx(ref: Any, reader: Any) -> Any:
     call ends it (rx_claim).
 
     A Queue keeps it as `_recv_bytes`; a SimpleQueue's get calls `self._reader.recv_bytes()`, so
-    there it sits in the reader's own __dict__. Either way it holds the reader weakly: no
+    there it is set on the reader itself. Either way it holds the reader weakly: no
     reference cycle, so the descriptor closes when the reader is dropped, as without Forkscope."""
     sampled = E.rx_sampled
     unpack = RAW_TRAILER.unpack_from
@@ -110,7 +109,7 @@ def _make_rx(ref: Any, reader: Any) -> Any:
         c = count_received(ref, frm, n)
         if m == magic:
             r = reader_of()
-            sampled(c, ref, frm, ts, n, r.__dict__.get("_fk_tag") if r is not None else None)
+            sampled(c, ref, frm, ts, n, getattr(r, "_fk_tag", None) if r is not None else None)
         elif len(tails) < MAX_TAILS:
             tails[b[n : n + 8]] = c
 
@@ -179,15 +178,13 @@ def _waiting_acquire(sync: Any, what: Any, ref: Any) -> None:
     begin = E.msg_wait_begin
     end = E.msg_wait_end
 
-    d = sync.__dict__
-
     @sites.hidden
     def acquire(block: Any = True, timeout: Any = None) -> Any:
         if c_acquire(False):
             return True
         if not block:
             return False
-        before = d.get("_fk_before")
+        before = getattr(sync, "_fk_before", None)
         if before is not None:
             before()
         w = begin(what, ref)
@@ -199,7 +196,7 @@ def _waiting_acquire(sync: Any, what: Any, ref: Any) -> None:
         finally:
             end(w)
 
-    d["acquire"] = acquire
+    sync.acquire = acquire
 
 
 def before_blocking_get(q: Any, pending: Callable[[], bool], flush: Callable[[], None]) -> None:
@@ -227,12 +224,12 @@ def before_blocking_get(q: Any, pending: Callable[[], bool], flush: Callable[[],
 
         return read
 
-    q._rlock.__dict__["_fk_before"] = before  # a contended `with` (locks.py) or timed acquire (_waiting_acquire)
+    q._rlock._fk_before = before  # a contended `with` (locks.py) or timed acquire (_waiting_acquire)
     if hasattr(q, "_recv_bytes"):  # a Queue: get() reads in _recv_bytes, get(timeout=…) waits in _poll
-        q.__dict__["_recv_bytes"] = read_after(q._recv_bytes)
-        q.__dict__["_poll"] = read_after(q._poll)
+        q._recv_bytes = read_after(q._recv_bytes)
+        q._poll = read_after(q._poll)
     else:  # a SimpleQueue reads through its reader
-        q._reader.__dict__["recv_bytes"] = read_after(q._reader.recv_bytes)
+        q._reader.recv_bytes = read_after(q._reader.recv_bytes)
 
 
 def _instrument_put_wait(q: Any, ref: Any) -> None:
@@ -244,9 +241,17 @@ def _instrument_get_lock(q: Any, ref: Any) -> None:
     """Waiting for a queue's read lock (another reader holds it) is a `queue.get` wait too: the
     lock's `with` (locks.py) reports a contended acquire as this wait; a timed get's acquire
     gets the same per-queue wrapper as a bounded put's semaphore."""
-    q._rlock.__dict__["_fk_wait"] = ("queue.get", ref)
+    q._rlock._fk_wait = ("queue.get", ref)
     _waiting_acquire(q._rlock, "queue.get", ref)
 
+
+
+def _drop(obj: Any, name: str) -> None:
+    """Removes an attribute set on the object itself (the class's stays)."""
+    try:
+        delattr(obj, name)
+    except AttributeError:
+        pass
 
 
 _queues_pickler: List[Any] = [None]  # queues.ForkingPickler as the standard library has it
@@ -276,12 +281,11 @@ def _make_feed(orig: Callable[..., Any]) -> Any:
         body = orig
         try:
             writer = args[2].__self__  # args[2]: the writer's send_bytes
-            d = writer.__dict__
-            ref = d.get("_fk_qref")
+            ref = getattr(writer, "_fk_qref", None)
             if ref is not None and E.enabled and _queues_pickler[0] is not None:
                 body = _feed_body(orig, ref)
                 if _plain_send_bytes[0] is not None:
-                    d["_send_bytes"] = _plain_send_bytes[0].__get__(writer)
+                    writer._send_bytes = _plain_send_bytes[0].__get__(writer)
             else:
                 writer = None
         except Exception as e:  # noqa: BLE001
@@ -292,7 +296,7 @@ def _make_feed(orig: Callable[..., Any]) -> Any:
             return body(*args)
         finally:
             if writer is not None:
-                writer.__dict__.pop("_send_bytes", None)  # (a bound method there refers back to the writer)
+                _drop(writer, "_send_bytes")  # (a bound method there refers back to the writer)
 
     return staticmethod(_feed)
 
@@ -303,16 +307,15 @@ def _make_qreset(orig: Callable[..., Any]) -> Any:
         if E.enabled:
             try:
                 ref = pipe_ref(self)
-                d = self.__dict__
-                d["_fk_ref"] = ref
+                self._fk_ref = ref
                 reader = self._reader
-                reader.__dict__["_fk_ref"] = ref
-                w = self._writer.__dict__
-                w["_fk_qref"] = ref  # its feeder's dumps counts what it sends (_make_feed)
-                w["_fk_ref"] = QUIET
-                w.pop("_send_bytes", None)  # after fork: the parent's feeder is not running here
-                d["_recv_bytes"] = _make_rx(ref, reader)
-                d["_poll"] = _make_poll_wait(ref, reader)
+                reader._fk_ref = ref
+                w = self._writer
+                w._fk_qref = ref  # its feeder's dumps counts what it sends (_make_feed)
+                w._fk_ref = QUIET
+                _drop(w, "_send_bytes")  # after fork: the parent's feeder is not running here
+                self._recv_bytes = _make_rx(ref, reader)
+                self._poll = _make_poll_wait(ref, reader)
                 _instrument_get_lock(self, ref)
                 if self._maxsize < _SEM_MAX:
                     _instrument_put_wait(self, ref)
@@ -325,7 +328,7 @@ def _make_qreset(orig: Callable[..., Any]) -> Any:
 def _make_qinit(orig: Callable[..., Any], kind: Any) -> Any:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         orig(self, *args, **kwargs)
-        if E.enabled and "_fk_declared" not in self.__dict__:
+        if E.enabled and not getattr(self, "_fk_declared", False):
             try:
                 site = sites.user_site(2)
                 if not site.internal:
@@ -343,8 +346,8 @@ def _sq_ready(q: Any) -> Any:
     wait of its read lock; returns its ref."""
     ref = queue_ref(q)
     reader = q._reader
-    reader.__dict__["recv_bytes"] = _make_rx(ref, reader)
-    q._rlock.__dict__["_fk_wait"] = ("queue.get", ref)
+    reader.recv_bytes = _make_rx(ref, reader)
+    q._rlock._fk_wait = ("queue.get", ref)
     return ref
 
 

@@ -56,10 +56,9 @@ def inode_ref(fd: Any) -> Any:
 
 def conn_ref(conn: Any) -> Any:
     """A Connection's channel ref, cached on the object."""
-    d = conn.__dict__
-    r = d.get("_fk_ref")
+    r = getattr(conn, "_fk_ref", None)
     if r is None:
-        r = d["_fk_ref"] = inode_ref(conn.fileno())
+        r = conn._fk_ref = inode_ref(conn.fileno())
     return r
 
 

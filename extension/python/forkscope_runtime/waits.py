@@ -343,7 +343,7 @@ def _stuck_place(f: Any) -> Any:
             ref = None
             try:
                 thread = g.f_locals["twr"]()
-                ref = thread._args[2].__self__.__dict__.get("_fk_qref")
+                ref = getattr(thread._args[2].__self__, "_fk_qref", None)
             except Exception:
                 pass
             return "exit-flush", ref, "exiting: waiting for its Queue's feeder thread to flush"
