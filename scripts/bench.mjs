@@ -7,7 +7,9 @@
 // average: on a busy machine wall ratios are noise. The fixed start-up of `forkscope record`
 // (an empty script, recorded vs plain) is printed on its own line, and under
 // the flood its floor: the same flood with only a bare counting hook on each
-// end and no Forkscope (bench/queue_flood_floor.py).
+// end and no Forkscope (bench/queue_flood_floor.py), alone and started by a
+// Node process that does nothing else (the floor of any recorder whose
+// supervisor is Node: the hooks plus Node's own start).
 // The joblib line runs Debian's joblib with /usr/bin/python3 (FORKSCOPE_JOBLIB_PYTHON), the real
 // binary, against the same CPU-bound work as the Pool line; it is skipped, saying why, when joblib
 // cannot be imported there. `--only joblib` runs just that line. Beside it, the same work on a spawn
@@ -15,7 +17,8 @@
 // The dask line (10,000 tiny tasks on a LocalCluster of 2 worker processes, bench/dask_tasks.py) runs
 // Debian's python3-distributed with the same interpreter, recorded ÷ plain, and gives the added cost
 // per task (what Forkscope's scheduler plugin and the workers' runtime add); `--only dask` runs just it.
-//   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib|dask]
+// `--only flood` runs the flood and its floors.
+//   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib|dask|flood]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -37,6 +40,7 @@ const work = mkdtempSync(join(tmpdir(), 'forkscope-bench-'));
 const onlyJoblib = process.argv[process.argv.indexOf('--only') + 1] === 'joblib' && process.argv.includes('--only');
 const joblibPython = process.env.FORKSCOPE_JOBLIB_PYTHON || '/usr/bin/python3';
 const onlyDask = process.argv[process.argv.indexOf('--only') + 1] === 'dask' && process.argv.includes('--only');
+const onlyFlood = process.argv[process.argv.indexOf('--only') + 1] === 'flood' && process.argv.includes('--only');
 const DASK_TASKS = 10_000;
 // Issue 16's flood: 4 producers, 200,000 small messages to one consumer (about 0.7 s plain here).
 const FLOOD_MESSAGES = 200_000;
@@ -221,23 +225,53 @@ async function startup(n) {
   return s;
 }
 
-/** The floor: plain queue_flood.py against queue_flood_floor.py (a bare counting hook on each end, no Forkscope), interleaved. */
+// A Node process that starts its arguments as a command and exits with its code, doing nothing else: the part of
+// a supervisor no Node-based recorder can do without (Node's own start, about 50 ms of CPU here).
+const BARE_NODE_PARENT =
+  'require("node:child_process").spawn(process.argv[1], process.argv.slice(2), { stdio: "inherit" }).on("exit", (c) => process.exit(c ?? 1))';
+
+/**
+ * The floors, interleaved with plain queue_flood.py: queue_flood_floor.py (a bare counting hook on each end, no
+ * Forkscope), and the same started by a bare Node parent (BARE_NODE_PARENT): what any recorder that counts per
+ * sender and is supervised by Node must cost at least.
+ */
 async function floor(n) {
   const args = [String(FLOOD_MESSAGES), '4'];
-  const plain = [];
-  const hooked = [];
-  await timed(python, ['queue_flood_floor.py', ...args]);
+  const runs = { plain: [], hooked: [], node: [] };
+  const cpu = { plain: [], hooked: [], node: [] };
+  const command = {
+    plain: [python, ['queue_flood.py', ...args]],
+    hooked: [python, ['queue_flood_floor.py', ...args]],
+    node: [process.execPath, ['-e', BARE_NODE_PARENT, python, 'queue_flood_floor.py', ...args]],
+  };
+  await timed(...command.hooked);
+  await timed(...command.node);
+  const kinds = Object.keys(command);
   for (let i = 0; i < n; i++) {
-    for (const which of i % 2 ? ['hooked', 'plain'] : ['plain', 'hooked']) {
-      const r = await timed(python, [which === 'plain' ? 'queue_flood.py' : 'queue_flood_floor.py', ...args]);
-      (which === 'plain' ? plain : hooked).push(r.seconds);
+    for (let k = 0; k < kinds.length; k++) {
+      const which = kinds[(k + i) % kinds.length];
+      const r = await timed(...command[which]);
+      runs[which].push(r.seconds);
+      if (r.cpuSeconds !== null) cpu[which].push(r.cpuSeconds);
     }
   }
-  const ratio = median(hooked) / median(plain);
+  const ratio = median(runs.hooked) / median(runs.plain);
+  const nodeRatio = median(runs.node) / median(runs.plain);
+  const cpuRatio = (k) => (cpu[k].length ? median(cpu[k]) / median(cpu.plain) : null);
+  const fmt = (x) => (x === null ? 'n/a' : x.toFixed(3));
   console.log(
-    `  floor: the same flood with only a bare counting hook on each end (no Forkscope): ratio ${ratio.toFixed(3)} (plain ${median(plain).toFixed(3)} s, hooked ${median(hooked).toFixed(3)} s)`,
+    `  floor: the same flood with only a bare counting hook on each end (no Forkscope): ratio ${ratio.toFixed(3)}, CPU ${fmt(cpuRatio('hooked'))} (plain ${median(runs.plain).toFixed(3)} s, hooked ${median(runs.hooked).toFixed(3)} s)`,
   );
-  return { plainSeconds: plain, hookedSeconds: hooked, ratio };
+  console.log(
+    `  floor under Node: the hooked flood started by a Node process that does nothing else: ratio ${nodeRatio.toFixed(3)}, CPU ${fmt(cpuRatio('node'))} (${median(runs.node).toFixed(3)} s)`,
+  );
+  return {
+    plainSeconds: runs.plain,
+    hookedSeconds: runs.hooked,
+    ratio,
+    cpuRatio: cpuRatio('hooked'),
+    underNode: { seconds: runs.node, ratio: nodeRatio, cpuRatio: cpuRatio('node') },
+  };
 }
 
 function inProcess(what, args = []) {
@@ -343,7 +377,7 @@ try {
     results.joblib = await joblibLine();
     throw Object.assign(new Error('only joblib'), { onlyJoblib: true });
   }
-  results.startup = await startup(quick ? 5 : 3 * rounds);
+  results.startup = await startup(quick || onlyFlood ? 5 : 3 * rounds);
   results.queueFlood = await compare(
     `Queue flood (4 producers, ${FLOOD_MESSAGES.toLocaleString('en')} messages)`,
     'queue_flood.py',
@@ -351,6 +385,7 @@ try {
     1.15,
   );
   results.queueFlood.floor = await floor(rounds);
+  if (onlyFlood) throw Object.assign(new Error('only flood'), { onlyJoblib: true });
   results.poolCpu = await compare('CPU-bound Pool.map (2 workers, 64 tasks)', 'pool_cpu.py', ['2', '64'], 1.03);
   results.joblib = await joblibLine();
   results.dask = await daskLine();
@@ -398,6 +433,6 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 mkdirSync(join(root, 'bench-results'), { recursive: true });
-const written = onlyJoblib ? 'joblib.json' : onlyDask ? 'dask.json' : 'runtime.json'; // (--only leaves the full results alone)
+const written = onlyJoblib ? 'joblib.json' : onlyDask ? 'dask.json' : onlyFlood ? 'flood.json' : 'runtime.json'; // (--only leaves the full results alone)
 writeFileSync(join(root, 'bench-results', written), JSON.stringify(results, null, 2) + '\n');
 console.log(`written to bench-results/${written}`);
