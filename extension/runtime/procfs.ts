@@ -343,3 +343,45 @@ export function readComm(pid: number): string | null {
     return null;
   }
 }
+
+/**
+ * The last process id the kernel handed out in this pid namespace: the fifth
+ * field of /proc/loadavg (`0.20 0.18 0.12 1/80 11206`), read through a kept
+ * descriptor. Every new process and thread takes a new id, so while it stays
+ * the same no process has been created since (a child nested in a pid
+ * namespace of its own takes an id in this one too). Null where unknown.
+ */
+export class LastPidReader {
+  private fd: number | null | undefined;
+  private readonly buf = Buffer.alloc(128);
+
+  read(): number | null {
+    if (!hasProcfs || this.fd === null) return null;
+    try {
+      this.fd ??= fs.openSync('/proc/loadavg', 'r');
+      const n = fs.readSync(this.fd, this.buf, 0, this.buf.length, 0);
+      return parseLastPid(this.buf.toString('latin1', 0, n));
+    } catch {
+      this.close();
+      this.fd = null; // not again
+      return null;
+    }
+  }
+
+  close(): void {
+    if (typeof this.fd === 'number') {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
+    }
+    this.fd = undefined;
+  }
+}
+
+/** The last pid from the text of /proc/loadavg, or null. */
+export function parseLastPid(text: string): number | null {
+  const n = Number(text.trim().split(/\s+/)[4]);
+  return Number.isInteger(n) && n > 0 ? n : null;
+}

@@ -79,8 +79,10 @@ for (const method of methods.filter((m) => m !== 'forkserver')) {
     assert.equal(q.messages, 30);
     for (const name of ['exit', 'kill', 'term'])
       assert.equal(q.flows.find((f) => f.from === by[name].pid)?.messages, 10, `${name}'s 10 messages`);
+    // Three spawn children start at once: on a loaded 2-core machine their imports can keep more
+    // processes busy than there are cores for long enough to say so (too-many-processes, true then).
     assert.deepEqual(
-      s.warnings.map((w) => w.kind),
+      s.warnings.map((w) => w.kind).filter((k) => k !== 'too-many-processes'),
       [],
       'no warning (no false "left running")',
     );

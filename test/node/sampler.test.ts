@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { confirmProcUnits, hasProcfs, parseAuxv, parseStat, procUnits } from '../../extension/runtime/procfs';
+import { confirmProcUnits, hasProcfs, LastPidReader, parseAuxv, parseLastPid, parseStat, procUnits } from '../../extension/runtime/procfs';
 import { ProcessSampler, type SampleSource } from '../../extension/runtime/sampler';
 
 test('an auxiliary vector is read as type/value pairs of native words, up to its end', () => {
@@ -32,6 +32,26 @@ test('clock ticks and page size come from the kernel, as getconf says them', { s
   const getconf = (name: string) => Number(spawnSync('getconf', [name], { encoding: 'utf8' }).stdout.trim());
   assert.equal(procUnits.ticks, getconf('CLK_TCK'));
   assert.equal(procUnits.page, getconf('PAGESIZE'));
+});
+
+test('the last pid is the fifth field of /proc/loadavg', () => {
+  assert.equal(parseLastPid('0.20 0.18 0.12 1/80 11206\n'), 11206);
+  assert.equal(parseLastPid('0.20 0.18 0.12 1/80'), null);
+  assert.equal(parseLastPid(''), null);
+});
+
+test('the last pid moves when a process starts', { skip: !hasProcfs ? 'needs /proc' : false }, () => {
+  const reader = new LastPidReader();
+  try {
+    const before = reader.read();
+    assert.ok(before !== null && before > 0);
+    const child = spawnSync('true');
+    assert.equal(child.status, 0);
+    const after = reader.read()!;
+    assert.notEqual(after, before);
+  } finally {
+    reader.close();
+  }
 });
 
 test('stat lines are parsed after the last parenthesis (names with spaces and parentheses)', () => {
