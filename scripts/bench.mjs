@@ -55,6 +55,14 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** The q-quantile of xs, interpolated between the sorted values (q = 0.25, 0.75: the middle half's ends). */
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return lo + 1 < s.length ? s[lo] + (s[lo + 1] - s[lo]) * (at - lo) : s[lo];
+};
+
 /**
  * Runs a command through bench/measure.py and returns its wall seconds (from its start to its exit) and the CPU
  * seconds of its whole process tree, the processes it leaves behind included (a joblib run's resource trackers
@@ -164,6 +172,10 @@ async function compare(name, script, args, target, n = rounds, python_ = python,
     medianRecorded: median(recorded),
     ratio: median(recorded) / median(plain),
     medianPairRatio: median(ratios),
+    // How much the machine itself varies: the middle half of the pairs' ratios, and of the plain runs
+    // (as a share of their median). A difference inside these is not measured by one run of the bench.
+    pairRatioMiddleHalf: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
+    plainSpread: (quantile(plain, 0.75) - quantile(plain, 0.25)) / median(plain),
     plainCpuSeconds: plainCpu,
     recordedCpuSeconds: recordedCpu,
     cpuRatio,
@@ -184,7 +196,7 @@ async function compare(name, script, args, target, n = rounds, python_ = python,
   if (fixedStartup !== null && target !== null) summary.ratioNetOfStartup = (summary.medianRecorded - fixedStartup) / summary.medianPlain;
   const net = summary.ratioNetOfStartup === undefined ? '' : `; ${summary.ratioNetOfStartup.toFixed(3)} without the fixed start-up`;
   console.log(
-    `${name}: plain ${summary.medianPlain.toFixed(3)} s, recorded ${summary.medianRecorded.toFixed(3)} s → ratio ${summary.ratio.toFixed(3)} (median of pairs ${summary.medianPairRatio.toFixed(3)}${cpu}${net}${goal}; ${load})`,
+    `${name}: plain ${summary.medianPlain.toFixed(3)} s, recorded ${summary.medianRecorded.toFixed(3)} s → ratio ${summary.ratio.toFixed(3)} (median of pairs ${summary.medianPairRatio.toFixed(3)}, middle half ${summary.pairRatioMiddleHalf.map((r) => r.toFixed(3)).join('–')}; plain runs vary ${(100 * summary.plainSpread).toFixed(0)} %${cpu}${net}${goal}; ${load})`,
   );
   return summary;
 }
@@ -259,8 +271,9 @@ async function floor(n) {
   const nodeRatio = median(runs.node) / median(runs.plain);
   const cpuRatio = (k) => (cpu[k].length ? median(cpu[k]) / median(cpu.plain) : null);
   const fmt = (x) => (x === null ? 'n/a' : x.toFixed(3));
+  const spread = (xs) => (quantile(xs, 0.75) - quantile(xs, 0.25)) / median(xs);
   console.log(
-    `  floor: the same flood with only a bare counting hook on each end (no Forkscope): ratio ${ratio.toFixed(3)}, CPU ${fmt(cpuRatio('hooked'))} (plain ${median(runs.plain).toFixed(3)} s, hooked ${median(runs.hooked).toFixed(3)} s)`,
+    `  floor: the same flood with only a bare counting hook on each end (no Forkscope): ratio ${ratio.toFixed(3)}, CPU ${fmt(cpuRatio('hooked'))} (plain ${median(runs.plain).toFixed(3)} s, varying ${(100 * spread(runs.plain)).toFixed(0)} %; hooked ${median(runs.hooked).toFixed(3)} s)`,
   );
   console.log(
     `  floor under Node: the hooked flood started by a Node process that does nothing else: ratio ${nodeRatio.toFixed(3)}, CPU ${fmt(cpuRatio('node'))} (${median(runs.node).toFixed(3)} s)`,
@@ -269,6 +282,7 @@ async function floor(n) {
     plainSeconds: runs.plain,
     hookedSeconds: runs.hooked,
     ratio,
+    plainSpread: spread(runs.plain),
     cpuRatio: cpuRatio('hooked'),
     underNode: { seconds: runs.node, ratio: nodeRatio, cpuRatio: cpuRatio('node') },
   };
