@@ -46,8 +46,12 @@ function unittestCounts(out) {
 
 // Debian's joblib (1.2, loky 3.3 vendored) and dask.distributed (2022.12, with dask-scheduler and
 // dask-worker) for /usr/bin/python3: the joblib and dask tests of the cli, python and browser layers
-// run them for real (a LocalCluster, and an external scheduler with two workers).
-const JOBLIB = { '/usr/lib/python3/dist-packages/joblib/__init__.py': 'python3-joblib' };
+// run them for real (a LocalCluster, and an external scheduler with two workers). numpy beside joblib,
+// as its users have it: joblib's queues then carry its memmapping reducers (a test also hides numpy).
+const JOBLIB = {
+  '/usr/lib/python3/dist-packages/joblib/__init__.py': 'python3-joblib',
+  '/usr/lib/python3/dist-packages/numpy/__init__.py': 'python3-numpy',
+};
 const DASK = { '/usr/lib/python3/dist-packages/distributed/__init__.py': 'python3-distributed' };
 /** Installs an optional Debian package the tests use when it can; else its tests skip, saying why. */
 function ensureOptional(packages, what) {

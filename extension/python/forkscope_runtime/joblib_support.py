@@ -27,8 +27,10 @@ loky (vendored as `joblib.externals.loky`, or the standalone `loky` package):
 
 joblib's `backend="multiprocessing"` (a `multiprocessing.pool.Pool` subclass, one per `Parallel`
 call): the Pool is recorded by pools.py; here its `CustomizablePicklingQueue`s send with a
-trailer (joblib's own pickler and reducers, then `send_bytes`), the pool is named after the
-user's line, its batches count their calls, and the `Parallel` call is its one `pcall`.
+trailer (joblib's own pickler and reducers, then `send_bytes`; without numpy there are no
+reducers and the queue's own `Connection.send` is counted by pipes.py), a `put` that finds the
+write lock taken is a `queue.put` wait either way, the pool is named after the user's line, its
+batches count their calls, and the `Parallel` call is its one `pcall`.
 
 Nothing here changes what is computed or pickled but the 16-byte trailer after each pickle.
 """
@@ -419,7 +421,7 @@ def _patch_backends(mod: Any) -> None:
 def _make_methods_wrapper(orig: Callable[..., Any], pickler_of: Any) -> Any:
     def _make_methods(self) -> None:
         orig(self)
-        if not (E.enabled and self._reducers):
+        if not E.enabled:
             return
         try:
             from io import BytesIO
@@ -428,18 +430,23 @@ def _make_methods_wrapper(orig: Callable[..., Any], pickler_of: Any) -> Any:
 
             writer = self._writer
             reducers = self._reducers
-            Pickler = pickler_of()
             ref = conn_ref(writer)
             begin, end = E.msg_wait_begin, E.msg_wait_end
 
-            def send(obj: Any) -> None:
-                buffer = BytesIO()
-                Pickler(buffer, reducers).dump(obj)
-                if E.enabled:
-                    buffer.write(_trailer())
-                writer.send_bytes(buffer.getvalue())
+            if reducers:  # (joblib has reducers where numpy imports: its memmapping)
+                Pickler = pickler_of()
 
-            self._send = send
+                def send(obj: Any) -> None:
+                    buffer = BytesIO()
+                    Pickler(buffer, reducers).dump(obj)
+                    if E.enabled:
+                        buffer.write(_trailer())
+                    writer.send_bytes(buffer.getvalue())
+
+                self._send = send
+                sites.HIDDEN.add(send.__code__)
+            else:
+                send = self._send  # the writer's own send: Connection.send, counted by pipes.py
             if self._wlock is None:
                 self.put = send
             else:
@@ -459,7 +466,6 @@ def _make_methods_wrapper(orig: Callable[..., Any], pickler_of: Any) -> Any:
 
                 self.put = put
                 sites.HIDDEN.add(put.__code__)
-            sites.HIDDEN.add(send.__code__)
         except Exception as e:  # noqa: BLE001
             E.fail("joblib.CustomizablePicklingQueue", e)
 

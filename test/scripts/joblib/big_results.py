@@ -1,8 +1,13 @@
 """Both workers send a large result at the same moment (they meet at a Manager barrier first): one
 of them waits while the other holds the result queue's write lock, a `queue.put` wait of that
-worker. argv: BACKEND (loky or multiprocessing)."""
+worker. argv: BACKEND (loky or multiprocessing), then `no-numpy` to run as where numpy is not
+installed (joblib's queues then have no reducers and send with Connection.send)."""
 
 import sys
+
+if "no-numpy" in sys.argv[2:]:
+    sys.modules["numpy"] = None  # `import numpy` raises ImportError, as without it
+
 from multiprocessing import Manager
 
 from joblib import Parallel, delayed
