@@ -34,13 +34,17 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
   private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<ProcessItem | undefined | void>());
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
 
-  /** Shows `model` (null: nothing, the welcome view appears). */
+  /**
+   * Shows `model` (null: nothing, the welcome view appears). The same model again (a live run that
+   * ended) keeps its rows' element objects: VS Code knows each row's id by its object, and a new
+   * object for an id it still holds (a reveal racing the refresh) fails as "already registered".
+   */
   show(model: RunModel | null, live: boolean): void {
+    if (model !== this.model) this.items.clear();
     this.model = model;
     this.live = live;
     this.names = model ? new RefNames(model) : null;
     this.warnings = null;
-    this.items.clear();
     this.refreshNow();
   }
 
