@@ -1,18 +1,23 @@
 // code-server (VS Code's workbench served to a browser) for the real-VS-Code
 // test layer and `npm start` on machines without desktop VS Code. Installed
-// from the npm registry into .cache/code-server/VERSION (reused by later runs);
+// from the npm registry into Forkscope's per-user cache, beside the CLI's
+// interpreter cache ($FORKSCOPE_CACHE_DIR, else $XDG_CACHE_HOME/forkscope,
+// else ~/.cache/forkscope), as code-server/VERSION: every clone on the machine
+// reuses it, so a fresh clone's tests do not build it again (71 s here);
 // its install scripts build the native modules against Debian's packages, and
 // ripgrep comes from Debian's `rg` (pre-filled into the download cache its
 // install script looks in), so nothing is fetched from outside the npm and
 // Debian registries.
 // See /work/shared/notes/real-vscode-tests.md for why this works.
 import { existsSync, mkdirSync, realpathSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ensureApt, root, run } from './ensure.mjs';
+import { ensureApt, run } from './ensure.mjs';
 
 export const CODE_SERVER_VERSION = process.env.FORKSCOPE_CODE_SERVER_VERSION || '4.100.3';
-export const codeServerDir = join(root, '.cache', 'code-server', CODE_SERVER_VERSION);
+/** Forkscope's per-user cache folder, as the CLI computes it (extension/runtime/pythonResolve.ts). */
+const userCache = process.env.FORKSCOPE_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'forkscope');
+export const codeServerDir = join(userCache, 'code-server', CODE_SERVER_VERSION);
 export const codeServerEntry = join(codeServerDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const doneMarker = join(codeServerDir, '.installed');
 /** The prefix Node is installed under (/usr for Debian's nodejs, the tarball's root otherwise). */
@@ -33,7 +38,7 @@ export function ensureCodeServerApt() {
   });
 }
 
-/** Installs code-server into .cache/code-server/VERSION once; returns the path of its entry script. */
+/** Installs code-server into the user cache's code-server/VERSION once; returns the path of its entry script. */
 export function ensureCodeServer() {
   ensureCodeServerApt();
   if (existsSync(doneMarker) && existsSync(codeServerEntry)) return codeServerEntry;
