@@ -11,7 +11,7 @@ import { ComparePanels } from './comparePanel';
 import { Disposable } from './dispose';
 import { Commands, ContextKeys, CUSTOM_EDITOR, DEBUG_TYPE, registerCommand, setContext, Views, WALKTHROUGH } from './ids';
 import { InspectorPanel, openSource } from './inspectorPanel';
-import { ProcessTreeProvider, type ProcessItem } from './processTree';
+import { ProcessTreeProvider, revealRow, type ProcessItem } from './processTree';
 import { RecordingEditorProvider } from './recordingEditor';
 import { RunController, type RunEndEvent, type RunFileOptions, type RunStartEvent } from './runs';
 import { openSamples, openWalkthroughOnFirstStart } from './samples';
@@ -81,7 +81,7 @@ class ForkscopeExtension extends Disposable {
   private revealProcessesView(pid: number): void {
     if (!this.tree.process(pid)) return;
     this.processesRevealed++;
-    void Promise.resolve(this.treeView.reveal(this.tree.item(pid), { select: false, focus: false, expand: true })).catch(() => undefined);
+    void revealRow(this.treeView, this.tree.item(pid), { select: false, focus: false, expand: true }).catch(() => undefined);
   }
 
   /** How many times a run revealed the Processes view (for the tests). */
@@ -89,7 +89,7 @@ class ForkscopeExtension extends Disposable {
 
   private revealInTree(pid: number): void {
     if (!this.treeView.visible || !this.tree.process(pid)) return;
-    void Promise.resolve(this.treeView.reveal(this.tree.item(pid), { select: true, focus: false })).catch(() => undefined);
+    void revealRow(this.treeView, this.tree.item(pid), { select: true, focus: false }).catch(() => undefined);
   }
 
   private registerCommands(): void {

@@ -179,6 +179,28 @@ export class ProcessTreeProvider extends Disposable implements vscode.TreeDataPr
   }
 }
 
+/**
+ * `view.reveal(item, options)`, tried up to three times 250 ms apart. A reveal fetches the children of the rows
+ * above `item`; when VS Code is fetching the same rows for a refresh (a run that just ended, its warnings
+ * arriving), both register them and the reveal fails with "Element with id … is already registered". The next
+ * try, once that fetch is done, finds the rows registered.
+ */
+export async function revealRow(
+  view: vscode.TreeView<ProcessItem>,
+  item: ProcessItem,
+  options: { select?: boolean; focus?: boolean; expand?: boolean | number },
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await view.reveal(item, options);
+      return;
+    } catch (e) {
+      if (attempt >= 3 || !/already registered/.test(String((e as Error)?.message ?? e))) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 /** The icon of a process named by an error or warning (it takes the place of the state's). */
 export function warningIcon(warnings: readonly SummaryWarning[]): vscode.ThemeIcon | null {
   if (warnings.some((w) => w.severity === 'error')) return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));

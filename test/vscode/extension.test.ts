@@ -15,6 +15,7 @@ import type { ForkscopeApi } from '../../extension/vscode/extension';
 import { Commands, ContextKeys, CUSTOM_EDITOR, DEBUG_TYPE, Settings, Views, WALKTHROUGH } from '../../extension/vscode/ids';
 import type { RunSession } from '../../extension/vscode/runSession';
 import type { Summary } from '../../core/summary/summary';
+import { revealRow } from '../../extension/vscode/processTree';
 import { EXTENSION_ID, workspace, sample, waitFor, pidAlive } from './support';
 
 /** Python that starts a small tree that never ends by itself (for stop tests). */
@@ -331,6 +332,15 @@ suite('Forkscope in VS Code', function () {
         assert.ok(String(item.tooltip).includes(`pid ${k.pid}`));
       }
       assert.strictEqual(tree.getParent(kids[0])?.pid, roots[0].pid);
+      // A row revealed right after a refresh (as when a run ends) is shown and selected. VS Code's own fetch of
+      // the refreshed rows can race the reveal's fetch of them ("Element with id … is already registered"):
+      // revealRow tries again.
+      await vscode.commands.executeCommand(`${Views.processes}.focus`);
+      for (const k of [roots[0], ...kids]) {
+        tree.refreshNow();
+        await revealRow(api._test.treeView, k, { select: true, focus: false, expand: true });
+        await waitFor(`pid ${k.pid} selected`, () => api._test.treeView.selection[0]?.pid === k.pid);
+      }
     });
 
     test('tree-item commands: go to the target function, reveal in the inspector', async () => {
