@@ -29,6 +29,7 @@ import {
 } from '../../core/page/contrast';
 import type { ForkscopeApi } from '../../extension/vscode/extension';
 import { Commands, Views, WALKTHROUGH } from '../../extension/vscode/ids';
+import { revealRow } from '../../extension/vscode/processTree';
 import { EXTENSION_ID, sample, waitFor } from './support';
 import {
   pngReadable,
@@ -40,20 +41,24 @@ import {
   setTheme,
   shotsDir,
   THEMES,
+  webviewsDrawnIn,
   withPictureInfo,
   type ShotOptions,
   type ThemeKey,
 } from './workbench';
 
-/** Each walkthrough step: its picture's file name, the sample it is about, and how the test stages it. */
-const TOUR: Record<string, { picture: string; sample: string }> = {
-  openSamples: { picture: 'samples', sample: '02_start_join_order.py' },
-  runFirst: { picture: 'run', sample: '01_first_process.py' },
-  processesView: { picture: 'processes', sample: '05_queue.py' },
-  timeline: { picture: 'timeline', sample: '02_start_join_order.py' },
-  flowsCpu: { picture: 'flows', sample: '09_pool.py' },
-  debugType: { picture: 'launch', sample: '04_pipe.py' },
-  recordings: { picture: 'recordings', sample: '08_manager.py' },
+/**
+ * Each walkthrough step: its picture's file name, the sample it is about, and how many Forkscope pages (the
+ * inspector, a recording) its picture shows once staged.
+ */
+const TOUR: Record<string, { picture: string; sample: string; pages: number }> = {
+  openSamples: { picture: 'samples', sample: '02_start_join_order.py', pages: 0 },
+  runFirst: { picture: 'run', sample: '01_first_process.py', pages: 1 },
+  processesView: { picture: 'processes', sample: '05_queue.py', pages: 1 },
+  timeline: { picture: 'timeline', sample: '02_start_join_order.py', pages: 1 },
+  flowsCpu: { picture: 'flows', sample: '09_pool.py', pages: 1 },
+  debugType: { picture: 'launch', sample: '04_pipe.py', pages: 0 },
+  recordings: { picture: 'recordings', sample: '08_manager.py', pages: 1 },
 };
 /** The pictures are taken at this page size (the tour's pictures are read at about half a window). */
 const TOUR_VIEWPORT: [number, number] = [1280, 800];
@@ -71,7 +76,6 @@ const root = () => vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
 const steps = (): WalkthroughStep[] =>
   vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.walkthroughs.find((w: { id: string }) => w.id === WALKTHROUGH)
     .steps;
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs a sample as a user does (the command: interactive, inspector opened); resolves when it ended. */
 async function runLikeAUser(name: string): Promise<string> {
@@ -144,7 +148,7 @@ suite('The walkthrough and the themes', function () {
         await waitFor('the Processes view', () => api._test.treeView.visible);
         const tree = api._test.tree;
         const main = tree.getChildren()[0];
-        await api._test.treeView.reveal(main, { expand: 2, select: false, focus: false });
+        await revealRow(api._test.treeView, main, { expand: 2, select: false, focus: false });
         return { selector: '.part.sidebar' };
       },
       timeline: async () => {
@@ -204,18 +208,20 @@ suite('The walkthrough and the themes', function () {
         return {};
       },
     };
+    await setTheme(PICTURE_THEMES[0]);
     await screenshot('tour-start', { viewport: TOUR_VIEWPORT });
     const written: string[] = [];
-    for (const [step, t] of Object.entries(TOUR)) {
-      await setTheme('dark');
+    for (const [i, [step, t]] of Object.entries(TOUR).entries()) {
       // The same layout for every picture: no bottom panel (earlier tests may have left one open), the side bar shown.
       await vscode.commands.executeCommand('workbench.action.closePanel');
       await vscode.commands.executeCommand('notifications.clearAll');
       await vscode.commands.executeCommand('workbench.view.debug');
       const options = await stage[step]();
-      for (const theme of PICTURE_THEMES) {
-        await setTheme(theme);
-        await pause(1500); // canvases redraw in the new theme
+      // Each step starts in the theme the last one ended in: one switch of theme per step.
+      const themes = i % 2 === 0 ? PICTURE_THEMES : [...PICTURE_THEMES].reverse();
+      for (const [j, theme] of themes.entries()) {
+        if (j > 0) await setTheme(theme);
+        await webviewsDrawnIn(theme, t.pages);
         const shot = fs.readFileSync(await screenshot(`walkthrough/${t.picture}-${theme}`, { ...options, viewport: TOUR_VIEWPORT }));
         const committed = path.join(root(), 'media', 'walkthrough', `${t.picture}-${theme}.png`);
         if (update) {
@@ -377,7 +383,7 @@ suite('The walkthrough and the themes', function () {
           { vars: [...new Set([...TEXT, ...Object.keys(BANDS)])], borders: BORDERED },
         );
         assert.deepStrictEqual([...new Set(pages.map((p) => p.mode))].sort(), ['compare', 'inspector']);
-        await pause(1000);
+        await webviewsDrawnIn(key);
         await screenshot(`themes/${key}`, { viewport: DEFAULT_VIEWPORT });
         const failures: string[] = [];
         for (const p of pages) {

@@ -91,6 +91,29 @@ export async function setTheme(key: ThemeKey): Promise<void> {
   await new Promise((r) => setTimeout(r, 800));
 }
 
+/**
+ * Waits until at least `pages` Forkscope webviews are shown, each showing its run (not "Waiting for the run…"),
+ * every one with theme `key` (its body class), and each has drawn two frames since: a webview redraws its
+ * canvases in the frame after its class changes or its run arrives.
+ */
+export async function webviewsDrawnIn(key: ThemeKey, pages = 0): Promise<void> {
+  await probeUntil(
+    `drawn-${key}`,
+    'webviews',
+    (cls: string) =>
+      new Promise<boolean>((resolve) => {
+        if (!document.body.classList.contains(cls) || /Waiting for the run/.test(document.body.textContent ?? '')) {
+          return resolve(false);
+        }
+        requestAnimationFrame(() => requestAnimationFrame(() => resolve(true)));
+        setTimeout(() => resolve(true), 1000); // a webview out of sight draws no frames
+      }),
+    // The launcher awaits the promise: the values are its booleans.
+    (v) => v.length >= pages && v.every((x) => (x as unknown) === true),
+    THEMES[key].bodyClass,
+  );
+}
+
 // PNG metadata: one tEXt chunk, keyword "forkscope", JSON text.
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
