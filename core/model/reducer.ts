@@ -309,13 +309,18 @@ export class RunReducer {
     return p;
   }
 
-  /** A process known only from outside (its argv): a `command`, named after its program. */
+  /**
+   * A process known only from outside (its argv): a `command`, named after its program. A child that the
+   * supervisor's look at /proc caught between its fork and its exec (still its parent's argv) was taken for a
+   * fork: its parent's `popen` that follows says what it is.
+   */
   private commandSeen(p: ProcessModel, ppid: number | null, argvIn: unknown): void {
     const argv = Array.isArray(argvIn) ? argvIn.map((a) => String(a)) : [];
-    if (p.ppid === null) p.ppid = ppid;
-    if (p.role === 'process' && p.key === null) p.role = 'command';
+    const forkGuess = p.role === 'fork' && p.key === null && p.name === `Fork-${p.pid}`;
+    if (p.ppid === null || forkGuess) p.ppid = ppid;
+    if ((p.role === 'process' || forkGuess) && p.key === null) p.role = 'command';
     if (p.command == null) p.command = commandLine(argv);
-    if (p.name === `pid ${p.pid}` && argv.length) p.name = argv[0].split('/').pop() || argv[0];
+    if ((p.name === `pid ${p.pid}` || forkGuess) && argv.length) p.name = argv[0].split('/').pop() || argv[0];
   }
 
   private applyCreateInfo(p: ProcessModel, pending: PendingCreate): void {

@@ -1,8 +1,8 @@
 /**
  * The reducer's side of children started outside multiprocessing, on event streams shaped like the
  * runtime's (the real runs are in children.test.ts and test/python/test_children.py): an exec'd pid
- * stays one process across its second connection; a `popen` names a command; a `child` record with
- * `fork` is a fork; `exitcode` fills a zombie's code; and Python 3.14's lazily submitted
+ * stays one process across its second connection; a `popen` names a command (also one a `child` record
+ * took for a fork, caught before its exec); a `child` record with `fork` is a fork; `exitcode` fills a zombie's code; and Python 3.14's lazily submitted
  * `Executor.map(buffersize=)` calls (`pcall` with `lazy: true`, not runnable here) join their map.
  */
 
@@ -97,6 +97,27 @@ test('popen names a command, a reap gives its code; child records: forks and zom
   assert.deepEqual([by[11].role, by[11].name, by[11].command, by[11].exitCode, by[11].ppid], ['command', 'sh', 'sh -c "exit 5"', 5, 10]);
   assert.deepEqual([by[12].role, by[12].name, by[12].exitCode, by[12].ppid, by[12].command], ['fork', 'Fork-12', 3, 10, undefined]);
   assert.deepEqual([by[13].role, by[13].name, by[13].ppid], ['command', 'sleep', 11]);
+});
+
+test("a command caught in /proc between its fork and its exec (its parent's argv): the popen that follows names it", () => {
+  const records = [
+    ['spawned', T0, 10],
+    ['hello', T0 + 0.1, 10, 1],
+    ['ev', 10, [proc(10, 1, { name: 'MainProcess', role: 'main' })]],
+    ['child', T0 + 0.2, 11, 10, ['python3', 'x.py'], { fork: true }],
+    [
+      'ev',
+      10,
+      [
+        ['popen', T0 + 0.2, 11, { argv: ['sleep', '0.3'], python: false, how: 'subprocess' }],
+        ['reap', T0 + 0.5, 11, 0],
+      ],
+    ],
+    ['end', T0 + 1, { exitCode: 0, signal: null, stopped: false }],
+  ] as unknown as RecordLine[];
+  const s = summarize(RunReducer.fromRecords(header, records));
+  const p = s.processes.find((x) => x.pid === 11)!;
+  assert.deepEqual([p.role, p.name, p.command, p.exitCode, p.ppid], ['command', 'sleep', 'sleep 0.3', 0, 10]);
 });
 
 test('a Python child seen in /proc first, then connected: role subprocess, its own argv', () => {
