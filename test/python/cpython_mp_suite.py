@@ -2,12 +2,14 @@
 plainly or under the Forkscope runtime, to show the runtime changes nothing
 that suite can observe.
 
-    python3 test/python/cpython_mp_suite.py [--runtime] [--method fork] [--only NAME ...] [--quick] [-v]
+    python3 test/python/cpython_mp_suite.py [--runtime] [--method fork] [--only NAME ...] [--quick] [--shard I/N] [-v]
 
 --runtime runs the same selection under forkscope_launch.py with the test
 listener as the supervisor (and says how many events it received). By default
 every test class the start method installs is run (fork: ~380 tests, about
-70 s plainly on 2 cores); --quick leaves out the slowest classes (QUICK_SKIP).
+70 s plainly on 2 cores); --quick leaves out the slowest classes (QUICK_SKIP);
+--shard I/N runs the I-th of N shares of the classes, balanced by their
+measured seconds (CLASS_SECONDS): `npm test` runs two side by side.
 The classes are installed when this module is imported, as CPython's own
 test_multiprocessing_fork does, so spawn children that re-import it as
 __mp_main__ find them.
@@ -26,6 +28,36 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # terminate cycles, fresh interpreters per start method, signals to the
 # resource tracker, one manager per test).
 QUICK_SKIP = {"WithProcessesTestPool", "WithManagerTestPool", "WithThreadsTestPool", "TestStartMethod", "TestResourceTracker", "TestSyncManagerTypes"}
+
+
+# Seconds the classes that take a second or more ran for, plainly (fork, Python 3.11, 2 cores); every other
+# class counts as 0.3 s. --shard deals the classes out by these, so that the shards end together.
+CLASS_SECONDS = {
+    "TestWait": 9.3,
+    "WithProcessesTestProcess": 6.8,
+    "WithProcessesTestFinalize": 4.3,
+    "WithManagerTestBarrier": 3.6,
+    "TestResourceTracker": 3.6,
+    "WithProcessesTestBarrier": 3.3,
+    "WithProcessesTestPoll": 3.0,
+    "WithProcessesTestPool": 2.9,
+    "WithThreadsTestPoll": 2.9,
+    "WithManagerTestCondition": 2.9,
+    "WithProcessesTestCondition": 2.9,
+    "WithManagerTestPool": 2.7,
+    "WithThreadsTestCondition": 2.6,
+    "WithThreadsTestBarrier": 2.4,
+    "WithProcessesTestPollEintr": 2.1,
+    "WithThreadsTestPool": 2.1,
+    "WithManagerTestQueue": 1.6,
+    "WithProcessesTestQueue": 1.4,
+    "WithProcessesTestPoolWorkerLifetime": 1.3,
+    "TestSyncManagerTypes": 1.3,
+    "WithThreadsTestQueue": 1.2,
+    "WithProcessesTestListenerClient": 1.1,
+    "TestTimeouts": 1.0,
+    "WithThreadsTestListenerClient": 1.0,
+}
 
 
 # Tests left out of every run, with the reason.
@@ -53,9 +85,20 @@ if __name__ in ("__main__", "__mp_main__"):
 def selected(args):
     names = sorted(n for n, v in globals().items() if isinstance(v, type) and issubclass(v, unittest.TestCase))
     if args.only:
-        return [n for n in names if n in set(args.only)]
-    if args.quick:
-        return [n for n in names if n not in QUICK_SKIP]
+        names = [n for n in names if n in set(args.only)]
+    elif args.quick:
+        names = [n for n in names if n not in QUICK_SKIP]
+    if args.shard:
+        # Shard I of N: the longest classes first, each to the shard with the least so far.
+        i, n = (int(x) for x in args.shard.split("/"))
+        totals = [0.0] * n
+        mine = []
+        for x in sorted(names, key=lambda x: (-CLASS_SECONDS.get(x, 0.3), x)):
+            k = totals.index(min(totals))
+            totals[k] += CLASS_SECONDS.get(x, 0.3)
+            if k == i - 1:
+                mine.append(x)
+        names = sorted(mine)
     return names
 
 
@@ -87,6 +130,7 @@ def main():
     ap.add_argument("--method", default="fork")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", nargs="*")
+    ap.add_argument("--shard", metavar="I/N", help="run the I-th of N shares of the classes (1-based)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     if args.inner or not args.runtime:
@@ -95,7 +139,7 @@ def main():
     import listener as L
 
     lst = L.Listener(keep=False)
-    argv = [__file__, "--inner", "--method", args.method] + (["--quick"] if args.quick else []) + (["--only"] + args.only if args.only else []) + (["-v"] if args.verbose else [])
+    argv = [__file__, "--inner", "--method", args.method] + (["--quick"] if args.quick else []) + (["--only"] + args.only if args.only else []) + (["--shard", args.shard] if args.shard else []) + (["-v"] if args.verbose else [])
     t = time.time()
     try:
         r = subprocess.run([sys.executable, L.LAUNCHER] + argv, env=lst.env(), cwd=HERE)
