@@ -127,12 +127,18 @@ class BytecodeTest(unittest.TestCase):
                 f.write("import sys\nflag = sys.dont_write_bytecode\n")
             with open(os.path.join(work, "main.py"), "w") as f:
                 f.write("import multiprocessing as mp, helper\nq = mp.Queue()\nprint(helper.flag)\n")
-            runtime_cache = os.path.join(L.PYTHON_ROOT, "forkscope_runtime", "__pycache__")
-            shutil.rmtree(runtime_cache, ignore_errors=True)
-            env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+            # A copy of the runtime without bytecode, this test's own: the repo's copy is shared with every other
+            # test run (the test layer runs two passes side by side).
+            runtime = os.path.join(work, "python")
+            shutil.copytree(L.PYTHON_ROOT, runtime, ignore=shutil.ignore_patterns("__pycache__"))
+            runtime_cache = os.path.join(runtime, "forkscope_runtime", "__pycache__")
+            env = L.default_start_method(dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
             lst = L.Listener()
+            lst.config["root"] = runtime  # children load the runtime from the copy too
             try:
-                r = L.run([os.path.join(work, "main.py")], lst, cwd=work, env=lst.env(env))
+                py = os.environ.get("FORKSCOPE_TEST_PYTHON") or sys.executable
+                launcher = os.path.join(runtime, os.path.basename(L.LAUNCHER))
+                r = subprocess.run([py, launcher, os.path.join(work, "main.py")], cwd=work, env=lst.env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
             finally:
                 lst.close()
             self.assertEqual(r.returncode, 0, r.stderr)
