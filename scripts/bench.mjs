@@ -220,19 +220,30 @@ async function startup(n) {
   delete bare.NODE_EXTRA_CA_CERTS;
   const node = [];
   const nodeWithCerts = [];
+  // The floor of any Node-based supervisor: the empty script and a Node that does nothing started side by side
+  // (the supervisor entirely off the script's way), against the plain script, interleaved. The command cannot
+  // end before its supervisor has (it writes the recording), so Node's own start and exit bound it from below.
+  const beside = [];
+  const plain = [];
   for (let i = 0; i < n; i++) {
     node.push((await timed(process.execPath, ['-e', '0'], { env: bare })).seconds);
     if (process.env.NODE_EXTRA_CA_CERTS) nodeWithCerts.push((await timed(process.execPath, ['-e', '0'])).seconds);
+    beside.push((await timed('sh', ['-c', '"$0" empty.py & "$1" -e 0; wait', python, process.execPath], { env: bare })).seconds);
+    plain.push((await timed(python, ['empty.py'], { env: bare })).seconds);
   }
   s.fixedSeconds = s.medianRecorded - s.medianPlain;
   fixedStartup = s.fixedSeconds;
   s.nodeAloneSeconds = median(node);
+  s.nodeBesideFloorSeconds = median(beside) - median(plain);
   s.nodeWithCertsSeconds = nodeWithCerts.length ? median(nodeWithCerts) : null;
   const ca = nodeWithCerts.length
     ? ` (${(s.nodeWithCertsSeconds * 1000).toFixed(0)} ms with this environment's NODE_EXTRA_CA_CERTS, which the launcher keeps from Node)`
     : '';
   console.log(
     `  fixed start-up of forkscope record: ${(s.fixedSeconds * 1000).toFixed(0)} ms, of which starting Node itself: ${(s.nodeAloneSeconds * 1000).toFixed(0)} ms${ca}`,
+  );
+  console.log(
+    `  floor of any Node-based supervisor: ${(s.nodeBesideFloorSeconds * 1000).toFixed(0)} ms (the empty script with \`node -e 0\` started beside it, over the plain script)`,
   );
   return s;
 }
