@@ -108,10 +108,12 @@ export class ProcessSampler {
 
   private sampleProcfs(pids: number[]): SampleRow[] {
     const rows: SampleRow[] = [];
-    const now = performance.now();
     let uptime: number | null | undefined;
     for (const pid of pids) {
       const st = this.stat.read(pid);
+      // Each process's time is taken at its read: a supervisor descheduled between a clock read and the
+      // reads after it (a loaded machine) would otherwise count that pause's CPU into too short a window.
+      const now = performance.now();
       if (!st || !this.sameStart(pid, st.startTicks)) continue;
       const prev = this.previous.get(pid);
       let cpu = 0;

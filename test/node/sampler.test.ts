@@ -64,6 +64,50 @@ test('stat lines are parsed after the last parenthesis (names with spaces and pa
   assert.equal(st.rssPages, 2500);
 });
 
+test(
+  "a sampler held up between its reads still divides each process's CPU by that process's own window",
+  { skip: !hasProcfs },
+  async () => {
+    // A supervisor descheduled in the middle of a sample (a loaded machine): here the read of the process before
+    // the spinner is held up by 300 ms in the second sample. The spinner's CPU time then grows over those 300 ms
+    // too, and its window must too.
+    const busy = spawn(process.execPath, ['-e', 'const t=Date.now()+8000; while(Date.now()<t){}'], { stdio: 'ignore' });
+    const idle = spawn('sleep', ['8'], { stdio: 'ignore' });
+    const sampler = new ProcessSampler('procfs');
+    const stat = (sampler as unknown as { stat: { read(pid: number): unknown } }).stat;
+    const read = stat.read.bind(stat);
+    let holdUp = 0;
+    stat.read = (pid: number) => {
+      const st = read(pid);
+      if (pid === idle.pid && holdUp) {
+        const until = performance.now() + holdUp;
+        while (performance.now() < until) {
+          /* held up */
+        }
+      }
+      return st;
+    };
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const first = await sampler.sample([idle.pid!, busy.pid!]);
+      const t1 = performance.now();
+      await new Promise((r) => setTimeout(r, 600));
+      holdUp = 300;
+      const t2 = performance.now();
+      const rows = await sampler.sample([idle.pid!, busy.pid!]);
+      const b = rows.find((r) => r[0] === busy.pid)!;
+      const grew = (b[5] ?? 0) - (first.find((r) => r[0] === busy.pid)?.[5] ?? 0);
+      // Its window is at least from the end of the first sample to the end of the hold-up.
+      const most = (grew / ((t2 + holdUp - t1) / 1000)) * 100;
+      assert.ok(b[1] < most * 1.1 + 3, `busy cpu ${b[1]} %, at most ${most.toFixed(1)} % of its window`);
+    } finally {
+      busy.kill('SIGKILL');
+      idle.kill('SIGKILL');
+      sampler.close();
+    }
+  },
+);
+
 const sources: SampleSource[] = hasProcfs ? ['procfs', 'pidusage'] : ['pidusage'];
 for (const source of sources) {
   test(`sampling with ${source}: a busy process shows CPU, an idle one none; gone pids are left out`, async () => {
@@ -72,23 +116,29 @@ for (const source of sources) {
     const sampler = new ProcessSampler(source);
     try {
       await new Promise((r) => setTimeout(r, 200));
+      const t0 = performance.now();
       const first = await sampler.sample([busy.pid!, idle.pid!]);
       const t1 = performance.now();
       await new Promise((r) => setTimeout(r, 600));
-      const rows = await sampler.sample([busy.pid!, idle.pid!, 999_999_99]);
       const t2 = performance.now();
+      const rows = await sampler.sample([busy.pid!, idle.pid!, 999_999_99]);
+      const t3 = performance.now();
       const byPid = new Map(rows.map((r) => [r[0], r]));
       assert.equal(rows.length, 2, 'the nonexistent pid is left out');
       const b = byPid.get(busy.pid!)!;
       const i = byPid.get(idle.pid!)!;
       // A spinning process against a sleeping one. How much CPU the spinner gets depends on how busy the
-      // machine is, so compare the sampled percentage with its own CPU-time growth over the same window.
+      // machine is, so compare the sampled percentage with its own CPU-time growth between the two samples.
+      // The sampler read /proc somewhere inside each call: its window is at least t2 - t1 and at most t3 - t0
+      // (on a loaded machine a call can take a while to come back).
       const c1 = first.find((r) => r[0] === busy.pid)?.[5] ?? 0;
-      const expected = (((b[5] ?? 0) - c1) / ((t2 - t1) / 1000)) * 100;
+      const grew = (b[5] ?? 0) - c1;
+      const most = (grew / ((t2 - t1) / 1000)) * 100;
+      const least = (grew / ((t3 - t0) / 1000)) * 100;
       assert.ok(b[1] > 2 && b[1] > i[1], `busy cpu ${b[1]}, idle ${i[1]}`);
       assert.ok(
-        Math.abs(b[1] - expected) < Math.max(15, expected * 0.35),
-        `busy cpu ${b[1]} %, its CPU time grew ${expected.toFixed(1)} % of the window`,
+        b[1] > least * 0.8 - 5 && b[1] < most * 1.2 + 5,
+        `busy cpu ${b[1]} %, its CPU time grew ${least.toFixed(1)}–${most.toFixed(1)} % of the window`,
       );
       assert.ok(i[1] < 5, `idle cpu ${i[1]}`);
       assert.ok(b[2] > 1_000_000, 'rss in bytes');
