@@ -5,20 +5,24 @@
 //     between core/, extension/ and webview/;
 //   - Prettier (.prettierrc.json): the TypeScript and scripts are formatted (`npx prettier --write .` fixes);
 //   - pyright (pyrightconfig.json): the Python runtime's type hints.
-//   node scripts/lint.mjs [--fix]   (--fix lets ESLint and Prettier rewrite what they can)
+//   node scripts/lint.mjs [--fix] [--no-typescript]   (--fix lets ESLint and Prettier rewrite what they can;
+//   --no-typescript leaves out the two TypeScript checks: `npm test` runs them before any layer)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureNodeModules, root } from './lib/ensure.mjs';
 
 const fix = process.argv.includes('--fix');
+const typescript = !process.argv.includes('--no-typescript');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const TS = ['extension', 'webview', 'test', 'bench', 'scripts'].concat(existsSync(join(root, 'core')) ? ['core'] : []);
 
 ensureNodeModules();
 const checks = [
-  ['typescript', bin('tsc'), ['-p', '.', '--noEmit']],
-  ...(existsSync(join(root, 'core', 'tsconfig.json')) ? [['typescript (core/ alone)', bin('tsc'), ['-p', 'core', '--noEmit']]] : []),
+  ...(typescript ? [['typescript', bin('tsc'), ['-p', '.', '--noEmit']]] : []),
+  ...(typescript && existsSync(join(root, 'core', 'tsconfig.json'))
+    ? [['typescript (core/ alone)', bin('tsc'), ['-p', 'core', '--noEmit']]]
+    : []),
   ['eslint', bin('eslint'), [...(fix ? ['--fix'] : []), ...TS]],
   ['prettier', bin('prettier'), [fix ? '--write' : '--check', '--log-level', 'warn', '.']],
   ['pyright', bin('pyright'), ['-p', 'pyrightconfig.json']],
