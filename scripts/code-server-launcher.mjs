@@ -146,6 +146,8 @@ export async function launch(argv) {
   const userDataDir = resolve(flags['user-data-dir'] ?? mkdtempSync(join(tmpdir(), 'forkscope-ud-')));
   const extensionsDir = resolve(flags['extensions-dir'] ?? mkdtempSync(join(tmpdir(), 'forkscope-ext-')));
   const timeoutS = Number(process.env.FORKSCOPE_VSCODE_TIMEOUT_S || 240);
+  // Before each line of the suite's output: which pass it is, when two run side by side.
+  const label = process.env.FORKSCOPE_TEST_PASS_LABEL ? `[${process.env.FORKSCOPE_TEST_PASS_LABEL}] ` : '';
   const shots = process.env.FORKSCOPE_SCREENSHOT_DIR;
 
   const settingsDir = join(userDataDir, 'User');
@@ -239,7 +241,7 @@ export async function launch(argv) {
       if (p && shots && !p[1].split('/').includes('..')) {
         shotChain = shotChain.then(() => probe(page, join(shots, `${p[1]}.json`), Buffer.from(p[2], 'base64').toString('utf8')));
       }
-      if (!p) (type === 'error' ? process.stderr : process.stdout).write(text + '\n');
+      if (!p) (type === 'error' ? process.stderr : process.stdout).write(label + text.replace(/\n/g, `\n${label}`) + '\n');
     });
     await page.exposeFunction('codeAutomationExit', (code, logs) => settle({ code: Number(code) || 0, logs }));
     const payload = [['extensionDevelopmentPath', `vscode-remote://${host}${devPath}`]];

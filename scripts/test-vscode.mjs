@@ -2,9 +2,9 @@
 // the standard runner. With desktop VS Code when it can be downloaded (or
 // FORKSCOPE_VSCODE=desktop), else inside code-server in headless Chromium
 // through scripts/code-server-launcher.mjs (FORKSCOPE_VSCODE=web forces it).
-// In the workbench, two more passes follow the main one: the untrusted-workspace
-// suite (restricted mode), and the main suite's core tests against the packaged
-// .vsix installed (its files, its layout). Screenshots: test-results/vscode/.
+// In the workbench, two more passes follow the main one, side by side: the
+// untrusted-workspace suite (restricted mode), and the main suite's core tests
+// against the packaged .vsix installed (its files, its layout). Screenshots: test-results/vscode/.
 // Prints the suites' counts as JSON on the last line: {"passed":…,"failed":…,"skipped":…}.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -85,14 +85,16 @@ try {
       extensionTestsEnv: {
         ...options.extensionTestsEnv,
         FORKSCOPE_TEST_UNTRUSTED: '1',
+        FORKSCOPE_TEST_PASS_LABEL: 'untrusted',
         FORKSCOPE_TEST_RESULTS: results2,
         FORKSCOPE_SCREENSHOT_DIR: join(shots, 'untrusted'),
         FORKSCOPE_VSCODE_TIMEOUT_S: '120',
       },
     };
-    const code2 = await runPass(untrusted, results2);
-    if (code === 0) code = code2;
-    console.log('vscode layer: third pass, the packaged extension installed from its .vsix');
+    // The second and third passes run side by side (each line of their output names its pass): the untrusted
+    // one runs no script, so the two share the machine with little effect on each other.
+    const pass2 = runPass(untrusted, results2);
+    console.log('vscode layer: third pass, the packaged extension installed from its .vsix (beside the second)');
     // Extension tests only run for a development extension: point that at the installed copy.
     const installed = {
       ...options,
@@ -104,10 +106,11 @@ try {
         FORKSCOPE_TEST_GREP: INSTALLED_TESTS,
         FORKSCOPE_SCREENSHOT_DIR: join(shots, 'installed'),
         FORKSCOPE_VSCODE_TIMEOUT_S: '120',
+        FORKSCOPE_TEST_PASS_LABEL: 'installed',
       },
     };
-    const code3 = await runPass(installed, results3);
-    if (code === 0) code = code3;
+    const [code2, code3] = await Promise.all([pass2, runPass(installed, results3)]);
+    if (code === 0) code = code2 || code3;
   }
 } finally {
   const counts = { passed: 0, failed: 0, skipped: 0 };
