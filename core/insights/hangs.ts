@@ -123,6 +123,9 @@ function hangFrom(snap: Snapshot, root: ProcessModel, hangSeconds: number): Hang
   const todo: Node[] = [{ p: root, b: first }];
   seen.set(root.pid, todo[0]);
   let everyone = false;
+  // Where anyone could help, the block is hopeless only since the last process that could have ended: a get()
+  // whose last sender put and exited a moment before the getter woke was waiting on it until then.
+  let lastEnd = -Infinity;
   while (todo.length) {
     const n = todo.pop()!;
     if (t - n.b.since < hangSeconds) return null;
@@ -136,6 +139,7 @@ function hangFrom(snap: Snapshot, root: ProcessModel, hangSeconds: number): Hang
     for (const q of next === 'anyone' ? snap.model.processes : next) {
       if (seen.has(q.pid)) continue;
       const b = snap.state(q);
+      if (b.state === 'gone' && next === 'anyone' && q.endedAt !== null && q.endedAt <= t) lastEnd = Math.max(lastEnd, q.endedAt);
       if (b.state === 'gone' || b.state === 'helper') continue;
       if (b.state === 'running') return null;
       const m = { p: q, b };
@@ -144,7 +148,8 @@ function hangFrom(snap: Snapshot, root: ProcessModel, hangSeconds: number): Hang
     }
   }
   const nodes = [...seen.values()];
-  return { nodes, since: Math.max(...nodes.map((n) => n.b.since)) };
+  const since = Math.max(lastEnd, ...nodes.map((n) => n.b.since));
+  return t - since < hangSeconds ? null : { nodes, since };
 }
 
 /**

@@ -124,6 +124,45 @@ test('findPastHangs: a hang broken by a timeout is found in the finished recordi
   assert.match(text, /speedup [\d.]+ on 2 cores \(efficiency \d+%\)/);
 });
 
+/** main (100) waits in get() on `out` from 0.3 until `getEnds`; its one child (101), which could put to it, ends at `childEnds`. */
+function getFromAChild(childEnds: number, getEnds: number): RunModel {
+  const b = new RunBuilder();
+  b.spawned(0, 100)
+    .hello(0.01, 100, 99)
+    .ev(100, ['proc', 0.02, { pid: 100, ppid: 99, key: null, name: 'MainProcess', role: 'main' }])
+    .ev(100, ['chan', 0.05, { ref: 'p12', kind: 'queue', name: 'out', file: '/tmp/demo.py', line: 9, refs: ['p12'] }])
+    .ev(100, [
+      'create',
+      0.1,
+      { key: '100:1', name: 'consumer', target: '__main__.work', file: '/tmp/demo.py', line: 3, startMethod: 'fork', role: 'process' },
+    ])
+    .hello(0.11, 101, 100)
+    .ev(101, ['proc', 0.11, { pid: 101, ppid: 100, key: '100:1', name: 'consumer', role: 'process' }], ['run', 0.12, '100:1'])
+    .ev(100, ['started', 0.12, '100:1', 101])
+    .ev(100, ['w', 0.3, 'queue.get', 'p12', null], ['ws', 0.5, T0 + 0.3, '/tmp/demo.py', 14])
+    .ev(101, ['runend', childEnds - 0.01, null], ['exit', childEnds, 0, 3, 1])
+    .bye(childEnds + 0.001, 101)
+    .ev(100, ['we', getEnds], ['exit', getEnds + 0.02, 0, 0.1, 1])
+    .exited(getEnds + 0.03, 0)
+    .bye(getEnds + 0.04, 100)
+    .end(getEnds + 0.05, 0);
+  return reduce(b, true);
+}
+
+test('findPastHangs: a get() that outlives its last possible sender by less than hangSeconds is no hang', () => {
+  // The consumer put its answer and ended; main, slow to wake on a loaded machine, got it 5 ms later. For those
+  // 5 ms nobody alive could have put to `out`: that is not 3.6 s stuck.
+  const m = getFromAChild(3.87, 3.875);
+  assert.deepEqual(findPastHangs(m, m.run.wallSeconds, { hangSeconds: 1 }), []);
+  // The same get() still waiting 2 s after the last process that could put to it ended: stuck since that end.
+  const stuck = getFromAChild(1.0, 3.0);
+  const [w, ...rest] = findPastHangs(stuck, stuck.run.wallSeconds, { hangSeconds: 1 });
+  assert.deepEqual(rest, []);
+  assert.equal(w?.kind, 'deadlock');
+  assert.deepEqual(w.pids, [100]);
+  assert.ok(Math.abs((w.since ?? 0) - 1.0) < 0.01, `stuck since the consumer ended, not since the get began: ${w.since}`);
+});
+
 /** A pool of two workers (201, 202) of main (100); busy seconds per worker as counted by the runtime. */
 function poolRun(busy: [number, number], chunks: [number, number], chunksize: number, items = chunks[0] + chunks[1]): RunModel {
   const b = new RunBuilder();
