@@ -101,7 +101,7 @@ async function nodeTests(batches) {
 const layers = [
   {
     name: 'lint',
-    title: 'Static checks (npm run lint): TypeScript (core/ alone too), ESLint with the import boundaries, Prettier, pyright',
+    title: 'Static checks (npm run lint, less the TypeScript checks that ran above): ESLint with the import boundaries, Prettier, pyright',
     async run() {
       // The two TypeScript checks ran before any layer (below): the rest of the static checks.
       const [code] = await capture(process.execPath, [join(root, 'scripts', 'lint.mjs'), '--no-typescript']);
