@@ -24,19 +24,19 @@ const reduce = (b: RunBuilder, finish = false): RunModel => {
   return r.model;
 };
 
-/** main (100) starts child (101); the child blocks in get() on q at 0.3, main in join(child) at 0.4. */
-function joinOnStuckChild(childWait: [string, string | null] = ['queue.get', 'p11']): RunBuilder {
+/** main (100), a Queue (`ref`, `name`) it made, and its child (101) called `child`, started at 0.12. */
+function mainAndChild(ref: string, name: string, child: string): RunBuilder {
   const b = new RunBuilder();
   b.spawned(0, 100)
     .hello(0.01, 100, 99)
     .ev(100, ['proc', 0.02, { pid: 100, ppid: 99, key: null, name: 'MainProcess', role: 'main' }])
-    .ev(100, ['chan', 0.05, { ref: 'p11', kind: 'queue', name: 'q', file: '/tmp/demo.py', line: 9, refs: ['p11'] }])
+    .ev(100, ['chan', 0.05, { ref, kind: 'queue', name, file: '/tmp/demo.py', line: 9, refs: [ref] }])
     .ev(100, [
       'create',
       0.1,
       {
         key: '100:1',
-        name: 'child',
+        name: child,
         target: '__main__.work',
         file: '/tmp/demo.py',
         line: 3,
@@ -46,11 +46,16 @@ function joinOnStuckChild(childWait: [string, string | null] = ['queue.get', 'p1
       },
     ])
     .hello(0.11, 101, 100)
-    .ev(101, ['proc', 0.11, { pid: 101, ppid: 100, key: '100:1', name: 'child', role: 'process' }], ['run', 0.12, '100:1'])
-    .ev(100, ['started', 0.12, '100:1', 101])
+    .ev(101, ['proc', 0.11, { pid: 101, ppid: 100, key: '100:1', name: child, role: 'process' }], ['run', 0.12, '100:1'])
+    .ev(100, ['started', 0.12, '100:1', 101]);
+  return b;
+}
+
+/** main (100) starts child (101); the child blocks in get() on q at 0.3, main in join(child) at 0.4. */
+function joinOnStuckChild(childWait: [string, string | null] = ['queue.get', 'p11']): RunBuilder {
+  return mainAndChild('p11', 'q', 'child')
     .ev(101, ['w', 0.3, childWait[0], childWait[1], null], ['ws', 0.5, T0 + 0.3, '/tmp/demo.py', 5])
     .ev(100, ['w', 0.4, 'join', '100:1', 'child'], ['ws', 0.6, T0 + 0.4, '/tmp/demo.py', 14]);
-  return b;
 }
 
 test('findHangs: a join on a child stuck in get() is a deadlock once both waited hangSeconds, not before', () => {
@@ -126,19 +131,7 @@ test('findPastHangs: a hang broken by a timeout is found in the finished recordi
 
 /** main (100) waits in get() on `out` from 0.3 until `getEnds`; its one child (101), which could put to it, ends at `childEnds`. */
 function getFromAChild(childEnds: number, getEnds: number): RunModel {
-  const b = new RunBuilder();
-  b.spawned(0, 100)
-    .hello(0.01, 100, 99)
-    .ev(100, ['proc', 0.02, { pid: 100, ppid: 99, key: null, name: 'MainProcess', role: 'main' }])
-    .ev(100, ['chan', 0.05, { ref: 'p12', kind: 'queue', name: 'out', file: '/tmp/demo.py', line: 9, refs: ['p12'] }])
-    .ev(100, [
-      'create',
-      0.1,
-      { key: '100:1', name: 'consumer', target: '__main__.work', file: '/tmp/demo.py', line: 3, startMethod: 'fork', role: 'process' },
-    ])
-    .hello(0.11, 101, 100)
-    .ev(101, ['proc', 0.11, { pid: 101, ppid: 100, key: '100:1', name: 'consumer', role: 'process' }], ['run', 0.12, '100:1'])
-    .ev(100, ['started', 0.12, '100:1', 101])
+  const b = mainAndChild('p12', 'out', 'consumer')
     .ev(100, ['w', 0.3, 'queue.get', 'p12', null], ['ws', 0.5, T0 + 0.3, '/tmp/demo.py', 14])
     .ev(101, ['runend', childEnds - 0.01, null], ['exit', childEnds, 0, 3, 1])
     .bye(childEnds + 0.001, 101)
