@@ -79,6 +79,13 @@ function nodeTestFiles() {
   return { pure, runs };
 }
 
+/** The sum of several layers' or passes' counts. */
+function addUp(counts) {
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  for (const c of counts) for (const k of Object.keys(total)) total[k] += c[k];
+  return total;
+}
+
 /** Runs batches of Node test files ([concurrency, files]), one after another, and adds up their counts. */
 async function nodeTests(batches) {
   const total = { passed: 0, failed: 0, skipped: 0 };
@@ -159,11 +166,7 @@ const layers = [
         if (code !== 0 && c.failed === 0) c.failed = 1;
         return c;
       };
-      const total = { passed: 0, failed: 0, skipped: 0 };
-      for (const c of await Promise.all([pass(null), pass('forkserver')])) {
-        for (const k of Object.keys(total)) total[k] += c[k];
-      }
-      return total;
+      return addUp(await Promise.all([pass(null), pass('forkserver')]));
     },
   },
   {
@@ -210,11 +213,7 @@ const layers = [
           rmSync(out, { force: true });
         }
       };
-      const total = { passed: 0, failed: 0, skipped: 0 };
-      for (const c of await Promise.all([shard(1, 2), shard(2, 2)])) {
-        for (const k of Object.keys(total)) total[k] += c[k];
-      }
-      return total;
+      return addUp(await Promise.all([shard(1, 2), shard(2, 2)]));
     },
   },
   {
