@@ -11,16 +11,12 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
-// dist/cli.js starts as a shell script and is JavaScript after it (each shell line is a string and a comment to
-// Node). Run as `forkscope`, the shell hands NODE_EXTRA_CA_CERTS to the script through FORKSCOPE_SCRIPT_ENV and
-// starts Node without it: Node parses that certificate file before any JavaScript runs (30 ms and more), and the
-// supervisor makes no TLS connection. A value JSON would need escaping for is left where it is. `node dist/cli.js`
-// skips these lines.
-const CLI_LAUNCHER = [
-  '#!/bin/sh',
-  `":" //; if [ -n "\${NODE_EXTRA_CA_CERTS-}" ] && [ -z "\${FORKSCOPE_SCRIPT_ENV+x}" ]; then case $NODE_EXTRA_CA_CERTS in *[\\"\\\\]*|*[[:cntrl:]]*) ;; *) FORKSCOPE_SCRIPT_ENV="{\\"NODE_EXTRA_CA_CERTS\\":\\"$NODE_EXTRA_CA_CERTS\\"}"; export FORKSCOPE_SCRIPT_ENV; unset NODE_EXTRA_CA_CERTS;; esac; fi`,
-  '":" //; exec node "$0" "$@"',
-].join('\n');
+// dist/cli.js starts as a shell script and is JavaScript after it: the script (extension/runtime/launcher.sh)
+// sits in a JavaScript comment that the shell never reaches (it ends by exec-ing Node on this same file), so
+// `forkscope` runs it and `node dist/cli.js` skips it. For the JavaScript, `":"` is a directive like "use strict".
+const launcherSh = readFileSync(join(root, 'extension', 'runtime', 'launcher.sh'), 'utf8');
+if (launcherSh.includes('*/')) throw new Error('extension/runtime/launcher.sh must not contain "*/" (it would end the comment it sits in)');
+const CLI_LAUNCHER = ['#!/bin/sh', '":" /*', launcherSh.trimEnd(), '*/'].join('\n');
 
 const common = {
   bundle: true,

@@ -36,6 +36,8 @@ export interface RecordingHeader {
   maxProcesses: number;
   /** Version of Forkscope that wrote the file. */
   forkscope: string;
+  /** The `forkscope` command started Python first and the supervisor beside it (absent when the supervisor started Python). */
+  pythonFirst?: true;
 }
 
 /** One runtime event as sent by the Python runtime: `[type, epochSeconds, ...fields]`. */

@@ -24,6 +24,23 @@ def _usage() -> None:
     raise SystemExit(2)
 
 
+def _restore_signals() -> None:
+    """Started in the background by the `forkscope` shell launcher (Python first, the supervisor
+    beside it), this process began with SIGINT and SIGQUIT ignored, as POSIX has every background
+    job of a non-interactive shell begin. The launcher names the ones the terminal's command did
+    not ignore itself: they get back what a plain `python` has (Ctrl-C raises KeyboardInterrupt)."""
+    names = os.environ.pop("FORKSCOPE_RESTORE_SIGNALS", "")
+    if not names:
+        return
+    import signal
+
+    for name in names.split(","):
+        if name == "SIGINT" and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        elif name == "SIGQUIT" and signal.getsignal(signal.SIGQUIT) is signal.SIG_IGN:
+            signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def _prepare() -> Any:
     """Sets argv/path like plain Python; installs the runtime; returns (mode, target)."""
     args = sys.argv[1:]
@@ -143,6 +160,7 @@ def _old_python_hook(runtime: Any) -> None:
     sys.excepthook = excepthook
 
 
+_restore_signals()
 _mode, _target, _runtime = _prepare()
 try:
     if _mode == "script":

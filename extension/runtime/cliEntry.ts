@@ -10,18 +10,30 @@ import { startEarly } from './launch';
 
 const argv = process.argv.slice(2);
 const early = startEarly(argv);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { main } = require('./cli-main.js') as typeof import('./cli');
 
-main(argv, early).then(
-  (code) => {
+if (early && 'unrecorded' in early) {
+  // The shell launcher started the script, and it cannot be recorded: the CLI ends when it does, as it does.
+  void early.unrecorded.then((code) => {
     process.exitCode = code;
-  },
-  (e: unknown) => {
-    // A bug of Forkscope's own: one line (the stack only with FORKSCOPE_DEBUG=1), never a wall of text for bad input.
-    const err = e as Error;
-    const detail = process.env.FORKSCOPE_DEBUG ? `\n${err?.stack ?? String(e)}` : ' (FORKSCOPE_DEBUG=1 shows where)';
-    process.stderr.write(`forkscope: unexpected error: ${err?.message ?? String(e)}${detail}\n`);
-    process.exitCode = 70;
-  },
-);
+    process.exit();
+  });
+} else {
+  run(early);
+}
+
+function run(early: Exclude<ReturnType<typeof startEarly>, { unrecorded: Promise<number> }>): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { main } = require('./cli-main.js') as typeof import('./cli');
+  main(argv, early).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      // A bug of Forkscope's own: one line (the stack only with FORKSCOPE_DEBUG=1), never a wall of text for bad input.
+      const err = e as Error;
+      const detail = process.env.FORKSCOPE_DEBUG ? `\n${err?.stack ?? String(e)}` : ' (FORKSCOPE_DEBUG=1 shows where)';
+      process.stderr.write(`forkscope: unexpected error: ${err?.message ?? String(e)}${detail}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -41,11 +41,15 @@ export class EventServer {
   /** Connections accepted before `serve` named their handlers. */
   private readonly waiting: net.Socket[] = [];
 
-  private constructor() {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-'));
-    fs.chmodSync(this.dir, 0o700);
+  private constructor(dir: string | null = null, secret: string | null = null) {
+    if (dir === null) {
+      this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-'));
+      fs.chmodSync(this.dir, 0o700);
+    } else {
+      this.dir = dir;
+    }
     this.socketPath = path.join(this.dir, 'events.sock');
-    this.secret = crypto.randomBytes(24).toString('hex');
+    this.secret = secret ?? crypto.randomBytes(24).toString('hex');
     this.server = net.createServer((socket) => (this.handlers ? this.accept(socket) : this.waiting.push(socket)));
   }
 
@@ -56,17 +60,32 @@ export class EventServer {
    * Connections wait for `serve`. Throws when the socket cannot be bound.
    */
   static open(): EventServer {
-    const s = new EventServer();
-    s.server.on('error', () => undefined); // (a bind failure is thrown below, a later one ends nothing)
-    s.server.listen(s.socketPath);
+    return new EventServer().bind();
+  }
+
+  /**
+   * Binds the socket in a private directory named by someone else, with the secret they chose: the `forkscope`
+   * shell launcher's, which started Python before Node (launch.ts, adoptEarly). Whichever of this process and
+   * the script's runtime comes first makes the directory (0700); it must then be this user's own, a real
+   * directory, and closed to everyone else, as `open` makes it; else this throws.
+   */
+  static adopt(dir: string, secret: string): EventServer {
+    privateDir(dir);
+    if (!/^[0-9a-f]{32,}$/.test(secret)) throw new Error('the secret is malformed');
+    return new EventServer(dir, secret).bind();
+  }
+
+  private bind(): this {
+    this.server.on('error', () => undefined); // (a bind failure is thrown below, a later one ends nothing)
+    this.server.listen(this.socketPath);
     try {
-      fs.chmodSync(s.socketPath, 0o600);
+      fs.chmodSync(this.socketPath, 0o600);
     } catch (e) {
-      s.server.close();
-      fs.rmSync(s.dir, { recursive: true, force: true });
+      this.server.close();
+      fs.rmSync(this.dir, { recursive: true, force: true });
       throw e;
     }
-    return s;
+    return this;
   }
 
   /** Hands every connection, those already waiting first, to `handlers`. */
@@ -193,4 +212,16 @@ function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
+
+/** Makes `dir` (0700) unless it is there, and checks that it is this user's own private directory. Throws if not. */
+export function privateDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const st = fs.lstatSync(dir);
+  const uid = process.getuid?.() ?? st.uid;
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) throw new Error(`${dir} is not a private folder of this user`);
 }

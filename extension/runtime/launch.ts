@@ -13,9 +13,13 @@
  * and the child's exit is caught from the moment it is spawned.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { EventServer } from './eventServer';
+import { childProcess } from './childProcess';
+import { EventServer, privateDir } from './eventServer';
+import { zombieExitCode } from './procfs';
 import { pythonRoot } from './paths';
 import { resolvePython, resolvePythonNow, type PythonResolution } from './pythonResolve';
 import { checkOutput, CliError, defaultOut, defaultPython, parseRecordArgs, scriptEnv, type RecordArgs } from './recordArgs';
@@ -39,11 +43,13 @@ export interface ScriptExit {
 /** A script started under the runtime: the supervisor adopts it (RunSupervisor's `started`). */
 export interface StartedScript {
   server: EventServer;
-  /** Null when the interpreter could not be started at all (`exited` says why). */
-  child: ChildProcess | null;
+  /** The main process; null when the interpreter could not be started at all (`exited` says why). */
+  pid: number | null;
   exited: Promise<ScriptExit>;
   /** When it was started (epoch seconds): the recording's start. */
   startedAt: number;
+  /** Started by the `forkscope` shell launcher before Node, not by Node (adoptEarly). */
+  pythonFirst?: boolean;
 }
 
 /** The part of record() that needs no answer from elsewhere: parsed, checked, the interpreter named. */
@@ -132,7 +138,7 @@ export function startScript(options: RunOptions, server: EventServer): StartedSc
   let child: ChildProcess | null = null;
   const exited = new Promise<ScriptExit>((resolve) => {
     try {
-      child = spawn(binary, argv, {
+      child = childProcess().spawn(binary, argv, {
         cwd: options.cwd,
         env,
         stdio: 'inherit',
@@ -146,7 +152,7 @@ export function startScript(options: RunOptions, server: EventServer): StartedSc
     child.once('error', (e: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error: launchMessage(options.python, e) }));
     child.once('exit', (code, signal) => resolve({ code, signal, error: null }));
   });
-  return { server, child, exited, startedAt };
+  return { server, pid: (child as ChildProcess | null)?.pid ?? null, exited, startedAt };
 }
 
 /** A script startEarly started, with its plan; `release` drops the signal listeners that held Ctrl-C meanwhile. */
@@ -164,7 +170,9 @@ const HELD_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  * script now. Null in every other case, bad input included: the CLI then does
  * the same the ordinary way, and says what is wrong.
  */
-export function startEarly(argv: string[]): EarlyStart | null {
+export function startEarly(argv: string[]): EarlyStart | Unrecorded | null {
+  const adopt = takeAdoption(process.env);
+  if (adopt) return adoptEarly(argv, adopt);
   // (Forked by the extension, with an IPC channel: the run is not this process's terminal's.)
   if (argv[0] !== 'record' || typeof process.send === 'function') return null;
   try {
@@ -183,6 +191,103 @@ export function startEarly(argv: string[]): EarlyStart | null {
   } catch {
     return null;
   }
+}
+
+/** What the `forkscope` shell launcher hands Node about the interpreter it started (extension/runtime/launcher.sh). */
+interface Adoption {
+  pid: number;
+  dir: string;
+  secret: string;
+}
+
+/** FORKSCOPE_ADOPT="PID DIR SECRET", taken out of the environment (nothing Node starts inherits it). */
+function takeAdoption(env: NodeJS.ProcessEnv): Adoption | null {
+  const value = env.FORKSCOPE_ADOPT;
+  if (value === undefined) return null;
+  delete env.FORKSCOPE_ADOPT;
+  const m = /^(\d+) (\/.*) ([0-9a-f]+)$/.exec(value);
+  return m ? { pid: Number(m[1]), dir: m[2], secret: m[3] } : null;
+}
+
+/** A script the shell launcher started that cannot be recorded after all: it runs on, and the CLI ends with it. */
+export interface Unrecorded {
+  /** The exit status to end with: the script's own. */
+  unrecorded: Promise<number>;
+}
+
+/**
+ * The shell launcher's Python-first start (extension/runtime/launcher.sh): the interpreter is already running
+ * as this process's child, its runtime waiting for the socket in `dir`. The plan is made as for any run (the
+ * launcher took this path only for input the plan accepts, so a refusal here is a bug between the two); then
+ * the socket is bound and the child adopted. Should anything fail, the script is not stopped: the folder is
+ * removed (its runtime then stops waiting), the reason is said, and the CLI ends when the script does, with
+ * its status.
+ */
+function adoptEarly(argv: string[], adopt: Adoption): EarlyStart | Unrecorded {
+  const exited = watchAdopted(adopt.pid);
+  try {
+    const plan = argv[0] === 'record' ? planRecordNow(argv.slice(1)) : null;
+    if (!plan || plan.ipc) throw new Error('the shell launcher and the CLI disagree about this command line');
+    const server = EventServer.adopt(adopt.dir, adopt.secret);
+    const hold = (): void => undefined;
+    for (const sig of HELD_SIGNALS) process.on(sig, hold);
+    const release = (): void => {
+      for (const sig of HELD_SIGNALS) process.off(sig, hold);
+    };
+    // Node started right after the shell forked the interpreter: its own start is the run's.
+    const started: StartedScript = { server, pid: adopt.pid, exited, startedAt: performance.timeOrigin / 1000, pythonFirst: true };
+    return { plan, started, release };
+  } catch (e) {
+    // The script's runtime stops waiting for a socket when it sees this mark; the folder goes when the CLI does.
+    try {
+      privateDir(adopt.dir);
+      fs.writeFileSync(path.join(adopt.dir, 'unrecorded'), '');
+      process.on('exit', () => fs.rmSync(adopt.dir, { recursive: true, force: true }));
+    } catch {
+      /* not ours: left alone (the runtime does not use a folder that is not private either) */
+    }
+    process.stderr.write(`forkscope: this run cannot be recorded (${(e as Error).message}); the script runs on unrecorded.\n`);
+    const forward = (sig: NodeJS.Signals) => () => {
+      try {
+        process.kill(adopt.pid, sig);
+      } catch {
+        /* gone */
+      }
+    };
+    process.on('SIGTERM', forward('SIGTERM'));
+    process.on('SIGHUP', forward('SIGHUP'));
+    process.on('SIGINT', () => undefined); // the terminal's Ctrl-C reaches the script itself
+    return { unrecorded: exited.then((r) => (r.signal ? 128 + (os.constants.signals[r.signal] ?? 0) : (r.code ?? 1))) };
+  }
+}
+
+/**
+ * The exit of a child this process did not spawn (the shell forked it, then became Node): Node cannot wait
+ * for it, but the kernel keeps its status in /proc until it is reaped, which only this process could do. So
+ * each SIGCHLD (and, should one be missed, every 250 ms) looks for the zombie and reads its status. The
+ * zombie stays until Node exits, when the init process reaps it.
+ */
+function watchAdopted(pid: number): Promise<ScriptExit> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const status = zombieExitCode(pid);
+      const gone = status === null && !fs.existsSync(`/proc/${pid}`);
+      if (status === null && !gone) return;
+      process.off('SIGCHLD', check);
+      clearInterval(timer);
+      if (status === null) resolve({ code: null, signal: null, error: null });
+      else if (status >= 0) resolve({ code: status, signal: null, error: null });
+      else resolve({ code: null, signal: signalName(-status), error: null });
+    };
+    process.on('SIGCHLD', check);
+    const timer = setInterval(check, 250);
+    check();
+  });
+}
+
+function signalName(n: number): NodeJS.Signals | null {
+  for (const [name, value] of Object.entries(os.constants.signals)) if (value === n) return name as NodeJS.Signals;
+  return null;
 }
 
 function launchMessage(python: string, e: NodeJS.ErrnoException): string {

@@ -26,7 +26,7 @@
  * "starting Python".
  */
 
-import { execFile } from 'node:child_process';
+import { childProcess } from './childProcess';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -223,7 +223,7 @@ interface ProbeOut {
 
 function probe(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<ProbeOut | string> {
   return new Promise((resolve) => {
-    execFile(command, ['-c', PROBE], { cwd, env, timeout: 20_000, windowsHide: true, maxBuffer: 4 << 20 }, (err, stdout) => {
+    childProcess().execFile(command, ['-c', PROBE], { cwd, env, timeout: 20_000, windowsHide: true, maxBuffer: 4 << 20 }, (err, stdout) => {
       const line = String(stdout)
         .split('\n')
         .find((l) => l.startsWith('FORKSCOPE-PROBE '));

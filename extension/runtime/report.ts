@@ -6,7 +6,6 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import { parseHeader, RecordingError } from '../../core/model/recording';
 import { renderInspectorPage } from '../../core/page/page';
 
@@ -48,6 +47,9 @@ export function renderReport(recordingText: string, bundle: string, source = 'th
   if (first.trim() === '') throw new RecordingError(`${source} is empty: not a Forkscope recording.`);
   const h = parseHeader(first, source);
   const what = h.script ?? (h.module ? `-m ${h.module}` : 'run');
+  // (zlib is loaded here, not with the CLI: every `record` would pay for it at start.)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const zlib = require('node:zlib') as typeof import('node:zlib');
   const gz = zlib.gzipSync(Buffer.from(recordingText, 'utf8'), { level: REPORT_GZIP_LEVEL }).toString('base64');
   return renderInspectorPage({
     kind: 'standalone',

@@ -6,7 +6,6 @@
  * extension (never inside the extension host).
  */
 
-import { execFile, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import { DEFAULT_HANG_SECONDS } from '../../core/insights/shared';
 import { findHangs, sameHang } from '../../core/insights/hangs';
@@ -14,6 +13,7 @@ import { RunReducer } from '../../core/model/reducer';
 import type { RunModel, WarningModel } from '../../core/model/types';
 import { RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordLine } from '../../core/model/recording';
 import { summarize, type Summary } from '../../core/summary/summary';
+import { childProcess } from './childProcess';
 import { EventServer, type EventServerHandlers } from './eventServer';
 import { startScript, type StartedScript } from './launch';
 import { childrenOf, descendantsOf, hasProcfs, LastPidReader, readCmdline, readComm, readStat, zombieExitCode } from './procfs';
@@ -81,7 +81,8 @@ export class RunSupervisor {
   private server: EventServer | null = null;
   private readonly sampler = new ProcessSampler();
   private readonly adoptersNoted = new Set<number>();
-  private child: ChildProcess | null = null;
+  /** The main process, once started (null when it could not be). */
+  private mainPid: number | null = null;
   private sampleTimer: NodeJS.Timeout | null = null;
   private hangTimer: NodeJS.Timeout | null = null;
   private readonly hangsReported: WarningModel[] = [];
@@ -116,6 +117,7 @@ export class RunSupervisor {
       format: RECORDING_FORMAT,
       version: RECORDING_VERSION,
       startedAt: started?.startedAt ?? Date.now() / 1000,
+      ...(started?.pythonFirst ? { pythonFirst: true as const } : {}),
       script: options.script,
       module: options.module,
       args: options.args,
@@ -177,8 +179,8 @@ export class RunSupervisor {
     // The handlers are in place before anything awaits: a started script's early connections wait for them.
     this.server = this.started ? this.started.server.serve(handlers) : EventServer.listen(handlers);
     const script = this.started ?? startScript(this.options, this.server);
-    this.child = script.child;
-    if (script.child?.pid !== undefined) this.record(['spawned', script.startedAt, script.child.pid]);
+    this.mainPid = script.pid;
+    if (script.pid !== null) this.record(['spawned', script.startedAt, script.pid]);
     const exited = script.exited;
 
     this.sampleTimer = setInterval(() => void this.sampleOnce(), this.options.sampleMs);
@@ -186,14 +188,17 @@ export class RunSupervisor {
 
     const result = await exited;
     this.mainExited = true;
+    if (script.pythonFirst && script.pid !== null) {
+      // An adopted main process stays a zombie until this process exits (launch.ts, watchAdopted): plainly its
+      // parent would have reaped it by now, so it is not sampled again.
+      this.gone.add(script.pid);
+      this.sampler.forget(script.pid);
+    }
     this.stopHangDetector();
     if (result.error) {
       this.record(['warn', this.now(), 'launch-failed', null, result.error]);
     } else {
       this.record(['exited', this.now(), result.code, result.signal]);
-      // The runtime never connected: an interpreter too old for it is the likely cause (checked only then: no cost otherwise).
-      const old = this.tracked.size === 0 && !this.stopped ? await unsupportedPython(this.options.python) : null;
-      if (old) this.record(['warn', this.now(), 'python-unsupported', null, old]);
     }
     // A child forked just before the main process ended connects on its first flush: a few flush intervals are
     // waited for such children, the ones its `exit` event lists that have not connected yet (all of them are waited
@@ -201,6 +206,12 @@ export class RunSupervisor {
     // down, late flushes) say their last words.
     if (!this.stopped) await this.waitFor(() => this.unheardChildren()?.length === 0, 3 * (this.options.flushMs ?? 20));
     await this.waitFor(() => this.server!.connections === 0, this.stopped ? 300 : LINGER_MS);
+    // The runtime never connected: an interpreter too old for it is the likely cause (checked only then: no cost
+    // otherwise). Asked only now: a main process that connected just before it ended may be read after its exit.
+    if (!result.error && this.tracked.size === 0 && !this.stopped) {
+      const old = await unsupportedPython(this.options.python);
+      if (old) this.record(['warn', this.now(), 'python-unsupported', null, old]);
+    }
     if (this.stopped) await this.stop();
     await this.sampleOnce();
     if (this.sampleTimer) clearInterval(this.sampleTimer);
@@ -209,7 +220,7 @@ export class RunSupervisor {
     const stillRunning = () =>
       this.liveKnownPids().filter((pid) => {
         const p = this.reducer.model.byPid.get(pid);
-        return pid !== this.child?.pid && p?.osState !== 'Z' && !(p && p.endedAt !== null && !p.connected);
+        return pid !== this.mainPid && p?.osState !== 'Z' && !(p && p.endedAt !== null && !p.connected);
       });
     let leftover = stillRunning();
     for (let i = 0; i < 10 && leftover.length && !this.stopped; i++) {
@@ -277,8 +288,8 @@ export class RunSupervisor {
    * while that is unknown (its connection is still open, or it sent no list of children at exit).
    */
   private unheardChildren(): number[] | null {
-    const pid = this.child?.pid;
-    const main = pid === undefined ? undefined : this.reducer.model.byPid.get(pid);
+    const pid = this.mainPid;
+    const main = pid === null ? undefined : this.reducer.model.byPid.get(pid);
     if (!main || main.connected || main.childrenAtExit === null) return null;
     return main.childrenAtExit.filter((k) => !this.tracked.has(k) && stillRuns(k));
   }
@@ -455,7 +466,7 @@ export class RunSupervisor {
   /** Every process of the run that is alive now: the interpreter, every known pid, and their descendants. */
   treePids(): number[] {
     const roots = new Set<number>();
-    if (this.child?.pid !== undefined && !this.mainExited) roots.add(this.child.pid);
+    if (this.mainPid !== null && !this.mainExited) roots.add(this.mainPid);
     for (const pid of this.liveKnownPids()) if (this.sampler.isSameProcess(pid) || !hasProcfs) roots.add(pid);
     roots.delete(process.pid);
     return [...roots, ...descendantsOf(roots)];
@@ -502,16 +513,16 @@ export class RunSupervisor {
 
   /** Sends a signal to the interpreter only (the CLI forwards a lone Ctrl-C this way). */
   signalMain(sig: NodeJS.Signals): void {
-    if (this.child?.pid === undefined || this.mainExited) return;
+    if (this.mainPid === null || this.mainExited) return;
     try {
-      process.kill(this.child.pid, sig);
+      process.kill(this.mainPid, sig);
     } catch {
       /* gone */
     }
   }
 
   get mainRunning(): boolean {
-    return this.child !== null && !this.mainExited;
+    return this.mainPid !== null && !this.mainExited;
   }
 }
 
@@ -535,7 +546,7 @@ function stillRuns(pid: number): boolean {
 
 function unsupportedPython(python: string): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile(python, ['--version'], { timeout: 10_000, windowsHide: true }, (err, stdout, stderr) => {
+    childProcess().execFile(python, ['--version'], { timeout: 10_000, windowsHide: true }, (err, stdout, stderr) => {
       const text = `${stdout}${stderr}`.trim(); // Python 2 prints its version on stderr
       const m = /Python (\d+)\.(\d+)(?:\.\d+)?\S*/.exec(text);
       const need = `Forkscope needs Python ${MIN_PYTHON.join('.')} or newer`;

@@ -20,10 +20,18 @@ ENV = "FORKSCOPE_RUNTIME"
 class Config:
     """Typed view of the FORKSCOPE_RUNTIME payload, with the protocol's defaults."""
 
-    __slots__ = ("socket", "secret", "root", "flush_ms", "detail_rate", "wait_ms", "max_processes")
+    __slots__ = ("socket", "secret", "root", "flush_ms", "detail_rate", "wait_ms", "max_processes", "connect_wait_ms")
 
     def __init__(
-        self, socket: Any, secret: Any, root: Any, flush_ms: Any = 20, detail_rate: Any = 2000, wait_ms: Any = 1, max_processes: Any = 1000
+        self,
+        socket: Any,
+        secret: Any,
+        root: Any,
+        flush_ms: Any = 20,
+        detail_rate: Any = 2000,
+        wait_ms: Any = 1,
+        max_processes: Any = 1000,
+        connect_wait_ms: Any = 0,
     ) -> None:
         self.socket = socket
         self.secret = secret
@@ -32,6 +40,8 @@ class Config:
         self.detail_rate = detail_rate
         self.wait_ms = wait_ms
         self.max_processes = max_processes
+        # Started before the supervisor (the `forkscope` shell launcher): how long the socket may take to appear.
+        self.connect_wait_ms = connect_wait_ms
 
 
 def _number(value: Any, default: Any, low: Any, high: Any) -> Any:
@@ -62,6 +72,7 @@ def parse(text: Any) -> Any:
         detail_rate=_number(raw.get("detailRate"), 2000, 0, 10**9),
         wait_ms=_number(raw.get("waitMs"), 1, 0, 10**6),
         max_processes=int(_number(raw.get("maxProcesses"), 1000, 1, 10**9)),
+        connect_wait_ms=_number(raw.get("connectWaitMs"), 0, 0, 600000),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import array
 import json
 import os
+import stat
 import _socket  # the C module: `socket` costs every process ~3 ms to import, and nothing here needs it
 import sys
 import threading
@@ -37,12 +38,19 @@ _stop: Optional[threading.Event] = None
 
 
 class Transport:
-    """One non-blocking stream connection to the supervisor, opened lazily with the hello."""
+    """One non-blocking stream connection to the supervisor, opened lazily with the hello.
+
+    Started before the supervisor (`connectWaitMs`, the `forkscope` shell launcher starts Python
+    first), the socket may not exist yet: until the wait is over, batches are kept in the backlog
+    and the connection is tried again at each flush. A supervisor that removed its folder (it gave
+    up on the run) ends the wait at once."""
 
     def __init__(self) -> None:
         self.sock: Any = None
         self.dead = False
         self.backlog = bytearray()
+        wait = cfg.connect_wait_ms / 1000.0 if cfg is not None else 0.0
+        self.connect_until = time() + wait if wait > 0 else 0.0
 
     def _connect(self) -> None:
         s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
@@ -57,25 +65,62 @@ class Transport:
             raise
         self.sock = s
 
+    def connected(self) -> bool:
+        """Connects if not yet connected. False while the supervisor's socket is awaited, or when dead."""
+        if self.sock is not None:
+            return True
+        if self.dead:
+            return False
+        try:
+            self._connect()
+            return True
+        except OSError as e:
+            if not self.awaiting(e):
+                self.dead = True
+                self.backlog.clear()
+            return False
+
+    def awaiting(self, e: Any) -> bool:
+        """Whether a failed connect means "not there yet" (within the launcher's wait) rather than "gone".
+
+        The launcher names the socket's folder and whichever of this process and the supervisor
+        comes first makes it (0700); either way it must be this user's own and private, and the
+        supervisor marks it `unrecorded` when it gives up on the run."""
+        if not self.connect_until or time() >= self.connect_until:
+            return False
+        if not isinstance(e, (FileNotFoundError, ConnectionRefusedError)):
+            return False
+        folder = os.path.dirname(cfg.socket)
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            return False
+        try:
+            st = os.lstat(folder)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+            return False
+        return not os.path.exists(os.path.join(folder, "unrecorded"))
+
     def send(self, data: Any) -> None:
         """Queues one batch line and writes what the socket takes now; never blocks after the hello."""
         if self.dead:
             return
-        if self.sock is None:
-            try:
-                self._connect()
-            except OSError:
-                self.dead = True
-                return
         if len(self.backlog) + len(data) > MAX_BACKLOG:
             misc["droppedBatches"] += 1
             V.forget_counters()  # counters in the lost batch are sent again in full
         else:
             self.backlog += data
-        self.drain()
+        if self.connected():
+            self.drain()
 
     def drain(self) -> None:
         """Writes as much of the backlog as the socket accepts without blocking."""
+        if not self.connected():
+            return
         b = self.backlog
         while b:
             try:
@@ -144,15 +189,18 @@ def drain_at_exit(limit: Any = EXIT_DRAIN_S) -> None:
     """At a process's exit, after its last flush: what the socket did not take yet (the supervisor
     was slow to read) would die with the process, so wait for the socket to become writable and
     send it, for `limit` seconds at most. Only an exiting process waits, and only while there is
-    something left; a supervisor that is gone ends it at once."""
+    something left; a supervisor that is gone ends it at once. A process started before the
+    supervisor (`connectWaitMs`) first waits for its socket to appear, within that wait."""
     t = _transport
-    if t is None or t.dead or t.sock is None or not t.backlog:
+    if t is None or t.dead or not t.backlog:
         return
     if not _flush_lock.acquire(True, LOCK_TIMEOUT):
         return
     try:
         import select
 
+        while not t.connected() and not t.dead:
+            sleep(0.002)
         deadline = time() + limit
         while t.backlog and not t.dead and t.sock is not None:
             left = deadline - time()

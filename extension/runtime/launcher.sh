@@ -1,0 +1,158 @@
+# The `forkscope` command: dist/cli.js begins with these lines (scripts/build.mjs puts them inside a
+# JavaScript comment), so run as a command it is this shell script first; `node dist/cli.js` skips it.
+#
+# `forkscope record` in a terminal starts Python first and the supervisor beside it (docs/cli.md,
+# "How a run starts"): Node takes 60-110 ms to boot, and Python need not wait for it. This script
+# names the run's private folder and picks its secret, starts the interpreter on the runtime's launcher in the
+# background with the terminal's stdin, and becomes Node (exec), which adopts the interpreter as its
+# child (FORKSCOPE_ADOPT), binds the socket in that folder and records the run; the runtime keeps its
+# first events until the socket is there (connectWaitMs). Only the plain forms take this path: the
+# options -q, -o/--out and --python, a *.py script or -m MODULE, an interpreter that is a real
+# binary, on Linux. Anything else (other options, an interpreter behind a shim, bad input) returns
+# here with nothing started, and Node does it all, and says what is wrong, as before.
+#
+# A background job of a non-interactive shell starts with SIGINT and SIGQUIT ignored (POSIX). The
+# launcher gives them back to the interpreter (FORKSCOPE_RESTORE_SIGNALS), except one the terminal's
+# command already ignored itself (read from this shell's own /proc status before anything changed).
+#
+# Keep "*" and "/" apart here (write [/]): the first such pair would end the comment in JavaScript.
+
+forkscope_python_first() {
+  shift
+  fs_out= fs_py=
+  while [ $# -gt 0 ]; do
+    case $1 in
+      -q | --quiet) ;;
+      -o | --out)
+        [ $# -ge 2 ] || return 0
+        fs_out=$2
+        shift
+        ;;
+      --out=?*) fs_out=${1#--out=} ;;
+      --python)
+        [ $# -ge 2 ] || return 0
+        fs_py=$2
+        shift
+        ;;
+      --python=?*) fs_py=${1#--python=} ;;
+      --)
+        shift
+        break
+        ;;
+      -m) break ;;
+      *) [ "${1#-}" = "$1" ] || return 0; break ;;
+    esac
+    shift
+  done
+
+  # The script (a *.py file that is there) or -m MODULE; the recording's default name as the CLI makes it.
+  if [ "${1-}" = -m ]; then
+    case ${2-} in '' | *[!A-Za-z0-9_.]*) return 0 ;; esac
+    fs_default=$2.forkscope
+  else
+    case ${1-} in *.py | *.pyw) ;; *) return 0 ;; esac
+    [ -f "$1" ] || return 0
+    fs_default=${1##*[/]}
+    fs_default=${fs_default%.py}
+    fs_default=${fs_default%.pyw}.forkscope
+  fi
+
+  # The recording's folder exists and is writable, and the recording is not a folder.
+  fs_out=${fs_out:-$fs_default}
+  case $fs_out in
+    *[/]*) fs_dir=${fs_out%[/]*} ;;
+    *) fs_dir=. ;;
+  esac
+  [ -n "$fs_dir" ] || fs_dir=/
+  [ -d "$fs_dir" ] && [ -w "$fs_dir" ] && [ ! -d "$fs_out" ] || return 0
+
+  # The interpreter: named, else python3 or python on PATH (as the CLI picks it); it must be a real binary.
+  if [ -z "$fs_py" ]; then
+    fs_py=python3
+    command -v python3 > /dev/null 2>&1 || fs_py=python
+  fi
+  case $fs_py in
+    *[/]*) fs_bin=$fs_py ;;
+    *) fs_bin=$(command -v "$fs_py") || return 0 ;;
+  esac
+  [ -f "$fs_bin" ] && [ -x "$fs_bin" ] && [ -r "$fs_bin" ] || return 0
+  IFS= read -r fs_head < "$fs_bin" || :
+  case $fs_head in ?ELF*) ;; *) return 0 ;; esac
+  command -v node > /dev/null 2>&1 || return 0
+
+  # Where the runtime is: beside this file's real location (npm links the command to it).
+  fs_self=$0
+  while [ -h "$fs_self" ]; do
+    fs_link=$(readlink "$fs_self") || return 0
+    case $fs_link in
+      /*) fs_self=$fs_link ;;
+      *) fs_self=${fs_self%[/]*}/$fs_link ;;
+    esac
+  done
+  case $fs_self in *[/]*) fs_root=${fs_self%[/]*} ;; *) fs_root=. ;; esac
+  case $fs_root in /*) ;; *) fs_root=$PWD/$fs_root ;; esac
+  if [ -f "$fs_root/../extension/python/forkscope_launch.py" ]; then
+    fs_root=$fs_root/../extension/python
+  elif [ -f "$fs_root/python/forkscope_launch.py" ]; then
+    fs_root=$fs_root/python
+  else
+    return 0
+  fi
+
+  # What this shell itself started with ignored (SigIgn: bit 1 is SIGINT, bit 2 SIGQUIT).
+  [ -r /proc/$$/status ] && [ -e /proc/$$/fd/0 ] && [ ! -e /proc/$$/fd/9 ] || return 0
+  fs_ign=
+  while IFS= read -r fs_line; do
+    case $fs_line in SigIgn:*) fs_ign=${fs_line#SigIgn:} ;; esac
+  done < /proc/$$/status
+  fs_ign=${fs_ign#"${fs_ign%%[!	 ]*}"}
+  case $fs_ign in '' | *[!0-9a-fA-F]*) return 0 ;; esac
+  fs_ign=$((0x${fs_ign#"${fs_ign%?}"}))
+  fs_restore=
+  [ $((fs_ign & 2)) -ne 0 ] || fs_restore=SIGINT
+  [ $((fs_ign & 4)) -ne 0 ] || fs_restore=${fs_restore:+$fs_restore,}SIGQUIT
+
+  # The run's folder and secret, from the kernel's random UUIDs (no program to start): the folder's name
+  # cannot be guessed, and whichever of Python and Node comes first makes it, private (0700); the other
+  # checks that it is this user's and private before using it.
+  IFS=- read -r fs_a fs_b fs_c fs_d fs_e < /proc/sys/kernel/random/uuid || return 0
+  fs_tmp=${TMPDIR:-/tmp}
+  fs_tmp=${fs_tmp%/}
+  fs_run=${fs_tmp:-/tmp}/forkscope-$fs_a$fs_b$fs_c$fs_d$fs_e
+  IFS=- read -r fs_a fs_b fs_c fs_d fs_e < /proc/sys/kernel/random/uuid || return 0
+  fs_secret=$fs_a$fs_b$fs_c$fs_d$fs_e
+  case $fs_run in /*) ;; *) return 0 ;; esac
+  case $fs_run$fs_root in *[\"\\]* | *[[:cntrl:]]*) return 0 ;; esac
+  [ ${#fs_secret} -eq 32 ] || return 0
+
+  fs_config="{\"v\":1,\"socket\":\"$fs_run/events.sock\",\"secret\":\"$fs_secret\",\"root\":\"$fs_root\",\"connectWaitMs\":10000}"
+  # The background job gets the terminal's stdin back (it would read /dev/null otherwise).
+  exec 9<&0
+  FORKSCOPE_RUNTIME=$fs_config FORKSCOPE_RESTORE_SIGNALS=$fs_restore "$fs_py" "$fs_root/forkscope_launch.py" "$@" 0<&9 9<&- &
+  FORKSCOPE_ADOPT="$! $fs_run $fs_secret"
+  exec 9<&-
+  export FORKSCOPE_ADOPT
+}
+
+if [ "${1-}" = record ] && [ -z "${FORKSCOPE_NODE_FIRST-}" ] && [ -z "${FORKSCOPE_SCRIPT_ENV+x}" ] && [ -z "${FORKSCOPE_ADOPT+x}" ]; then
+  forkscope_python_first "$@"
+fi
+
+# Node parses NODE_EXTRA_CA_CERTS's file at every start (30 ms and more) and the supervisor makes no TLS
+# connection: it is handed to the script through FORKSCOPE_SCRIPT_ENV instead (a value JSON would need
+# escaping for stays where it is). A script started above has it already.
+if [ -n "${NODE_EXTRA_CA_CERTS-}" ]; then
+  if [ -n "${FORKSCOPE_ADOPT-}" ]; then
+    unset NODE_EXTRA_CA_CERTS
+  elif [ -z "${FORKSCOPE_SCRIPT_ENV+x}" ]; then
+    case $NODE_EXTRA_CA_CERTS in
+      *[\"\\]* | *[[:cntrl:]]*) ;;
+      *)
+        FORKSCOPE_SCRIPT_ENV="{\"NODE_EXTRA_CA_CERTS\":\"$NODE_EXTRA_CA_CERTS\"}"
+        export FORKSCOPE_SCRIPT_ENV
+        unset NODE_EXTRA_CA_CERTS
+        ;;
+    esac
+  fi
+fi
+exec node "$0" "$@"
