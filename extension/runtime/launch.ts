@@ -224,16 +224,17 @@ export interface Unrecorded {
  * its status.
  */
 function adoptEarly(argv: string[], adopt: Adoption): EarlyStart | Unrecorded {
+  // First of all: the script already runs, and a Ctrl-C now must not end Node by the default action.
+  const hold = (): void => undefined;
+  for (const sig of HELD_SIGNALS) process.on(sig, hold);
+  const release = (): void => {
+    for (const sig of HELD_SIGNALS) process.off(sig, hold);
+  };
   const exited = watchAdopted(adopt.pid);
   try {
     const plan = argv[0] === 'record' ? planRecordNow(argv.slice(1)) : null;
     if (!plan || plan.ipc) throw new Error('the shell launcher and the CLI disagree about this command line');
     const server = EventServer.adopt(adopt.dir, adopt.secret);
-    const hold = (): void => undefined;
-    for (const sig of HELD_SIGNALS) process.on(sig, hold);
-    const release = (): void => {
-      for (const sig of HELD_SIGNALS) process.off(sig, hold);
-    };
     // Node started right after the shell forked the interpreter: its own start is the run's.
     const started: StartedScript = { server, pid: adopt.pid, exited, startedAt: performance.timeOrigin / 1000, pythonFirst: true };
     return { plan, started, release };
@@ -254,6 +255,7 @@ function adoptEarly(argv: string[], adopt: Adoption): EarlyStart | Unrecorded {
         /* gone */
       }
     };
+    release();
     process.on('SIGTERM', forward('SIGTERM'));
     process.on('SIGHUP', forward('SIGHUP'));
     process.on('SIGINT', () => undefined); // the terminal's Ctrl-C reaches the script itself

@@ -91,8 +91,13 @@ forkscope_python_first() {
   done
   case $fs_self in *[/]*) fs_root=${fs_self%[/]*} ;; *) fs_root=. ;; esac
   case $fs_root in /*) ;; *) fs_root=$PWD/$fs_root ;; esac
-  if [ -f "$fs_root/../extension/python/forkscope_launch.py" ]; then
-    fs_root=$fs_root/../extension/python
+  # A path as Node would write it (the runtime compares file names): no "." or ".." in it.
+  while :; do
+    case $fs_root in *[/]. | *[/]) fs_root=${fs_root%.} fs_root=${fs_root%/} ;; *) break ;; esac
+  done
+  case $fs_root/ in *[/].[/]* | *[/]..[/]* | *[/][/]*) return 0 ;; esac
+  if [ -f "${fs_root%[/]*}/extension/python/forkscope_launch.py" ]; then
+    fs_root=${fs_root%[/]*}/extension/python
   elif [ -f "$fs_root/python/forkscope_launch.py" ]; then
     fs_root=$fs_root/python
   else
@@ -125,13 +130,19 @@ forkscope_python_first() {
   case $fs_run$fs_root in *[\"\\]* | *[[:cntrl:]]*) return 0 ;; esac
   [ ${#fs_secret} -eq 32 ] || return 0
 
-  fs_config="{\"v\":1,\"socket\":\"$fs_run/events.sock\",\"secret\":\"$fs_secret\",\"root\":\"$fs_root\",\"connectWaitMs\":10000}"
+  fs_config="{\"v\":1,\"socket\":\"$fs_run/events.sock\",\"secret\":\"$fs_secret\",\"root\":\"$fs_root\",\"connectWaitMs\":10000,\"supervisorPid\":$$}"
   # The background job gets the terminal's stdin back (it would read /dev/null otherwise).
   exec 9<&0
   FORKSCOPE_RUNTIME=$fs_config FORKSCOPE_RESTORE_SIGNALS=$fs_restore "$fs_py" "$fs_root/forkscope_launch.py" "$@" 0<&9 9<&- &
   FORKSCOPE_ADOPT="$! $fs_run $fs_secret"
   exec 9<&-
   export FORKSCOPE_ADOPT
+  # A Ctrl-C (or SIGTERM, SIGHUP) before Node has its handlers would end it by the default action, and the
+  # script, already running, would lose its recording and its parent. Ignored here, on the way to Node (and
+  # through a wrapper in front of it); Node itself sets every disposition back to the default as it starts,
+  # so during Node's own start (before its first line of JavaScript) a Ctrl-C does end it: the script gets
+  # the Ctrl-C as plainly and runs on unrecorded, its runtime no longer waiting (supervisorPid).
+  trap '' INT TERM HUP
 }
 
 if [ "${1-}" = record ] && [ -z "${FORKSCOPE_NODE_FIRST-}" ] && [ -z "${FORKSCOPE_SCRIPT_ENV+x}" ] && [ -z "${FORKSCOPE_ADOPT+x}" ]; then

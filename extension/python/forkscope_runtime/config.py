@@ -20,7 +20,7 @@ ENV = "FORKSCOPE_RUNTIME"
 class Config:
     """Typed view of the FORKSCOPE_RUNTIME payload, with the protocol's defaults."""
 
-    __slots__ = ("socket", "secret", "root", "flush_ms", "detail_rate", "wait_ms", "max_processes", "connect_wait_ms")
+    __slots__ = ("socket", "secret", "root", "flush_ms", "detail_rate", "wait_ms", "max_processes", "connect_wait_ms", "supervisor_pid")
 
     def __init__(
         self,
@@ -32,6 +32,7 @@ class Config:
         wait_ms: Any = 1,
         max_processes: Any = 1000,
         connect_wait_ms: Any = 0,
+        supervisor_pid: Any = 0,
     ) -> None:
         self.socket = socket
         self.secret = secret
@@ -42,6 +43,8 @@ class Config:
         self.max_processes = max_processes
         # Started before the supervisor (the `forkscope` shell launcher): how long the socket may take to appear.
         self.connect_wait_ms = connect_wait_ms
+        # ...and the supervisor's pid, so that a supervisor that died before its socket existed ends the wait.
+        self.supervisor_pid = supervisor_pid
 
 
 def _number(value: Any, default: Any, low: Any, high: Any) -> Any:
@@ -73,6 +76,7 @@ def parse(text: Any) -> Any:
         wait_ms=_number(raw.get("waitMs"), 1, 0, 10**6),
         max_processes=int(_number(raw.get("maxProcesses"), 1000, 1, 10**9)),
         connect_wait_ms=_number(raw.get("connectWaitMs"), 0, 0, 600000),
+        supervisor_pid=int(_number(raw.get("supervisorPid"), 0, 0, 2**31 - 1)),
     )
 
 

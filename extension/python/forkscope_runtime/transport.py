@@ -85,11 +85,19 @@ class Transport:
 
         The launcher names the socket's folder and whichever of this process and the supervisor
         comes first makes it (0700); either way it must be this user's own and private, and the
-        supervisor marks it `unrecorded` when it gives up on the run."""
+        supervisor marks it `unrecorded` when it gives up on the run. A supervisor that died first
+        (a Ctrl-C while Node was still starting) ends the wait too."""
         if not self.connect_until or time() >= self.connect_until:
             return False
         if not isinstance(e, (FileNotFoundError, ConnectionRefusedError)):
             return False
+        if cfg.supervisor_pid:
+            try:
+                os.kill(cfg.supervisor_pid, 0)
+            except ProcessLookupError:
+                return False
+            except OSError:
+                pass
         folder = os.path.dirname(cfg.socket)
         try:
             os.mkdir(folder, 0o700)

@@ -1,0 +1,297 @@
+/**
+ * `forkscope record` run as a command (dist/cli.js through its shell lines, extension/runtime/launcher.sh):
+ * Python starts first and Node, booting beside it, adopts it. Real runs with the real interpreter binary: the
+ * recording is whole, and the script gets what a plain `python` gets (stdin, exit status, Ctrl-C, signal
+ * dispositions, environment), including when Node is slow to come or cannot record at all.
+ */
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { RunReducer } from '../../core/model/reducer';
+import { parseRecording } from '../../core/model/recording';
+import { CLI, PYTHON, runCommand, type Ran } from './support/run';
+
+const REAL = spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
+const LINUX = process.platform === 'linux';
+
+const JOB = `import sys, multiprocessing as mp
+if __name__ == "__main__":
+    p = mp.Process(target=print, args=("child",))
+    p.start(); p.join()
+    print("main", sys.argv[1:], sys.stdin.read().strip())
+    sys.exit(3)
+`;
+
+/** What a process was given: its stdin, signal dispositions, ignored signals, and Forkscope's variables. */
+const GIVEN = `import os, signal, sys, json
+ign = [l.split()[1] for l in open("/proc/self/status") if l.startswith("SigIgn:")][0]
+print(json.dumps({
+    "stdin": sys.stdin.read(),
+    "int": str(signal.getsignal(signal.SIGINT)),
+    "quit": str(signal.getsignal(signal.SIGQUIT)),
+    "ignored": ign,
+    "env": sorted(k for k in os.environ if k.startswith("FORKSCOPE")),
+    "run": os.path.dirname(json.loads(os.environ.get("FORKSCOPE_RUNTIME", '{"socket": ""}'))["socket"]),
+}))
+`;
+
+const INTERRUPTED = `import sys, time
+try:
+    print("ready", flush=True)  # (at once: before Node has started, when Node is slow)
+    time.sleep(30)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(5)
+`;
+
+function setup(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forkscope-first-'));
+  fs.writeFileSync(path.join(dir, 'job.py'), JOB);
+  fs.writeFileSync(path.join(dir, 'given.py'), GIVEN);
+  fs.writeFileSync(path.join(dir, 'interrupted.py'), INTERRUPTED);
+  fs.writeFileSync(path.join(dir, 'raises.py'), 'def f():\n    raise ValueError("boom")\n\nf()\n');
+  fs.writeFileSync(path.join(dir, 'killed.py'), 'import os, signal\nprint("bye", flush=True)\nos.kill(os.getpid(), signal.SIGTERM)\n');
+  return dir;
+}
+
+function reduce(file: string) {
+  const rec = parseRecording(fs.readFileSync(file, 'utf8'), file);
+  return { rec, model: RunReducer.fromRecords(rec.header, rec.records) };
+}
+
+/** `forkscope record …` as a shell runs it: the file itself, not `node dist/cli.js`. */
+function forkscope(dir: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran & { pid: number }> {
+  let pid = 0;
+  return runCommand(CLI, ['record', ...args], {
+    cwd: dir,
+    input: opts.input,
+    env: { ...process.env, FORKSCOPE_CACHE_DIR: path.join(dir, 'cache'), ...opts.env },
+    onStart: (p) => (pid = p),
+  }).then((r) => ({ ...r, pid }));
+}
+
+const opts = { timeout: 60_000, skip: LINUX ? false : 'the shell launcher starts Python first on Linux only' };
+
+test('record starts Python first; Node adopts it, and the run is recorded whole', opts, async () => {
+  const dir = setup();
+  try {
+    const out = path.join(dir, 'a.forkscope');
+    const r = await forkscope(dir, ['--quiet', '--out', out, '--python', REAL, 'job.py', 'x'], { input: 'typed\n' });
+    const plain = await runCommand(REAL, ['job.py', 'x'], { cwd: dir, input: 'typed\n' });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, plain.stdout, 'the same output, the terminal’s stdin included');
+    assert.equal(r.stderr, '');
+    const { rec, model } = reduce(out);
+    assert.equal(rec.header.pythonFirst, true, 'started by the shell launcher');
+    assert.equal(model.processes.length, 2, 'the main process and its child');
+    const main = model.processes.find((p) => p.role === 'main')!;
+    assert.equal(main.exitCode, 3);
+    assert.equal(main.ppid, r.pid, 'the interpreter is the child of the command the shell ran (Node, after exec)');
+    assert.ok(main.startedAt !== null && main.startedAt >= 0, `the recording starts no later than Python does (${main.startedAt})`);
+    assert.deepEqual(
+      model.warnings.map((w) => w.kind),
+      [],
+      'no warning: not "never connected", not "left running" (the zombie Node keeps is not the script’s)',
+    );
+    const spawned = rec.records.find((x) => x[0] === 'spawned');
+    assert.equal(spawned?.[2], main.pid);
+
+    // A traceback shows the script's frames only, as plainly (the launcher's own are left out).
+    const raised = await forkscope(dir, ['-q', '-o', path.join(dir, 'r.forkscope'), '--python', REAL, 'raises.py']);
+    const raisedPlain = await runCommand(REAL, ['raises.py'], { cwd: dir });
+    assert.equal(raised.code, 1);
+    assert.equal(raised.stderr, raisedPlain.stderr);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the script starts with the stdin, signal dispositions and variables a plain python has', opts, async () => {
+  const dir = setup();
+  try {
+    const out = path.join(dir, 'b.forkscope');
+    const r = await forkscope(dir, ['-q', '-o', out, '--python', REAL, 'given.py'], { input: 'abc' });
+    const plain = await runCommand(REAL, ['given.py'], {
+      cwd: dir,
+      input: 'abc',
+      env: { ...process.env, FORKSCOPE_CACHE_DIR: path.join(dir, 'cache') },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const got = JSON.parse(r.stdout);
+    const want = JSON.parse(plain.stdout);
+    assert.equal(reduce(out).rec.header.pythonFirst, true);
+    assert.deepEqual({ ...got, env: [], run: '' }, { ...want, env: [], run: '' }, 'stdin, SIGINT, SIGQUIT and ignored signals as plainly');
+    assert.deepEqual(got.env, [...want.env, 'FORKSCOPE_RUNTIME'].sort(), 'only the runtime’s own variable more');
+    assert.match(got.run, /forkscope-[0-9a-f]{32}$/);
+    assert.equal(fs.existsSync(got.run), false, 'the run’s private folder is gone');
+
+    // A command started with SIGINT ignored (nohup-like, `trap '' INT`) gives its script SIGINT ignored: kept so.
+    const sh = (cmd: string) => runCommand('/bin/sh', ['-c', `trap '' INT; ${cmd}`], { cwd: dir, input: '' });
+    const ignoredPlain = JSON.parse((await sh(`exec "${REAL}" given.py`)).stdout);
+    const ignoredRec = await sh(`exec "${CLI}" record -q -o c.forkscope --python "${REAL}" given.py`);
+    assert.equal(reduce(path.join(dir, 'c.forkscope')).rec.header.pythonFirst, true);
+    const ignored = JSON.parse(ignoredRec.stdout);
+    assert.equal(ignored.int, ignoredPlain.int);
+    assert.notEqual(ignored.int, want.int, 'ignored, not the default handler');
+    assert.equal(ignored.ignored, ignoredPlain.ignored);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A `node` first on PATH that takes `seconds` to start Node. */
+function slowNode(dir: string, seconds: number): NodeJS.ProcessEnv {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.writeFileSync(path.join(bin, 'node'), `#!/bin/sh\nsleep ${seconds}\nexec "${process.execPath}" "$@"\n`, { mode: 0o755 });
+  return { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` };
+}
+
+/** The command in its own process group; a terminal's Ctrl-C (SIGINT to the group) once the script says "ready". */
+async function interrupt(dir: string, out: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(CLI, ['record', '-q', '-o', out, '--python', REAL, 'interrupted.py'], {
+    cwd: dir,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 30_000);
+  await new Promise<void>((resolve) =>
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes('ready')) resolve();
+    }),
+  );
+  // With Node's own start over (the recording is begun once its handlers are in place): during it, a Ctrl-C ends
+  // Node, which resets every signal as it starts (extension/runtime/launcher.sh).
+  if (!env.PATH?.includes(dir)) while (!fs.existsSync(out)) await new Promise((r) => setTimeout(r, 10));
+  process.kill(-child.pid!, 'SIGINT');
+  const code = await ended;
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+test('Ctrl-C reaches the script as it does plainly, and a death by signal ends the command the same way', opts, async () => {
+  const dir = setup();
+  try {
+    // Once Node runs, and while it is still starting (the script is quicker): Node must neither die of it nor miss it.
+    for (const [when, env] of [
+      ['Node running', process.env],
+      ['Node still starting', slowNode(dir, 1)],
+    ] as const) {
+      const out = path.join(dir, `int-${when.length}.forkscope`);
+      const r = await interrupt(dir, out, env);
+      assert.equal(r.code, 5, `${when}: the script's own exit after KeyboardInterrupt: ${r.stderr}`);
+      assert.match(r.stdout, /interrupted/, when);
+      const { rec, model } = reduce(out);
+      assert.equal(rec.header.pythonFirst, true, when);
+      assert.equal(model.processes.find((p) => p.role === 'main')!.exitCode, 5, when);
+    }
+
+    const killed = await forkscope(dir, ['-q', '-o', path.join(dir, 'e.forkscope'), '--python', REAL, 'killed.py']);
+    assert.equal(killed.signal, 'SIGTERM', `ended by the script's signal: ${killed.code} ${killed.stderr}`);
+    const { rec } = reduce(path.join(dir, 'e.forkscope'));
+    const exited = rec.records.find((x) => x[0] === 'exited');
+    assert.deepEqual(exited?.slice(2), [null, 'SIGTERM']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a Node slow to boot loses nothing: the runtime keeps its events until the socket is there', opts, async () => {
+  const dir = setup();
+  try {
+    // `node` on PATH takes 1.5 s to start: the script is long done by then.
+    const out = path.join(dir, 'f.forkscope');
+    const r = await forkscope(dir, ['-q', '-o', out, '--python', REAL, 'job.py', 'slow'], { env: slowNode(dir, 1.5) });
+    assert.equal(r.code, 3, r.stderr);
+    const { rec, model } = reduce(out);
+    assert.equal(rec.header.pythonFirst, true);
+    assert.equal(model.processes.length, 2, 'both processes, though both ended before the socket existed');
+    const main = model.processes.find((p) => p.role === 'main')!;
+    assert.equal(main.exitCode, 3);
+    assert.ok(
+      model.processes.every((p) => p.exitCode !== null),
+      'each process’s end, sent after the socket appeared',
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('when Node cannot record the run, the script runs on unrecorded and the command ends with it', opts, async () => {
+  const dir = setup();
+  try {
+    // A folder that is not private (another user could reach the socket): neither side uses it.
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(
+      path.join(bin, 'node'),
+      `#!/bin/sh\nrun=\${FORKSCOPE_ADOPT#* }\nrun=\${run% *}\nmkdir -p "$run" && chmod 755 "$run"\nexec "${process.execPath}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const out = path.join(dir, 'g.forkscope');
+    const r = await forkscope(dir, ['-q', '-o', out, '--python', REAL, 'job.py'], {
+      input: 'still here\n',
+      env: { PATH: `${bin}${path.delimiter}${process.env.PATH}` },
+    });
+    assert.equal(r.code, 3, 'the script’s own status');
+    assert.match(r.stdout, /child\nmain \[\] still here\n/);
+    assert.match(r.stderr, /^forkscope: this run cannot be recorded \(.*not a private folder.*\); the script runs on unrecorded\.$/m);
+    assert.equal(fs.existsSync(out), false, 'no recording');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a supervisor that dies before its socket exists is not waited for', opts, async () => {
+  const dir = setup();
+  try {
+    // A `node` that ends at once (as Node does at a Ctrl-C during its own start, before any JavaScript).
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'node'), '#!/bin/sh\nexit 130\n', { mode: 0o755 });
+    const t0 = Date.now();
+    const r = await forkscope(dir, ['-q', '-o', path.join(dir, 'h.forkscope'), '--python', REAL, 'job.py'], {
+      env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` },
+    });
+    assert.equal(r.code, 130);
+    assert.match(r.stdout, /child\nmain \[\]/, 'the script ran on, as a plain one would');
+    // The runtime waits up to 10 s for a socket that is still to come; for a dead supervisor it does not.
+    assert.ok(Date.now() - t0 < 8000, `the script's exit was not held up waiting (${Date.now() - t0} ms)`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('other forms go the ordinary way (Node first), with the same result', opts, async () => {
+  const dir = setup();
+  try {
+    const wrapper = path.join(dir, 'python-wrapper');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${REAL} "$@"\n`, { mode: 0o755 });
+    let n = 0;
+    for (const [name, args] of [
+      ['an option the launcher leaves to Node', ['--sample-ms', '50', '--python', REAL]],
+      ['an interpreter behind a wrapper', ['--python', wrapper]],
+      ['an interpreter named after --', ['--', REAL]],
+    ] as const) {
+      const out = path.join(dir, `other-${n++}.forkscope`);
+      const r = await forkscope(dir, ['-q', '-o', out, ...args, 'job.py'], { input: 'x\n' });
+      assert.equal(r.code, 3, `${name}: ${r.stderr}`);
+      assert.match(r.stdout, /child\nmain \[\] x\n/, name);
+      const { rec, model } = reduce(out);
+      assert.equal(rec.header.pythonFirst, undefined, `${name}: Node first`);
+      assert.equal(model.processes.length, 2, name);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
