@@ -17,8 +17,8 @@
 // The dask line (10,000 tiny tasks on a LocalCluster of 2 worker processes, bench/dask_tasks.py) runs
 // Debian's python3-distributed with the same interpreter, recorded ÷ plain, and gives the added cost
 // per task (what Forkscope's scheduler plugin and the workers' runtime add); `--only dask` runs just it.
-// `--only flood` runs the flood and its floors.
-//   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib|dask|flood]
+// `--only flood` runs the flood and its floors; `--only startup` the start-up row alone.
+//   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib|dask|flood|startup]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -41,6 +41,7 @@ const onlyJoblib = process.argv[process.argv.indexOf('--only') + 1] === 'joblib'
 const joblibPython = process.env.FORKSCOPE_JOBLIB_PYTHON || '/usr/bin/python3';
 const onlyDask = process.argv[process.argv.indexOf('--only') + 1] === 'dask' && process.argv.includes('--only');
 const onlyFlood = process.argv[process.argv.indexOf('--only') + 1] === 'flood' && process.argv.includes('--only');
+const onlyStartup = process.argv[process.argv.indexOf('--only') + 1] === 'startup' && process.argv.includes('--only');
 const DASK_TASKS = 10_000;
 // Issue 16's flood: 4 producers, 200,000 small messages to one consumer (about 0.7 s plain here).
 const FLOOD_MESSAGES = 200_000;
@@ -411,6 +412,7 @@ try {
     throw Object.assign(new Error('only joblib'), { onlyJoblib: true });
   }
   results.startup = await startup(quick || onlyFlood ? 5 : 3 * rounds);
+  if (onlyStartup) throw Object.assign(new Error('only startup'), { onlyJoblib: true });
   results.queueFlood = await compare(
     `Queue flood (4 producers, ${FLOOD_MESSAGES.toLocaleString('en')} messages)`,
     'queue_flood.py',
@@ -466,6 +468,14 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 mkdirSync(join(root, 'bench-results'), { recursive: true });
-const written = onlyJoblib ? 'joblib.json' : onlyDask ? 'dask.json' : onlyFlood ? 'flood.json' : 'runtime.json'; // (--only leaves the full results alone)
+const written = onlyJoblib
+  ? 'joblib.json'
+  : onlyDask
+    ? 'dask.json'
+    : onlyFlood
+      ? 'flood.json'
+      : onlyStartup
+        ? 'startup.json'
+        : 'runtime.json'; // (--only leaves the full results alone)
 writeFileSync(join(root, 'bench-results', written), JSON.stringify(results, null, 2) + '\n');
 console.log(`written to bench-results/${written}`);

@@ -90,7 +90,10 @@ forkscope_python_first() {
     esac
   done
   case $fs_self in *[/]*) fs_root=${fs_self%[/]*} ;; *) fs_root=. ;; esac
-  case $fs_root in /*) ;; *) fs_root=$PWD/$fs_root ;; esac
+  while :; do
+    case $fs_root in ./?*) fs_root=${fs_root#./} ;; *) break ;; esac
+  done
+  case $fs_root in /*) ;; .) fs_root=$PWD ;; *) fs_root=$PWD/$fs_root ;; esac
   # A path as Node would write it (the runtime compares file names): no "." or ".." in it.
   while :; do
     case $fs_root in *[/]. | *[/]) fs_root=${fs_root%.} fs_root=${fs_root%/} ;; *) break ;; esac
