@@ -160,8 +160,9 @@ async function record(argv: string[], early: EarlyStart | null = null): Promise<
   const cwd = process.cwd();
   const { args: a, ipc, options } = early?.plan ?? (await planRecord(argv, process.env, cwd));
   const out = options.out;
-  const say = (msg: string) => {
-    if (!a.quiet && !ipc && process.stderr.isTTY) process.stderr.write(`forkscope: ${msg}\n`);
+  const saying = !a.quiet && !ipc && process.stderr.isTTY;
+  const say = (msg: () => string) => {
+    if (saying) process.stderr.write(`forkscope: ${msg()}\n`);
   };
 
   let pendingRecords: RecordLine[] = [];
@@ -229,13 +230,16 @@ async function record(argv: string[], early: EarlyStart | null = null): Promise<
   process.off('SIGTERM', onTerm);
   process.off('SIGHUP', onTerm);
 
-  const unsupported = result.summary.warnings.find((w) => w.kind === 'python-unsupported');
+  const unsupported = result.model.warnings.find((w) => w.kind === 'python-unsupported');
   if (result.launchError) {
     if (!ipc) process.stderr.write(`forkscope: ${result.launchError}\n`); // the extension shows it from the end message
   } else if (unsupported) {
     if (!ipc) process.stderr.write(`forkscope: ${unsupported.message}\n`);
   } else {
-    say(`recorded ${result.summary.run.processes} processes, ${result.summary.run.messages} messages → ${path.relative(cwd, out) || out}`);
+    say(
+      () =>
+        `recorded ${result.summary.run.processes} processes, ${result.summary.run.messages} messages → ${path.relative(cwd, out) || out}`,
+    );
   }
   if (ipc) {
     send({

@@ -252,14 +252,20 @@ export class RunSupervisor {
     this.lastPid.close();
     await this.server.close();
     this.reducer.finish();
+    const model = this.reducer.model;
+    const hangSeconds = this.options.hangSeconds || undefined;
+    let summary: Summary | null = null;
     return {
       exitCode: result.code,
       signal: result.signal,
       stopped: this.stopped,
       recording: this.options.out,
       launchError: result.error,
-      summary: summarize(this.reducer.model, { hangSeconds: this.options.hangSeconds || undefined }),
-      model: this.reducer.model,
+      // Summed up when first asked for: the CLI, quiet or not in a terminal, never asks (4 ms at the run's end).
+      get summary() {
+        return (summary ??= summarize(model, { hangSeconds }));
+      },
+      model,
     };
   }
 
