@@ -58,6 +58,16 @@ function setup(): string {
   return dir;
 }
 
+/** Runs `fn` in a fresh folder with the scripts, removed afterwards. */
+async function inDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = setup();
+  try {
+    await fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function reduce(file: string) {
   const rec = parseRecording(fs.readFileSync(file, 'utf8'), file);
   return { rec, model: RunReducer.fromRecords(rec.header, rec.records) };
@@ -76,9 +86,8 @@ function forkscope(dir: string, args: string[], opts: { input?: string; env?: No
 
 const opts = { timeout: 60_000, skip: LINUX ? false : 'the shell launcher starts Python first on Linux only' };
 
-test('record starts Python first; Node adopts it, and the run is recorded whole', opts, async () => {
-  const dir = setup();
-  try {
+test('record starts Python first; Node adopts it, and the run is recorded whole', opts, () =>
+  inDir(async (dir) => {
     const out = path.join(dir, 'a.forkscope');
     const r = await forkscope(dir, ['--quiet', '--out', out, '--python', REAL, 'job.py', 'x'], { input: 'typed\n' });
     const plain = await runCommand(REAL, ['job.py', 'x'], { cwd: dir, input: 'typed\n' });
@@ -105,14 +114,11 @@ test('record starts Python first; Node adopts it, and the run is recorded whole'
     const raisedPlain = await runCommand(REAL, ['raises.py'], { cwd: dir });
     assert.equal(raised.code, 1);
     assert.equal(raised.stderr, raisedPlain.stderr);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('the script starts with the stdin, signal dispositions and variables a plain python has', opts, async () => {
-  const dir = setup();
-  try {
+test('the script starts with the stdin, signal dispositions and variables a plain python has', opts, () =>
+  inDir(async (dir) => {
     const out = path.join(dir, 'b.forkscope');
     const r = await forkscope(dir, ['-q', '-o', out, '--python', REAL, 'given.py'], { input: 'abc' });
     const plain = await runCommand(REAL, ['given.py'], {
@@ -138,17 +144,20 @@ test('the script starts with the stdin, signal dispositions and variables a plai
     assert.equal(ignored.int, ignoredPlain.int);
     assert.notEqual(ignored.int, want.int, 'ignored, not the default handler');
     assert.equal(ignored.ignored, ignoredPlain.ignored);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-/** A `node` first on PATH that takes `seconds` to start Node. */
-function slowNode(dir: string, seconds: number): NodeJS.ProcessEnv {
+/** A `node` first on PATH that runs `body` (a shell script) in its place; the environment to run it with. */
+function fakeNode(dir: string, body: string): NodeJS.ProcessEnv {
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin, { recursive: true });
-  fs.writeFileSync(path.join(bin, 'node'), `#!/bin/sh\nsleep ${seconds}\nexec "${process.execPath}" "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'node'), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
   return { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` };
+}
+
+/** A `node` that takes `seconds` to start Node. */
+function slowNode(dir: string, seconds: number): NodeJS.ProcessEnv {
+  return fakeNode(dir, `sleep ${seconds}\nexec "${process.execPath}" "$@"`);
 }
 
 /** The command in its own process group; a terminal's Ctrl-C (SIGINT to the group) once the script says "ready". */
@@ -179,9 +188,8 @@ async function interrupt(dir: string, out: string, env: NodeJS.ProcessEnv) {
   return { code, stdout, stderr };
 }
 
-test('Ctrl-C reaches the script as it does plainly, and a death by signal ends the command the same way', opts, async () => {
-  const dir = setup();
-  try {
+test('Ctrl-C reaches the script as it does plainly, and a death by signal ends the command the same way', opts, () =>
+  inDir(async (dir) => {
     // Once Node runs, and while it is still starting (the script is quicker): Node must neither die of it nor miss it.
     for (const [when, env] of [
       ['Node running', process.env],
@@ -201,14 +209,11 @@ test('Ctrl-C reaches the script as it does plainly, and a death by signal ends t
     const { rec } = reduce(path.join(dir, 'e.forkscope'));
     const exited = rec.records.find((x) => x[0] === 'exited');
     assert.deepEqual(exited?.slice(2), [null, 'SIGTERM']);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('a Node slow to boot loses nothing: the runtime keeps its events until the socket is there', opts, async () => {
-  const dir = setup();
-  try {
+test('a Node slow to boot loses nothing: the runtime keeps its events until the socket is there', opts, () =>
+  inDir(async (dir) => {
     // `node` on PATH takes 1.5 s to start: the script is long done by then.
     const out = path.join(dir, 'f.forkscope');
     const r = await forkscope(dir, ['-q', '-o', out, '--python', REAL, 'job.py', 'slow'], { env: slowNode(dir, 1.5) });
@@ -222,59 +227,40 @@ test('a Node slow to boot loses nothing: the runtime keeps its events until the 
       model.processes.every((p) => p.exitCode !== null),
       'each process’s end, sent after the socket appeared',
     );
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('when Node cannot record the run, the script runs on unrecorded and the command ends with it', opts, async () => {
-  const dir = setup();
-  try {
+test('when Node cannot record the run, the script runs on unrecorded and the command ends with it', opts, () =>
+  inDir(async (dir) => {
     // A folder that is not private (another user could reach the socket): neither side uses it.
-    const bin = path.join(dir, 'bin');
-    fs.mkdirSync(bin);
-    fs.writeFileSync(
-      path.join(bin, 'node'),
-      `#!/bin/sh\nrun=\${FORKSCOPE_ADOPT#* }\nrun=\${run% *}\nmkdir -p "$run" && chmod 755 "$run"\nexec "${process.execPath}" "$@"\n`,
-      { mode: 0o755 },
+    const env = fakeNode(
+      dir,
+      `run=\${FORKSCOPE_ADOPT#* }\nrun=\${run% *}\nmkdir -p "$run" && chmod 755 "$run"\nexec "${process.execPath}" "$@"`,
     );
     const out = path.join(dir, 'g.forkscope');
-    const r = await forkscope(dir, ['-q', '-o', out, '--python', REAL, 'job.py'], {
-      input: 'still here\n',
-      env: { PATH: `${bin}${path.delimiter}${process.env.PATH}` },
-    });
+    const r = await forkscope(dir, ['-q', '-o', out, '--python', REAL, 'job.py'], { input: 'still here\n', env });
     assert.equal(r.code, 3, 'the script’s own status');
     assert.match(r.stdout, /child\nmain \[\] still here\n/);
     assert.match(r.stderr, /^forkscope: this run cannot be recorded \(.*not a private folder.*\); the script runs on unrecorded\.$/m);
     assert.equal(fs.existsSync(out), false, 'no recording');
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('a supervisor that dies before its socket exists is not waited for', opts, async () => {
-  const dir = setup();
-  try {
+test('a supervisor that dies before its socket exists is not waited for', opts, () =>
+  inDir(async (dir) => {
     // A `node` that ends at once (as Node does at a Ctrl-C during its own start, before any JavaScript).
-    const bin = path.join(dir, 'bin');
-    fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, 'node'), '#!/bin/sh\nexit 130\n', { mode: 0o755 });
+    const env = fakeNode(dir, 'exit 130');
     const t0 = Date.now();
-    const r = await forkscope(dir, ['-q', '-o', path.join(dir, 'h.forkscope'), '--python', REAL, 'job.py'], {
-      env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` },
-    });
+    const r = await forkscope(dir, ['-q', '-o', path.join(dir, 'h.forkscope'), '--python', REAL, 'job.py'], { env });
     assert.equal(r.code, 130);
     assert.match(r.stdout, /child\nmain \[\]/, 'the script ran on, as a plain one would');
     // The runtime waits up to 10 s for a socket that is still to come; for a dead supervisor it does not.
     assert.ok(Date.now() - t0 < 8000, `the script's exit was not held up waiting (${Date.now() - t0} ms)`);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('other forms go the ordinary way (Node first), with the same result', opts, async () => {
-  const dir = setup();
-  try {
+test('other forms go the ordinary way (Node first), with the same result', opts, () =>
+  inDir(async (dir) => {
     const wrapper = path.join(dir, 'python-wrapper');
     fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${REAL} "$@"\n`, { mode: 0o755 });
     let n = 0;
@@ -291,7 +277,5 @@ test('other forms go the ordinary way (Node first), with the same result', opts,
       assert.equal(rec.header.pythonFirst, undefined, `${name}: Node first`);
       assert.equal(model.processes.length, 2, name);
     }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
