@@ -17,6 +17,23 @@
 #
 # Keep "*" and "/" apart here (write [/]): the first such pair would end the comment in JavaScript.
 
+# The file `exec` would run for a bare command name, as fs_bin (a PATH search without starting a program).
+forkscope_which() {
+  fs_bin=
+  fs_ifs=$IFS
+  IFS=:
+  set -f
+  for fs_d in $PATH; do
+    if [ -f "${fs_d:-.}/$1" ] && [ -x "${fs_d:-.}/$1" ]; then
+      fs_bin=${fs_d:-.}/$1
+      break
+    fi
+  done
+  set +f
+  IFS=$fs_ifs
+  [ -n "$fs_bin" ]
+}
+
 forkscope_python_first() {
   shift
   fs_out= fs_py=
@@ -73,7 +90,7 @@ forkscope_python_first() {
   fi
   case $fs_py in
     *[/]*) fs_bin=$fs_py ;;
-    *) fs_bin=$(command -v "$fs_py") || return 0 ;;
+    *) forkscope_which "$fs_py" || return 0 ;;
   esac
   [ -f "$fs_bin" ] && [ -x "$fs_bin" ] && [ -r "$fs_bin" ] || return 0
   IFS= read -r fs_head < "$fs_bin" || :

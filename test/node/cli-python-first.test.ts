@@ -109,6 +109,18 @@ test('record starts Python first; Node adopts it, and the run is recorded whole'
     const spawned = rec.records.find((x) => x[0] === 'spawned');
     assert.equal(spawned?.[2], main.pid);
 
+    // No --python: python3 found on PATH (here a link to the binary), as the CLI would pick it.
+    const bin = path.join(dir, 'pybin');
+    fs.mkdirSync(bin);
+    fs.symlinkSync(REAL, path.join(bin, 'python3'));
+    const onPath = await forkscope(dir, ['-q', '-o', path.join(dir, 'p.forkscope'), 'job.py'], {
+      env: { PATH: `${bin}${path.delimiter}${process.env.PATH}` },
+    });
+    assert.equal(onPath.code, 3, onPath.stderr);
+    const found = reduce(path.join(dir, 'p.forkscope')).rec.header;
+    assert.equal(found.pythonFirst, true);
+    assert.equal(found.python, 'python3');
+
     // A traceback shows the script's frames only, as plainly (the launcher's own are left out).
     const raised = await forkscope(dir, ['-q', '-o', path.join(dir, 'r.forkscope'), '--python', REAL, 'raises.py']);
     const raisedPlain = await runCommand(REAL, ['raises.py'], { cwd: dir });
