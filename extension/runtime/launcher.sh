@@ -34,6 +34,23 @@ forkscope_which() {
   [ -n "$fs_bin" ]
 }
 
+# An absolute path with its "." and ".." parts worked out, as fs_norm (as Node writes paths: the runtime
+# compares file names). npm links the command through "../lib/node_modules/…".
+forkscope_normalize() {
+  fs_norm=
+  fs_rest=$1/
+  while [ -n "$fs_rest" ]; do
+    fs_part=${fs_rest%%[/]*}
+    fs_rest=${fs_rest#*[/]}
+    case $fs_part in
+      '' | .) ;;
+      ..) fs_norm=${fs_norm%[/]*} ;;
+      *) fs_norm=$fs_norm/$fs_part ;;
+    esac
+  done
+  [ -n "$fs_norm" ] || fs_norm=/
+}
+
 forkscope_python_first() {
   shift
   fs_out= fs_py=
@@ -107,15 +124,9 @@ forkscope_python_first() {
     esac
   done
   case $fs_self in *[/]*) fs_root=${fs_self%[/]*} ;; *) fs_root=. ;; esac
-  while :; do
-    case $fs_root in ./?*) fs_root=${fs_root#./} ;; *) break ;; esac
-  done
-  case $fs_root in /*) ;; .) fs_root=$PWD ;; *) fs_root=$PWD/$fs_root ;; esac
-  # A path as Node would write it (the runtime compares file names): no "." or ".." in it.
-  while :; do
-    case $fs_root in *[/]. | *[/]) fs_root=${fs_root%.} fs_root=${fs_root%/} ;; *) break ;; esac
-  done
-  case $fs_root/ in *[/].[/]* | *[/]..[/]* | *[/][/]*) return 0 ;; esac
+  case $fs_root in /*) ;; *) fs_root=$PWD/$fs_root ;; esac
+  forkscope_normalize "$fs_root"
+  fs_root=$fs_norm
   if [ -f "${fs_root%[/]*}/extension/python/forkscope_launch.py" ]; then
     fs_root=${fs_root%[/]*}/extension/python
   elif [ -f "$fs_root/python/forkscope_launch.py" ]; then

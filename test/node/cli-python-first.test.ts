@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { RunReducer } from '../../core/model/reducer';
 import { parseRecording } from '../../core/model/recording';
-import { CLI, PYTHON, runCommand, type Ran } from './support/run';
+import { CLI, PYTHON, ROOT, runCommand, type Ran } from './support/run';
 
 const REAL = spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 const LINUX = process.platform === 'linux';
@@ -268,6 +268,24 @@ test('a supervisor that dies before its socket exists is not waited for', opts, 
     assert.match(r.stdout, /child\nmain \[\]/, 'the script ran on, as a plain one would');
     // The runtime waits up to 10 s for a socket that is still to come; for a dead supervisor it does not.
     assert.ok(Date.now() - t0 < 8000, `the script's exit was not held up waiting (${Date.now() - t0} ms)`);
+  }),
+);
+
+test('installed as npm links it (bin/forkscope → ../lib/node_modules/forkscope/dist/cli.js), it starts Python first', opts, () =>
+  inDir(async (dir) => {
+    const prefix = path.join(dir, 'prefix');
+    fs.mkdirSync(path.join(prefix, 'bin'), { recursive: true });
+    fs.mkdirSync(path.join(prefix, 'lib', 'node_modules'), { recursive: true });
+    fs.symlinkSync(ROOT, path.join(prefix, 'lib', 'node_modules', 'forkscope'));
+    fs.symlinkSync('../lib/node_modules/forkscope/dist/cli.js', path.join(prefix, 'bin', 'forkscope'));
+    const out = path.join(dir, 'n.forkscope');
+    const r = await runCommand(path.join(prefix, 'bin', 'forkscope'), ['record', '-q', '-o', out, '--python', REAL, 'raises.py'], {
+      cwd: dir,
+    });
+    const plain = await runCommand(REAL, ['raises.py'], { cwd: dir });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, plain.stderr, 'the same traceback: the launcher found its own frames under that path');
+    assert.equal(reduce(out).rec.header.pythonFirst, true);
   }),
 );
 
