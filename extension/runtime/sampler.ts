@@ -19,13 +19,18 @@ import { confirmProcUnits, hasProcfs, procUnits, RollupReader, StatReader, uptim
  * longest unread first. Rows of processes not read at a tick carry null there.
  */
 export const ROLLUP_PER_TICK = 32;
-/** A process whose RSS moved by this much since its last rollup read is read first. */
+/** A process whose RSS moved by this much since its last rollup read is read first... */
 const ROLLUP_RSS_MOVE = 1 << 20;
 /**
- * The time smaps_rollup reads may take, in ms per second of run: 1 % of one
- * core. A read costs about 0.01 ms per MiB the process maps (0.15 ms for a
- * bare interpreter, 0.6 ms for one that imported joblib, more on a busy
- * machine), and on a machine the script keeps busy every such ms is taken
+ * ...and so is one that ran this long (CPU seconds) since then: a fork child writing to pages it shares with its
+ * parent gains private memory while its RSS stays the same (the copies replace pages it had mapped already), and
+ * it needs CPU to write. One that has not run since cannot have changed its own memory.
+ */
+const ROLLUP_CPU_MOVE_S = 0.005;
+/**
+ * The CPU time smaps_rollup reads may take, in ms per second of run: 1 % of
+ * one core. A read costs about 0.01 ms per MiB the process maps (0.15 ms for a
+ * bare interpreter, 0.6 ms for one that imported joblib), and on a machine the script keeps busy every such ms is taken
  * from the script: read every 100 ms, a joblib run's five processes cost the
  * supervisor 60 ms of CPU a second. Within the budget small runs are still
  * read at every sample; big ones every few samples.
@@ -81,8 +86,8 @@ interface Previous {
 export class ProcessSampler {
   private readonly stat = new StatReader();
   private readonly rollup = new RollupReader();
-  /** Per pid: the tick of its last smaps_rollup read and the RSS then. */
-  private readonly rollupSeen = new Map<number, { tick: number; rss: number }>();
+  /** Per pid: the tick of its last smaps_rollup read, and its RSS and CPU seconds then. */
+  private readonly rollupSeen = new Map<number, { tick: number; rss: number; cpu: number | null }>();
   private tick = 0;
   /** Start ticks first seen per pid: a different value later means the pid was reused. */
   private readonly startTicks = new Map<number, number>();
@@ -142,25 +147,31 @@ export class ProcessSampler {
 
   /**
    * Adds private, PSS and shared bytes to the rows the read budget allows, at
-   * most ROLLUP_PER_TICK: those never read first, then those whose RSS moved,
-   * then the stalest; the rest (and zombies) get nulls.
+   * most ROLLUP_PER_TICK: those never read first, then those whose RSS moved or
+   * that ran since their last read (the stalest of them first), then the
+   * stalest; the rest (and zombies) get nulls.
    */
   private addMemory(rows: SampleRow[]): void {
     this.tick++;
     const rank = (r: SampleRow): number => {
       const seen = this.rollupSeen.get(r[0]);
       if (!seen) return -Infinity;
-      return Math.abs(r[2] - seen.rss) >= ROLLUP_RSS_MOVE ? -1e9 + seen.tick : seen.tick;
+      const cpu = r[5];
+      const ran = cpu !== null && seen.cpu !== null && cpu - seen.cpu >= ROLLUP_CPU_MOVE_S;
+      return ran || Math.abs(r[2] - seen.rss) >= ROLLUP_RSS_MOVE ? -1e9 + seen.tick : seen.tick;
     };
     const order = rows.filter((r) => r[3] !== 'Z').sort((a, b) => rank(a) - rank(b));
     const chosen = new Set<number>();
     for (const row of order) {
       if (chosen.size >= ROLLUP_PER_TICK || !this.budget.available()) break;
       const pid = row[0];
-      const t = performance.now();
+      // What the read cost in CPU (the budget's unit), not in time: on a busy machine the supervisor can be held up
+      // in the middle of a read, and a clock would charge that wait to the budget (then reads stop when they matter).
+      const t = process.cpuUsage();
       const m = this.rollup.read(pid);
-      this.budget.spend(performance.now() - t);
-      this.rollupSeen.set(pid, { tick: this.tick, rss: row[2] });
+      const used = process.cpuUsage(t);
+      this.budget.spend((used.user + used.system) / 1000);
+      this.rollupSeen.set(pid, { tick: this.tick, rss: row[2], cpu: row[5] });
       chosen.add(pid);
       if (m) row.push(m.uss, m.pss, m.shared);
     }

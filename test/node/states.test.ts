@@ -274,6 +274,38 @@ test(
 );
 
 test(
+  'the sampler reads smaps_rollup first for a process that ran since its last read (a fork child writing to shared pages keeps its RSS)',
+  { skip: !hasProcfs ? 'needs /proc' : false },
+  async () => {
+    const sleepers = Array.from({ length: 3 }, () => spawn('sleep', ['20'], { stdio: 'ignore' }));
+    const spinner = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
+    let now = 0;
+    // One read per refill, as above.
+    const sampler = new ProcessSampler('procfs', new ReadBudget(1, 1e-6, () => now));
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const pids = [...sleepers, spinner].map((k) => k.pid!);
+      const read = (rows: Awaited<ReturnType<ProcessSampler['sample']>>) => rows.filter((r) => typeof r[6] === 'number').map((r) => r[0]);
+      const first: number[] = [];
+      for (let tick = 0; tick < pids.length; tick++) {
+        first.push(...read(await sampler.sample(pids)));
+        now += 1000;
+      }
+      assert.deepEqual([...first].sort(), [...pids].sort(), 'each process read once, never-read ones first');
+      // From then on the spinner, which keeps running, is read at every refill, before the sleepers read longer ago.
+      for (let tick = 0; tick < 2; tick++) {
+        await new Promise((r) => setTimeout(r, 100)); // (the spinner runs meanwhile; the sleepers do not)
+        assert.deepEqual(read(await sampler.sample(pids)), [spinner.pid], `refill ${tick}: the process that ran`);
+        now += 1000;
+      }
+    } finally {
+      for (const k of [...sleepers, spinner]) k.kill('SIGKILL');
+      sampler.close();
+    }
+  },
+);
+
+test(
   'the sampler reads smaps_rollup for at most ROLLUP_PER_TICK processes a tick, the longest unread first',
   { skip: !hasProcfs ? 'needs /proc' : false },
   async () => {
