@@ -1,16 +1,20 @@
 /**
  * Starting the script: `forkscope record`'s arguments turned into the run's
  * options (planRecord), and the interpreter started under the runtime with
- * the event socket it reports to (startScript).
+ * the event socket it reports to (startScript), or adopted when the shell
+ * launcher started it first (adoptEarly).
  *
- * startEarly is the CLI's fast path. Node's own start (15 ms, 45 ms where
- * NODE_EXTRA_CA_CERTS makes it parse a certificate file) cannot be helped,
- * but what follows can: dist/cli.js loads only this module and the few it
- * imports, starts Python, and only then loads the rest of the CLI
- * (dist/cli-main.js: the supervisor, the model, reports), which takes about
- * 10 ms, while Python starts on another core. Nothing can reach the script's
- * events before the supervisor serves them: the socket's connections wait,
- * and the child's exit is caught from the moment it is spawned.
+ * startEarly is the CLI's fast path. Run as `forkscope`, the plain forms of
+ * `record` have Python started by the shell lines of dist/cli.js before Node
+ * (extension/runtime/launcher.sh): Node's own start (60–110 ms on a slow
+ * machine) no longer comes first, and this process adopts the interpreter.
+ * Otherwise dist/cli.js loads only this module and the few it imports,
+ * starts Python, and only then loads the rest of the CLI (dist/cli-main.js:
+ * the supervisor, the model, reports) while Python starts on another core.
+ * Either way nothing can reach the script's events before the supervisor
+ * serves them: the socket's connections wait (the runtime, started first,
+ * keeps its events until the socket exists), and the child's exit is caught
+ * from the start.
  */
 
 import type { ChildProcess } from 'node:child_process';
@@ -220,8 +224,8 @@ export interface Unrecorded {
  * as this process's child, its runtime waiting for the socket in `dir`. The plan is made as for any run (the
  * launcher took this path only for input the plan accepts, so a refusal here is a bug between the two); then
  * the socket is bound and the child adopted. Should anything fail, the script is not stopped: the folder is
- * removed (its runtime then stops waiting), the reason is said, and the CLI ends when the script does, with
- * its status.
+ * marked `unrecorded` (its runtime then stops waiting), the reason is said, and the CLI ends when the script
+ * does, with its status.
  */
 function adoptEarly(argv: string[], adopt: Adoption): EarlyStart | Unrecorded {
   // First of all: the script already runs, and a Ctrl-C now must not end Node by the default action.
