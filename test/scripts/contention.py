@@ -1,11 +1,14 @@
 """Two processes take one Lock 20 times each and hold it 10 ms: contention.
-argv[1] = start method."""
+They start taking it together (a Barrier): a spawn child starts a whole new
+interpreter, and on a busy machine one could otherwise be done before the
+other has begun. argv[1] = start method."""
 import multiprocessing as mp
 import sys
 import time
 
 
-def worker(lock):
+def worker(lock, together):
+    together.wait()
     for _ in range(20):
         with lock:
             time.sleep(0.01)
@@ -14,7 +17,8 @@ def worker(lock):
 if __name__ == "__main__":
     ctx = mp.get_context(sys.argv[1])
     lock = ctx.Lock()
-    ps = [ctx.Process(target=worker, args=(lock,), name=f"w{i}") for i in range(2)]
+    together = ctx.Barrier(2)
+    ps = [ctx.Process(target=worker, args=(lock, together), name=f"w{i}") for i in range(2)]
     for p in ps:
         p.start()
     for p in ps:
