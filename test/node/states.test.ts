@@ -243,13 +243,19 @@ test('ReadBudget refills at its rate up to its burst, and one read may overdraw 
   assert.equal(b.available(), false);
 });
 
+/**
+ * What the tests' clock moves between two samples: enough to refill any read's cost (a read charges the process's
+ * CPU meanwhile, its other threads' included), while the budget's burst of 1e-6 ms still allows one read a refill.
+ */
+const REFILL = 1e6;
+
 test(
   'the sampler reads smaps_rollup only within its time budget: never-read processes first, then the stalest',
   { skip: !hasProcfs ? 'needs /proc' : false },
   async () => {
     const kids = Array.from({ length: 3 }, () => spawn('sleep', ['20'], { stdio: 'ignore' }));
     let now = 0;
-    // A budget that one read empties: 1 ms a second, nothing saved up.
+    // A budget that one read empties: 1 ms a second, nothing saved up (REFILL).
     const sampler = new ProcessSampler('procfs', new ReadBudget(1, 1e-6, () => now));
     try {
       await new Promise((r) => setTimeout(r, 200));
@@ -261,7 +267,7 @@ test(
         assert.equal(got.length, 1, `one read per refill (tick ${tick}: ${got})`);
         assert.deepEqual(read(await sampler.sample(pids)), [], 'nothing more before the budget refills');
         order.push(got[0]);
-        now += 1000;
+        now += REFILL;
       }
       assert.deepEqual([...order].sort(), [...pids].sort(), 'each process once before any is read again');
       const again = read(await sampler.sample(pids));
@@ -289,14 +295,14 @@ test(
       const first: number[] = [];
       for (let tick = 0; tick < pids.length; tick++) {
         first.push(...read(await sampler.sample(pids)));
-        now += 1000;
+        now += REFILL;
       }
       assert.deepEqual([...first].sort(), [...pids].sort(), 'each process read once, never-read ones first');
       // From then on the spinner, which keeps running, is read at every refill, before the sleepers read longer ago.
       for (let tick = 0; tick < 2; tick++) {
         await new Promise((r) => setTimeout(r, 100)); // (the spinner runs meanwhile; the sleepers do not)
         assert.deepEqual(read(await sampler.sample(pids)), [spinner.pid], `refill ${tick}: the process that ran`);
-        now += 1000;
+        now += REFILL;
       }
     } finally {
       for (const k of [...sleepers, spinner]) k.kill('SIGKILL');
