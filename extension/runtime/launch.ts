@@ -169,6 +169,19 @@ export interface EarlyStart {
 const HELD_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
+ * Until record() has its own handlers, a Ctrl-C must not end Node by the default action (the script, already
+ * running, would lose its recording): with a listener, Node dispatches the signal on its next turn, by when
+ * record()'s handlers are in place. Returns what drops the listeners again (`release`).
+ */
+function holdSignals(): () => void {
+  const hold = (): void => undefined;
+  for (const sig of HELD_SIGNALS) process.on(sig, hold);
+  return () => {
+    for (const sig of HELD_SIGNALS) process.off(sig, hold);
+  };
+}
+
+/**
  * The CLI's fast path (see the top of this file): for `record` in a terminal
  * whose interpreter needs no probe, opens the event socket and starts the
  * script now. Null in every other case, bad input included: the CLI then does
@@ -183,14 +196,7 @@ export function startEarly(argv: string[]): EarlyStart | Unrecorded | null {
     const plan = planRecordNow(argv.slice(1));
     if (!plan) return null;
     const server = EventServer.open();
-    // Until record() has its own handlers, a Ctrl-C must not end Node by the default action (the script,
-    // already running, would lose its recording): with a listener, Node dispatches the signal on its next
-    // turn, by when record()'s handlers are in place. record() removes these (`release`).
-    const hold = (): void => undefined;
-    for (const sig of HELD_SIGNALS) process.on(sig, hold);
-    const release = (): void => {
-      for (const sig of HELD_SIGNALS) process.off(sig, hold);
-    };
+    const release = holdSignals();
     return { plan, started: startScript(plan.options, server), release };
   } catch {
     return null;
@@ -229,11 +235,7 @@ export interface Unrecorded {
  */
 function adoptEarly(argv: string[], adopt: Adoption): EarlyStart | Unrecorded {
   // First of all: the script already runs, and a Ctrl-C now must not end Node by the default action.
-  const hold = (): void => undefined;
-  for (const sig of HELD_SIGNALS) process.on(sig, hold);
-  const release = (): void => {
-    for (const sig of HELD_SIGNALS) process.off(sig, hold);
-  };
+  const release = holdSignals();
   const exited = watchAdopted(adopt.pid);
   try {
     const plan = argv[0] === 'record' ? planRecordNow(argv.slice(1)) : null;
