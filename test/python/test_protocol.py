@@ -5,11 +5,13 @@ exact."""
 import json
 import os
 import socket
+import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import METHODS, SCRIPTS, RuntimeCase  # noqa: E402
+from listener import PYTHON_ROOT  # noqa: E402
 
 ROLES = {"main", "process", "pool-worker", "executor-worker", "manager", "forkserver", "resource-tracker", "fork"}
 KINDS = {"queue", "simplequeue", "joinablequeue", "pipe", "pool", "manager"}
@@ -188,6 +190,62 @@ class HelloTest(unittest.TestCase):
             self.assertEqual(lst.refused, 1)
         finally:
             lst.close()
+
+
+class JsonCTest(unittest.TestCase):
+    """The runtime writes and reads JSON through `_json` itself (forkscope_runtime/json_c.py): the
+    text must be the json package's, character for character, on every interpreter."""
+
+    VALUES = [
+        [],
+        {},
+        [1, -0.0, 0.1, 1e-07, 1e300, 2**70, -(2**63), float("nan"), float("inf"), float("-inf")],
+        {"pid": 4242, "name": "Process-1 \u00e9\u4e2d\U0001f600", "esc": "\"\\\n\t\x00\x1f\x7f", "lone": "\ud800"},
+        ("tuple", True, False, None),
+        {1: "int key", 2.5: "float key", True: "bool key", None: "none key"},
+        [["run", 1.25, {"argv": ["a.py", "--x=1"], "nested": [[[{}]]]}]],
+        {"object": ValueError("x"), "bytes": b"raw", "set": {1}},
+    ]
+
+    def codecs(self):
+        sys.path.insert(0, PYTHON_ROOT)
+        from forkscope_runtime import json_c
+
+        return [("_json", json_c.dumps, json_c.loads), ("package", *json_c._package_codec())]
+
+    def test_dumps_is_the_packages_text(self):
+        for name, dumps, _ in self.codecs():
+            for v in self.VALUES:
+                with self.subTest(codec=name, value=repr(v)[:60]):
+                    self.assertEqual(dumps(v), json.dumps(v, separators=(",", ":"), default=str))
+
+    def test_loads_is_the_packages_value(self):
+        texts = [
+            '{"v":1,"socket":"/tmp/forkscope-ab/events.sock","secret":"00ff","root":"/r","flushMs":20,"connectWaitMs":10000}',
+            ' \n\t{"a": [1, 2.5, -3e-2, "\\u00e9\\ud83d\\ude00", null, true, false, {"b": {}}]}\r\n',
+            "[NaN, Infinity, -Infinity]",
+            '"just a string"',
+            "12345678901234567890123",
+        ]
+        for name, _, loads in self.codecs():
+            for t in texts:
+                with self.subTest(codec=name, text=t[:40]):
+                    self.assertEqual(repr(loads(t)), repr(json.loads(t)))
+            for bad in ["", " ", "{", '{"a":1} x', "{'a': 1}", '{"a":1,}', "[1] [2]", '"\x01"']:
+                with self.subTest(codec=name, bad=bad):
+                    self.assertRaises(ValueError, loads, bad)
+
+    def test_the_runtime_does_not_import_the_json_package(self):
+        code = (
+            "import sys; before = 'json' in sys.modules; sys.path.insert(0, %r)\n"
+            "from forkscope_runtime import config, bootstrap, json_c\n"
+            "assert config.parse('{\"v\":1,\"socket\":\"s\",\"secret\":\"x\",\"root\":\"r\",\"flushMs\":5}').flush_ms == 5\n"
+            "print(before, 'json' in sys.modules, json_c.dumps.__qualname__)" % PYTHON_ROOT
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+        if out[0] == "True":
+            self.skipTest("this interpreter's site imports json itself")
+        self.assertEqual(out, ["False", "False", "_c_codec.<locals>.dumps"])
 
 
 for _m in METHODS:

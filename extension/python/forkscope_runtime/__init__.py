@@ -3,6 +3,7 @@ Forkscope supervisor (docs/runtime-protocol.md). Standard library only.
 
 Modules, one concern each:
   config     FORKSCOPE_RUNTIME, parsed once
+  json_c     JSON in and out through `_json`, without the cost of importing `json`
   emitter    the recording API the rest imports as E (re-exports events, waits, transport)
   events     the event buffer, counters, detail budget, hook failures
   waits      the main thread's waits; the flusher's lazy waits and stuck detection

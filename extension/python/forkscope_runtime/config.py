@@ -7,8 +7,9 @@ returns None and the runtime installs nothing.
 
 from __future__ import annotations
 
-import json
 import os
+
+from .json_c import loads
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def parse(text: Any) -> Any:
     if not text:
         return None
     try:
-        raw = json.loads(text)
+        raw = loads(text)
     except ValueError:
         return None
     if not isinstance(raw, dict) or raw.get("v") != 1:

@@ -11,7 +11,6 @@ does not warn about forking a multi-threaded process because of us.
 from __future__ import annotations
 
 import array
-import json
 import os
 import stat
 import _socket  # the C module: `socket` costs every process ~3 ms to import, and nothing here needs it
@@ -21,6 +20,7 @@ import threading
 from . import events as V
 from . import waits
 from .events import budget, buf, fail, misc, paused, sleep, time
+from .json_c import dumps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class Transport:
             s.settimeout(1.0)
             s.connect(cfg.socket)
             hello = {"hello": 1, "secret": cfg.secret, "pid": os.getpid(), "ppid": os.getppid()}
-            s.sendall(json.dumps(hello).encode() + b"\n")
+            s.sendall(dumps(hello).encode() + b"\n")
             s.setblocking(False)
         except OSError:
             s.close()
@@ -180,7 +180,7 @@ def flush() -> None:
         if c is not None:
             events.append(c)
         if events:
-            line = json.dumps(events, separators=(",", ":"), default=str)
+            line = dumps(events)
             _transport.send(line.encode("utf-8", "replace") + b"\n")
         elif _transport.backlog:
             _transport.drain()
