@@ -32,7 +32,8 @@ def _restore_signals() -> None:
     names = os.environ.pop("FORKSCOPE_RESTORE_SIGNALS", "")
     if not names:
         return
-    import _signal  # loaded at every start already; `signal` would cost a millisecond more (its enums)
+    # `_signal` is loaded at every start already; `signal` would cost a millisecond more (its enums).
+    import _signal  # pyright: ignore[reportMissingImports] - no stubs for the C module
 
     for name in names.split(","):
         if name == "SIGINT" and _signal.getsignal(_signal.SIGINT) == _signal.SIG_IGN:

@@ -39,7 +39,7 @@ def _c_codec() -> Any:
     # JSONEncoder.iterencode's call: markers (None: no circular check), default, the string
     # encoder (ensure_ascii), indent, key separator, item separator, sort_keys, skipkeys, allow_nan.
     encode = _json.make_encoder(None, str, _json.encode_basestring_ascii, None, ":", ",", False, False, True)
-    scan = _json.make_scanner(_Context())
+    scan = _json.make_scanner(_Context())  # pyright: ignore[reportArgumentType] - duck-typed: it reads these attributes
 
     def dumps(value: Any) -> Any:
         return "".join(encode(value, 0))
