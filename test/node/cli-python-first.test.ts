@@ -129,6 +129,36 @@ test('record starts Python first; Node adopts it, and the run is recorded whole'
   }),
 );
 
+test('on the way to the socket Node loads no crypto, zlib or child_process, and built-ins are not copied', opts, () =>
+  inDir(async (dir) => {
+    // Node's list of the built-in modules it loaded, and Python's modules, as each process ends.
+    const hook = path.join(dir, 'loaded.js');
+    fs.writeFileSync(
+      hook,
+      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(path.join(dir, 'node.txt'))}, process.moduleLoadList.join('\\n')));`,
+    );
+    fs.writeFileSync(path.join(dir, 'empty.py'), 'import sys\nopen("py.txt", "w").write("\\n".join(sorted(sys.modules)))\n');
+    const r = await forkscope(dir, ['-q', '-o', path.join(dir, 'e.forkscope'), '--python', REAL, 'empty.py'], {
+      env: { NODE_OPTIONS: `--require ${hook}` },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(reduce(path.join(dir, 'e.forkscope')).rec.header.pythonFirst, true);
+    const node = fs.readFileSync(path.join(dir, 'node.txt'), 'utf8').split('\n');
+    assert.ok(node.includes('NativeModule net'), 'the list is Node’s own');
+    // (child_process is not in the list: Node's net loads it itself, through its cluster module.)
+    for (const m of ['crypto', 'zlib']) assert.ok(!node.includes(`NativeModule ${m}`), `${m} is not loaded`);
+    const py = fs.readFileSync(path.join(dir, 'py.txt'), 'utf8').split('\n');
+    assert.ok(py.includes('forkscope_runtime.transport'), 'the runtime was installed');
+    for (const m of ['json', 'signal', 'socket']) assert.ok(!py.includes(m), `the runtime did not import ${m}`);
+    // Each namespace import of a built-in module in the CLI's bundles is the module itself (scripts/build.mjs).
+    for (const bundle of ['cli.js', 'cli-main.js']) {
+      const js = fs.readFileSync(path.join(ROOT, 'dist', bundle), 'utf8');
+      assert.doesNotMatch(js, /\(require\("node:[a-z_/]+"\)\)/, `${bundle}: no built-in module goes through a wrapper`);
+      assert.match(js, /= require\("node:fs"\);/, bundle);
+    }
+  }),
+);
+
 test('the script starts with the stdin, signal dispositions and variables a plain python has', opts, () =>
   inDir(async (dir) => {
     const out = path.join(dir, 'b.forkscope');
