@@ -129,7 +129,7 @@ test('record starts Python first; Node adopts it, and the run is recorded whole'
   }),
 );
 
-test('on the way to the socket Node loads no crypto, zlib or child_process, and built-ins are not copied', opts, () =>
+test('on the way to the socket Node loads no crypto or zlib, Python no json, and built-ins are not copied', opts, () =>
   inDir(async (dir) => {
     // Node's list of the built-in modules it loaded, and Python's modules, as each process ends.
     const hook = path.join(dir, 'loaded.js');
