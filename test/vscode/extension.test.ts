@@ -414,7 +414,8 @@ suite('Forkscope in VS Code', function () {
       const victim = await waitFor('sleeper-0', () => session.model?.processes.find((p) => p.name === 'sleeper-0' && p.endedAt === null));
       await waitFor('the tree to show the run', () => api._test.tree.shownModel === session.model);
       await vscode.commands.executeCommand(Commands.terminateProcess, { pid: victim.pid });
-      await waitFor('sleeper-0 to end', () => victim.endedAt !== null);
+      // Its end can be seen first as a zombie in a sample, a moment before its parent's join reaps it and says the code.
+      await waitFor('sleeper-0 to end, with its exit code', () => victim.endedAt !== null && victim.exitCode !== null);
       assert.strictEqual(victim.exitCode, -15);
       const pids = session.model!.processes.map((p) => p.pid);
       await api.stopAll();
