@@ -25,6 +25,7 @@ test('the .vsix holds the bundles, the Python runtime, the samples and the media
     'dist/extension.js',
     'dist/cli.js',
     'dist/cli-main.js',
+    'dist/package.json',
     'dist/webview.js',
     'extension/python/forkscope_launch.py',
     'extension/vscode/python/sitecustomize.py',
