@@ -246,7 +246,14 @@ export class RunReducer {
         const t = this.rel(record[1]);
         this.touch(t);
         const pid = num(record[2]);
-        if (pid === null || this.model.byPid.has(pid)) break;
+        if (pid === null) break;
+        const known = this.model.byPid.get(pid);
+        if (known) {
+          // Taken for a fork (caught between its fork and its exec), seen again running a program: a command.
+          if (obj(record[5]).fork !== true && known.role === 'fork' && known.key === null && known.name === `Fork-${pid}`)
+            this.commandSeen(known, num(record[3]), record[4]);
+          break;
+        }
         const p = this.processFor(pid, t);
         if (obj(record[5]).fork === true) {
           p.ppid = num(record[3]);

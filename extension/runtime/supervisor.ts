@@ -73,6 +73,8 @@ const LINGER_MS = 2000;
 const KILL_GRACE_MS = 2500;
 /** How often the hang detector looks at the live model. */
 const HANG_CHECK_MS = 500;
+/** How many samples a child taken for a fork is looked at again for an exec (2 s at the default 100 ms). */
+const FORK_GUESS_TICKS = 20;
 
 export class RunSupervisor {
   private readonly reducer: RunReducer;
@@ -98,6 +100,12 @@ export class RunSupervisor {
    */
   private readonly lastPid = new LastPidReader();
   private scanned: { lastPid: number; parents: string } | null = null;
+  /**
+   * Children recorded as forks because they still had their parent's command line, with their parent and the
+   * ticks left to look again: one caught between its fork and its exec (C's `system()`, which no hook sees) runs
+   * a command a moment later, and a later look says which.
+   */
+  private readonly forkGuesses = new Map<number, { ppid: number; argv: string[]; ticks: number }>();
   private stopping: Promise<void> | null = null;
   private stopped = false;
   private refusedWarned = false;
@@ -349,6 +357,7 @@ export class RunSupervisor {
     // Children of processes running Python with the runtime, and of the commands they started (not of an interpreter
     // shim, such as pyenv's, before Python connects).
     const parents = pids.filter((pid) => !this.gone.has(pid) && (this.tracked.has(pid) || model.byPid.get(pid)?.role === 'command'));
+    this.lookAgainAtForks();
     // Read before the scan: a child started during it changes the last pid, and the next tick scans again.
     const lastPid = this.lastPid.read();
     const key = parents.join(' ');
@@ -397,9 +406,37 @@ export class RunSupervisor {
           argv.slice(0, 64).map((a) => (a.length > 4096 ? a.slice(0, 4096) : a)),
           ...(fork ? [{ fork: true }] : []),
         ] as RecordLine);
+        if (fork) this.forkGuesses.set(c, { ppid: pid, argv, ticks: FORK_GUESS_TICKS });
       }
     }
     if (complete && lastPid !== null) this.scanned = { lastPid, parents: key };
+  }
+
+  /**
+   * A child taken for a fork that has since run a program (its command line changed) gets a second `child`
+   * record with that command line: it is a command. One that connected is the Python fork it looked like.
+   */
+  private lookAgainAtForks(): void {
+    for (const [pid, guess] of this.forkGuesses) {
+      if (this.tracked.has(pid) || this.gone.has(pid) || --guess.ticks < 0) {
+        this.forkGuesses.delete(pid);
+        continue;
+      }
+      const argv = readCmdline(pid);
+      if (argv === null || argv.length === 0) {
+        this.forkGuesses.delete(pid); // gone, or a zombie still with its parent's program
+        continue;
+      }
+      if (argv.length === guess.argv.length && argv.every((a, i) => a === guess.argv[i])) continue;
+      this.forkGuesses.delete(pid);
+      this.record([
+        'child',
+        this.now(),
+        pid,
+        guess.ppid,
+        argv.slice(0, 64).map((a) => (a.length > 4096 ? a.slice(0, 4096) : a)),
+      ] as RecordLine);
+    }
   }
 
   /** Once per orphan: who adopted it (the reducer saw its OS parent change), with that process's command name. */

@@ -120,6 +120,25 @@ test("a command caught in /proc between its fork and its exec (its parent's argv
   assert.deepEqual([p.role, p.name, p.command, p.exitCode, p.ppid], ['command', 'sleep', 'sleep 0.3', 0, 10]);
 });
 
+test('a child taken for a fork, seen again after its exec (no hook saw it: C’s system()): a second child record names the command', () => {
+  const records = [
+    ['spawned', T0, 10],
+    ['hello', T0 + 0.1, 10, 1],
+    ['ev', 10, [proc(10, 1, { name: 'MainProcess', role: 'main' })]],
+    ['child', T0 + 0.2, 11, 10, ['python3', 'x.py'], { fork: true }],
+    ['child', T0 + 0.3, 11, 10, ['sh', '-c', 'sleep 0.4']],
+    // A fork that connected is what it said, and a second look changes nothing.
+    ['child', T0 + 0.3, 12, 10, ['python3', 'x.py'], { fork: true }],
+    ['ev', 12, [proc(12, 10, { name: 'worker', role: 'fork', key: 'k12' })]],
+    ['child', T0 + 0.4, 12, 10, ['sleep', '1']],
+    ['end', T0 + 1, { exitCode: 0, signal: null, stopped: false }],
+  ] as unknown as RecordLine[];
+  const s = summarize(RunReducer.fromRecords(header, records));
+  const by = Object.fromEntries(s.processes.map((p) => [p.pid, p]));
+  assert.deepEqual([by[11].role, by[11].name, by[11].command, by[11].ppid], ['command', 'sh', 'sh -c "sleep 0.4"', 10]);
+  assert.deepEqual([by[12].role, by[12].name, by[12].command], ['fork', 'worker', undefined]);
+});
+
 test('a Python child seen in /proc first, then connected: role subprocess, its own argv', () => {
   const records = [
     ['spawned', T0, 10],

@@ -68,6 +68,24 @@ test('a command started by os.system after a quiet spell is found in /proc', { s
   assert.ok(cmds[0].endedAt !== null);
 });
 
+test(
+  'a child seen before its exec, with its parent’s command line, is the command it runs after',
+  { skip: process.platform !== 'linux' },
+  async () => {
+    const r = await record(CHILDREN, ['late-exec']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /late-exec exit 0/);
+    const main = r.summary.processes.find((p) => p.role === 'main')!;
+    const kids = r.summary.processes.filter((p) => p.ppid === main.pid);
+    assert.deepEqual(
+      kids.map((p) => [p.role, p.name, p.command]),
+      [['command', 'sleep', 'sleep 0.3']],
+      'first recorded as a fork (it had python’s command line for 0.3 s), then as what it runs',
+    );
+    assert.ok(r.recordingText.includes(`,${kids[0].pid},${main.pid},`), 'found in /proc');
+  },
+);
+
 test('os.execv into Python: the same process, its execs, then its pool', async () => {
   const r = await record(CHILDREN, ['execv']);
   assert.equal(r.code, 7, r.stderr);

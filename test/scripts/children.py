@@ -52,6 +52,23 @@ def main(mode):
 
         time.sleep(0.6)
         show("system exit", os.waitstatus_to_exitcode(os.system("sleep 0.4")))
+    elif mode == "late-exec":
+        # A child that keeps its parent's command line for 0.3 s before it runs a program, as C's system() does
+        # for a moment: forked and exec'd through libc, so that no hook sees it (only the supervisor's look at /proc).
+        import ctypes
+        import time
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        time.sleep(0.3)  # a quiet spell first, as in "system"
+        sys.stdout.flush()
+        pid = libc.fork()
+        if pid == 0:
+            libc.usleep(300000)
+            argv = (ctypes.c_char_p * 3)(b"sleep", b"0.3", None)
+            libc.execv(b"/bin/sleep", argv)
+            libc._exit(127)
+        _, status = os.waitpid(pid, 0)
+        show("late-exec exit", os.waitstatus_to_exitcode(status))
     elif mode == "fork":
         pid = os.fork()
         if pid == 0:
