@@ -76,6 +76,11 @@ const HANG_CHECK_MS = 500;
 /** How many samples a child taken for a fork is looked at again for an exec (2 s at the default 100 ms). */
 const FORK_GUESS_TICKS = 20;
 
+/** A command line as a `child` record holds it: at most 64 arguments of at most 4096 characters. */
+function recordedArgv(argv: string[]): string[] {
+  return argv.slice(0, 64).map((a) => (a.length > 4096 ? a.slice(0, 4096) : a));
+}
+
 export class RunSupervisor {
   private readonly reducer: RunReducer;
   private readonly header: RecordingHeader;
@@ -398,14 +403,7 @@ export class RunSupervisor {
         // The same command line as its parent: a fork that has not connected (yet, or ever: os._exit before its first flush).
         parentArgv ??= readCmdline(pid);
         fork = parentArgv !== null && argv.length === parentArgv.length && argv.every((a, i) => a === parentArgv![i]);
-        this.record([
-          'child',
-          this.now(),
-          c,
-          pid,
-          argv.slice(0, 64).map((a) => (a.length > 4096 ? a.slice(0, 4096) : a)),
-          ...(fork ? [{ fork: true }] : []),
-        ] as RecordLine);
+        this.record(['child', this.now(), c, pid, recordedArgv(argv), ...(fork ? [{ fork: true }] : [])] as RecordLine);
         if (fork) this.forkGuesses.set(c, { ppid: pid, argv, ticks: FORK_GUESS_TICKS });
       }
     }
@@ -429,13 +427,7 @@ export class RunSupervisor {
       }
       if (argv.length === guess.argv.length && argv.every((a, i) => a === guess.argv[i])) continue;
       this.forkGuesses.delete(pid);
-      this.record([
-        'child',
-        this.now(),
-        pid,
-        guess.ppid,
-        argv.slice(0, 64).map((a) => (a.length > 4096 ? a.slice(0, 4096) : a)),
-      ] as RecordLine);
+      this.record(['child', this.now(), pid, guess.ppid, recordedArgv(argv)] as RecordLine);
     }
   }
 
