@@ -250,8 +250,7 @@ export class RunReducer {
         const known = this.model.byPid.get(pid);
         if (known) {
           // Taken for a fork (caught between its fork and its exec), seen again running a program: a command.
-          if (obj(record[5]).fork !== true && known.role === 'fork' && known.key === null && known.name === `Fork-${pid}`)
-            this.commandSeen(known, num(record[3]), record[4]);
+          if (obj(record[5]).fork !== true && isForkGuess(known)) this.commandSeen(known, num(record[3]), record[4]);
           break;
         }
         const p = this.processFor(pid, t);
@@ -323,7 +322,7 @@ export class RunReducer {
    */
   private commandSeen(p: ProcessModel, ppid: number | null, argvIn: unknown): void {
     const argv = Array.isArray(argvIn) ? argvIn.map((a) => String(a)) : [];
-    const forkGuess = p.role === 'fork' && p.key === null && p.name === `Fork-${p.pid}`;
+    const forkGuess = isForkGuess(p);
     if (p.ppid === null || forkGuess) p.ppid = ppid;
     if ((p.role === 'process' || forkGuess) && p.key === null) p.role = 'command';
     if (p.command == null) p.command = commandLine(argv);
@@ -936,4 +935,9 @@ export function signalToCode(signal: string | null): number | null {
   if (!signal) return null;
   const n = signalNumber(signal);
   return n ? -n : null;
+}
+
+/** A process known only as a child with its parent's command line (a `child` record with `{fork: true}`), not yet heard from. */
+function isForkGuess(p: ProcessModel): boolean {
+  return p.role === 'fork' && p.key === null && p.name === `Fork-${p.pid}`;
 }

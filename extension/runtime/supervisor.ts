@@ -76,6 +76,11 @@ const HANG_CHECK_MS = 500;
 /** How many samples a child taken for a fork is looked at again for an exec (2 s at the default 100 ms). */
 const FORK_GUESS_TICKS = 20;
 
+/** Two command lines, argument for argument. */
+function sameArgv(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /** A command line as a `child` record holds it: at most 64 arguments of at most 4096 characters. */
 function recordedArgv(argv: string[]): string[] {
   return argv.slice(0, 64).map((a) => (a.length > 4096 ? a.slice(0, 4096) : a));
@@ -402,7 +407,7 @@ export class RunSupervisor {
         }
         // The same command line as its parent: a fork that has not connected (yet, or ever: os._exit before its first flush).
         parentArgv ??= readCmdline(pid);
-        fork = parentArgv !== null && argv.length === parentArgv.length && argv.every((a, i) => a === parentArgv![i]);
+        fork = parentArgv !== null && sameArgv(argv, parentArgv);
         this.record(['child', this.now(), c, pid, recordedArgv(argv), ...(fork ? [{ fork: true }] : [])] as RecordLine);
         if (fork) this.forkGuesses.set(c, { ppid: pid, argv, ticks: FORK_GUESS_TICKS });
       }
@@ -425,7 +430,7 @@ export class RunSupervisor {
         this.forkGuesses.delete(pid); // gone, or a zombie still with its parent's program
         continue;
       }
-      if (argv.length === guess.argv.length && argv.every((a, i) => a === guess.argv[i])) continue;
+      if (sameArgv(argv, guess.argv)) continue;
       this.forkGuesses.delete(pid);
       this.record(['child', this.now(), pid, guess.ppid, recordedArgv(argv)] as RecordLine);
     }
