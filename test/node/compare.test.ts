@@ -64,14 +64,15 @@ describe('forkscope compare (two real runs)', { skip: fs.existsSync(CLI) ? false
       assert.deepEqual(run.args, [side === 'a' ? '1' : '8', '2']);
       assert.equal(run.warnings, s.warnings.length);
       const pool = s.pools[0];
-      assert.equal(pool.tasks, 32);
+      const seen = `${side}: ${s.processes.map((p) => `${p.pid} ${p.role} ${p.name} exit ${p.exitCode}`).join('; ')}; pool ${JSON.stringify(pool)}`;
+      assert.equal(pool.tasks, 32, seen);
       assert.deepEqual(
         run.workers.map((w) => w.pid).sort((x, y) => x - y),
         pool.workers,
-        'the pool workers are the workers',
+        `the pool workers are the workers (${seen})`,
       );
       for (const w of run.workers) {
-        assert.equal(w.role, 'pool-worker');
+        assert.equal(w.role, 'pool-worker', seen);
         assert.equal(w.busySeconds, pool.busySecondsByWorker[w.pid] ?? 0, `busy time of ${w.name}`);
         assert.equal(w.tasks, pool.tasksByWorker[w.pid] ?? 0);
         const p = s.processes.find((x) => x.pid === w.pid)!;
@@ -81,6 +82,7 @@ describe('forkscope compare (two real runs)', { skip: fs.existsSync(CLI) ? false
       assert.equal(
         run.workers.reduce((n, w) => n + (w.tasks ?? 0), 0),
         32,
+        seen,
       );
     }
     // chunksize 1 sends a task message per item, chunksize 8 one per chunk: B has fewer messages.
@@ -89,7 +91,7 @@ describe('forkscope compare (two real runs)', { skip: fs.existsSync(CLI) ? false
     assert.equal(c.ratios.cpuSeconds, ratio(summaries.b.run.cpuSeconds, summaries.a.run.cpuSeconds));
     assert.equal(c.ratios.speedup, ratio(summaries.b.run.speedup, summaries.a.run.speedup));
     assert.equal(c.ratios.messages, ratio(summaries.b.run.messages, summaries.a.run.messages));
-    assert.equal(c.ratios.processes, 1);
+    assert.equal(c.ratios.processes, 1, `${c.a.processes} and ${c.b.processes} processes`);
     assert.equal(c.ratios.busySeconds, ratio(c.b.busySeconds, c.a.busySeconds));
   });
 
@@ -121,11 +123,12 @@ describe('forkscope compare (two real runs)', { skip: fs.existsSync(CLI) ? false
       (await runCommand(process.execPath, [CLI, 'compare', plain, files.b, '--json'], { cwd: dir })).stdout,
     ) as Comparison;
     const kids = s.processes.filter((p) => p.role === 'process');
-    assert.equal(kids.length, 4);
+    const seen = s.processes.map((p) => `${p.pid} ${p.role} ${p.name}`).join('; ');
+    assert.equal(kids.length, 4, seen);
     assert.deepEqual(
       c.a.workers.map((w) => w.pid),
       kids.map((p) => p.pid),
-      "the four children, in the summary's order; not the main process",
+      `the four children, in the summary's order; not the main process (${seen})`,
     );
     for (const w of c.a.workers) {
       const p = kids.find((k) => k.pid === w.pid)!;
