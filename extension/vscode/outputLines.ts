@@ -44,7 +44,11 @@ export function outputLabel(p: { role: string; name: string; target: string | nu
  * records, then are shown a line at a time with the script-name prefix.
  * Pure code (no VS Code import): tested in plain Node.
  */
-type Texts = { text: string; times: { t: number; n: number }[] };
+type Texts = { text: string; times: { t: number; n: number }[]; last?: number };
+
+/** How many writes ahead `next` looks to choose between writers, and how many choices it tries at most. */
+const LOOKAHEAD = 8;
+const MAX_NODES = 400;
 
 export class AttributedLines {
   /** stream → pipe bytes not yet attributed, and when each piece of them arrived. */
@@ -72,12 +76,15 @@ export class AttributedLines {
     this.pump();
   }
 
-  /** A recorded write (`out` event) of process `pid` at time `t`. */
-  recordedWrite(pid: number, t: number, stream: Stream, text: string, pump = true): void {
+  /**
+   * A recorded run of writes (`out` event) of process `pid` at time `t`; `writes`, when the run is more than
+   * one write, is `[length, µs after t, …]` of each (lengths in code points, as Python counts).
+   */
+  recordedWrite(pid: number, t: number, stream: Stream, text: string, pump = true, writes?: unknown): void {
     let r = this.recorded[stream].get(pid);
     if (!r) this.recorded[stream].set(pid, (r = { text: '', times: [] }));
     r.text += text;
-    r.times.push({ t, n: text.length });
+    r.times.push(...pieces(t, text, writes));
     if (r.text.length > AttributedLines.MAX_TEXT) consume(r, r.text.length - AttributedLines.MAX_TEXT);
     if (pump) this.pump();
   }
@@ -88,7 +95,7 @@ export class AttributedLines {
       if (!Array.isArray(rec) || rec[0] !== 'ev' || typeof rec[1] !== 'number' || !Array.isArray(rec[2])) continue;
       for (const ev of rec[2]) {
         if (Array.isArray(ev) && ev[0] === 'out' && typeof ev[3] === 'string')
-          this.recordedWrite(rec[1], Number(ev[1]) || 0, ev[2] === 'stderr' ? 'stderr' : 'stdout', ev[3], false);
+          this.recordedWrite(rec[1], Number(ev[1]) || 0, ev[2] === 'stderr' ? 'stderr' : 'stdout', ev[3], false, ev[4]);
       }
     }
     this.pump();
@@ -112,7 +119,7 @@ export class AttributedLines {
     const p = this.pipe[stream];
     const recorded = this.recorded[stream];
     while (p.text) {
-      const [pid, n] = this.next(recorded, p.text);
+      const [pid, n] = this.next(recorded, p.text, this.partial[stream]);
       if (pid !== null && n > 0) {
         consume(recorded.get(pid)!, n);
         this.take(stream, pid, n);
@@ -132,35 +139,103 @@ export class AttributedLines {
   }
 
   /**
-   * Who wrote the pipe's next bytes, and how many of them: the writer whose recorded text starts with the
-   * most of them, cut back to where that is evidently a write's end (all it has recorded, a newline, or where
-   * another writer's recorded text takes over); when several tie, the one that wrote first. A negative
-   * count is the longest match that is not evidently a write's end (taken only after waiting); null: none.
+   * Who wrote the pipe's next bytes, and how many of them. Each writer whose recorded text starts with some of
+   * them is a choice, and so is the same match less its last byte when that is a newline: an unbuffered print
+   * writes its text and its newline apart, so the newline after one writer's text can be another's, whose
+   * recorded text goes on from there. The choice that lets the most of the pipe's bytes be explained after it
+   * (a few writes ahead) is taken; among equals, the longest match, then the writer that wrote first. A match
+   * is cut back to where it is evidently a write's end (all its writer has recorded, a newline, or where
+   * another writer's recorded text takes over). A negative count is a match to take only after waiting: not
+   * evidently a write's end, or a newline that could be either of two writers' until more records arrive.
+   * Null: no writer's recorded text starts with these bytes.
    */
-  private next(recorded: Map<number, Texts>, text: string): [number | null, number] {
-    const found: { pid: number; n: number; t: number; whole: boolean }[] = [];
+  private next(recorded: Map<number, Texts>, text: string, partial: Map<number | null, string>): [number | null, number] {
+    // A whole write at the pipe's start: the earliest one recorded (the pipe has them in the order they were
+    // made); of two at the same time, the longer.
+    let first: number | null = null;
+    let firstN = 0;
+    let firstT = Infinity;
+    for (const [pid, r] of recorded) {
+      const w = r.times[0];
+      if (w && w.n <= text.length && (w.t < firstT || (w.t === firstT && w.n > firstN)) && common(r.text, text, 0) >= w.n) {
+        first = pid;
+        firstN = w.n;
+        firstT = w.t;
+      }
+    }
+    if (first !== null) {
+      // A lone newline (an unbuffered print's end) could also end another writer's unfinished line whose next
+      // records have not arrived: wait for them (or holdMs) when that line was written before it.
+      if (firstN === 1 && text.charCodeAt(0) === 10) {
+        for (const [pid, line] of partial) {
+          const r = pid !== null && pid !== first ? recorded.get(pid) : undefined;
+          if (line && r && !r.times.length && (r.last ?? -Infinity) <= firstT) return [first, -1];
+        }
+      }
+      return [first, firstN];
+    }
+    type Choice = { pid: number; n: number; m: number; t: number; reach: number };
+    const choices: Choice[] = [];
+    const used = new Map<number, number>();
+    const budget = { nodes: 0 };
     for (const [pid, r] of recorded) {
       if (!r.times.length) continue;
       const n = common(r.text, text, 0);
-      if (n > 0) found.push({ pid, n, t: r.times[0].t, whole: n === r.text.length });
-    }
-    if (!found.length) return [null, 0];
-    found.sort((a, b) => b.n - a.n || a.t - b.t);
-    let best: number | null = null;
-    let bestM = 0;
-    let bestT = Infinity;
-    for (const f of found) {
-      if (f.n < bestM) break;
-      const evident = f.whole || text.charCodeAt(f.n - 1) === 10 || this.takesOver(recorded, text, f.n, f.pid);
-      const m = evident ? f.n : text.lastIndexOf('\n', f.n - 1) + 1; // else cut back to its last newline (0: none)
-      if (m > bestM || (m === bestM && m > 0 && f.t < bestT)) {
-        best = f.pid;
-        bestM = m;
-        bestT = f.t;
+      if (n === 0) continue;
+      const evident = n === r.text.length || text.charCodeAt(n - 1) === 10 || this.takesOver(recorded, text, n, pid);
+      const m = evident ? n : text.lastIndexOf('\n', n - 1) + 1; // else cut back to its last newline (0: none)
+      used.set(pid, n);
+      choices.push({ pid, n, m, t: r.times[0].t, reach: this.reach(recorded, text, n, used, null, LOOKAHEAD, budget) });
+      if (n >= 2 && text.charCodeAt(n - 1) === 10) {
+        // Its newline left to another writer (evident, then, if one takes it).
+        used.set(pid, n - 1);
+        const reach = this.reach(recorded, text, n - 1, used, pid, LOOKAHEAD, budget);
+        choices.push({ pid, n: n - 1, m: reach > n - 1 ? n - 1 : 0, t: r.times[0].t, reach });
       }
+      used.delete(pid);
     }
-    if (bestM > 0) return [best, bestM];
-    return [found[0].pid, -found[0].n];
+    if (!choices.length) return [null, 0];
+    choices.sort((a, b) => b.reach - a.reach || b.m - a.m || a.t - b.t || b.n - a.n);
+    const best = choices[0];
+    if (best.m === 0) return [best.pid, -best.n];
+    // Its last newline could as well be another writer's, and what follows is nobody's yet: wait for the records.
+    if (best.reach < text.length && choices.some((c) => c.pid === best.pid && c.n === best.m - 1 && c.reach === best.reach && c.m > 0))
+      return [best.pid, -best.m];
+    return [best.pid, best.m];
+  }
+
+  /**
+   * How far into `text` the writers' recorded texts (each from its `used` count) explain it from `at`, in at
+   * most `depth` writes, trying every choice (next): the furthest. `exclude` cannot take the next bytes (its
+   * newline was just left to another writer). Bounded by `budget` (MAX_NODES choices per call of next).
+   */
+  private reach(
+    recorded: Map<number, Texts>,
+    text: string,
+    at: number,
+    used: Map<number, number>,
+    exclude: number | null,
+    depth: number,
+    budget: { nodes: number },
+  ): number {
+    if (at >= text.length || depth === 0 || ++budget.nodes > MAX_NODES) return at;
+    let best = at;
+    for (const [pid, r] of recorded) {
+      if (pid === exclude || !r.times.length) continue;
+      const from = used.get(pid) ?? 0;
+      const n = common(r.text, text, at, from);
+      if (n === 0) continue;
+      used.set(pid, from + n);
+      best = Math.max(best, this.reach(recorded, text, at + n, used, null, depth - 1, budget));
+      if (n >= 2 && text.charCodeAt(at + n - 1) === 10 && best < text.length) {
+        used.set(pid, from + n - 1);
+        best = Math.max(best, this.reach(recorded, text, at + n - 1, used, pid, depth - 1, budget));
+      }
+      if (from) used.set(pid, from);
+      else used.delete(pid);
+      if (best >= text.length) break;
+    }
+    return best;
   }
 
   /** True if a writer other than `except` has recorded text that starts with the pipe's bytes from `at`. */
@@ -208,12 +283,38 @@ export class AttributedLines {
   }
 }
 
-/** How many characters `a` and `b` from `from` share at their start. */
-function common(a: string, b: string, from: number): number {
-  const max = Math.min(a.length, b.length - from);
+/** How many characters `a` from `aFrom` and `b` from `from` share at their start. */
+function common(a: string, b: string, from: number, aFrom = 0): number {
+  const max = Math.min(a.length - aFrom, b.length - from);
   let n = 0;
-  while (n < max && a.charCodeAt(n) === b.charCodeAt(from + n)) n++;
+  while (n < max && a.charCodeAt(aFrom + n) === b.charCodeAt(from + n)) n++;
   return n;
+}
+
+/**
+ * The pieces of a recorded run: one per write, each with its time, from `writes` (`[length, µs after t, …]`,
+ * lengths in code points); the whole run as one piece when `writes` is absent or does not add up.
+ */
+function pieces(t: number, text: string, writes: unknown): { t: number; n: number }[] {
+  const whole = [{ t, n: text.length }];
+  if (!Array.isArray(writes) || writes.length < 4 || writes.length % 2) return whole;
+  const out: { t: number; n: number }[] = [];
+  const astral = /[\uD800-\uDBFF]/.test(text);
+  let at = 0;
+  for (let i = 0; i < writes.length; i += 2) {
+    const points = writes[i];
+    const us = writes[i + 1];
+    if (typeof points !== 'number' || typeof us !== 'number' || !(points > 0)) return whole;
+    let n = points;
+    if (astral) {
+      // Python counts code points; a JavaScript string, UTF-16 units: a code point above U+FFFF is two.
+      n = 0;
+      for (let k = 0; k < points; k++) n += (text.codePointAt(at + n) ?? 0) > 0xffff ? 2 : 1;
+    }
+    out.push({ t: t + us / 1e6, n });
+    at += n;
+  }
+  return at === text.length ? out : whole;
 }
 
 /** Drops the first `n` characters of `r`, and the times of the pieces they were. */
@@ -221,6 +322,7 @@ function consume(r: Texts, n: number): void {
   r.text = r.text.slice(n);
   while (n > 0 && r.times.length) {
     const first = r.times[0];
+    r.last = first.t;
     if (first.n <= n) {
       n -= first.n;
       r.times.shift();

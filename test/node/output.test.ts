@@ -171,25 +171,26 @@ test('AttributedLines: 200 seeded interleavings of unbuffered prints, records la
     const queues = [...writers].map(([pid, ls]) => ({ pid, writes: ls.flatMap((l) => [l, '\n']) }));
     let now = 0;
     const { out, lines } = channel('s.py', () => now);
-    const records: [number, string][] = [];
+    const records: [number, string, number][] = [];
     let pipe = '';
+    let tick = 0;
     while (queues.some((q) => q.writes.length)) {
       const q = queues.filter((x) => x.writes.length)[rand(3) % queues.filter((x) => x.writes.length).length];
       const w = q.writes.shift()!;
       pipe += w;
-      records.push([q.pid, w]);
+      records.push([q.pid, w, ++tick]); // each write with its time, as the runtime records it
       // The pipe reaches Node in pieces, and the records in batches, in any order between them.
       if (rand(4) === 0) {
         out.write('stdout', pipe);
         pipe = '';
       }
       if (rand(3) === 0) {
-        for (const [pid, text] of records.splice(0)) out.recordedWrite(pid, now, 'stdout', text);
+        for (const [pid, text, t] of records.splice(0)) out.recordedWrite(pid, t, 'stdout', text);
       }
       now += rand(20);
     }
     out.write('stdout', pipe);
-    for (const [pid, text] of records.splice(0)) out.recordedWrite(pid, now, 'stdout', text);
+    for (const [pid, text, t] of records.splice(0)) out.recordedWrite(pid, t, 'stdout', text);
     out.flush();
     const expected = [...writers].flatMap(([pid, ls]) => ls.map((l) => `[w ${pid}] ${l}`));
     assert.deepEqual([...lines].sort(), expected.sort(), `round ${round}: ${lines.join(' | ')}`);
@@ -199,5 +200,117 @@ test('AttributedLines: 200 seeded interleavings of unbuffered prints, records la
         ls.map((l) => `[w ${pid}] ${l}`),
         `round ${round}: each writer's lines in its order`,
       );
+  }
+});
+
+test("AttributedLines: a newline that could end another writer's unfinished line waits for its records", () => {
+  // Unbuffered, each print is two writes (text, newline), recorded with their times. 10's text "main line 3"
+  // is recorded, its newline not yet (a flush fell between them); 11's text and newline are. The newline
+  // after "main line 3" in the pipe is 10's or 11's: taken as 11's, 10's lines would run together.
+  let now = 0;
+  const { out, lines } = channel('s.py', () => now);
+  out.recordedWrite(11, 1.0, 'stdout', 'child: hi\n', true, [9, 0, 1, 600_000]);
+  out.recordedWrite(10, 1.5, 'stdout', 'main line 3');
+  out.write('stdout', 'child: himain line 3\nmain line 4\n\n');
+  assert.deepEqual(lines, [], 'whose newline follows "main line 3" is not known until 10 records more');
+  out.recordedWrite(10, 1.5001, 'stdout', '\nmain line 4\n', true, [1, 0, 11, 100, 1, 200]);
+  out.flush();
+  assert.deepEqual(lines, ['[w 10] main line 3', '[w 10] main line 4', '[w 11] child: hi']);
+  // The records may never come (10 was killed): after holdMs, the one recorded newline is taken.
+  const two = channel('s.py', () => now);
+  two.out.recordedWrite(11, 1.0, 'stdout', 'child: hi\n', true, [9, 0, 1, 600_000]);
+  two.out.recordedWrite(10, 1.5, 'stdout', 'main line 3');
+  two.out.write('stdout', 'child: himain line 3\nfrom C\n');
+  assert.deepEqual(two.lines, []);
+  now = 600;
+  two.out.pump();
+  assert.deepEqual(two.lines, ['[w 11] child: hi', '[s.py] from C']);
+});
+
+test('AttributedLines: of two recorded newlines, the one written first', () => {
+  // Both newlines are recorded, each with its time: the pipe has them in the order they were written.
+  const { out, lines } = channel();
+  out.recordedWrite(11, 1.0, 'stdout', 'child: hi\n', true, [9, 0, 1, 600_000]);
+  out.recordedWrite(10, 1.5, 'stdout', 'main line 3\nmain line 4\n', true, [11, 0, 1, 100, 11, 200, 1, 300]);
+  out.write('stdout', 'child: himain line 3\nmain line 4\n\n');
+  out.flush();
+  assert.deepEqual(lines, ['[w 10] main line 3', '[w 10] main line 4', '[w 11] child: hi']);
+});
+
+test("AttributedLines: a newline that is another writer's, as what follows it shows", () => {
+  // a's "\n" came between main's text and main's newline; then a's next line. All recorded.
+  const { out, lines } = channel();
+  out.recordedWrite(1, 1.0, 'stdout', 'main line 2\nmain line 3\n');
+  out.recordedWrite(2, 0.5, 'stdout', 'a line 3\na line 4\n');
+  out.write('stdout', 'a line 3main line 2\na line 4\n\nmain line 3\n');
+  out.flush();
+  assert.deepEqual(lines, ['[w 2] a line 3', '[w 2] a line 4', '[w 1] main line 2', '[w 1] main line 3']);
+});
+
+test('AttributedLines: 2,000 seeded runs of three unbuffered writers on two streams, recorded as the runtime sends them', () => {
+  // Each process's writes reach the records as output._take sends them: runs of one stream with each write's
+  // length and time, at its own flusher's ticks (at random here, some far apart), an unfinished last write
+  // kept back once (or not: `hold` off). The pipe reaches Node in pieces, at random between the records.
+  let seed = 4242;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const names = new Map([
+    [1, 'main'],
+    [2, 'a'],
+    [3, 'b'],
+  ]);
+  for (let round = 0; round < 2000; round++) {
+    const hold = round % 2 === 0;
+    const queues = [...names].map(([pid, name]) => ({
+      pid,
+      writes: Array.from({ length: 6 }, (_, i) => [
+        ['stdout', `${name} line ${i}`],
+        ['stdout', '\n'],
+        ...(i % 2 ? [['stderr', `${name} err ${i}\n`]] : []),
+      ]).flat() as ['stdout' | 'stderr', string][],
+    }));
+    type Write = { stream: 'stdout' | 'stderr'; t: number; text: string };
+    const pending = new Map<number, Write[]>([...names.keys()].map((pid) => [pid, []]));
+    const held = new Map<number, Write | null>();
+    const { out, lines } = channel('s.py');
+    const pipe = { stdout: '', stderr: '' };
+    let t = 1;
+    const flush = (pid: number, final: boolean) => {
+      const ws = pending.get(pid)!;
+      const last = ws.at(-1);
+      const keep = hold && !final && last && !last.text.endsWith('\n') && held.get(pid) !== last ? ws.pop()! : null;
+      held.set(pid, keep);
+      const runs: { stream: 'stdout' | 'stderr'; t: number; text: string; writes: number[] }[] = [];
+      for (const w of ws) {
+        const r = runs.at(-1);
+        if (r && r.stream === w.stream) {
+          r.text += w.text;
+          r.writes.push(w.text.length, Math.round((w.t - r.t) * 1e6));
+        } else runs.push({ stream: w.stream, t: w.t, text: w.text, writes: [w.text.length, 0] });
+      }
+      pending.set(pid, keep ? [keep] : []);
+      for (const r of runs) out.recordedWrite(pid, r.t, r.stream, r.text, true, r.writes.length > 2 ? r.writes : undefined);
+    };
+    while (queues.some((q) => q.writes.length)) {
+      const live = queues.filter((q) => q.writes.length);
+      const q = live[rand(live.length)];
+      const [stream, text] = q.writes.shift()!;
+      pipe[stream] += text;
+      pending.get(q.pid)!.push({ stream, t: (t += 0.001), text });
+      if (rand(4) === 0)
+        for (const s of ['stdout', 'stderr'] as const) {
+          out.write(s, pipe[s]);
+          pipe[s] = '';
+        }
+      if (rand(3) === 0) flush(1 + rand(3), false);
+    }
+    for (const s of ['stdout', 'stderr'] as const) out.write(s, pipe[s]);
+    for (const pid of names.keys()) flush(pid, true);
+    out.flush();
+    const wrong = lines.filter((l) => {
+      const m = /^\[w (\d+)( stderr)?\] (\w+) (line|err) \d+$/.exec(l);
+      return !m || names.get(Number(m[1])) !== m[3] || (m[2] === ' stderr') !== (m[4] === 'err');
+    });
+    assert.deepEqual(wrong, [], `round ${round}: ${lines.join(' | ')}`);
+    assert.equal(lines.length, 3 * 6 + 3 * 3, `round ${round}: every line once`);
   }
 });

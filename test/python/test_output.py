@@ -10,6 +10,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import METHODS, RuntimeCase  # noqa: E402
+from listener import PYTHON_ROOT  # noqa: E402
 
 
 def outs(rec, pid, stream):
@@ -66,6 +67,87 @@ class OutputTest(RuntimeCase):
         self.assertEqual(len(caps), 1)
         self.assertEqual(caps[0][2], 1024 * 1024)
         self.assertFalse([e for e in rec.events[rec.by_name("a")] if e[0] == "outcap"])
+
+
+class TakeTest(unittest.TestCase):
+    """output's write hook and _take in this process: each run of writes to one stream is one `out`
+    event, with each write's length and time when it is more than one; a periodic flush keeps an
+    unfinished last write back, once, so an unbuffered print's text and newline go together."""
+
+    def setUp(self):
+        sys.path.insert(0, PYTHON_ROOT)
+        from forkscope_runtime import emitter, events, output
+
+        self.E, self.output, self.buf = emitter, output, events.buf
+        self.was_enabled = emitter.enabled
+        emitter.enabled = True
+        output._reset()
+        self.buf.clear()
+        self.terminal = []
+        self.stdout = output._make_write(self.terminal.append, "stdout")
+        self.stderr = output._make_write(self.terminal.append, "stderr")
+
+    def tearDown(self):
+        self.E.enabled = self.was_enabled
+        self.output._reset()
+        self.buf.clear()
+
+    def take(self, periodic):
+        self.output._take(periodic)
+        got = list(self.buf)
+        self.buf.clear()
+        return got
+
+    def test_each_write_in_a_run(self):
+        before = self.E.time()
+        self.stdout("one")
+        self.stdout("\n")
+        self.stderr("err\n")
+        self.stdout("two\n")
+        after = self.E.time()
+        got = self.take(False)
+        self.assertEqual(self.terminal, ["one", "\n", "err\n", "two\n"])
+        self.assertEqual([e[:4] for e in got], [["out", got[0][1], "stdout", "one\n"], ["out", got[1][1], "stderr", "err\n"], ["out", got[2][1], "stdout", "two\n"]])
+        self.assertEqual([len(e) for e in got], [5, 4, 4], "write lengths and times only for a run of more than one")
+        n1, d1, n2, d2 = got[0][4]
+        self.assertEqual((n1, d1, n2), (3, 0, 1))
+        self.assertTrue(0 <= d2 <= (after - before) * 1e6 + 1, d2)
+        self.assertTrue(before <= got[0][1] <= got[1][1] <= got[2][1] <= after)
+
+    def test_text_and_its_newline_in_one_event(self):
+        self.stdout("line 1\n")
+        self.stdout("line 2")
+        got = self.take(True)
+        self.assertEqual([e[3] for e in got], ["line 1\n"], "the unfinished write waits")
+        self.stdout("\n")  # the print's newline, written after the flush
+        got = self.take(True)
+        self.assertEqual([e[3] for e in got], ["line 2\n"])
+        self.assertEqual(got[0][4][:3], [6, 0, 1])
+        self.assertEqual(self.output._pending, [])
+
+    def test_kept_back_once_then_sent_alone(self):
+        self.stderr("50%")
+        self.assertEqual(self.take(True), [])
+        self.assertEqual([e[2:] for e in self.take(True)], [["stderr", "50%"]], "the next periodic flush sends it")
+        self.stdout("60%")
+        self.stderr("70%")
+        self.assertEqual([e[2:] for e in self.take(True)], [["stdout", "60%"]])
+        self.stdout("80%")
+        self.assertEqual([e[2:] for e in self.take(True)], [["stderr", "70%"]], "a newer unfinished write is kept back instead")
+        self.assertEqual([e[2:] for e in self.take(False)], [["stdout", "80%"]], "any other flush sends everything")
+        self.stdout("90%")
+        self.assertEqual([e[2:] for e in self.take(False)], [["stdout", "90%"]])
+
+    def test_a_kept_write_keeps_its_time(self):
+        self.stdout("a")
+        self.stdout("b")
+        (a,) = self.take(True)
+        self.assertEqual(a[2:], ["stdout", "a"])
+        mark, text = self.output._pending
+        self.assertEqual((mark[1], text), ("stdout", "b"), "back as a run of its own")
+        self.assertGreaterEqual(mark[0], a[1])
+        (b,) = self.take(True)
+        self.assertEqual(b, ["out", mark[0], "stdout", "b"])
 
 
 if __name__ == "__main__":

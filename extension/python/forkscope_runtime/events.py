@@ -79,7 +79,7 @@ paused = [False]  # the flusher was stopped around a fork: the next event or wai
 wake: List[Callable[[], None]] = [lambda: None]  # transport.resume, set when transport is imported
 
 on_reset: List[Callable[[], None]] = []  # run when recording starts in a process and after fork (channels: its trailers)
-before_flush: List[Callable[[], None]] = []  # run by each flush before it takes the buffer (output: its pending text)
+before_flush: List[Callable[[bool], None]] = []  # run by each flush before it takes the buffer (output: its pending text); given whether the flusher thread's periodic flush
 failures: Dict[str, int] = {}  # where -> count (hook failures, each warned once)
 
 

@@ -41,6 +41,7 @@ _installed = []  # (stream object, had its own write before)
 # atomic under the GIL, so a write that lands during a take waits for the next one.
 _pending: List[Any] = []
 _run: List[Any] = [None, 0.0]  # the stream of the latest mark and its time
+_held: List[Any] = [None]  # the unfinished last write a periodic take kept back (the next take sends it)
 
 
 def _reset() -> None:
@@ -48,29 +49,67 @@ def _reset() -> None:
     _capped[0] = False
     del _pending[:]  # a fork child does not report its parent's writes as its own
     _run[0] = None
+    _held[0] = None
 
 
-def _take() -> None:
-    """Before each flush: the pending writes become `out` events (runs of one stream joined)."""
+def _take(periodic: bool = False) -> None:
+    """Before each flush: the pending writes become `out` events, one per run of writes to one
+    stream: its text joined, the time of its first write, and, when it is more than one write, each
+    write's length and time (`_out`).
+
+    A periodic flush (the flusher thread's) keeps back a last write that does not end a line, once:
+    an unbuffered `print` is two writes, its text and then its newline, and a flush that fell
+    between them would send the text in one batch and the newline in the next. The output channel
+    matches the pipe's bytes against each process's recorded writes, and while one process's newline
+    is not recorded yet another's pending newline can be taken for it (two lines run together). Kept
+    back, the text goes with its newline in the next flush, or alone then if no more came."""
     n = len(_pending)
     if not n:
         return
     items = _pending[:n]
+    last = items[-1]
+    held = None
+    if periodic and last.__class__ is not tuple and last.__class__ is not float and last[-1:] != "\n" and last is not _held[0]:
+        held = last
+        items.pop()
+    _held[0] = held
     del _pending[:n]
-    append = E.append
     # Text before the first mark (a write that raced a take) continues the latest run.
     stream, t = _run[0] or "stdout", _run[1]
     parts: List[str] = []
+    times: List[float] = []
+    wt = t  # the time of the write read next (a held write's, after the loop)
     for it in items:
-        if it.__class__ is tuple:
+        cls = it.__class__
+        if cls is tuple:
             if parts:
-                append(["out", t, stream, "".join(parts)])
+                _out(t, stream, parts, times)
                 parts = []
+                times = []
             t, stream = it
+            wt = t
+        elif cls is float:
+            wt = it
         else:
             parts.append(it)
+            times.append(wt)
     if parts:
-        append(["out", t, stream, "".join(parts)])
+        _out(t, stream, parts, times)
+    if held is not None:
+        # Back in front of what was written meanwhile, as a run of its own (its stream and time).
+        _pending[0:0] = [(wt, stream), held]
+
+
+def _out(t: float, stream: str, parts: List[str], times: List[float]) -> None:
+    """One `out` event: a run's text; with more than one write, `[length, µs after t, …]` of each."""
+    if len(parts) == 1:
+        E.append(["out", t, stream, parts[0]])
+        return
+    writes: List[int] = []
+    for s, wt in zip(parts, times):
+        writes.append(len(s))
+        writes.append(int((wt - t) * 1e6 + 0.5))
+    E.append(["out", t, stream, "".join(parts), writes])
 
 
 def _make_write(orig: Callable[..., Any], stream: Any) -> Any:
@@ -94,11 +133,13 @@ def _make_write(orig: Callable[..., Any], stream: Any) -> Any:
                         s = s[:left]
                         k = left
                     _left[0] = left - k
+                    t = time()
                     if run[0] is not stream or not pending:  # a new run: mark its stream and time
-                        t = time()
                         run[0] = stream
                         run[1] = t
                         note((t, stream))
+                    else:  # the next write of the run, and its time
+                        note(t)
                     note(s)
                 elif not _capped[0]:
                     _capped[0] = True
@@ -146,8 +187,11 @@ def uninstall() -> None:
         except Exception:
             pass
     _take()
-    for hooks, f in ((E.on_reset, _reset), (E.before_flush, _take)):
-        try:
-            hooks.remove(f)
-        except ValueError:
-            pass
+    try:
+        E.on_reset.remove(_reset)
+    except ValueError:
+        pass
+    try:
+        E.before_flush.remove(_take)
+    except ValueError:
+        pass

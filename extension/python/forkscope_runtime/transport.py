@@ -158,15 +158,17 @@ class Transport:
 # ---- flushing ------------------------------------------------------------------------------
 
 
-def flush() -> None:
-    """Sends everything buffered (and changed counters) as one batch line. Safe from any thread."""
+def flush(periodic: bool = False) -> None:
+    """Sends everything buffered (and changed counters) as one batch line. Safe from any thread.
+    `periodic`: the flusher thread's flush, which may keep an unfinished line of output back for the
+    next one (output._take); every other flush (a process's start, end, a pool worker's wait…) sends all."""
     if not V.enabled or _transport is None or _transport.dead:
         return
     if not _flush_lock.acquire(True, LOCK_TIMEOUT):
         return
     try:
         for f in V.before_flush:
-            f()
+            f(periodic)
         now = time()
         last_flush[0] = now
         events = []
@@ -235,7 +237,7 @@ def _run_flusher(stop: Any) -> None:
             budget[0] = b if b < cap else cap
             now = time()
             waits.check(now)
-            flush()
+            flush(True)
             if _transport is not None and _transport.dead:
                 return
         except Exception as e:  # noqa: BLE001
