@@ -124,7 +124,15 @@ def check(ev):
     if t == "endby":
         return None if len(a) == 3 and isinstance(a[0], int) and a[1] in ("terminate()", "kill()", "interrupt()", "terminated-by-pool") and opt_str(a[2]) else "endby"
     if t == "out":
-        return None if len(a) == 2 and a[0] in ("stdout", "stderr") and isinstance(a[1], str) and a[1] else "out"
+        if len(a) not in (2, 3) or a[0] not in ("stdout", "stderr") or not isinstance(a[1], str) or not a[1]:
+            return "out"
+        if len(a) == 3:  # several writes: [length, µs after t, …], the lengths adding up to the text
+            w = a[2]
+            if not isinstance(w, list) or len(w) < 4 or len(w) % 2 or not all(isinstance(x, int) and x >= 0 for x in w):
+                return "out writes"
+            if sum(w[0::2]) != len(a[1]) or 0 in w[0::2] or w[1] != 0 or w[1::2] != sorted(w[1::2]):
+                return "out writes"
+        return None
     if t == "outcap":
         return None if len(a) == 1 and isinstance(a[0], int) else "outcap"
     return "unknown type %s" % t
