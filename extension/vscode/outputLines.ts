@@ -250,7 +250,7 @@ export class AttributedLines {
    */
   private resync(recorded: Map<number, Texts>, text: string): boolean {
     const nl = text.indexOf('\n');
-    if (nl < 0) return false;
+    if (nl <= 0) return false; // (an empty line is no anchor: any blank line, or a pending newline, has one)
     const line = '\n' + text.slice(0, nl + 1);
     let best: Texts | undefined;
     let skip = 0;

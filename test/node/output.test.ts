@@ -314,3 +314,17 @@ test('AttributedLines: 2,000 seeded runs of three unbuffered writers on two stre
     assert.equal(lines.length, 3 * 6 + 3 * 3, `round ${round}: every line once`);
   }
 });
+
+test("AttributedLines: waiting on a newline drops no one's pending text (a blank line is no anchor)", () => {
+  // 12 has printed "x", a blank line and "y", not in the pipe yet; the pipe's next byte is a newline that could be
+  // 10's or 11's. While it waits, 12's text stays whole for when it arrives.
+  const { out, lines } = channel();
+  out.recordedWrite(12, 1.7, 'stdout', 'x\n\ny\n', true, [1, 0, 1, 1, 1, 2, 1, 3, 1, 4]);
+  out.recordedWrite(11, 1.0, 'stdout', 'child: hi\n', true, [9, 0, 1, 800_000]);
+  out.recordedWrite(10, 1.5, 'stdout', 'main line 3');
+  out.write('stdout', 'child: himain line 3\n');
+  out.recordedWrite(10, 1.5001, 'stdout', '\n');
+  out.write('stdout', 'x\n\ny\n\n');
+  out.flush();
+  assert.deepEqual(lines, ['[w 10] main line 3', '[w 12] x', '[w 12] ', '[w 12] y', '[w 11] child: hi']);
+});
