@@ -46,10 +46,6 @@ export function outputLabel(p: { role: string; name: string; target: string | nu
  */
 type Texts = { text: string; times: { t: number; n: number }[]; last?: number };
 
-/** How many writes ahead `next` looks to choose between writers, and how many choices it tries at most. */
-const LOOKAHEAD = 8;
-const MAX_NODES = 400;
-
 export class AttributedLines {
   /** stream → pipe bytes not yet attributed, and when each piece of them arrived. */
   private readonly pipe: Record<Stream, Texts> = { stdout: { text: '', times: [] }, stderr: { text: '', times: [] } };
@@ -139,15 +135,13 @@ export class AttributedLines {
   }
 
   /**
-   * Who wrote the pipe's next bytes, and how many of them. Each writer whose recorded text starts with some of
-   * them is a choice, and so is the same match less its last byte when that is a newline: an unbuffered print
-   * writes its text and its newline apart, so the newline after one writer's text can be another's, whose
-   * recorded text goes on from there. The choice that lets the most of the pipe's bytes be explained after it
-   * (a few writes ahead) is taken; among equals, the longest match, then the writer that wrote first. A match
-   * is cut back to where it is evidently a write's end (all its writer has recorded, a newline, or where
-   * another writer's recorded text takes over). A negative count is a match to take only after waiting: not
-   * evidently a write's end, or a newline that could be either of two writers' until more records arrive.
-   * Null: no writer's recorded text starts with these bytes.
+   * Who wrote the pipe's next bytes, and how many of them. First, a whole recorded write at the pipe's start:
+   * the earliest (the pipe holds writes in the order they were made). Else (a write not all in the pipe yet,
+   * or split in it), the writer whose recorded text starts with the most of them, cut back to where that is
+   * evidently a write's end (all it has recorded, a newline, or where another writer's recorded text takes
+   * over); when several tie, the one that wrote first. A negative count is a match to take only after waiting:
+   * not evidently a write's end, or a lone newline that could end another writer's unfinished line until its
+   * records arrive. Null: no writer's recorded text starts with these bytes.
    */
   private next(recorded: Map<number, Texts>, text: string, partial: Map<number | null, string>): [number | null, number] {
     // A whole write at the pipe's start: the earliest one recorded (the pipe has them in the order they were
@@ -174,68 +168,29 @@ export class AttributedLines {
       }
       return [first, firstN];
     }
-    type Choice = { pid: number; n: number; m: number; t: number; reach: number };
-    const choices: Choice[] = [];
-    const used = new Map<number, number>();
-    const budget = { nodes: 0 };
+    const found: { pid: number; n: number; t: number; whole: boolean }[] = [];
     for (const [pid, r] of recorded) {
       if (!r.times.length) continue;
       const n = common(r.text, text, 0);
-      if (n === 0) continue;
-      const evident = n === r.text.length || text.charCodeAt(n - 1) === 10 || this.takesOver(recorded, text, n, pid);
-      const m = evident ? n : text.lastIndexOf('\n', n - 1) + 1; // else cut back to its last newline (0: none)
-      used.set(pid, n);
-      choices.push({ pid, n, m, t: r.times[0].t, reach: this.reach(recorded, text, n, used, null, LOOKAHEAD, budget) });
-      if (n >= 2 && text.charCodeAt(n - 1) === 10) {
-        // Its newline left to another writer (evident, then, if one takes it).
-        used.set(pid, n - 1);
-        const reach = this.reach(recorded, text, n - 1, used, pid, LOOKAHEAD, budget);
-        choices.push({ pid, n: n - 1, m: reach > n - 1 ? n - 1 : 0, t: r.times[0].t, reach });
-      }
-      used.delete(pid);
+      if (n > 0) found.push({ pid, n, t: r.times[0].t, whole: n === r.text.length });
     }
-    if (!choices.length) return [null, 0];
-    choices.sort((a, b) => b.reach - a.reach || b.m - a.m || a.t - b.t || b.n - a.n);
-    const best = choices[0];
-    if (best.m === 0) return [best.pid, -best.n];
-    // Its last newline could as well be another writer's, and what follows is nobody's yet: wait for the records.
-    if (best.reach < text.length && choices.some((c) => c.pid === best.pid && c.n === best.m - 1 && c.reach === best.reach && c.m > 0))
-      return [best.pid, -best.m];
-    return [best.pid, best.m];
-  }
-
-  /**
-   * How far into `text` the writers' recorded texts (each from its `used` count) explain it from `at`, in at
-   * most `depth` writes, trying every choice (next): the furthest. `exclude` cannot take the next bytes (its
-   * newline was just left to another writer). Bounded by `budget` (MAX_NODES choices per call of next).
-   */
-  private reach(
-    recorded: Map<number, Texts>,
-    text: string,
-    at: number,
-    used: Map<number, number>,
-    exclude: number | null,
-    depth: number,
-    budget: { nodes: number },
-  ): number {
-    if (at >= text.length || depth === 0 || ++budget.nodes > MAX_NODES) return at;
-    let best = at;
-    for (const [pid, r] of recorded) {
-      if (pid === exclude || !r.times.length) continue;
-      const from = used.get(pid) ?? 0;
-      const n = common(r.text, text, at, from);
-      if (n === 0) continue;
-      used.set(pid, from + n);
-      best = Math.max(best, this.reach(recorded, text, at + n, used, null, depth - 1, budget));
-      if (n >= 2 && text.charCodeAt(at + n - 1) === 10 && best < text.length) {
-        used.set(pid, from + n - 1);
-        best = Math.max(best, this.reach(recorded, text, at + n - 1, used, pid, depth - 1, budget));
+    if (!found.length) return [null, 0];
+    found.sort((a, b) => b.n - a.n || a.t - b.t);
+    let best: number | null = null;
+    let bestM = 0;
+    let bestT = Infinity;
+    for (const f of found) {
+      if (f.n < bestM) break;
+      const evident = f.whole || text.charCodeAt(f.n - 1) === 10 || this.takesOver(recorded, text, f.n, f.pid);
+      const m = evident ? f.n : text.lastIndexOf('\n', f.n - 1) + 1; // else cut back to its last newline (0: none)
+      if (m > bestM || (m === bestM && m > 0 && f.t < bestT)) {
+        best = f.pid;
+        bestM = m;
+        bestT = f.t;
       }
-      if (from) used.set(pid, from);
-      else used.delete(pid);
-      if (best >= text.length) break;
     }
-    return best;
+    if (bestM > 0) return [best, bestM];
+    return [found[0].pid, -found[0].n];
   }
 
   /** True if a writer other than `except` has recorded text that starts with the pipe's bytes from `at`. */
@@ -283,11 +238,11 @@ export class AttributedLines {
   }
 }
 
-/** How many characters `a` from `aFrom` and `b` from `from` share at their start. */
-function common(a: string, b: string, from: number, aFrom = 0): number {
-  const max = Math.min(a.length - aFrom, b.length - from);
+/** How many characters `a` and `b` from `from` share at their start. */
+function common(a: string, b: string, from: number): number {
+  const max = Math.min(a.length, b.length - from);
   let n = 0;
-  while (n < max && a.charCodeAt(aFrom + n) === b.charCodeAt(from + n)) n++;
+  while (n < max && a.charCodeAt(n) === b.charCodeAt(from + n)) n++;
   return n;
 }
 

@@ -238,10 +238,10 @@ test('AttributedLines: of two recorded newlines, the one written first', () => {
 });
 
 test("AttributedLines: a newline that is another writer's, as what follows it shows", () => {
-  // a's "\n" came between main's text and main's newline; then a's next line. All recorded.
+  // a's "\n" came between main's text and main's newline; then a's next line. All recorded, each write with its time.
   const { out, lines } = channel();
-  out.recordedWrite(1, 1.0, 'stdout', 'main line 2\nmain line 3\n');
-  out.recordedWrite(2, 0.5, 'stdout', 'a line 3\na line 4\n');
+  out.recordedWrite(1, 1.0, 'stdout', 'main line 2\nmain line 3\n', true, [11, 0, 1, 80_000, 11, 90_000, 1, 100_000]);
+  out.recordedWrite(2, 0.5, 'stdout', 'a line 3\na line 4\n', true, [8, 0, 1, 550_000, 8, 560_000, 1, 570_000]);
   out.write('stdout', 'a line 3main line 2\na line 4\n\nmain line 3\n');
   out.flush();
   assert.deepEqual(lines, ['[w 2] a line 3', '[w 2] a line 4', '[w 1] main line 2', '[w 1] main line 3']);
