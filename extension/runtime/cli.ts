@@ -48,7 +48,7 @@ Options:
   --sample-ms N         CPU/memory sampling interval in ms (default 100)
   --max-processes N     stop tracking new processes beyond N (default 1000)
   --hang-seconds N      report a deadlock when every process involved has been stuck N s (default ${DEFAULT_HANG_SECONDS}; 0: off)
-  --flush-ms N          how often each process sends its buffered events, in ms (default 20)
+  --flush-ms N          how often each process looks at its waits and sends its events, in ms (default 20)
   --detail-rate N       per-process budget of per-message detail events per second (default 2000; counts stay exact)
   --quiet, -q           say nothing on stderr, even in a terminal
   --help, -h            this text
@@ -111,7 +111,7 @@ record options:
   --sample-ms N         CPU/memory sampling interval in ms (default 100)
   --max-processes N     stop tracking new processes beyond N (default 1000)
   --hang-seconds N      report a deadlock when every process involved has been stuck N s (default ${DEFAULT_HANG_SECONDS}; 0: off)
-  --flush-ms N          how often each process sends its buffered events, in ms (default 20)
+  --flush-ms N          how often each process looks at its waits and sends its events, in ms (default 20)
   --detail-rate N       per-process budget of per-message detail events per second (default 2000)
   --quiet               say nothing on stderr, even in a terminal
 `;

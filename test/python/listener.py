@@ -32,6 +32,7 @@ class Listener:
         self.config = {"v": 1, "socket": self.path, "secret": self.secret, "root": PYTHON_ROOT, "flushMs": flush_ms, "detailRate": detail_rate, "waitMs": wait_ms, "maxProcesses": max_processes}
         self.keep = keep
         self.events = {}
+        self.batches = {}  # pid -> each batch line's events, in order (kept with `keep`)
         self.hellos = {}
         self.refused = 0
         self.closed_pids = []
@@ -108,6 +109,7 @@ class Listener:
                 self.count += len(batch)
                 if self.keep:
                     self.events[st["pid"]].extend(batch)
+                    self.batches.setdefault(st["pid"], []).append(batch)
 
     def wait_idle(self, timeout=5.0, quiet=0.3):
         """Waits until no connection is open (every process ended) or the timeout passes."""

@@ -170,7 +170,9 @@ class RuntimeCase(unittest.TestCase):
             lst.wait_idle(10)
             with lst.lock:
                 events = {p: list(e) for p, e in lst.events.items()}
+                batches = {p: list(b) for p, b in lst.batches.items()}
             rec = Recorded(r, events)
+            rec.batches = batches
             rec.refused = lst.refused
             rec.hellos = dict(lst.hellos)
             rec.listener_alive = lst.thread.is_alive()

@@ -52,6 +52,26 @@ class _Sampling:
         received = sum(v[0] for v in c["recv"].values())
         self.assertEqual(c.get("detail", 0) + c.get("dropped", 0), received)
 
+    def test_counters_and_detail_alone_go_every_100_ms(self):
+        """transport.COUNTERS_MS: under the flood every process's counters change at each 20 ms tick
+        and its buffer fills with sampled detail; a batch that holds nothing else comes five ticks
+        after the one before, so at least four whole ticks (80 ms) later (that one's flush may fall
+        between two ticks, as a process's first does). Its `ctr` carries its flush's time; the batch
+        before is dated by its last event, which is no later than its flush. Sent at every tick,
+        they came 20 ms apart."""
+        detail = {"m", "task", "hold"}
+        for name in ("producer1", "producer2", None):
+            pid = self.rec.by_name(name) if name else self.rec.main()
+            batches = self.rec.batches[pid]
+            gaps = []
+            for before, batch in zip(batches, batches[1:]):
+                kinds = {e[0] for e in batch}
+                if "ctr" in kinds and kinds <= detail | {"ctr"}:
+                    ctr = [e for e in batch if e[0] == "ctr"][-1]
+                    gaps.append(ctr[1] - max(e[1] for e in before))
+            self.assertTrue(gaps, (name, [[e[0] for e in b] for b in batches][:40]))
+            self.assertGreaterEqual(min(gaps), 0.078, (name, sorted(gaps)[:10]))
+
     def test_long_waits_after_a_flood_are_emitted(self):
         r = self.rec
         main = r.main()
