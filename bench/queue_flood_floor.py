@@ -3,8 +3,14 @@ tool that counts messages per sender must add on each end. The pickler of the
 queues module writes a 16-byte trailer into each pickle; the reader counts
 each message per trailer with one slice and one lookup. No clock, no events,
 no runtime. `npm run bench` prints this against plain queue_flood.py: the
-cost of a bare hook, the floor under Forkscope's own figure. Same argv."""
+cost of a bare hook, the floor under Forkscope's own figure. Same argv.
+
+With FLOOR_TICK_MS=N in the environment each process also runs a thread that
+wakes every N ms and does nothing else: the least a recorder pays for a
+periodic thread in each process (Forkscope's flusher ticks every 20 ms)."""
 import io
+import os
+import threading
 import multiprocessing.queues as queues
 import multiprocessing.reduction as reduction
 import sys
@@ -28,6 +34,23 @@ class CountingPickler(reduction.ForkingPickler):
 
 
 queues._ForkingPickler = CountingPickler  # module level: fork children inherit it, spawn children import it
+
+TICK_S = float(os.environ.get("FLOOR_TICK_MS", "0")) / 1000.0
+
+
+def _tick():
+    wake = threading.Event()
+    while True:
+        wake.wait(TICK_S)
+
+
+def start_ticker():
+    threading.Thread(target=_tick, name="floor-ticker", daemon=True).start()
+
+
+if TICK_S > 0:
+    start_ticker()  # this process (a spawn child imports this module too)
+    os.register_at_fork(after_in_child=start_ticker)  # and each fork child
 
 
 def count_on_receipt(q):

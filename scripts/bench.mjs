@@ -9,7 +9,9 @@
 // the flood its floor: the same flood with only a bare counting hook on each
 // end and no Forkscope (bench/queue_flood_floor.py), alone and started by a
 // Node process that does nothing else (the floor of any recorder whose
-// supervisor is Node: the hooks plus Node's own start).
+// supervisor is Node: the hooks plus Node's own start), and that again with a
+// thread in each process that wakes every 20 ms and does nothing (the floor of
+// a recorder with a periodic thread, as Forkscope's flusher).
 // The joblib line runs Debian's joblib with /usr/bin/python3 (FORKSCOPE_JOBLIB_PYTHON), the real
 // binary, against the same CPU-bound work as the Pool line; it is skipped, saying why, when joblib
 // cannot be imported there. `--only joblib` runs just that line. Beside it, the same work on a spawn
@@ -265,19 +267,27 @@ const BARE_NODE_PARENT =
 /**
  * The floors, interleaved with plain queue_flood.py: queue_flood_floor.py (a bare counting hook on each end, no
  * Forkscope), and the same started by a bare Node parent (BARE_NODE_PARENT): what any recorder that counts per
- * sender and is supervised by Node must cost at least.
+ * sender and is supervised by Node must cost at least; and that with FLOOR_TICK_MS=20 (each process wakes a thread
+ * every 20 ms that does nothing: the least a periodic flusher costs).
  */
 async function floor(n) {
   const args = [String(FLOOD_MESSAGES), '4'];
-  const runs = { plain: [], hooked: [], node: [] };
-  const cpu = { plain: [], hooked: [], node: [] };
+  const runs = { plain: [], hooked: [], node: [], ticked: [] };
+  const cpu = { plain: [], hooked: [], node: [], ticked: [] };
   const command = {
     plain: [python, ['queue_flood.py', ...args]],
     hooked: [python, ['queue_flood_floor.py', ...args]],
     node: [process.execPath, ['-e', BARE_NODE_PARENT, python, 'queue_flood_floor.py', ...args]],
+    // ...and each process with a thread that wakes every 20 ms and does nothing (the flusher's tick, bare).
+    ticked: [
+      process.execPath,
+      ['-e', BARE_NODE_PARENT, python, 'queue_flood_floor.py', ...args],
+      { env: { ...process.env, FLOOR_TICK_MS: '20' } },
+    ],
   };
   await timed(...command.hooked);
   await timed(...command.node);
+  await timed(...command.ticked);
   const kinds = Object.keys(command);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < kinds.length; k++) {
@@ -289,6 +299,7 @@ async function floor(n) {
   }
   const ratio = median(runs.hooked) / median(runs.plain);
   const nodeRatio = median(runs.node) / median(runs.plain);
+  const tickedRatio = median(runs.ticked) / median(runs.plain);
   const cpuRatio = (k) => (cpu[k].length ? median(cpu[k]) / median(cpu.plain) : null);
   const fmt = (x) => (x === null ? 'n/a' : x.toFixed(3));
   const spread = (xs) => (quantile(xs, 0.75) - quantile(xs, 0.25)) / median(xs);
@@ -298,6 +309,9 @@ async function floor(n) {
   console.log(
     `  floor under Node: the hooked flood started by a Node process that does nothing else: ratio ${nodeRatio.toFixed(3)}, CPU ${fmt(cpuRatio('node'))} (${median(runs.node).toFixed(3)} s)`,
   );
+  console.log(
+    `  floor under Node with a tick: the same, each process also waking a thread every 20 ms that does nothing: ratio ${tickedRatio.toFixed(3)}, CPU ${fmt(cpuRatio('ticked'))} (${median(runs.ticked).toFixed(3)} s)`,
+  );
   return {
     plainSeconds: runs.plain,
     hookedSeconds: runs.hooked,
@@ -305,6 +319,7 @@ async function floor(n) {
     plainSpread: spread(runs.plain),
     cpuRatio: cpuRatio('hooked'),
     underNode: { seconds: runs.node, ratio: nodeRatio, cpuRatio: cpuRatio('node') },
+    underNodeTicked: { seconds: runs.ticked, ratio: tickedRatio, cpuRatio: cpuRatio('ticked') },
   };
 }
 
