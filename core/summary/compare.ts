@@ -79,12 +79,14 @@ function worker(p: SummaryProcess, s: Summary): CompareWorker {
       tasks = (tasks ?? 0) + (pool.tasksByWorker[key] ?? 0);
     }
   }
-  if (tasks === null && POOL_WORKER_ROLES.has(p.role)) tasks = 0;
+  // A pool's worker that ran no task (another took every chunk) was busy for no time: its time running is its start.
+  const pooled = POOL_WORKER_ROLES.has(p.role);
+  if (tasks === null && pooled) tasks = 0;
   return {
     pid: p.pid,
     name: p.name,
     role: p.role,
-    busySeconds: round(poolBusy ?? p.stateSeconds.running),
+    busySeconds: round(poolBusy ?? (pooled ? 0 : p.stateSeconds.running)),
     cpuSeconds: p.cpuSeconds,
     runningSeconds: p.stateSeconds.running,
     waitingSeconds: p.stateSeconds.waiting,
