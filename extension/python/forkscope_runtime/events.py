@@ -71,6 +71,10 @@ def task_once(ref: Any, job: int, items: int, busy: float) -> None:
     once_busy.append(busy)
 
 
+# The kinds of detail events (docs/runtime-protocol.md): sampled, under the budget below; the
+# flusher sends a buffer of these alone (with the counters) less often (transport._due).
+DETAIL_KINDS = frozenset(("m", "task", "hold"))
+
 # Detail budget, refilled by the flusher: budget[0] is what may still be emitted. An array holds the
 # raw value, so the flusher's refill keeps no new float alive between ticks (waits.py, "A tick").
 budget = array.array("d", [0.0])

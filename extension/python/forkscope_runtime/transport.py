@@ -22,7 +22,7 @@ import threading
 
 from . import events as V
 from . import waits
-from .events import budget, buf, fail, misc, paused, sleep, time
+from .events import DETAIL_KINDS, budget, buf, fail, misc, paused, sleep, time
 from .json_c import dumps
 
 TYPE_CHECKING = False
@@ -42,7 +42,6 @@ last_flush = array.array("d", [0.0])  # when the last flush that took the buffer
 # sends nothing costs a wake-up and the checks. Detail events (`m`, `task`, `hold`) and counters
 # are exact either way, later by at most COUNTERS_MS; any other event goes at the next tick.
 COUNTERS_MS = 100
-DETAIL = frozenset(("m", "task", "hold"))
 _cadence = array.array("q", [0, 0, 1])  # ticks since the buffer was last taken; events at its left known to be detail; ticks per send
 _transport: "Optional[Transport]" = None
 _thread: Optional[threading.Thread] = None
@@ -209,7 +208,7 @@ def flush(periodic: bool = False) -> None:
         _flush_lock.release()
 
 
-def _due(detail: Any = DETAIL) -> bool:
+def _due(detail: Any = DETAIL_KINDS) -> bool:
     """Whether the flusher's tick sends (under the flush lock): the buffer holds an event that is
     not detail, or COUNTERS_MS have passed since the buffer was last taken. The events already
     found to be detail are not looked at again (others only ever append to the buffer's right)."""
