@@ -14,22 +14,30 @@ const production = process.argv.includes('--production');
 // dist/cli.js starts as a shell script and is JavaScript after it: the script (extension/runtime/launcher.sh)
 // sits in a JavaScript comment that the shell never reaches (it ends by exec-ing Node on this same file), so
 // `forkscope` runs it and `node dist/cli.js` skips it. For the JavaScript, `":"` is a directive like "use strict".
+// Node reads a source file that holds one character beyond ASCII as two-byte text: 1.5 ms more to read and
+// compile dist/cli-record.js at every `forkscope record` (docs/cli.md, "How a run starts"). esbuild writes the
+// code itself in ASCII (its default charset escapes strings, names and patterns) but keeps a comment's text as
+// it is, so the Node bundles' comments get a "?" for each such character (the columns stay where they were).
+const NON_ASCII = /[\u0080-\uffff]/g;
 const launcherSh = readFileSync(join(root, 'extension', 'runtime', 'launcher.sh'), 'utf8');
 if (launcherSh.includes('*/')) throw new Error('extension/runtime/launcher.sh must not contain "*/" (it would end the comment it sits in)');
 const CLI_LAUNCHER = ['#!/bin/sh', '":" /*', launcherSh.trimEnd(), '*/'].join('\n');
+for (const [i, line] of launcherSh.split('\n').entries())
+  if (/[\u0080-\uffff]/.test(line) && !line.trimStart().startsWith('#'))
+    throw new Error(`extension/runtime/launcher.sh:${i + 1}: a character beyond ASCII outside a comment (NON_ASCII above)`);
 
 // esbuild imports a Node built-in module (`import * as fs from 'node:fs'`) as `__toESM(require("node:fs"))`,
 // which copies every export of the module into a new object of getters, once per importing file: 37 copies
 // in the CLI's two bundles, 10 ms of every `forkscope record`'s start on the way to its socket (docs/cli.md,
 // "How a run starts"). Our code only reads properties of these namespaces, which the module itself has.
 const BUILTIN_TO_ESM = /__toESM\(require\("(node:[a-z_/]+)"\)\)/g;
-const plainBuiltins = (outfile) => ({
-  name: 'plain-builtins',
+const nodeBundle = (outfile) => ({
+  name: 'node-bundle',
   setup: (b) =>
     b.onEnd((r) => {
       if (r.errors.length) return;
       const file = join(root, outfile);
-      const js = readFileSync(file, 'utf8').replace(BUILTIN_TO_ESM, 'require("$1")');
+      const js = readFileSync(file, 'utf8').replace(BUILTIN_TO_ESM, 'require("$1")').replace(NON_ASCII, '?');
       if (js.includes('__toESM(require("node:')) throw new Error(`${outfile}: a built-in module is still imported through __toESM`);
       writeFileSync(file, js);
     }),
@@ -53,10 +61,10 @@ const builds = [
     format: 'cjs',
     target: 'node20',
     external: ['vscode'],
-    plugins: [plainBuiltins('dist/extension.js')],
+    plugins: [nodeBundle('dist/extension.js')],
   },
-  // The CLI is two bundles: dist/cli.js, small, starts a recorded script at once (launch.ts), then loads
-  // dist/cli-main.js (everything else) while Python starts.
+  // The CLI is three bundles: dist/cli.js, small, starts a recorded script at once (launch.ts), then loads
+  // while Python starts dist/cli-record.js (record and serve) or dist/cli-main.js (the whole CLI, every verb).
   {
     ...common,
     entryPoints: ['extension/runtime/cliEntry.ts'],
@@ -65,12 +73,21 @@ const builds = [
     format: 'cjs',
     target: 'node20',
     banner: { js: CLI_LAUNCHER },
-    external: ['./cli-main.js'],
+    external: ['./cli-record.js', './cli-main.js'],
     // Executable, as npm makes a package's bin on install: dist/cli.js runs as `forkscope` from a clone too.
     plugins: [
-      plainBuiltins('dist/cli.js'),
+      nodeBundle('dist/cli.js'),
       { name: 'executable', setup: (b) => b.onEnd((r) => r.errors.length || chmodSync(join(root, 'dist', 'cli.js'), 0o755)) },
     ],
+  },
+  {
+    ...common,
+    entryPoints: ['extension/runtime/cliRecord.ts'],
+    outfile: 'dist/cli-record.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    plugins: [nodeBundle('dist/cli-record.js')],
   },
   {
     ...common,
@@ -79,7 +96,7 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    plugins: [plainBuiltins('dist/cli-main.js')],
+    plugins: [nodeBundle('dist/cli-main.js')],
   },
   {
     ...common,

@@ -2,8 +2,9 @@
  * The `forkscope` executable (dist/cli.js): runs the CLI and exits with its code.
  *
  * Kept small on purpose: for `record` it starts the script first (launch.ts,
- * startEarly), then loads the CLI itself (dist/cli-main.js, about 10 ms of
- * Node's work) while Python starts.
+ * startEarly), then loads the CLI itself while Python starts: dist/cli-record.js
+ * for `record` and `serve` (cliRecord.ts, about 8 ms of Node's work), the whole
+ * CLI (dist/cli-main.js, cli.ts) for every other verb.
  */
 
 import { startEarly } from './launch';
@@ -22,8 +23,13 @@ if (early && 'unrecorded' in early) {
 }
 
 function run(early: Exclude<ReturnType<typeof startEarly>, { unrecorded: Promise<number> }>): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { main } = require('./cli-main.js') as typeof import('./cli');
+  const { main } = (
+    argv[0] === 'record' || argv[0] === 'serve'
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require('./cli-record.js')
+      : // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require('./cli-main.js')
+  ) as typeof import('./cli');
   main(argv, early).then(
     (code) => {
       process.exitCode = code;

@@ -1,8 +1,9 @@
 /**
  * `forkscope record` starts Python before the rest of the CLI loads (launch.ts, startEarly): with real
  * runs of dist/cli.js, a preload notes the order of two things, the interpreter's spawn and the load of
- * dist/cli-main.js. Where the interpreter needs a probe first (a shim not yet cached) or the input is bad,
- * the CLI does everything the ordinary way, and the run and its messages are the same.
+ * the CLI's bundle for the verb (dist/cli-record.js for record, dist/cli-main.js for the others). Where
+ * the interpreter needs a probe first (a shim not yet cached) or the input is bad, the CLI does
+ * everything the ordinary way, and the run and its messages are the same.
  */
 
 import assert from 'node:assert/strict';
@@ -17,7 +18,7 @@ import { CLI, PYTHON, runCommand } from './support/run';
 
 const REAL = spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 
-/** A preload that appends "spawn <file>" and "load cli-main" lines to $ORDER_FILE as they happen. */
+/** A preload that appends "spawn <file>" and "load cli-record" (or cli-main) lines to $ORDER_FILE as they happen. */
 const PRELOAD = `
 const fs = require('fs'), cp = require('child_process'), Module = require('module');
 const note = (s) => fs.appendFileSync(process.env.ORDER_FILE, s + '\\n');
@@ -29,7 +30,7 @@ cp.spawn = function (file, ...rest) {
   return child;
 };
 const load = Module._load;
-Module._load = function (request, ...rest) { if (String(request).endsWith('cli-main.js')) note('load cli-main'); return load.call(this, request, ...rest); };
+Module._load = function (request, ...rest) { const m = /(cli-(?:record|main))\\.js$/.exec(String(request)); if (m) note('load ' + m[1]); return load.call(this, request, ...rest); };
 `;
 
 function setup() {
@@ -44,10 +45,10 @@ function setup() {
   return dir;
 }
 
-async function record(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+async function record(dir: string, args: string[], env: NodeJS.ProcessEnv = {}, verb = 'record') {
   const order = path.join(dir, `order-${Math.random().toString(36).slice(2)}.txt`);
   fs.writeFileSync(order, '');
-  const r = await runCommand(process.execPath, ['--require', path.join(dir, 'preload.js'), CLI, 'record', ...args], {
+  const r = await runCommand(process.execPath, ['--require', path.join(dir, 'preload.js'), CLI, verb, ...args], {
     cwd: dir,
     env: { ...process.env, ORDER_FILE: order, FORKSCOPE_CACHE_DIR: path.join(dir, 'cache'), ...env },
   });
@@ -65,13 +66,18 @@ test('record starts the interpreter before the rest of the CLI loads, and the ru
     const out = path.join(dir, 'a.forkscope');
     const r = await record(dir, ['--quiet', '--out', out, '--', REAL, 'job.py', 'x']);
     assert.equal(r.code, 3, r.stderr);
-    assert.deepEqual(r.order, [`spawn ${path.basename(REAL)}`, 'load cli-main']);
+    assert.deepEqual(r.order, [`spawn ${path.basename(REAL)}`, 'load cli-record']);
     assert.match(r.stdout, /child\nmain \['x'\]\n/);
     const m = model(out);
     assert.equal(m.processes.length, 2, 'the main process and its child');
     const main = m.processes.find((p) => p.role === 'main')!;
     assert.equal(main.exitCode, 3);
     assert.ok(main.startedAt !== null && main.startedAt >= 0, `the recording starts no later than Python does (${main.startedAt})`);
+    // Every other verb loads the whole CLI (dist/cli-main.js), and only it.
+    const summary = await record(dir, [out], {}, 'summary');
+    assert.equal(summary.code, 0, summary.stderr);
+    assert.match(summary.stdout, /job\.py/);
+    assert.deepEqual(summary.order, ['load cli-main']);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -86,17 +92,17 @@ test(
       const wrapper = path.join(dir, 'python-wrapper');
       const first = await record(dir, ['--quiet', '--out', path.join(dir, 'b.forkscope'), '--python', wrapper, 'job.py']);
       assert.equal(first.code, 3, first.stderr);
-      assert.equal(first.order[0], 'load cli-main', `probed after the CLI loaded: ${first.order}`);
+      assert.equal(first.order[0], 'load cli-record', `probed after the CLI loaded: ${first.order}`);
       assert.ok(first.order.includes(`spawn ${path.basename(REAL)}`), 'then the binary behind the shim runs the script');
       assert.equal(model(path.join(dir, 'b.forkscope')).processes.length, 2);
 
       const again = await record(dir, ['--quiet', '--out', path.join(dir, 'c.forkscope'), '--python', wrapper, 'job.py']);
       assert.equal(again.code, 3, again.stderr);
-      assert.deepEqual(again.order, [`spawn ${path.basename(REAL)}`, 'load cli-main'], 'cached: started early');
+      assert.deepEqual(again.order, [`spawn ${path.basename(REAL)}`, 'load cli-record'], 'cached: started early');
 
       const bad = await record(dir, ['--out', path.join(dir, 'nowhere', 'd.forkscope'), '--', 'job.py']);
       assert.equal(bad.code, 2);
-      assert.deepEqual(bad.order, ['load cli-main'], 'nothing started');
+      assert.deepEqual(bad.order, ['load cli-record'], 'nothing started');
       assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
       assert.match(bad.stderr, /^forkscope: Cannot write the recording to .*: the folder .* does not exist\.$/m);
     } finally {
@@ -110,7 +116,7 @@ test('a Ctrl-C before the rest of the CLI has loaded is handled as any Ctrl-C: t
   try {
     const out = path.join(dir, 'e.forkscope');
     const r = await record(dir, ['--quiet', '--out', out, '--', REAL, 'job.py'], { EARLY_SIGINT: '1' });
-    assert.deepEqual(r.order, [`spawn ${path.basename(REAL)}`, 'load cli-main']);
+    assert.deepEqual(r.order, [`spawn ${path.basename(REAL)}`, 'load cli-record']);
     // The script (not signalled: the Ctrl-C went to Node alone) ends by itself within the 2 s it is given.
     assert.equal(r.code, 3, `Node was not ended by the signal: ${r.signal} ${r.stderr}`);
     const rec = parseRecording(fs.readFileSync(out, 'utf8'), out);

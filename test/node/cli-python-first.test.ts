@@ -129,7 +129,7 @@ test('record starts Python first; Node adopts it, and the run is recorded whole'
   }),
 );
 
-test('on the way to the socket Node loads no crypto or zlib, Python no json, and built-ins are not copied', opts, () =>
+test('on the way to the socket Node loads no crypto or zlib, Python no json; built-ins are not copied, bundles are ASCII', opts, () =>
   inDir(async (dir) => {
     // Node's list of the built-in modules it loaded, and Python's modules, as each process ends.
     const hook = path.join(dir, 'loaded.js');
@@ -150,11 +150,18 @@ test('on the way to the socket Node loads no crypto or zlib, Python no json, and
     const py = fs.readFileSync(path.join(dir, 'py.txt'), 'utf8').split('\n');
     assert.ok(py.includes('forkscope_runtime.transport'), 'the runtime was installed');
     for (const m of ['json', 'signal', 'socket']) assert.ok(!py.includes(m), `the runtime did not import ${m}`);
-    // Each namespace import of a built-in module in the CLI's bundles is the module itself (scripts/build.mjs).
-    for (const bundle of ['cli.js', 'cli-main.js']) {
+    // Each namespace import of a built-in module in the CLI's bundles is the module itself, and the bundles are
+    // ASCII, which Node reads as one-byte text (scripts/build.mjs).
+    for (const bundle of ['cli.js', 'cli-record.js', 'cli-main.js']) {
       const js = fs.readFileSync(path.join(ROOT, 'dist', bundle), 'utf8');
       assert.doesNotMatch(js, /\(require\("node:[a-z_/]+"\)\)/, `${bundle}: no built-in module goes through a wrapper`);
       assert.match(js, /= require\("node:fs"\);/, bundle);
+      const beyond = /[\u0080-\uffff]/.exec(js);
+      assert.equal(
+        beyond,
+        null,
+        `${bundle}: a character beyond ASCII at ${beyond?.index}: ${JSON.stringify(js.slice((beyond?.index ?? 0) - 40, (beyond?.index ?? 0) + 10))}`,
+      );
     }
   }),
 );

@@ -24,6 +24,7 @@ test('the .vsix holds the bundles, the Python runtime, the samples and the media
     'README.md',
     'dist/extension.js',
     'dist/cli.js',
+    'dist/cli-record.js',
     'dist/cli-main.js',
     'dist/package.json',
     'dist/webview.js',
