@@ -4,9 +4,12 @@
  * Kept small on purpose: for `record` it starts the script first (launch.ts,
  * startEarly), then loads the CLI itself while Python starts: dist/cli-record.js
  * for `record` and `serve` (cliRecord.ts, about 8 ms of Node's work), the whole
- * CLI (dist/cli-main.js, cli.ts) for every other verb.
+ * CLI (dist/cli-main.js, cli.ts) for every other verb, each with V8's code cache
+ * of the run before (codeCache.ts).
  */
 
+import * as path from 'node:path';
+import { loadBundle } from './codeCache';
 import { startEarly } from './launch';
 
 const argv = process.argv.slice(2);
@@ -23,13 +26,9 @@ if (early && 'unrecorded' in early) {
 }
 
 function run(early: Exclude<ReturnType<typeof startEarly>, { unrecorded: Promise<number> }>): void {
-  const { main } = (
-    argv[0] === 'record' || argv[0] === 'serve'
-      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
-        require('./cli-record.js')
-      : // eslint-disable-next-line @typescript-eslint/no-require-imports
-        require('./cli-main.js')
-  ) as typeof import('./cli');
+  // (esbuild keeps `__dirname` as it is: dist/, where the bundles are.)
+  const bundle = path.join(__dirname, argv[0] === 'record' || argv[0] === 'serve' ? 'cli-record.js' : 'cli-main.js');
+  const { main } = loadBundle(bundle) as typeof import('./cli');
   main(argv, early).then(
     (code) => {
       process.exitCode = code;

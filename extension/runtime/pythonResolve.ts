@@ -149,9 +149,13 @@ interface CacheFile {
 const CACHE_LIMIT = 64;
 const VERSION_VARS = ['PYENV_VERSION', 'PYENV_ROOT', 'ASDF_PYTHON_VERSION', 'ASDF_DATA_DIR', 'ASDF_DIR', 'VIRTUAL_ENV', 'CONDA_PREFIX'];
 
+/** Forkscope's per-user cache folder: $XDG_CACHE_HOME/forkscope, else ~/.cache/forkscope; FORKSCOPE_CACHE_DIR overrides it. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FORKSCOPE_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'forkscope');
+}
+
 export function cacheFilePath(env: NodeJS.ProcessEnv = process.env): string {
-  const dir = env.FORKSCOPE_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'forkscope');
-  return path.join(dir, 'interpreters.json');
+  return path.join(cacheDir(env), 'interpreters.json');
 }
 
 function readCache(file: string): CacheFile {

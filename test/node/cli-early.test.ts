@@ -20,7 +20,7 @@ const REAL = spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { en
 
 /** A preload that appends "spawn <file>" and "load cli-record" (or cli-main) lines to $ORDER_FILE as they happen. */
 const PRELOAD = `
-const fs = require('fs'), cp = require('child_process'), Module = require('module');
+const fs = require('fs'), cp = require('child_process');
 const note = (s) => fs.appendFileSync(process.env.ORDER_FILE, s + '\\n');
 const spawn = cp.spawn;
 cp.spawn = function (file, ...rest) {
@@ -29,8 +29,8 @@ cp.spawn = function (file, ...rest) {
   if (process.env.EARLY_SIGINT) process.kill(process.pid, 'SIGINT'); // a Ctrl-C for Node alone, in the early window
   return child;
 };
-const load = Module._load;
-Module._load = function (request, ...rest) { const m = /(cli-(?:record|main))\\.js$/.exec(String(request)); if (m) note('load ' + m[1]); return load.call(this, request, ...rest); };
+const vm = require('vm'), Script = vm.Script; // the bundles are compiled as scripts (codeCache.ts)
+vm.Script = class extends Script { constructor(code, o) { const m = /(cli-(?:record|main))\\.js$/.exec(String(o && o.filename)); if (m) note('load ' + m[1]); super(code, o); } };
 `;
 
 function setup() {
