@@ -74,6 +74,55 @@ class IdenticalOutputTest(RuntimeCase):
                 else:
                     self.assertIn(b"SyntaxError", r.stderr)
 
+    def test_directory_and_zip_applications(self):
+        # `python PATH` runs a folder's or a zip archive's __main__.py, a zip behind a shebang line and
+        # a zip named .py included; the launcher decides it as Python does, and imports no zipfile.
+        import shutil
+        import tempfile
+        import zipapp
+
+        main = (
+            "import multiprocessing as mp, sys\n"
+            "if __name__ == '__main__':\n"
+            "    p = mp.Process(target=print, args=('child',)); p.start(); p.join()\n"
+            "    print('main', __name__, sys.argv[1:], 'zipfile' in sys.modules)\n"
+        )
+        tmp = tempfile.mkdtemp()
+        try:
+            folder = os.path.join(tmp, "app")
+            os.mkdir(folder)
+            with open(os.path.join(folder, "__main__.py"), "w") as f:
+                f.write(main)
+            pyz = os.path.join(tmp, "app.pyz")
+            zipapp.create_archive(folder, pyz, interpreter="/usr/bin/env python3")
+            disguised = os.path.join(tmp, "zipped.py")
+            shutil.copy(pyz, disguised)
+            plain_file = os.path.join(tmp, "plain.py")
+            with open(plain_file, "w") as f:
+                f.write(main)
+            for target in (folder, pyz, disguised, plain_file):
+                with self.subTest(target=os.path.basename(target)):
+                    plain = L.run_plain([target, "x"], cwd=tmp)
+                    self.assertEqual(plain.returncode, 0, plain.stderr)
+                    lst = L.Listener()
+                    try:
+                        r = L.run([target, "x"], lst, cwd=tmp)
+                        lst.wait_idle(5)
+                        roles = [e[2]["role"] for es in lst.events.values() for e in es if e[0] == "proc"]
+                    finally:
+                        lst.close()
+                    self.assertEqual((r.returncode, r.stdout, r.stderr), (plain.returncode, plain.stdout, plain.stderr))
+                    self.assertIn(b"main __main__ ['x']", r.stdout)
+                    self.assertEqual(sorted(roles), ["main", "process"])
+            # Without site (whose .pth hooks may import zipfile on their own) the launcher imports none.
+            env = dict(os.environ)
+            env.pop("FORKSCOPE_RUNTIME", None)
+            for cmd in ([PY, "-S", plain_file], [PY, "-S", L.LAUNCHER, plain_file]):
+                out = subprocess.run(cmd + ["x"], cwd=tmp, env=env, capture_output=True, timeout=60)
+                self.assertEqual(out.stdout, b"child\nmain __main__ ['x'] False\n", (cmd, out.stderr))
+        finally:
+            shutil.rmtree(tmp)
+
     def test_module_mode(self):
         env = dict(os.environ)
         env.pop("FORKSCOPE_RUNTIME", None)
