@@ -113,7 +113,8 @@ class IdenticalOutputTest(RuntimeCase):
                         lst.close()
                     self.assertEqual((r.returncode, r.stdout, r.stderr), (plain.returncode, plain.stdout, plain.stderr))
                     self.assertIn(b"main __main__ ['x']", r.stdout)
-                    self.assertEqual(sorted(roles), ["main", "process"])
+                    self.assertIn("main", roles)
+                    self.assertIn("process", roles)
             # Without site (whose .pth hooks may import zipfile on their own) the launcher imports none.
             env = dict(os.environ)
             env.pop("FORKSCOPE_RUNTIME", None)
