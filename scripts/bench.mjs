@@ -22,7 +22,7 @@
 // `--only flood` runs the flood and its floors; `--only startup` the start-up row alone.
 //   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib|dask|flood|startup]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureNodeModules, root, run } from './lib/ensure.mjs';
@@ -41,6 +41,13 @@ const cli = join(root, 'dist', 'cli.js');
 const work = mkdtempSync(join(tmpdir(), 'forkscope-bench-'));
 const onlyJoblib = process.argv[process.argv.indexOf('--only') + 1] === 'joblib' && process.argv.includes('--only');
 const joblibPython = process.env.FORKSCOPE_JOBLIB_PYTHON || '/usr/bin/python3';
+// The start-up row's second interpreter (startup): Debian's, when it is another binary than the main line's.
+const SECOND_PYTHON = (() => {
+  const exe = spawnSync(joblibPython, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
+  if (exe.status !== 0) return null;
+  const real = (p) => (existsSync(p) ? realpathSync(p) : p);
+  return real(exe.stdout.trim()) === real(python) ? null : exe.stdout.trim();
+})();
 const onlyDask = process.argv[process.argv.indexOf('--only') + 1] === 'dask' && process.argv.includes('--only');
 const onlyFlood = process.argv[process.argv.indexOf('--only') + 1] === 'flood' && process.argv.includes('--only');
 const onlyStartup = process.argv[process.argv.indexOf('--only') + 1] === 'startup' && process.argv.includes('--only');
@@ -215,9 +222,15 @@ function scriptProcessesCpu() {
   return procs.reduce((n, p) => n + p.cpuSeconds, 0);
 }
 
-/** The fixed cost of `forkscope record`: an empty script recorded vs plain, and Node's own start for reference. */
-async function startup(n) {
-  const s = await compare('Start-up (empty script)', 'empty.py', [], null, n);
+/**
+ * The fixed cost of `forkscope record`: an empty script recorded vs plain, and Node's own start for reference, with
+ * the interpreter `py`. How much of Node's start the script hides depends on how long Python itself takes to start:
+ * the main line's interpreter (a pyenv build here) imports a sandbox's certifi hook from a .pth file at every start
+ * (30-40 ms), so the row is run again with SECOND_PYTHON, which starts in less than half that time, as a Python
+ * without such hooks does.
+ */
+async function startup(n, py = python) {
+  const s = await compare(`Start-up (empty script, ${py})`, 'empty.py', [], null, n, py);
   // Node alone as the launcher starts it (without NODE_EXTRA_CA_CERTS), and as this environment would.
   const bare = { ...process.env };
   delete bare.NODE_EXTRA_CA_CERTS;
@@ -234,12 +247,12 @@ async function startup(n) {
   for (let i = 0; i < n; i++) {
     node.push((await timed(process.execPath, ['-e', '0'], { env: bare })).seconds);
     if (process.env.NODE_EXTRA_CA_CERTS) nodeWithCerts.push((await timed(process.execPath, ['-e', '0'])).seconds);
-    beside.push((await timed('sh', ['-c', '"$0" empty.py & "$1" -e 0; wait', python, process.execPath], { env: bare })).seconds);
-    nodeFirst.push((await timed(cli, recordArgs('empty.py', []), { env: { ...process.env, FORKSCOPE_NODE_FIRST: '1' } })).seconds);
-    plain.push((await timed(python, ['empty.py'], { env: bare })).seconds);
+    beside.push((await timed('sh', ['-c', '"$0" empty.py & "$1" -e 0; wait', py, process.execPath], { env: bare })).seconds);
+    nodeFirst.push((await timed(cli, recordArgs('empty.py', [], py), { env: { ...process.env, FORKSCOPE_NODE_FIRST: '1' } })).seconds);
+    plain.push((await timed(py, ['empty.py'], { env: bare })).seconds);
   }
   s.fixedSeconds = s.medianRecorded - s.medianPlain;
-  fixedStartup = s.fixedSeconds;
+  if (py === python) fixedStartup = s.fixedSeconds; // (the later rows run the main line's interpreter)
   s.nodeAloneSeconds = median(node);
   s.nodeBesideFloorSeconds = median(beside) - median(plain);
   s.nodeFirstFixedSeconds = median(nodeFirst) - median(plain);
@@ -427,6 +440,7 @@ try {
     throw Object.assign(new Error('only joblib'), { onlyJoblib: true });
   }
   results.startup = await startup(quick || onlyFlood ? 5 : 3 * rounds);
+  if (SECOND_PYTHON) results.startupSecondPython = await startup(quick || onlyFlood ? 5 : 3 * rounds, SECOND_PYTHON);
   if (onlyStartup) throw Object.assign(new Error('only startup'), { onlyJoblib: true });
   results.queueFlood = await compare(
     `Queue flood (4 producers, ${FLOOD_MESSAGES.toLocaleString('en')} messages)`,

@@ -9,8 +9,8 @@
  * (extension/runtime/launcher.sh): Node's own start (60–110 ms on a slow
  * machine) no longer comes first, and this process adopts the interpreter.
  * Otherwise dist/cli.js loads only this module and the few it imports,
- * starts Python, and only then loads the rest of the CLI (dist/cli-main.js:
- * the supervisor, the model, reports) while Python starts on another core.
+ * starts Python, and only then loads the rest of the CLI (dist/cli-record.js:
+ * the supervisor and the model, codeCache.ts) while Python starts on another core.
  * Either way nothing can reach the script's events before the supervisor
  * serves them: the socket's connections wait (the runtime, started first,
  * keeps its events until the socket exists), and the child's exit is caught
