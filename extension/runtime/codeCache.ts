@@ -39,6 +39,7 @@ export function loadBundle(file: string, env: NodeJS.ProcessEnv = process.env): 
   const st = fs.statSync(file);
   const header: Header = { v: 1, bundle: file, size: st.size, mtimeMs: st.mtimeMs };
   const cacheFile = cacheFileOf(file, env);
+  const seen = cacheFile === null ? null : stamp(cacheFile);
   const cachedData = cacheFile === null ? undefined : readCache(cacheFile, header);
   // (latin1: the bundle is ASCII, so this is its text, read as one-byte text without decoding it.)
   const source = fs.readFileSync(file, 'latin1');
@@ -50,8 +51,11 @@ export function loadBundle(file: string, env: NodeJS.ProcessEnv = process.env): 
   debug?.(use);
   if (use !== 'used' && cacheFile !== null) {
     // At the exit the functions the run called are compiled too (V8 compiles a function when it first runs).
+    // A cache another process wrote meanwhile for this build is left as it is: it is a finished run's (a warm
+    // supervisor that VS Code forked ahead and then closed without a run has compiled little).
     process.once('exit', () => {
-      if (writeCache(cacheFile, header, script.createCachedData())) debug?.('written');
+      if (stamp(cacheFile) !== seen && readCache(cacheFile, header) !== undefined) debug?.('kept the one written meanwhile');
+      else if (writeCache(cacheFile, header, script.createCachedData())) debug?.('written');
     });
   }
   const module = { exports: {} as unknown };
@@ -69,6 +73,16 @@ function cacheFileOf(bundle: string, env: NodeJS.ProcessEnv): string | null {
     return null; // (no home folder)
   }
   return path.join(dir, `code-${path.basename(bundle, '.js')}-${process.version}-${process.arch}-${fnv1a(bundle)}.v8`);
+}
+
+/** Which version of `file` is there (its modification time, size and inode: a write replaces it), or null when none. */
+function stamp(file: string): string | null {
+  try {
+    const st = fs.statSync(file);
+    return `${st.mtimeMs} ${st.size} ${st.ino}`;
+  } catch {
+    return null;
+  }
 }
 
 /** The V8 data in `file` when its header names this very build of the bundle; else undefined. */

@@ -7,7 +7,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -111,6 +111,37 @@ test(
     );
     assert.deepEqual(await record(dir, cache, 'stale'), ['cli-record.js: none', 'cli-record.js: written']);
     assert.deepEqual(await record(dir, cache, 'after-stale'), ['cli-record.js: used']);
+  }),
+);
+
+test(
+  'a warm supervisor that had no run leaves the cache a finished run wrote meanwhile',
+  opts,
+  inDir(async (dir) => {
+    // As VS Code does: a supervisor forked ahead (serve --ipc) loads the bundle before any cache exists; a run
+    // then finishes and writes one; VS Code closes, and the idle supervisor exits having compiled little.
+    const cache = path.join(dir, 'cache');
+    const idle = fork(CLI, ['serve', '--ipc'], {
+      env: { ...process.env, FORKSCOPE_CACHE_DIR: cache, FORKSCOPE_DEBUG: '1' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      execArgv: [],
+    });
+    let idleErr = '';
+    idle.stderr!.on('data', (d: Buffer) => (idleErr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => idle.on('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 200 && !idleErr.includes('cli-record.js: none'); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.match(idleErr, /code cache of cli-record\.js: none/, 'the idle supervisor loaded before any cache');
+      assert.deepEqual(await record(dir, cache, 'run'), ['cli-record.js: none', 'cli-record.js: written']);
+      const file = path.join(cache, cacheFiles(cache)[0]);
+      const written = fs.readFileSync(file);
+      idle.disconnect(); // the host goes away
+      assert.equal(await exited, 0, idleErr);
+      assert.match(idleErr, /cli-record\.js: kept the one written meanwhile/);
+      assert.ok(fs.readFileSync(file).equals(written), "the finished run's cache is the one kept");
+    } finally {
+      if (idle.exitCode === null) idle.kill('SIGKILL');
+    }
   }),
 );
 
