@@ -639,12 +639,14 @@ export class Inspector {
   }
 
   /** For tests and the benchmark. */
-  debugInfo(): { processes: number; messages: number; version: number; rows: number; live: boolean; now: number } {
+  /** For tests and benchmarks; `panels` is the model version the DOM panels (header, tree, insights, tab) show. */
+  debugInfo(): { processes: number; messages: number; version: number; panels: number; rows: number; live: boolean; now: number } {
     const m = this.model;
     return {
       processes: m?.processes.length ?? 0,
       messages: m?.messages.length ?? 0,
       version: m?.version ?? -1,
+      panels: this.panelVersion,
       rows: this.rows.length,
       live: this.live,
       now: m?.run.now ?? 0,

@@ -192,7 +192,9 @@ describe(
         assert.ok(w, `an unjoined warning: ${JSON.stringify(run.summary.warnings)}`);
         assert.ok(w!.message.startsWith('<img src=x onerror=alert(8)><b>bold</b> (pid'));
         const page = await open(run);
-        const item = (await insightItems(page)).find((i) => i.kind === 'unjoined')!;
+        const items = await insightItems(page);
+        const item = items.find((i) => i.kind === 'unjoined')!;
+        assert.ok(item, `the list shows it: ${JSON.stringify(items)}`);
         assert.equal(item.message, w!.message, 'character for character');
         assert.equal(item.severity, 'info');
         assert.equal(item.icon, 'Info');

@@ -75,7 +75,7 @@ export async function launch(extraArgs: string[] = []): Promise<Browser> {
   };
 }
 
-/** Waits until the inspector in `page` has drawn its timeline with the whole model. */
+/** Waits until the inspector in `page` has drawn its timeline with the whole model (a finished run: and its panels). */
 export async function waitForInspector(page: Page, timeout = 30_000): Promise<void> {
   await page.waitForFunction(
     () => {
@@ -83,7 +83,14 @@ export async function waitForInspector(page: Page, timeout = 30_000): Promise<vo
       if (!hook) return false;
       if (hook.error) return true;
       const info = hook.inspector.debugInfo();
-      return hook.ready && hook.inspector.timeline.lastFrame.version === info.version && info.version >= 0;
+      // The DOM panels (insights included) update in a task of their own after the canvas frame is painted:
+      // a finished run's are waited for too (a live run's follow on their own cadence).
+      return (
+        hook.ready &&
+        hook.inspector.timeline.lastFrame.version === info.version &&
+        info.version >= 0 &&
+        (info.live || info.panels === info.version)
+      );
     },
     null,
     { timeout },
