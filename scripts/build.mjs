@@ -73,7 +73,6 @@ const builds = [
     format: 'cjs',
     target: 'node20',
     banner: { js: CLI_LAUNCHER },
-    external: ['./cli-record.js', './cli-main.js'],
     // Executable, as npm makes a package's bin on install: dist/cli.js runs as `forkscope` from a clone too.
     plugins: [
       nodeBundle('dist/cli.js'),

@@ -8,17 +8,17 @@
  * with the cache the last run on this Node left; a run that had none (the first on this Node and this build,
  * or V8 refused it) writes one as it exits, with every function that run compiled.
  *
- * One file per bundle, Node version and bundle path, in the per-user cache folder (pythonResolve.ts,
- * cacheDir), headed by the bundle's path, size and modification time: the cache of another build of the
- * bundle is never used. V8 itself refuses a cache made by another V8 or under other flags. Anything that
- * goes wrong (no cache folder, a full disk, a damaged file) costs the cache, never the run.
+ * One file per bundle, Node version and bundle path, in the per-user cache folder (userCache.ts), headed by
+ * the bundle's path, size and modification time: the cache of another build of the bundle is never used.
+ * V8 itself refuses a cache made by another V8 or under other flags. Anything that goes wrong (no cache
+ * folder, a full disk, a damaged file) costs the cache, never the run.
  */
 
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { cacheDir } from './pythonResolve';
+import { cacheDir, writeCacheFile } from './userCache';
 
 /** What became of a bundle's code cache, for FORKSCOPE_DEBUG=1. */
 export type CodeCacheUse = 'used' | 'refused' | 'none';
@@ -55,7 +55,8 @@ export function loadBundle(file: string, env: NodeJS.ProcessEnv = process.env): 
     // supervisor that VS Code forked ahead and then closed without a run has compiled little).
     process.once('exit', () => {
       if (stamp(cacheFile) !== seen && readCache(cacheFile, header) !== undefined) debug?.('kept the one written meanwhile');
-      else if (writeCache(cacheFile, header, script.createCachedData())) debug?.('written');
+      else if (writeCacheFile(cacheFile, Buffer.concat([Buffer.from(JSON.stringify(header) + '\n'), script.createCachedData()])))
+        debug?.('written');
     });
   }
   const module = { exports: {} as unknown };
@@ -102,24 +103,6 @@ function readCache(file: string, want: Header): Buffer | undefined {
     return undefined;
   }
   return data.subarray(nl + 1);
-}
-
-/** Writes the cache whole or not at all (another run may be reading it). False when it could not be written. */
-function writeCache(file: string, header: Header, data: Buffer): boolean {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(tmp, Buffer.concat([Buffer.from(JSON.stringify(header) + '\n'), data]), { mode: 0o600 });
-    fs.renameSync(tmp, file);
-    return true;
-  } catch {
-    try {
-      fs.rmSync(tmp, { force: true });
-    } catch {
-      /* nothing to clean */
-    }
-    return false;
-  }
 }
 
 /** A short hash of a path, so that two installs of Forkscope (a clone, the extension) keep a cache each. */

@@ -30,6 +30,7 @@ import { childProcess } from './childProcess';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { cacheDir, writeCacheFile } from './userCache';
 
 /** What a command resolves to. */
 export interface PythonResolution {
@@ -149,11 +150,6 @@ interface CacheFile {
 const CACHE_LIMIT = 64;
 const VERSION_VARS = ['PYENV_VERSION', 'PYENV_ROOT', 'ASDF_PYTHON_VERSION', 'ASDF_DATA_DIR', 'ASDF_DIR', 'VIRTUAL_ENV', 'CONDA_PREFIX'];
 
-/** Forkscope's per-user cache folder: $XDG_CACHE_HOME/forkscope, else ~/.cache/forkscope; FORKSCOPE_CACHE_DIR overrides it. */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.FORKSCOPE_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'forkscope');
-}
-
 export function cacheFilePath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(cacheDir(env), 'interpreters.json');
 }
@@ -168,17 +164,11 @@ function readCache(file: string): CacheFile {
   return { v: 1, entries: {} };
 }
 
+/** Keeps the newest CACHE_LIMIT entries; a cache that cannot be written costs a probe next time, nothing more. */
 function writeCache(file: string, cache: CacheFile): void {
-  try {
-    const keys = Object.keys(cache.entries).sort((a, b) => cache.entries[b].at - cache.entries[a].at);
-    for (const k of keys.slice(CACHE_LIMIT)) delete cache.entries[k];
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(cache), { mode: 0o600 });
-    fs.renameSync(tmp, file);
-  } catch {
-    /* a cache that cannot be written costs a probe next time, nothing more */
-  }
+  const keys = Object.keys(cache.entries).sort((a, b) => cache.entries[b].at - cache.entries[a].at);
+  for (const k of keys.slice(CACHE_LIMIT)) delete cache.entries[k];
+  writeCacheFile(file, JSON.stringify(cache));
 }
 
 function mtime(file: string): number | null {
