@@ -1,4 +1,5 @@
-"""Locks and waits. argv[1] = start method. Two workers take one Lock 10
+"""Locks and waits. argv[1] = start method. Two workers meet at a Barrier
+(so a slow start of one cannot hide the contention), then take one Lock 10
 times each holding it 20 ms (contention); a shared Value counts to 20 under
 its own lock; an Array of 5 doubles; an Event set by a child after 0.3 s; a
 Barrier of 2; a Semaphore. The main process waits in join (a child that
@@ -8,7 +9,8 @@ import sys
 import time
 
 
-def worker(lock, counter):
+def worker(go, lock, counter):
+    go.wait()
     for _ in range(10):
         with lock:
             time.sleep(0.02)
@@ -41,7 +43,8 @@ if __name__ == "__main__":
     lock = ctx.Lock()
     counter = ctx.Value("i", 0)
     arr = ctx.Array("d", 5)
-    ws = [ctx.Process(target=worker, args=(lock, counter), name=f"w{i}") for i in range(2)]
+    go = ctx.Barrier(2)
+    ws = [ctx.Process(target=worker, args=(go, lock, counter), name=f"w{i}") for i in range(2)]
     for w in ws:
         w.start()
     for w in ws:
