@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import os
-import re
 import sys
 
 TYPE_CHECKING = False
@@ -121,6 +120,8 @@ def _name_at(filename: Any, lineno: Any, module_globals: Any = None) -> Any:
     if not text:
         return None
     if not _assign_re:
+        import re  # on first use too: a script that creates nothing never pays for it (2-4 ms)
+
         _assign_re.append(re.compile(_ASSIGN_PATTERN))
     m = _assign_re[0].match(text)
     if not m:
