@@ -38,6 +38,8 @@ export interface RecordingHeader {
   forkscope: string;
   /** The `forkscope` command started Python first and the supervisor beside it (absent when the supervisor started Python). */
   pythonFirst?: true;
+  /** Recorded by this user's warm supervisor: no Node was started for the run (docs/cli.md). */
+  warm?: true;
 }
 
 /** One runtime event as sent by the Python runtime: `[type, epochSeconds, ...fields]`. */

@@ -165,8 +165,17 @@ def _old_python_hook(runtime: Any) -> None:
     sys.excepthook = excepthook
 
 
+_warm = None
+if os.environ.get("FORKSCOPE_WARM_START"):
+    # The `forkscope` command's warm start: the run is handed to this user's warm supervisor
+    # (forkscope_runtime/warm.py); sys.argv loses Forkscope's own words.
+    import forkscope_runtime.warm as _warm
+
+    _warm.start(os.environ.pop("FORKSCOPE_WARM_START"))
 _restore_signals()
 _mode, _target, _runtime = _prepare()
+if _warm is not None:
+    _warm.hold_exit()
 try:
     if _mode == "script":
         _path, _source = _compile_script(_target)
@@ -182,6 +191,8 @@ try:
 except BaseException as _e:
     if _runtime is not None:
         _runtime.set_main_exit(_exit_code(_e), _e)
+    if _warm is not None and not isinstance(_e, KeyboardInterrupt):
+        _warm.note_exit(_exit_code(_e))
     if not isinstance(_e, SystemExit):
         _e.__traceback__ = _strip(_e.__traceback__)
         if sys.version_info < (3, 11):
@@ -191,3 +202,5 @@ except BaseException as _e:
 else:
     if _runtime is not None:
         _runtime.set_main_exit(0)
+    if _warm is not None:
+        _warm.note_exit(0)

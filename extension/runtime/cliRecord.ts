@@ -20,6 +20,8 @@ import { endOnError } from './cliUsage';
 import { planRecord, type EarlyStart } from './launch';
 import { UsageError } from './recordArgs';
 import { RunSupervisor } from './supervisor';
+import { endLines, interruptions } from './terminalRun';
+import { leaveWarm, serveWarm, WARM_IDLE_SECONDS } from './warm';
 
 /** Runs `record ARGS…` or `serve ARGS…` (`early`: the script dist/cli.js already started) and returns the exit status. */
 export async function main(argv: string[], early: EarlyStart | null = null): Promise<number> {
@@ -41,6 +43,10 @@ export async function main(argv: string[], early: EarlyStart | null = null): Pro
  * host's going away before that ends it quietly.
  */
 async function serve(argv: string[]): Promise<number> {
+  if (argv[0] === '--warm' && argv.length === 2 && path.isAbsolute(argv[1])) {
+    const idle = Number(process.env.FORKSCOPE_WARM_IDLE);
+    return serveWarm(argv[1], Number.isFinite(idle) && idle > 0 ? idle : WARM_IDLE_SECONDS);
+  }
   if (!argv.includes('--ipc') || typeof process.send !== 'function')
     throw new UsageError('serve is for the VS Code extension: it is forked with an IPC channel (serve --ipc).');
   const request = await new Promise<SupervisorRunMessage | null>((resolve) => {
@@ -73,11 +79,7 @@ async function serve(argv: string[]): Promise<number> {
 async function record(argv: string[], early: EarlyStart | null = null): Promise<number> {
   const cwd = process.cwd();
   const { args: a, ipc, options } = early?.plan ?? (await planRecord(argv, process.env, cwd));
-  const out = options.out;
   const saying = !a.quiet && !ipc && process.stderr.isTTY;
-  const say = (msg: () => string) => {
-    if (saying) process.stderr.write(`forkscope: ${msg()}\n`);
-  };
 
   let pendingRecords: RecordLine[] = [];
   let flushTimer: NodeJS.Timeout | null = null;
@@ -115,23 +117,7 @@ async function record(argv: string[], early: EarlyStart | null = null): Promise<
     process.on('disconnect', onDisconnect);
   }
 
-  // Ctrl-C in a terminal reaches the script's process group too; give it 2 s to end by itself,
-  // then pass the interrupt on, then stop the tree. A second Ctrl-C stops at once. SIGTERM/SIGHUP stop at once.
-  let interrupts = 0;
-  const onInt = () => {
-    interrupts++;
-    supervisor.markStopped(); // whatever outlives the script's own handling of Ctrl-C is stopped
-    if (interrupts > 1) {
-      void supervisor.stop();
-      return;
-    }
-    setTimeout(() => {
-      if (!supervisor.mainRunning) return;
-      supervisor.signalMain('SIGINT');
-      setTimeout(() => supervisor.mainRunning && void supervisor.stop(), 3000).unref();
-    }, 2000).unref(); // time for the script's own cleanup (atexit, finalizers) before a second interrupt
-  };
-  const onTerm = () => void supervisor.stop();
+  const { onInt, onTerm } = interruptions(supervisor);
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   process.on('SIGHUP', onTerm);
@@ -144,17 +130,8 @@ async function record(argv: string[], early: EarlyStart | null = null): Promise<
   process.off('SIGTERM', onTerm);
   process.off('SIGHUP', onTerm);
 
-  const unsupported = result.model.warnings.find((w) => w.kind === 'python-unsupported');
-  if (result.launchError) {
-    if (!ipc) process.stderr.write(`forkscope: ${result.launchError}\n`); // the extension shows it from the end message
-  } else if (unsupported) {
-    if (!ipc) process.stderr.write(`forkscope: ${unsupported.message}\n`);
-  } else {
-    say(
-      () =>
-        `recorded ${result.summary.run.processes} processes, ${result.summary.run.messages} messages → ${path.relative(cwd, out) || out}`,
-    );
-  }
+  // (The extension shows a launch error from the end message.)
+  if (!ipc) for (const line of endLines(result, cwd, saying)) process.stderr.write(`${line}\n`);
   if (ipc) {
     send({
       type: 'end',
@@ -173,6 +150,8 @@ async function record(argv: string[], early: EarlyStart | null = null): Promise<
     process.off('disconnect', onDisconnect);
     if (process.connected) process.disconnect();
   }
+  // A cold run in a terminal leaves this user's warm supervisor for the next (warm.ts).
+  if (early?.warmSocket && !result.launchError) leaveWarm(early.warmSocket);
   if (result.launchError) return 127;
   if (result.signal) {
     // End the way the script ended, so a shell sees the same status.

@@ -52,8 +52,10 @@ export interface StartedScript {
   exited: Promise<ScriptExit>;
   /** When it was started (epoch seconds): the recording's start. */
   startedAt: number;
-  /** Started by the `forkscope` shell launcher before Node, not by Node (adoptEarly). */
+  /** Started by the `forkscope` shell launcher before Node, not by Node (adoptEarly), or by the interpreter for a warm supervisor. */
   pythonFirst?: boolean;
+  /** Recorded by this user's warm supervisor (warm.ts): no Node started for the run. */
+  warm?: boolean;
 }
 
 /** The part of record() that needs no answer from elsewhere: parsed, checked, the interpreter named. */
@@ -164,6 +166,8 @@ export interface EarlyStart {
   plan: RecordPlan;
   started: StartedScript;
   release: () => void;
+  /** Where the shell launcher would find this user's warm supervisor: one is left there at the end (warm.ts). */
+  warmSocket?: string;
 }
 
 const HELD_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -208,15 +212,19 @@ interface Adoption {
   pid: number;
   dir: string;
   secret: string;
+  /** FORKSCOPE_WARM_SOCKET: where this user's warm supervisor would listen (launcher.sh). */
+  warmSocket: string | null;
 }
 
-/** FORKSCOPE_ADOPT="PID DIR SECRET", taken out of the environment (nothing Node starts inherits it). */
+/** FORKSCOPE_ADOPT="PID DIR SECRET" (and FORKSCOPE_WARM_SOCKET), taken out of the environment (nothing Node starts inherits them). */
 function takeAdoption(env: NodeJS.ProcessEnv): Adoption | null {
   const value = env.FORKSCOPE_ADOPT;
+  const warm = env.FORKSCOPE_WARM_SOCKET;
+  delete env.FORKSCOPE_WARM_SOCKET;
   if (value === undefined) return null;
   delete env.FORKSCOPE_ADOPT;
   const m = /^(\d+) (\/.*) ([0-9a-f]+)$/.exec(value);
-  return m ? { pid: Number(m[1]), dir: m[2], secret: m[3] } : null;
+  return m ? { pid: Number(m[1]), dir: m[2], secret: m[3], warmSocket: warm?.startsWith('/') ? warm : null } : null;
 }
 
 /** A script the shell launcher started that cannot be recorded after all: it runs on, and the CLI ends with it. */
@@ -243,7 +251,7 @@ function adoptEarly(argv: string[], adopt: Adoption): EarlyStart | Unrecorded {
     const server = EventServer.adopt(adopt.dir, adopt.secret);
     // Node started right after the shell forked the interpreter: its own start is the run's.
     const started: StartedScript = { server, pid: adopt.pid, exited, startedAt: performance.timeOrigin / 1000, pythonFirst: true };
-    return { plan, started, release };
+    return { plan, started, release, ...(adopt.warmSocket ? { warmSocket: adopt.warmSocket } : {}) };
   } catch (e) {
     // The script's runtime stops waiting for a socket when it sees this mark; the folder goes when the CLI does.
     try {
@@ -293,7 +301,7 @@ function watchAdopted(pid: number): Promise<ScriptExit> {
   });
 }
 
-function signalName(n: number): NodeJS.Signals | null {
+export function signalName(n: number): NodeJS.Signals | null {
   for (const [name, value] of Object.entries(os.constants.signals)) if (value === n) return name as NodeJS.Signals;
   return null;
 }

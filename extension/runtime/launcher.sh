@@ -74,6 +74,7 @@ forkscope_sigignore() {
 }
 
 forkscope_python_first() {
+  fs_argc=$#
   shift
   fs_out= fs_py=
   while [ $# -gt 0 ]; do
@@ -100,6 +101,9 @@ forkscope_python_first() {
     esac
     shift
   done
+
+  # How many of the command's words are Forkscope's ("record" and its options): the rest are the script's.
+  fs_argc=$((fs_argc - $#))
 
   # The script (a *.py file that is there) or -m MODULE; the recording's default name as the CLI makes it.
   if [ "${1-}" = -m ]; then
@@ -178,12 +182,48 @@ forkscope_python_first() {
   [ ${#fs_secret} -eq 32 ] || return 0
 
   fs_config="{\"v\":1,\"socket\":\"$fs_run/events.sock\",\"secret\":\"$fs_secret\",\"root\":\"$fs_root\",\"connectWaitMs\":10000,\"supervisorPid\":$$}"
+
+  # This user's warm supervisor (docs/cli.md, "The warm supervisor"): a Node process an earlier run left
+  # listening on warm.sock in Forkscope's per-user cache folder (as extension/runtime/userCache.ts names it).
+  # When its socket is there, this shell stays the interpreter's parent (forkscope_warm_run, below) and the
+  # interpreter hands the run to that supervisor (forkscope_runtime/warm.py). Else Node is told where to leave
+  # one for the next run (FORKSCOPE_WARM_SOCKET).
+  fs_warm=
+  if [ "${FORKSCOPE_WARM-}" != 0 ]; then
+    if [ -n "${FORKSCOPE_CACHE_DIR-}" ]; then
+      fs_warm=$FORKSCOPE_CACHE_DIR/warm.sock
+    elif [ -n "${XDG_CACHE_HOME-}" ]; then
+      fs_warm=$XDG_CACHE_HOME/forkscope/warm.sock
+    elif [ -n "${HOME-}" ]; then
+      fs_warm=$HOME/.cache/forkscope/warm.sock
+    fi
+    case $fs_warm in
+      /*) ;;
+      *) fs_warm= ;;
+    esac
+    case $fs_warm in *[\"\\]* | *[[:cntrl:]]*) fs_warm= ;; esac
+    # (A Unix socket's path holds 107 bytes at most.)
+    [ ${#fs_warm} -le 100 ] || fs_warm=
+  fi
+  if [ -n "$fs_warm" ] && [ -S "$fs_warm" ]; then
+    fs_warm_python="{\"argc\":$fs_argc,\"socket\":\"$fs_warm\"}"
+    return 0
+  fi
   # The background job gets the terminal's stdin back (it would read /dev/null otherwise).
   exec 9<&0
   FORKSCOPE_RUNTIME=$fs_config FORKSCOPE_RESTORE_SIGNALS=$fs_restore "$fs_py" "$fs_root/forkscope_launch.py" "$@" 0<&9 9<&- &
-  FORKSCOPE_ADOPT="$! $fs_run $fs_secret"
   exec 9<&-
+  forkscope_to_node $!
+}
+
+# The way to Node for the interpreter started in the background, $1: Node adopts it (FORKSCOPE_ADOPT).
+forkscope_to_node() {
+  FORKSCOPE_ADOPT="$1 $fs_run $fs_secret"
   export FORKSCOPE_ADOPT
+  if [ -n "$fs_warm" ]; then
+    FORKSCOPE_WARM_SOCKET=$fs_warm
+    export FORKSCOPE_WARM_SOCKET
+  fi
   # A Ctrl-C (or SIGTERM, SIGHUP) before Node has its handlers would end it by the default action, and the
   # script, already running, would lose its recording and its parent. Ignored here, on the way to Node (and
   # through a wrapper in front of it); Node itself sets every disposition back to the default as it starts,
@@ -192,8 +232,86 @@ forkscope_python_first() {
   trap '' INT TERM HUP
 }
 
+# A warm run (forkscope_python_first found the warm supervisor's socket): the interpreter is started as for a
+# cold run, given the whole command line and how many of its words are Forkscope's, and this shell waits for it.
+# Meanwhile it passes the terminal's Ctrl-C ("int"), SIGTERM and SIGHUP ("stop") on to the supervisor through
+# the run's `ctl` FIFO, as Node would take them in a cold run. Once the script has ended it says how (an exit
+# status, or a signal: the script's `exit` file tells a chosen status from a death by signal), writes what the
+# supervisor says on `done`, and ends the same way. Should the supervisor not take the run, the interpreter
+# says so (SIGUSR1) and this shell becomes Node after all, which adopts it.
+forkscope_warm_run() {
+  fs_got= fs_cold=
+  trap 'fs_cold=1' USR1
+  trap 'fs_got="$fs_got int"' INT
+  trap 'fs_got="$fs_got stop"' TERM
+  trap 'fs_got="$fs_got stop"' HUP
+  exec 9<&0
+  FORKSCOPE_WARM_START=$fs_warm_python FORKSCOPE_RUNTIME=$fs_config FORKSCOPE_RESTORE_SIGNALS=$fs_restore "$fs_py" "$fs_root/forkscope_launch.py" "$@" 0<&9 9<&- &
+  fs_child=$!
+  exec 9<&-
+  while :; do
+    [ -n "$fs_cold" ] || wait "$fs_child"
+    fs_st=$?
+    if [ -n "$fs_cold" ]; then
+      trap - USR1
+      forkscope_to_node "$fs_child"
+      return 0
+    fi
+    if [ -n "$fs_got" ]; then
+      forkscope_tell $fs_got
+      fs_got=
+      # (An interrupted wait: the interpreter is still running, or a zombie not yet waited for.)
+      kill -0 "$fs_child" 2> /dev/null && continue
+    fi
+    break
+  done
+
+  # What the supervisor says at the end. The shell's own read end is opened through a read-write one, which
+  # never waits, so that once that is closed the supervisor holds the only write end: its last words, then
+  # the end of the file, also if it is gone.
+  fs_done=$fs_run/done
+  if [ -p "$fs_done" ]; then
+    exec 7<> "$fs_done" 6< "$fs_done" 7>&-
+  fi
+  fs_exit=
+  [ -f "$fs_run/exit" ] && IFS= read -r fs_exit < "$fs_run/exit"
+  fs_sig=
+  if [ "$fs_st" -gt 128 ] && [ "$fs_exit" != "$fs_st" ]; then
+    fs_sig=$((fs_st - 128))
+    forkscope_tell "signal $fs_sig"
+  else
+    forkscope_tell "exit $fs_st"
+  fi
+  if [ -p "$fs_done" ]; then
+    while :; do
+      if IFS= read -r fs_line <&6; then
+        case $fs_line in 'say '*) printf '%s\n' "${fs_line#say }" >&2 ;; esac
+      elif [ -n "$fs_got" ]; then
+        forkscope_tell $fs_got
+        fs_got=
+      else
+        break
+      fi
+    done
+    exec 6<&-
+  fi
+  if [ -n "$fs_sig" ]; then
+    # Ended by a signal: so does this shell (one it was started with ignored cannot end it: then the status).
+    trap - INT TERM HUP
+    kill -"$fs_sig" $$ 2> /dev/null
+  fi
+  exit "$fs_st"
+}
+
+# Lines for the warm supervisor (each argument one), on the run's `ctl` FIFO, opened read-write: never waits.
+forkscope_tell() {
+  [ -p "$fs_run/ctl" ] && printf '%s\n' "$@" 1<> "$fs_run/ctl"
+}
+
+fs_warm_python=
 if [ "${1-}" = record ] && [ -z "${FORKSCOPE_NODE_FIRST-}" ] && [ -z "${FORKSCOPE_SCRIPT_ENV+x}" ] && [ -z "${FORKSCOPE_ADOPT+x}" ]; then
   forkscope_python_first "$@"
+  [ -z "$fs_warm_python" ] || forkscope_warm_run "$@"
 fi
 
 # Node parses NODE_EXTRA_CA_CERTS's file at every start (30 ms and more) and the supervisor makes no TLS

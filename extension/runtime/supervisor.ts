@@ -136,6 +136,7 @@ export class RunSupervisor {
       version: RECORDING_VERSION,
       startedAt: started?.startedAt ?? Date.now() / 1000,
       ...(started?.pythonFirst ? { pythonFirst: true as const } : {}),
+      ...(started?.warm ? { warm: true as const } : {}),
       script: options.script,
       module: options.module,
       args: options.args,

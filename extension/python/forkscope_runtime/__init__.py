@@ -24,6 +24,7 @@ Modules, one concern each:
   joblib_support  joblib and loky
   dask_support    dask.distributed clients: the scheduler plugin (dask_plugin.py, sent by value)
   bootstrap  install / uninstall in a process
+  warm       the `forkscope` command's warm start (the launcher calls it in the main process)
 
 Importing the package installs nothing; `bootstrap.install_main()` (the
 launcher) and `bootstrap.install_spawned()` (children) do.

@@ -18,6 +18,10 @@ export const SCRIPTS = path.join(ROOT, 'test', 'scripts');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
 export const PYTHON = process.env.FORKSCOPE_TEST_PYTHON || 'python3';
 
+// No test leaves a warm supervisor behind (a cold `forkscope record` would; scripts/test.mjs says the same for
+// a whole run): the tests that want one ask for it (cli-warm.test.ts) and stop it by pid.
+if (process.env.FORKSCOPE_WARM === undefined) process.env.FORKSCOPE_WARM = '0';
+
 export interface Ran {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -114,5 +118,48 @@ export function alive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return process.platform !== 'linux';
+  }
+}
+
+/**
+ * A warm supervisor (docs/cli.md, "The warm supervisor") listening on `cacheDir`/warm.sock, as a cold run would
+ * leave it: resolves with its pid once its socket is there. `stopWarm` ends it by that pid.
+ */
+export async function startWarm(cacheDir: string, env: NodeJS.ProcessEnv = {}): Promise<number> {
+  const socket = path.join(cacheDir, 'warm.sock');
+  const child = spawn(process.execPath, ['--v8-pool-size=1', CLI, 'serve', '--warm', socket], {
+    cwd: '/',
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, ...env },
+  });
+  child.unref();
+  const t0 = Date.now();
+  while (!fs.existsSync(socket)) {
+    if (Date.now() - t0 > 20_000 || child.exitCode !== null) {
+      stopWarm(child.pid!);
+      throw new Error(`the warm supervisor did not listen on ${socket} (exit ${child.exitCode})`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return child.pid!;
+}
+
+/** Ends a warm supervisor (or any process this test started) by its pid, if it still runs. */
+export function stopWarm(pid: number | null | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone already */
+  }
+}
+
+/** The pid a warm supervisor wrote beside its socket in `cacheDir`, or null. */
+export function warmPid(cacheDir: string): number | null {
+  try {
+    return Number(fs.readFileSync(path.join(cacheDir, 'warm.pid'), 'utf8').trim()) || null;
+  } catch {
+    return null;
   }
 }
