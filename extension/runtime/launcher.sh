@@ -283,9 +283,13 @@ forkscope_warm_run() {
     forkscope_tell "exit $fs_st"
   fi
   if [ -p "$fs_done" ]; then
+    fs_end=
     while :; do
       if IFS= read -r fs_line <&6; then
-        case $fs_line in 'say '*) printf '%s\n' "${fs_line#say }" >&2 ;; esac
+        case $fs_line in
+          'say '*) printf '%s\n' "${fs_line#say }" >&2 ;;
+          end) fs_end=1 ;;
+        esac
       elif [ -n "$fs_got" ]; then
         forkscope_tell $fs_got
         fs_got=
@@ -294,6 +298,8 @@ forkscope_warm_run() {
       fi
     done
     exec 6<&-
+    # A supervisor gone before its end (killed) left the run's folder: what it recorded so far is kept.
+    [ -n "$fs_end" ] || rm -rf "$fs_run" 2> /dev/null
   fi
   if [ -n "$fs_sig" ]; then
     # Ended by a signal: so does this shell (one it was started with ignored cannot end it: then the status).

@@ -77,8 +77,7 @@ function asRequest(m: unknown): WarmRequest | null {
 /** `serve --warm SOCKET`: serves runs until idle (see the top of this file). Resolves with the exit status. */
 export async function serveWarm(socketPath: string, idleSeconds: number): Promise<number> {
   const dir = path.dirname(socketPath);
-  fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
-  privateDir(dir);
+  privateDir(dir); // (leaveWarm made it: a folder removed since, a test's, is not made again)
   if (await answers(socketPath)) return 0; // another is there already
   const build = buildStamp();
   const ownRoot = realPath(pythonRoot());
@@ -307,6 +306,7 @@ function whenGone(pid: number): Promise<void> {
 export function leaveWarm(socketPath: string, env: NodeJS.ProcessEnv = process.env): void {
   if (env.FORKSCOPE_WARM === '0' || fs.existsSync(socketPath)) return;
   try {
+    fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
     const child = childProcess().spawn(
       process.execPath,
       ['--v8-pool-size=1', path.join(__dirname, 'cli.js'), 'serve', '--warm', socketPath],
