@@ -51,6 +51,13 @@ const SECOND_PYTHON = (() => {
 const onlyDask = process.argv[process.argv.indexOf('--only') + 1] === 'dask' && process.argv.includes('--only');
 const onlyFlood = process.argv[process.argv.indexOf('--only') + 1] === 'flood' && process.argv.includes('--only');
 const onlyStartup = process.argv[process.argv.indexOf('--only') + 1] === 'startup' && process.argv.includes('--only');
+// The bench's own cache folder: its code cache, and the warm supervisor that records its runs as a user's later
+// runs are recorded (docs/cli.md, "The warm supervisor"). Started by the bench, stopped by pid at its end.
+// `coldEnv` runs without one (a first run, or FORKSCOPE_WARM=0): Node is started for the run.
+const cacheDir = join(work, 'cache');
+const warmEnv = { ...process.env, FORKSCOPE_CACHE_DIR: cacheDir, FORKSCOPE_WARM: '1' };
+const coldEnv = { ...process.env, FORKSCOPE_CACHE_DIR: cacheDir, FORKSCOPE_WARM: '0' };
+let warmPid = null;
 const DASK_TASKS = 10_000;
 // Issue 16's flood: 4 producers, 200,000 small messages to one consumer (about 0.7 s plain here).
 const FLOOD_MESSAGES = 200_000;
@@ -73,6 +80,36 @@ const quantile = (xs, q) => {
   return lo + 1 < s.length ? s[lo] + (s[lo + 1] - s[lo]) * (at - lo) : s[lo];
 };
 
+/** CPU seconds a process has used so far (Linux; null without /proc): the warm supervisor's, around a run. */
+function processCpu(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (USER_HZ, 100 on Linux)
+  } catch {
+    return null;
+  }
+}
+
+/** Starts the bench's warm supervisor in its cache folder (as a cold run would leave it); its pid. */
+async function startWarm() {
+  const socket = join(cacheDir, 'warm.sock');
+  mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+  const child = spawn(process.execPath, ['--v8-pool-size=1', cli, 'serve', '--warm', socket], {
+    cwd: '/',
+    detached: true,
+    stdio: 'ignore',
+    env: coldEnv,
+  });
+  child.unref();
+  const t0 = Date.now();
+  while (!existsSync(socket)) {
+    if (Date.now() - t0 > 20_000) throw new Error('the warm supervisor did not start');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return child.pid;
+}
+
 /**
  * Runs a command through bench/measure.py and returns its wall seconds (from its start to its exit) and the CPU
  * seconds of its whole process tree, the processes it leaves behind included (a joblib run's resource trackers
@@ -80,6 +117,9 @@ const quantile = (xs, q) => {
  * while the recording counted them). With `peakRss`, it is started directly and its own peak RSS is polled.
  */
 function timed(cmd, args, { peakRss = false, env = process.env } = {}) {
+  // A warm run's supervisor is not in the command's process tree: its CPU during the run is added.
+  const daemon = cmd === cli && env.FORKSCOPE_WARM !== '0' ? warmPid : null;
+  const daemonCpu0 = daemon ? processCpu(daemon) : null;
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = peakRss
@@ -107,9 +147,11 @@ function timed(cmd, args, { peakRss = false, env = process.env } = {}) {
       if (poll) clearInterval(poll);
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`));
       const m = peakRss ? null : JSON.parse(measured);
+      const daemonCpu1 = daemon ? processCpu(daemon) : null;
+      const added = daemonCpu0 !== null && daemonCpu1 !== null ? daemonCpu1 - daemonCpu0 : 0;
       resolve({
         seconds: m ? m.wall : Number(process.hrtime.bigint() - t0) / 1e9,
-        cpuSeconds: m ? m.cpu : null,
+        cpuSeconds: m ? m.cpu + added : null,
         out,
         peakRss: peak,
       });
@@ -131,7 +173,7 @@ const recordArgs = (script, args, py = python) => [
   ...args,
 ];
 
-async function compare(name, script, args, target, n = rounds, python_ = python, env = process.env) {
+async function compare(name, script, args, target, n = rounds, python_ = python, env = warmEnv) {
   const python = python_; // (the joblib line runs another interpreter)
   const plain = [];
   const recorded = [];
@@ -223,22 +265,24 @@ function scriptProcessesCpu() {
 }
 
 /**
- * The fixed cost of `forkscope record`: an empty script recorded vs plain, and Node's own start for reference, with
- * the interpreter `py`. How much of Node's start the script hides depends on how long Python itself takes to start:
- * the main line's interpreter (a pyenv build here) imports a sandbox's certifi hook from a .pth file at every start
- * (30-40 ms), so the row is run again with SECOND_PYTHON, which starts in less than half that time, as a Python
- * without such hooks does.
+ * The fixed cost of `forkscope record`: an empty script recorded vs plain, with the interpreter `py`. Warm (this
+ * user's warm supervisor records it: a user's every run after the first) and cold (Node started for the run: the
+ * first run, FORKSCOPE_WARM=0), and the floor of any supervisor started per run. How much of a cold run's Node
+ * the script hides depends on how long Python itself takes to start: the main line's interpreter (a pyenv build
+ * here) imports a sandbox's certifi hook from a .pth file at every start (30-40 ms), so the row is run again with
+ * SECOND_PYTHON, which starts in less than half that time, as a Python without such hooks does.
  */
 async function startup(n, py = python) {
-  const s = await compare(`Start-up (empty script, ${py})`, 'empty.py', [], null, n, py);
+  const s = await compare(`Start-up, warm (empty script, ${py})`, 'empty.py', [], null, n, py, warmEnv);
+  s.cold = await compare(`Start-up, cold (empty script, ${py})`, 'empty.py', [], null, n, py, coldEnv);
   // Node alone as the launcher starts it (without NODE_EXTRA_CA_CERTS), and as this environment would.
   const bare = { ...process.env };
   delete bare.NODE_EXTRA_CA_CERTS;
   const node = [];
   const nodeWithCerts = [];
-  // The floor of any Node-based supervisor: the empty script and a Node that does nothing started side by side
-  // (the supervisor entirely off the script's way), against the plain script, interleaved. The command cannot
-  // end before its supervisor has (it writes the recording), so Node's own start and exit bound it from below.
+  // The floor of any supervisor started per run in Node: the empty script and a Node that does nothing started
+  // side by side (the supervisor entirely off the script's way), against the plain script, interleaved. A cold
+  // command cannot end before its supervisor has (it writes the recording), so Node's own start and exit bound it.
   const beside = [];
   const plain = [];
   // The same run with Node started first, and Python by Node (FORKSCOPE_NODE_FIRST=1, as before the launcher
@@ -248,11 +292,12 @@ async function startup(n, py = python) {
     node.push((await timed(process.execPath, ['-e', '0'], { env: bare })).seconds);
     if (process.env.NODE_EXTRA_CA_CERTS) nodeWithCerts.push((await timed(process.execPath, ['-e', '0'])).seconds);
     beside.push((await timed('sh', ['-c', '"$0" empty.py & "$1" -e 0; wait', py, process.execPath], { env: bare })).seconds);
-    nodeFirst.push((await timed(cli, recordArgs('empty.py', [], py), { env: { ...process.env, FORKSCOPE_NODE_FIRST: '1' } })).seconds);
+    nodeFirst.push((await timed(cli, recordArgs('empty.py', [], py), { env: { ...coldEnv, FORKSCOPE_NODE_FIRST: '1' } })).seconds);
     plain.push((await timed(py, ['empty.py'], { env: bare })).seconds);
   }
   s.fixedSeconds = s.medianRecorded - s.medianPlain;
-  if (py === python) fixedStartup = s.fixedSeconds; // (the later rows run the main line's interpreter)
+  s.coldFixedSeconds = s.cold.medianRecorded - s.cold.medianPlain;
+  if (py === python) fixedStartup = s.fixedSeconds; // (the later rows run the main line's interpreter, warm)
   s.nodeAloneSeconds = median(node);
   s.nodeBesideFloorSeconds = median(beside) - median(plain);
   s.nodeFirstFixedSeconds = median(nodeFirst) - median(plain);
@@ -261,10 +306,13 @@ async function startup(n, py = python) {
     ? ` (${(s.nodeWithCertsSeconds * 1000).toFixed(0)} ms with this environment's NODE_EXTRA_CA_CERTS, which the launcher keeps from Node)`
     : '';
   console.log(
-    `  fixed start-up of forkscope record (Python first): ${(s.fixedSeconds * 1000).toFixed(0)} ms (target ≤ 50 ms); starting Node itself takes ${(s.nodeAloneSeconds * 1000).toFixed(0)} ms${ca}`,
+    `  fixed start-up of forkscope record, warm (recorded by the warm supervisor): ${(s.fixedSeconds * 1000).toFixed(0)} ms (target ≤ 50 ms)`,
   );
   console.log(
-    `  floor of any Node-based supervisor: ${(s.nodeBesideFloorSeconds * 1000).toFixed(0)} ms (the empty script with \`node -e 0\` started beside it, over the plain script)`,
+    `  cold (Node started for the run, Python first: a first run, FORKSCOPE_WARM=0): ${(s.coldFixedSeconds * 1000).toFixed(0)} ms; starting Node itself takes ${(s.nodeAloneSeconds * 1000).toFixed(0)} ms${ca}`,
+  );
+  console.log(
+    `  floor of any supervisor started per run in Node: ${(s.nodeBesideFloorSeconds * 1000).toFixed(0)} ms (the empty script with \`node -e 0\` started beside it, over the plain script)`,
   );
   console.log(
     `  the same run with Node first (FORKSCOPE_NODE_FIRST=1, the forms the launcher leaves to Node): ${(s.nodeFirstFixedSeconds * 1000).toFixed(0)} ms`,
@@ -383,7 +431,7 @@ async function joblibLine() {
   // The same two lines with Python's small-object allocator off (PYTHONMALLOC=malloc, plain and recorded
   // alike): what is left is the runtime's own work. A worker's CPU-bound loop can run ~10 % slower in one
   // heap state of pymalloc than in another, whatever put it there (docs/cli.md, "A worker's loop can run slower…").
-  const malloc = { ...process.env, PYTHONMALLOC: 'malloc' };
+  const malloc = { ...warmEnv, PYTHONMALLOC: 'malloc' };
   j.withSystemMalloc = await compare(
     '  joblib, PYTHONMALLOC=malloc on both sides',
     'joblib_cpu.py',
@@ -431,6 +479,8 @@ async function daskLine() {
 }
 
 try {
+  warmPid = await startWarm();
+  results.warmSupervisor = 'the rows run warm (the bench starts a warm supervisor in its own cache folder), but for the cold start-up and the 1,000,000-message row';
   if (onlyDask) {
     results.dask = await daskLine();
     throw Object.assign(new Error('only dask'), { onlyJoblib: true });
@@ -476,7 +526,8 @@ try {
   );
 
   if (!quick) {
-    const flood = await timed(cli, recordArgs('queue_flood.py', ['1000000', '4']), { peakRss: true });
+    // Cold: the supervisor is the command's own process, whose peak RSS is the run's alone.
+    const flood = await timed(cli, recordArgs('queue_flood.py', ['1000000', '4']), { peakRss: true, env: coldEnv });
     const summary = JSON.parse(
       spawnSync(process.execPath, [cli, 'summary', join(work, 'b.forkscope'), '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout,
     );
@@ -494,6 +545,13 @@ try {
 } catch (e) {
   if (!e?.onlyJoblib) throw e;
 } finally {
+  if (warmPid) {
+    try {
+      process.kill(warmPid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
   rmSync(work, { recursive: true, force: true });
 }
 mkdirSync(join(root, 'bench-results'), { recursive: true });
