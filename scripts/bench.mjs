@@ -480,7 +480,8 @@ async function daskLine() {
 
 try {
   warmPid = await startWarm();
-  results.warmSupervisor = 'the rows run warm (the bench starts a warm supervisor in its own cache folder), but for the cold start-up and the 1,000,000-message row';
+  results.warmSupervisor =
+    'the rows run warm (the bench starts a warm supervisor in its own cache folder), but for the cold start-up and the 1,000,000-message row';
   if (onlyDask) {
     results.dask = await daskLine();
     throw Object.assign(new Error('only dask'), { onlyJoblib: true });
