@@ -64,7 +64,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv, cwd: string) {
   const out = path.resolve(cwd, args.out ?? defaultOut(args, cwd));
   checkOutput(out);
   const ipc = args.ipc && typeof process.send === 'function';
-  const python = args.python ?? defaultPython();
+  const python = args.python ?? defaultPython(env);
   const baseEnv = scriptEnv(env, ipc);
   return { args, out, ipc, python, baseEnv };
 }

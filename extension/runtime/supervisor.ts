@@ -228,7 +228,7 @@ export class RunSupervisor {
     // The runtime never connected: an interpreter too old for it is the likely cause (checked only then: no cost
     // otherwise). Asked only now: a main process that connected just before it ended may be read after its exit.
     if (!result.error && this.tracked.size === 0 && !this.stopped) {
-      const old = await unsupportedPython(this.options.python);
+      const old = await unsupportedPython(this.options.executable ?? this.options.python);
       if (old) this.record(['warn', this.now(), 'python-unsupported', null, old]);
     }
     if (this.stopped) await this.stop();

@@ -369,3 +369,23 @@ test('in a terminal, a warm run says what it recorded, as a cold one does', opts
     assert.equal(warm.code, 0);
   }),
 );
+
+test('the warm supervisor plans a run with the command’s environment, not the one it was started with', opts, () =>
+  inDir(async (e) => {
+    // The command's PATH has `python` (and node), no `python3`: the shell starts `python`, and the recording must
+    // say so, although the supervisor's own PATH has a python3.
+    const bin = path.join(e.dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.symlinkSync(REAL, path.join(bin, 'python'));
+    fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+    await startWarm(e.cache, { PATH: process.env.PATH });
+    const r = await runCommand(CLI, ['record', '-q', '-o', path.join(e.dir, 'p.forkscope'), 'pair.py'], {
+      cwd: e.dir,
+      env: { ...e.env, PATH: bin },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const h = header(e, 'p.forkscope');
+    assert.equal(h.warm, true);
+    assert.equal(h.python, 'python');
+  }),
+);
