@@ -10,6 +10,7 @@
  * stdout and stderr are this process's own, so they outlive this process.
  * `serve --ipc` is the same supervisor forked ahead of time (warm): it waits for
  * one `run` message, then is `record --ipc` with that message's arguments.
+ * `serve --warm SOCKET` is this user's warm supervisor for the terminal (warm.ts).
  */
 
 import * as os from 'node:os';
@@ -48,7 +49,9 @@ async function serve(argv: string[]): Promise<number> {
     return serveWarm(argv[1], Number.isFinite(idle) && idle > 0 ? idle : WARM_IDLE_SECONDS);
   }
   if (!argv.includes('--ipc') || typeof process.send !== 'function')
-    throw new UsageError('serve is for the VS Code extension: it is forked with an IPC channel (serve --ipc).');
+    throw new UsageError(
+      'serve is started by Forkscope itself: by the VS Code extension, with an IPC channel (serve --ipc), and by a cold `forkscope record` in a terminal (serve --warm /absolute/path/warm.sock; docs/cli.md, "The warm supervisor").',
+    );
   const request = await new Promise<SupervisorRunMessage | null>((resolve) => {
     const onMessage = (m: Partial<ToSupervisor> | null) => {
       if (!m || m.type !== 'run' || !Array.isArray(m.argv) || typeof m.cwd !== 'string' || !m.env || typeof m.env !== 'object') return;

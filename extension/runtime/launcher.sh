@@ -11,6 +11,10 @@
 # binary, on Linux. Anything else (other options, an interpreter behind a shim, bad input) returns
 # here with nothing started, and Node does it all, and says what is wrong, as before.
 #
+# Runs after the first are warm: this user's warm supervisor (extension/runtime/warm.ts), a Node process a cold
+# run left behind, records them, and no Node starts; this script then stays the interpreter's parent
+# (forkscope_warm_run, below).
+#
 # A background job of a non-interactive shell starts with SIGINT and SIGQUIT ignored (POSIX). The
 # launcher gives them back to the interpreter (FORKSCOPE_RESTORE_SIGNALS), except one the terminal's
 # command already ignored itself (read from this shell's own /proc/$$/stat before anything changed).
