@@ -270,6 +270,12 @@ forkscope_warm_run() {
     break
   done
 
+  # An interpreter that ended before it could hand the run over (no `ctl`): one too old for the runtime (the
+  # launcher is a SyntaxError to Python 2), or one that failed as it started. A cold run's Node says the same.
+  if [ ! -p "$fs_run/ctl" ] && [ "$fs_st" -gt 0 ] && [ "$fs_st" -le 128 ]; then
+    printf 'forkscope: "%s" ended before it started Forkscope'"'"'s runtime; Forkscope needs Python 3.9 or newer: name one with --python /path/to/python3. Nothing was recorded.\n' "$fs_py" >&2
+  fi
+
   # What the supervisor says at the end. The shell's own read end is opened through a read-write one, which
   # never waits, so that once that is closed the supervisor holds the only write end: its last words, then
   # the end of the file, also if it is gone.

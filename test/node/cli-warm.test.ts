@@ -389,3 +389,21 @@ test('the warm supervisor plans a run with the command’s environment, not the 
     assert.equal(h.python, 'python');
   }),
 );
+
+test('an interpreter that ends before it starts the runtime (Python 2) gets its status and one line, as in a cold run', opts, () =>
+  inDir(async (e) => {
+    await startWarm(e.cache);
+    // An ELF binary that exits 1 at once, as Python 2 does on the launcher (a SyntaxError).
+    const r = await runCommand(CLI, ['record', '-q', '-o', path.join(e.dir, 'x.forkscope'), '--python', '/bin/false', 'pair.py'], {
+      cwd: e.dir,
+      env: e.env,
+    });
+    assert.equal(r.code, 1, 'the interpreter’s own status');
+    assert.match(
+      r.stderr,
+      /^forkscope: "\/bin\/false" ended before it started Forkscope's runtime; Forkscope needs Python 3\.9 or newer: name one with --python .*Nothing was recorded\.$/m,
+    );
+    assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
+    assert.deepEqual(fs.readdirSync(path.join(e.dir, 'tmp')), [], 'no run folder is left behind');
+  }),
+);
