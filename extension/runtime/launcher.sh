@@ -279,9 +279,10 @@ forkscope_warm_run() {
   # What the supervisor says at the end. The shell's own read end is opened through a read-write one, which
   # never waits, so that once that is closed the supervisor holds the only write end: its last words, then
   # the end of the file, also if it is gone.
-  fs_done=$fs_run/done
-  if [ -p "$fs_done" ]; then
-    exec 7<> "$fs_done" 6< "$fs_done" 7>&-
+  fs_done=
+  if [ -p "$fs_run/done" ]; then
+    exec 7<> "$fs_run/done" 6< "$fs_run/done" 7>&-
+    fs_done=1
   fi
   fs_exit=
   [ -f "$fs_run/exit" ] && IFS= read -r fs_exit < "$fs_run/exit"
@@ -292,7 +293,8 @@ forkscope_warm_run() {
   else
     forkscope_tell "exit $fs_st"
   fi
-  if [ -p "$fs_done" ]; then
+  # (Read whatever happens to the folder meanwhile: the supervisor removes it as it ends.)
+  if [ -n "$fs_done" ]; then
     fs_end=
     while :; do
       if IFS= read -r fs_line <&6; then
