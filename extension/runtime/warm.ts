@@ -25,6 +25,7 @@ import { EventServer, privateDir } from './eventServer';
 import { planRecordNow, signalName, type ScriptExit, type StartedScript } from './launch';
 import { childProcess } from './childProcess';
 import { pythonRoot } from './paths';
+import { readStat } from './procfs';
 import { writeCacheFile } from './userCache';
 import { RunSupervisor } from './supervisor';
 import { endLines, interruptions } from './terminalRun';
@@ -114,24 +115,25 @@ export async function serveWarm(socketPath: string, idleSeconds: number): Promis
     }
     let plan;
     let server: EventServer;
-    let ctl: net.Socket;
-    let done: number;
+    // (Both FIFOs opened read-write: neither open waits for the shell, and `ctl` never reads an end of file.)
+    const fds: number[] = [];
     try {
       plan = request.argv[0] === 'record' ? planRecordNow(request.argv.slice(1), request.env, request.cwd) : null;
       if (!plan || plan.ipc) throw new Error('not a run this supervisor plans without a probe');
-      server = EventServer.adopt(request.dir, request.secret);
-      // (Both opened read-write: neither open waits for the shell, and `ctl` never reads an end of file.)
-      const fifo = (name: string) => {
+      for (const name of ['ctl', 'done']) {
         const file = path.join(request.dir, name);
         if (!fs.lstatSync(file).isFIFO()) throw new Error(`${file} is not a FIFO`);
-        return fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
-      };
-      ctl = new net.Socket({ fd: fifo('ctl'), readable: true, writable: false });
-      done = fifo('done');
+        fds.push(fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW));
+      }
+      // Last: a refused run goes to a Node of its own, which binds the socket there.
+      server = EventServer.adopt(request.dir, request.secret);
     } catch (e) {
+      for (const fd of fds) fs.closeSync(fd);
       refuse(`refused: ${(e as Error).message}`);
       return;
     }
+    const ctl = new net.Socket({ fd: fds[0], readable: true, writable: false });
+    const done = fds[1];
     let exit: (e: ScriptExit) => void = () => undefined;
     const exited = new Promise<ScriptExit>((resolve) => (exit = resolve));
     const started: StartedScript = { server, pid: request.pid, exited, startedAt: request.startedAt, pythonFirst: true, warm: true };
@@ -278,12 +280,8 @@ function realPath(p: string): string | null {
 
 /** Whether `pid` runs (a zombie does not). */
 function running(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
+  const stat = readStat(pid);
+  return stat !== null && stat.state !== 'Z';
 }
 
 /** Resolves when `pid` no longer runs (or is a zombie): polled in /proc. */

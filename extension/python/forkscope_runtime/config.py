@@ -8,6 +8,7 @@ returns None and the runtime installs nothing.
 from __future__ import annotations
 
 import os
+import stat
 
 from .json_c import loads
 
@@ -84,3 +85,21 @@ def parse(text: Any) -> Any:
 def load() -> Any:
     """Reads FORKSCOPE_RUNTIME from the environment (see `parse`)."""
     return parse(os.environ.get(ENV))
+
+
+def private_folder(folder: Any, make: bool = False) -> bool:
+    """Whether `folder` (the run's, which holds the socket) is a folder of this user's that no one
+    else can enter, as the supervisor makes it (0700); with `make`, made so first if missing. The
+    launcher names it, and whichever of the runtime and the supervisor comes first makes it."""
+    if make:
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            return False
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import array
 import os
-import stat
 import _socket  # the C module: `socket` costs every process ~3 ms to import, and nothing here needs it
 import sys
 import threading
 
 from . import events as V
+from .config import private_folder
 from . import waits
 from .events import DETAIL_KINDS, budget, buf, fail, misc, paused, sleep, time
 from .json_c import dumps
@@ -110,17 +110,7 @@ class Transport:
             except OSError:
                 pass
         folder = os.path.dirname(cfg.socket)
-        try:
-            os.mkdir(folder, 0o700)
-        except FileExistsError:
-            pass
-        except OSError:
-            return False
-        try:
-            st = os.lstat(folder)
-        except OSError:
-            return False
-        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        if not private_folder(folder, make=True):
             return False
         return not os.path.exists(os.path.join(folder, "unrecorded"))
 

@@ -24,7 +24,6 @@ folder (`exit`), so that the shell can tell a `sys.exit(130)` from a death by SI
 from __future__ import annotations
 
 import os
-import stat
 import sys
 import time
 
@@ -32,6 +31,7 @@ import _signal  # pyright: ignore[reportMissingImports] - no stubs for the C mod
 import _socket
 import _thread
 
+from . import config
 from .json_c import dumps, loads
 
 TYPE_CHECKING = False
@@ -51,9 +51,9 @@ def start(spec: str) -> None:
         argc = int(w["argc"])
         command = sys.argv[1:]
         del sys.argv[1 : argc + 1]
-        cfg = loads(os.environ.get("FORKSCOPE_RUNTIME", ""))
-        run_dir = os.path.dirname(cfg["socket"])
-        _state.update(pid=os.getpid(), dir=run_dir, shell=int(cfg.get("supervisorPid") or 0))
+        cfg = config.load()
+        run_dir = os.path.dirname(cfg.socket)
+        _state.update(pid=os.getpid(), dir=run_dir, shell=cfg.supervisor_pid)
     except Exception:
         _go_cold()
         return
@@ -69,8 +69,8 @@ def start(spec: str) -> None:
         "pid": _state["pid"],
         "shell": _state["shell"],
         "dir": run_dir,
-        "secret": cfg["secret"],
-        "root": cfg["root"],
+        "secret": cfg.secret,
+        "root": cfg.root,
         "tty": os.isatty(2),
         "startedAt": time.time(),
     }
@@ -117,11 +117,7 @@ def _connect(path: str) -> Any:
     """A connection to the warm supervisor, or None. Its folder must be this user's and private (the
     run's environment goes over it); a socket nobody listens on any more (the supervisor was killed)
     is removed, so that this run, a cold one, leaves a new supervisor."""
-    try:
-        st = os.lstat(os.path.dirname(path))
-        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-            return None
-    except OSError:
+    if not config.private_folder(os.path.dirname(path)):
         return None
     s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
@@ -142,16 +138,9 @@ def _connect(path: str) -> Any:
 def _fifos(run_dir: str) -> bool:
     """The run's folder, private to this user (made here if the supervisor has not made it), and the
     two FIFOs in it."""
-    try:
-        os.mkdir(run_dir, 0o700)
-    except FileExistsError:
-        pass
-    except OSError:
+    if not config.private_folder(run_dir, make=True):
         return False
     try:
-        st = os.lstat(run_dir)
-        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-            return False
         for name in ("ctl", "done"):
             os.mkfifo(os.path.join(run_dir, name), 0o600)
         return True
