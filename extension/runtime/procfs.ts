@@ -19,6 +19,8 @@ export interface ProcStat {
   cpuTicks: number;
   /** Resident set size, in pages. */
   rssPages: number;
+  /** Page faults so far (minor + major): a process gains private memory only through them. */
+  faults: number;
 }
 
 /**
@@ -78,10 +80,17 @@ export function parseStat(text: string): ProcStat | null {
   if (close < 0) return null;
   const f = text.slice(close + 2).split(' ');
   // After ") ": state(0) ppid(1) pgrp(2) … starttime is field 22 of the whole line, index 19 here.
-  // utime(11) stime(12) starttime(19) rss(21), see proc(5).
+  // minflt(7) majflt(9) utime(11) stime(12) starttime(19) rss(21), see proc(5).
   const ppid = Number(f[1]);
   if (!f[0] || !Number.isFinite(ppid)) return null;
-  return { state: f[0], ppid, startTicks: Number(f[19]), cpuTicks: Number(f[11]) + Number(f[12]), rssPages: Number(f[21]) };
+  return {
+    state: f[0],
+    ppid,
+    startTicks: Number(f[19]),
+    cpuTicks: Number(f[11]) + Number(f[12]),
+    rssPages: Number(f[21]),
+    faults: Number(f[7]) + Number(f[9]),
+  };
 }
 
 /** Descriptors of /proc files kept open between reads, one per pid (a read is then one pread). */

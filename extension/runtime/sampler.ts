@@ -22,11 +22,17 @@ export const ROLLUP_PER_TICK = 32;
 /** A process whose RSS moved by this much since its last rollup read is read first... */
 const ROLLUP_RSS_MOVE = 1 << 20;
 /**
- * ...and so is one that ran this long (CPU seconds) since then: a fork child writing to pages it shares with its
+ * ...and so is one that took this many page faults since then: a fork child writing to pages it shares with its
  * parent gains private memory while its RSS stays the same (the copies replace pages it had mapped already), and
- * it needs CPU to write. One that has not run since cannot have changed its own memory.
+ * each page it copies is a fault. Running alone changes nothing: a CPU-bound worker computing in memory it has
+ * takes none, and reading its page tables ten times a second took 1-2 % of a core from a 2-worker Pool.
  */
-const ROLLUP_CPU_MOVE_S = 0.005;
+export const ROLLUP_FAULTS_MOVE = 256;
+/**
+ * Any other process is read again this long after its last read, at most: its private and proportional memory
+ * still change when a process it shares pages with copies them or ends.
+ */
+export const ROLLUP_REFRESH_MS = 1000;
 /**
  * The CPU time smaps_rollup reads may take, in ms per second of run: 1 % of
  * one core. A read costs about 0.01 ms per MiB the process maps (0.15 ms for a
@@ -50,7 +56,7 @@ export class ReadBudget {
   constructor(
     readonly msPerSecond: number = ROLLUP_BUDGET_MS_PER_S,
     readonly burstMs: number = ROLLUP_BURST_MS,
-    private readonly clock: () => number = () => performance.now(),
+    readonly clock: () => number = () => performance.now(),
   ) {
     this.tokens = burstMs;
     this.at = clock();
@@ -86,8 +92,8 @@ interface Previous {
 export class ProcessSampler {
   private readonly stat = new StatReader();
   private readonly rollup = new RollupReader();
-  /** Per pid: the tick of its last smaps_rollup read, and its RSS and CPU seconds then. */
-  private readonly rollupSeen = new Map<number, { tick: number; rss: number; cpu: number | null }>();
+  /** Per pid: the tick and time (the budget's clock) of its last smaps_rollup read, and its RSS and faults then. */
+  private readonly rollupSeen = new Map<number, { tick: number; at: number; rss: number; faults: number }>();
   private tick = 0;
   /** Start ticks first seen per pid: a different value later means the pid was reused. */
   private readonly startTicks = new Map<number, number>();
@@ -113,6 +119,7 @@ export class ProcessSampler {
 
   private sampleProcfs(pids: number[]): SampleRow[] {
     const rows: SampleRow[] = [];
+    const faults = new Map<number, number>();
     let uptime: number | null | undefined;
     for (const pid of pids) {
       const st = this.stat.read(pid);
@@ -132,6 +139,7 @@ export class ProcessSampler {
         if (age >= 0.02) cpu = Math.min(100 * 64, (st.cpuTicks / procUnits.ticks / age) * 100);
       }
       this.previous.set(pid, { cpuTicks: st.cpuTicks, at: now });
+      faults.set(pid, st.faults);
       rows.push([
         pid,
         Math.round(Math.max(0, cpu) * 10) / 10,
@@ -141,28 +149,34 @@ export class ProcessSampler {
         st.cpuTicks / procUnits.ticks,
       ]);
     }
-    this.addMemory(rows);
+    this.addMemory(rows, faults);
     return rows;
   }
 
   /**
    * Adds private, PSS and shared bytes to the rows the read budget allows, at
    * most ROLLUP_PER_TICK: those never read first, then those whose RSS moved or
-   * that ran since their last read (the stalest of them first), then the
-   * stalest; the rest (and zombies) get nulls.
+   * that took page faults since their last read (the stalest of them first),
+   * then those read ROLLUP_REFRESH_MS ago or longer (the stalest first); the
+   * rest (and zombies) get nulls.
    */
-  private addMemory(rows: SampleRow[]): void {
+  private addMemory(rows: SampleRow[], faults: Map<number, number>): void {
     this.tick++;
+    const now = this.budget.clock();
     const rank = (r: SampleRow): number => {
       const seen = this.rollupSeen.get(r[0]);
       if (!seen) return -Infinity;
-      const cpu = r[5];
-      const ran = cpu !== null && seen.cpu !== null && cpu - seen.cpu >= ROLLUP_CPU_MOVE_S;
-      return ran || Math.abs(r[2] - seen.rss) >= ROLLUP_RSS_MOVE ? -1e9 + seen.tick : seen.tick;
+      const f = faults.get(r[0]) ?? seen.faults;
+      if (f - seen.faults >= ROLLUP_FAULTS_MOVE || Math.abs(r[2] - seen.rss) >= ROLLUP_RSS_MOVE) return -1e9 + seen.tick;
+      return now - seen.at >= ROLLUP_REFRESH_MS ? seen.tick : Infinity;
     };
-    const order = rows.filter((r) => r[3] !== 'Z').sort((a, b) => rank(a) - rank(b));
+    const order = rows
+      .filter((r) => r[3] !== 'Z')
+      .map((r) => [rank(r), r] as const)
+      .filter(([k]) => k !== Infinity)
+      .sort((a, b) => a[0] - b[0]);
     const chosen = new Set<number>();
-    for (const row of order) {
+    for (const [, row] of order) {
       if (chosen.size >= ROLLUP_PER_TICK || !this.budget.available()) break;
       const pid = row[0];
       // What the read cost in CPU (the budget's unit), not in time: on a busy machine the supervisor can be held up
@@ -171,7 +185,7 @@ export class ProcessSampler {
       const m = this.rollup.read(pid);
       const used = process.cpuUsage(t);
       this.budget.spend((used.user + used.system) / 1000);
-      this.rollupSeen.set(pid, { tick: this.tick, rss: row[2], cpu: row[5] });
+      this.rollupSeen.set(pid, { tick: this.tick, at: now, rss: row[2], faults: faults.get(pid) ?? 0 });
       chosen.add(pid);
       if (m) row.push(m.uss, m.pss, m.shared);
     }

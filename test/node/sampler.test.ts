@@ -62,6 +62,7 @@ test('stat lines are parsed after the last parenthesis (names with spaces and pa
   assert.equal(st.cpuTicks, 200);
   assert.equal(st.startTicks, 987654);
   assert.equal(st.rssPages, 2500);
+  assert.equal(st.faults, 100, 'minor + major faults');
 });
 
 test(

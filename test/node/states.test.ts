@@ -16,7 +16,7 @@ import type { RunModel } from '../../core/model/types';
 import { parseRecording } from '../../core/model/recording';
 import { summarize, type Summary, type SummaryProcess } from '../../core/summary/summary';
 import { hasProcfs, parseRollup } from '../../extension/runtime/procfs';
-import { ProcessSampler, ReadBudget, ROLLUP_PER_TICK } from '../../extension/runtime/sampler';
+import { ProcessSampler, ReadBudget, ROLLUP_PER_TICK, ROLLUP_REFRESH_MS } from '../../extension/runtime/sampler';
 import { spawn } from 'node:child_process';
 import { RunBuilder } from '../builders/runBuilder';
 import { CLI, PYTHON, runCommand, SCRIPTS } from './support/run';
@@ -280,36 +280,85 @@ test(
 );
 
 test(
-  'the sampler reads smaps_rollup first for a process that ran since its last read (a fork child writing to shared pages keeps its RSS)',
+  'the sampler reads smaps_rollup first for a process that copies pages it shares (its RSS stays), not for one that only runs',
   { skip: !hasProcfs ? 'needs /proc' : false },
   async () => {
     const sleepers = Array.from({ length: 3 }, () => spawn('sleep', ['20'], { stdio: 'ignore' }));
     const spinner = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
+    // A fork child writing, page by page, to 64 MiB it shares with its parent: a fault per page, the same RSS.
+    const cow = spawn(
+      PYTHON,
+      [
+        '-c',
+        `import os, sys, time
+b = bytearray(64 << 20)
+if os.fork() == 0:
+    print("ready", flush=True)
+    for i in range(0, len(b), 4096):
+        b[i] = 1
+        if i % (64 * 4096) == 0:
+            time.sleep(0.01)
+    os._exit(0)
+print(os.getpid(), flush=True)
+time.sleep(20)`,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     let now = 0;
-    // One read per refill, as above.
-    const sampler = new ProcessSampler('procfs', new ReadBudget(1, 1e-6, () => now));
+    // One read per tick of the clock (10 ms refills any read), nothing saved up.
+    const sampler = new ProcessSampler('procfs', new ReadBudget(1e6, 1e-6, () => now));
     try {
-      await new Promise((r) => setTimeout(r, 200));
-      const pids = [...sleepers, spinner].map((k) => k.pid!);
+      let out = '';
+      await new Promise<void>((resolve) => cow.stdout.on('data', (d: Buffer) => (out += d.toString()).includes('ready') && resolve()));
+      const writer = Number(
+        fs
+          .readFileSync(`/proc/${cow.pid}/task/${cow.pid}/children`, 'utf8')
+          .trim()
+          .split(/\s+/)[0],
+      );
+      assert.ok(writer > 0, 'the fork child');
+      const pids = [...sleepers, spinner, cow].map((k) => k.pid!).concat(writer);
       const read = (rows: Awaited<ReturnType<ProcessSampler['sample']>>) => rows.filter((r) => typeof r[6] === 'number').map((r) => r[0]);
       const first: number[] = [];
       for (let tick = 0; tick < pids.length; tick++) {
         first.push(...read(await sampler.sample(pids)));
-        now += REFILL;
+        now += 10; // (well under ROLLUP_REFRESH_MS: nothing is read again for its age alone)
       }
       assert.deepEqual([...first].sort(), [...pids].sort(), 'each process read once, never-read ones first');
-      // From then on the spinner, which keeps running, is read at every refill, before the sleepers read longer ago.
+      // From then on the writer is read at every refill; the spinner ran all along, but took no faults.
       for (let tick = 0; tick < 2; tick++) {
-        await new Promise((r) => setTimeout(r, 100)); // (the spinner runs meanwhile; the sleepers do not)
-        assert.deepEqual(read(await sampler.sample(pids)), [spinner.pid], `refill ${tick}: the process that ran`);
-        now += REFILL;
+        await new Promise((r) => setTimeout(r, 100)); // (the writer copies pages meanwhile)
+        assert.deepEqual(read(await sampler.sample(pids)), [writer], `refill ${tick}: the process that copied pages`);
+        now += 10;
       }
+      // The writer gone, nothing is read: the spinner keeps running, but it takes no faults.
+      process.kill(writer, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(read(await sampler.sample(pids)), [], 'a process that only ran waits for ROLLUP_REFRESH_MS');
     } finally {
-      for (const k of [...sleepers, spinner]) k.kill('SIGKILL');
+      for (const k of [...sleepers, spinner, cow]) k.kill('SIGKILL');
       sampler.close();
     }
   },
 );
+
+test('a process no one touches is read again only ROLLUP_REFRESH_MS after its last read', { skip: !hasProcfs ? 'needs /proc' : false }, async () => {
+  const kid = spawn('sleep', ['20'], { stdio: 'ignore' });
+  let now = 0;
+  const sampler = new ProcessSampler('procfs', new ReadBudget(1e6, 1e6, () => now));
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const read = async () => (await sampler.sample([kid.pid!])).filter((r) => typeof r[6] === 'number').length;
+    assert.equal(await read(), 1, 'read at first sight');
+    now += ROLLUP_REFRESH_MS - 1;
+    assert.equal(await read(), 0, 'not again before ROLLUP_REFRESH_MS');
+    now += 1;
+    assert.equal(await read(), 1, 'again after it');
+  } finally {
+    kid.kill('SIGKILL');
+    sampler.close();
+  }
+});
 
 test(
   'the sampler reads smaps_rollup for at most ROLLUP_PER_TICK processes a tick, the longest unread first',
