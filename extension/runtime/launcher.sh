@@ -77,13 +77,49 @@ forkscope_sigignore() {
   fs_ign=$((1$fs_ign % 8))
 }
 
+# A whole number the CLI takes for an option whose least is $2, as fs_num without leading zeros (JSON has none, and
+# the shell's arithmetic reads them as octal); else false, and the CLI itself says what is wrong.
+forkscope_number() {
+  case $1 in '' | *[!0-9]*) return 1 ;; esac
+  fs_num=${1#"${1%%[!0]*}"}
+  fs_num=${fs_num:-0}
+  [ ${#fs_num} -le 9 ] && [ "$fs_num" -ge "$2" ]
+}
+
 forkscope_python_first() {
   fs_argc=$#
   shift
-  fs_out= fs_py=
+  fs_out= fs_py= fs_opts=
   while [ $# -gt 0 ]; do
+    # (A numeric option's value, from --opt=VALUE or the next word: fs_two when that word is to be skipped.)
+    fs_two=
+    case $1 in
+      --sample-ms=* | --max-processes=* | --hang-seconds=* | --flush-ms=* | --detail-rate=*) fs_val=${1#*=} ;;
+      --sample-ms | --max-processes | --hang-seconds | --flush-ms | --detail-rate)
+        [ $# -ge 2 ] || return 0
+        fs_val=$2
+        fs_two=1
+        ;;
+    esac
     case $1 in
       -q | --quiet) ;;
+      --sample-ms | --sample-ms=*) forkscope_number "$fs_val" 10 || return 0 ;;
+      --max-processes | --max-processes=*)
+        forkscope_number "$fs_val" 1 || return 0
+        fs_opts="$fs_opts,\"maxProcesses\":$fs_num"
+        ;;
+      --flush-ms | --flush-ms=*)
+        forkscope_number "$fs_val" 1 || return 0
+        fs_opts="$fs_opts,\"flushMs\":$fs_num"
+        ;;
+      --detail-rate | --detail-rate=*)
+        forkscope_number "$fs_val" 0 || return 0
+        fs_opts="$fs_opts,\"detailRate\":$fs_num"
+        ;;
+      # (Seconds: digits with at most one point.)
+      --hang-seconds | --hang-seconds=*)
+        case $fs_val in '' | . | *[!0-9.]* | *.*.*) return 0 ;; esac
+        ;;
       -o | --out)
         [ $# -ge 2 ] || return 0
         fs_out=$2
@@ -103,6 +139,7 @@ forkscope_python_first() {
       -m) break ;;
       *) [ "${1#-}" = "$1" ] || return 0; break ;;
     esac
+    [ -z "$fs_two" ] || shift
     shift
   done
 
@@ -185,7 +222,7 @@ forkscope_python_first() {
   case $fs_run$fs_root in *[\"\\]* | *[[:cntrl:]]*) return 0 ;; esac
   [ ${#fs_secret} -eq 32 ] || return 0
 
-  fs_config="{\"v\":1,\"socket\":\"$fs_run/events.sock\",\"secret\":\"$fs_secret\",\"root\":\"$fs_root\",\"connectWaitMs\":10000,\"supervisorPid\":$$}"
+  fs_config="{\"v\":1,\"socket\":\"$fs_run/events.sock\",\"secret\":\"$fs_secret\",\"root\":\"$fs_root\",\"connectWaitMs\":10000,\"supervisorPid\":$$$fs_opts}"
 
   # This user's warm supervisor (docs/cli.md, "The warm supervisor"): a Node process an earlier run left
   # listening on warm.sock in Forkscope's per-user cache folder (as extension/runtime/userCache.ts names it).

@@ -395,13 +395,43 @@ for (const mode of MODES) {
   );
 }
 
+for (const mode of MODES) {
+  test(`${mode}: the numeric options keep Python first, and reach the runtime and the recording`, opts, () =>
+    inDir(async (dir) => {
+      const script = path.join(dir, 'cfg.py');
+      fs.writeFileSync(
+        script,
+        'from forkscope_runtime import config\nc = config.load()\nprint(c.flush_ms, c.detail_rate, c.max_processes)\n',
+      );
+      const out = path.join(dir, 'o.forkscope');
+      const args = ['-q', '--flush-ms', '050', '--detail-rate=7', '--max-processes', '5', '--sample-ms=200', '--hang-seconds', '.5'];
+      const r = await forkscope(dir, [...args, '-o', out, '--python', REAL, 'cfg.py'], { mode });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, '50 7 5\n', 'the runtime has the options (050 read as fifty)');
+      const { rec } = reduce(out);
+      assert.equal(rec.header.pythonFirst, true);
+      assert.equal(rec.header.warm, mode === 'warm' ? true : undefined);
+      assert.equal(rec.header.sampleMs, 200);
+      assert.equal(rec.header.maxProcesses, 5);
+      // A value the CLI refuses is refused as before, by Node, before anything runs.
+      for (const bad of [['--flush-ms', '0'], ['--sample-ms=5'], ['--hang-seconds', '1.2.3'], ['--detail-rate', '-1'], ['--flush-ms']]) {
+        const b = await forkscope(dir, ['-q', ...bad, '-o', path.join(dir, 'bad.forkscope'), '--python', REAL, 'cfg.py'], { mode });
+        assert.equal(b.code, 2, `${bad.join(' ')}: ${b.stderr}`);
+        assert.match(b.stderr, /forkscope: --[a-z-]+ (takes|needs)/, bad.join(' '));
+        assert.equal(b.stdout, '', `${bad.join(' ')}: the script did not run`);
+      }
+    }, mode),
+  );
+}
+
 test('other forms go the ordinary way (Node first), with the same result', opts, () =>
   inDir(async (dir) => {
     const wrapper = path.join(dir, 'python-wrapper');
     fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${REAL} "$@"\n`, { mode: 0o755 });
     let n = 0;
     for (const [name, args] of [
-      ['an option the launcher leaves to Node', ['--sample-ms', '50', '--python', REAL]],
+      ['an option the launcher leaves to Node', ['--ipc', '--python', REAL]],
+      ['a value only Node reads (1e2 is 100)', ['--sample-ms', '1e2', '--python', REAL]],
       ['an interpreter behind a wrapper', ['--python', wrapper]],
       ['an interpreter named after --', ['--', REAL]],
     ] as const) {
