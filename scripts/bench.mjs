@@ -19,8 +19,8 @@
 // The dask line (10,000 tiny tasks on a LocalCluster of 2 worker processes, bench/dask_tasks.py) runs
 // Debian's python3-distributed with the same interpreter, recorded ÷ plain, and gives the added cost
 // per task (what Forkscope's scheduler plugin and the workers' runtime add); `--only dask` runs just it.
-// `--only flood` runs the flood and its floors; `--only startup` the start-up row alone.
-//   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib|dask|flood|startup]
+// `--only flood` runs the flood and its floors; `--only startup` the start-up row alone; `--only pool` the Pool row.
+//   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib|dask|flood|startup|pool]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -51,6 +51,7 @@ const SECOND_PYTHON = (() => {
 const onlyDask = process.argv[process.argv.indexOf('--only') + 1] === 'dask' && process.argv.includes('--only');
 const onlyFlood = process.argv[process.argv.indexOf('--only') + 1] === 'flood' && process.argv.includes('--only');
 const onlyStartup = process.argv[process.argv.indexOf('--only') + 1] === 'startup' && process.argv.includes('--only');
+const onlyPool = process.argv[process.argv.indexOf('--only') + 1] === 'pool' && process.argv.includes('--only');
 // The bench's own cache folder: its code cache, and the warm supervisor that records its runs as a user's later
 // runs are recorded (docs/cli.md, "The warm supervisor"). Started by the bench, stopped by pid at its end.
 // `coldEnv` runs without one (a first run, or FORKSCOPE_WARM=0): Node is started for the run.
@@ -478,6 +479,39 @@ async function daskLine() {
   return d;
 }
 
+/**
+ * How fast each CPU runs one pure-Python loop now (seconds, median of 3, pinned with taskset), or null without
+ * taskset. On a virtual machine the CPUs need not run at one speed, nor at a steady one (this one's two have
+ * differed by 1.7x, and both changed by as much within minutes): a CPU-bound row's ratio moves with them,
+ * whatever Forkscope costs. Printed beside the Pool row, before and after it.
+ */
+function cpuSpeeds() {
+  const loop = 'import time\nt = time.perf_counter()\ns = 0\nfor i in range(3_000_000): s += i * i % 7\nprint(time.perf_counter() - t)';
+  const out = [];
+  for (let c = 0; c < cpus().length; c++) {
+    const times = [];
+    for (let k = 0; k < 3; k++) {
+      const r = spawnSync('taskset', ['-c', String(c), python, '-c', loop], { encoding: 'utf8' });
+      if (r.status !== 0) return null;
+      times.push(Number(r.stdout.trim()));
+    }
+    out.push(+median(times).toFixed(3));
+  }
+  return out;
+}
+
+/** The CPU-bound Pool row, with each CPU's speed before and after it (cpuSpeeds). */
+async function poolLine() {
+  const before = cpuSpeeds();
+  const p = await compare('CPU-bound Pool.map (2 workers, 64 tasks)', 'pool_cpu.py', ['2', '64'], 1.03);
+  const after = cpuSpeeds();
+  if (before && after) {
+    p.cpuSpeeds = { before, after, loop: '3,000,000 iterations of s += i * i % 7, seconds, one per CPU' };
+    console.log(`  each CPU's speed on one loop (s): before ${before.join(' / ')}, after ${after.join(' / ')}`);
+  }
+  return p;
+}
+
 try {
   warmPid = await startWarm();
   results.warmSupervisor =
@@ -490,6 +524,10 @@ try {
     results.joblib = await joblibLine();
     throw Object.assign(new Error('only joblib'), { onlyJoblib: true });
   }
+  if (onlyPool) {
+    results.poolCpu = await poolLine();
+    throw Object.assign(new Error('only pool'), { onlyJoblib: true });
+  }
   results.startup = await startup(quick || onlyFlood ? 5 : 3 * rounds);
   if (SECOND_PYTHON) results.startupSecondPython = await startup(quick || onlyFlood ? 5 : 3 * rounds, SECOND_PYTHON);
   if (onlyStartup) throw Object.assign(new Error('only startup'), { onlyJoblib: true });
@@ -501,7 +539,7 @@ try {
   );
   results.queueFlood.floor = await floor(rounds);
   if (onlyFlood) throw Object.assign(new Error('only flood'), { onlyJoblib: true });
-  results.poolCpu = await compare('CPU-bound Pool.map (2 workers, 64 tasks)', 'pool_cpu.py', ['2', '64'], 1.03);
+  results.poolCpu = await poolLine();
   results.joblib = await joblibLine();
   results.dask = await daskLine();
 
@@ -564,6 +602,8 @@ const written = onlyJoblib
       ? 'flood.json'
       : onlyStartup
         ? 'startup.json'
-        : 'runtime.json'; // (--only leaves the full results alone)
+        : onlyPool
+          ? 'pool.json'
+          : 'runtime.json'; // (--only leaves the full results alone)
 writeFileSync(join(root, 'bench-results', written), JSON.stringify(results, null, 2) + '\n');
 console.log(`written to bench-results/${written}`);
