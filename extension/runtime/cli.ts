@@ -26,6 +26,7 @@ import { endOnError, usageOf, VERB_USAGE } from './cliUsage';
 import { compareRuns, loadRuns, writeComparePage } from './compareReport';
 import { FORKSCOPE_VERSION } from './paths';
 import { readRecordingText, ReportError, writeReport } from './report';
+import { stopWarmSupervisor, warmState } from './warmControl';
 import type { EarlyStart } from './launch';
 import { checkOutput, HelpRequested, UsageError } from './recordArgs';
 
@@ -142,6 +143,35 @@ function compare(argv: string[]): number {
   return 0;
 }
 
+/** `warm [--stop]`: this user's warm supervisor (warmControl.ts). */
+async function warm(argv: string[]): Promise<number> {
+  const stop = argv.includes('--stop');
+  const other = argv.find((a) => a !== '--stop');
+  if (other !== undefined)
+    throw new UsageError(other.startsWith('-') ? `Unknown option ${other}.` : `warm takes no file or word (${other}).`);
+  const { pid, socket, ageSeconds } = warmState();
+  const off = process.env.FORKSCOPE_WARM === '0' ? ' (FORKSCOPE_WARM=0 here: none is left behind)' : '';
+  if (pid === null) {
+    process.stdout.write(`No warm supervisor runs for this user${off}.\n`);
+    return 0;
+  }
+  if (!stop) {
+    const age = ageSeconds === null ? '' : `, started ${formatAge(ageSeconds)} ago`;
+    process.stdout.write(`A warm supervisor runs for this user: pid ${pid}${age}, listening on ${socket}${off}.\n`);
+    return 0;
+  }
+  const r = await stopWarmSupervisor();
+  if (r === null || r.ended) process.stdout.write(`Stopped the warm supervisor (pid ${pid}).\n`);
+  else process.stdout.write(`The warm supervisor (pid ${pid}) takes no new run, and ends when the run it records ends.\n`);
+  return 0;
+}
+
+function formatAge(s: number): string {
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
 /** Runs the CLI on `argv` (the words after `forkscope`); `early`: a `record` script already started (launch.ts). */
 export async function main(argv: string[], early: EarlyStart | null = null): Promise<number> {
   const [command, ...rest] = argv;
@@ -161,6 +191,8 @@ export async function main(argv: string[], early: EarlyStart | null = null): Pro
         return exportTrace(rest);
       case 'compare':
         return compare(rest);
+      case 'warm':
+        return await warm(rest);
       case '--version':
       case '-V':
         process.stdout.write(`${FORKSCOPE_VERSION}\n`);

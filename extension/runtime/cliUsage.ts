@@ -59,12 +59,22 @@ Two recordings side by side (B ÷ A); --json prints forkscope.compare/1,
 --html writes a self-contained page.
 `;
 
+const WARM_USAGE = `Usage:
+  forkscope warm           whether this user's warm supervisor runs (its pid, its age)
+  forkscope warm --stop    stops it (a run it records is seen to its end first)
+
+A \`forkscope record\` in a terminal that starts a Node leaves one behind: it
+records the next runs without starting a Node, and ends after 10 idle minutes
+(FORKSCOPE_WARM_IDLE seconds). FORKSCOPE_WARM=0 asks for none.
+`;
+
 export const VERB_USAGE: Record<string, string> = {
   record: RECORD_USAGE,
   summary: SUMMARY_USAGE,
   report: REPORT_USAGE,
   export: EXPORT_USAGE,
   compare: COMPARE_USAGE,
+  warm: WARM_USAGE,
 };
 
 const USAGE = `Forkscope ${FORKSCOPE_VERSION}: see a Python multiprocessing run.
@@ -77,6 +87,7 @@ Usage:
   forkscope report FILE --html OUT.html           one self-contained HTML inspector (no network)
   forkscope export FILE --chrome-trace OUT.json   Chrome Trace Event JSON for Perfetto
   forkscope compare A B [--json] [--html OUT.html]  two runs side by side (B ÷ A)
+  forkscope warm [--stop]                          this user's warm supervisor: is it there, stop it
   forkscope help [VERB]                            this text, or a verb's (also VERB --help)
   forkscope --version
 

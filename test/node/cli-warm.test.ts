@@ -415,3 +415,60 @@ test('an interpreter that ends before it starts the runtime (Python 2) gets its 
     assert.deepEqual(fs.readdirSync(path.join(e.dir, 'tmp')), [], 'no run folder is left behind');
   }),
 );
+
+test('`forkscope warm` says whether this user’s supervisor runs, and `warm --stop` stops it; a stale pid file is not believed', opts, () =>
+  inDir(async (e) => {
+    const warm = (args: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+      runCommand(CLI, ['warm', ...args], { cwd: e.dir, env: { ...e.env, ...env } });
+    const none = await warm();
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(none.stdout, /^No warm supervisor runs for this user\.\n$/);
+    assert.match((await warm([], { FORKSCOPE_WARM: '0' })).stdout, /FORKSCOPE_WARM=0 here: none is left behind/);
+
+    // A pid file naming another program (a supervisor that died, its pid taken since): not it, and not stopped.
+    fs.mkdirSync(e.cache, { recursive: true, mode: 0o700 });
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    e.pids.push(other.pid!);
+    fs.writeFileSync(path.join(e.cache, 'warm.pid'), `${other.pid}\n`);
+    assert.match((await warm()).stdout, /^No warm supervisor runs/);
+    assert.match((await warm(['--stop'])).stdout, /^No warm supervisor runs/);
+    assert.ok(alive(other.pid!), 'the other program still runs');
+    fs.rmSync(path.join(e.cache, 'warm.pid'));
+
+    const pid = await startWarm(e.cache);
+    e.pids.push(pid);
+    await until('its pid file', () => warmPid(e.cache) === pid);
+    const running = await warm();
+    assert.equal(running.code, 0);
+    assert.match(
+      running.stdout,
+      new RegExp(`^A warm supervisor runs for this user: pid ${pid}, started \\d+ s ago, listening on ${e.cache}/warm\\.sock\\.\\n$`),
+    );
+    const stopped = await warm(['--stop']);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.equal(stopped.stdout, `Stopped the warm supervisor (pid ${pid}).\n`);
+    assert.ok(!alive(pid), 'it has ended');
+    assert.ok(!fs.existsSync(path.join(e.cache, 'warm.sock')) && warmPid(e.cache) === null, 'its socket and pid file are gone');
+    assert.match((await warm()).stdout, /^No warm supervisor runs/);
+
+    // A supervisor recording a run when asked: it takes no new run, and ends with that run.
+    const again = await startWarm(e.cache);
+    e.pids.push(again);
+    await until('its pid file', () => warmPid(e.cache) === again);
+    const slow = started(e, 'slow.forkscope', ['slow.py', '8']);
+    await slow.ready;
+    const busy = await warm(['--stop']);
+    assert.match(
+      busy.stdout,
+      new RegExp(`^The warm supervisor \\(pid ${again}\\) takes no new run, and ends when the run it records ends\\.\\n$`),
+    );
+    const r = await slow.ended;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(header(e, 'slow.forkscope').warm, true, 'the run under way was recorded whole');
+    await until('the supervisor’s end', () => !alive(again), 10_000);
+
+    const bad = await warm(['--now']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^forkscope: Unknown option --now\. \(forkscope warm --help shows the usage\)\n$/);
+  }),
+);
