@@ -310,12 +310,7 @@ time.sleep(20)`,
     try {
       let out = '';
       await new Promise<void>((resolve) => cow.stdout.on('data', (d: Buffer) => (out += d.toString()).includes('ready') && resolve()));
-      const writer = Number(
-        fs
-          .readFileSync(`/proc/${cow.pid}/task/${cow.pid}/children`, 'utf8')
-          .trim()
-          .split(/\s+/)[0],
-      );
+      const writer = Number(fs.readFileSync(`/proc/${cow.pid}/task/${cow.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
       assert.ok(writer > 0, 'the fork child');
       const pids = [...sleepers, spinner, cow].map((k) => k.pid!).concat(writer);
       const read = (rows: Awaited<ReturnType<ProcessSampler['sample']>>) => rows.filter((r) => typeof r[6] === 'number').map((r) => r[0]);
@@ -342,23 +337,27 @@ time.sleep(20)`,
   },
 );
 
-test('a process no one touches is read again only ROLLUP_REFRESH_MS after its last read', { skip: !hasProcfs ? 'needs /proc' : false }, async () => {
-  const kid = spawn('sleep', ['20'], { stdio: 'ignore' });
-  let now = 0;
-  const sampler = new ProcessSampler('procfs', new ReadBudget(1e6, 1e6, () => now));
-  try {
-    await new Promise((r) => setTimeout(r, 200));
-    const read = async () => (await sampler.sample([kid.pid!])).filter((r) => typeof r[6] === 'number').length;
-    assert.equal(await read(), 1, 'read at first sight');
-    now += ROLLUP_REFRESH_MS - 1;
-    assert.equal(await read(), 0, 'not again before ROLLUP_REFRESH_MS');
-    now += 1;
-    assert.equal(await read(), 1, 'again after it');
-  } finally {
-    kid.kill('SIGKILL');
-    sampler.close();
-  }
-});
+test(
+  'a process no one touches is read again only ROLLUP_REFRESH_MS after its last read',
+  { skip: !hasProcfs ? 'needs /proc' : false },
+  async () => {
+    const kid = spawn('sleep', ['20'], { stdio: 'ignore' });
+    let now = 0;
+    const sampler = new ProcessSampler('procfs', new ReadBudget(1e6, 1e6, () => now));
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const read = async () => (await sampler.sample([kid.pid!])).filter((r) => typeof r[6] === 'number').length;
+      assert.equal(await read(), 1, 'read at first sight');
+      now += ROLLUP_REFRESH_MS - 1;
+      assert.equal(await read(), 0, 'not again before ROLLUP_REFRESH_MS');
+      now += 1;
+      assert.equal(await read(), 1, 'again after it');
+    } finally {
+      kid.kill('SIGKILL');
+      sampler.close();
+    }
+  },
+);
 
 test(
   'the sampler reads smaps_rollup for at most ROLLUP_PER_TICK processes a tick, the longest unread first',
