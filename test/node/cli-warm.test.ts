@@ -43,9 +43,10 @@ print("done", flush=True)
   'exit130.py': 'import sys\nsys.exit(130)\n',
   'sigint.py': 'import os, signal\nos.kill(os.getpid(), signal.SIGINT)\nimport time\ntime.sleep(5)\n',
   // Ignores the first Ctrl-C; a second one (the supervisor's, 2 s later) ends it.
+  // ("ready" is printed inside the try: a Ctrl-C sent as soon as it is read can land before print returns.)
   'stubborn.py': `import sys, time
-print("ready", flush=True)
 try:
+    print("ready", flush=True)
     time.sleep(30)
 except KeyboardInterrupt:
     print("once", flush=True)
