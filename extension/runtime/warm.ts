@@ -29,6 +29,7 @@ import { readStat } from './procfs';
 import { writeCacheFile } from './userCache';
 import { RunSupervisor } from './supervisor';
 import { endLines, interruptions } from './terminalRun';
+import { WARM_PID_FILE } from './warmControl';
 
 /** Default seconds without a run before the warm supervisor ends. */
 export const WARM_IDLE_SECONDS = 600;
@@ -200,7 +201,7 @@ export async function serveWarm(socketPath: string, idleSeconds: number): Promis
   });
   fs.renameSync(tmp, socketPath);
   const bound = fs.statSync(socketPath).ino;
-  const pidFile = path.join(dir, 'warm.pid');
+  const pidFile = path.join(dir, WARM_PID_FILE);
   writeCacheFile(pidFile, `${process.pid}\n`);
   const ours = () => {
     try {

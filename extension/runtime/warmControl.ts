@@ -7,8 +7,11 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { confirmProcUnits, hasProcfs, procUnits, readStat, uptimeSeconds } from './procfs';
+import { confirmProcUnits, hasProcfs, procUnits, readCmdline, readStat, uptimeSeconds } from './procfs';
 import { cacheDir } from './userCache';
+
+/** Beside the socket: the warm supervisor's pid, written by it (warm.ts). */
+export const WARM_PID_FILE = 'warm.pid';
 
 export interface WarmState {
   socket: string;
@@ -24,7 +27,7 @@ export function warmState(env: NodeJS.ProcessEnv = process.env): WarmState {
   const socket = path.join(dir, 'warm.sock');
   let pid: number | null = null;
   try {
-    const n = Number(fs.readFileSync(path.join(dir, 'warm.pid'), 'utf8').trim());
+    const n = Number(fs.readFileSync(path.join(dir, WARM_PID_FILE), 'utf8').trim());
     if (Number.isInteger(n) && n > 1 && servesOn(n, socket)) pid = n;
   } catch {
     /* no pid file */
@@ -41,12 +44,7 @@ export function warmState(env: NodeJS.ProcessEnv = process.env): WarmState {
 
 /** Whether `pid` runs `… serve --warm SOCKET` (its command line in /proc; where there is none, whether it runs). */
 function servesOn(pid: number, socket: string): boolean {
-  try {
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const i = argv.indexOf('--warm');
-    return i > 0 && argv[i - 1] === 'serve' && argv[i + 1] === socket && readStat(pid)?.state !== 'Z';
-  } catch {
-    if (hasProcfs) return false;
+  if (!hasProcfs) {
     try {
       process.kill(pid, 0);
       return true;
@@ -54,6 +52,9 @@ function servesOn(pid: number, socket: string): boolean {
       return false;
     }
   }
+  const argv = readCmdline(pid) ?? [];
+  const i = argv.indexOf('--warm');
+  return i > 0 && argv[i - 1] === 'serve' && argv[i + 1] === socket && readStat(pid)?.state !== 'Z';
 }
 
 /**
