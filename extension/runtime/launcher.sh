@@ -7,9 +7,10 @@
 # background with the terminal's stdin, and becomes Node (exec), which adopts the interpreter as its
 # child (FORKSCOPE_ADOPT), binds the socket in that folder and records the run; the runtime keeps its
 # first events until the socket is there (connectWaitMs). Only the plain forms take this path: the
-# options -q, -o/--out and --python, a *.py script or -m MODULE, an interpreter that is a real
-# binary, on Linux. Anything else (other options, an interpreter behind a shim, bad input) returns
-# here with nothing started, and Node does it all, and says what is wrong, as before.
+# options -q, -o/--out, --python and the numeric ones with decimal values the CLI takes, a *.py script
+# or -m MODULE, an interpreter that is a real binary, on Linux. Anything else (other options, an
+# interpreter behind a shim, bad input) returns here with nothing started, and Node does it all, and
+# says what is wrong, as before.
 #
 # Runs after the first are warm: this user's warm supervisor (extension/runtime/warm.ts), a Node process a cold
 # run left behind, records them, and no Node starts; this script then stays the interpreter's parent
