@@ -135,6 +135,20 @@ export class StatReader extends KeptFds {
   }
 }
 
+/** Whether pid is a live process (not a zombie): its state in /proc, else whether a signal 0 reaches it. */
+export function stillRuns(pid: number): boolean {
+  if (hasProcfs) {
+    const st = readStat(pid);
+    return st !== null && st.state !== 'Z';
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** One-shot read of a process's stat (no kept descriptor). */
 export function readStat(pid: number): ProcStat | null {
   if (!hasProcfs) return null;

@@ -16,7 +16,7 @@ import { summarize, type Summary } from '../../core/summary/summary';
 import { childProcess } from './childProcess';
 import { EventServer, type EventServerHandlers } from './eventServer';
 import { startScript, type StartedScript } from './launch';
-import { childrenOf, descendantsOf, hasProcfs, LastPidReader, readCmdline, readComm, readStat, zombieExitCode } from './procfs';
+import { childrenOf, descendantsOf, hasProcfs, LastPidReader, readCmdline, readComm, stillRuns, zombieExitCode } from './procfs';
 import { RecordingWriter } from './recordingWriter';
 import { ProcessSampler } from './sampler';
 import { FORKSCOPE_VERSION } from './paths';
@@ -571,20 +571,6 @@ export class RunSupervisor {
 export const MIN_PYTHON: readonly [number, number] = [3, 9];
 
 /** A message when `python --version` names a version older than MIN_PYTHON (or none at all), else null. */
-/** Whether pid is a live process (not a zombie). */
-function stillRuns(pid: number): boolean {
-  if (hasProcfs) {
-    const st = readStat(pid);
-    return st !== null && st.state !== 'Z';
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function unsupportedPython(python: string): Promise<string | null> {
   return new Promise((resolve) => {
     childProcess().execFile(python, ['--version'], { timeout: 10_000, windowsHide: true }, (err, stdout, stderr) => {

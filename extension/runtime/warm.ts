@@ -25,7 +25,7 @@ import { EventServer, privateDir } from './eventServer';
 import { planRecordNow, signalName, type ScriptExit, type StartedScript } from './launch';
 import { childProcess } from './childProcess';
 import { pythonRoot } from './paths';
-import { readStat } from './procfs';
+import { stillRuns } from './procfs';
 import { writeCacheFile } from './userCache';
 import { RunSupervisor } from './supervisor';
 import { endLines, interruptions } from './terminalRun';
@@ -159,7 +159,7 @@ export async function serveWarm(socketPath: string, idleSeconds: number): Promis
     ctl.on('error', () => undefined);
     // A shell that is gone (killed) says nothing more: the script's end is then waited for in /proc, unknown.
     const shellWatch = setInterval(() => {
-      if (!running(request.shell)) {
+      if (!stillRuns(request.shell)) {
         clearInterval(shellWatch);
         void whenGone(request.pid).then(() => exit({ code: null, signal: null, error: null }));
       }
@@ -279,17 +279,11 @@ function realPath(p: string): string | null {
   }
 }
 
-/** Whether `pid` runs (a zombie does not). */
-function running(pid: number): boolean {
-  const stat = readStat(pid);
-  return stat !== null && stat.state !== 'Z';
-}
-
 /** Resolves when `pid` no longer runs (or is a zombie): polled in /proc. */
 function whenGone(pid: number): Promise<void> {
   return new Promise((resolve) => {
     const t = setInterval(() => {
-      if (!running(pid)) {
+      if (!stillRuns(pid)) {
         clearInterval(t);
         resolve();
       }

@@ -7,7 +7,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { confirmProcUnits, hasProcfs, procUnits, readCmdline, readStat, uptimeSeconds } from './procfs';
+import { confirmProcUnits, hasProcfs, procUnits, readCmdline, readStat, stillRuns, uptimeSeconds } from './procfs';
 import { cacheDir } from './userCache';
 
 /** Beside the socket: the warm supervisor's pid, written by it (warm.ts). */
@@ -44,17 +44,10 @@ export function warmState(env: NodeJS.ProcessEnv = process.env): WarmState {
 
 /** Whether `pid` runs `… serve --warm SOCKET` (its command line in /proc; where there is none, whether it runs). */
 function servesOn(pid: number, socket: string): boolean {
-  if (!hasProcfs) {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
+  if (!hasProcfs) return stillRuns(pid);
   const argv = readCmdline(pid) ?? [];
   const i = argv.indexOf('--warm');
-  return i > 0 && argv[i - 1] === 'serve' && argv[i + 1] === socket && readStat(pid)?.state !== 'Z';
+  return i > 0 && argv[i - 1] === 'serve' && argv[i + 1] === socket && stillRuns(pid);
 }
 
 /**
