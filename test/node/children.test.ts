@@ -79,7 +79,7 @@ test(
     const kids = r.summary.processes.filter((p) => p.ppid === main.pid);
     assert.deepEqual(
       kids.map((p) => [p.role, p.name, p.command]),
-      [['command', 'sleep', 'sleep 0.3']],
+      [['command', 'sleep', 'sleep 1']],
       'first recorded as a fork (it had python’s command line for 0.3 s), then as what it runs',
     );
     assert.ok(r.recordingText.includes(`,${kids[0].pid},${main.pid},`), 'found in /proc');

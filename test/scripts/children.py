@@ -64,7 +64,8 @@ def main(mode):
         pid = libc.fork()
         if pid == 0:
             libc.usleep(300000)
-            argv = (ctypes.c_char_p * 3)(b"sleep", b"0.3", None)
+            # it then runs for 1 s: the supervisor looks at /proc every 100 ms, and a loaded machine can delay a few looks
+            argv = (ctypes.c_char_p * 3)(b"sleep", b"1", None)
             libc.execv(b"/bin/sleep", argv)
             libc._exit(127)
         _, status = os.waitpid(pid, 0)
