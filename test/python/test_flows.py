@@ -6,7 +6,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import METHODS, RuntimeCase  # noqa: E402
+from support import METHODS, L, RuntimeCase  # noqa: E402
 
 
 class _Flows:
@@ -234,6 +234,58 @@ class OnceTasksLostBatch(unittest.TestCase):
         ev.clear()  # a fork child: the parent's tasks are not its own
         self.assertIsNone(ev.counters_event(5.0))
 
+
+
+class InlineGetTest(RuntimeCase):
+    """Queue.get is the standard library's own, recompiled with the count written in
+    (queues._inline_get): an untimed message calls no function of the runtime's, and the counts are
+    exact with it and with the counting wrapper it falls back to."""
+
+    def test_no_runtime_call_per_message(self):
+        r = self.record("inline_get.py", "profile")
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        got, calls = r.stdout.splitlines()
+        self.assertEqual(got, "3000")
+        n = int(calls.split()[0])
+        # the timed calls (one in up to 64, and each long wait) and a sender's first message, never one a message
+        self.assertLess(n, 1500, calls)  # the counting wrapper it replaces: one call a message at least (3,000)
+        self.assertNotIn("recv_bytes", calls.split()[1:])
+        self.check_counts(r)
+
+    def test_fallback_counts_exactly(self):
+        r = self.record("inline_get.py", "fallback")
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        self.assertEqual(r.stdout, "3000\n")
+        self.check_counts(r)
+
+    def check_counts(self, r):
+        q = r.chan("queue", "q")["ref"]
+        main = r.main()
+        producers = [r.by_name("producer%d" % i) for i in range(3)]
+        self.assertEqual(r.flows(q), {(p, main): 1000 for p in producers})
+
+    def test_same_file_lines_and_columns(self):
+        """Its code has the plain get's file, first line and line table but for the receive lines,
+        each of which holds the whole written-in count; another function is refused."""
+        sys.path.insert(0, L.PYTHON_ROOT)
+        import dis
+        from multiprocessing import queues
+
+        from forkscope_runtime.queues import _inline_get
+
+        orig = queues.Queue.__dict__["get"]
+        if getattr(orig, "__wrapped__", None) is not None:
+            orig = orig.__wrapped__
+        get, lines = _inline_get(orig)
+        self.assertIsNotNone(get)
+        a, b = orig.__code__, get.__code__
+        self.assertEqual((b.co_filename, b.co_firstlineno, b.co_name), (a.co_filename, a.co_firstlineno, a.co_name))
+        with open(a.co_filename, encoding="utf-8") as f:
+            text = f.read().splitlines()
+        self.assertEqual([text[n - 1].strip() for n in sorted(lines)], ["res = self._recv_bytes()"] * len(lines))
+        plain = {n for _, n in dis.findlinestarts(a)}
+        self.assertEqual({n for _, n in dis.findlinestarts(b)}, plain)
+        self.assertEqual(_inline_get(queues.Queue.__dict__["put"]), (None, None))
 
 for _m in METHODS:
     for _base in (_Flows, _Pools):

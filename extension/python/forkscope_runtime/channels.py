@@ -7,9 +7,11 @@ and `m` events name the true sender and the latency.
 
 Nothing is re-implemented but `ForkingPickler.dumps`, whose three lines are
 checked to be the standard library's (a payload that fails to pickle goes to
-the original, so its error and traceback are the standard library's); every
-other wrapper calls the original, so tracebacks show the standard library's
-own frames (the wrappers hide theirs).
+the original, so its error and traceback are the standard library's), and
+`Queue.get`, which is the standard library's own source recompiled with the
+receive count written in (same file, lines and columns); every other wrapper
+calls the original, so tracebacks show the standard library's own frames (the
+wrappers hide theirs).
 
 - The trailer: `connection` and `queues` pickle through their module global
   `_ForkingPickler`; it is replaced by a subclass whose `dumps` writes the
@@ -22,12 +24,16 @@ own frames (the wrappers hide theirs).
   kind passes there; payloads without a trailer are raw and not counted),
   under the connection's channel ref: its descriptor's inode (a queue's two
   ends share one), or the `m<address>` ref of a Manager connection.
-- Receiving on a queue: each Queue / SimpleQueue gets its own `recv_bytes`
-  (the one its `get` calls; a Queue's `_recv_bytes`, a SimpleQueue reader's
-  `recv_bytes`) that reads the trailer of the bytes it returns and counts
-  them under the queue's ref; `get` itself is not wrapped. On a Connection (Pipe, Pool results, Manager)
-  the connection module's pickler `loads` notes the trailer (per thread) and
-  the `Connection.recv` wrapper counts it.
+- Receiving on a queue: `Queue.get` (and so JoinableQueue's) is recompiled
+  from the standard library's source with the count written in after each
+  `res = self._recv_bytes()`: it reads the trailer of the bytes and counts
+  them under the queue's ref with no call of the runtime's (queues.py,
+  `_inline_get`, at the first queue of a process; where the source is not
+  there or not that shape, the queue's `_recv_bytes` is a counting wrapper
+  instead). A SimpleQueue's reader gets that counting `recv_bytes` (its `get`
+  calls `self._reader.recv_bytes()`). On a Connection (Pipe, Pool results,
+  Manager) the connection module's pickler `loads` notes the trailer (per
+  thread) and the `Connection.recv` wrapper counts it.
 - Sampling (docs/runtime-protocol.md, "Sampling"): message and byte counts
   per sender are exact; the clock is read (latency, an `m` event, the wait's
   duration) only on sampled messages, all of them when traffic is slow, one

@@ -78,8 +78,8 @@ def _make_rx(ref: Any, reader: Any) -> Any:
     the flusher finds it blocked from its stack (waits._check_rx_wait) and emits the wait; the
     call ends it (rx_claim).
 
-    A Queue keeps it as `_recv_bytes`; a SimpleQueue's get calls `self._reader.recv_bytes()`, so
-    there it is set on the reader itself. Either way it holds the reader weakly: no
+    A SimpleQueue's get calls `self._reader.recv_bytes()`, so there it is set on the reader itself;
+    a Queue keeps it as `_recv_bytes` only where its get could not be recompiled (_inline_get). Either way it holds the reader weakly: no
     reference cycle, so the descriptor closes when the reader is dropped, as without Forkscope."""
     sampled = E.rx_sampled
     unpack = RAW_TRAILER.unpack_from
@@ -144,6 +144,195 @@ def _make_rx(ref: Any, reader: Any) -> Any:
 
     E.RX_CODES.add(recv_bytes.__code__)
     return recv_bytes
+
+
+# ---- Queue.get with the count written in --------------------------------------------------------
+#
+# A Queue's get is the standard library's own function recompiled with the receive count written in
+# after each `res = self._recv_bytes()` (_inline_get): no frame of the runtime's per message, where
+# a wrapper around `_recv_bytes` cost a call (0.3 µs a message on 3.11, a sixth of what Forkscope
+# added to the receiving end of a flood). `_recv_bytes` stays the reader's own. Per message: the
+# `queue.get` wait countdown (the main thread's calls are timed one in up to 64 under a flood:
+# emitter.msg_wait_timed, through `Queue._fk_rx_timed`), the call, the end of an untimed wait the
+# flusher found blocked (waits._check_rx_wait), and the count: a slice of the trailer and a lookup
+# in the queue's `_fk_tails`; a message not found there goes the slow way (_count_slow).
+
+_GET_TEMPLATE = """
+if _fk_skip[0]:
+    _fk_skip[0] -= 1
+    try:
+        res = self._recv_bytes()
+    except BaseException:
+        if _fk_claim[0] is not None:
+            _fk_end_claim()
+        raise
+    if _fk_claim[0] is not None:
+        _fk_end_claim()
+else:
+    res = self._fk_rx_timed()
+_fk_c = self._fk_tails.get(res[-%(tl)d:-%(tl8)d])
+if _fk_c is None:
+    _fk_count(self, res)
+else:
+    _fk_c[0] += 1
+    _fk_c[1] += len(res) - %(tl)d
+""" % {"tl": TLEN, "tl8": TLEN - 8}
+
+
+class _NoTails(dict):
+    """The class default of `Queue._fk_tails`: a queue made while recording was off counts nothing
+    (_count_slow finds no ref on it)."""
+
+    __slots__ = ()
+
+    def __setitem__(self, k: Any, v: Any) -> None:
+        pass
+
+
+def _count_slow(q: Any, b: Any) -> None:
+    """A message whose trailer is not in the queue's `_fk_tails` yet, a timed one, or one without a
+    trailer (a sender without the runtime)."""
+    ref = q._fk_ref
+    if ref is None:
+        return
+    n = len(b) - TLEN
+    if n < 0:
+        return
+    m, frm, ts = RAW_TRAILER.unpack_from(b, n)
+    if m != UNTIMED_INT and m != MAGIC_INT:
+        return
+    c = count_received(ref, frm, n)
+    if m == MAGIC_INT:
+        E.rx_sampled(c, ref, frm, ts, n, getattr(q._reader, "_fk_tag", None))
+    else:
+        tails = q._fk_tails
+        if len(tails) < MAX_TAILS:
+            tails[b[n : n + 8]] = c
+
+
+@sites.hidden
+def _rx_timed(self: Any) -> Any:
+    """`Queue._fk_rx_timed`: the call of a get the countdown times, as a `queue.get` wait."""
+    w = E.msg_wait_timed("queue.get", self._fk_ref)
+    try:
+        b = self._recv_bytes()
+    except BaseException as e:
+        if w is not None:
+            E.msg_wait_end(w)
+        elif E.rx_claim[0] is not None:
+            E.end_rx_claim()
+        sites.hide(e)
+        raise
+    if w is not None:
+        E.msg_wait_end(w)
+    elif E.rx_claim[0] is not None:
+        E.end_rx_claim()
+    return b
+
+
+def _is_recv_assign(node: Any) -> bool:
+    """`res = self._recv_bytes()`."""
+    import ast
+
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "res"):
+        return False
+    v = node.value
+    return (
+        isinstance(v, ast.Call)
+        and not v.args
+        and not v.keywords
+        and isinstance(v.func, ast.Attribute)
+        and v.func.attr == "_recv_bytes"
+        and isinstance(v.func.value, ast.Name)
+        and v.func.value.id == "self"
+    )
+
+
+def _inline_get(orig: Any) -> Any:
+    """Queue.get recompiled from the standard library's source (its file, its line numbers and
+    columns, its module's globals) with _GET_TEMPLATE in place of each `res = self._recv_bytes()`,
+    every line of it numbered as that statement; (the function, the lines of those statements), or
+    (None, None) when the source is not there or not the expected shape (then `_recv_bytes` gets the
+    counting wrapper instead, _make_rx)."""
+    import ast
+
+    try:
+        code = orig.__code__
+        filename = code.co_filename
+        start = code.co_firstlineno
+        with open(filename, encoding="utf-8") as f:  # (the standard library's sources are UTF-8)
+            text = f.readlines()
+        if start < 2 or len(text) < start or not text[start - 1].startswith("    def get(self, block=True, timeout=None):"):
+            return None, None
+        end = start
+        while end < len(text) and (not text[end].strip() or text[end].startswith("        ")):
+            end += 1
+        lines = text[start - 1 : end]
+        src = "def _fk_make(_fk_skip, _fk_claim, _fk_end_claim, _fk_count):\n" + "".join(lines) + "    return get\n"
+        tree = ast.parse(src)
+        ast.increment_lineno(tree, start - 2)  # `def get` is on its own line again
+        fn: Any = tree.body[0]
+        fn = fn.body[0]
+        if not isinstance(fn, ast.FunctionDef) or fn.name != "get" or fn.decorator_list:
+            return None, None
+        found = []
+
+        def rewrite(body: Any) -> Any:
+            out = []
+            for node in body:
+                if _is_recv_assign(node):
+                    found.append(node.lineno)
+                    at = {"lineno": node.lineno, "end_lineno": node.lineno, "col_offset": node.col_offset, "end_col_offset": node.end_col_offset}
+                    for new in ast.parse(_GET_TEMPLATE).body:
+                        for sub in ast.walk(new):
+                            if hasattr(sub, "lineno"):
+                                for k, v in at.items():
+                                    setattr(sub, k, v)
+                        out.append(new)
+                    continue
+                for field in ("body", "orelse", "finalbody"):
+                    inner = getattr(node, field, None)
+                    if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                        setattr(node, field, rewrite(inner))
+                for h in getattr(node, "handlers", ()):
+                    h.body = rewrite(h.body)
+                out.append(node)
+            return out
+
+        calls = sum(1 for n in ast.walk(fn) if isinstance(n, ast.Attribute) and n.attr == "_recv_bytes")
+        fn.body = rewrite(fn.body)
+        if not found or len(found) != calls:  # every read of the queue is one of those statements
+            return None, None
+        ns: Any = {}
+        exec(compile(tree, filename, "exec"), orig.__globals__, ns)  # defines _fk_make in ns; its functions' globals are the module's
+        get = ns["_fk_make"](E.wait_skip, E.rx_claim, E.end_rx_claim, _count_slow)
+        get.__qualname__ = orig.__qualname__
+        get.__module__ = orig.__module__
+        get.__doc__ = orig.__doc__
+        return get, frozenset(found)
+    except Exception as e:  # noqa: BLE001
+        E.fail("Queue.get", e)
+        return None, None
+
+
+_queue_class: List[Any] = [None]  # multiprocessing.queues.Queue
+_inline: List[Any] = [False]  # whether Queue.get is the inline one (else `_recv_bytes` is wrapped); None: not tried yet
+
+
+def _install_get(Q: Any) -> None:
+    """Puts the inline get (_inline_get) on Queue, once per process, at its first queue: the parse
+    and compile (about a millisecond) are paid only by a process that has a Queue. A fork child
+    inherits it."""
+    _inline[0] = False
+    get, lines = _inline_get(Q.__dict__["get"])
+    if get is None:
+        return
+    replace(Q, "_fk_ref", None)  # class defaults, for a queue made while recording was off
+    replace(Q, "_fk_tails", _NoTails())
+    replace(Q, "_fk_rx_timed", _rx_timed)
+    E.RX_GETS[get.__code__] = lines
+    replace(Q, "get", get)
+    _inline[0] = True
 
 
 def _make_poll_wait(ref: Any, reader: Any) -> Any:
@@ -314,7 +503,13 @@ def _make_qreset(orig: Callable[..., Any]) -> Any:
                 w._fk_qref = ref  # its feeder's dumps counts what it sends (_make_feed)
                 w._fk_ref = QUIET
                 _drop(w, "_send_bytes")  # after fork: the parent's feeder is not running here
-                self._recv_bytes = _make_rx(ref, reader)
+                if _inline[0] is None:
+                    _install_get(_queue_class[0])
+                if _inline[0]:
+                    tails = self._fk_tails = _Tails()
+                    _keep_tails(tails)
+                else:
+                    self._recv_bytes = _make_rx(ref, reader)
                 self._poll = _make_poll_wait(ref, reader)
                 _instrument_get_lock(self, ref)
                 if self._maxsize < _SEM_MAX:
@@ -387,10 +582,11 @@ def _patch_queues(queues: Any) -> None:
     # Queues read their messages through their own recv_bytes (_make_rx): their loads is plain.
     _queues_pickler[0] = queues._ForkingPickler
     replace(queues, "_ForkingPickler", _make_pickler(queues._ForkingPickler, False))
-    Q = queues.Queue
+    Q = _queue_class[0] = queues.Queue
     replace(Q, "_reset", _make_qreset(Q._reset))
     replace(Q, "__init__", _make_qinit(Q.__init__, "queue"))
     replace(Q, "_feed", _make_feed(Q.__dict__["_feed"].__func__))
+    _inline[0] = None  # Queue.get is recompiled at the first queue of this process (_install_get)
     JQ = queues.JoinableQueue
     replace(JQ, "__init__", _make_qinit(JQ.__init__, "joinablequeue"))
     SQ = queues.SimpleQueue

@@ -21,7 +21,7 @@ from .events import waits as wait_times
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, List, Optional, Set
+    from typing import Any, Callable, Dict, List, Optional, Set
 
 enabled = False
 main_ident: Any = threading.main_thread().ident
@@ -49,6 +49,10 @@ wait_skip = [0, 0]
 # Untimed queue gets (queues._make_rx) do not mark the main thread as waiting: the flusher
 # looks at its stack instead (_check_rx_wait). RX_CODES: the code of those receive wrappers.
 RX_CODES: Set[Any] = set()
+# The standard library's gets with the count written in (queues._inline_get): code -> the lines of
+# their receive calls. Found in one of those lines, a get is blocked in its receive; elsewhere it is
+# taking its read lock (a recorded wait of its own) or unpickling.
+RX_GETS: Dict[Any, Any] = {}
 rx_claim: List[Any] = [None]  # the untimed get the flusher found blocked and emitted as a wait: its end is the call's
 _rx_seen = [None, 0.0]  # the frame of an untimed get the flusher saw blocked at its last tick, and when
 
@@ -212,16 +216,26 @@ RX_DEPTH = 6  # how far below the innermost frame an untimed receive wrapper is 
 
 
 def _check_rx_wait(now: float) -> None:
-    """Flusher side of untimed queue gets: the main thread is found in one (its wrapper's code in
-    the innermost RX_DEPTH frames) at two ticks in a row, in the same call (the same frame object:
-    the one seen last is held, so a later call cannot reuse it), so it has waited since the first:
-    emit its `w` from then, and leave the end to the call (rx_claim, end_rx_claim)."""
-    if cur_wait[0] is not None or rx_claim[0] is not None or not RX_CODES:
+    """Flusher side of untimed queue gets: the main thread is found in one (a receive wrapper's code,
+    or a get of RX_GETS at one of its receive lines, in the innermost RX_DEPTH frames) at two ticks
+    in a row, in the same call (the same frame object: the one seen last is held, so a later call
+    cannot reuse it), so it has waited since the first: emit its `w` from then, and leave the end to
+    the call (rx_claim, end_rx_claim)."""
+    if cur_wait[0] is not None or rx_claim[0] is not None or not (RX_CODES or RX_GETS):
         _rx_seen[0] = None
         return
     f = sys._current_frames().get(main_ident)
     k = 0
-    while f is not None and k < RX_DEPTH and f.f_code not in RX_CODES:
+    while f is not None and k < RX_DEPTH:
+        code = f.f_code
+        if code in RX_CODES:
+            break
+        lines = RX_GETS.get(code)
+        if lines is not None:
+            if k and f.f_lineno in lines:
+                break
+            f = None
+            break
         f = f.f_back
         k += 1
     if f is None or k == RX_DEPTH:
@@ -232,7 +246,8 @@ def _check_rx_wait(now: float) -> None:
         _rx_seen[1] = now
         return
     _rx_seen[0] = None
-    ref = f.f_locals.get("ref")
+    loc = f.f_locals
+    ref = loc.get("ref") if f.f_code in RX_CODES else getattr(loc.get("self"), "_fk_ref", None)
     t0 = _rx_seen[1]
     w = ["queue.get", ref, None, t0, [], True, False]  # claim token taken: _check_wait leaves it be
     append(["w", t0, "queue.get", ref, None])
