@@ -79,12 +79,9 @@ def _make_rx(ref: Any, reader: Any) -> Any:
     call ends it (rx_claim).
 
     A SimpleQueue's get calls `self._reader.recv_bytes()`, so there it is set on the reader itself;
-    a Queue keeps it as `_recv_bytes` only where its get could not be recompiled (_inline_get). Either way it holds the reader weakly: no
-    reference cycle, so the descriptor closes when the reader is dropped, as without Forkscope."""
-    sampled = E.rx_sampled
-    unpack = RAW_TRAILER.unpack_from
-    magic = MAGIC_INT
-    umagic = UNTIMED_INT
+    a Queue keeps it as `_recv_bytes` only where its get could not be recompiled (_inline_get).
+    Either way it holds the reader weakly: no reference cycle, so the descriptor closes when the
+    reader is dropped, as without Forkscope."""
     tl = TLEN
     wskip = E.wait_skip
     claim = E.rx_claim
@@ -99,19 +96,7 @@ def _make_rx(ref: Any, reader: Any) -> Any:
     tails_get = tails.get
 
     def slow(b: Any) -> None:
-        """A message whose trailer is not in `tails` yet, a timed one, or one without a trailer."""
-        n = len(b) - tl
-        if n < 0:
-            return
-        m, frm, ts = unpack(b, n)
-        if m != umagic and m != magic:
-            return
-        c = count_received(ref, frm, n)
-        if m == magic:
-            r = reader_of()
-            sampled(c, ref, frm, ts, n, getattr(r, "_fk_tag", None) if r is not None else None)
-        elif len(tails) < MAX_TAILS:
-            tails[b[n : n + 8]] = c
+        _count_untailed(ref, tails, reader_of(), b)
 
     @sites.hidden
     def recv_bytes(maxlength: Any = None) -> Any:
@@ -189,12 +174,10 @@ class _NoTails(dict):
         pass
 
 
-def _count_slow(q: Any, b: Any) -> None:
-    """A message whose trailer is not in the queue's `_fk_tails` yet, a timed one, or one without a
-    trailer (a sender without the runtime)."""
-    ref = q._fk_ref
-    if ref is None:
-        return
+def _count_untailed(ref: Any, tails: Any, reader: Any, b: Any) -> None:
+    """A message received on queue `ref` whose trailer is not in `tails` yet, a timed one, or one
+    without a trailer (a sender without the runtime): counted, its latency sampled if timed, and an
+    untimed sender's trailer remembered in `tails`."""
     n = len(b) - TLEN
     if n < 0:
         return
@@ -203,11 +186,16 @@ def _count_slow(q: Any, b: Any) -> None:
         return
     c = count_received(ref, frm, n)
     if m == MAGIC_INT:
-        E.rx_sampled(c, ref, frm, ts, n, getattr(q._reader, "_fk_tag", None))
-    else:
-        tails = q._fk_tails
-        if len(tails) < MAX_TAILS:
-            tails[b[n : n + 8]] = c
+        E.rx_sampled(c, ref, frm, ts, n, getattr(reader, "_fk_tag", None))
+    elif len(tails) < MAX_TAILS:
+        tails[b[n : n + 8]] = c
+
+
+def _count_slow(q: Any, b: Any) -> None:
+    """The inline get's slow way (_GET_TEMPLATE): nothing for a queue made while recording was off."""
+    ref = q._fk_ref
+    if ref is not None:
+        _count_untailed(ref, q._fk_tails, q._reader, b)
 
 
 @sites.hidden
