@@ -118,6 +118,31 @@ class UntimedWaitTest(RuntimeCase):
         self.assertTrue(any(e[2] == begin and e[4] == line and e[3].endswith("untimed_wait.py") for e in sites), sites)
 
 
+class RestTest(RuntimeCase):
+    """A quiet process's flusher rests (transport.REST_MS): a second of computing with nothing to
+    report costs far fewer ticks than at flushMs, and the get that follows is recorded as it was."""
+
+    def test_a_computing_process_rests_and_its_next_wait_is_recorded(self):
+        r = self.record("quiet_rest.py", "fork")
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        got, ticks, seconds, t0, t1 = r.stdout.split()
+        ticks, seconds, t0, t1 = int(ticks), float(seconds), float(t0), float(t1)
+        self.assertEqual(got, "late")
+        # At flushMs (20 ms) the compute would take seconds / 0.02 ticks (a loaded machine: fewer);
+        # resting, one per 100 ms after its first 100-200 ms.
+        self.assertGreater(ticks, 0)
+        self.assertLess(ticks, 0.5 * seconds / 0.02, "%d ticks in %.2f s" % (ticks, seconds))
+        main = r.main()
+        q = r.chan("queue", "q")["ref"]
+        gets = [w for w in r.waits(main) if w[0] == "queue.get" and w[1] == q]
+        self.assertEqual(len(gets), 1, r.waits(main))
+        _, _, begin, end = gets[0][:4]
+        # Resting, the flusher left the get timed: its start is the call's own clock.
+        self.assertGreaterEqual(begin, t0)
+        self.assertLess(begin - t0, 0.05)
+        self.assertLessEqual(end, t1)
+
+
 for _m in METHODS:
     globals()["Sampling_" + _m] = type("Sampling_" + _m, (_Sampling, RuntimeCase), {"method": _m})
 del _m

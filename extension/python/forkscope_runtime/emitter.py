@@ -20,7 +20,7 @@ import threading
 from . import events, sites, transport, waits
 from .events import (  # noqa: F401 - the API
     append, before_flush, budget, buf, call_times, calls, counters_event, fail, failures, get_ident, locks, misc, on_reset, paused, recv, sent,
-    reaped_cpu, sleep, task_once, tasks, time,
+    reaped_cpu, sleep, task_once, tasks, time, wake,
 )
 from .events import waits as waits_table  # noqa: F401 - what -> [seconds]
 from .transport import (  # noqa: F401 - the API

@@ -79,7 +79,12 @@ DETAIL_KINDS = frozenset(("m", "task", "hold"))
 # raw value, so the flusher's refill keeps no new float alive between ticks (waits.py, "A tick").
 budget = array.array("d", [0.0])
 
-paused = [False]  # the flusher was stopped around a fork: the next event or wait restarts it (transport.resume)
+# The flusher is not ticking at its rate: False while it is; True when it was stopped around a fork;
+# RESTING while a quiet process's flusher ticks every REST_MS only (transport._run_flusher). Either
+# way the next event, wait or timed message of the main thread calls wake[0]: it restarts the thread,
+# or rings it out of its rest.
+RESTING = 2
+paused: List[Any] = [False]
 wake: List[Callable[[], None]] = [lambda: None]  # transport.resume, set when transport is imported
 
 on_reset: List[Callable[[], None]] = []  # run when recording starts in a process and after fork (channels: its trailers)

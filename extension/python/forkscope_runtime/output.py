@@ -117,6 +117,8 @@ def _make_write(orig: Callable[..., Any], stream: Any) -> Any:
     pending = _pending
     run = _run
     time = E.time
+    paused = E.paused
+    wake = E.wake
 
     def write(s: Any) -> Any:
         try:
@@ -138,6 +140,8 @@ def _make_write(orig: Callable[..., Any], stream: Any) -> Any:
                         run[0] = stream
                         run[1] = t
                         note((t, stream))
+                        if paused[0]:  # a resting flusher sends it now
+                            wake[0]()
                     else:  # the next write of the run, and its time
                         note(t)
                     note(s)

@@ -4,7 +4,8 @@ flusher thread, and the non-blocking Unix-socket transport.
 A daemon thread ticks every `flushMs`: it sends what is buffered at once when that holds an event
 the views must see now (a process's start and end, a wait, output…), and counters and message
 detail alone every COUNTERS_MS (their own line costs the process and the supervisor ~0.4 ms of CPU,
-whatever it holds). Lifecycle hooks flush at once from their own thread.
+whatever it holds). In a quiet process it rests, ticking every REST_MS until something happens.
+Lifecycle hooks flush at once from their own thread.
 The socket is non-blocking: a bounded backlog, whole batches dropped and counted beyond it, and
 once the supervisor is gone nothing is tried again. Every lock here is taken with a timeout. The
 flusher thread is stopped around `os.fork()` when it is the only other thread, so Python 3.12+
@@ -22,7 +23,7 @@ import threading
 from . import events as V
 from .config import private_folder
 from . import waits
-from .events import DETAIL_KINDS, budget, buf, fail, misc, paused, sleep, time
+from .events import DETAIL_KINDS, RESTING, budget, buf, fail, misc, paused, sleep, time
 from .json_c import dumps
 
 TYPE_CHECKING = False
@@ -43,9 +44,22 @@ last_flush = array.array("d", [0.0])  # when the last flush that took the buffer
 # are exact either way, later by at most COUNTERS_MS; any other event goes at the next tick.
 COUNTERS_MS = 100
 _cadence = array.array("q", [0, 0, 1])  # ticks since the buffer was last taken; events at its left known to be detail; ticks per send
+
+# A quiet process's flusher rests (_run_flusher). Each tick wakes the thread, which then takes the
+# interpreter lock from the main thread: at every 20 ms that cost a CPU-bound loop beside it 1.5 %
+# more CPU (about nothing at 100 ms; docs/cli.md, "Each process's flusher thread…"). So once a whole
+# COUNTERS_MS has passed with nothing to send (no event, no counter changed, no backlog), it ticks
+# every REST_MS, sending at each tick, until a tick has something to send or the main thread rings
+# it (events.wake: its next event that is not detail, a wait, a timed message call, the end of a long
+# wait, a new run of output). Resting, it leaves the next message wait of the main thread timed
+# (waits.wait_skip), so that wait's start is read from the clock and it rings the flusher.
+REST_MS = COUNTERS_MS
+_refilled = array.array("d", [0.0])  # when the flusher's last tick refilled the detail budget (raw)
+ticks = array.array("q", [0])  # the flusher's ticks in this process, for the tests
 _transport: "Optional[Transport]" = None
 _thread: Optional[threading.Thread] = None
 _stop: Optional[threading.Event] = None
+_bell: Any = None  # the lock a flusher waits on between ticks, held but while it is rung (resume)
 
 
 class Transport:
@@ -159,21 +173,22 @@ class Transport:
 # ---- flushing ------------------------------------------------------------------------------
 
 
-def flush(periodic: bool = False) -> None:
+def flush(periodic: bool = False) -> Any:
     """Sends everything buffered (and changed counters) as one batch line. Safe from any thread.
     `periodic`: the flusher thread's flush, which may keep an unfinished line of output back for the
-    next one (output._take); every other flush (a process's start, end, a pool worker's wait…) sends all."""
+    next one (output._take); every other flush (a process's start, end, a pool worker's wait…) sends all.
+    Returns False when it took the buffer and had nothing to send, else None."""
     if not V.enabled or _transport is None or _transport.dead:
-        return
+        return None
     if not _flush_lock.acquire(True, LOCK_TIMEOUT):
-        return
+        return None
     try:
         for f in V.before_flush:
             f(periodic)
         if periodic and not _due():
             if _transport.backlog:
                 _transport.drain()
-            return
+            return None
         now = time()
         last_flush[0] = now
         events = []
@@ -192,10 +207,13 @@ def flush(periodic: bool = False) -> None:
             _transport.send(line.encode("utf-8", "replace") + b"\n")
         elif _transport.backlog:
             _transport.drain()
+        else:
+            return False
     except Exception as e:  # noqa: BLE001 - the flusher must survive anything
         fail("flush", e)
     finally:
         _flush_lock.release()
+    return None
 
 
 def _due(detail: Any = DETAIL_KINDS) -> bool:
@@ -253,32 +271,53 @@ def drain_at_exit(limit: Any = EXIT_DRAIN_S) -> None:
         _flush_lock.release()
 
 
-def _run_flusher(stop: Any) -> None:
-    """The flusher thread: refills the detail budget, emits lasting waits, flushes every flushMs."""
+def _run_flusher(stop: Any, bell: Any) -> None:
+    """The flusher thread: refills the detail budget, emits lasting waits, flushes every flushMs;
+    in a quiet process every REST_MS (see REST_MS). `bell`: the lock it waits on, rung by resume."""
     interval = cfg.flush_ms / 1000.0
-    _cadence[2] = max(1, int(round(COUNTERS_MS / cfg.flush_ms)))
-    per_tick = cfg.detail_rate * interval
-    cap = max(cfg.detail_rate * 1.0, 1.0) if cfg.detail_rate else 0.0
-    while not stop.wait(interval):
+    rest = REST_MS / 1000.0
+    per_send = max(1, int(round(COUNTERS_MS / cfg.flush_ms)))
+    rate = float(cfg.detail_rate)
+    cap = max(rate, 1.0) if cfg.detail_rate else 0.0
+    skip = waits.wait_skip
+    _refilled[0] = time()
+    while True:
+        resting = paused[0] == RESTING
+        _cadence[2] = 1 if resting else per_send
+        bell.acquire(True, rest if resting else interval)
+        if stop.is_set():
+            return
+        ticks[0] += 1
         try:
-            b = budget[0] + per_tick
-            budget[0] = b if b < cap else cap
             now = time()
+            b = budget[0] + rate * (now - _refilled[0])
+            _refilled[0] = now
+            budget[0] = b if b < cap else cap
             waits.check(now)
-            flush(True)
-            if _transport is not None and _transport.dead:
+            quiet = flush(True) is False
+            t = _transport
+            if t is not None and t.dead:
                 return
+            if not quiet:
+                if resting and paused[0] == RESTING:  # it sent: tick at the full rate again
+                    paused[0] = False
+            elif not resting and rest > interval and not buf and paused[0] is False:
+                skip[0] = 0  # the main thread's next message wait is timed, and rings
+                paused[0] = RESTING
         except Exception as e:  # noqa: BLE001
             fail("flusher", e)
 
 
 def start_flusher() -> None:
     """Starts the flusher thread if it is not running (idempotent)."""
-    global _thread, _stop
+    global _thread, _stop, _bell
     if _thread is not None or not V.enabled:
         return
     _stop = threading.Event()
-    t = threading.Thread(target=_run_flusher, args=(_stop,), name="forkscope-flusher", daemon=True)
+    bell = threading.Lock()
+    bell.acquire()
+    _bell = bell
+    t = threading.Thread(target=_run_flusher, args=(_stop, bell), name="forkscope-flusher", daemon=True)
     _thread = t
     t.start()
 
@@ -291,6 +330,9 @@ def stop_flusher(timeout: Any = 1.0) -> Any:
     if t is None or s is None:  # (they are set and cleared together)
         return False
     s.set()
+    if paused[0] == RESTING:
+        paused[0] = False
+    _ring()
     if t is not threading.current_thread():
         t.join(timeout)
     return True
@@ -332,13 +374,27 @@ def after_fork_parent() -> None:
 
 
 def resume() -> None:
-    """Restarts a paused flusher."""
-    if paused[0]:
+    """Restarts a flusher stopped around a fork, or rings a resting one (events.paused)."""
+    p = paused[0]
+    if p:
         paused[0] = False
+        if p == RESTING:
+            _ring()
+            return
         try:
             start_flusher()
         except Exception as e:  # noqa: BLE001
             fail("after-fork", e)
+
+
+def _ring() -> None:
+    """Wakes the flusher from its wait (it ticks at once); a bell rung already stays rung."""
+    b = _bell
+    if b is not None:
+        try:
+            b.release()
+        except RuntimeError:
+            pass
 
 
 
@@ -354,16 +410,18 @@ def open_transport(config: Any) -> None:
 
 def reset_after_fork() -> None:
     """In a fork child: a connection of its own, a fresh lock, no thread until it is needed."""
-    global _transport, _thread, _stop, _flush_lock
+    global _transport, _thread, _stop, _flush_lock, _bell
     old = _transport
     _transport = Transport()
     if old is not None:
         old.close()
     _thread = None
     _stop = None
+    _bell = None
     paused[0] = False
     _flush_lock = threading.Lock()
     _cadence[0] = _cadence[1] = 0
+    ticks[0] = 0
 
 
 def close_transport() -> None:

@@ -139,6 +139,8 @@ def end_rx_claim() -> None:
         cur_wait[0] = None
     wait_skip[0] = wait_skip[1] = 0  # a long wait: time the next calls
     append(["we", time()])
+    if paused[0]:
+        wake[0]()
 
 
 def msg_wait_end(w: Any) -> None:
@@ -191,6 +193,8 @@ def wait_end_claimed(w: Any, t: Any) -> None:
         sleep(0.0001)
         k += 1
     append(["we", t])
+    if paused[0]:  # (the flusher may rest during a long wait)
+        wake[0]()
 
 
 def _check_wait(now: float) -> None:
