@@ -46,8 +46,8 @@ COUNTERS_MS = 100
 _cadence = array.array("q", [0, 0, 1])  # ticks since the buffer was last taken; events at its left known to be detail; ticks per send
 
 # A quiet process's flusher rests (_run_flusher). Each tick wakes the thread, which then takes the
-# interpreter lock from the main thread: at every 20 ms that cost a CPU-bound loop beside it 1.5 %
-# more CPU (about nothing at 100 ms; docs/cli.md, "Each process's flusher thread…"). So once a whole
+# interpreter lock from the main thread: a CPU-bound Pool worker made three times the context switches
+# it makes resting (docs/cli.md, "Each process's flusher thread…"). So once a whole
 # COUNTERS_MS has passed with nothing to send (no event, no counter changed, no backlog), it ticks
 # every REST_MS, sending at each tick, until a tick has something to send or the main thread rings
 # it (events.wake: its next event that is not detail, a wait, a timed message call, the end of a long
