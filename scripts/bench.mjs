@@ -19,13 +19,14 @@
 // The dask line (10,000 tiny tasks on a LocalCluster of 2 worker processes, bench/dask_tasks.py) runs
 // Debian's python3-distributed with the same interpreter, recorded ÷ plain, and gives the added cost
 // per task (what Forkscope's scheduler plugin and the workers' runtime add); `--only dask` runs just it.
-// `--only flood` runs the flood and its floors; `--only startup` the start-up row alone; `--only pool` the Pool row.
+// `--only flood` runs the flood, its floors and what one Queue.get costs in instructions (bench/get_cost.py,
+// under valgrind's callgrind, installed from Debian when missing); `--only startup` the start-up row alone; `--only pool` the Pool row.
 //   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib|dask|flood|startup|pool]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureNodeModules, root, run } from './lib/ensure.mjs';
+import { ensureApt, ensureNodeModules, root, run } from './lib/ensure.mjs';
 
 const quick = process.argv.includes('--quick');
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || (quick ? 3 : 7);
@@ -500,6 +501,36 @@ function cpuSpeeds() {
   return out;
 }
 
+/**
+ * What one Queue.get costs the receiving process in instructions (bench/get_cost.py, under valgrind's callgrind):
+ * plain, with the floor's bare counting hook, and recorded. Unlike the flood's wall time, the same figure on a busy
+ * machine as on an idle one, so a change to the runtime's per-message path shows in it even where the flood cannot.
+ */
+function getCost() {
+  try {
+    ensureApt({ valgrind: 'valgrind' });
+  } catch (e) {
+    console.log(`  (valgrind: ${e.message})`);
+  }
+  const r = spawnSync(python, [join(root, 'bench', 'get_cost.py')], { encoding: 'utf8', cwd: join(root, 'bench') });
+  if (r.status !== 0) {
+    console.log(`  per Queue.get in instructions: not measured (${(r.stderr || '').trim().split('\n').pop()})`);
+    return { error: (r.stderr || '').trim().slice(-2000) };
+  }
+  const g = JSON.parse(r.stdout.trim().split('\n').pop());
+  if (g.skipped) {
+    console.log(`  per Queue.get in instructions: skipped, ${g.skipped}`);
+    return g;
+  }
+  const i = g.instructionsPerGet;
+  console.log(
+    `  per Queue.get in instructions (callgrind, Python ${g.python}): plain ${i.plain.toLocaleString('en')}, ` +
+      `bare hook ${i.floor.toLocaleString('en')}, recorded ${i.recorded.toLocaleString('en')} → recorded ÷ plain ` +
+      `${g.recordedOverPlain.toFixed(3)}, bare hook ÷ plain ${g.floorOverPlain.toFixed(3)}, recorded ÷ bare hook ${g.recordedOverFloor.toFixed(3)}`,
+  );
+  return g;
+}
+
 /** The CPU-bound Pool row, with each CPU's speed before and after it (cpuSpeeds). */
 async function poolLine() {
   const before = cpuSpeeds();
@@ -538,6 +569,7 @@ try {
     1.15,
   );
   results.queueFlood.floor = await floor(rounds);
+  results.queueFlood.getCost = getCost();
   if (onlyFlood) throw Object.assign(new Error('only flood'), { onlyJoblib: true });
   results.poolCpu = await poolLine();
   results.joblib = await joblibLine();

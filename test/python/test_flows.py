@@ -287,6 +287,19 @@ class InlineGetTest(RuntimeCase):
         self.assertEqual({n for _, n in dis.findlinestarts(b)}, plain)
         self.assertEqual(_inline_get(queues.Queue.__dict__["put"]), (None, None))
 
+    def test_the_benchs_get_is_counted_as_a_recorded_one(self):
+        """bench/get_cost.py's recorded form: its queue's reader hands out made messages with an
+        untimed trailer of pid 4242, and the runtime counts every one of them."""
+        import pickle
+
+        n = 2000
+        r = self.record(os.path.join("..", "..", "bench", "get_cost.py"), "work", str(n), "recorded")
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        self.assertEqual(r.stdout, "%d\n" % sum(range(n)))
+        got = [v[:2] for k, v in r.ctr[r.main()]["recv"].items() if k.endswith(" 4242")]  # (its reader: a ref of its own)
+        self.assertEqual(got, [[n, sum(len(pickle.dumps(i)) for i in range(n))]])
+
+
 for _m in METHODS:
     for _base in (_Flows, _Pools):
         _name = _base.__name__.strip("_") + "_" + _m
