@@ -250,6 +250,7 @@ class InlineGetTest(RuntimeCase):
         # the timed calls (one in up to 64, and each long wait) and a sender's first message, never one a message
         self.assertLess(n, 1500, calls)  # the counting wrapper it replaces: one call a message at least (3,000)
         self.assertNotIn("recv_bytes", calls.split()[1:])
+        self.assertNotIn("__enter__", calls.split()[1:], "the read lock is taken in C")
         self.check_counts(r)
 
     def test_fallback_counts_exactly(self):
@@ -276,7 +277,7 @@ class InlineGetTest(RuntimeCase):
         orig = queues.Queue.__dict__["get"]
         if getattr(orig, "__wrapped__", None) is not None:
             orig = orig.__wrapped__
-        get, lines = _inline_get(orig)
+        get, lines, (lock_lines, body) = _inline_get(orig)
         self.assertIsNotNone(get)
         a, b = orig.__code__, get.__code__
         self.assertEqual((b.co_filename, b.co_firstlineno, b.co_name), (a.co_filename, a.co_firstlineno, a.co_name))
@@ -285,7 +286,11 @@ class InlineGetTest(RuntimeCase):
         self.assertEqual([text[n - 1].strip() for n in sorted(lines)], ["res = self._recv_bytes()"] * len(lines))
         plain = {n for _, n in dis.findlinestarts(a)}
         self.assertEqual({n for _, n in dis.findlinestarts(b)}, plain)
-        self.assertEqual(_inline_get(queues.Queue.__dict__["put"]), (None, None))
+        self.assertEqual([text[n - 1].strip() for n in sorted(lock_lines)], ["with self._rlock:"])
+        before_body = [i.argval for i in dis.get_instructions(b) if i.offset < body]
+        self.assertIn("_fk_rl", before_body, "that with takes the queue's _fk_rl")
+        self.assertNotIn("_rlock", before_body)
+        self.assertEqual(_inline_get(queues.Queue.__dict__["put"]), (None, None, None))
 
     def test_the_benchs_get_is_counted_as_a_recorded_one(self):
         """bench/get_cost.py's recorded form: its queue's reader hands out made messages with an

@@ -28,7 +28,7 @@ from .transport import (  # noqa: F401 - the API
     last_flush, resume, start_flusher, stop_flusher,
 )
 from .waits import (  # noqa: F401 - the API
-    RX_CODES, RX_GETS, SITE_AFTER, STUCK_AFTER, WAIT_SKIP_MAX, cur_wait, end_rx_claim, msg_wait_begin, msg_wait_end, msg_wait_end_tail,
+    RX_CODES, RX_GETS, RX_LOCKS, SITE_AFTER, STUCK_AFTER, WAIT_SKIP_MAX, cur_wait, end_rx_claim, msg_wait_begin, msg_wait_end, msg_wait_end_tail,
     msg_wait_timed, rx_claim, wait_begin, wait_end, wait_end_claimed, wait_s, wait_skip,
 )
 

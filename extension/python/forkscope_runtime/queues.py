@@ -140,7 +140,10 @@ def _make_rx(ref: Any, reader: Any) -> Any:
 # `queue.get` wait countdown (the main thread's calls are timed one in up to 64 under a flood:
 # emitter.msg_wait_timed, through `Queue._fk_rx_timed`), the call, the end of an untimed wait the
 # flusher found blocked (waits._check_rx_wait), and the count: a slice of the trailer and a lookup
-# in the queue's `_fk_tails`; a message not found there goes the slow way (_count_slow).
+# in the queue's `_fk_tails`; a message not found there goes the slow way (_count_slow). Its `with
+# self._rlock:` takes `self._fk_rl` (_read_lock): the lock's C semaphore, so no Python frame enters
+# or leaves the lock (the standard library's get pays two there); a get waiting for it is found
+# from the stack, as a blocked receive is.
 
 _GET_TEMPLATE = """
 if _fk_skip[0]:
@@ -218,6 +221,35 @@ def _rx_timed(self: Any) -> Any:
     return b
 
 
+def _is_rlock_with(node: Any) -> bool:
+    """`with self._rlock:`."""
+    import ast
+
+    if not isinstance(node, ast.With) or len(node.items) != 1 or node.items[0].optional_vars is not None:
+        return False
+    e = node.items[0].context_expr
+    return isinstance(e, ast.Attribute) and e.attr == "_rlock" and isinstance(e.value, ast.Name) and e.value.id == "self"
+
+
+class _OwnReadLock:
+    """`Queue._fk_rl`'s class default: the queue's own read lock (a queue made while recording was
+    off). Not a data descriptor, so the queue's own `_fk_rl` comes first (_read_lock)."""
+
+    def __get__(self, q: Any, cls: Any = None) -> Any:
+        return self if q is None else q._rlock
+
+
+def _read_lock(q: Any) -> Any:
+    """What the inline get's `with` takes (`self._fk_rl`): the read lock's C semaphore itself, whose
+    `__enter__` and `__exit__` are C (the standard library's are a Python frame each, the runtime's
+    lock class another), or the lock when a pool worker's flush must run before it blocks
+    (before_blocking_get). Waiting for it is found from the stack (waits._check_rx_wait)."""
+    rl = q._rlock
+    if getattr(rl, "_fk_before", None) is not None:
+        return rl
+    return getattr(rl, "_semlock", rl)
+
+
 def _is_recv_assign(node: Any) -> bool:
     """`res = self._recv_bytes()`."""
     import ast
@@ -251,7 +283,7 @@ def _inline_get(orig: Any) -> Any:
         with open(filename, encoding="utf-8") as f:  # (the standard library's sources are UTF-8)
             text = f.readlines()
         if start < 2 or len(text) < start or not text[start - 1].startswith("    def get(self, block=True, timeout=None):"):
-            return None, None
+            return None, None, None
         end = start
         while end < len(text) and (not text[end].strip() or text[end].startswith("        ")):
             end += 1
@@ -262,12 +294,16 @@ def _inline_get(orig: Any) -> Any:
         fn: Any = tree.body[0]
         fn = fn.body[0]
         if not isinstance(fn, ast.FunctionDef) or fn.name != "get" or fn.decorator_list:
-            return None, None
+            return None, None, None
         found = []
+        locks = []
 
         def rewrite(body: Any) -> Any:
             out = []
             for node in body:
+                if _is_rlock_with(node):
+                    node.items[0].context_expr.attr = "_fk_rl"  # (its position stays the source's)
+                    locks.append(node.lineno)
                 if _is_recv_assign(node):
                     found.append(node.lineno)
                     at = {"lineno": node.lineno, "end_lineno": node.lineno, "col_offset": node.col_offset, "end_col_offset": node.end_col_offset}
@@ -290,17 +326,33 @@ def _inline_get(orig: Any) -> Any:
         calls = sum(1 for n in ast.walk(fn) if isinstance(n, ast.Attribute) and n.attr == "_recv_bytes")
         fn.body = rewrite(fn.body)
         if not found or len(found) != calls:  # every read of the queue is one of those statements
-            return None, None
+            return None, None, None
         ns: Any = {}
         exec(compile(tree, filename, "exec"), orig.__globals__, ns)  # defines _fk_make in ns; its functions' globals are the module's
         get = ns["_fk_make"](E.wait_skip, E.rx_claim, E.end_rx_claim, _count_slow)
         get.__qualname__ = orig.__qualname__
         get.__module__ = orig.__module__
         get.__doc__ = orig.__doc__
-        return get, frozenset(found)
+        return get, frozenset(found), _lock_entry(get.__code__, locks, found)
     except Exception as e:  # noqa: BLE001
         E.fail("Queue.get", e)
-        return None, None
+        return None, None, None
+
+
+def _lock_entry(code: Any, locks: Any, found: Any) -> Any:
+    """(the lines of the get's `with self._fk_rl:`, the offset of its first receive line's first
+    instruction): a frame of the get at one of those lines and before that offset is taking its
+    read lock (after it, the with's exit); None without such a `with`."""
+    if not locks:
+        return None
+    lines = getattr(code, "co_lines", None)
+    if lines is not None:  # 3.10+
+        starts = [a for a, _, n in lines() if n in found]
+    else:
+        import dis
+
+        starts = [a for a, n in dis.findlinestarts(code) if n in found]
+    return (frozenset(locks), min(starts)) if starts else None
 
 
 _queue_class: List[Any] = [None]  # multiprocessing.queues.Queue
@@ -312,13 +364,16 @@ def _install_get(Q: Any) -> None:
     and compile (about a millisecond) are paid only by a process that has a Queue. A fork child
     inherits it."""
     _inline[0] = False
-    get, lines = _inline_get(Q.__dict__["get"])
+    get, lines, locks = _inline_get(Q.__dict__["get"])
     if get is None:
         return
     replace(Q, "_fk_ref", None)  # class defaults, for a queue made while recording was off
     replace(Q, "_fk_tails", _NoTails())
     replace(Q, "_fk_rx_timed", _rx_timed)
+    replace(Q, "_fk_rl", _OwnReadLock())
     E.RX_GETS[get.__code__] = lines
+    if locks is not None:
+        E.RX_LOCKS[get.__code__] = locks
     replace(Q, "get", get)
     _inline[0] = True
 
@@ -403,6 +458,7 @@ def before_blocking_get(q: Any, pending: Callable[[], bool], flush: Callable[[],
 
     q._rlock._fk_before = before  # a contended `with` (locks.py) or timed acquire (_waiting_acquire)
     if hasattr(q, "_recv_bytes"):  # a Queue: get() reads in _recv_bytes, get(timeout=…) waits in _poll
+        q._fk_rl = q._rlock  # (its get's `with` is the lock's own, which runs `before`: _read_lock)
         q._recv_bytes = read_after(q._recv_bytes)
         q._poll = read_after(q._poll)
     else:  # a SimpleQueue reads through its reader
@@ -496,6 +552,7 @@ def _make_qreset(orig: Callable[..., Any]) -> Any:
                 if _inline[0]:
                     tails = self._fk_tails = _Tails()
                     _keep_tails(tails)
+                    self._fk_rl = _read_lock(self)
                 else:
                     self._recv_bytes = _make_rx(ref, reader)
                 self._poll = _make_poll_wait(ref, reader)

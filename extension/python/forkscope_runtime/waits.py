@@ -53,6 +53,9 @@ RX_CODES: Set[Any] = set()
 # their receive calls. Found in one of those lines, a get is blocked in its receive; elsewhere it is
 # taking its read lock (a recorded wait of its own) or unpickling.
 RX_GETS: Dict[Any, Any] = {}
+# ...and the lines of their `with` on the read lock, which they take in C (no frame above theirs), with
+# the offset their body starts at: a get found there, before it, is waiting for its read lock.
+RX_LOCKS: Dict[Any, Any] = {}
 rx_claim: List[Any] = [None]  # the untimed get the flusher found blocked and emitted as a wait: its end is the call's
 _rx_seen = [None, 0.0]  # the frame of an untimed get the flusher saw blocked at its last tick, and when
 
@@ -221,7 +224,8 @@ RX_DEPTH = 6  # how far below the innermost frame an untimed receive wrapper is 
 
 def _check_rx_wait(now: float) -> None:
     """Flusher side of untimed queue gets: the main thread is found in one (a receive wrapper's code,
-    or a get of RX_GETS at one of its receive lines, in the innermost RX_DEPTH frames) at two ticks
+    a get of RX_GETS at one of its receive lines, in the innermost RX_DEPTH frames, or such a get as
+    the innermost frame taking its read lock, RX_LOCKS) at two ticks
     in a row, in the same call (the same frame object: the one seen last is held, so a later call
     cannot reuse it), so it has waited since the first: emit its `w` from then, and leave the end to
     the call (rx_claim, end_rx_claim)."""
@@ -236,8 +240,13 @@ def _check_rx_wait(now: float) -> None:
             break
         lines = RX_GETS.get(code)
         if lines is not None:
-            if k and f.f_lineno in lines:
-                break
+            if k:
+                if f.f_lineno in lines:
+                    break
+            else:
+                lk = RX_LOCKS.get(code)
+                if lk is not None and f.f_lasti < lk[1] and f.f_lineno in lk[0]:
+                    break
             f = None
             break
         f = f.f_back
