@@ -8,7 +8,10 @@ trailer), so a get is the get alone: its read lock, the receive call, the count,
 Each form runs with N and 3N messages, and the N-message run is subtracted: the interpreter's start
 and the runtime's cancel out; so does making the messages (the `build` form: the same script
 without the gets). The recorded form runs under the runtime (the test listener, flushMs 10,000 so
-that the flusher does not tick: under valgrind's slowdown its ticks would land on each get).
+that the flusher does not tick: under valgrind's slowdown its ticks would land on each get; waitMs
+10,000 so that the timed gets' receives, each 50 times slower under valgrind, never count as long
+waits: one that did would time the gets after it, as a flood's never are, and by how much would
+depend on the machine's speed).
 
 `python get_cost.py [N]` prints one JSON line: instructions per get for each form. `python
 get_cost.py work N FORM` is the workload (FORM: plain, floor, recorded, build)."""
@@ -20,6 +23,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -70,16 +74,24 @@ def work(n, form):
 
 
 def collected(cmd, env):
-    """Instructions callgrind counted for the whole run of cmd."""
-    r = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd, env=env, capture_output=True, text=True, cwd=HERE
-    )
-    if r.returncode != 0:
-        raise RuntimeError("%s failed: %s" % (" ".join(cmd), r.stderr[-2000:]))
-    m = re.findall(r"Collected : (\d+)", r.stderr)
-    if not m:
-        raise RuntimeError("no count from callgrind: " + r.stderr[-2000:])
-    return int(m[-1])
+    """Instructions callgrind counted in the main thread of cmd (the flusher's ticks, at most one
+    or two a run and each as big as what it sends, are left out)."""
+    folder = tempfile.mkdtemp(prefix="get-cost-")
+    try:
+        out = os.path.join(folder, "cg.out")
+        r = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--separate-threads=yes", "--callgrind-out-file=" + out] + cmd,
+            env=env, capture_output=True, text=True, cwd=HERE,
+        )
+        if r.returncode != 0:
+            raise RuntimeError("%s failed: %s" % (" ".join(cmd), r.stderr[-2000:]))
+        with open(out + "-01") as f:
+            m = re.search(r"^(?:summary|totals): (\d+)", f.read(), re.M)
+        if not m:
+            raise RuntimeError("no count from callgrind: " + r.stderr[-2000:])
+        return int(m.group(1))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def measure(n):
@@ -93,7 +105,7 @@ def measure(n):
     for form in FORMS:
         for k in (n, 3 * n):
             if form == "recorded":
-                lst = L.Listener(flush_ms=10000, keep=False)
+                lst = L.Listener(flush_ms=10000, wait_ms=10000, keep=False)
                 try:
                     totals[form, k] = collected([sys.executable, L.LAUNCHER, me, "work", str(k), form], lst.env(env))
                     lst.wait_idle(10)
