@@ -93,7 +93,17 @@ class _Sampling:
         self.assertLess(len(waits), 200)
 
 
-class UntimedWaitTest(RuntimeCase):
+class _OneGet(RuntimeCase):
+    def the_get(self, r):
+        """(begin, end) of the main process's one long get of queue `q`."""
+        main = r.main()
+        q = r.chan("queue", "q")["ref"]
+        gets = [w for w in r.waits(main) if w[0] == "queue.get" and w[1] == q]
+        self.assertEqual(len(gets), 1, r.waits(main))
+        return gets[0][2], gets[0][3]
+
+
+class UntimedWaitTest(_OneGet):
     """An untimed get (the countdown says so) that blocks: found by the flusher, not by the call."""
 
     def test_untimed_get_is_emitted_with_its_site(self):
@@ -102,23 +112,19 @@ class UntimedWaitTest(RuntimeCase):
         got, t0, t1 = r.stdout.split()
         t0, t1 = float(t0), float(t1)
         self.assertEqual(got, "late")
-        main = r.main()
-        q = r.chan("queue", "q")["ref"]
-        gets = [w for w in r.waits(main) if w[0] == "queue.get" and w[1] == q]
-        self.assertEqual(len(gets), 1, r.waits(main))
-        _, _, begin, end = gets[0][:4]
+        begin, end = self.the_get(r)
         # Stamped at the flusher tick that first saw it (flushMs = 20 ms; a loaded machine is slower), ended by the call.
         self.assertGreaterEqual(begin, t0)
         self.assertLess(begin - t0, 0.25)
         self.assertLessEqual(end, t1)
         self.assertLess(t1 - end, 0.05)
-        sites = [e for e in r.events[main] if e[0] == "ws"]
+        sites = [e for e in r.events[r.main()] if e[0] == "ws"]
         with open(script_path("untimed_wait.py")) as f:
             line = next(i for i, text in enumerate(f, 1) if "the untimed get" in text)
         self.assertTrue(any(e[2] == begin and e[4] == line and e[3].endswith("untimed_wait.py") for e in sites), sites)
 
 
-class RestTest(RuntimeCase):
+class RestTest(_OneGet):
     """A quiet process's flusher rests (transport.REST_MS): a second of computing with nothing to
     report costs far fewer ticks than at flushMs, and the get that follows is recorded as it was."""
 
@@ -132,11 +138,7 @@ class RestTest(RuntimeCase):
         # resting, one per 100 ms after its first 100-200 ms.
         self.assertGreater(ticks, 0)
         self.assertLess(ticks, 0.5 * seconds / 0.02, "%d ticks in %.2f s" % (ticks, seconds))
-        main = r.main()
-        q = r.chan("queue", "q")["ref"]
-        gets = [w for w in r.waits(main) if w[0] == "queue.get" and w[1] == q]
-        self.assertEqual(len(gets), 1, r.waits(main))
-        _, _, begin, end = gets[0][:4]
+        begin, end = self.the_get(r)
         # Resting, the flusher left the get timed: its start is the call's own clock.
         self.assertGreaterEqual(begin, t0)
         self.assertLess(begin - t0, 0.05)

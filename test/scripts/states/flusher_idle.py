@@ -40,7 +40,7 @@ def burn(seconds):
 if __name__ == "__main__":
     burn(1.2)  # the detail budget refills to its cap (2,000 a second, from a tenth of it)
     before = values()
-    burn(0.5)  # about 25 ticks
+    burn(0.5)  # ticks: every 20 ms, then every 100 ms once it rests (transport.REST_MS)
     after = values()
     for path in sorted((p for p in after if p not in before or after[p] is not before[p]), key=repr):
         print(".".join(str(x) for x in path))
