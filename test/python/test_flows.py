@@ -203,6 +203,19 @@ class OnceTasks(RuntimeCase):
         self.assertLess(late[0] - early[0], 30)  # the old table: one list per task, +290 here
 
 
+class ForkMidRunTest(RuntimeCase):
+    """A fork child inherits its parent's senders in the middle of a run of untimed trailers (the
+    trailer names the sender's pid): its own messages still name it."""
+
+    def test_the_childs_messages_are_its_own(self):
+        r = self.record("fork_mid_run.py")
+        self.assertRan(r, "1560\n")
+        main, child = r.main(), r.by_name("sender")
+        self.assertEqual(r.flows(r.chan("pipe", "a/b")["ref"]), {(main, main): 300})
+        self.assertEqual(r.flows(r.chan("pipe", "r/w")["ref"]), {(child, main): 40})
+        self.assertEqual(r.flows(r.chan("simplequeue", "sq")["ref"]), {(main, main): 300, (child, main): 40})
+
+
 class OnceTasksLostBatch(unittest.TestCase):
     """events.task_once: a `ctr` event carries each task once, and all of them again after a lost
     batch (forget_counters), as the other counters are."""

@@ -7,6 +7,7 @@ import io
 import os
 import struct
 import threading
+from itertools import repeat
 
 from . import emitter as E
 from . import sites
@@ -88,7 +89,9 @@ def _known_dumps(base: Any) -> Any:
 
 def _make_pickler(base: Any, note_loads: Any, counter: Any = None) -> Any:
     """The trailing ForkingPickler of the connection or queues module; with `counter` ([msgs,
-    bytes]), a Queue feeder's own, which counts what it pickles there."""
+    bytes]), a Queue feeder's own, which counts what it pickles there (made in the process whose
+    feeder thread it serves, so it is never forked: the others make their trailers anew after a
+    fork)."""
     base_dumps = base.dumps
     base_loads = base.loads
     known = _known_dumps(base)
@@ -97,18 +100,29 @@ def _make_pickler(base: Any, note_loads: Any, counter: Any = None) -> Any:
     unpack = RAW_TRAILER.unpack_from
     magic = MAGIC_INT
     umagic = UNTIMED_INT
-    untimed = _untimed
     skip = [0, 0, 0.0]  # this pickler's send countdown (emitter.tx_timed)
-    timed = timed_trailer
+    # The untimed trailers of the current run of them (tx_timed chose its length), from C: an
+    # untimed message runs no Python for its trailer. Made anew after a fork (the trailer names the
+    # pid), but for a feeder's pickler: the process whose feeder thread it serves makes it.
+    run = repeat(b"", 0)
     BytesIO = io.BytesIO
     c = counter
 
     def _trailer() -> Any:
-        k = skip[0]
-        if k:
-            skip[0] = k - 1
-            return untimed[0]
-        return timed(skip)
+        """The next message's trailer: from the run, or a timed one, which starts the next run."""
+        nonlocal run
+        t = next(run, None)
+        if t is None:
+            t = timed_trailer(skip)
+            run = repeat(_untimed[0], skip[0])
+        return t
+
+    def _renew() -> None:
+        nonlocal run
+        run = repeat(b"", 0)
+
+    if c is None:
+        E.on_reset.append(_renew)
 
     class TrailedPickler(base):
         """ForkingPickler whose dumps appends the sender trailer (and, for the connection module,
@@ -123,31 +137,30 @@ def _make_pickler(base: Any, note_loads: Any, counter: Any = None) -> Any:
                 (no copy). A payload that cannot be pickled is handed to the standard library's own
                 dumps, which raises the same error with its own traceback (a Queue's feeder thread
                 prints it)."""
+                nonlocal run
                 if not E.enabled:
                     return base_dumps(obj, protocol)
                 f = BytesIO()
                 try:
                     TrailedPickler(f, protocol).dump(obj)
-                    ok = True
                 except Exception:
-                    ok = False
+                    f = None  # (raised again below, outside this handler: no chained context)
                 except BaseException as e:
                     sites.hide(e)
                     raise
-                if not ok:
+                if f is None:
                     try:
                         return base_dumps(obj, protocol)
                     except BaseException as e:
                         sites.hide(e)
                         raise
-                try:  # _trailer() inlined: one frame less per message
+                try:  # (_trailer() inlined: one frame less per message)
                     n = f.tell()
-                    k = skip[0]
-                    if k:
-                        skip[0] = k - 1
-                        f.write(untimed[0])
-                    else:
-                        f.write(timed(skip))
+                    t = next(run, None)
+                    if t is None:
+                        t = timed_trailer(skip)
+                        run = repeat(_untimed[0], skip[0])
+                    f.write(t)
                     out = f.getbuffer()
                     if c is None:
                         _last_dumped[0] = out.obj  # for the send hook (a view of it reaches _send_bytes)
