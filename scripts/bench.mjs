@@ -19,7 +19,7 @@
 // The dask line (10,000 tiny tasks on a LocalCluster of 2 worker processes, bench/dask_tasks.py) runs
 // Debian's python3-distributed with the same interpreter, recorded ÷ plain, and gives the added cost
 // per task (what Forkscope's scheduler plugin and the workers' runtime add); `--only dask` runs just it.
-// `--only flood` runs the flood, its floors and what one Queue.get costs in instructions (bench/get_cost.py,
+// `--only flood` runs the flood, its floors and what one Queue message costs each end in instructions (bench/msg_cost.py,
 // under valgrind's callgrind, installed from Debian when missing); `--only startup` the start-up row alone; `--only pool` the Pool row.
 //   node scripts/bench.mjs [--rounds N] [--quick] [--only joblib|dask|flood|startup|pool]
 import { spawn, spawnSync } from 'node:child_process';
@@ -502,31 +502,42 @@ function cpuSpeeds() {
 }
 
 /**
- * What one Queue.get costs the receiving process in instructions (bench/get_cost.py, under valgrind's callgrind):
- * plain, with the floor's bare counting hook, and recorded. Unlike the flood's wall time, the same figure on a busy
- * machine as on an idle one, so a change to the runtime's per-message path shows in it even where the flood cannot.
+ * What one Queue message costs each end in instructions (bench/msg_cost.py, under valgrind's callgrind): a get, and
+ * a put with its feeder's pickling and send; plain, with the floor's bare counting hook, and recorded; the median of
+ * a few memory layouts. Unlike the flood's wall time, the same figure on a busy machine as on an idle one, so a
+ * change to the runtime's per-message path shows in it even where the flood cannot.
  */
-function getCost() {
+function msgCost() {
   try {
     ensureApt({ valgrind: 'valgrind' });
   } catch (e) {
     console.log(`  (valgrind: ${e.message})`);
   }
-  const r = spawnSync(python, [join(root, 'bench', 'get_cost.py')], { encoding: 'utf8', cwd: join(root, 'bench') });
+  const r = spawnSync(python, [join(root, 'bench', 'msg_cost.py')], { encoding: 'utf8', cwd: join(root, 'bench') });
   if (r.status !== 0) {
-    console.log(`  per Queue.get in instructions: not measured (${(r.stderr || '').trim().split('\n').pop()})`);
+    console.log(`  per message in instructions: not measured (${(r.stderr || '').trim().split('\n').pop()})`);
     return { error: (r.stderr || '').trim().slice(-2000) };
   }
   const g = JSON.parse(r.stdout.trim().split('\n').pop());
   if (g.skipped) {
-    console.log(`  per Queue.get in instructions: skipped, ${g.skipped}`);
+    console.log(`  per message in instructions: skipped, ${g.skipped}`);
     return g;
   }
-  const i = g.instructionsPerGet;
+  const n = (x) => x.toLocaleString('en');
+  console.log(`  per message in instructions (callgrind, Python ${g.python}, median of ${g.layouts} memory layouts):`);
+  for (const [side, what] of [
+    ['get', 'a Queue.get'],
+    ['put', 'a put, then the feeder thread pickling and sending it'],
+  ]) {
+    const s = g[side];
+    const i = s.instructions;
+    console.log(
+      `    ${what}: plain ${n(i.plain)}, bare hook ${n(i.floor)}, recorded ${n(i.recorded)} (${n(s.range.recorded[0])}–${n(s.range.recorded[1])}) → ` +
+        `recorded ÷ plain ${s.recordedOverPlain.toFixed(3)}, bare hook ÷ plain ${s.floorOverPlain.toFixed(3)}, recorded ÷ bare hook ${s.recordedOverFloor.toFixed(3)}`,
+    );
+  }
   console.log(
-    `  per Queue.get in instructions (callgrind, Python ${g.python}): plain ${i.plain.toLocaleString('en')}, ` +
-      `bare hook ${i.floor.toLocaleString('en')}, recorded ${i.recorded.toLocaleString('en')} → recorded ÷ plain ` +
-      `${g.recordedOverPlain.toFixed(3)}, bare hook ÷ plain ${g.floorOverPlain.toFixed(3)}, recorded ÷ bare hook ${g.recordedOverFloor.toFixed(3)}`,
+    `    both ends: recorded ÷ plain ${g.both.recordedOverPlain.toFixed(3)}, bare hook ÷ plain ${g.both.floorOverPlain.toFixed(3)}`,
   );
   return g;
 }
@@ -569,7 +580,7 @@ try {
     1.15,
   );
   results.queueFlood.floor = await floor(rounds);
-  results.queueFlood.getCost = getCost();
+  results.queueFlood.msgCost = msgCost();
   if (onlyFlood) throw Object.assign(new Error('only flood'), { onlyJoblib: true });
   results.poolCpu = await poolLine();
   results.joblib = await joblibLine();

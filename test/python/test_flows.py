@@ -306,16 +306,27 @@ class InlineGetTest(RuntimeCase):
         self.assertEqual(_inline_get(queues.Queue.__dict__["put"]), (None, None, None))
 
     def test_the_benchs_get_is_counted_as_a_recorded_one(self):
-        """bench/get_cost.py's recorded form: its queue's reader hands out made messages with an
+        """bench/msg_cost.py's recorded get: its queue's reader hands out made messages with an
         untimed trailer of pid 4242, and the runtime counts every one of them."""
         import pickle
 
         n = 2000
-        r = self.record(os.path.join("..", "..", "bench", "get_cost.py"), "work", str(n), "recorded")
+        r = self.record(os.path.join("..", "..", "bench", "msg_cost.py"), "work", "get", str(n), "recorded")
         self.assertEqual(r.result.returncode, 0, r.result.stderr)
         self.assertEqual(r.stdout, "%d\n" % sum(range(n)))
         got = [v[:2] for k, v in r.ctr[r.main()]["recv"].items() if k.endswith(" 4242")]  # (its reader: a ref of its own)
         self.assertEqual(got, [[n, sum(len(pickle.dumps(i)) for i in range(n))]])
+
+    def test_the_benchs_put_is_counted_as_a_recorded_one(self):
+        """bench/msg_cost.py's recorded put: its feeder's body, run in the main thread and writing
+        to /dev/null, counts every message it sends on the queue's ref."""
+        import pickle
+
+        n = 2000
+        r = self.record(os.path.join("..", "..", "bench", "msg_cost.py"), "work", "put", str(n), "recorded")
+        self.assertEqual(r.result.returncode, 0, r.result.stderr)
+        q = r.chan("queue", "q")
+        self.assertEqual(r.ctr[r.main()]["sent"], {q["ref"]: [n, sum(len(pickle.dumps(i)) for i in range(n))]})
 
 
 for _m in METHODS:
