@@ -331,14 +331,17 @@ const BARE_NODE_PARENT =
  * The floors, interleaved with plain queue_flood.py: queue_flood_floor.py (a bare counting hook on each end, no
  * Forkscope), and the same started by a bare Node parent (BARE_NODE_PARENT): what any recorder that counts per
  * sender and is supervised by Node must cost at least; and that with FLOOR_TICK_MS=20 (each process wakes a thread
- * every 20 ms that does nothing: the least a periodic flusher costs).
+ * every 20 ms that does nothing: the least a periodic flusher costs). The recorded flood runs in the same rounds, so
+ * that it and its floors are over the same plain runs: the flood row's own rounds and these can be minutes apart, and
+ * on a virtual machine the plain flood's time moves by more than the gaps between them.
  */
 async function floor(n) {
   const args = [String(FLOOD_MESSAGES), '4'];
-  const runs = { plain: [], hooked: [], node: [], ticked: [] };
-  const cpu = { plain: [], hooked: [], node: [], ticked: [] };
+  const runs = { plain: [], recorded: [], hooked: [], node: [], ticked: [] };
+  const cpu = { plain: [], recorded: [], hooked: [], node: [], ticked: [] };
   const command = {
     plain: [python, ['queue_flood.py', ...args]],
+    recorded: [cli, recordArgs('queue_flood.py', args, python), { env: warmEnv }],
     hooked: [python, ['queue_flood_floor.py', ...args]],
     node: [process.execPath, ['-e', BARE_NODE_PARENT, python, 'queue_flood_floor.py', ...args]],
     // ...and each process with a thread that wakes every 20 ms and does nothing (the flusher's tick, bare).
@@ -361,11 +364,15 @@ async function floor(n) {
     }
   }
   const ratio = median(runs.hooked) / median(runs.plain);
+  const recordedRatio = median(runs.recorded) / median(runs.plain);
   const nodeRatio = median(runs.node) / median(runs.plain);
   const tickedRatio = median(runs.ticked) / median(runs.plain);
   const cpuRatio = (k) => (cpu[k].length ? median(cpu[k]) / median(cpu.plain) : null);
   const fmt = (x) => (x === null ? 'n/a' : x.toFixed(3));
   const spread = (xs) => (quantile(xs, 0.75) - quantile(xs, 0.25)) / median(xs);
+  console.log(
+    `  in the floors' rounds (the same plain runs): recorded ${recordedRatio.toFixed(3)}, CPU ${fmt(cpuRatio('recorded'))} (${median(runs.recorded).toFixed(3)} s)`,
+  );
   console.log(
     `  floor: the same flood with only a bare counting hook on each end (no Forkscope): ratio ${ratio.toFixed(3)}, CPU ${fmt(cpuRatio('hooked'))} (plain ${median(runs.plain).toFixed(3)} s, varying ${(100 * spread(runs.plain)).toFixed(0)} %; hooked ${median(runs.hooked).toFixed(3)} s)`,
   );
@@ -383,6 +390,7 @@ async function floor(n) {
     cpuRatio: cpuRatio('hooked'),
     underNode: { seconds: runs.node, ratio: nodeRatio, cpuRatio: cpuRatio('node') },
     underNodeTicked: { seconds: runs.ticked, ratio: tickedRatio, cpuRatio: cpuRatio('ticked') },
+    recordedSameRounds: { seconds: runs.recorded, ratio: recordedRatio, cpuRatio: cpuRatio('recorded') },
   };
 }
 
