@@ -228,6 +228,18 @@ class DebianJoblib(unittest.TestCase):
         pcalls = [c for _p, c in rec.pcalls if c["pool"] == pool["ref"]]
         self.assertEqual([(c["method"], c["tasks"], c["batches"]) for c in pcalls], [("Parallel", 40, batches)])
 
+    def test_a_result_is_trailed_in_its_own_buffer(self):
+        """loky's dumps under the runtime (loky_dumps.py): the trailer goes into the pickle's own
+        buffer, so a result of megabytes is not copied for 16 bytes; an object that cannot be
+        pickled raises as it does without Forkscope, from the same frame."""
+        script = os.path.join(SCRIPTS, "joblib", "loky_dumps.py")
+        rec = record_with(DEBIAN_PYTHON, script)
+        plain = L.run_plain([script], python=DEBIAN_PYTHON, cwd=os.path.dirname(script))
+        self.assertEqual(rec.result.returncode, 0, rec.result.stderr)
+        lines = rec.stdout.splitlines()
+        self.assertEqual(lines[0], "memoryview True True True True")
+        self.assertEqual(rec.result.stdout.splitlines()[1], plain.stdout.splitlines()[1])
+
     def test_sending_a_result_waits_for_the_write_lock(self):
         """Two workers send 16 MiB results at the same moment (big_results.py): the one that finds
         the result queue's write lock taken waits, a `queue.put` wait of that worker, with loky's

@@ -159,24 +159,71 @@ def _trailer() -> Any:
     return ch.timed_trailer(_skip)
 
 
+def _known_dumps(orig: Callable[..., Any]) -> bool:
+    """Whether loky's `reduction.dumps` is its three lines (loky 3.x): a BytesIO, `dump(obj, buf,
+    reducers=…, protocol=…)`, `buf.getbuffer()`."""
+    try:
+        code = orig.__code__
+        return code.co_names == ("io", "BytesIO", "dump", "getbuffer") and code.co_varnames[:4] == ("obj", "reducers", "protocol", "buf")
+    except Exception:
+        return False
+
+
 def _make_dumps(orig: Callable[..., Any], counter: Any = None) -> Any:
     """loky's `reduction.dumps` with the sender trailer after the pickle (and, for a feeder, the
-    message counted in `counter` [msgs, bytes])."""
+    message counted in `counter` [msgs, bytes]). Where loky's dumps is the known three lines, the
+    trailer is written into the same buffer: a result of many megabytes is not copied to append
+    16 bytes. A payload that cannot be pickled is handed to loky's own dumps, which raises the same
+    error with its own traceback."""
     join = b"".join
+    dump = orig.__globals__.get("dump") if _known_dumps(orig) else None
 
-    def dumps(obj: Any, *args: Any, **kwargs: Any) -> Any:
-        buf = orig(obj, *args, **kwargs)
-        if not E.enabled:
-            return buf
-        try:
-            out = join((buf, _trailer()))
-            if counter is not None:
-                counter[0] += 1
-                counter[1] += len(buf)
-            return out
-        except Exception as e:  # noqa: BLE001
-            E.fail("loky.dumps", e)
-            return buf
+    if dump is not None:
+        from io import BytesIO
+
+        def dumps(obj: Any, *args: Any, **kwargs: Any) -> Any:
+            if not E.enabled:
+                return orig(obj, *args, **kwargs)
+            f = BytesIO()
+            try:
+                dump(obj, f, *args, **kwargs)
+            except Exception:
+                f = None  # (raised again below, outside this handler: no chained context)
+            except BaseException as e:
+                sites.hide(e)
+                raise
+            if f is None:
+                try:
+                    return orig(obj, *args, **kwargs)
+                except BaseException as e:
+                    sites.hide(e)
+                    raise
+            try:
+                n = f.tell()
+                f.write(_trailer())
+                if counter is not None:
+                    counter[0] += 1
+                    counter[1] += n
+                return f.getbuffer()
+            except Exception as e:  # noqa: BLE001
+                E.fail("loky.dumps", e)
+                return orig(obj, *args, **kwargs)
+
+    else:
+
+        def dumps(obj: Any, *args: Any, **kwargs: Any) -> Any:
+            buf = orig(obj, *args, **kwargs)
+            if not E.enabled:
+                return buf
+            try:
+                out = join((buf, _trailer()))
+                if counter is not None:
+                    counter[0] += 1
+                    counter[1] += len(buf)
+                return out
+            except Exception as e:  # noqa: BLE001
+                E.fail("loky.dumps", e)
+                return buf
 
     sites.HIDDEN.add(dumps.__code__)
     return dumps
