@@ -53,12 +53,12 @@ from __future__ import annotations
 # The three parts (one concern each); this module keeps the names the rest of the runtime (and
 # bootstrap.HOOKS) use.
 from .trailer import (  # noqa: F401
-    MAGIC, QUIET, TLEN, UNTIMED, _untimed, conn_ref, count_received, count_rx, inode_ref, timed_trailer, trailed_at,
+    MAGIC, QUIET, TLEN, UNTIMED, _untimed, conn_ref, count_received, count_rx, inode_ref, timed_trailer, trailed_at, trailer_source,
 )
 from .pipes import _patch_connection  # noqa: F401
 from .queues import _patch_queues, pipe_ref, queue_ref, sq_ref  # noqa: F401
 
 __all__ = [
-    "MAGIC", "QUIET", "TLEN", "UNTIMED", "_untimed", "conn_ref", "count_received", "count_rx", "inode_ref", "timed_trailer",
+    "MAGIC", "QUIET", "TLEN", "UNTIMED", "_untimed", "conn_ref", "count_received", "count_rx", "inode_ref", "timed_trailer", "trailer_source",
     "trailed_at", "_patch_connection", "_patch_queues", "pipe_ref", "queue_ref", "sq_ref",
 ]

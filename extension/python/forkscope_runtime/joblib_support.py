@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 
 LOKY_PACKAGES = ("joblib.externals.loky", "loky")
 _open = {}  # id(backend) -> [pool ref, t0, first job, site, tref, rref, processes, parallel]
-_skip = [0, 0, 0.0]  # the trailing dumps' send countdown (emitter.tx_timed)
 
 RUN_AS_MAIN = (
     "import sys as _s, os as _o\n"
@@ -142,21 +141,16 @@ def _patch_popen(mod: Any) -> None:
 # ---- messages ----------------------------------------------------------------------------------
 
 
-_channels = []  # the channels module, once loaded (loky's and joblib's queues are built on it)
+_source: List[Any] = []  # the trailer source of joblib's and loky's own sending paths, once made
 
 
 def _trailer() -> Any:
-    """The next sender trailer of joblib's and loky's own sending paths (one countdown for them)."""
-    if not _channels:
-        from . import channels
+    """The next sender trailer of joblib's and loky's own sending paths (one source for them)."""
+    if not _source:
+        from .channels import trailer_source
 
-        _channels.append(channels)
-    ch = _channels[0]
-    k = _skip[0]
-    if k:
-        _skip[0] = k - 1
-        return ch._untimed[0]
-    return ch.timed_trailer(_skip)
+        _source.append(trailer_source())
+    return _source[0]()
 
 
 def _known_dumps(orig: Callable[..., Any]) -> bool:

@@ -87,6 +87,32 @@ def _known_dumps(base: Any) -> Any:
         return False
 
 
+def trailer_source(forks: bool = True) -> Any:
+    """A sender's next-trailer function: each call gives the next message's trailer. The untimed
+    trailers of a run (tx_timed chose its length in the countdown) come from an itertools.repeat, so
+    an untimed message runs no Python for its trailer; a timed one starts the next run. The untimed
+    trailer names the pid: with `forks`, a process that forks makes its run anew (E.on_reset); a
+    Queue feeder's, made in the process whose feeder thread it serves, is never forked."""
+    skip = [0, 0, 0.0]
+    run = repeat(b"", 0)
+
+    def next_trailer() -> Any:
+        nonlocal run
+        t = next(run, None)
+        if t is None:
+            t = timed_trailer(skip)
+            run = repeat(_untimed[0], skip[0])
+        return t
+
+    def renew() -> None:
+        nonlocal run
+        run = repeat(b"", 0)
+
+    if forks:
+        E.on_reset.append(renew)
+    return next_trailer
+
+
 def _make_pickler(base: Any, note_loads: Any, counter: Any = None) -> Any:
     """The trailing ForkingPickler of the connection or queues module; with `counter` ([msgs,
     bytes]), a Queue feeder's own, which counts what it pickles there (made in the process whose
@@ -100,29 +126,20 @@ def _make_pickler(base: Any, note_loads: Any, counter: Any = None) -> Any:
     unpack = RAW_TRAILER.unpack_from
     magic = MAGIC_INT
     umagic = UNTIMED_INT
-    skip = [0, 0, 0.0]  # this pickler's send countdown (emitter.tx_timed)
-    # The untimed trailers of the current run of them (tx_timed chose its length), from C: an
-    # untimed message runs no Python for its trailer. Made anew after a fork (the trailer names the
-    # pid), but for a feeder's pickler: the process whose feeder thread it serves makes it.
-    run = repeat(b"", 0)
     BytesIO = io.BytesIO
     c = counter
-
-    def _trailer() -> Any:
-        """The next message's trailer: from the run, or a timed one, which starts the next run."""
-        nonlocal run
-        t = next(run, None)
-        if t is None:
-            t = timed_trailer(skip)
-            run = repeat(_untimed[0], skip[0])
-        return t
+    # The known dumps has trailer_source's function written into it (one frame less per message):
+    # its countdown and run are these, made anew after a fork as trailer_source's are.
+    skip = [0, 0, 0.0]
+    run = repeat(b"", 0)
 
     def _renew() -> None:
         nonlocal run
         run = repeat(b"", 0)
 
-    if c is None:
+    if known and c is None:
         E.on_reset.append(_renew)
+    _trailer: Any = None if known else trailer_source(c is None)  # (the other dumps, below)
 
     class TrailedPickler(base):
         """ForkingPickler whose dumps appends the sender trailer (and, for the connection module,
@@ -154,7 +171,7 @@ def _make_pickler(base: Any, note_loads: Any, counter: Any = None) -> Any:
                     except BaseException as e:
                         sites.hide(e)
                         raise
-                try:  # (_trailer() inlined: one frame less per message)
+                try:  # (trailer_source's next_trailer, written in)
                     n = f.tell()
                     t = next(run, None)
                     if t is None:
